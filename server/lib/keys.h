@@ -1,0 +1,28 @@
+/* Redis key names. Every key of a region carries the region as hash tag,
+ * siaga:{REGION}:..., so Redis Cluster keeps a region on one slot and every
+ * Lua script touches one slot. The layout is documented in README.md. */
+#ifndef SG_KEYS_H
+#define SG_KEYS_H
+
+#include <stddef.h>
+
+#define SG_KEY_MAX 256
+#define SG_REGION_DEFAULT "plk"
+
+/* Fixed keys of a region. */
+#define SG_KEY_REPORTS "reports"       /* stream, field "r" = Report protobuf */
+#define SG_KEY_UPDATES "updates"       /* stream, field "u" = IncidentUpdate protobuf */
+#define SG_KEY_OPEN "open"             /* zset: open incident ids by score */
+#define SG_KEY_GEO "geo"               /* geo set: open incident ids by location */
+#define SG_KEY_INCIDENT_SEQ "seq:incident" /* counter for incident ids */
+
+#define SG_GROUP_TRIAGE "triage"       /* consumer group on the reports stream */
+
+/* Writes "siaga:{region}:suffix" into buf; returns its length, or -1 if it
+ * does not fit. */
+int sg_key(char *buf, size_t size, const char *region, const char *suffix);
+
+/* Same with a second part: "siaga:{region}:kind:id". */
+int sg_key2(char *buf, size_t size, const char *region, const char *kind, const char *id);
+
+#endif
