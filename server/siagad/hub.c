@@ -1,0 +1,798 @@
+#include "hub.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+#include "keys.h"
+#include "pbjson.h"
+#include "siaga/v1/siaga.pb-c.h"
+
+#define FORMAT_PB 0
+#define FORMAT_JSON 1
+#define FOLLOW_BATCH 256       /* updates per XREAD */
+#define FOLLOW_BLOCK_MS "5000" /* a finite block, so a dead connection is noticed */
+#define RX_MAX 65536           /* largest console command, bytes */
+#define PENDING_REPLIES_MAX 64 /* replies a console may leave unread */
+#define SYNC_ATTEMPTS 3
+#define CLOSE_GRACE_SECONDS 2  /* a laggard gets this long to take its close frame */
+
+/* A Redis stream entry id, "ms-seq". */
+typedef struct stream_id {
+  uint64_t ms, seq;
+} stream_id;
+
+/* One encoded server message, shared by every console that sends it. The
+ * buffers have LWS_PRE bytes of headroom for the frame header; server frames
+ * are not masked, so the same bytes go to every connection. */
+typedef struct hub_msg {
+  unsigned refs;
+  stream_id id; /* the update's id; zero for snapshots and replies */
+  unsigned char *data[2];
+  size_t len[2];
+} hub_msg;
+
+typedef struct queued {
+  hub_msg *msg;
+  struct queued *next;
+} queued;
+
+typedef struct hub_session hub_session;
+
+/* A Redis request made for a session. The session may close before the reply
+ * arrives: it then clears op->session and the reply is dropped. */
+typedef struct hub_op {
+  sg_hub *hub;
+  hub_session *session;
+} hub_op;
+
+typedef enum session_state {
+  SESSION_SYNCING,     /* waiting for a snapshot or a replay */
+  SESSION_WAIT_FOLLOW, /* synced, waiting for the hub to follow the stream */
+  SESSION_LIVE,
+  SESSION_CLOSING
+} session_state;
+
+struct hub_session {
+  struct lws *wsi;
+  sg_hub *hub;
+  int format;
+  session_state state;
+  hub_session *prev, *next;
+  uint64_t pos;   /* next ring position to send */
+  stream_id last; /* last update queued for this console */
+  queued *q_head, *q_tail;
+  size_t q_len;
+  hub_op *op;
+  unsigned char *rx;
+  size_t rx_len;
+  int rx_overflow;
+  int attempts;
+  int close_code;
+  char close_reason[64];
+};
+
+struct sg_hub {
+  uv_loop_t *loop;
+  sg_redis *commands;
+  sg_redis *follow;
+  char k_updates[SG_KEY_MAX];
+  char k_open[SG_KEY_MAX];
+  char incident_prefix[SG_KEY_MAX];
+  char sha_snapshot[SG_REDIS_SHA_LEN + 1];
+  char sha_resume[SG_REDIS_SHA_LEN + 1];
+  char snapshot_limit[24];
+  char replay_limit[24];
+  size_t max_lag;
+
+  hub_msg **ring;
+  size_t cap;
+  uint64_t head;        /* messages ever pushed; slot = position % cap */
+  stream_id known_after; /* the ring holds every update after this id */
+  stream_id follow_last; /* the last id the follower read */
+  int following;
+  int destroying;
+
+  hub_session *sessions;
+  size_t n_sessions;
+};
+
+/* ---- stream ids ---- */
+
+static int id_parse(const char *s, size_t len, stream_id *out) {
+  char buf[48];
+  if (len == 0 || len >= sizeof(buf))
+    return -1;
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  char *end;
+  if (buf[0] < '0' || buf[0] > '9')
+    return -1;
+  out->ms = strtoull(buf, &end, 10);
+  if (*end != '-' || end[1] < '0' || end[1] > '9')
+    return -1;
+  out->seq = strtoull(end + 1, &end, 10);
+  return *end == '\0' ? 0 : -1;
+}
+
+static int id_cmp(stream_id a, stream_id b) {
+  if (a.ms != b.ms)
+    return a.ms < b.ms ? -1 : 1;
+  if (a.seq != b.seq)
+    return a.seq < b.seq ? -1 : 1;
+  return 0;
+}
+
+static void id_format(stream_id id, char *buf, size_t size) {
+  snprintf(buf, size, "%" PRIu64 "-%" PRIu64, id.ms, id.seq);
+}
+
+/* ---- messages ---- */
+
+static void msg_release(hub_msg *m) {
+  if (m == NULL || --m->refs > 0)
+    return;
+  free(m->data[0]);
+  free(m->data[1]);
+  free(m);
+}
+
+static int msg_encode(hub_msg *m, const Siaga__V1__ConsoleServerMessage *sm, int format) {
+  if (format == FORMAT_PB) {
+    size_t len = siaga__v1__console_server_message__get_packed_size(sm);
+    m->data[FORMAT_PB] = malloc(LWS_PRE + len + 1);
+    if (m->data[FORMAT_PB] == NULL)
+      return -1;
+    m->len[FORMAT_PB] = siaga__v1__console_server_message__pack(sm, m->data[FORMAT_PB] + LWS_PRE);
+    return 0;
+  }
+  char *json;
+  size_t len;
+  if (sg_pbjson_encode(&sm->base, &json, &len) != 0)
+    return -1;
+  m->data[FORMAT_JSON] = malloc(LWS_PRE + len + 1);
+  if (m->data[FORMAT_JSON] != NULL)
+    memcpy(m->data[FORMAT_JSON] + LWS_PRE, json, len + 1);
+  m->len[FORMAT_JSON] = len;
+  free(json);
+  return m->data[FORMAT_JSON] != NULL ? 0 : -1;
+}
+
+/* Encodes sm in the formats asked for (bit 1 << FORMAT_*). */
+static hub_msg *msg_create(const Siaga__V1__ConsoleServerMessage *sm, int formats, stream_id id) {
+  hub_msg *m = calloc(1, sizeof(*m));
+  if (m == NULL)
+    return NULL;
+  m->refs = 1;
+  m->id = id;
+  for (int f = FORMAT_PB; f <= FORMAT_JSON; f++) {
+    if ((formats & (1 << f)) && msg_encode(m, sm, f) != 0) {
+      msg_release(m);
+      return NULL;
+    }
+  }
+  return m;
+}
+
+/* Wraps a packed IncidentUpdate read from the stream, with its id set. */
+static hub_msg *msg_from_update(const char *id_str, size_t id_len, const uint8_t *pb, size_t pb_len,
+                                int formats) {
+  stream_id id;
+  if (id_parse(id_str, id_len, &id) != 0)
+    return NULL;
+  Siaga__V1__IncidentUpdate *u = siaga__v1__incident_update__unpack(NULL, pb_len, pb);
+  if (u == NULL) {
+    fprintf(stderr, "hub: update %.*s does not decode; skipped\n", (int)id_len, id_str);
+    return NULL;
+  }
+  char idbuf[48];
+  id_format(id, idbuf, sizeof(idbuf));
+  char *saved = u->id;
+  u->id = idbuf;
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_UPDATE;
+  sm.update = u;
+  hub_msg *m = msg_create(&sm, formats, id);
+  u->id = saved;
+  siaga__v1__incident_update__free_unpacked(u, NULL);
+  return m;
+}
+
+/* ---- per-session queue of private messages (snapshot, replay, replies) ---- */
+
+static int session_push(hub_session *s, hub_msg *m) {
+  queued *q = malloc(sizeof(*q));
+  if (q == NULL) {
+    msg_release(m);
+    return -1;
+  }
+  q->msg = m;
+  q->next = NULL;
+  if (s->q_tail != NULL)
+    s->q_tail->next = q;
+  else
+    s->q_head = q;
+  s->q_tail = q;
+  s->q_len++;
+  return 0;
+}
+
+static hub_msg *session_pop(hub_session *s) {
+  queued *q = s->q_head;
+  if (q == NULL)
+    return NULL;
+  s->q_head = q->next;
+  if (s->q_head == NULL)
+    s->q_tail = NULL;
+  s->q_len--;
+  hub_msg *m = q->msg;
+  free(q);
+  return m;
+}
+
+static void session_clear(hub_session *s) {
+  hub_msg *m;
+  while ((m = session_pop(s)) != NULL)
+    msg_release(m);
+}
+
+static void session_close(hub_session *s, int code, const char *reason) {
+  if (s->state == SESSION_CLOSING)
+    return;
+  s->state = SESSION_CLOSING;
+  s->close_code = code;
+  snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
+  session_clear(s);
+  /* A console that is lagging may never become writable again. */
+  lws_set_timeout(s->wsi, PENDING_TIMEOUT_LAGGING, CLOSE_GRACE_SECONDS);
+  lws_callback_on_writable(s->wsi);
+}
+
+/* Sends a server message to one console only. */
+static void session_send(hub_session *s, const Siaga__V1__ConsoleServerMessage *sm) {
+  stream_id none = {0, 0};
+  hub_msg *m = msg_create(sm, 1 << s->format, none);
+  if (m == NULL || session_push(s, m) != 0) {
+    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    return;
+  }
+  lws_callback_on_writable(s->wsi);
+}
+
+static void session_send_error(hub_session *s, const char *code, const char *message) {
+  Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
+  e.code = (char *)code;
+  e.message = (char *)message;
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_ERROR;
+  sm.error = &e;
+  session_send(s, &sm);
+}
+
+/* ---- bringing a session in sync ---- */
+
+static void start_snapshot(hub_session *s);
+
+static void go_live(hub_session *s) {
+  sg_hub *h = s->hub;
+  if (!h->following) {
+    s->state = SESSION_WAIT_FOLLOW;
+    return;
+  }
+  if (id_cmp(s->last, h->known_after) < 0) {
+    /* Updates after the console's position have left the ring (or predate
+     * the follower): it cannot be told exactly what it missed. */
+    start_snapshot(s);
+    return;
+  }
+  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
+  uint64_t pos = h->head;
+  while (pos > oldest && id_cmp(h->ring[(pos - 1) % h->cap]->id, s->last) > 0)
+    pos--;
+  s->pos = pos;
+  s->state = SESSION_LIVE;
+  lws_callback_on_writable(s->wsi);
+}
+
+static hub_op *op_start(hub_session *s) {
+  hub_op *op = malloc(sizeof(*op));
+  if (op == NULL)
+    return NULL;
+  op->hub = s->hub;
+  op->session = s;
+  s->op = op;
+  return op;
+}
+
+/* Returns the session the reply is for, or NULL if it has gone. */
+static hub_session *op_finish(hub_op *op) {
+  hub_session *s = op->session;
+  free(op);
+  if (s != NULL)
+    s->op = NULL;
+  return s;
+}
+
+static void on_snapshot(redisReply *reply, void *data) {
+  hub_session *s = op_finish(data);
+  if (s == NULL || s->hub == NULL || s->state == SESSION_CLOSING)
+    return;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      id_parse(reply->element[0]->str, reply->element[0]->len, &s->last) != 0) {
+    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+    return;
+  }
+  size_t n = reply->elements - 1;
+  Siaga__V1__Incident **incidents = calloc(n ? n : 1, sizeof(*incidents));
+  size_t got = 0;
+  for (size_t i = 0; incidents != NULL && i < n; i++) {
+    redisReply *e = reply->element[i + 1];
+    if (e->type != REDIS_REPLY_STRING)
+      continue;
+    incidents[got] = siaga__v1__incident__unpack(NULL, e->len, (const uint8_t *)e->str);
+    if (incidents[got] != NULL)
+      got++;
+  }
+  char last[48];
+  id_format(s->last, last, sizeof(last));
+  Siaga__V1__Snapshot snap = SIAGA__V1__SNAPSHOT__INIT;
+  snap.incidents = incidents;
+  snap.n_incidents = got;
+  snap.last_update_id = last;
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_SNAPSHOT;
+  sm.snapshot = &snap;
+  session_send(s, &sm);
+  for (size_t i = 0; i < got; i++)
+    siaga__v1__incident__free_unpacked(incidents[i], NULL);
+  free(incidents);
+  if (s->state != SESSION_CLOSING)
+    go_live(s);
+}
+
+static void start_snapshot(hub_session *s) {
+  sg_hub *h = s->hub;
+  s->state = SESSION_SYNCING;
+  if (++s->attempts > SYNC_ATTEMPTS) {
+    session_close(s, SG_HUB_CLOSE_RESYNC, "updates too fast to sync; reconnect");
+    return;
+  }
+  hub_op *op = op_start(s);
+  const char *argv[] = {"EVALSHA", h->sha_snapshot, "2", h->k_open, h->k_updates,
+                        h->incident_prefix, h->snapshot_limit};
+  size_t lens[7];
+  for (int i = 0; i < 7; i++)
+    lens[i] = strlen(argv[i]);
+  if (op == NULL || sg_redis_command(h->commands, on_snapshot, op, 7, argv, lens) != 0) {
+    if (op != NULL)
+      op_finish(op);
+    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+  }
+}
+
+static void on_resume(redisReply *reply, void *data) {
+  hub_session *s = op_finish(data);
+  if (s == NULL || s->hub == NULL || s->state == SESSION_CLOSING)
+    return;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+      reply->element[0]->type != REDIS_REPLY_STRING || (reply->elements - 1) % 2 != 0) {
+    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+    return;
+  }
+  if (strcmp(reply->element[0]->str, "ok") != 0) {
+    start_snapshot(s);
+    return;
+  }
+  for (size_t i = 1; i + 1 < reply->elements; i += 2) {
+    redisReply *id = reply->element[i], *pb = reply->element[i + 1];
+    if (id->type != REDIS_REPLY_STRING || pb->type != REDIS_REPLY_STRING)
+      continue;
+    hub_msg *m = msg_from_update(id->str, id->len, (const uint8_t *)pb->str, pb->len,
+                                 1 << s->format);
+    if (m == NULL)
+      continue;
+    s->last = m->id;
+    if (session_push(s, m) != 0) {
+      session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+      return;
+    }
+  }
+  lws_callback_on_writable(s->wsi);
+  go_live(s);
+}
+
+static void start_resume(hub_session *s) {
+  sg_hub *h = s->hub;
+  char last[48];
+  id_format(s->last, last, sizeof(last));
+  hub_op *op = op_start(s);
+  const char *argv[] = {"EVALSHA", h->sha_resume, "1", h->k_updates, last, h->replay_limit};
+  size_t lens[6];
+  for (int i = 0; i < 6; i++)
+    lens[i] = strlen(argv[i]);
+  if (op == NULL || sg_redis_command(h->commands, on_resume, op, 6, argv, lens) != 0) {
+    if (op != NULL)
+      op_finish(op);
+    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+  }
+}
+
+/* ---- following the updates stream ---- */
+
+static void follow_read(sg_hub *h);
+
+static void ring_push(sg_hub *h, hub_msg *m) {
+  size_t slot = h->head % h->cap;
+  if (h->head >= h->cap) {
+    h->known_after = h->ring[slot]->id;
+    msg_release(h->ring[slot]);
+  }
+  h->ring[slot] = m;
+  h->head++;
+}
+
+static void wake_sessions(sg_hub *h) {
+  for (hub_session *s = h->sessions; s != NULL; s = s->next) {
+    if (s->state != SESSION_LIVE)
+      continue;
+    if (h->head - s->pos > h->max_lag)
+      session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
+    else
+      lws_callback_on_writable(s->wsi);
+  }
+}
+
+static void on_follow_read(redisReply *reply, void *data) {
+  sg_hub *h = data;
+  if (h->destroying || reply == NULL)
+    return; /* connection lost: the state callback restarts us */
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+      reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements == 2) {
+    redisReply *entries = reply->element[0]->element[1];
+    for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
+      redisReply *e = entries->element[i];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+          e->element[0]->type != REDIS_REPLY_STRING)
+        continue;
+      stream_id id;
+      if (id_parse(e->element[0]->str, e->element[0]->len, &id) != 0)
+        continue;
+      h->follow_last = id;
+      redisReply *fields = e->element[1];
+      for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
+        redisReply *k = fields->element[f], *v = fields->element[f + 1];
+        if (k->type != REDIS_REPLY_STRING || strcmp(k->str, "u") != 0 ||
+            v->type != REDIS_REPLY_STRING)
+          continue;
+        hub_msg *m = msg_from_update(e->element[0]->str, e->element[0]->len,
+                                     (const uint8_t *)v->str, v->len,
+                                     (1 << FORMAT_PB) | (1 << FORMAT_JSON));
+        if (m != NULL)
+          ring_push(h, m);
+      }
+    }
+    wake_sessions(h);
+  } else if (reply->type == REDIS_REPLY_ERROR) {
+    fprintf(stderr, "hub: XREAD failed: %s\n", reply->str);
+  }
+  follow_read(h);
+}
+
+static void follow_read(sg_hub *h) {
+  char last[48];
+  id_format(h->follow_last, last, sizeof(last));
+  char count[16];
+  snprintf(count, sizeof(count), "%d", FOLLOW_BATCH);
+  const char *argv[] = {"XREAD", "COUNT", count, "BLOCK", FOLLOW_BLOCK_MS, "STREAMS",
+                        h->k_updates, last};
+  size_t lens[8];
+  for (int i = 0; i < 8; i++)
+    lens[i] = strlen(argv[i]);
+  sg_redis_command(h->follow, on_follow_read, h, 8, argv, lens);
+}
+
+static void close_all(sg_hub *h, int code, const char *reason) {
+  for (hub_session *s = h->sessions; s != NULL; s = s->next)
+    session_close(s, code, reason);
+}
+
+static void on_follow_start(redisReply *reply, void *data) {
+  sg_hub *h = data;
+  if (h->destroying || reply == NULL)
+    return;
+  stream_id last = {0, 0};
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+      reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements > 0) {
+    redisReply *id = reply->element[0]->element[0];
+    if (id->type == REDIS_REPLY_STRING)
+      id_parse(id->str, id->len, &last);
+  }
+  if (!h->following) {
+    h->following = 1;
+    h->follow_last = last;
+    h->known_after = last;
+    for (hub_session *s = h->sessions; s != NULL; s = s->next) {
+      if (s->state == SESSION_WAIT_FOLLOW)
+        go_live(s);
+    }
+  } else if (id_cmp(last, h->follow_last) < 0) {
+    /* Redis came back with less than we had read: it lost data. Every
+     * console's position is now meaningless; make them start again. */
+    fprintf(stderr, "hub: updates stream went back in time; resyncing consoles\n");
+    h->follow_last = last;
+    h->known_after = last;
+    close_all(h, SG_HUB_CLOSE_RESYNC, "server lost its place; reconnect");
+  }
+  follow_read(h);
+}
+
+static void on_follow_state(sg_redis *redis, int connected, void *data) {
+  sg_hub *h = data;
+  if (!connected || h->destroying)
+    return;
+  const char *argv[] = {"XREVRANGE", h->k_updates, "+", "-", "COUNT", "1"};
+  size_t lens[6];
+  for (int i = 0; i < 6; i++)
+    lens[i] = strlen(argv[i]);
+  sg_redis_command(redis, on_follow_start, h, 6, argv, lens);
+}
+
+/* ---- lifecycle ---- */
+
+sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_options *follow_options,
+                      const sg_hub_options *o) {
+  const sg_embedded_file *snap = sg_embedded_find("snapshot.lua");
+  const sg_embedded_file *resume = sg_embedded_find("resume.lua");
+  sg_hub *h = calloc(1, sizeof(*h));
+  if (h == NULL || snap == NULL || resume == NULL)
+    goto fail;
+  h->loop = loop;
+  h->commands = commands;
+  h->max_lag = o->max_lag ? o->max_lag : 1024;
+  h->cap = o->ring_size ? o->ring_size : 4096;
+  if (h->cap < h->max_lag + FOLLOW_BATCH)
+    h->cap = h->max_lag + FOLLOW_BATCH; /* a session's position never leaves the ring */
+  snprintf(h->snapshot_limit, sizeof(h->snapshot_limit), "%zu",
+           o->snapshot_limit ? o->snapshot_limit : 1000);
+  snprintf(h->replay_limit, sizeof(h->replay_limit), "%zu",
+           o->replay_limit ? o->replay_limit : 1000);
+  if (sg_key(h->k_updates, sizeof(h->k_updates), o->region, SG_KEY_UPDATES) < 0 ||
+      sg_key(h->k_open, sizeof(h->k_open), o->region, SG_KEY_OPEN) < 0 ||
+      sg_key2(h->incident_prefix, sizeof(h->incident_prefix), o->region, "incident", "") < 0)
+    goto fail;
+  h->ring = calloc(h->cap, sizeof(*h->ring));
+  if (h->ring == NULL)
+    goto fail;
+  if (sg_redis_add_script(commands, (const char *)snap->data, snap->size, h->sha_snapshot) != 0 ||
+      sg_redis_add_script(commands, (const char *)resume->data, resume->size, h->sha_resume) != 0)
+    goto fail;
+  h->follow = sg_redis_create(loop, follow_options);
+  if (h->follow == NULL)
+    goto fail;
+  sg_redis_set_state_cb(h->follow, on_follow_state, h);
+  return h;
+fail:
+  if (h != NULL)
+    free(h->ring);
+  free(h);
+  return NULL;
+}
+
+void sg_hub_destroy(sg_hub *h) {
+  if (h == NULL)
+    return;
+  h->destroying = 1;
+  sg_redis_destroy(h->follow);
+  /* Sessions still listed are closed by lws after this; detach them. */
+  for (hub_session *s = h->sessions; s != NULL; s = s->next)
+    s->hub = NULL;
+  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
+  for (uint64_t p = oldest; p < h->head; p++)
+    msg_release(h->ring[p % h->cap]);
+  free(h->ring);
+  free(h);
+}
+
+size_t sg_hub_sessions(const sg_hub *h) {
+  return h->n_sessions;
+}
+
+size_t sg_hub_session_size(void) {
+  return sizeof(hub_session);
+}
+
+/* ---- console commands ---- */
+
+static void reply_to(hub_session *s, const Siaga__V1__CommandReply *r) {
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_REPLY;
+  sm.reply = (Siaga__V1__CommandReply *)r;
+  session_send(s, &sm);
+}
+
+static void on_command(hub_session *s, const Siaga__V1__Command *c) {
+  Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
+  r.request_id = c->request_id;
+  switch (c->action_case) {
+  case SIAGA__V1__COMMAND__ACTION_PING:
+    r.ok = 1;
+    break;
+  default:
+    r.ok = 0;
+    r.error_code = "unsupported_command";
+    r.message = "this server does not take that command";
+    break;
+  }
+  reply_to(s, &r);
+}
+
+static void on_receive(hub_session *s, const void *in, size_t len) {
+  struct lws *wsi = s->wsi;
+  if (lws_is_first_fragment(wsi)) {
+    s->rx_len = 0;
+    s->rx_overflow = 0;
+  }
+  if (s->rx_overflow || s->state == SESSION_CLOSING)
+    return;
+  if (s->rx_len + len > RX_MAX) {
+    s->rx_overflow = 1;
+    session_close(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "command larger than 64 KiB");
+    return;
+  }
+  if (s->rx == NULL && (s->rx = malloc(RX_MAX)) == NULL) {
+    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    return;
+  }
+  memcpy(s->rx + s->rx_len, in, len);
+  s->rx_len += len;
+  if (!lws_is_final_fragment(wsi))
+    return;
+  int binary = lws_frame_is_binary(wsi);
+  if (binary != (s->format == FORMAT_PB)) {
+    session_close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                  binary ? "this subprotocol takes text frames" : "this subprotocol takes binary frames");
+    return;
+  }
+  if (s->q_len > PENDING_REPLIES_MAX) {
+    session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many unread replies");
+    return;
+  }
+  Siaga__V1__ConsoleClientMessage *cm = NULL;
+  char err[160] = "not a siaga.v1.ConsoleClientMessage";
+  if (binary)
+    cm = siaga__v1__console_client_message__unpack(NULL, s->rx_len, s->rx);
+  else
+    sg_pbjson_decode(&siaga__v1__console_client_message__descriptor, (const char *)s->rx,
+                     s->rx_len, NULL, (ProtobufCMessage **)&cm, err, sizeof(err));
+  if (cm == NULL || cm->msg_case != SIAGA__V1__CONSOLE_CLIENT_MESSAGE__MSG_COMMAND) {
+    session_send_error(s, "bad_message", err);
+    session_close(s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "malformed message");
+  } else {
+    on_command(s, cm->command);
+  }
+  if (cm != NULL)
+    protobuf_c_message_free_unpacked(&cm->base, NULL);
+}
+
+/* ---- the lws protocol ---- */
+
+static int path_is_console(struct lws *wsi) {
+  char uri[64];
+  int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+  return n > 0 && strcmp(uri, "/v1/console") == 0;
+}
+
+static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
+  memset(s, 0, sizeof(*s));
+  s->wsi = wsi;
+  s->hub = h;
+  const struct lws_protocols *p = lws_get_protocol(wsi);
+  s->format = strcmp(p->name, SG_HUB_PROTOCOL_JSON) == 0 ? FORMAT_JSON : FORMAT_PB;
+  s->next = h->sessions;
+  if (h->sessions != NULL)
+    h->sessions->prev = s;
+  h->sessions = s;
+  h->n_sessions++;
+
+  char after[64];
+  if (lws_get_urlarg_by_name(wsi, "after=", after, sizeof(after)) != NULL) {
+    if (id_parse(after, strlen(after), &s->last) != 0) {
+      session_send_error(s, "bad_after", "after: expected a stream id like 1700000000000-0");
+      session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "bad after parameter");
+      return;
+    }
+    s->state = SESSION_SYNCING;
+    start_resume(s);
+    return;
+  }
+  start_snapshot(s);
+}
+
+static void on_closed(hub_session *s) {
+  sg_hub *h = s->hub;
+  if (s->op != NULL)
+    s->op->session = NULL;
+  session_clear(s);
+  free(s->rx);
+  s->rx = NULL;
+  if (h == NULL)
+    return;
+  if (s->prev != NULL)
+    s->prev->next = s->next;
+  else
+    h->sessions = s->next;
+  if (s->next != NULL)
+    s->next->prev = s->prev;
+  h->n_sessions--;
+}
+
+static int on_writeable(hub_session *s) {
+  sg_hub *h = s->hub;
+  if (s->state == SESSION_CLOSING || h == NULL) {
+    lws_close_reason(s->wsi, (enum lws_close_status)s->close_code,
+                     (unsigned char *)s->close_reason, strlen(s->close_reason));
+    return -1;
+  }
+  hub_msg *m = session_pop(s);
+  int owned = m != NULL;
+  if (m == NULL && s->state == SESSION_LIVE) {
+    uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
+    if (s->pos < oldest) {
+      session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
+      return 0;
+    }
+    while (m == NULL && s->pos < h->head) {
+      hub_msg *c = h->ring[s->pos++ % h->cap];
+      if (id_cmp(c->id, s->last) > 0)
+        m = c;
+    }
+    if (m != NULL)
+      s->last = m->id;
+  }
+  if (m == NULL)
+    return 0;
+  size_t len = m->len[s->format];
+  int n = lws_write(s->wsi, m->data[s->format] + LWS_PRE, len,
+                    s->format == FORMAT_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+  if (owned)
+    msg_release(m);
+  if (n < (int)len)
+    return -1;
+  if (s->q_head != NULL || (s->state == SESSION_LIVE && s->pos < h->head))
+    lws_callback_on_writable(s->wsi);
+  return 0;
+}
+
+int sg_hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len) {
+  hub_session *s = user;
+  const struct lws_protocols *p = lws_get_protocol(wsi);
+  sg_hub *h = p != NULL ? p->user : NULL;
+
+  switch (reason) {
+  case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    return path_is_console(wsi) ? 0 : 1;
+  case LWS_CALLBACK_ESTABLISHED:
+    if (h == NULL || h->destroying)
+      return -1;
+    on_established(s, h, wsi);
+    return 0;
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    return on_writeable(s);
+  case LWS_CALLBACK_RECEIVE:
+    on_receive(s, in, len);
+    return 0;
+  case LWS_CALLBACK_CLOSED:
+    on_closed(s);
+    return 0;
+  default:
+    return 0;
+  }
+}
