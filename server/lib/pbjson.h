@@ -4,7 +4,11 @@
  * names are accepted on input too), enums by value name (numbers accepted on
  * input), 64-bit integers as strings (numbers accepted on input), bytes as
  * base64, repeated fields as arrays, nested messages as objects, fields at
- * their default value omitted on output. */
+ * their default value omitted on output. Two deliberate departures: enum
+ * numbers unknown to the descriptor are refused on input (they are still
+ * written as numbers on output), and NaN/Infinity are refused on input (they
+ * are written as the mapping's "NaN"/"Infinity" strings on output). No global
+ * state: safe to call from any thread. */
 #ifndef SG_PBJSON_H
 #define SG_PBJSON_H
 
@@ -13,8 +17,10 @@
 
 #define SG_PBJSON_MAX_DEPTH 16
 
-/* Encodes msg as compact JSON. On success returns 0 and sets *out to a
- * malloc'd NUL-terminated string (caller frees) and *len to its length.
+/* Encodes msg as compact JSON, keys in field-number order, so equal messages
+ * give equal bytes. Strings that are not valid UTF-8 (binary protobuf is not
+ * checked) get U+FFFD for each bad byte. On success returns 0 and sets *out to
+ * a malloc'd NUL-terminated string (caller frees) and *len to its length.
  * Returns -1 on allocation failure. */
 int sg_pbjson_encode(const ProtobufCMessage *msg, char **out, size_t *len);
 
