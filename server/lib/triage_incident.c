@@ -1,0 +1,311 @@
+#include "triage_incident.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena ---- */
+
+#define CHUNK_MIN 16384
+
+struct sg_triage_chunk {
+  struct sg_triage_chunk *next;
+  size_t size; /* usable bytes after the header */
+  size_t used;
+  max_align_t data[]; /* keeps every allocation suitably aligned */
+};
+
+static void *arena_pb_alloc(void *data, size_t size) {
+  return sg_triage_arena_alloc(data, size);
+}
+
+/* Memory goes back all at once in sg_triage_arena_reset. */
+static void arena_pb_free(void *data, void *ptr) {
+  (void)data;
+  (void)ptr;
+}
+
+void sg_triage_arena_init(sg_triage_arena *a, size_t limit) {
+  a->allocator.alloc = arena_pb_alloc;
+  a->allocator.free = arena_pb_free;
+  a->allocator.allocator_data = a;
+  a->chunks = NULL;
+  a->used = 0;
+  a->limit = limit;
+}
+
+void sg_triage_arena_reset(sg_triage_arena *a) {
+  while (a->chunks != NULL) {
+    struct sg_triage_chunk *next = a->chunks->next;
+    free(a->chunks);
+    a->chunks = next;
+  }
+  a->used = 0;
+}
+
+void *sg_triage_arena_alloc(sg_triage_arena *a, size_t size) {
+  const size_t align = sizeof(max_align_t);
+  size_t rounded = (size + align - 1) / align * align;
+  if (rounded < size || rounded > a->limit - a->used)
+    return NULL;
+  struct sg_triage_chunk *c = a->chunks;
+  if (c == NULL || c->size - c->used < rounded) {
+    size_t want = rounded > CHUNK_MIN ? rounded : CHUNK_MIN;
+    c = malloc(sizeof(*c) + want);
+    if (c == NULL)
+      return NULL;
+    c->size = want;
+    c->used = 0;
+    c->next = a->chunks;
+    a->chunks = c;
+  }
+  void *p = (char *)c->data + c->used;
+  c->used += rounded;
+  a->used += rounded;
+  return p;
+}
+
+static char *arena_strndup(sg_triage_arena *a, const char *s, size_t len) {
+  char *p = sg_triage_arena_alloc(a, len + 1);
+  if (p != NULL) {
+    memcpy(p, s, len);
+    p[len] = '\0';
+  }
+  return p;
+}
+
+uint8_t *sg_triage_pack(sg_triage_arena *a, const ProtobufCMessage *msg, size_t *len) {
+  /* pack() does not check bounds: size first, then pack exactly that. */
+  size_t size = protobuf_c_message_get_packed_size(msg);
+  uint8_t *buf = sg_triage_arena_alloc(a, size > 0 ? size : 1);
+  if (buf == NULL)
+    return NULL;
+  *len = protobuf_c_message_pack(msg, buf);
+  return buf;
+}
+
+/* ---- ids and matching ---- */
+
+int sg_triage_incident_id(char *buf, size_t size, const char *region, long long seq) {
+  char upper[SG_TRIAGE_ID_MAX];
+  size_t n = strlen(region);
+  if (n >= sizeof(upper) || seq < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    upper[i] = (char)toupper((unsigned char)region[i]);
+  upper[n] = '\0';
+  int len = snprintf(buf, size, "%s-%06lld", upper, seq);
+  return (len < 0 || (size_t)len >= size) ? -1 : len;
+}
+
+static int status_open(Siaga__V1__IncidentStatus s) {
+  return s != SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED &&
+         s != SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED;
+}
+
+int sg_triage_incident_matches(const Siaga__V1__Incident *inc, const char *category,
+                               int64_t ref_ms) {
+  return strcmp(inc->category, category) == 0 && status_open(inc->status) &&
+         inc->updated_at_ms >= ref_ms - SG_TRIAGE_DEDUP_WINDOW_MS;
+}
+
+/* ---- summary text ---- */
+
+/* Byte length of the first max_cp code points of s (valid UTF-8). */
+static size_t utf8_prefix(const char *s, size_t len, size_t max_cp, size_t *cp_out) {
+  size_t cp = 0, i = 0;
+  while (i < len && cp < max_cp) {
+    i++;
+    while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+      i++; /* continuation bytes belong to the code point just counted */
+    cp++;
+  }
+  if (cp_out != NULL)
+    *cp_out = cp;
+  return i;
+}
+
+static size_t utf8_count(const char *s, size_t len) {
+  size_t cp;
+  utf8_prefix(s, len, (size_t)-1, &cp);
+  return cp;
+}
+
+static const char ellipsis[] = "\xE2\x80\xA6"; /* U+2026, one code point */
+
+/* head + sep + tail cut to SG_TRIAGE_SUMMARY_MAX code points, ending in an
+ * ellipsis when something was cut, so a dispatcher sees that there is more
+ * in the reports. */
+static char *summary_join(sg_triage_arena *a, const char *head, const char *sep,
+                          const char *tail) {
+  size_t hl = strlen(head), sl = strlen(sep), tl = strlen(tail);
+  char *joined = sg_triage_arena_alloc(a, hl + sl + tl + sizeof(ellipsis));
+  if (joined == NULL)
+    return NULL;
+  memcpy(joined, head, hl);
+  memcpy(joined + hl, sep, sl);
+  memcpy(joined + hl + sl, tail, tl);
+  size_t len = hl + sl + tl;
+  joined[len] = '\0';
+  if (utf8_count(joined, len) > SG_TRIAGE_SUMMARY_MAX) {
+    size_t keep = utf8_prefix(joined, len, SG_TRIAGE_SUMMARY_MAX - 1, NULL);
+    memcpy(joined + keep, ellipsis, sizeof(ellipsis));
+  }
+  return joined;
+}
+
+static char *summary_extend(sg_triage_arena *a, const char *cur, const char *text) {
+  /* A full summary stays as it is: the reports themselves hold the rest.
+   * Text already in it (a resent SMS) adds nothing. */
+  if (text[0] == '\0' || strstr(cur, text) != NULL ||
+      utf8_count(cur, strlen(cur)) >= SG_TRIAGE_SUMMARY_MAX)
+    return (char *)cur;
+  return summary_join(a, cur, cur[0] != '\0' ? " | " : "", text);
+}
+
+/* ---- reasons ---- */
+
+static Siaga__V1__ScoreReason *reason_new(sg_triage_arena *a, const char *rule, int points,
+                                          const char *detail) {
+  Siaga__V1__ScoreReason *sr = sg_triage_arena_alloc(a, sizeof(*sr));
+  if (sr == NULL)
+    return NULL;
+  siaga__v1__score_reason__init(sr);
+  sr->rule = arena_strndup(a, rule, strlen(rule));
+  sr->detail = arena_strndup(a, detail, strlen(detail));
+  sr->points = points;
+  return (sr->rule != NULL && sr->detail != NULL) ? sr : NULL;
+}
+
+static int reasons_from_result(sg_triage_arena *a, const sg_rules_result *res,
+                               Siaga__V1__Incident *out) {
+  out->n_reasons = 0;
+  out->reasons = sg_triage_arena_alloc(a, (res->n_reasons + 1) * sizeof(*out->reasons));
+  if (out->reasons == NULL)
+    return -1;
+  for (size_t i = 0; i < res->n_reasons; i++) {
+    const sg_rules_reason *rr = &res->reasons[i];
+    out->reasons[i] = reason_new(a, rr->rule, rr->points, rr->detail);
+    if (out->reasons[i] == NULL)
+      return -1;
+  }
+  out->n_reasons = res->n_reasons;
+  return 0;
+}
+
+/* The rule name sg_rules_corroborate uses, learnt from the rules themselves
+ * rather than copied from them, so the old bonus is dropped before the one
+ * for the new count goes on, whatever rules.c calls it. */
+static void corroboration_rule(char rule[48]) {
+  sg_rules_result probe;
+  memset(&probe, 0, sizeof(probe));
+  sg_rules_corroborate(&probe, 2);
+  rule[0] = '\0';
+  if (probe.n_reasons > 0)
+    snprintf(rule, 48, "%s", probe.reasons[probe.n_reasons - 1].rule);
+}
+
+/* Adds one rule to acc, keeping the stronger points when it is there. */
+static void result_merge_reason(sg_rules_result *acc, const char *rule, int points,
+                                const char *detail) {
+  for (size_t i = 0; i < acc->n_reasons; i++) {
+    if (strcmp(acc->reasons[i].rule, rule) == 0) {
+      if (points > acc->reasons[i].points) {
+        acc->reasons[i].points = points;
+        snprintf(acc->reasons[i].detail, sizeof(acc->reasons[i].detail), "%s", detail);
+      }
+      return;
+    }
+  }
+  /* One slot stays free for the corroboration reason. */
+  if (acc->n_reasons + 1 >= SG_RULES_MAX_REASONS)
+    return;
+  sg_rules_reason *rr = &acc->reasons[acc->n_reasons++];
+  snprintf(rr->rule, sizeof(rr->rule), "%s", rule);
+  snprintf(rr->detail, sizeof(rr->detail), "%s", detail);
+  rr->points = points;
+}
+
+/* ---- building ---- */
+
+int sg_triage_incident_open(sg_triage_arena *a, const Siaga__V1__Report *r,
+                            const sg_rules_result *res, const char *id, int64_t now_ms,
+                            Siaga__V1__Incident *out) {
+  sg_rules_result scored = *res;
+  sg_rules_corroborate(&scored, 1); /* one report: keeps the score, settles the priority */
+
+  siaga__v1__incident__init(out);
+  out->id = arena_strndup(a, id, strlen(id));
+  out->status = SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN;
+  out->priority = scored.priority;
+  out->score = scored.score;
+  out->category = arena_strndup(a, scored.category, strlen(scored.category));
+  out->location = r->location; /* shared with the report, same arena */
+  const char *text = r->description;
+  if (text[0] == '\0' && r->location != NULL)
+    text = r->location->address; /* a bare location still tells where */
+  out->summary = summary_join(a, text, "", "");
+  out->report_ids = sg_triage_arena_alloc(a, sizeof(*out->report_ids));
+  if (out->id == NULL || out->category == NULL || out->summary == NULL ||
+      out->report_ids == NULL || reasons_from_result(a, &scored, out) != 0)
+    return -1;
+  out->report_ids[0] = r->id;
+  out->n_report_ids = 1;
+  out->created_at_ms = now_ms;
+  out->updated_at_ms = now_ms;
+  out->version = 1;
+  return 0;
+}
+
+int sg_triage_incident_attach(sg_triage_arena *a, const Siaga__V1__Incident *cur,
+                              const Siaga__V1__Report *r, const sg_rules_result *res,
+                              int64_t now_ms, Siaga__V1__Incident *out) {
+  *out = *cur; /* shallow: unchanged fields keep pointing into cur */
+
+  int seen = 0;
+  for (size_t i = 0; i < cur->n_report_ids; i++)
+    seen |= strcmp(cur->report_ids[i], r->id) == 0;
+  if (!seen) {
+    out->report_ids = sg_triage_arena_alloc(a, (cur->n_report_ids + 1) * sizeof(char *));
+    if (out->report_ids == NULL)
+      return -1;
+    if (cur->n_report_ids > 0)
+      memcpy(out->report_ids, cur->report_ids, cur->n_report_ids * sizeof(char *));
+    out->report_ids[cur->n_report_ids] = r->id;
+    out->n_report_ids = cur->n_report_ids + 1;
+  }
+
+  out->summary = summary_extend(a, cur->summary, r->description);
+  if (out->summary == NULL)
+    return -1;
+
+  /* The incident's reasons and the new report's, each rule once at its
+   * stronger points: the incident now shows every cue any of its reports
+   * gave. The rules score a result from its reasons, and corroboration for
+   * the new number of reports goes on top. */
+  char bonus_rule[48];
+  corroboration_rule(bonus_rule);
+  sg_rules_result merged;
+  memset(&merged, 0, sizeof(merged));
+  snprintf(merged.category, sizeof(merged.category), "%s", cur->category);
+  merged.cues = res->cues;
+  for (size_t i = 0; i < cur->n_reasons; i++) {
+    const Siaga__V1__ScoreReason *sr = cur->reasons[i];
+    if (bonus_rule[0] != '\0' && strcmp(sr->rule, bonus_rule) == 0)
+      continue;
+    result_merge_reason(&merged, sr->rule, sr->points, sr->detail);
+  }
+  for (size_t i = 0; i < res->n_reasons; i++)
+    result_merge_reason(&merged, res->reasons[i].rule, res->reasons[i].points,
+                        res->reasons[i].detail);
+  sg_rules_corroborate(&merged, out->n_report_ids);
+
+  if (reasons_from_result(a, &merged, out) != 0)
+    return -1;
+  out->score = merged.score;
+  out->priority = merged.priority;
+  out->updated_at_ms = now_ms;
+  out->version = cur->version + 1;
+  return 0;
+}

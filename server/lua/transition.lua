@@ -1,0 +1,138 @@
+--[[ transition.lua: one state transition of one incident, applied atomically.
+
+Every change to an incident (a report opening or joining it, a dispatcher's
+status change or note) is one call of this script, so the incident hash, the
+open queue, the geo set, the updates stream, the audit trail and, for reports,
+the processed marker and the consumer group acknowledgement change together or
+not at all. Loaded once with SCRIPT LOAD and called with EVALSHA.
+
+All KEYS share the region's hash tag, siaga:{region}:..., so the script
+touches one Redis Cluster slot.
+
+KEYS:
+  1  siaga:{r}:incident:<id>      hash: pb, version, status, priority, score,
+                                  updated_at
+  2  siaga:{r}:open               zset of open incident ids (ZREVRANGE = most
+                                  urgent first: score, then newest)
+  3  siaga:{r}:geo                geo set of open incident ids
+  4  siaga:{r}:updates            stream, field "u" = IncidentUpdate protobuf
+  5  siaga:{r}:audit:<id>         stream, fields "u" (same bytes) and "update"
+                                  (the entry id in the updates stream)
+  6  siaga:{r}:processed:<entry>  processed marker of the report stream entry
+  7  siaga:{r}:report:<report id> report index hash, field "incident"
+  8  siaga:{r}:reports            reports stream, for XACK
+  Commands without a report (console SetStatus, AddNote) pass an empty
+  ARGV[11]; KEYS 6-8 are then never touched and may be any key of the same
+  slot (for example the reports stream three times).
+
+ARGV:
+  1  expected version: the incident's current version as the caller read it;
+     0 = the incident must not exist yet
+  2  incident id (member of the open and geo sets, value of the report index)
+  3  Incident protobuf, already carrying version = ARGV[1] + 1
+  4  IncidentUpdate protobuf (id empty; readers take the stream entry id)
+  5  status, IncidentStatus number; 4 (RESOLVED) and 5 (CLOSED) remove the
+     incident from the open and geo sets, any other keeps it there
+  6  priority, Priority number (stored for people reading the hash)
+  7  score 0..100
+  8  created_at_ms; with the score it orders the open set
+  9  longitude  } both "0" (or out of range) = no coordinates:
+  10 latitude   } the incident is kept out of the geo set
+  11 report stream entry id, or "" for a command without a report
+  12 consumer group to XACK the entry in (ignored when ARGV[11] is "")
+  13 processed marker TTL, seconds (ignored when ARGV[11] is "")
+  14 report id for the report index, or "" to leave the index alone
+  15 updates stream MAXLEN, approximate (~)
+  16 updated_at_ms (stored in the hash)
+
+Results (an array whose first element says which):
+  {"ok", new_version, updates_entry_id}   the transition was applied
+  {"conflict", current_version}           the incident's version is not
+                                          ARGV[1] (0 = it does not exist);
+                                          nothing written: re-read and retry
+  {"processed", incident_id}              ARGV[11] was already processed
+                                          (a replay); nothing written except
+                                          the XACK, which is idempotent
+  Wrong arguments raise an error before anything is written.
+
+Lua errors do not roll back earlier writes, so every check and conversion
+happens before the first write, and the writes are commands that cannot fail
+on keys of the right types.
+]]
+
+local expected = tonumber(ARGV[1])
+local incident_id = ARGV[2]
+local status = tonumber(ARGV[5])
+local priority = tonumber(ARGV[6])
+local score = tonumber(ARGV[7])
+local created_at = tonumber(ARGV[8])
+local lon = tonumber(ARGV[9])
+local lat = tonumber(ARGV[10])
+local entry_id = ARGV[11]
+local group = ARGV[12]
+local marker_ttl = tonumber(ARGV[13])
+local report_id = ARGV[14]
+local updates_maxlen = tonumber(ARGV[15])
+local updated_at = tonumber(ARGV[16])
+
+if expected == nil or expected < 0 or incident_id == "" or status == nil or priority == nil
+    or score == nil or created_at == nil or lon == nil or lat == nil or updates_maxlen == nil
+    or updated_at == nil then
+  return redis.error_reply("ERR transition.lua: bad arguments")
+end
+if entry_id ~= "" and (marker_ttl == nil or marker_ttl <= 0 or group == "") then
+  return redis.error_reply("ERR transition.lua: report entry without group or marker TTL")
+end
+
+-- A replayed report (redelivered after a worker died between the script and
+-- its reply, or claimed from a slow worker) must have no second effect.
+if entry_id ~= "" then
+  local done = redis.call("GET", KEYS[6])
+  if done then
+    redis.call("XACK", KEYS[8], group, entry_id)
+    return {"processed", done}
+  end
+end
+
+local current = tonumber(redis.call("HGET", KEYS[1], "version") or "0") or 0
+if current ~= expected then
+  return {"conflict", current}
+end
+local version = expected + 1
+
+-- GEOADD refuses what Web Mercator cannot hold; such a point is treated as
+-- "no coordinates" rather than failing halfway through the writes.
+local has_point = not (lon == 0 and lat == 0) and lon >= -180 and lon <= 180
+    and lat >= -85.05112878 and lat <= 85.05112878
+local is_open = status ~= 4 and status ~= 5
+
+redis.call("HSET", KEYS[1], "pb", ARGV[3], "version", version, "status", status,
+  "priority", priority, "score", score, "updated_at", string.format("%.0f", updated_at))
+
+if is_open then
+  -- score * 1e13 + created_at_ms stays below 2^53, so the double is exact:
+  -- the higher score first, then the newer incident.
+  redis.call("ZADD", KEYS[2], string.format("%.0f", score * 1e13 + created_at), incident_id)
+  if has_point then
+    redis.call("GEOADD", KEYS[3], lon, lat, incident_id)
+  else
+    redis.call("ZREM", KEYS[3], incident_id)
+  end
+else
+  redis.call("ZREM", KEYS[2], incident_id)
+  redis.call("ZREM", KEYS[3], incident_id)
+end
+
+local update_id = redis.call("XADD", KEYS[4], "MAXLEN", "~", updates_maxlen, "*", "u", ARGV[4])
+-- The audit trail is not trimmed: it is the record of who changed what.
+redis.call("XADD", KEYS[5], "*", "u", ARGV[4], "update", update_id)
+
+if entry_id ~= "" then
+  redis.call("SET", KEYS[6], incident_id, "EX", marker_ttl)
+  if report_id ~= "" then
+    redis.call("HSET", KEYS[7], "incident", incident_id)
+  end
+  redis.call("XACK", KEYS[8], group, entry_id)
+end
+
+return {"ok", version, update_id}

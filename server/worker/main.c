@@ -1,0 +1,271 @@
+/* siaga-worker: the prioritization worker. Options, signals, the Redis
+ * connection with reconnects, and the read/claim loop; the work itself is in
+ * triage.c. One synchronous connection is enough: the worker does one thing
+ * at a time, and more throughput comes from more worker processes in the
+ * consumer group. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "keys.h"
+#include "triage.h"
+
+#define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
+#define CLAIM_EVERY_MS 5000
+#define CLAIM_IDLE_DEFAULT_MS 15000
+#define CONNECT_TIMEOUT_MS 2000
+#define COMMAND_TIMEOUT_MS 10000 /* above READ_BLOCK_MS: a dead server, not a quiet stream */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define ERROR_PAUSE_MS 1000
+
+static volatile sig_atomic_t stopping = 0;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stopping = 1;
+}
+
+static void log_line(const char *fmt, ...) {
+  va_list ap;
+  fputs("siaga-worker: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+static void on_dead(void *data, const char *entry_id, const char *reason) {
+  (void)data;
+  log_line("report entry %s moved to the dead letter stream: %s", entry_id, reason);
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps ms, returning early when a signal asks us to stop. */
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: siaga-worker --redis HOST:PORT [--region REGION] [--consumer NAME]\n"
+          "                    [--claim-idle-ms N]\n"
+          "\n"
+          "Reads the region's reports stream as a member of the \"triage\" consumer group,\n"
+          "scores each report and opens or updates incidents in Redis.\n"
+          "\n"
+          "  --redis HOST:PORT    Redis server (required)\n"
+          "  --region REGION      region of the keys siaga:{REGION}:... (default %s)\n"
+          "  --consumer NAME      consumer name in the group, unique per worker\n"
+          "                       (default worker-HOSTNAME-PID)\n"
+          "  --claim-idle-ms N    take over reports another worker left pending\n"
+          "                       for N ms (default %d)\n"
+          "  --help               show this text\n",
+          SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
+}
+
+typedef struct options {
+  char host[256];
+  int port;
+  const char *region;
+  char consumer[128];
+  long claim_idle_ms;
+} options;
+
+static int parse_host_port(const char *s, options *o) {
+  const char *colon = strrchr(s, ':');
+  if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(o->host))
+    return -1;
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end != '\0' || port < 1 || port > 65535)
+    return -1;
+  memcpy(o->host, s, (size_t)(colon - s));
+  o->host[colon - s] = '\0';
+  o->port = (int)port;
+  return 0;
+}
+
+/* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
+static int parse_options(int argc, char **argv, options *o) {
+  static const struct option longopts[] = {
+      {"redis", required_argument, NULL, 'r'},   {"region", required_argument, NULL, 'g'},
+      {"consumer", required_argument, NULL, 'c'}, {"claim-idle-ms", required_argument, NULL, 'i'},
+      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+  memset(o, 0, sizeof(*o));
+  o->region = SG_REGION_DEFAULT;
+  o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
+  int have_redis = 0, opt;
+  char *end;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'r':
+      if (parse_host_port(optarg, o) != 0) {
+        fprintf(stderr, "siaga-worker: --redis wants HOST:PORT, got \"%s\"\n", optarg);
+        return -1;
+      }
+      have_redis = 1;
+      break;
+    case 'g':
+      o->region = optarg;
+      break;
+    case 'c':
+      snprintf(o->consumer, sizeof(o->consumer), "%s", optarg);
+      break;
+    case 'i':
+      errno = 0;
+      o->claim_idle_ms = strtol(optarg, &end, 10);
+      if (errno != 0 || *end != '\0' || o->claim_idle_ms < 1 || o->claim_idle_ms > INT_MAX) {
+        fprintf(stderr, "siaga-worker: --claim-idle-ms wants a positive number of ms\n");
+        return -1;
+      }
+      break;
+    case 'h':
+      usage(stdout);
+      return 1;
+    default:
+      usage(stderr);
+      return -1;
+    }
+  }
+  if (optind < argc || !have_redis) {
+    usage(stderr);
+    return -1;
+  }
+  if (o->consumer[0] == '\0') {
+    /* Host and pid make the default unique, so two workers never share a
+     * pending list by accident. */
+    char host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    for (char *p = host; *p != '\0'; p++) {
+      if (*p == '.')
+        *p = '\0'; /* the short name is enough */
+    }
+    snprintf(o->consumer, sizeof(o->consumer), "worker-%s-%ld", host, (long)getpid());
+  }
+  return 0;
+}
+
+static redisContext *connect_redis(const options *o, char *err, size_t err_size) {
+  struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
+  redisContext *c = redisConnectWithTimeout(o->host, o->port, tv);
+  if (c == NULL) {
+    snprintf(err, err_size, "out of memory");
+    return NULL;
+  }
+  tv.tv_sec = COMMAND_TIMEOUT_MS / 1000;
+  tv.tv_usec = (COMMAND_TIMEOUT_MS % 1000) * 1000;
+  if (c->err == 0)
+    redisSetTimeout(c, tv);
+  if (c->err != 0) {
+    snprintf(err, err_size, "%s", c->errstr);
+    redisFree(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* Serves a started connection until it fails or we are asked to stop.
+ * Returns the error that ended it (0 when stopping). */
+static int serve(sg_triage *t) {
+  int64_t next_claim = mono_ms() + CLAIM_EVERY_MS;
+  while (!stopping) {
+    size_t n_done;
+    int rc = sg_triage_read(t, READ_BLOCK_MS, &n_done);
+    if (rc == 0 && mono_ms() >= next_claim) {
+      rc = sg_triage_claim(t, &n_done);
+      next_claim = mono_ms() + CLAIM_EVERY_MS;
+    }
+    if (rc == SG_TRIAGE_E_REDIS)
+      return rc;
+    if (rc != 0) {
+      /* The entry stays pending and is claimed again later; pause so a
+       * persistent problem does not turn into a busy loop of log lines. */
+      log_line("%s; the report stays pending and is retried", sg_triage_strerror(rc));
+      sleep_ms(ERROR_PAUSE_MS);
+    }
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  options o;
+  int prc = parse_options(argc, argv, &o);
+  if (prc != 0)
+    return prc > 0 ? EXIT_SUCCESS : 2;
+
+  /* No SA_RESTART is needed: hiredis retries reads interrupted by a signal,
+   * so a stop takes effect when the current blocking read returns. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN); /* a dropped connection is an error return, not a death */
+
+  srand((unsigned)getpid() ^ (unsigned)mono_ms()); /* jitter differs per worker */
+
+  int err;
+  sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, on_dead, NULL};
+  sg_triage *t = sg_triage_create(&topts, &err);
+  if (t == NULL) {
+    fprintf(stderr, "siaga-worker: %s\n", sg_triage_strerror(err));
+    return 2;
+  }
+  log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
+
+  /* Redis going away is weather, not a reason to exit: log once per outage
+   * and keep trying with a growing pause. */
+  int in_outage = 0;
+  long backoff = BACKOFF_MIN_MS;
+  while (!stopping) {
+    char why[256];
+    redisContext *c = connect_redis(&o, why, sizeof(why));
+    if (c != NULL) {
+      int rc = sg_triage_start(t, c);
+      if (rc == 0) {
+        if (in_outage)
+          log_line("redis %s:%d is back", o.host, o.port);
+        in_outage = 0;
+        backoff = BACKOFF_MIN_MS;
+        rc = serve(t);
+      }
+      if (rc != 0)
+        snprintf(why, sizeof(why), "%s", c->err != 0 ? c->errstr : sg_triage_strerror(rc));
+      sg_triage_stop(t);
+      redisFree(c);
+      if (rc == 0)
+        break; /* asked to stop */
+    }
+    if (stopping)
+      break;
+    if (!in_outage) {
+      log_line("redis %s:%d: %s; retrying until it is back", o.host, o.port, why);
+      in_outage = 1;
+    }
+    sleep_ms(backoff);
+    backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+  }
+
+  log_line("stopping");
+  sg_triage_destroy(t);
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,69 @@
+/* Triage: turns entries of a region's reports stream into incidents.
+ *
+ * A sg_triage reads the stream as one consumer of the "triage" group over a
+ * synchronous hiredis connection that the caller owns and replaces after an
+ * outage. Each report is decoded, scored by the rules, matched against open
+ * incidents nearby and written with one call of transition.lua, which also
+ * marks the entry processed and acknowledges it: delivery is at least once,
+ * the effect exactly once. Entries that cannot be decoded go to the dead
+ * letter stream, so nothing is redelivered for ever.
+ *
+ * Functions return 0 or a negative SG_TRIAGE_E_* code; after
+ * SG_TRIAGE_E_REDIS the connection is unusable and the caller reconnects and
+ * calls sg_triage_start again. Nothing is printed here. */
+#ifndef SG_TRIAGE_H
+#define SG_TRIAGE_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+#define SG_TRIAGE_BATCH 32 /* entries per XREADGROUP and XAUTOCLAIM */
+
+typedef enum sg_triage_error {
+  SG_TRIAGE_OK = 0,
+  SG_TRIAGE_E_REDIS = -1,    /* connection lost or timed out: reconnect */
+  SG_TRIAGE_E_REPLY = -2,    /* Redis answered something unexpected */
+  SG_TRIAGE_E_NOMEM = -3,
+  SG_TRIAGE_E_SCRIPT = -4,   /* transition.lua is not embedded in the binary */
+  SG_TRIAGE_E_CONFLICT = -5, /* the incident kept changing under us */
+  SG_TRIAGE_E_ARG = -6,      /* bad option: region or consumer name */
+} sg_triage_error;
+
+/* Called for each entry moved to the dead letter stream, with the reason, so
+ * the program can log it; the triage module itself prints nothing. */
+typedef void (*sg_triage_on_dead)(void *data, const char *entry_id, const char *reason);
+
+typedef struct sg_triage_options {
+  const char *region;   /* e.g. "plk" */
+  const char *consumer; /* unique per worker process */
+  long claim_idle_ms;   /* entries pending this long are claimed from others */
+  sg_triage_on_dead on_dead; /* may be NULL */
+  void *data;                /* passed to on_dead */
+} sg_triage_options;
+
+typedef struct sg_triage sg_triage;
+
+/* Copies the options. Returns NULL with *err set on a bad option or no
+ * memory. */
+sg_triage *sg_triage_create(const sg_triage_options *opts, int *err);
+void sg_triage_destroy(sg_triage *t);
+
+/* Takes c (still owned by the caller) for every later command, creates the
+ * consumer group if missing, loads transition.lua and finishes the entries
+ * this consumer had left pending. */
+int sg_triage_start(sg_triage *t, redisContext *c);
+
+/* Forgets the connection, before the caller frees it. */
+void sg_triage_stop(sg_triage *t);
+
+/* Reads up to SG_TRIAGE_BATCH new entries, waiting at most block_ms, and
+ * processes them. *n_done counts the entries finished. */
+int sg_triage_read(sg_triage *t, int block_ms, size_t *n_done);
+
+/* Claims entries pending longer than claim_idle_ms (their worker died or
+ * hangs) and processes them, up to a few batches per call. */
+int sg_triage_claim(sg_triage *t, size_t *n_done);
+
+const char *sg_triage_strerror(int err);
+
+#endif
