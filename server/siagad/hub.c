@@ -19,6 +19,13 @@
 #define SYNC_ATTEMPTS 3
 #define CLOSE_GRACE_SECONDS 2  /* a laggard gets this long to take its close frame */
 
+/* lws 4.1 sends the reason set by lws_close_reason() only when the callback
+ * that returns -1 is a RECEIVE; from SERVER_WRITEABLE (where our closes
+ * happen, often long after the cause) the peer would see no close frame. So
+ * the frame is written here, with the opcode lws-write.h leaves out of its
+ * public enum ("LWS_WRITE_CLOSE is handled by lws_close_reason"): 4. */
+#define WRITE_CLOSE_FRAME ((enum lws_write_protocol)4)
+
 /* A Redis stream entry id, "ms-seq". */
 typedef struct stream_id {
   uint64_t ms, seq;
@@ -238,13 +245,16 @@ static void session_clear(hub_session *s) {
     msg_release(m);
 }
 
+/* Closes after what is queued for this console alone (an error message) is
+ * sent; ring updates are not sent any more. */
 static void session_close(hub_session *s, int code, const char *reason) {
   if (s->state == SESSION_CLOSING)
     return;
   s->state = SESSION_CLOSING;
   s->close_code = code;
   snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
-  session_clear(s);
+  if (code == SG_HUB_CLOSE_LAGGING)
+    session_clear(s); /* it cannot take what it has now: do not add to it */
   /* A console that is lagging may never become writable again. */
   lws_set_timeout(s->wsi, PENDING_TIMEOUT_LAGGING, CLOSE_GRACE_SECONDS);
   lws_callback_on_writable(s->wsi);
@@ -701,8 +711,10 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
   h->sessions = s;
   h->n_sessions++;
 
-  char after[64];
-  if (lws_get_urlarg_by_name(wsi, "after=", after, sizeof(after)) != NULL) {
+  char arg[64];
+  /* The value comes back URL-decoded, after "after=" inside arg. */
+  const char *after = lws_get_urlarg_by_name(wsi, "after=", arg, sizeof(arg));
+  if (after != NULL) {
     if (id_parse(after, strlen(after), &s->last) != 0) {
       session_send_error(s, "bad_after", "after: expected a stream id like 1700000000000-0");
       session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "bad after parameter");
@@ -735,9 +747,13 @@ static void on_closed(hub_session *s) {
 
 static int on_writeable(hub_session *s) {
   sg_hub *h = s->hub;
-  if (s->state == SESSION_CLOSING || h == NULL) {
-    lws_close_reason(s->wsi, (enum lws_close_status)s->close_code,
-                     (unsigned char *)s->close_reason, strlen(s->close_reason));
+  if ((s->state == SESSION_CLOSING && s->q_head == NULL) || h == NULL) {
+    unsigned char frame[LWS_PRE + 2 + sizeof(s->close_reason)];
+    size_t n = strlen(s->close_reason);
+    frame[LWS_PRE] = (unsigned char)(s->close_code >> 8);
+    frame[LWS_PRE + 1] = (unsigned char)(s->close_code & 0xff);
+    memcpy(frame + LWS_PRE + 2, s->close_reason, n);
+    lws_write(s->wsi, frame + LWS_PRE, 2 + n, WRITE_CLOSE_FRAME);
     return -1;
   }
   hub_msg *m = session_pop(s);
@@ -765,7 +781,8 @@ static int on_writeable(hub_session *s) {
     msg_release(m);
   if (n < (int)len)
     return -1;
-  if (s->q_head != NULL || (s->state == SESSION_LIVE && s->pos < h->head))
+  if (s->q_head != NULL || s->state == SESSION_CLOSING ||
+      (s->state == SESSION_LIVE && s->pos < h->head))
     lws_callback_on_writable(s->wsi);
   return 0;
 }

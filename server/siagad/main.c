@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "api.h"
 #include "hub.h"
 #include "ingest.h"
 #include "keys.h"
+#include "listener.h"
 #include "redisconn.h"
 
 typedef struct options {
@@ -22,11 +25,13 @@ typedef struct options {
   char redis_host[128];
   int redis_port;
   const char *region;
+  int processes;
 } options;
 
 typedef struct server {
   uv_loop_t *loop;
   struct lws_context *lws;
+  sg_listener *listener;
   sg_redis *redis;
   sg_ingest *ingest;
   sg_hub *hub;
@@ -43,6 +48,7 @@ static void usage(FILE *out) {
           "  --listen HOST:PORT  address to serve HTTP and WebSocket on (default 127.0.0.1:8080)\n"
           "  --redis HOST:PORT   Redis server holding the region (default 127.0.0.1:6379)\n"
           "  --region NAME       region key tag, [a-z0-9]{1,16} (default " SG_REGION_DEFAULT ")\n"
+          "  --processes N       serve from N processes sharing the port (default 1)\n"
           "  --help              this text\n");
 }
 
@@ -75,6 +81,7 @@ static int parse_options(int argc, char **argv, options *o) {
   static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
                                            {"redis", required_argument, NULL, 'r'},
                                            {"region", required_argument, NULL, 'g'},
+                                           {"processes", required_argument, NULL, 'p'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -82,6 +89,7 @@ static int parse_options(int argc, char **argv, options *o) {
   snprintf(o->redis_host, sizeof(o->redis_host), "127.0.0.1");
   o->redis_port = 6379;
   o->region = SG_REGION_DEFAULT;
+  o->processes = 1;
   int c;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -104,6 +112,16 @@ static int parse_options(int argc, char **argv, options *o) {
       }
       o->region = optarg;
       break;
+    case 'p': {
+      char *end;
+      long n = strtol(optarg, &end, 10);
+      if (*end != '\0' || n < 1 || n > 64) {
+        fprintf(stderr, "siagad: --processes wants 1..64, got \"%s\"\n", optarg);
+        return -1;
+      }
+      o->processes = (int)n;
+      break;
+    }
     case 'h':
       usage(stdout);
       exit(0);
@@ -155,6 +173,8 @@ static void on_signal(uv_signal_t *sig, int signum) {
   fprintf(stderr, "siagad: stopping\n");
   uv_close((uv_handle_t *)&srv->sigint, on_close_signal);
   uv_close((uv_handle_t *)&srv->sigterm, on_close_signal);
+  sg_listener_destroy(srv->listener);
+  srv->listener = NULL;
   lws_context_destroy(srv->lws);
   uv_timer_start(&srv->shutdown_timer, on_shutdown_timer, 10, 0);
 }
@@ -167,14 +187,8 @@ static void raise_fd_limit(void) {
   }
 }
 
-int main(int argc, char **argv) {
-  options o;
-  if (parse_options(argc, argv, &o) != 0)
-    return 2;
-  signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
-  lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
-
+static int serve(const options *opts) {
+  options o = *opts;
   server srv;
   memset(&srv, 0, sizeof(srv));
   uv_loop_t loop;
@@ -214,8 +228,7 @@ int main(int argc, char **argv) {
   memset(&info, 0, sizeof(info));
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
   info.foreign_loops = foreign_loops;
-  info.port = o.listen_port;
-  info.iface = o.listen_host;
+  info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* we accept, see listener.h */
   info.protocols = protocols;
   info.mounts = &mount;
   info.retry_and_idle_policy = &retry;
@@ -223,8 +236,13 @@ int main(int argc, char **argv) {
   info.keepalive_timeout = 30;
   info.pcontext = &srv.lws;
   srv.lws = lws_create_context(&info);
-  if (srv.lws == NULL) {
-    fprintf(stderr, "siagad: cannot serve on %s:%d\n", o.listen_host, o.listen_port);
+  int err = 0;
+  if (srv.lws != NULL)
+    srv.listener = sg_listener_create(&loop, lws_get_vhost_by_name(srv.lws, "default"),
+                                      o.listen_host, o.listen_port, &err);
+  if (srv.listener == NULL) {
+    fprintf(stderr, "siagad: cannot serve on %s:%d: %s\n", o.listen_host, o.listen_port,
+            err ? strerror(-err) : "lws context failed");
     return 1;
   }
 
@@ -244,4 +262,69 @@ int main(int argc, char **argv) {
   if (rc != 0)
     fprintf(stderr, "siagad: loop closed with handles open: %s\n", uv_strerror(rc));
   return 0;
+}
+
+/* Several processes, each with its own loop, share the listening port: one
+ * loop running lws's HTTP path saturates one core, and the processes share
+ * nothing but Redis. The parent only forwards stop signals and waits. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_parent_signal(int signum) {
+  stop_signal = signum;
+}
+
+static int supervise(const options *o) {
+  pid_t children[64];
+  int n = 0;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_parent_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  for (; n < o->processes; n++) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      perror("siagad: fork");
+      break;
+    }
+    if (pid == 0) {
+      signal(SIGINT, SIG_DFL);
+      signal(SIGTERM, SIG_DFL);
+      exit(serve(o));
+    }
+    children[n] = pid;
+  }
+  int alive = n, rc = 0, forwarded = 0;
+  while (alive > 0) {
+    int status;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (stop_signal && !forwarded) {
+        for (int i = 0; i < n; i++)
+          kill(children[i], SIGTERM);
+        forwarded = 1;
+      }
+      continue;
+    }
+    alive--;
+    if (!forwarded) {
+      /* One edge process died: stop the rest so a supervisor restarts all. */
+      fprintf(stderr, "siagad: process %d exited; stopping\n", (int)pid);
+      rc = 1;
+      for (int i = 0; i < n; i++)
+        kill(children[i], SIGTERM);
+      forwarded = 1;
+    }
+  }
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  options o;
+  if (parse_options(argc, argv, &o) != 0)
+    return 2;
+  signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
+  lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+  return o.processes > 1 ? supervise(&o) : serve(&o);
 }
