@@ -1,0 +1,305 @@
+"""Integration test harness for siaga: private Redis, siagad and workers.
+
+Standard library only. Each test class starts its own stack (Stack) on free
+loopback ports in a temporary directory and stops it on teardown, always.
+Children also get PR_SET_PDEATHSIG, so a test process killed by a ctest
+timeout takes them down with it. Every wait is bounded in count and time.
+
+Environment: SIAGA_BUILD (directory holding siagad and siaga-worker),
+SIAGA_SOURCE (repository root, optional here). SIAGA_KEEP_TMP=1 keeps the
+temporary directories even when every test passes.
+"""
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from http.client import HTTPException
+
+from clients import (Redis, RedisError, Response, http, raw_http, Message, WebSocket,  # noqa: F401
+                     Handshake, ws_handshake, json_messages_until,
+                     OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG)
+from wire import pb_decode, pb_first, decode_update  # noqa: F401 (re-exported)
+
+REGION = "plk"
+JSON_PROTO = "siaga.console.v1.json"
+PB_PROTO = "siaga.console.v1"
+STOP_TIMEOUT = 5.0
+START_TIMEOUT = 20.0
+
+_all_stacks = []
+
+
+def key(suffix):
+    return "siaga:{%s}:%s" % (REGION, suffix)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout, what, interval=0.05):
+    """Calls pred() until it returns a truthy value, at most `timeout` seconds
+    and a bounded number of times; returns that value or raises AssertionError."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    for _ in range(int(timeout / interval) + 2):
+        try:
+            value = pred()
+            if value:
+                return value
+        except (OSError, RedisError, HTTPException) as e:
+            last_exc = e
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s%s" %
+                         (timeout, what, " (last error: %r)" % last_exc if last_exc else ""))
+
+
+def _die_with_parent():
+    # PR_SET_PDEATHSIG = 1: the child gets SIGKILL when this process dies.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except Exception:
+        pass
+
+
+# ---------------------------------------------------------------- processes
+
+class Proc:
+    def __init__(self, name, argv, logdir):
+        self.name, self.argv = name, argv
+        self.log_path = os.path.join(logdir, name + ".log")
+        self.log = open(self.log_path, "ab")
+        self.log.write(("\n=== start %s\n" % " ".join(argv)).encode())
+        self.log.flush()
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
+                                  stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+        if self.p.poll() is None:
+            try:
+                self.p.send_signal(sig)
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(timeout=timeout)
+        self.log.close()
+        return self.p.returncode
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def tail(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = f.read().decode(errors="replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError as e:
+            return "(no log: %s)" % e
+
+
+class Stack:
+    """One private Redis, one siagad and `workers` siaga-worker processes."""
+
+    def __init__(self, workers=1, claim_idle_ms=None, name="stack"):
+        build = os.environ.get("SIAGA_BUILD")
+        if not build:
+            raise RuntimeError("SIAGA_BUILD is not set (directory with siagad and siaga-worker)")
+        self.siagad_bin = os.path.join(build, "siagad")
+        self.worker_bin = os.path.join(build, "siaga-worker")
+        for b in (self.siagad_bin, self.worker_bin):
+            if not os.access(b, os.X_OK):
+                raise RuntimeError("missing executable %s" % b)
+        self.n_workers, self.claim_idle_ms, self.name = workers, claim_idle_ms, name
+        self.tmp = tempfile.mkdtemp(prefix="siaga-it-%s-" % name)
+        self.redis_port = free_port()
+        self.http_port = free_port()
+        self.redis_proc, self.siagad, self.workers = None, None, []
+        self.all_procs = []
+        _all_stacks.append(self)
+
+    # -- lifecycle
+    def start(self):
+        try:
+            self.start_redis()
+            self.start_siagad()
+            for i in range(1, self.n_workers + 1):
+                self.start_worker(i)
+            wait_until(self._healthy, START_TIMEOUT, "siagad /healthz 200", interval=0.1)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_siagad(self):
+        self.siagad = self._spawn("siagad", [self.siagad_bin, "--listen",
+                                  "127.0.0.1:%d" % self.http_port,
+                                  "--redis", "127.0.0.1:%d" % self.redis_port])
+        return self.siagad
+
+    def restart_siagad(self):
+        """SIGTERM siagad, start a new one on the same port, wait for /healthz."""
+        self.siagad.stop()
+        self.start_siagad()
+        wait_until(self._healthy, START_TIMEOUT, "restarted siagad /healthz 200", interval=0.1)
+
+    def _spawn(self, name, argv):
+        p = Proc(name, argv, self.tmp)
+        self.all_procs.append(p)
+        return p
+
+    def start_worker(self, i):
+        argv = [self.worker_bin, "--redis", "127.0.0.1:%d" % self.redis_port, "--consumer", "w%d" % i]
+        if self.claim_idle_ms is not None:
+            argv += ["--claim-idle-ms", str(self.claim_idle_ms)]
+        w = self._spawn("worker-w%d" % i, argv)
+        self.workers.append(w)
+        return w
+
+    def _healthy(self):
+        for p in (self.siagad, *self.workers):
+            if not p.alive():
+                raise AssertionError("%s exited with %s during start:\n%s" %
+                                     (p.name, p.p.returncode, p.tail()))
+        return self.http("GET", "/healthz", timeout=2).status == 200
+
+    def start_redis(self):
+        self.redis_proc = self._spawn("redis", [
+            "redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+            "--dir", self.tmp, "--appendonly", "yes", "--appendfsync", "everysec",
+            "--save", ""])
+
+        def pong():
+            if not self.redis_proc.alive():
+                raise AssertionError("redis-server exited:\n" + self.redis_proc.tail())
+            with Redis(self.redis_port, timeout=1) as r:
+                return r("PING") == "PONG"
+        wait_until(pong, 10, "redis PING", interval=0.05)
+
+    def stop_redis(self):
+        """SIGTERM: Redis flushes the AOF and exits; waits until it is gone."""
+        return self.redis_proc.stop(signal.SIGTERM, timeout=10)
+
+    def stop(self):
+        for p in reversed(self.all_procs):
+            try:
+                p.stop()
+            except Exception as e:  # keep stopping the others
+                sys.stderr.write("stopping %s: %r\n" % (p.name, e))
+
+    def tails(self, n=40):
+        out = []
+        seen = set()
+        for p in self.all_procs:
+            if p.log_path in seen:
+                continue
+            seen.add(p.log_path)
+            out.append("---- %s (%s) last %d lines ----\n%s" % (p.name, p.log_path, n, p.tail(n)))
+        return "\n".join(out)
+
+    # -- clients
+    def redis(self, timeout=5.0):
+        return Redis(self.redis_port, timeout=timeout)
+
+    def r(self, *args):
+        with Redis(self.redis_port) as c:
+            return c(*args)
+
+    def http(self, method, path, body=None, headers=None, timeout=10.0):
+        return http(self.http_port, method, path, body, headers, timeout)
+
+    def raw(self, data, timeout=10.0, shutdown_write=False):
+        return raw_http(self.http_port, data, timeout, shutdown_write)
+
+    def post_report(self, report, headers=None):
+        return self.http("POST", "/v1/reports", report, headers)
+
+    def ws(self, path="/v1/console", protocols=(JSON_PROTO,), timeout=5.0):
+        hs = ws_handshake(self.http_port, path, protocols, timeout)
+        if hs.ws is None:
+            raise AssertionError("websocket upgrade %s %r refused: %s %r" %
+                                 (path, protocols, hs.status, hs.headers))
+        return hs.ws
+
+    def xlen(self, name="reports"):
+        return self.r("XLEN", key(name))
+
+
+def stream_entries(stack, name, start="-", end="+", count=None):
+    """XRANGE as [(entry id str, {field bytes: value bytes})]."""
+    args = ["XRANGE", key(name), start, end] + (["COUNT", count] if count else [])
+    return [(eid.decode(), dict(zip(kv[::2], kv[1::2]))) for eid, kv in stack.r(*args)]
+
+
+def updates(stack, start="-", end="+"):
+    """The updates stream decoded: [(entry id, IncidentUpdate dict)]."""
+    return [(eid, decode_update(f[b"u"])) for eid, f in stream_entries(stack, "updates", start, end)]
+
+
+def stream_id(s):
+    a, b = s.split("-")
+    return (int(a), int(b))
+
+
+def json_report(i, category="fire", description=None):
+    """A valid JSON report at a grid point ~3 km from its neighbours around
+    Palangka Raya, so distinct i do not cluster into one incident."""
+    lat = -2.35 + (i // 20) * 0.03
+    lon = 113.60 + (i % 20) * 0.03
+    return {"category": category,
+            "description": description or "Kebakaran rumah no. %d, asap tebal" % i,
+            "location": {"lat": round(lat, 5), "lon": round(lon, 5)},
+            "reporter": {"phone": "+62812%07d" % i}}
+
+
+class StackTestCase(unittest.TestCase):
+    """Base class: one stack per test class (STACK = dict of Stack kwargs)."""
+    STACK = {"workers": 1}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack(name=cls.__name__, **cls.STACK).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    def assertErrorBody(self, resp, what=""):
+        """Every 4xx/5xx carries {"code": str, "message": str} as JSON."""
+        try:
+            body = resp.json()
+        except ValueError:
+            self.fail("%s: error body is not JSON: %r" % (what, resp))
+        self.assertIsInstance(body, dict, what)
+        self.assertIsInstance(body.get("code"), str, "%s: %r" % (what, body))
+        self.assertTrue(body["code"], "%s: empty code %r" % (what, body))
+        self.assertIsInstance(body.get("message"), str, "%s: %r" % (what, body))
+        self.assertTrue(body["message"], "%s: empty message %r" % (what, body))
+
+
+def main():
+    """Runs the module's tests, prints unittest's summary, then the log tails
+    of every stack if anything failed; exits non-zero on failure."""
+    prog = unittest.main(module="__main__", exit=False, verbosity=2)
+    ok = prog.result.wasSuccessful() and prog.result.testsRun > 0
+    for s in _all_stacks:
+        s.stop()
+    if not ok:
+        for s in _all_stacks:
+            sys.stderr.write("\n==== logs of %s (kept in %s) ====\n%s\n" % (s.name, s.tmp, s.tails()))
+    elif not os.environ.get("SIAGA_KEEP_TMP"):
+        for s in _all_stacks:
+            shutil.rmtree(s.tmp, ignore_errors=True)
+    sys.exit(0 if ok else 1)
