@@ -53,6 +53,7 @@ typedef struct hub_session hub_session;
 typedef struct hub_op {
   sg_hub *hub;
   hub_session *session;
+  struct hub_op *next; /* in the session's list of ops in flight */
 } hub_op;
 
 typedef enum session_state {
@@ -72,7 +73,7 @@ struct hub_session {
   stream_id last; /* last update queued for this console */
   queued *q_head, *q_tail;
   size_t q_len;
-  hub_op *op;
+  hub_op *ops; /* Redis requests in flight for this console */
   unsigned char *rx;
   size_t rx_len;
   int rx_overflow;
@@ -85,6 +86,7 @@ struct sg_hub {
   uv_loop_t *loop;
   sg_redis *commands;
   sg_redis *follow;
+  sg_commands *commands_runner;
   char k_updates[SG_KEY_MAX];
   char k_open[SG_KEY_MAX];
   char incident_prefix[SG_KEY_MAX];
@@ -312,16 +314,21 @@ static hub_op *op_start(hub_session *s) {
     return NULL;
   op->hub = s->hub;
   op->session = s;
-  s->op = op;
+  op->next = s->ops;
+  s->ops = op;
   return op;
 }
 
 /* Returns the session the reply is for, or NULL if it has gone. */
 static hub_session *op_finish(hub_op *op) {
   hub_session *s = op->session;
+  if (s != NULL) {
+    hub_op **p = &s->ops;
+    while (*p != op)
+      p = &(*p)->next;
+    *p = op->next;
+  }
   free(op);
-  if (s != NULL)
-    s->op = NULL;
   return s;
 }
 
@@ -610,6 +617,10 @@ void sg_hub_destroy(sg_hub *h) {
   free(h);
 }
 
+void sg_hub_set_commands(sg_hub *h, sg_commands *commands) {
+  h->commands_runner = commands;
+}
+
 size_t sg_hub_sessions(const sg_hub *h) {
   return h->n_sessions;
 }
@@ -627,20 +638,28 @@ static void reply_to(hub_session *s, const Siaga__V1__CommandReply *r) {
   session_send(s, &sm);
 }
 
+static void on_command_done(const Siaga__V1__CommandReply *r, void *data) {
+  hub_session *s = op_finish(data);
+  if (s != NULL && s->hub != NULL)
+    reply_to(s, r);
+}
+
 static void on_command(hub_session *s, const Siaga__V1__Command *c) {
   Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
   r.request_id = c->request_id;
-  switch (c->action_case) {
-  case SIAGA__V1__COMMAND__ACTION_PING:
-    r.ok = 1;
-    break;
-  default:
-    r.ok = 0;
-    r.error_code = "unsupported_command";
-    r.message = "this server does not take that command";
-    break;
+  if (c->action_case == SIAGA__V1__COMMAND__ACTION_PING || s->hub->commands_runner == NULL) {
+    r.ok = c->action_case == SIAGA__V1__COMMAND__ACTION_PING;
+    r.error_code = r.ok ? "" : "unsupported_command";
+    r.message = r.ok ? "" : "this server does not take that command";
+    reply_to(s, &r);
+    return;
   }
-  reply_to(s, &r);
+  hub_op *op = op_start(s);
+  if (op == NULL) {
+    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    return;
+  }
+  sg_commands_run(s->hub->commands_runner, c, on_command_done, op);
 }
 
 static void on_receive(hub_session *s, const void *in, size_t len) {
@@ -729,8 +748,9 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
 
 static void on_closed(hub_session *s) {
   sg_hub *h = s->hub;
-  if (s->op != NULL)
-    s->op->session = NULL;
+  for (hub_op *op = s->ops; op != NULL; op = op->next)
+    op->session = NULL;
+  s->ops = NULL;
   session_clear(s);
   free(s->rx);
   s->rx = NULL;

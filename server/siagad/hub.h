@@ -17,6 +17,7 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "commands.h"
 #include "redisconn.h"
 
 #define SG_HUB_PROTOCOL_PB "siaga.console.v1"
@@ -51,6 +52,10 @@ void sg_hub_destroy(sg_hub *hub);
 int sg_hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len);
 size_t sg_hub_session_size(void);
+
+/* Who runs console commands other than Ping; without it they are refused
+ * as unsupported. commands must outlive the hub. */
+void sg_hub_set_commands(sg_hub *hub, sg_commands *commands);
 
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "embedded.h"
 #include "keys.h"
 
@@ -48,12 +48,6 @@ void sg_ingest_destroy(sg_ingest *in) {
     return;
   sg_ids_destroy(in->ids);
   free(in);
-}
-
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void finish(submission *s, sg_ingest_status status, const char *id, size_t id_len,
@@ -103,7 +97,7 @@ void sg_ingest_submit(sg_ingest *in, Siaga__V1__Report *report, const char *key,
   s->cb = cb;
   s->data = data;
 
-  uint64_t now = now_ms();
+  uint64_t now = sg_clock_now_ms();
   char id[SG_REPORT_ID_LEN + 1], token[SG_TOKEN_LEN + 1];
   sg_ids_report(in->ids, now, id);
   sg_ids_token(in->ids, token);

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "api.h"
+#include "commands.h"
 #include "hub.h"
 #include "ingest.h"
 #include "keys.h"
@@ -35,6 +36,7 @@ typedef struct server {
   sg_redis *redis;
   sg_ingest *ingest;
   sg_hub *hub;
+  sg_commands *commands;
   sg_api *api;
   uv_signal_t sigint, sigterm;
   uv_timer_t shutdown_timer;
@@ -201,11 +203,13 @@ static int serve(const options *opts) {
   srv.redis = sg_redis_create(&loop, &ro);
   srv.ingest = srv.redis ? sg_ingest_create(srv.redis, o.region) : NULL;
   srv.hub = srv.redis ? sg_hub_create(&loop, srv.redis, &fo, &ho) : NULL;
+  srv.commands = srv.redis ? sg_commands_create(srv.redis, o.region) : NULL;
   srv.api = srv.hub ? sg_api_create(srv.redis, srv.ingest, srv.hub, o.region) : NULL;
-  if (srv.ingest == NULL || srv.api == NULL) {
+  if (srv.ingest == NULL || srv.api == NULL || srv.commands == NULL) {
     fprintf(stderr, "siagad: cannot start (out of memory or bad options)\n");
     return 1;
   }
+  sg_hub_set_commands(srv.hub, srv.commands);
 
   struct lws_protocols protocols[] = {
       {"http-only", on_unclaimed, 0, 0, 0, NULL, 0},
@@ -258,6 +262,7 @@ static int serve(const options *opts) {
   uv_run(&loop, UV_RUN_DEFAULT);
   sg_api_destroy(srv.api);
   sg_ingest_destroy(srv.ingest);
+  sg_commands_destroy(srv.commands);
   int rc = uv_loop_close(&loop);
   if (rc != 0)
     fprintf(stderr, "siagad: loop closed with handles open: %s\n", uv_strerror(rc));

@@ -23,12 +23,6 @@ const char *sg_triage_strerror(int err) {
   return "unknown error";
 }
 
-int64_t sg_triage__now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sg_triage__check(const sg_triage *t, const redisReply *reply) {
   if (reply == NULL || t->c->err != 0)
     return SG_TRIAGE_E_REDIS;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "report.h"
+#include "clock.h"
 #include "triage_internal.h"
 
 #define MAX_ATTEMPTS 8       /* a busy incident can lose a few races, not for ever */
@@ -178,10 +179,10 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const Siaga__V1__Report
                      const sg_rules_result *res) {
   /* The window is measured from when the citizen reported, so a backlog
    * worked off after an outage still joins the incidents of its time. */
-  int64_t ref_ms = r->received_at_ms > 0 ? r->received_at_ms : sg_triage__now_ms();
+  int64_t ref_ms = r->received_at_ms > 0 ? r->received_at_ms : (int64_t)sg_clock_now_ms();
   long long seq = 0;
   for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    int64_t now_ms = sg_triage__now_ms();
+    int64_t now_ms = (int64_t)sg_clock_now_ms();
     Siaga__V1__Incident *found = NULL;
     int64_t version = 0;
     int rc = find_match(t, r, res->category, ref_ms, &found, &version);

@@ -44,7 +44,6 @@ struct sg_triage {
 };
 
 /* Wall clock in Unix milliseconds. */
-int64_t sg_triage__now_ms(void);
 
 /* Maps a NULL reply (the connection failed) or an error reply to a code;
  * 0 if the reply is usable. Frees nothing. */

@@ -1,0 +1,101 @@
+"""Dispatcher commands over the console WebSocket: SetStatus and AddNote are
+applied atomically, answered with a reply, broadcast as updates to every
+console, checked against the version the dispatcher saw, and refused with a
+precise error code when wrong."""
+import harness
+from harness import json_report, key
+from clients import json_messages_until
+
+
+def command(ws, request_id, **action):
+    ws.send_json({"command": dict({"requestId": request_id, "actor": "Budi"}, **action)})
+
+
+def reply_for(ws, request_id, timeout=5):
+    msg = json_messages_until(ws, lambda m: m.get("reply", {}).get("requestId") == request_id,
+                              timeout, "reply %s" % request_id)[-1]
+    return msg["reply"]
+
+
+class Commands(harness.StackTestCase):
+    STACK = {"workers": 1}
+
+    def open_incident(self, i):
+        ws = self.stack.ws()
+        self.assertIn("snapshot", ws.recv_json(5))
+        r = self.stack.post_report(json_report(i, description="Kebakaran gudang, ada orang terjebak"))
+        self.assertEqual(r.status, 202, r)
+        rid = r.json()["reportId"]
+        msg = json_messages_until(
+            ws, lambda m: rid in m.get("update", {}).get("incident", {}).get("reportIds", []),
+            15, "incident for %s" % rid)[-1]
+        return ws, msg["update"]["incident"]
+
+    def test_status_change_and_note_reach_every_console(self):
+        ws, inc = self.open_incident(1)
+        other = self.stack.ws()
+        self.assertIn("snapshot", other.recv_json(5))
+
+        command(ws, "ack-1", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_ACKNOWLEDGED",
+                                        "expectedVersion": inc["version"]})
+        rep = reply_for(ws, "ack-1")
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertEqual(rep["incident"]["status"], "INCIDENT_STATUS_ACKNOWLEDGED")
+        self.assertEqual(int(rep["incident"]["version"]), int(inc["version"]) + 1)
+
+        upd = json_messages_until(other, lambda m: m.get("update", {}).get("kind") == "UPDATE_KIND_STATUS_CHANGED",
+                                  5, "status update on the other console")[-1]["update"]
+        self.assertEqual(upd["incident"]["id"], inc["id"])
+        self.assertEqual(upd["actor"], "Budi")
+
+        command(ws, "note-1", addNote={"incidentId": inc["id"], "text": "Damkar Pahandut dikirim"})
+        rep = reply_for(ws, "note-1")
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertEqual(rep["incident"]["notes"][-1]["text"], "Damkar Pahandut dikirim")
+        self.assertEqual(rep["incident"]["notes"][-1]["author"], "Budi")
+
+        # The stored incident and its audit trail agree with the replies.
+        stored = self.stack.http("GET", "/v1/incidents/" + inc["id"]).json()
+        self.assertEqual(stored["version"], rep["incident"]["version"])
+        self.assertEqual(self.stack.r("XLEN", key("audit:" + inc["id"])), 3)
+
+        # Closing takes the incident off the open list.
+        command(ws, "close-1", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_CLOSED"})
+        self.assertTrue(reply_for(ws, "close-1").get("ok"))
+        ids = [i["id"] for i in self.stack.http("GET", "/v1/incidents").json().get("incidents", [])]
+        self.assertNotIn(inc["id"], ids)
+        self.assertIsNone(self.stack.r("ZSCORE", key("open"), inc["id"]))
+        ws.close()
+        other.close()
+
+    def test_refusals(self):
+        ws, inc = self.open_incident(2)
+        before = self.stack.xlen("updates")
+        cases = [
+            ("stale", {"setStatus": {"incidentId": inc["id"], "status": "INCIDENT_STATUS_CLOSED",
+                                     "expectedVersion": "99"}}, "version_conflict"),
+            ("missing", {"setStatus": {"incidentId": "PLK-999999", "status": "INCIDENT_STATUS_CLOSED"}},
+             "not_found"),
+            ("bad-id", {"setStatus": {"incidentId": "../../etc", "status": "INCIDENT_STATUS_CLOSED"}},
+             "not_found"),
+            ("no-status", {"setStatus": {"incidentId": inc["id"]}}, "bad_command"),
+            ("empty-note", {"addNote": {"incidentId": inc["id"], "text": ""}}, "bad_command"),
+            ("long-note", {"addNote": {"incidentId": inc["id"], "text": "x" * 1001}}, "bad_command"),
+        ]
+        for rid, action, code in cases:
+            with self.subTest(rid):
+                command(ws, rid, **action)
+                rep = reply_for(ws, rid)
+                self.assertFalse(rep.get("ok"), rep)
+                self.assertEqual(rep.get("errorCode"), code, rep)
+                self.assertTrue(rep.get("message"), rep)
+        # Nothing refused was written.
+        self.assertEqual(self.stack.xlen("updates"), before)
+        ping_id = "ping-after"
+        command(ws, ping_id, ping={})
+        self.assertTrue(reply_for(ws, ping_id).get("ok"))
+        ws.close()
+
+
+if __name__ == "__main__":
+    harness.main()
