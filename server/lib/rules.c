@@ -47,9 +47,8 @@ typedef struct category_rule {
 
 /* Indexed by sg_textscan_category. */
 static const category_rule category_rules[SG_TEXTSCAN_CATEGORY_COUNT] = {
-    {"unknown", 25, "tidak diketahui"}, {"fire", 50, "kebakaran"},
-    {"flood", 35, "banjir"},            {"accident", 40, "kecelakaan"},
-    {"medical", 40, "medis"},           {"crime", 35, "kriminal"},
+    {"unknown", 25, "tidak diketahui"}, {"fire", 50, "kebakaran"}, {"flood", 35, "banjir"},
+    {"accident", 40, "kecelakaan"},     {"medical", 40, "medis"},  {"crime", 35, "kriminal"},
     {"rescue", 50, "penyelamatan"},     {"other", 15, "lainnya"},
 };
 
@@ -218,12 +217,13 @@ void sg_rules_corroborate(sg_rules_result *result, size_t n_reports) {
   if (n_reports > 1 && result->n_reasons < SG_RULES_MAX_REASONS) {
     size_t extra = n_reports - 1;
     int bonus = extra >= CORROBORATION_MAX / CORROBORATION_STEP ? CORROBORATION_MAX
-                                                                 : (int)extra * CORROBORATION_STEP;
+                                                                : (int)extra * CORROBORATION_STEP;
     sg_rules_reason *x = &result->reasons[result->n_reasons++];
     snprintf(x->rule, sizeof x->rule, CORROBORATION_RULE);
     x->points = bonus;
-    snprintf(x->detail, sizeof x->detail, "Dikuatkan %zu laporan lain (corroborated by %zu more %s)",
-             extra, extra, extra == 1 ? "report" : "reports");
+    snprintf(x->detail, sizeof x->detail,
+             "Dikuatkan %zu laporan lain (corroborated by %zu more %s)", extra, extra,
+             extra == 1 ? "report" : "reports");
   }
   recompute(result);
 }

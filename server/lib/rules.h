@@ -44,7 +44,7 @@ enum {
 const char *sg_rules_cue_name(uint32_t cue);
 
 typedef struct sg_rules_reason {
-  char rule[48];    /* stable rule name, e.g. "category.fire" */
+  char rule[48]; /* stable rule name, e.g. "category.fire" */
   int points;
   char detail[160]; /* shown to the dispatcher, Bahasa Indonesia / English */
 } sg_rules_reason;

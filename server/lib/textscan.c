@@ -31,8 +31,9 @@
  * their base letter; '_' marks the two symbols among them (x and ÷). */
 static const char fold_latin1[] = "aaaaaaaceeeeiiiidnooooo_ouuuuyts"
                                   "aaaaaaaceeeeiiiidnooooo_ouuuuyty";
-static const char fold_exta[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkklll"
-                                "lllllllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+static const char fold_exta[] =
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkklll"
+    "lllllllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
 _Static_assert(sizeof fold_latin1 == 65, "Latin-1 fold table covers U+00C0..U+00FF");
 _Static_assert(sizeof fold_exta == 129, "Latin Extended-A fold table covers U+0100..U+017F");
 
@@ -93,10 +94,18 @@ static int fold_cp(long cp, int *sep) {
   case '.': *sep = SEP_DOT; break;
   case '/': *sep = SEP_SLASH; break;
   case '-': *sep = SEP_HYPHEN; break;
-  case ',': case ';': case ':': case '!': case '?': case '\n': case '\r': case '(': case ')':
-  case 0x2013: case 0x2014: case 0x2026: /* en dash, em dash, ellipsis end a clause */
-    *sep = SEP_BREAK;
-    break;
+  case ',':
+  case ';':
+  case ':':
+  case '!':
+  case '?':
+  case '\n':
+  case '\r':
+  case '(':
+  case ')':
+  case 0x2013:
+  case 0x2014:
+  case 0x2026: /* en dash, em dash, ellipsis end a clause */ *sep = SEP_BREAK; break;
   default: break;
   }
   return 0;
@@ -255,9 +264,9 @@ size_t sg_textscan__phrase_at(const tokens *tk, size_t i, const char *phrase, si
   return k;
 }
 
-static const char *const negators[] = {"tidak", "tdk", "tak", "ga", "gak", "gk", "nggak", "ngga",
-                                       "enggak", "engga", "bukan", "bkn", "tanpa", "belum", "blm",
-                                       "no", "not", "nobody", "none", "never", "tiada", NULL};
+static const char *const negators[] = {
+    "tidak", "tdk",   "tak",   "ga",  "gak", "gk",  "nggak",  "ngga", "enggak", "engga", "bukan",
+    "bkn",   "tanpa", "belum", "blm", "no",  "not", "nobody", "none", "never",  "tiada", NULL};
 
 static int negated(const tokens *tk, size_t i) {
   for (size_t back = 1; back <= 3 && back <= i; back++) {
@@ -273,8 +282,8 @@ static int negated(const tokens *tk, size_t i) {
 }
 
 /* Words that look like a typo of a keyword but are ordinary words. */
-static const char *const never_fuzzy[] = {"terbaik", "terbaru", "sekolah", "kemarin", "bersama",
-                                          "pencari", "tempat", "rumahnya", NULL};
+static const char *const never_fuzzy[] = {"terbaik", "terbaru", "sekolah",  "kemarin", "bersama",
+                                          "pencari", "tempat",  "rumahnya", NULL};
 
 static void add_match(sg_textscan_result *r, const lexentry *e, const tokens *tk, size_t i,
                       size_t n, int fuzzy) {
@@ -350,26 +359,28 @@ static void match_lexicon(tokens *tk, sg_textscan_result *r) {
 
 /* ---- numbers: "5 orang luka", "tiga rumah terbakar" ---- */
 
-static const char *const number_words[] = {"dua", "tiga", "empat", "lima", "enam", "tujuh",
-                                           "delapan", "sembilan", "sepuluh", "belasan",
-                                           "puluhan", "ratusan", "two", "three", "four", "five",
-                                           "six", "seven", "eight", "nine", "ten", "dozens",
-                                           NULL};
-static const char *const people_words[] = {"orang", "org", "korban", "jiwa", "warga", "penumpang",
-                                           "penduduk", "kk", /* households */ "people", "persons",
-                                           "victims", "injured", "casualties", NULL};
+static const char *const number_words[] = {
+    "dua",     "tiga",    "empat",   "lima",    "enam", "tujuh",  "delapan", "sembilan",
+    "sepuluh", "belasan", "puluhan", "ratusan", "two",  "three",  "four",    "five",
+    "six",     "seven",   "eight",   "nine",    "ten",  "dozens", NULL};
+static const char *const people_words[] = {"orang",      "org",     "korban",
+                                           "jiwa",       "warga",   "penumpang",
+                                           "penduduk",   "kk",      /* households */ "people",
+                                           "persons",    "victims", "injured",
+                                           "casualties", NULL};
 static const char *const age_words[] = {"umur", "usia", "umurnya", "usianya", "age", "aged", NULL};
-static const char *const house_words[] = {"rumah", "ruko", "kios", "bangunan", "houses", "homes",
-                                          "buildings", NULL};
-static const char *const number_prefixes[] = {"km", "no", "nomor", "rt", "rw", "gg", "gang",
-                                              "blok", "jam", "pukul", NULL};
+static const char *const house_words[] = {"rumah",  "ruko",  "kios",      "bangunan",
+                                          "houses", "homes", "buildings", NULL};
+static const char *const number_prefixes[] = {"km",   "no",   "nomor", "rt",    "rw", "gg",
+                                              "gang", "blok", "jam",   "pukul", NULL};
 
 static long token_count(const tok *t) {
   if (t->digit)
     return t->len > 6 ? 0 : strtol(t->norm, NULL, 10);
   for (size_t k = 0; number_words[k]; k++) {
     size_t dummy;
-    if (sg_textscan__squeeze_eq(t->norm, t->len, number_words[k], &dummy) && number_words[k][dummy] == 0)
+    if (sg_textscan__squeeze_eq(t->norm, t->len, number_words[k], &dummy) &&
+        number_words[k][dummy] == 0)
       return k == 0 ? 2 : 3 + (long)(k >= 12 ? k - 12 : k - 1);
   }
   return 0;
@@ -406,7 +417,7 @@ static void match_counts(const tokens *tk, sg_textscan_result *r) {
 
 /* Ties go to the category whose responders are hardest to redirect later. */
 static const sg_textscan_category tie_order[] = {
-    SG_TEXTSCAN_RESCUE, SG_TEXTSCAN_FIRE,  SG_TEXTSCAN_ACCIDENT, SG_TEXTSCAN_CRIME,
+    SG_TEXTSCAN_RESCUE,  SG_TEXTSCAN_FIRE,  SG_TEXTSCAN_ACCIDENT, SG_TEXTSCAN_CRIME,
     SG_TEXTSCAN_MEDICAL, SG_TEXTSCAN_FLOOD, SG_TEXTSCAN_OTHER};
 
 static void decide_category(sg_textscan_result *r) {
@@ -430,44 +441,71 @@ static const char *const street_markers[] = {"jl", "jln", "jalan", "jalan raya",
 static const char *const gang_markers[] = {"gg", "gang", NULL};
 static const char *const number_markers[] = {"km", "no", "nomor", "blok", NULL};
 static const char *const stop_words[] = {
-    "di", "dan", "ada", "yang", "yg", "ini", "itu", "sdh", "sudah", "udah", "dah", "lagi", "lg",
-    "tolong", "tlg", "mohon", "pak", "bu", "segera", "sgr", "cepat", "skrg", "sekarang", "kel",
-    "kelurahan", "kec", "kecamatan", "rt", "rw", "gg", "gang", "jl", "jln", "jalan", "dekat",
-    "dkt", "deket", "depan", "dpn", "belakang", "blkg", "samping", "smpg", "sebelah", "sblh",
-    "seberang", "sbrg", "arah", "ke", "dari", "dr", "utk", "untuk", "karena", "krn", "dengan",
-    "dgn", "tapi", "tp", "ya", "sini", "sana", "situ", "mau", "ke", "near", "in", "at", "on",
-    "and", "the", "is", "are", "help", "please", "pls", "there", "kota", "warga", "saya", "sy", "kami", "kita", "kak", "bang", "mas", "orang", "org",
-    "sedang", "sdg", "masih", "msh", "juga", "jg", "ga", "gak", "tidak", "tdk", "air", "rumah",
-    "daerah", "kawasan", "sekitar", "lokasi", "tadi", "td", "sejak", "dlm", "dalam", "dr", "no",
-    "nomor", "arah", "menuju", "lewat", "from", "to", "of", NULL};
+    "di",        "dan",     "ada",       "yang",    "yg",     "ini",      "itu",      "sdh",
+    "sudah",     "udah",    "dah",       "lagi",    "lg",     "tolong",   "tlg",      "mohon",
+    "pak",       "bu",      "segera",    "sgr",     "cepat",  "skrg",     "sekarang", "kel",
+    "kelurahan", "kec",     "kecamatan", "rt",      "rw",     "gg",       "gang",     "jl",
+    "jln",       "jalan",   "dekat",     "dkt",     "deket",  "depan",    "dpn",      "belakang",
+    "blkg",      "samping", "smpg",      "sebelah", "sblh",   "seberang", "sbrg",     "arah",
+    "ke",        "dari",    "dr",        "utk",     "untuk",  "karena",   "krn",      "dengan",
+    "dgn",       "tapi",    "tp",        "ya",      "sini",   "sana",     "situ",     "mau",
+    "ke",        "near",    "in",        "at",      "on",     "and",      "the",      "is",
+    "are",       "help",    "please",    "pls",     "there",  "kota",     "warga",    "saya",
+    "sy",        "kami",    "kita",      "kak",     "bang",   "mas",      "orang",    "org",
+    "sedang",    "sdg",     "masih",     "msh",     "juga",   "jg",       "ga",       "gak",
+    "tidak",     "tdk",     "air",       "rumah",   "daerah", "kawasan",  "sekitar",  "lokasi",
+    "tadi",      "td",      "sejak",     "dlm",     "dalam",  "dr",       "no",       "nomor",
+    "arah",      "menuju",  "lewat",     "from",    "to",     "of",       NULL};
 
 typedef struct relation {
   const char *word;
   const char *canonical;
 } relation;
-static const relation relations[] = {
-    {"dekat", "dekat"},      {"dkt", "dekat"},       {"deket", "dekat"},     {"dket", "dekat"},
-    {"dkat", "dekat"},       {"near", "dekat"},      {"depan", "depan"},     {"dpn", "depan"},
-    {"didepan", "depan"},    {"in front of", "depan"}, {"belakang", "belakang"},
-    {"blkg", "belakang"},    {"blakang", "belakang"}, {"dibelakang", "belakang"},
-    {"behind", "belakang"},  {"samping", "samping"}, {"smpg", "samping"}, {"sebelah", "samping"},
-    {"sblh", "samping"},     {"disamping", "samping"}, {"next to", "samping"},
-    {"beside", "samping"},   {"seberang", "seberang"}, {"sebrang", "seberang"},
-    {"sbrg", "seberang"},    {"diseberang", "seberang"}, {"across", "seberang"},
-    {"opposite", "seberang"}, {"arah", "arah"}, {"dari arah", "arah"}, {NULL, NULL}};
+static const relation relations[] = {{"dekat", "dekat"},
+                                     {"dkt", "dekat"},
+                                     {"deket", "dekat"},
+                                     {"dket", "dekat"},
+                                     {"dkat", "dekat"},
+                                     {"near", "dekat"},
+                                     {"depan", "depan"},
+                                     {"dpn", "depan"},
+                                     {"didepan", "depan"},
+                                     {"in front of", "depan"},
+                                     {"belakang", "belakang"},
+                                     {"blkg", "belakang"},
+                                     {"blakang", "belakang"},
+                                     {"dibelakang", "belakang"},
+                                     {"behind", "belakang"},
+                                     {"samping", "samping"},
+                                     {"smpg", "samping"},
+                                     {"sebelah", "samping"},
+                                     {"sblh", "samping"},
+                                     {"disamping", "samping"},
+                                     {"next to", "samping"},
+                                     {"beside", "samping"},
+                                     {"seberang", "seberang"},
+                                     {"sebrang", "seberang"},
+                                     {"sbrg", "seberang"},
+                                     {"diseberang", "seberang"},
+                                     {"across", "seberang"},
+                                     {"opposite", "seberang"},
+                                     {"arah", "arah"},
+                                     {"dari arah", "arah"},
+                                     {NULL, NULL}};
 
 /* A landmark of one of these words alone ("depan rumah") locates nothing. */
-static const char *const generic_places[] = {"rumah", "ruko", "kamar", "warung", "toko", "gedung",
-                                             "kantor", "sekolah", "jalan", "sungai", "sini",
-                                             "situ", "sana", NULL};
+static const char *const generic_places[] = {"rumah",  "ruko",   "kamar",   "warung", "toko",
+                                             "gedung", "kantor", "sekolah", "jalan",  "sungai",
+                                             "sini",   "situ",   "sana",    NULL};
 
 /* Nouns that make "di X" a landmark ("kebakaran di pasar Kahayan"). */
 static const char *const landmark_heads[] = {
-    "pasar", "masjid", "mesjid", "musholla", "gereja", "sekolah", "sd", "smp", "sma", "smk",
-    "kantor", "rs", "rsud", "puskesmas", "bundaran", "jembatan", "terminal", "bandara",
-    "pelabuhan", "dermaga", "hotel", "toko", "indomaret", "alfamart", "spbu", "kampus", "upr",
-    "polsek", "polres", "taman", "bank", "mall", "komplek", "perumahan", "asrama", "stadion",
-    "lapangan", "kantor", NULL};
+    "pasar",    "masjid",    "mesjid",   "musholla", "gereja",    "sekolah",   "sd",
+    "smp",      "sma",       "smk",      "kantor",   "rs",        "rsud",      "puskesmas",
+    "bundaran", "jembatan",  "terminal", "bandara",  "pelabuhan", "dermaga",   "hotel",
+    "toko",     "indomaret", "alfamart", "spbu",     "kampus",    "upr",       "polsek",
+    "polres",   "taman",     "bank",     "mall",     "komplek",   "perumahan", "asrama",
+    "stadion",  "lapangan",  "kantor",   NULL};
 
 /* Copies input bytes [start,end) as clean UTF-8: invalid bytes and control
  * characters become spaces, spaces collapse, no sequence is cut. */
@@ -500,8 +538,8 @@ static int name_stop(const tok *t) { return t->used || sg_textscan__word_in(t, s
  * number after km/no (street) or any number (allow_numbers). Returns the
  * index after the name; first and last span the name, or first is tk->n if
  * there is none. */
-static size_t take_name(const tokens *tk, size_t i, int max_words, int allow_numbers,
-                        size_t *first, size_t *last) {
+static size_t take_name(const tokens *tk, size_t i, int max_words, int allow_numbers, size_t *first,
+                        size_t *last) {
   size_t k = i;
   int words = 0;
   *first = tk->n;
@@ -664,12 +702,9 @@ size_t sg_textscan_format_address(const sg_textscan_result *r, char *buf, size_t
     snprintf(rtrw, sizeof rtrw, "RT %d/RW %d", r->rt, r->rw);
   else if (r->rt || r->rw)
     snprintf(rtrw, sizeof rtrw, "%s %d", r->rt ? "RT" : "RW", r->rt ? r->rt : r->rw);
-  const char *parts[][2] = {{"Jl. ", r->street},
-                            {"Gg. ", r->gang},
-                            {r->landmark_relation, r->landmark},
-                            {"", rtrw},
-                            {"Kel. ", r->kelurahan},
-                            {"Kec. ", r->kecamatan}};
+  const char *parts[][2] = {
+      {"Jl. ", r->street}, {"Gg. ", r->gang},       {r->landmark_relation, r->landmark},
+      {"", rtrw},          {"Kel. ", r->kelurahan}, {"Kec. ", r->kecamatan}};
   if (size == 0)
     return 0;
   buf[0] = '\0';

@@ -39,9 +39,9 @@ typedef enum sg_textscan_category {
 typedef enum sg_textscan_error {
   SG_TEXTSCAN_OK = 0,
   SG_TEXTSCAN_ENOMEM = -1,
-  SG_TEXTSCAN_EIO = -2,      /* cannot open or read the file (errno kept) */
-  SG_TEXTSCAN_EFORMAT = -3,  /* a line is not kind,name,kecamatan,lat,lon,approx,source */
-  SG_TEXTSCAN_ETOOBIG = -4,  /* file over 1 MiB or over 4096 rows */
+  SG_TEXTSCAN_EIO = -2,     /* cannot open or read the file (errno kept) */
+  SG_TEXTSCAN_EFORMAT = -3, /* a line is not kind,name,kecamatan,lat,lon,approx,source */
+  SG_TEXTSCAN_ETOOBIG = -4, /* file over 1 MiB or over 4096 rows */
 } sg_textscan_error;
 
 const char *sg_textscan_strerror(int err);
@@ -88,10 +88,10 @@ typedef struct sg_textscan_match {
 } sg_textscan_match;
 
 typedef struct sg_textscan_result {
-  sg_textscan_category category;   /* best category, UNKNOWN if none */
-  double category_confidence;      /* 0..1; 0 for UNKNOWN */
+  sg_textscan_category category;                   /* best category, UNKNOWN if none */
+  double category_confidence;                      /* 0..1; 0 for UNKNOWN */
   int category_weight[SG_TEXTSCAN_CATEGORY_COUNT]; /* evidence per category */
-  uint32_t cues;                   /* SG_CUE_* bits */
+  uint32_t cues;                                   /* SG_CUE_* bits */
 
   /* Place, each field "" / 0 when absent. Text fields are copied from the
    * input (valid UTF-8, trimmed), without their marker word: street

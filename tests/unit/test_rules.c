@@ -39,8 +39,8 @@ static void test_priority_thresholds(void) {
 }
 
 static void test_category_known(void) {
-  const char *known[] = {"fire", "flood", "accident", "medical", "crime", "rescue", "other",
-                         "unknown"};
+  const char *known[] = {"fire",  "flood",  "accident", "medical",
+                         "crime", "rescue", "other",    "unknown"};
   for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
     CHECK(sg_rules_category_known(known[k]));
   CHECK(!sg_rules_category_known("Fire"));
@@ -136,7 +136,7 @@ static void test_reasons_explain(void) {
   CHECK(trap != NULL);
   CHECK_INT_EQ(cat->points, 50);
   CHECK_INT_EQ(trap->points, 25);
-  CHECK(strstr(cat->detail, "kbakaran") != NULL);   /* the word as typed */
+  CHECK(strstr(cat->detail, "kbakaran") != NULL); /* the word as typed */
   CHECK(strstr(trap->detail, "terjebak") != NULL);
   CHECK(strstr(trap->detail, "(someone trapped)") != NULL);
 

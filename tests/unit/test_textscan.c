@@ -35,19 +35,29 @@ static void test_categories_basic(void) {
     const char *text;
     sg_textscan_category want;
   } cases[] = {
-      {"kebakaran", SG_TEXTSCAN_FIRE},        {"KEBAKARÁN!!", SG_TEXTSCAN_FIRE},
-      {"kbakaran", SG_TEXTSCAN_FIRE},         {"kebakarn", SG_TEXTSCAN_FIRE},
-      {"terbakar", SG_TEXTSCAN_FIRE},         {"smoke and fire", SG_TEXTSCAN_FIRE},
-      {"bnjr", SG_TEXTSCAN_FLOOD},            {"air naik", SG_TEXTSCAN_FLOOD},
-      {"kclkaan", SG_TEXTSCAN_ACCIDENT},      {"laka", SG_TEXTSCAN_ACCIDENT},
-      {"crash", SG_TEXTSCAN_ACCIDENT},        {"sesak", SG_TEXTSCAN_MEDICAL},
-      {"melahirkan", SG_TEXTSCAN_MEDICAL},    {"begal", SG_TEXTSCAN_CRIME},
-      {"pencurian", SG_TEXTSCAN_CRIME},       {"pencarian korban", SG_TEXTSCAN_RESCUE},
-      {"tengelam", SG_TEXTSCAN_RESCUE},       {"hanyut", SG_TEXTSCAN_RESCUE},
-      {"pohon tumbang", SG_TEXTSCAN_OTHER},   {"selamat pagi", SG_TEXTSCAN_UNKNOWN},
-      {"ada senjata api", SG_TEXTSCAN_CRIME}, /* longest phrase: not a fire */
+      {"kebakaran", SG_TEXTSCAN_FIRE},
+      {"KEBAKARÁN!!", SG_TEXTSCAN_FIRE},
+      {"kbakaran", SG_TEXTSCAN_FIRE},
+      {"kebakarn", SG_TEXTSCAN_FIRE},
+      {"terbakar", SG_TEXTSCAN_FIRE},
+      {"smoke and fire", SG_TEXTSCAN_FIRE},
+      {"bnjr", SG_TEXTSCAN_FLOOD},
+      {"air naik", SG_TEXTSCAN_FLOOD},
+      {"kclkaan", SG_TEXTSCAN_ACCIDENT},
+      {"laka", SG_TEXTSCAN_ACCIDENT},
+      {"crash", SG_TEXTSCAN_ACCIDENT},
+      {"sesak", SG_TEXTSCAN_MEDICAL},
+      {"melahirkan", SG_TEXTSCAN_MEDICAL},
+      {"begal", SG_TEXTSCAN_CRIME},
+      {"pencurian", SG_TEXTSCAN_CRIME},
+      {"pencarian korban", SG_TEXTSCAN_RESCUE},
+      {"tengelam", SG_TEXTSCAN_RESCUE},
+      {"hanyut", SG_TEXTSCAN_RESCUE},
+      {"pohon tumbang", SG_TEXTSCAN_OTHER},
+      {"selamat pagi", SG_TEXTSCAN_UNKNOWN},
+      {"ada senjata api", SG_TEXTSCAN_CRIME},       /* longest phrase: not a fire */
       {"semoga yang terbaik", SG_TEXTSCAN_UNKNOWN}, /* not a typo of "terbalik" */
-      {"hanya lewat", SG_TEXTSCAN_UNKNOWN},   /* not a typo of "hanyut" */
+      {"hanya lewat", SG_TEXTSCAN_UNKNOWN},         /* not a typo of "hanyut" */
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     sg_textscan_result r;
@@ -145,14 +155,14 @@ static void test_gazetteer_errors(void) {
   CHECK_INT_EQ(sg_textscan_gazetteer_size(g), 2);
   sg_textscan_gazetteer_destroy(g);
   static const char *const bad[] = {
-      "kelurahan\tA\tX\t-2.1\t113.9\t1\n",             /* six fields */
-      "kelurahan\tA\tX\t-2.1\t113.9\t1\tsrc\textra\n", /* eight */
-      "desa\tA\tX\t-2.1\t113.9\t1\tsrc\n",             /* kind */
-      "kelurahan\tA\tX\t-92\t113.9\t1\tsrc\n",         /* latitude */
-      "kelurahan\tA\tX\t-2.1x\t113.9\t1\tsrc\n",       /* number */
-      "kelurahan\tA\tX\t-2.1\t113.9\tyes\tsrc\n",      /* approx flag */
-      "kelurahan\t\tX\t-2.1\t113.9\t1\tsrc\n",         /* empty name */
-      "kelurahan\t!!!\tX\t-2.1\t113.9\t1\tsrc\n",      /* no word in the name */
+      "kelurahan\tA\tX\t-2.1\t113.9\t1\n",              /* six fields */
+      "kelurahan\tA\tX\t-2.1\t113.9\t1\tsrc\textra\n",  /* eight */
+      "desa\tA\tX\t-2.1\t113.9\t1\tsrc\n",              /* kind */
+      "kelurahan\tA\tX\t-92\t113.9\t1\tsrc\n",          /* latitude */
+      "kelurahan\tA\tX\t-2.1x\t113.9\t1\tsrc\n",        /* number */
+      "kelurahan\tA\tX\t-2.1\t113.9\tyes\tsrc\n",       /* approx flag */
+      "kelurahan\t\tX\t-2.1\t113.9\t1\tsrc\n",          /* empty name */
+      "kelurahan\t!!!\tX\t-2.1\t113.9\t1\tsrc\n",       /* no word in the name */
       "kelurahan\tA|B|C|D|E\tX\t-2.1\t113.9\t1\tsrc\n", /* too many spellings */
   };
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
@@ -297,8 +307,8 @@ static void check_place(const char *id, const char *spec, const sg_textscan_resu
   snprintf(rt, sizeof rt, "%d", r->rt);
   snprintf(rw, sizeof rw, "%d", r->rw);
   const char *keys[] = {"street", "gang", "landmark", "rt", "rw", "kel", "kec"};
-  const char *got[] = {r->street, r->gang, r->landmark, r->rt ? rt : "", r->rw ? rw : "",
-                       r->kelurahan, r->kecamatan};
+  const char *got[] = {r->street,       r->gang,      r->landmark, r->rt ? rt : "",
+                       r->rw ? rw : "", r->kelurahan, r->kecamatan};
   int expected[7] = {0};
   snprintf(buf, sizeof buf, "%s", strcmp(spec, "-") == 0 ? "" : spec);
   for (char *save, *kv = strtok_r(buf, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
