@@ -18,6 +18,13 @@
 
 #define SG_GROUP_TRIAGE "triage"       /* consumer group on the reports stream */
 
+#define SG_KEY_ID_MAX 48 /* longest id (incident, report) taken into a key name */
+
+/* 1 if id may become part of a key name: 1..SG_KEY_ID_MAX characters of
+ * [A-Za-z0-9_-]. Ids from outside (URLs, commands) are checked with this
+ * before any key is built from them. */
+int sg_key_id_valid(const char *id);
+
 /* Writes "siaga:{region}:suffix" into buf; returns its length, or -1 if it
  * does not fit. */
 int sg_key(char *buf, size_t size, const char *region, const char *suffix);

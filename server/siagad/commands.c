@@ -11,7 +11,6 @@
 #include "utf8.h"
 
 #define ATTEMPTS 5 /* re-reads when another change wins the race (expected_version 0) */
-#define INCIDENT_ID_MAX 48
 #define UPDATES_MAXLEN "10000"
 
 struct sg_commands {
@@ -28,7 +27,7 @@ typedef struct job {
   Siaga__V1__Command__ActionCase action;
   char request_id[64];
   char actor[SG_COMMANDS_ACTOR_MAX + 1];
-  char incident_id[INCIDENT_ID_MAX + 1];
+  char incident_id[SG_KEY_ID_MAX + 1];
   Siaga__V1__IncidentStatus status;
   char *note;
   int64_t expected_version;
@@ -219,19 +218,6 @@ static void read_incident(job *j) {
     finish(j, 0, "unavailable", "incident store unavailable; try again");
 }
 
-static int id_valid(const char *id) {
-  size_t n = strlen(id);
-  if (n == 0 || n > INCIDENT_ID_MAX)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = id[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_'))
-      return 0;
-  }
-  return 1;
-}
-
 void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, sg_commands_done done,
                      void *data) {
   job *j = calloc(1, sizeof(*j));
@@ -282,7 +268,7 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, sg_commands_
     finish(j, 0, "unsupported_command", "this server does not take that command");
     return;
   }
-  if (!id_valid(incident_id)) {
+  if (!sg_key_id_valid(incident_id)) {
     finish(j, 0, "not_found", "no incident with that id");
     return;
   }
