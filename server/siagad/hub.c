@@ -17,6 +17,7 @@
 #define RX_MAX 65536           /* largest console command, bytes */
 #define PENDING_REPLIES_MAX 64 /* replies a console may leave unread */
 #define SYNC_ATTEMPTS 3
+#define WRITES_PER_CALLBACK 64
 #define CLOSE_GRACE_SECONDS 2  /* a laggard gets this long to take its close frame */
 
 /* lws 4.1 sends the reason set by lws_close_reason() only when the callback
@@ -765,45 +766,65 @@ static void on_closed(hub_session *s) {
   h->n_sessions--;
 }
 
+/* The next message for this console: its own queue first (snapshot,
+ * replay, replies), then the shared ring. *owned says whether the caller must
+ * release it. NULL when nothing is due. */
+static hub_msg *next_message(hub_session *s, int *owned) {
+  sg_hub *h = s->hub;
+  hub_msg *m = session_pop(s);
+  *owned = m != NULL;
+  if (m != NULL || s->state != SESSION_LIVE)
+    return m;
+  while (s->pos < h->head) {
+    hub_msg *c = h->ring[s->pos++ % h->cap];
+    if (id_cmp(c->id, s->last) > 0) {
+      s->last = c->id;
+      return c;
+    }
+  }
+  return NULL;
+}
+
+static int write_close(hub_session *s) {
+  unsigned char frame[LWS_PRE + 2 + sizeof(s->close_reason)];
+  size_t n = strlen(s->close_reason);
+  frame[LWS_PRE] = (unsigned char)(s->close_code >> 8);
+  frame[LWS_PRE + 1] = (unsigned char)(s->close_code & 0xff);
+  memcpy(frame + LWS_PRE + 2, s->close_reason, n);
+  lws_write(s->wsi, frame + LWS_PRE, 2 + n, WRITE_CLOSE_FRAME);
+  return -1;
+}
+
+/* Writes as many due messages as the socket takes without queueing inside
+ * lws (one per callback would let a burst outrun every console), at most
+ * WRITES_PER_CALLBACK so one busy console cannot starve the loop. */
 static int on_writeable(hub_session *s) {
   sg_hub *h = s->hub;
-  if ((s->state == SESSION_CLOSING && s->q_head == NULL) || h == NULL) {
-    unsigned char frame[LWS_PRE + 2 + sizeof(s->close_reason)];
-    size_t n = strlen(s->close_reason);
-    frame[LWS_PRE] = (unsigned char)(s->close_code >> 8);
-    frame[LWS_PRE + 1] = (unsigned char)(s->close_code & 0xff);
-    memcpy(frame + LWS_PRE + 2, s->close_reason, n);
-    lws_write(s->wsi, frame + LWS_PRE, 2 + n, WRITE_CLOSE_FRAME);
-    return -1;
-  }
-  hub_msg *m = session_pop(s);
-  int owned = m != NULL;
-  if (m == NULL && s->state == SESSION_LIVE) {
-    uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
-    if (s->pos < oldest) {
-      session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
-      return 0;
-    }
-    while (m == NULL && s->pos < h->head) {
-      hub_msg *c = h->ring[s->pos++ % h->cap];
-      if (id_cmp(c->id, s->last) > 0)
-        m = c;
-    }
-    if (m != NULL)
-      s->last = m->id;
-  }
-  if (m == NULL)
+  if (h == NULL)
+    return write_close(s);
+  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
+  if (s->state == SESSION_LIVE && s->pos < oldest) {
+    session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
     return 0;
-  size_t len = m->len[s->format];
-  int n = lws_write(s->wsi, m->data[s->format] + LWS_PRE, len,
-                    s->format == FORMAT_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
-  if (owned)
-    msg_release(m);
-  if (n < (int)len)
-    return -1;
-  if (s->q_head != NULL || s->state == SESSION_CLOSING ||
-      (s->state == SESSION_LIVE && s->pos < h->head))
-    lws_callback_on_writable(s->wsi);
+  }
+  for (int i = 0; i < WRITES_PER_CALLBACK; i++) {
+    if (s->state == SESSION_CLOSING && s->q_head == NULL)
+      return write_close(s);
+    if (i > 0 && lws_send_pipe_choked(s->wsi))
+      break;
+    int owned;
+    hub_msg *m = next_message(s, &owned);
+    if (m == NULL)
+      return 0;
+    size_t len = m->len[s->format];
+    int n = lws_write(s->wsi, m->data[s->format] + LWS_PRE, len,
+                      s->format == FORMAT_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+    if (owned)
+      msg_release(m);
+    if (n < (int)len)
+      return -1;
+  }
+  lws_callback_on_writable(s->wsi); /* more is due, or the close frame */
   return 0;
 }
 

@@ -333,11 +333,19 @@ class Handshake:
         self.status, self.headers, self.ws = status, headers, ws
 
 
-def ws_handshake(port, path, protocols=(), timeout=5.0, extra_headers=None):
+def ws_handshake(port, path, protocols=(), timeout=5.0, extra_headers=None, rcvbuf=None):
     """Performs the opening handshake. Returns Handshake(status, headers, ws):
     status None if the server closed without answering; ws set only on 101
-    with a correct Sec-WebSocket-Accept."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    with a correct Sec-WebSocket-Accept. rcvbuf shrinks the client's receive
+    buffer (set before connecting, so the TCP window stays small): a console
+    on a slow link."""
+    if rcvbuf is None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.settimeout(timeout)
+        sock.connect(("127.0.0.1", port))
     nonce = base64.b64encode(os.urandom(16))
     lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",
              "Connection: Upgrade", "Sec-WebSocket-Key: " + nonce.decode(),
