@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,10 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
       return; /* EAGAIN, or EMFILE and the like: try again on the next wake */
+    /* Answers go out as a header write and a body write: with Nagle the
+     * body would wait for the client's delayed ACK, 40 ms a request. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (lws_adopt_socket_vhost(l->vhost, fd) == NULL)
       close(fd);
   }
