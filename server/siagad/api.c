@@ -12,7 +12,6 @@
 #define CT_JSON "application/json"
 #define CT_PROTOBUF "application/x-protobuf"
 #define RETRY_AFTER_SECONDS "2"
-#define INCIDENT_ID_MAX 48
 
 typedef enum route {
   ROUTE_NONE,
@@ -20,7 +19,8 @@ typedef enum route {
   ROUTE_INCIDENTS,
   ROUTE_INCIDENT,
   ROUTE_HEALTH,
-  ROUTE_STATIC
+  ROUTE_STATIC,
+  ROUTE_SMS
 } route;
 
 typedef enum method { METHOD_OTHER, METHOD_GET, METHOD_POST, METHOD_HEAD } method;
@@ -29,6 +29,7 @@ struct sg_api {
   sg_redis *redis;
   sg_ingest *ingest;
   sg_hub *hub;
+  sg_sms *sms;
   char k_open[SG_KEY_MAX];
   char k_updates[SG_KEY_MAX];
   char incident_prefix[SG_KEY_MAX];
@@ -47,6 +48,7 @@ struct api_session {
   struct lws *wsi;
   sg_api *api;
   route route;
+  char path[256]; /* for routes answered after the body is read */
   int body_protobuf;
   int reply_protobuf;
   int has_key;
@@ -65,7 +67,8 @@ struct api_session {
   const char *allow;
 };
 
-sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region) {
+sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
+                      const char *region) {
   const sg_embedded_file *snap = sg_embedded_find("snapshot.lua");
   sg_api *api = calloc(1, sizeof(*api));
   if (api == NULL || snap == NULL)
@@ -73,6 +76,7 @@ sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const cha
   api->redis = redis;
   api->ingest = ingest;
   api->hub = hub;
+  api->sms = sms;
   if (sg_key(api->k_open, sizeof(api->k_open), region, SG_KEY_OPEN) < 0 ||
       sg_key(api->k_updates, sizeof(api->k_updates), region, SG_KEY_UPDATES) < 0 ||
       sg_key2(api->incident_prefix, sizeof(api->incident_prefix), region, "incident", "") < 0)
@@ -236,6 +240,11 @@ static void handle_report(api_session *s) {
     siaga__v1__report__free_unpacked(r, NULL);
     return;
   }
+  if (r->n_flags > 0) {
+    respond_error(s, HTTP_STATUS_BAD_REQUEST, "bad_report", "flags: set by the server only");
+    siaga__v1__report__free_unpacked(r, NULL);
+    return;
+  }
   /* Channel and ids are the server's to set, whatever the body said. */
   r->channel = SIAGA__V1__CHANNEL__CHANNEL_APP;
   api_op *op = op_start(s);
@@ -330,53 +339,58 @@ static int header_copy(struct lws *wsi, enum lws_token_indexes h, char *buf, int
   return lws_hdr_copy(wsi, buf, size, h) < 0 ? -1 : len;
 }
 
-static int valid_incident_id(const char *id) {
-  size_t n = strlen(id);
-  if (n == 0 || n > INCIDENT_ID_MAX)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = id[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_'))
-      return 0;
-  }
-  return 1;
-}
-
 static int starts_with(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Checks the headers of POST /v1/reports; returns 0 to read the body. */
-static int begin_report(api_session *s) {
+/* Checks Content-Length and prepares to read the body; returns 0 if the
+ * body will be read, -1 if an error answer is already queued. */
+static int begin_body(api_session *s) {
   struct lws *wsi = s->wsi;
-  char buf[128];
+  char buf[32];
   s->close_after = 1; /* until the body is known to be readable */
   if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
     respond_error(s, HTTP_STATUS_LENGTH_REQUIRED, "length_required",
                   "chunked bodies are not accepted; send Content-Length");
-    return 0;
+    return -1;
   }
   int n = header_copy(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, buf, sizeof(buf));
   if (n <= 0) {
     respond_error(s, HTTP_STATUS_LENGTH_REQUIRED, "length_required", "Content-Length is required");
-    return 0;
+    return -1;
   }
   char *end;
   unsigned long long cl = strtoull(buf, &end, 10);
   if (buf[0] < '0' || buf[0] > '9' || *end != '\0') {
     respond_error(s, HTTP_STATUS_BAD_REQUEST, "bad_length", "Content-Length is not a number");
-    return 0;
+    return -1;
   }
   if (cl > SG_REPORT_BODY_MAX) {
     respond_error(s, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "too_large",
-                  "report bodies are limited to 65536 bytes");
-    return 0;
+                  "bodies are limited to 65536 bytes");
+    return -1;
   }
-  n = header_copy(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, buf, sizeof(buf));
+  s->body = malloc(cl ? cl : 1);
+  if (s->body == NULL) {
+    respond_unavailable(s, "out of memory");
+    return -1;
+  }
+  s->body_expected = cl;
+  s->close_after = 0;
+  return 0;
+}
+
+/* Checks the headers of POST /v1/reports before its body is read. */
+static int begin_report(api_session *s) {
+  struct lws *wsi = s->wsi;
+  char buf[128];
+  if (begin_body(s) != 0)
+    return 0;
+  int n = header_copy(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, buf, sizeof(buf));
   if (n > 0 && (starts_with(buf, CT_PROTOBUF) || starts_with(buf, "application/protobuf")))
     s->body_protobuf = 1;
   else if (n <= 0 || !starts_with(buf, CT_JSON)) {
+    s->close_after = 1;
     respond_error(s, HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                   "Content-Type must be application/json or application/x-protobuf");
     return 0;
@@ -388,25 +402,41 @@ static int begin_report(api_session *s) {
     if (key_len > SG_REPORT_KEY_MAX ||
         lws_hdr_custom_copy(wsi, s->key, sizeof(s->key), "idempotency-key:", 16) != key_len ||
         !sg_report_key_valid(s->key, (size_t)key_len)) {
+      s->close_after = 1;
       respond_error(s, HTTP_STATUS_BAD_REQUEST, "bad_idempotency_key",
                     "Idempotency-Key: 1 to 128 printable ASCII characters");
       return 0;
     }
     s->has_key = 1;
   }
-  if (cl == 0) {
-    s->close_after = 0;
+  if (s->body_expected == 0)
     respond_error(s, HTTP_STATUS_BAD_REQUEST, "empty_body", "the body is empty");
-    return 0;
-  }
-  s->body = malloc(cl);
-  if (s->body == NULL) {
-    respond_unavailable(s, "out of memory");
-    return 0;
-  }
-  s->body_expected = cl;
-  s->close_after = 0;
   return 0;
+}
+
+/* ---- SMS webhooks: the sms module answers through api_op ---- */
+
+static void on_sms_reply(void *ctx, int status, const char *content_type, const char *body,
+                         size_t len) {
+  api_session *s = op_finish(ctx);
+  if (s == NULL)
+    return;
+  s->retry_after = status == HTTP_STATUS_SERVICE_UNAVAILABLE;
+  respond(s, status, content_type, body, len);
+}
+
+static void handle_sms(api_session *s, int is_post) {
+  api_op *op = op_start(s);
+  if (op == NULL) {
+    respond_unavailable(s, "out of memory");
+    return;
+  }
+  sg_sms_request req = {.wsi = s->wsi,
+                        .path = s->path,
+                        .is_post = is_post,
+                        .body = is_post ? s->body : NULL,
+                        .body_len = is_post ? s->body_len : 0};
+  sg_sms_handle(s->api->sms, &req, on_sms_reply, op);
 }
 
 static void begin_static(api_session *s, const char *name) {
@@ -463,15 +493,22 @@ static int on_http(api_session *s, sg_api *api, struct lws *wsi, const char *pat
   } else if (starts_with(path, "/v1/incidents/")) {
     const char *id = path + strlen("/v1/incidents/");
     s->route = ROUTE_INCIDENT;
-    if (!valid_incident_id(id)) {
+    if (!sg_key_id_valid(id)) {
       respond_error(s, HTTP_STATUS_NOT_FOUND, "not_found", "no incident with that id");
     } else if (method_allowed(s, m, METHOD_GET)) {
       char key[SG_KEY_MAX];
-      snprintf(key, sizeof(key), "%s%s", api->incident_prefix, id);
+      int n = snprintf(key, sizeof(key), "%s%s", api->incident_prefix, id);
       const char *argv[] = {"HGET", key, "pb"};
-      if (query(s, on_incident, 3, argv) != 0)
+      if (n >= (int)sizeof(key) || query(s, on_incident, 3, argv) != 0)
         respond_unavailable(s, "incident store unavailable");
     }
+  } else if (sg_sms_route(path)) {
+    s->route = ROUTE_SMS;
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    if (m == METHOD_GET)
+      handle_sms(s, 0);
+    else if (method_allowed(s, m, METHOD_POST) && begin_body(s) == 0 && s->body_expected == 0)
+      handle_sms(s, 1);
   } else if (strcmp(path, "/healthz") == 0) {
     s->route = ROUTE_HEALTH;
     if (method_allowed(s, m, METHOD_GET)) {
@@ -519,7 +556,7 @@ int sg_api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return on_http(s, api, wsi, path);
   }
   case LWS_CALLBACK_HTTP_BODY:
-    if (s->route != ROUTE_REPORTS || s->ready || s->body == NULL)
+    if ((s->route != ROUTE_REPORTS && s->route != ROUTE_SMS) || s->ready || s->body == NULL)
       return 0; /* an answer is already on its way; the body is ignored */
     if (len > s->body_expected - s->body_len) {
       s->close_after = 1;
@@ -531,11 +568,14 @@ int sg_api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     s->body_len += len;
     return 0;
   case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-    if (s->route == ROUTE_REPORTS && !s->ready && s->op == NULL) {
+    if ((s->route == ROUTE_REPORTS || s->route == ROUTE_SMS) && !s->ready && s->op == NULL &&
+        s->body_expected > 0) {
       if (s->body == NULL || s->body_len != s->body_expected)
         respond_error(s, HTTP_STATUS_BAD_REQUEST, "truncated", "body shorter than Content-Length");
-      else
+      else if (s->route == ROUTE_REPORTS)
         handle_report(s);
+      else
+        handle_sms(s, 1);
     }
     return 0;
   case LWS_CALLBACK_HTTP_WRITEABLE: {

@@ -14,12 +14,14 @@
 #include "hub.h"
 #include "ingest.h"
 #include "redisconn.h"
+#include "sms.h"
 
 typedef struct sg_api sg_api;
 
-/* redis, ingest and hub must outlive the api object. Returns NULL on out of
+/* redis, ingest, hub and sms must outlive the api object. Returns NULL on out of
  * memory. */
-sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region);
+sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
+                      const char *region);
 void sg_api_destroy(sg_api *api);
 
 /* The lws protocol callback serving the "/" mount; the protocol's `user`

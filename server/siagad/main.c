@@ -19,6 +19,8 @@
 #include "keys.h"
 #include "listener.h"
 #include "redisconn.h"
+#include "sms.h"
+#include "smsout.h"
 
 typedef struct options {
   char listen_host[128];
@@ -27,6 +29,12 @@ typedef struct options {
   int redis_port;
   const char *region;
   int processes;
+  const char *webhook_secret;
+  const char *twilio_token;
+  const char *public_url;
+  const char *kannel_sendsms;
+  const char *gazetteer;
+  unsigned sms_per_minute;
 } options;
 
 typedef struct server {
@@ -37,6 +45,8 @@ typedef struct server {
   sg_ingest *ingest;
   sg_hub *hub;
   sg_commands *commands;
+  sg_sms *sms;
+  sg_smsout *smsout;
   sg_api *api;
   uv_signal_t sigint, sigterm;
   uv_timer_t shutdown_timer;
@@ -51,6 +61,16 @@ static void usage(FILE *out) {
           "  --redis HOST:PORT   Redis server holding the region (default 127.0.0.1:6379)\n"
           "  --region NAME       region key tag, [a-z0-9]{1,16} (default " SG_REGION_DEFAULT ")\n"
           "  --processes N       serve from N processes sharing the port (default 1)\n"
+          "  --webhook-secret S  secret SMS gateways pass as ?secret= or X-Siaga-Secret\n"
+          "                      (without it, webhooks are accepted from loopback only)\n"
+          "  --twilio-token T    verify X-Twilio-Signature on /v1/sms/twilio with this token\n"
+          "  --public-url URL    base URL gateways use to reach siagad (Twilio signatures,\n"
+          "                      delivery report URLs); default http://LISTEN\n"
+          "  --kannel-sendsms URL  send SMS replies through this Kannel sendsms URL\n"
+          "                      (username and password in its query); without it, replies\n"
+          "                      wait in the outbound stream\n"
+          "  --sms-per-minute N  most SMS to one number per minute (default 5)\n"
+          "  --gazetteer FILE    places for SMS text (default: the built-in Palangka Raya list)\n"
           "  --help              this text\n");
 }
 
@@ -84,6 +104,12 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"redis", required_argument, NULL, 'r'},
                                            {"region", required_argument, NULL, 'g'},
                                            {"processes", required_argument, NULL, 'p'},
+                                           {"webhook-secret", required_argument, NULL, 's'},
+                                           {"twilio-token", required_argument, NULL, 't'},
+                                           {"public-url", required_argument, NULL, 'u'},
+                                           {"kannel-sendsms", required_argument, NULL, 'k'},
+                                           {"sms-per-minute", required_argument, NULL, 'm'},
+                                           {"gazetteer", required_argument, NULL, 'z'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -92,6 +118,8 @@ static int parse_options(int argc, char **argv, options *o) {
   o->redis_port = 6379;
   o->region = SG_REGION_DEFAULT;
   o->processes = 1;
+  o->webhook_secret = o->twilio_token = o->public_url = o->kannel_sendsms = o->gazetteer = NULL;
+  o->sms_per_minute = 5;
   int c;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -124,6 +152,35 @@ static int parse_options(int argc, char **argv, options *o) {
       o->processes = (int)n;
       break;
     }
+    case 's':
+      o->webhook_secret = optarg;
+      break;
+    case 't':
+      o->twilio_token = optarg;
+      break;
+    case 'u':
+      o->public_url = optarg;
+      break;
+    case 'k':
+      if (strncmp(optarg, "http://", 7) != 0) {
+        fprintf(stderr, "siagad: --kannel-sendsms wants an http:// URL\n");
+        return -1;
+      }
+      o->kannel_sendsms = optarg;
+      break;
+    case 'm': {
+      char *end;
+      long n = strtol(optarg, &end, 10);
+      if (*end != '\0' || n < 1 || n > 1000) {
+        fprintf(stderr, "siagad: --sms-per-minute wants 1..1000\n");
+        return -1;
+      }
+      o->sms_per_minute = (unsigned)n;
+      break;
+    }
+    case 'z':
+      o->gazetteer = optarg;
+      break;
     case 'h':
       usage(stdout);
       exit(0);
@@ -161,6 +218,8 @@ static void on_shutdown_timer(uv_timer_t *t) {
   srv->lws = NULL;
   sg_hub_destroy(srv->hub);
   srv->hub = NULL;
+  sg_smsout_destroy(srv->smsout);
+  srv->smsout = NULL;
   sg_redis_destroy(srv->redis);
   srv->redis = NULL;
   uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
@@ -204,7 +263,34 @@ static int serve(const options *opts) {
   srv.ingest = srv.redis ? sg_ingest_create(srv.redis, o.region) : NULL;
   srv.hub = srv.redis ? sg_hub_create(&loop, srv.redis, &fo, &ho) : NULL;
   srv.commands = srv.redis ? sg_commands_create(srv.redis, o.region) : NULL;
-  srv.api = srv.hub ? sg_api_create(srv.redis, srv.ingest, srv.hub, o.region) : NULL;
+  char public_url[160], dlr_url[192], consumer[64];
+  if (o.public_url != NULL)
+    snprintf(public_url, sizeof(public_url), "%s", o.public_url);
+  else
+    snprintf(public_url, sizeof(public_url), "http://%s:%d", o.listen_host, o.listen_port);
+  snprintf(dlr_url, sizeof(dlr_url), "%s/v1/sms/dlr", public_url);
+  snprintf(consumer, sizeof(consumer), "siagad-%ld", (long)getpid());
+  sg_sms_options so = {.region = o.region,
+                       .webhook_secret = o.webhook_secret,
+                       .twilio_token = o.twilio_token,
+                       .public_url = public_url,
+                       .gazetteer_path = o.gazetteer};
+  srv.sms = srv.ingest ? sg_sms_create(srv.ingest, srv.redis, &so) : NULL;
+  if (o.kannel_sendsms != NULL) {
+    sg_redis_options sro = {.host = o.redis_host, .port = o.redis_port, .name = "smsout"};
+    sg_smsout_options soo = {.region = o.region,
+                             .sendsms_url = o.kannel_sendsms,
+                             .dlr_url = dlr_url,
+                             .consumer = consumer,
+                             .per_number_per_minute = o.sms_per_minute};
+    srv.smsout = sg_smsout_create(&loop, &sro, &soo);
+    if (srv.smsout == NULL) {
+      fprintf(stderr, "siagad: bad --kannel-sendsms URL\n");
+      return 1;
+    }
+  }
+  srv.api = srv.hub && srv.sms ? sg_api_create(srv.redis, srv.ingest, srv.hub, srv.sms, o.region)
+                               : NULL;
   if (srv.ingest == NULL || srv.api == NULL || srv.commands == NULL) {
     fprintf(stderr, "siagad: cannot start (out of memory or bad options)\n");
     return 1;
@@ -263,6 +349,7 @@ static int serve(const options *opts) {
   sg_api_destroy(srv.api);
   sg_ingest_destroy(srv.ingest);
   sg_commands_destroy(srv.commands);
+  sg_sms_destroy(srv.sms);
   int rc = uv_loop_close(&loop);
   if (rc != 0)
     fprintf(stderr, "siagad: loop closed with handles open: %s\n", uv_strerror(rc));

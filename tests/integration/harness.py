@@ -113,7 +113,7 @@ class Proc:
 class Stack:
     """One private Redis, one siagad and `workers` siaga-worker processes."""
 
-    def __init__(self, workers=1, claim_idle_ms=None, name="stack"):
+    def __init__(self, workers=1, claim_idle_ms=None, name="stack", siagad_args=()):
         build = os.environ.get("SIAGA_BUILD")
         if not build:
             raise RuntimeError("SIAGA_BUILD is not set (directory with siagad and siaga-worker)")
@@ -123,6 +123,8 @@ class Stack:
             if not os.access(b, os.X_OK):
                 raise RuntimeError("missing executable %s" % b)
         self.n_workers, self.claim_idle_ms, self.name = workers, claim_idle_ms, name
+        self.siagad_args = list(siagad_args)  # extra siagad options, e.g. --webhook-secret
+        self.siagad_args = list(siagad_args)  # extra siagad arguments, e.g. --kannel-sendsms URL
         self.tmp = tempfile.mkdtemp(prefix="siaga-it-%s-" % name)
         self.redis_port = free_port()
         self.http_port = free_port()
@@ -146,7 +148,8 @@ class Stack:
     def start_siagad(self):
         self.siagad = self._spawn("siagad", [self.siagad_bin, "--listen",
                                   "127.0.0.1:%d" % self.http_port,
-                                  "--redis", "127.0.0.1:%d" % self.redis_port])
+                                  "--redis", "127.0.0.1:%d" % self.redis_port] +
+                                  self.siagad_args)
         return self.siagad
 
     def restart_siagad(self):
