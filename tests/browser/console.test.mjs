@@ -1,0 +1,334 @@
+// End-to-end test of the dispatcher console in a real browser.
+//
+// Starts its own redis-server, siagad and siaga-worker on free loopback ports,
+// opens the console page in Debian's headless Chromium (driven by
+// playwright-core), files reports over HTTP and checks that the page shows
+// them live, in priority order, and that it resumes after siagad restarts.
+//
+//   SIAGA_BUILD=/path/to/build node --test console.test.mjs
+//
+// SIAGA_BUILD defaults to ../../build relative to this file; CHROMIUM to
+// /usr/bin/chromium. Every wait is bounded; every process is stopped in the
+// after hook (and killed on exit if the runner itself is cut short).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BUILD = path.resolve(process.env.SIAGA_BUILD || path.join(HERE, '..', '..', 'build'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const OUT = path.join(HERE, 'out');
+
+const FIRE_REPORT = {
+  category: 'fire',
+  description: 'Kebakaran rumah, ada anak terjebak',
+  location: { lat: -2.2096, lon: 113.9136, address: 'Jl. Tjilik Riwut km 5' },
+  reporter: { phone: '+6281234567890' },
+};
+// Lower priority, and far enough from the fire (about 7 km) not to be merged into it.
+const TREE_REPORT = {
+  category: 'other',
+  description: 'pohon tumbang menghalangi jalan',
+  location: { lat: -2.1580, lon: 113.8720, address: 'Jl. G. Obos XII' },
+  reporter: { phone: '+6281234567891' },
+};
+const FLOOD_REPORT = {
+  category: 'flood',
+  description: 'Banjir setinggi lutut, air masuk rumah warga',
+  location: { lat: -2.2300, lon: 113.9600, address: 'Jl. Yos Sudarso ujung' },
+  reporter: { phone: '+6281234567892' },
+};
+
+// ---------------------------------------------------------------- helpers
+
+const children = new Set();
+function killChildren() {
+  for (const c of children) {
+    try { c.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+process.on('exit', killChildren);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => { killChildren(); process.exit(128 + (sig === 'SIGINT' ? 2 : 15)); });
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(what, timeoutMs, fn, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
+                      (lastErr ? ` (last error: ${lastErr.message})` : ''));
+    }
+    await sleep(intervalMs);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function logTail(file, lines = 30) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// Starts a process with its output in OUT/<name>.log; returns a handle.
+function startProc(name, cmd, args) {
+  const log = path.join(OUT, `${name}.log`);
+  const fd = fs.openSync(log, 'a');
+  fs.writeSync(fd, `\n--- ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  children.add(child);
+  const handle = { name, child, log, exited: false, code: null };
+  handle.done = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      handle.exited = true;
+      handle.code = code ?? signal;
+      children.delete(child);
+      resolve();
+    });
+    child.on('error', (e) => {
+      handle.exited = true;
+      handle.code = e.message;
+      children.delete(child);
+      resolve();
+    });
+  });
+  return handle;
+}
+
+async function stopProc(h) {
+  if (!h || h.exited) return;
+  h.child.kill('SIGTERM');
+  const t = setTimeout(() => { if (!h.exited) h.child.kill('SIGKILL'); }, 5000);
+  await Promise.race([h.done, sleep(7000)]);
+  clearTimeout(t);
+}
+
+function redisPing(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = '';
+    const done = (ok) => { s.destroy(); resolve(ok); };
+    s.setTimeout(1000, () => done(false));
+    s.on('error', () => done(false));
+    s.on('connect', () => s.write('PING\r\n'));
+    s.on('data', (d) => { buf += d; if (buf.includes('\r\n')) done(buf.startsWith('+PONG')); });
+  });
+}
+
+async function startRedis(dir) {
+  const port = await freePort();
+  const h = startProc('redis', 'redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+    '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+  ]);
+  await waitFor('redis-server to answer PING', 10000, async () => {
+    if (h.exited) throw new Error(`redis-server exited (${h.code}):\n${logTail(h.log)}`);
+    return redisPing(port);
+  });
+  h.port = port;
+  return h;
+}
+
+async function startSiagad(name, port, redisPort) {
+  const h = startProc(name, path.join(BUILD, 'siagad'),
+                      ['--listen', `127.0.0.1:${port}`, '--redis', `127.0.0.1:${redisPort}`]);
+  h.port = port;
+  h.base = `http://127.0.0.1:${port}`;
+  await waitFor(`${name} GET /healthz = 200`, 15000, async () => {
+    if (h.exited) throw new Error(`${name} exited (${h.code}):\n${logTail(h.log)}`);
+    const r = await fetch(`${h.base}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return r.status === 200;
+  }, 200);
+  return h;
+}
+
+async function postReport(base, body) {
+  const r = await fetch(`${base}/v1/reports`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await r.text();
+  assert.equal(r.status, 202, `POST /v1/reports: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+const RANK = { P1: 1, P2: 2, P3: 3, P4: 4 };
+
+// Rows of the incident list, in screen order.
+function listRows(page) {
+  return page.$$eval('#incidents [data-incident-id]', (trs) => trs.map((tr) => ({
+    id: tr.dataset.incidentId,
+    priority: tr.dataset.priority,
+    text: tr.textContent,
+  })));
+}
+
+async function waitForRow(page, needle, timeoutMs, procs = []) {
+  return waitFor(`a row containing "${needle}"`, timeoutMs, async () => {
+    for (const p of procs) {
+      if (p.exited) throw new Error(`${p.name} exited (${p.code}):\n${logTail(p.log)}`);
+    }
+    const rows = await listRows(page);
+    const i = rows.findIndex((r) => r.text.includes(needle));
+    return i >= 0 ? { ...rows[i], index: i, rows } : null;
+  }, 150);
+}
+
+// ---------------------------------------------------------------- the test
+
+describe('dispatcher console', { timeout: 180000 }, () => {
+  let tmp, redis, siagad, siagadB, worker, browser, page;
+  const pageErrors = [];
+  const socketUrls = [];
+
+  before(async () => {
+    fs.mkdirSync(OUT, { recursive: true });
+    for (const f of fs.readdirSync(OUT)) if (f.endsWith('.log')) fs.rmSync(path.join(OUT, f));
+    for (const bin of ['siagad', 'siaga-worker']) {
+      assert.ok(fs.existsSync(path.join(BUILD, bin)),
+                `${path.join(BUILD, bin)} not found: build first or set SIAGA_BUILD`);
+    }
+    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium`);
+
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siaga-browser-'));
+    redis = await startRedis(tmp);
+    siagad = await startSiagad('siagad', await freePort(), redis.port);
+    worker = startProc('siaga-worker', path.join(BUILD, 'siaga-worker'),
+                       ['--redis', `127.0.0.1:${redis.port}`]);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 30000,
+    });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 810 }, locale: 'id-ID',
+                                               timezoneId: 'Asia/Jakarta' });
+    context.setDefaultTimeout(15000);
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('websocket', (ws) => socketUrls.push(ws.url()));
+  });
+
+  after(async () => {
+    try {
+      if (browser) await browser.close();
+    } finally {
+      await stopProc(worker);
+      await stopProc(siagadB);
+      await stopProc(siagad);
+      await stopProc(redis);
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  test('shows reports as live incidents, highest priority first', async () => {
+    const resp = await page.goto(`${siagad.base}/`, { waitUntil: 'load', timeout: 15000 });
+    assert.equal(resp.status(), 200, 'GET / serves the console');
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: 10000 });
+    assert.match(await page.textContent('#conn-state'), /terhubung/);
+    assert.ok(socketUrls.some((u) => u.endsWith('/v1/console')), `socket urls: ${socketUrls}`);
+    // Set a marker: if the page reloaded, it would be gone.
+    await page.evaluate(() => { window.__noReload = true; });
+    assert.equal((await listRows(page)).length, 0, 'fresh Redis: no incidents yet');
+
+    await postReport(siagad.base, FIRE_REPORT);
+    const fire = await waitForRow(page, 'Tjilik Riwut', 20000, [siagad, worker]);
+    assert.ok(fire.priority === 'P1' || fire.priority === 'P2',
+              `fire with a trapped child is P1 or P2, got ${fire.priority}`);
+
+    await postReport(siagad.base, TREE_REPORT);
+    const tree = await waitForRow(page, 'G. Obos', 20000, [siagad, worker]);
+    const rows = await listRows(page);
+    const fireAt = rows.findIndex((r) => r.id === fire.id);
+    const treeAt = rows.findIndex((r) => r.id === tree.id);
+    assert.notEqual(fire.id, tree.id, 'two reports far apart make two incidents');
+    assert.ok(fireAt >= 0 && treeAt > fireAt, `fire above fallen tree: ${JSON.stringify(rows.map((r) => r.priority))}`);
+    assert.ok(RANK[tree.priority] >= RANK[rows[fireAt].priority],
+              `tree (${tree.priority}) is not more urgent than fire (${rows[fireAt].priority})`);
+    assert.equal(await page.evaluate(() => window.__noReload), true, 'rows arrived without reload');
+
+    // The score is explained, and the age ticks.
+    const fireRow = page.locator(`#incidents [data-incident-id="${fire.id}"]`);
+    assert.ok(await fireRow.locator('.reasons li').count() > 0, 'fire row lists the reasons for its score');
+    const age = await fireRow.locator('time[data-created]').textContent();
+    assert.match(age, /^\d+ (dtk|mnt)$/);
+    await page.waitForFunction(
+      ({ id, before }) => document.querySelector(`#incidents [data-incident-id="${id}"] time`).textContent !== before,
+      { id: fire.id, before: age }, { timeout: 5000 });
+
+    await page.screenshot({ path: path.join(OUT, 'console.png'), fullPage: false });
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test('resumes with ?after= when siagad restarts, missing nothing', async () => {
+    // A second siagad on the same Redis stays up, so a report can be filed
+    // while the page's own siagad is down; a second page on it proves the
+    // update exists before the first page reconnects.
+    siagadB = await startSiagad('siagad-b', await freePort(), redis.port);
+    const pageB = await page.context().newPage();
+    await pageB.goto(`${siagadB.base}/`, { waitUntil: 'load', timeout: 15000 });
+    await pageB.waitForSelector('#conn-state[data-state="connected"]', { timeout: 10000 });
+
+    const port = siagad.port;
+    const socketsBefore = socketUrls.length;
+    await stopProc(siagad);
+    await page.waitForSelector('#conn-state[data-state="disconnected"]', { timeout: 10000 });
+    assert.match(await page.textContent('#conn-state'), /terputus/);
+
+    await postReport(siagadB.base, FLOOD_REPORT);
+    await waitForRow(pageB, 'Yos Sudarso', 20000, [siagadB, worker]);
+    assert.equal((await listRows(page)).some((r) => r.text.includes('Yos Sudarso')), false,
+                 'the disconnected page cannot know yet');
+
+    siagad = await startSiagad('siagad', port, redis.port);
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: 30000 });
+    const flood = await waitForRow(page, 'Yos Sudarso', 15000, [siagad]);
+    const resumed = socketUrls.slice(socketsBefore);
+    assert.ok(resumed.some((u) => /\/v1\/console\?after=\d+-\d+$/.test(u)),
+              `reconnected with ?after=<last update id>: ${resumed.join(' ')}`);
+    // Same list on both pages, same order.
+    const a = (await listRows(page)).map((r) => r.id);
+    const b = (await listRows(pageB)).map((r) => r.id);
+    assert.deepEqual(a, b);
+    assert.equal(a.length, 3);
+    assert.ok(a.includes(flood.id));
+    assert.equal(await page.evaluate(() => window.__noReload), true, 'resumed without reload');
+    await page.screenshot({ path: path.join(OUT, 'console-resumed.png'), fullPage: false });
+    await pageB.close();
+    assert.deepEqual(pageErrors, []);
+  });
+});
