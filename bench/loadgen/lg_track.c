@@ -1,0 +1,253 @@
+/* Reports live in an array indexed by send order; keys live in an open
+ * addressing hash table whose slots point into an entry array. Both are sized
+ * once at start, so the hot path never allocates. */
+#include "lg_track.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 40
+
+typedef struct entry {
+  char key[KEY_MAX];
+  uint8_t key_len;
+  int64_t seq; /* -1 until an acknowledgement names this key */
+  uint64_t first_ns, last_ns;
+  uint32_t count;
+} entry;
+
+enum report_state { REPORT_NONE = 0, REPORT_OFFERED, REPORT_ACKED, REPORT_FAILED };
+
+typedef struct report {
+  uint64_t intent_ns, ack_ns;
+  int64_t entry; /* -1 until acknowledged */
+  uint8_t state;
+} report;
+
+struct lg_track {
+  size_t capacity, consoles;
+  report *reports;
+  entry *entries;
+  size_t n_entries, max_entries;
+  uint32_t *slots; /* entry index + 1; 0 = empty */
+  size_t n_slots;  /* power of two */
+  size_t offered, acked, failed, seen_first, seen_all, unmatched_dropped, duplicates, distinct_seen;
+  uint64_t deliveries, last_delivery_ns;
+};
+
+static uint64_t hash_key(const char *k, size_t n) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (size_t i = 0; i < n; i++) {
+    h ^= (uint8_t)k[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+lg_track *lg_track_create(size_t capacity, size_t consoles) {
+  lg_track *t = calloc(1, sizeof(*t));
+  if (t == NULL)
+    return NULL;
+  t->capacity = capacity;
+  t->consoles = consoles;
+  /* Room for every report plus as many keys that no acknowledgement of ours
+   * names (a timed-out request the server did store). */
+  t->max_entries = 2 * capacity + 1024;
+  t->n_slots = 1024;
+  while (t->n_slots < 2 * t->max_entries)
+    t->n_slots <<= 1;
+  t->reports = calloc(capacity ? capacity : 1, sizeof(report));
+  t->entries = calloc(t->max_entries, sizeof(entry));
+  t->slots = calloc(t->n_slots, sizeof(uint32_t));
+  if (t->reports == NULL || t->entries == NULL || t->slots == NULL) {
+    lg_track_destroy(t);
+    return NULL;
+  }
+  for (size_t i = 0; i < capacity; i++)
+    t->reports[i].entry = -1;
+  return t;
+}
+
+void lg_track_destroy(lg_track *t) {
+  if (t == NULL)
+    return;
+  free(t->reports);
+  free(t->entries);
+  free(t->slots);
+  free(t);
+}
+
+/* Finds key's entry, creating it if asked; NULL if absent or the table is
+ * full (then the caller counts the key as unmatched). */
+static entry *find_entry(lg_track *t, const char *key, size_t len, int create) {
+  if (len == 0 || len >= KEY_MAX)
+    return NULL;
+  size_t mask = t->n_slots - 1;
+  for (size_t i = hash_key(key, len) & mask;; i = (i + 1) & mask) {
+    uint32_t s = t->slots[i];
+    if (s == 0) {
+      if (!create || t->n_entries == t->max_entries)
+        return NULL;
+      entry *e = &t->entries[t->n_entries++];
+      memcpy(e->key, key, len);
+      e->key_len = (uint8_t)len;
+      e->seq = -1;
+      t->slots[i] = (uint32_t)t->n_entries;
+      return e;
+    }
+    entry *e = &t->entries[s - 1];
+    if (e->key_len == len && memcmp(e->key, key, len) == 0)
+      return e;
+  }
+}
+
+void lg_track_offered(lg_track *t, size_t seq, uint64_t intent_ns) {
+  if (seq >= t->capacity)
+    return;
+  t->reports[seq].intent_ns = intent_ns;
+  t->reports[seq].state = REPORT_OFFERED;
+  t->offered++;
+}
+
+void lg_track_failed(lg_track *t, size_t seq) {
+  if (seq >= t->capacity || t->reports[seq].state != REPORT_OFFERED)
+    return;
+  t->reports[seq].state = REPORT_FAILED;
+  t->failed++;
+}
+
+void lg_track_acked(lg_track *t, size_t seq, uint64_t now_ns, const char *key, size_t key_len) {
+  if (seq >= t->capacity || t->reports[seq].state != REPORT_OFFERED)
+    return;
+  entry *e = find_entry(t, key, key_len, 1);
+  if (e == NULL || e->seq >= 0) {
+    /* No key, or a key another report already got: the server broke its
+     * contract; count it as a failure so it shows. */
+    t->reports[seq].state = REPORT_FAILED;
+    t->failed++;
+    return;
+  }
+  report *r = &t->reports[seq];
+  r->state = REPORT_ACKED;
+  r->ack_ns = now_ns;
+  r->entry = e - t->entries;
+  e->seq = (int64_t)seq;
+  t->acked++;
+  if (e->count >= 1)
+    t->seen_first++;
+  if (e->count >= t->consoles)
+    t->seen_all++;
+}
+
+void lg_track_delivered(lg_track *t, const char *key, size_t key_len, uint64_t now_ns) {
+  entry *e = find_entry(t, key, key_len, 1);
+  if (e == NULL) {
+    t->unmatched_dropped++;
+    return;
+  }
+  if (e->count == 0) {
+    e->first_ns = now_ns;
+    t->distinct_seen++;
+  }
+  e->last_ns = now_ns;
+  e->count++;
+  t->deliveries++;
+  t->last_delivery_ns = now_ns;
+  if (e->count > t->consoles)
+    t->duplicates++;
+  if (e->seq >= 0) {
+    if (e->count == 1)
+      t->seen_first++;
+    if (e->count == t->consoles)
+      t->seen_all++;
+  }
+}
+
+size_t lg_track_backlog_offered(const lg_track *t) {
+  return t->offered > t->distinct_seen ? t->offered - t->distinct_seen : 0;
+}
+
+size_t lg_track_backlog_first(const lg_track *t) {
+  return t->acked - t->seen_first;
+}
+
+size_t lg_track_backlog_all(const lg_track *t) {
+  return t->acked - t->seen_all;
+}
+
+size_t lg_track_acked_count(const lg_track *t) {
+  return t->acked;
+}
+
+uint64_t lg_track_last_delivery_ns(const lg_track *t) {
+  return t->last_delivery_ns;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentiles, so p99.9 of 1000 values is the largest but one,
+ * not an interpolation that no request actually had. */
+static void distribution(uint64_t *v, size_t n, lg_track_dist *d) {
+  memset(d, 0, sizeof(*d));
+  d->count = n;
+  if (n == 0)
+    return;
+  qsort(v, n, sizeof(*v), cmp_u64);
+  const double q[4] = {0.50, 0.90, 0.99, 0.999};
+  double *out[4] = {&d->p50, &d->p90, &d->p99, &d->p999};
+  for (int i = 0; i < 4; i++) {
+    size_t rank = (size_t)(q[i] * (double)n + 0.999999);
+    if (rank < 1)
+      rank = 1;
+    if (rank > n)
+      rank = n;
+    *out[i] = (double)v[rank - 1] / 1e6;
+  }
+  d->max = (double)v[n - 1] / 1e6;
+}
+
+void lg_track_summarize(lg_track *t, lg_track_summary *out) {
+  memset(out, 0, sizeof(*out));
+  out->offered = t->offered;
+  out->acked = t->acked;
+  out->failed = t->failed;
+  out->seen_first = t->seen_first;
+  out->seen_all = t->seen_all;
+  out->duplicates = t->duplicates;
+  out->deliveries = t->deliveries;
+  uint64_t *ack = malloc((t->acked + 1) * sizeof(uint64_t));
+  uint64_t *first = malloc((t->acked + 1) * sizeof(uint64_t));
+  uint64_t *all = malloc((t->acked + 1) * sizeof(uint64_t));
+  size_t na = 0, nf = 0, nl = 0;
+  for (size_t i = 0; i < t->capacity && ack && first && all; i++) {
+    report *r = &t->reports[i];
+    if (r->state != REPORT_ACKED)
+      continue;
+    entry *e = &t->entries[r->entry];
+    ack[na++] = r->ack_ns - r->intent_ns;
+    if (e->count == 0) {
+      out->lost_any++;
+      out->lost_some++;
+      continue;
+    }
+    first[nf++] = e->first_ns > r->intent_ns ? e->first_ns - r->intent_ns : 0;
+    if (e->count < t->consoles)
+      out->lost_some++;
+    else
+      all[nl++] = e->last_ns > r->intent_ns ? e->last_ns - r->intent_ns : 0;
+  }
+  for (size_t i = 0; i < t->n_entries; i++) {
+    if (t->entries[i].seq < 0)
+      out->unmatched++;
+  }
+  out->unmatched += t->unmatched_dropped;
+  distribution(ack, na, &out->ack);
+  distribution(first, nf, &out->first);
+  distribution(all, nl, &out->all);
+  free(ack);
+  free(first);
+  free(all);
+}

@@ -1,0 +1,62 @@
+/* Bookkeeping of one run: every offered report (or nchan message), when it
+ * was meant to be sent, when it was acknowledged, and when consoles saw it.
+ *
+ * Reports are numbered 0..capacity-1 in send order. Deliveries are matched by
+ * a key (siaga's reportId from the 202 body, or nchan's sequence number), and
+ * a delivery may arrive before its acknowledgement (the worker can beat the
+ * HTTP reply back to us), so keys seen first on a console wait in the same
+ * table until their report is acknowledged. */
+#ifndef LG_TRACK_H
+#define LG_TRACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lg_track lg_track;
+
+/* Percentiles in milliseconds over the values given; count == 0 means none. */
+typedef struct lg_track_dist {
+  size_t count;
+  double p50, p90, p99, p999, max;
+} lg_track_dist;
+
+typedef struct lg_track_summary {
+  size_t offered;       /* reports whose intended send time came */
+  size_t acked;         /* 2xx with a usable key */
+  size_t failed;        /* non-2xx, connection errors, timeouts */
+  size_t seen_first;    /* acknowledged and seen by at least one console */
+  size_t seen_all;      /* acknowledged and seen by every console */
+  size_t lost_any;      /* acknowledged, seen by no console */
+  size_t lost_some;     /* acknowledged, missed by at least one console */
+  size_t unmatched;     /* deliveries whose key no acknowledgement named */
+  size_t duplicates;    /* deliveries beyond one per console */
+  uint64_t deliveries;  /* frames matched to a report, all consoles */
+  lg_track_dist ack;    /* intended send -> 2xx */
+  lg_track_dist first;  /* intended send -> first console */
+  lg_track_dist all;    /* intended send -> last of all consoles */
+} lg_track_summary;
+
+/* capacity: most reports in the run; consoles: how many must see each. NULL on
+ * out of memory. */
+lg_track *lg_track_create(size_t capacity, size_t consoles);
+void lg_track_destroy(lg_track *t);
+
+void lg_track_offered(lg_track *t, size_t seq, uint64_t intent_ns);
+void lg_track_failed(lg_track *t, size_t seq);
+/* A 2xx for report seq with its key (copied). */
+void lg_track_acked(lg_track *t, size_t seq, uint64_t now_ns, const char *key, size_t key_len);
+/* One console received the update for key. */
+void lg_track_delivered(lg_track *t, const char *key, size_t key_len, uint64_t now_ns);
+
+/* Offered reports not yet seen by any console (in flight, unacknowledged or
+ * not yet pushed: what a surge piles up). */
+size_t lg_track_backlog_offered(const lg_track *t);
+/* Acknowledged reports not yet seen by any console / by all consoles. */
+size_t lg_track_backlog_first(const lg_track *t);
+size_t lg_track_backlog_all(const lg_track *t);
+size_t lg_track_acked_count(const lg_track *t);
+uint64_t lg_track_last_delivery_ns(const lg_track *t);
+
+void lg_track_summarize(lg_track *t, lg_track_summary *out);
+
+#endif

@@ -1,0 +1,53 @@
+/* A pool of WebSocket client connections (libwebsockets on our libuv loop):
+ * consoles of siaga or nchan subscribers.
+ *
+ * Connects are paced (at most `connect_window` handshakes in flight) because
+ * opening 10,000 at once overflows the server's accept backlog and measures
+ * SYN retries instead of the server. A connection that closes is reopened
+ * after a short pause when `resume` is set; siaga consoles then ask for
+ * ?after=<last update id seen>, so a console dropped for lagging still sees
+ * every update (the server's resume contract, which the run checks). */
+#ifndef LG_WS_H
+#define LG_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct lg_ws_pool lg_ws_pool;
+
+/* One whole message (all fragments). msg is only valid during the call. */
+typedef void (*lg_ws_message_cb)(void *data, size_t conn, const uint8_t *msg, size_t len,
+                                 uint64_t now_ns);
+
+typedef struct lg_ws_options {
+  const char *host; /* numeric IPv4 */
+  int port;
+  const char *path;        /* e.g. "/v1/console" or "/sub?id=x" */
+  const char *subprotocol; /* Sec-WebSocket-Protocol, or NULL for none */
+  size_t connections;
+  size_t connect_window;   /* handshakes in flight at once; 0 = 64 */
+  size_t max_message;      /* longer messages are skipped (snapshots); 0 = 64 KiB */
+  int resume;              /* reopen closed connections (with ?after= if set) */
+  lg_ws_message_cb on_message;
+  void *data;
+} lg_ws_options;
+
+typedef struct lg_ws_stats {
+  size_t open;           /* established now */
+  size_t established;    /* handshakes completed, reconnects included */
+  size_t connect_errors;
+  size_t closes;         /* established connections that closed */
+  size_t closes_lagging; /* ... of which the server closed with 4000 (lagging) */
+  size_t skipped;        /* messages over max_message, not delivered */
+} lg_ws_stats;
+
+/* NULL if lws cannot start (missing libwebsockets-evlib-uv) or no memory. */
+lg_ws_pool *lg_ws_create(uv_loop_t *loop, const lg_ws_options *o);
+/* Remember the last update id conn saw, for ?after= on reconnect. */
+void lg_ws_set_resume_id(lg_ws_pool *p, size_t conn, const char *id, size_t len);
+void lg_ws_get_stats(const lg_ws_pool *p, lg_ws_stats *out);
+/* No more reconnects; connections stay open until the process exits. */
+void lg_ws_stop(lg_ws_pool *p);
+
+#endif
