@@ -12,6 +12,7 @@
 #define CT_JSON "application/json"
 #define CT_PROTOBUF "application/x-protobuf"
 #define RETRY_AFTER_SECONDS "2"
+#define SINGLE_WRITE_MAX 2048 /* bodies up to this go out with their headers */
 
 typedef enum route {
   ROUTE_NONE,
@@ -177,9 +178,18 @@ static int write_response(api_session *s) {
       lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                   (const unsigned char *)"close", 5, &p, end) != 0)
     return -1;
-  if (lws_finalize_write_http_header(wsi, start, &p, end) != 0)
+  if (lws_finalize_http_header(wsi, &p, end) != 0)
     return -1;
-  if (s->resp_len > 0 &&
+  size_t head_len = (size_t)(p - start);
+  if (s->resp_len <= SINGLE_WRITE_MAX) {
+    /* Headers and body in one send: half the system calls and segments. */
+    unsigned char one[LWS_PRE + 512 + SINGLE_WRITE_MAX];
+    memcpy(one + LWS_PRE, start, head_len);
+    memcpy(one + LWS_PRE + head_len, s->resp + LWS_PRE, s->resp_len);
+    size_t total = head_len + s->resp_len;
+    return lws_write(wsi, one + LWS_PRE, total, LWS_WRITE_HTTP_HEADERS) < (int)total ? -1 : 0;
+  }
+  if (lws_write(wsi, start, head_len, LWS_WRITE_HTTP_HEADERS) < (int)head_len ||
       lws_write(wsi, s->resp + LWS_PRE, s->resp_len, LWS_WRITE_HTTP_FINAL) < (int)s->resp_len)
     return -1;
   return 0;
