@@ -1,36 +1,30 @@
 -- ingest.lua: append one validated report to the reports stream, at most once
--- per idempotency key.
+-- per idempotency key. Reports without a key skip this script: siagad sends
+-- them as a plain XADD (a third of the Redis cost), with the same fields.
 --
 -- KEYS[1] reports stream          siaga:{R}:reports
--- KEYS[2] report index hash       siaga:{R}:report:<report id>
--- KEYS[3] idempotency key         siaga:{R}:idem:<key>   (ignored when ARGV[6] == "0")
+-- KEYS[2] idempotency key         siaga:{R}:idem:<key>
 -- ARGV[1] packed siaga.v1.Report (its id already set)
 -- ARGV[2] report id
 -- ARGV[3] tracking token
--- ARGV[4] received time, Unix ms
--- ARGV[5] reports stream approximate MAXLEN
--- ARGV[6] "1" if KEYS[3] is a real idempotency key, else "0"
--- ARGV[7] seconds to remember the idempotency key and the report index
+-- ARGV[4] reports stream approximate MAXLEN
+-- ARGV[5] seconds to remember the idempotency key
+--
+-- Stream entry fields: r = the report, t = its tracking token (the worker
+-- copies the token into the report index siaga:{R}:report:<id>).
 --
 -- Returns {status, report id, tracking token}: status "new" when appended,
 -- "dup" when the key was seen before (nothing written; the first answer's id
 -- and token are returned so a retry gets the same reply).
 --
--- Why a script: the append, the index and the key must exist together or not
--- at all, so a retry after a lost reply can neither duplicate nor lose.
+-- Why a script: the append and the key must exist together or not at all, so
+-- a retry after a lost reply can neither duplicate nor lose.
 
-if ARGV[6] == '1' then
-  local prev = redis.call('HMGET', KEYS[3], 'id', 'token')
-  if prev[1] then
-    return {'dup', prev[1], prev[2]}
-  end
+local prev = redis.call('HMGET', KEYS[2], 'id', 'token')
+if prev[1] then
+  return {'dup', prev[1], prev[2]}
 end
-
-local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[1])
-redis.call('HSET', KEYS[2], 'token', ARGV[3], 'stream_id', sid, 'received_at_ms', ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[7])
-if ARGV[6] == '1' then
-  redis.call('HSET', KEYS[3], 'id', ARGV[2], 'token', ARGV[3])
-  redis.call('EXPIRE', KEYS[3], ARGV[7])
-end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1], 't', ARGV[3])
+redis.call('HSET', KEYS[2], 'id', ARGV[2], 'token', ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
 return {'new', ARGV[2], ARGV[3]}

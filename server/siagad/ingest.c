@@ -9,7 +9,7 @@
 #include "keys.h"
 
 #define REPORTS_MAXLEN "1000000"  /* far above any backlog a city produces */
-#define REMEMBER_SECONDS "2592000" /* 30 days for idempotency keys and tracking */
+#define REMEMBER_SECONDS "2592000" /* 30 days for idempotency keys */
 
 struct sg_ingest {
   sg_redis *redis;
@@ -21,6 +21,8 @@ struct sg_ingest {
 typedef struct submission {
   sg_ingest_cb cb;
   void *data;
+  char id[SG_REPORT_ID_LEN + 1]; /* for the plain XADD, whose reply is the entry id */
+  char token[SG_TOKEN_LEN + 1];
 } submission;
 
 sg_ingest *sg_ingest_create(sg_redis *redis, const char *region) {
@@ -63,6 +65,26 @@ static void finish(submission *s, sg_ingest_status status, const char *id, size_
   free(s);
 }
 
+static int passing_error(const redisReply *reply) {
+  /* LOADING and BUSY are passing states of a healthy Redis. */
+  return reply->type == REDIS_REPLY_ERROR &&
+         (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "BUSY", 4) == 0);
+}
+
+/* The reply of the plain XADD: the new entry's id. */
+static void on_added(redisReply *reply, void *data) {
+  submission *s = data;
+  if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+      fprintf(stderr, "ingest: redis refused: %s\n", reply->str);
+    finish(s, reply == NULL || passing_error(reply) ? SG_INGEST_UNAVAILABLE : SG_INGEST_FAILED,
+           NULL, 0, NULL, 0);
+    return;
+  }
+  finish(s, SG_INGEST_OK, s->id, strlen(s->id), s->token, strlen(s->token));
+}
+
+/* The reply of ingest.lua. */
 static void on_appended(redisReply *reply, void *data) {
   submission *s = data;
   if (reply == NULL) {
@@ -75,10 +97,7 @@ static void on_appended(redisReply *reply, void *data) {
       reply->element[2]->type != REDIS_REPLY_STRING) {
     if (reply->type == REDIS_REPLY_ERROR)
       fprintf(stderr, "ingest: redis refused: %s\n", reply->str);
-    /* LOADING and BUSY are passing states of a healthy Redis. */
-    int passing = reply->type == REDIS_REPLY_ERROR &&
-                  (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "BUSY", 4) == 0);
-    finish(s, passing ? SG_INGEST_UNAVAILABLE : SG_INGEST_FAILED, NULL, 0, NULL, 0);
+    finish(s, passing_error(reply) ? SG_INGEST_UNAVAILABLE : SG_INGEST_FAILED, NULL, 0, NULL, 0);
     return;
   }
   int dup = strcmp(reply->element[0]->str, "dup") == 0;
@@ -98,7 +117,7 @@ void sg_ingest_submit(sg_ingest *in, Siaga__V1__Report *report, const char *key,
   s->data = data;
 
   uint64_t now = sg_clock_now_ms();
-  char id[SG_REPORT_ID_LEN + 1], token[SG_TOKEN_LEN + 1];
+  char *id = s->id, *token = s->token;
   sg_ids_report(in->ids, now, id);
   sg_ids_token(in->ids, token);
   char *caller_id = report->id, *caller_key = report->idempotency_key;
@@ -121,22 +140,26 @@ void sg_ingest_submit(sg_ingest *in, Siaga__V1__Report *report, const char *key,
     return;
   }
 
-  char k_reports[SG_KEY_MAX], k_index[SG_KEY_MAX], k_idem[SG_KEY_MAX];
-  char received[24];
+  char k_reports[SG_KEY_MAX], k_idem[SG_KEY_MAX];
   sg_key(k_reports, sizeof(k_reports), in->region, SG_KEY_REPORTS);
-  sg_key2(k_index, sizeof(k_index), in->region, "report", id);
-  if (key == NULL || sg_key2(k_idem, sizeof(k_idem), in->region, "idem", key) < 0)
-    snprintf(k_idem, sizeof(k_idem), "%s", k_index); /* unused by the script */
-  snprintf(received, sizeof(received), "%llu", (unsigned long long)now);
-
-  const char *argv[] = {"EVALSHA", in->sha, "3", k_reports, k_index, k_idem,
-                        (const char *)packed, id, token, received, REPORTS_MAXLEN,
-                        key != NULL ? "1" : "0", REMEMBER_SECONDS};
-  size_t lens[sizeof(argv) / sizeof(argv[0])];
-  for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
-    lens[i] = i == 6 ? packed_len : strlen(argv[i]);
-  int rc = sg_redis_command(in->redis, on_appended, s, (int)(sizeof(argv) / sizeof(argv[0])), argv,
-                            lens);
+  int rc;
+  if (key == NULL) {
+    const char *argv[] = {"XADD", k_reports, "MAXLEN", "~", REPORTS_MAXLEN, "*",
+                          "r", (const char *)packed, "t", token};
+    size_t lens[10];
+    for (size_t i = 0; i < 10; i++)
+      lens[i] = i == 7 ? packed_len : strlen(argv[i]);
+    rc = sg_redis_command(in->redis, on_added, s, 10, argv, lens);
+  } else if (sg_key2(k_idem, sizeof(k_idem), in->region, "idem", key) < 0) {
+    rc = -1;
+  } else {
+    const char *argv[] = {"EVALSHA", in->sha, "2", k_reports, k_idem, (const char *)packed,
+                          id, token, REPORTS_MAXLEN, REMEMBER_SECONDS};
+    size_t lens[10];
+    for (size_t i = 0; i < 10; i++)
+      lens[i] = i == 5 ? packed_len : strlen(argv[i]);
+    rc = sg_redis_command(in->redis, on_appended, s, 10, argv, lens);
+  }
   free(packed); /* hiredis copied the command into its output buffer */
   if (rc != 0)
     finish(s, SG_INGEST_UNAVAILABLE, NULL, 0, NULL, 0);
