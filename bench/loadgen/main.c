@@ -24,6 +24,7 @@
 
 #include <libwebsockets.h>
 
+#include "hostport.h"
 #include "lg_http.h"
 #include "lg_pbscan.h"
 #include "lg_proc.h"
@@ -453,16 +454,6 @@ static void usage(FILE *f) {
           "      3 deadline hit\n");
 }
 
-static int parse_hostport(const char *s, char *host, size_t cap, int *port) {
-  const char *c = strrchr(s, ':');
-  if (c == NULL || c == s || (size_t)(c - s) >= cap)
-    return -1;
-  memcpy(host, s, (size_t)(c - s));
-  host[c - s] = '\0';
-  *port = atoi(c + 1);
-  return *port > 0 && *port < 65536 ? 0 : -1;
-}
-
 static int parse_profile(const char *s, options *o) {
   o->n_phases = 0;
   while (*s) {
@@ -513,7 +504,7 @@ static int parse_options(int argc, char **argv, options *o) {
                 : !strcmp(optarg, "idle") ? MODE_IDLE : (lg_mode)-1;
       break;
     case 't':
-      if (parse_hostport(optarg, o->host, sizeof(o->host), &o->port) != 0)
+      if (sg_hostport_parse(optarg, o->host, sizeof(o->host), &o->port) != 0)
         return -1;
       break;
     case 'r': rate = atof(optarg); break;

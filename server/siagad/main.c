@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "commands.h"
+#include "hostport.h"
 #include "hub.h"
 #include "ingest.h"
 #include "keys.h"
@@ -74,20 +75,6 @@ static void usage(FILE *out) {
           "  --help              this text\n");
 }
 
-static int parse_hostport(const char *s, char *host, size_t host_size, int *port) {
-  const char *colon = strrchr(s, ':');
-  if (colon == NULL || colon == s || (size_t)(colon - s) >= host_size)
-    return -1;
-  char *end;
-  long p = strtol(colon + 1, &end, 10);
-  if (*end != '\0' || p <= 0 || p > 65535)
-    return -1;
-  memcpy(host, s, (size_t)(colon - s));
-  host[colon - s] = '\0';
-  *port = (int)p;
-  return 0;
-}
-
 static int region_valid(const char *r) {
   size_t n = strlen(r);
   if (n == 0 || n > 16)
@@ -124,13 +111,13 @@ static int parse_options(int argc, char **argv, options *o) {
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
     case 'l':
-      if (parse_hostport(optarg, o->listen_host, sizeof(o->listen_host), &o->listen_port) != 0) {
+      if (sg_hostport_parse(optarg, o->listen_host, sizeof(o->listen_host), &o->listen_port) != 0) {
         fprintf(stderr, "siagad: --listen wants HOST:PORT, got \"%s\"\n", optarg);
         return -1;
       }
       break;
     case 'r':
-      if (parse_hostport(optarg, o->redis_host, sizeof(o->redis_host), &o->redis_port) != 0) {
+      if (sg_hostport_parse(optarg, o->redis_host, sizeof(o->redis_host), &o->redis_port) != 0) {
         fprintf(stderr, "siagad: --redis wants HOST:PORT, got \"%s\"\n", optarg);
         return -1;
       }

@@ -16,6 +16,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "hostport.h"
 #include "keys.h"
 #include "triage.h"
 
@@ -88,20 +89,6 @@ typedef struct options {
   long claim_idle_ms;
 } options;
 
-static int parse_host_port(const char *s, options *o) {
-  const char *colon = strrchr(s, ':');
-  if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(o->host))
-    return -1;
-  char *end;
-  long port = strtol(colon + 1, &end, 10);
-  if (*end != '\0' || port < 1 || port > 65535)
-    return -1;
-  memcpy(o->host, s, (size_t)(colon - s));
-  o->host[colon - s] = '\0';
-  o->port = (int)port;
-  return 0;
-}
-
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
 static int parse_options(int argc, char **argv, options *o) {
   static const struct option longopts[] = {
@@ -116,7 +103,7 @@ static int parse_options(int argc, char **argv, options *o) {
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
     case 'r':
-      if (parse_host_port(optarg, o) != 0) {
+      if (sg_hostport_parse(optarg, o->host, sizeof(o->host), &o->port) != 0) {
         fprintf(stderr, "siaga-worker: --redis wants HOST:PORT, got \"%s\"\n", optarg);
         return -1;
       }
