@@ -21,9 +21,16 @@ KEYS:
   6  siaga:{r}:processed:<entry>  processed marker of the report stream entry
   7  siaga:{r}:report:<report id> report index hash, field "incident"
   8  siaga:{r}:reports            reports stream, for XACK
+  9  siaga:{r}:sms:out            stream of SMS replies to citizens, fields
+                                  to, text, kind (ack|dispatched|closed),
+                                  incident, report; read by siagad's smsout
+  10 siaga:{r}:incident:<id>:sms  set of the numbers that reported the
+                                  incident by SMS: who hears about its status
   Commands without a report (console SetStatus, AddNote) pass an empty
   ARGV[11]; KEYS 6-8 are then never touched and may be any key of the same
   slot (for example the reports stream three times).
+  KEYS 9-10 and ARGV 17-19 are optional: a caller passing 8 keys and 16
+  arguments queues no SMS (the script's shape before SMS replies).
 
 ARGV:
   1  expected version: the incident's current version as the caller read it;
@@ -44,9 +51,27 @@ ARGV:
   14 report id for the report index, or "" to leave the index alone
   15 updates stream MAXLEN, approximate (~)
   16 updated_at_ms (stored in the hash)
+  17 the reporter's number to acknowledge, or "": the caller passes it only
+     for a report that came by SMS (channel CHANNEL_SMS) with a number
+  18 acknowledgement text (ignored when ARGV[17] is "")
+  19 status message text, or "": sent to every number in KEYS[10] when this
+     transition takes the incident to DISPATCHED (3) from another status, or
+     to RESOLVED (4) / CLOSED (5) from an open status (RESOLVED then CLOSED
+     is one closing, one message)
+
+SMS texts are composed by the caller (sg_smsurl_reply_text in
+server/lib/smsurl.c), which knows the incident id and the language; the
+script decides whether and to whom they go, because only it sees the
+previous status and the reporters' set at the moment of the write. The
+messages are appended in this same call, so a transition and its messages
+exist together or not at all, and a replayed report (the processed marker)
+sends nothing twice.
 
 Results (an array whose first element says which):
-  {"ok", new_version, updates_entry_id}   the transition was applied
+  {"ok", new_version, updates_entry_id, sms_queued}
+                                          the transition was applied;
+                                          sms_queued counts the entries
+                                          appended to KEYS[9]
   {"conflict", current_version}           the incident's version is not
                                           ARGV[1] (0 = it does not exist);
                                           nothing written: re-read and retry
@@ -74,6 +99,10 @@ local marker_ttl = tonumber(ARGV[13])
 local report_id = ARGV[14]
 local updates_maxlen = tonumber(ARGV[15])
 local updated_at = tonumber(ARGV[16])
+local sms_enabled = #KEYS >= 10
+local ack_to = ARGV[17] or ""
+local ack_text = ARGV[18] or ""
+local status_text = ARGV[19] or ""
 
 if expected == nil or expected < 0 or incident_id == "" or status == nil or priority == nil
     or score == nil or created_at == nil or lon == nil or lat == nil or updates_maxlen == nil
@@ -82,6 +111,12 @@ if expected == nil or expected < 0 or incident_id == "" or status == nil or prio
 end
 if entry_id ~= "" and (marker_ttl == nil or marker_ttl <= 0 or group == "") then
   return redis.error_reply("ERR transition.lua: report entry without group or marker TTL")
+end
+if not sms_enabled and (ack_to ~= "" or status_text ~= "") then
+  return redis.error_reply("ERR transition.lua: SMS arguments without the SMS keys")
+end
+if ack_to ~= "" and (entry_id == "" or ack_text == "") then
+  return redis.error_reply("ERR transition.lua: acknowledgement without a report or a text")
 end
 
 -- A replayed report (redelivered after a worker died between the script and
@@ -99,6 +134,7 @@ if current ~= expected then
   return {"conflict", current}
 end
 local version = expected + 1
+local previous = tonumber(redis.call("HGET", KEYS[1], "status") or "0") or 0
 
 -- GEOADD refuses what Web Mercator cannot hold; such a point is treated as
 -- "no coordinates" rather than failing halfway through the writes.
@@ -135,4 +171,33 @@ if entry_id ~= "" then
   redis.call("XACK", KEYS[8], group, entry_id)
 end
 
-return {"ok", version, update_id}
+-- Replies to citizens. The outbound stream is not trimmed here: an entry
+-- still waiting for the gateway must not be cut off; smsout trims what it
+-- has acknowledged.
+local queued = 0
+if ack_to ~= "" then
+  redis.call("SADD", KEYS[10], ack_to)
+  redis.call("XADD", KEYS[9], "*", "to", ack_to, "text", ack_text, "kind", "ack",
+    "incident", incident_id, "report", report_id)
+  queued = queued + 1
+end
+if status_text ~= "" then
+  local kind = nil
+  if status == 3 and previous ~= 3 then
+    kind = "dispatched"
+  elseif not is_open and (previous ~= 4 and previous ~= 5) then
+    kind = "closed"
+  end
+  if kind then
+    -- Sorted, so the messages of one change go out in a stable order.
+    local numbers = redis.call("SMEMBERS", KEYS[10])
+    table.sort(numbers)
+    for _, to in ipairs(numbers) do
+      redis.call("XADD", KEYS[9], "*", "to", to, "text", status_text, "kind", kind,
+        "incident", incident_id, "report", "")
+      queued = queued + 1
+    end
+  end
+end
+
+return {"ok", version, update_id, queued}

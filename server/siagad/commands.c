@@ -8,6 +8,7 @@
 #include "embedded.h"
 #include "keys.h"
 #include "report.h"
+#include "smsurl.h"
 #include "utf8.h"
 
 #define ATTEMPTS 5 /* re-reads when another change wins the race (expected_version 0) */
@@ -109,6 +110,26 @@ static Siaga__V1__UpdateKind apply_change(job *j, Siaga__V1__Incident *inc,
   return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_NOTE_ADDED;
 }
 
+/* The text SMS reporters get for this command, or "" when it is not a
+ * status they hear about. */
+static const char *status_sms(const job *j, char *buf, size_t size) {
+  sg_smsurl_reply kind;
+  if (j->action != SIAGA__V1__COMMAND__ACTION_SET_STATUS)
+    return "";
+  switch (j->status) {
+  case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED:
+    kind = SG_SMSURL_REPLY_DISPATCHED;
+    break;
+  case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED:
+  case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED:
+    kind = SG_SMSURL_REPLY_CLOSED;
+    break;
+  default:
+    return "";
+  }
+  return sg_smsurl_reply_text(buf, size, kind, j->incident_id) > 0 ? buf : "";
+}
+
 static void on_read(redisReply *reply, void *data) {
   job *j = data;
   if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
@@ -194,15 +215,22 @@ static void on_read(redisReply *reply, void *data) {
   sg_key(k_upd, sizeof(k_upd), region, SG_KEY_UPDATES);
   sg_key2(k_audit, sizeof(k_audit), region, "audit", j->incident_id);
   sg_key(k_reports, sizeof(k_reports), region, SG_KEY_REPORTS);
-  /* No report: KEYS 6-8 are untouched by the script; ARGV 11 is empty. */
-  const char *argv[] = {"EVALSHA", j->commands->sha, "8", k_inc, k_open, k_geo, k_upd, k_audit,
-                        k_reports, k_reports, k_reports, expected, j->incident_id,
+  /* SMS reporters hear when help is sent and when it is over; the script
+   * decides from the previous status whether this change is such a moment. */
+  char k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], sms_suffix[SG_KEY_ID_MAX + 8], sms_text[256];
+  snprintf(sms_suffix, sizeof(sms_suffix), "%s:sms", j->incident_id);
+  sg_key(k_smsout, sizeof(k_smsout), region, "sms:out");
+  sg_key2(k_sms, sizeof(k_sms), region, "incident", sms_suffix);
+  /* No report: KEYS 6-8 are untouched by the script; ARGV 11 and 17 are empty. */
+  const char *argv[] = {"EVALSHA", j->commands->sha, "10", k_inc, k_open, k_geo, k_upd, k_audit,
+                        k_reports, k_reports, k_reports, k_smsout, k_sms, expected, j->incident_id,
                         (const char *)j->result_pb, (const char *)upd_pb, status, priority, score,
-                        created, lon, lat, "", SG_GROUP_TRIAGE, "0", "", UPDATES_MAXLEN, updated};
+                        created, lon, lat, "", SG_GROUP_TRIAGE, "0", "", UPDATES_MAXLEN, updated,
+                        "", "", status_sms(j, sms_text, sizeof(sms_text))};
   enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
   size_t lens[ARGC];
   for (size_t i = 0; i < ARGC; i++)
-    lens[i] = i == 13 ? inc_len : i == 14 ? upd_len : strlen(argv[i]);
+    lens[i] = i == 15 ? inc_len : i == 16 ? upd_len : strlen(argv[i]);
   int rc = sg_redis_command(j->commands->redis, on_applied, j, ARGC, argv, lens);
   free(upd_pb);
   if (rc != 0)

@@ -267,8 +267,6 @@ static void add_entry(sg_smsout *o, const redisReply *e) {
     free(m);
     return;
   }
-  if (m->invalid != NULL)
-    m->to[0] = '\0';
   m->state = MSG_WAITING;
   m->due_ms = 0;
   msg **tail = &o->held;
@@ -560,8 +558,11 @@ static void http_done(msg *m, int status, const char *error) {
     else
       snprintf(why, sizeof(why), "HTTP %d", status);
     uint64_t delay = backoff_ms(m->attempts);
-    fprintf(stderr, "smsout: %s to %s not sent (attempt %lld): %s; retry in %llu ms\n", m->id,
-            masked(m->to, buf, sizeof(buf)), m->attempts, why, (unsigned long long)delay);
+    /* An outage repeats the same line for every message every minute:
+     * attempts 1, 2, 4, 8, ... say enough. */
+    if ((m->attempts & (m->attempts - 1)) == 0)
+      fprintf(stderr, "smsout: %s to %s not sent (attempt %lld): %s; retry in %llu ms\n", m->id,
+              masked(m->to, buf, sizeof(buf)), m->attempts, why, (unsigned long long)delay);
     retry_in(m, delay);
     return;
   }

@@ -10,6 +10,7 @@
 
 #include "report.h"
 #include "clock.h"
+#include "smsurl.h"
 #include "triage_internal.h"
 
 #define MAX_ATTEMPTS 8       /* a busy incident can lose a few races, not for ever */
@@ -93,6 +94,26 @@ static int next_incident_seq(sg_triage *t, long long *seq) {
   return rc;
 }
 
+/* The acknowledgement for a citizen who reported by SMS, written into text;
+ * returns the number to send it to, or "" when the report did not come by
+ * SMS (app users see their report in the app; AML messages are sent by the
+ * handset, not typed by the caller). The script sends it only if it applies
+ * the report, so a replay acknowledges nothing twice. */
+static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident *inc, char *text,
+                           size_t size) {
+  if (r->channel != SIAGA__V1__CHANNEL__CHANNEL_SMS || r->reporter == NULL ||
+      r->reporter->phone == NULL || r->reporter->phone[0] == '\0')
+    return "";
+  /* A report joining an incident whose help is already on the way says
+   * so: the caller should not wait for a second message that never comes. */
+  sg_smsurl_reply kind = inc->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED
+                             ? SG_SMSURL_REPLY_ACK_DISPATCHED
+                             : SG_SMSURL_REPLY_ACK;
+  if (sg_smsurl_reply_text(text, size, kind, inc->id) < 0)
+    return "";
+  return r->reporter->phone;
+}
+
 /* Runs transition.lua for inc (already at version expected + 1). Sets
  * *conflict when the incident's version was not `expected`. A replay
  * (entry already processed) counts as done. */
@@ -112,12 +133,18 @@ static int transition(sg_triage *t, const char *entry_id, const Siaga__V1__Repor
   if (inc_pb == NULL || upd_pb == NULL)
     return SG_TRIAGE_E_NOMEM;
 
-  char k_incident[SG_KEY_MAX], k_audit[SG_KEY_MAX], k_marker[SG_KEY_MAX], k_index[SG_KEY_MAX];
+  char k_incident[SG_KEY_MAX], k_audit[SG_KEY_MAX], k_marker[SG_KEY_MAX], k_index[SG_KEY_MAX],
+      k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], sms_suffix[SG_KEY_MAX];
+  snprintf(sms_suffix, sizeof(sms_suffix), "%s:sms", inc->id);
   if (sg_key2(k_incident, sizeof(k_incident), t->region, "incident", inc->id) < 0 ||
       sg_key2(k_audit, sizeof(k_audit), t->region, "audit", inc->id) < 0 ||
       sg_key2(k_marker, sizeof(k_marker), t->region, "processed", entry_id) < 0 ||
-      sg_key2(k_index, sizeof(k_index), t->region, "report", r->id) < 0)
+      sg_key2(k_index, sizeof(k_index), t->region, "report", r->id) < 0 ||
+      sg_key(k_smsout, sizeof(k_smsout), t->region, "sms:out") < 0 ||
+      sg_key2(k_sms, sizeof(k_sms), t->region, "incident", sms_suffix) < 0)
     return SG_TRIAGE_E_ARG; /* checked when the report was decoded */
+  char ack_text[SG_SMSURL_SMS_SEPTETS + 1];
+  const char *ack_to = sms_ack(r, inc, ack_text, sizeof(ack_text));
 
   char s_expected[24], s_status[8], s_priority[8], s_score[16], s_created[24], s_lon[32],
       s_lat[32], s_ttl[16], s_maxlen[16], s_updated[24];
@@ -135,14 +162,15 @@ static int transition(sg_triage *t, const char *entry_id, const Siaga__V1__Repor
   snprintf(s_updated, sizeof(s_updated), "%lld", (long long)inc->updated_at_ms);
 
   const char *argv[] = {
-      "EVALSHA", t->sha, "8",
+      "EVALSHA", t->sha, "10",
       /* KEYS, in the order documented in transition.lua */
       k_incident, t->k_open, t->k_geo, t->k_updates, k_audit, k_marker, k_index, t->k_reports,
-      /* ARGV */
+      k_smsout, k_sms,
+      /* ARGV; a report never changes the status, so no status message */
       s_expected, inc->id, (const char *)inc_pb, (const char *)upd_pb, s_status, s_priority,
       s_score, s_created, s_lon, s_lat, entry_id, SG_GROUP_TRIAGE, s_ttl, r->id, s_maxlen,
-      s_updated};
-  enum { ARGC = sizeof(argv) / sizeof(argv[0]), ARG_INC_PB = 13, ARG_UPD_PB = 14 };
+      s_updated, ack_to, ack_to[0] != '\0' ? ack_text : "", ""};
+  enum { ARGC = sizeof(argv) / sizeof(argv[0]), ARG_INC_PB = 15, ARG_UPD_PB = 16 };
   size_t lens[ARGC];
   for (size_t i = 0; i < ARGC; i++)
     lens[i] = strlen(argv[i]);
