@@ -58,6 +58,9 @@ ARGV:
      transition takes the incident to DISPATCHED (3) from another status, or
      to RESOLVED (4) / CLOSED (5) from an open status (RESOLVED then CLOSED
      is one closing, one message)
+  20 the report's tracking token, or "" (stored in the report index)
+  21 report index TTL, seconds (the index holds incident, token and the
+     report stream entry id; it is written only with a report)
 
 SMS texts are composed by the caller (sg_smsurl_reply_text in
 server/lib/smsurl.c), which knows the incident id and the language; the
@@ -103,6 +106,8 @@ local sms_enabled = #KEYS >= 10
 local ack_to = ARGV[17] or ""
 local ack_text = ARGV[18] or ""
 local status_text = ARGV[19] or ""
+local token = ARGV[20] or ""
+local index_ttl = tonumber(ARGV[21] or "0")
 
 if expected == nil or expected < 0 or incident_id == "" or status == nil or priority == nil
     or score == nil or created_at == nil or lon == nil or lat == nil or updates_maxlen == nil
@@ -166,7 +171,13 @@ redis.call("XADD", KEYS[5], "*", "u", ARGV[4], "update", update_id)
 if entry_id ~= "" then
   redis.call("SET", KEYS[6], incident_id, "EX", marker_ttl)
   if report_id ~= "" then
-    redis.call("HSET", KEYS[7], "incident", incident_id)
+    redis.call("HSET", KEYS[7], "incident", incident_id, "stream_id", entry_id)
+    if token ~= "" then
+      redis.call("HSET", KEYS[7], "token", token)
+    end
+    if index_ttl and index_ttl > 0 then
+      redis.call("EXPIRE", KEYS[7], index_ttl)
+    end
   end
   redis.call("XACK", KEYS[8], group, entry_id)
 end

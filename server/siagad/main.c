@@ -22,6 +22,7 @@
 #include "redisconn.h"
 #include "sms.h"
 #include "smsout.h"
+#include "smsurl.h"
 
 typedef struct options {
   char listen_host[128];
@@ -250,12 +251,23 @@ static int serve(const options *opts) {
   srv.ingest = srv.redis ? sg_ingest_create(srv.redis, o.region) : NULL;
   srv.hub = srv.redis ? sg_hub_create(&loop, srv.redis, &fo, &ho) : NULL;
   srv.commands = srv.redis ? sg_commands_create(srv.redis, o.region) : NULL;
-  char public_url[160], dlr_url[192], consumer[64];
+  char public_url[160], dlr_url[320], consumer[64];
   if (o.public_url != NULL)
     snprintf(public_url, sizeof(public_url), "%s", o.public_url);
   else
     snprintf(public_url, sizeof(public_url), "http://%s:%d", o.listen_host, o.listen_port);
   snprintf(dlr_url, sizeof(dlr_url), "%s/v1/sms/dlr", public_url);
+  if (o.webhook_secret != NULL) {
+    /* Kannel calls the delivery-report URL like any webhook: it needs the
+     * secret too. */
+    char enc[128];
+    size_t n = strlen(dlr_url);
+    if (sg_smsurl_encode(enc, sizeof(enc), o.webhook_secret, strlen(o.webhook_secret)) < 0 ||
+        snprintf(dlr_url + n, sizeof(dlr_url) - n, "?secret=%s", enc) >= (int)(sizeof(dlr_url) - n)) {
+      fprintf(stderr, "siagad: --webhook-secret too long\n");
+      return 1;
+    }
+  }
   snprintf(consumer, sizeof(consumer), "siagad-%ld", (long)getpid());
   sg_sms_options so = {.region = o.region,
                        .webhook_secret = o.webhook_secret,

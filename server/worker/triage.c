@@ -176,9 +176,15 @@ static int process_report(sg_triage *t, const char *entry_id, const redisReply *
     return dead_letter(t, entry_id, reason, raw);
   }
 
+  /* siagad puts the tracking token beside the report ("t"). */
+  const redisReply *tok = field(fields, "t");
+  char token[64] = "";
+  if (tok != NULL && tok->len < sizeof(token) && sg_report_key_valid(tok->str, tok->len))
+    memcpy(token, tok->str, tok->len + 1);
+
   sg_rules_result res;
   sg_rules_evaluate(r, &res);
-  return sg_triage__apply(t, entry_id, r, &res);
+  return sg_triage__apply(t, entry_id, token, r, &res);
 }
 
 /* Processes an array of [id, [field, value, ...]] entries. An entry whose

@@ -117,7 +117,8 @@ static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident
 /* Runs transition.lua for inc (already at version expected + 1). Sets
  * *conflict when the incident's version was not `expected`. A replay
  * (entry already processed) counts as done. */
-static int transition(sg_triage *t, const char *entry_id, const Siaga__V1__Report *r,
+static int transition(sg_triage *t, const char *entry_id, const char *token,
+                      const Siaga__V1__Report *r,
                       const Siaga__V1__Incident *inc, int64_t expected,
                       Siaga__V1__UpdateKind kind, int64_t now_ms, int *conflict) {
   *conflict = 0;
@@ -169,7 +170,7 @@ static int transition(sg_triage *t, const char *entry_id, const Siaga__V1__Repor
       /* ARGV; a report never changes the status, so no status message */
       s_expected, inc->id, (const char *)inc_pb, (const char *)upd_pb, s_status, s_priority,
       s_score, s_created, s_lon, s_lat, entry_id, SG_GROUP_TRIAGE, s_ttl, r->id, s_maxlen,
-      s_updated, ack_to, ack_to[0] != '\0' ? ack_text : "", ""};
+      s_updated, ack_to, ack_to[0] != '\0' ? ack_text : "", "", token, SG_TRIAGE_INDEX_TTL_S};
   enum { ARGC = sizeof(argv) / sizeof(argv[0]), ARG_INC_PB = 15, ARG_UPD_PB = 16 };
   size_t lens[ARGC];
   for (size_t i = 0; i < ARGC; i++)
@@ -203,7 +204,8 @@ static int transition(sg_triage *t, const char *entry_id, const Siaga__V1__Repor
   return rc;
 }
 
-int sg_triage__apply(sg_triage *t, const char *entry_id, const Siaga__V1__Report *r,
+int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
+                     const Siaga__V1__Report *r,
                      const sg_rules_result *res) {
   /* The window is measured from when the citizen reported, so a backlog
    * worked off after an outage still joins the incidents of its time. */
@@ -241,7 +243,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const Siaga__V1__Report
     }
 
     int conflict;
-    rc = transition(t, entry_id, r, &next, expected, kind, now_ms, &conflict);
+    rc = transition(t, entry_id, token, r, &next, expected, kind, now_ms, &conflict);
     if (rc != SG_TRIAGE_OK || !conflict)
       return rc;
     if (found == NULL)

@@ -18,6 +18,7 @@
 #define SG_TRIAGE_UPDATES_MAXLEN 10000
 #define SG_TRIAGE_DEAD_MAXLEN 10000
 #define SG_TRIAGE_MARKER_TTL_S (7 * 24 * 3600)
+#define SG_TRIAGE_INDEX_TTL_S "2592000" /* report index: 30 days, like idempotency keys */
 #define SG_TRIAGE_ARENA_LIMIT (8u << 20)    /* memory for one report, all in */
 #define SG_TRIAGE_INCIDENT_PB_MAX (1u << 20) /* a candidate larger than this is skipped */
 
@@ -50,10 +51,11 @@ struct sg_triage {
 int sg_triage__check(const sg_triage *t, const redisReply *reply);
 
 /* Writes the report's effect on incidents: joins a matching open incident or
- * opens one, with one transition.lua call, re-reading and retrying when an
+ * opens one, with one transition.lua call (which also records the report's
+ * tracking token, "" if none, in its index), re-reading and retrying when an
  * incident changed meanwhile. The call also marks entry_id processed and
  * acknowledges it. */
-int sg_triage__apply(sg_triage *t, const char *entry_id, const Siaga__V1__Report *r,
-                     const sg_rules_result *res);
+int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
+                     const Siaga__V1__Report *r, const sg_rules_result *res);
 
 #endif

@@ -70,6 +70,11 @@ class EndToEnd(harness.StackTestCase):
             self.assertEqual(stored[upd["id"]]["incident"]["report_ids"], [rid])
             self.assertEqual(self.stack.r("HGET", harness.key("report:" + rid), "incident"),
                              iid.encode())
+            # The report index also keeps the tracking token handed to the
+            # citizen, and expires.
+            self.assertEqual(self.stack.r("HGET", harness.key("report:" + rid), "token"),
+                             accepted["trackingToken"].encode())
+            self.assertGreater(self.stack.r("TTL", harness.key("report:" + rid)), 0)
 
             # Ping answered with a pong carrying the same payload.
             ws.send_ping(b"hello")
