@@ -162,7 +162,8 @@ int sg_smsparse_phone(const char *s, char out[SG_SMSPARSE_PHONE_MAX]) {
   size_t len = strlen(digits_start);
   if (len < 8 || len > 15 || digits_start[0] == '0')
     return -1;
-  snprintf(out, SG_SMSPARSE_PHONE_MAX, "+%s", digits_start);
+  out[0] = '+';
+  memcpy(out + 1, digits_start, len + 1); /* len <= 15 fits SG_SMSPARSE_PHONE_MAX */
   return 0;
 }
 
