@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "httpget.h"
 #include "keys.h"
 #include "smsurl.h"
 #include "utf8.h"
@@ -42,7 +43,6 @@
 #define HOUSEKEEP_TICKS 20 /* every 5 s: claim, keep held entries ours, trim */
 #define CONNECT_TIMEOUT_MS 5000
 #define RESPONSE_TIMEOUT_MS 15000
-#define RESPONSE_MAX 4096 /* only the status line is read */
 #define TARGET_MAX 8192
 #define SENT_TTL_S "604800" /* 7 days */
 #define TRY_TTL_S "604800"
@@ -63,8 +63,6 @@ typedef enum msg_step {
   STEP_REFUSED, /* HINCRBY refused */
   STEP_FINISH   /* MULTI ... EXEC: recorded as sent, or dead */
 } msg_step;
-
-typedef struct http_req http_req;
 
 typedef struct msg {
   sg_smsout *owner;
@@ -91,7 +89,7 @@ typedef struct msg {
   int failed;      /* one of them failed */
   long long v_exists, v_count, v_int;
   const char *dead_reason;
-  http_req *req;
+  sg_httpget *req; /* the attempt in flight, or NULL */
 } msg;
 
 struct sg_smsout {
@@ -122,22 +120,6 @@ struct sg_smsout {
   size_t inflight;
 };
 
-struct http_req {
-  msg *m; /* NULL once the message no longer waits for the answer */
-  uv_getaddrinfo_t gai;
-  uv_tcp_t tcp;
-  uv_connect_t connect;
-  uv_write_t write;
-  uv_timer_t timer;
-  int open; /* handles not yet closed + a resolution in progress */
-  int resolving;
-  int tcp_open;
-  int done;
-  char *request;
-  size_t request_len;
-  char response[RESPONSE_MAX];
-  size_t response_len;
-};
 
 static void pump(sg_smsout *o);
 static void read_next(sg_smsout *o);
@@ -577,172 +559,38 @@ static void http_done(msg *m, int status, const char *error) {
   step_end(m);
 }
 
-/* ---- a small HTTP/1.1 client: one GET, the status line, close ---- */
-
-static void http_maybe_free(http_req *req) {
-  if (req->open == 0) {
-    free(req->request);
-    free(req);
-  }
-}
-
-static void on_http_closed(uv_handle_t *h) {
-  http_req *req = h->data;
-  req->open--;
-  http_maybe_free(req);
-}
-
-/* Ends the request once: closes what is open and tells the message, if it
- * still listens. Memory goes when the last handle is closed. */
-static void http_finish(http_req *req, int status, const char *error) {
-  if (req->done)
-    return;
-  req->done = 1;
-  uv_close((uv_handle_t *)&req->timer, on_http_closed);
-  if (req->tcp_open)
-    uv_close((uv_handle_t *)&req->tcp, on_http_closed);
-  if (req->resolving)
-    uv_cancel((uv_req_t *)&req->gai); /* its callback still comes, and frees */
-  msg *m = req->m;
-  req->m = NULL;
-  if (m != NULL)
-    http_done(m, status, error);
-}
-
-static void on_http_timeout(uv_timer_t *t) {
-  http_finish(t->data, 0, "timeout");
-}
-
-static void on_http_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  http_req *req = h->data;
-  (void)suggested;
-  buf->base = req->response + req->response_len;
-  buf->len = sizeof(req->response) - req->response_len;
-}
-
-static void on_http_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  http_req *req = s->data;
-  (void)buf;
-  if (req->done)
-    return;
-  int status = 0;
-  if (nread > 0) {
-    req->response_len += (size_t)nread;
-    int rc = sg_smsurl_parse_status(req->response, req->response_len, &status);
-    if (rc == 1)
-      http_finish(req, status, NULL);
-    else if (rc < 0)
-      http_finish(req, 0, "not an HTTP/1.x response");
-    else if (req->response_len == sizeof(req->response))
-      http_finish(req, 0, "response head too long");
-  } else if (nread < 0) {
-    http_finish(req, 0,
-                nread == UV_EOF ? "closed before the status line" : uv_strerror((int)nread));
-  }
-}
-
-static void on_http_written(uv_write_t *w, int status) {
-  http_req *req = w->data;
-  if (status < 0 && !req->done)
-    http_finish(req, 0, uv_strerror(status));
-}
-
-static void on_http_connected(uv_connect_t *c, int status) {
-  http_req *req = c->data;
-  if (req->done)
-    return;
-  if (status < 0) {
-    http_finish(req, 0, uv_strerror(status));
-    return;
-  }
-  uv_timer_start(&req->timer, on_http_timeout, RESPONSE_TIMEOUT_MS, 0);
-  uv_buf_t b = uv_buf_init(req->request, (unsigned)req->request_len);
-  int rc = uv_write(&req->write, (uv_stream_t *)&req->tcp, &b, 1, on_http_written);
-  if (rc == 0)
-    rc = uv_read_start((uv_stream_t *)&req->tcp, on_http_alloc, on_http_read);
-  if (rc < 0)
-    http_finish(req, 0, uv_strerror(rc));
-}
-
-static void on_http_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res) {
-  http_req *req = g->data;
-  req->resolving = 0;
-  req->open--;
-  if (req->done || status < 0) {
-    if (!req->done)
-      http_finish(req, 0, uv_strerror(status));
-    uv_freeaddrinfo(res);
-    http_maybe_free(req);
-    return;
-  }
-  int rc = uv_tcp_init(g->loop, &req->tcp);
-  if (rc == 0) {
-    req->tcp.data = req;
-    req->tcp_open = 1;
-    req->open++;
-    req->connect.data = req;
-    rc = uv_tcp_connect(&req->connect, &req->tcp, res->ai_addr, on_http_connected);
-  }
-  uv_freeaddrinfo(res);
-  if (rc < 0)
-    http_finish(req, 0, uv_strerror(rc));
+static void on_http_done(int status, const char *error, void *data) {
+  msg *m = data;
+  m->req = NULL;
+  http_done(m, status, error);
 }
 
 static void http_start(msg *m) {
   sg_smsout *o = m->owner;
   char *target = malloc(TARGET_MAX);
-  http_req *req = calloc(1, sizeof(*req));
   long n = -1;
-  if (target != NULL && req != NULL)
+  if (target != NULL)
     n = sg_smsurl_sendsms_target(target, TARGET_MAX, o->gateway.target, m->to, m->text, m->text_len,
                                  o->dlr_url, m->id);
   if (n < 0) {
     free(target);
-    free(req);
-    if (target == NULL || req == NULL)
+    if (target == NULL)
       retry_in(m, REDIS_RETRY_MS);
     else
       finish_dead(m, "text too long for a sendsms URL");
     return;
   }
-  size_t size = (size_t)n + sizeof(o->host_header) + 128;
-  req->request = malloc(size);
-  if (req->request == NULL) {
-    free(target);
-    free(req);
-    retry_in(m, REDIS_RETRY_MS);
-    return;
-  }
-  /* Connection: close keeps the client simple: one request per connection,
-   * and the answer ends where the connection does. */
-  int len = snprintf(req->request, size,
-                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: siagad\r\n"
-                     "Connection: close\r\n\r\n",
-                     target, o->host_header);
-  free(target);
-  req->request_len = (size_t)len;
-  req->m = m;
-  m->req = req;
+  sg_httpget_options ho = {.host = o->gateway.host,
+                           .port = o->gateway.port,
+                           .host_header = o->host_header,
+                           .target = target,
+                           .connect_timeout_ms = CONNECT_TIMEOUT_MS,
+                           .response_timeout_ms = RESPONSE_TIMEOUT_MS};
   m->http_status = 0;
-  uv_timer_init(o->loop, &req->timer);
-  req->timer.data = req;
-  req->open = 1;
-  uv_timer_start(&req->timer, on_http_timeout, CONNECT_TIMEOUT_MS, 0);
-
-  char port[8];
-  snprintf(port, sizeof(port), "%d", o->gateway.port);
-  struct addrinfo hints;
-  memset(&hints, 0, sizeof(hints));
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  req->gai.data = req;
-  int rc = uv_getaddrinfo(o->loop, &req->gai, on_http_resolved, o->gateway.host, port, &hints);
-  if (rc < 0) {
-    http_finish(req, 0, uv_strerror(rc));
-    return;
-  }
-  req->resolving = 1;
-  req->open++;
+  m->req = sg_httpget_start(o->loop, &ho, on_http_done, m);
+  free(target);
+  if (m->req == NULL)
+    retry_in(m, REDIS_RETRY_MS);
 }
 
 /* ---- scheduling ---- */
@@ -1049,10 +897,7 @@ void sg_smsout_destroy(sg_smsout *o) {
   while (o->held != NULL) {
     msg *m = o->held;
     o->held = m->next;
-    if (m->req != NULL) {
-      m->req->m = NULL;
-      http_finish(m->req, 0, "shutting down");
-    }
+    sg_httpget_cancel(m->req);
     msg_free(m);
   }
   free(o->dlr_url);
