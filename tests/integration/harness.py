@@ -124,7 +124,6 @@ class Stack:
                 raise RuntimeError("missing executable %s" % b)
         self.n_workers, self.claim_idle_ms, self.name = workers, claim_idle_ms, name
         self.siagad_args = list(siagad_args)  # extra siagad options, e.g. --webhook-secret
-        self.siagad_args = list(siagad_args)  # extra siagad arguments, e.g. --kannel-sendsms URL
         self.tmp = tempfile.mkdtemp(prefix="siaga-it-%s-" % name)
         self.redis_port = free_port()
         self.http_port = free_port()
