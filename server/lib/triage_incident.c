@@ -5,6 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
+
+#define CATEGORY_UNKNOWN "unknown"
+#define CATEGORY_OTHER "other"
+#define CATEGORY_RULE_PREFIX "category."
+#define AML_RULE "location.aml"
+
 /* ---- arena ---- */
 
 #define CHUNK_MIN 16384
@@ -110,6 +117,16 @@ int sg_triage_incident_matches(const Siaga__V1__Incident *inc, const char *categ
          inc->updated_at_ms >= ref_ms - SG_TRIAGE_DEDUP_WINDOW_MS;
 }
 
+int sg_triage_report_links_caller(const Siaga__V1__Report *r) {
+  return (r->channel == SIAGA__V1__CHANNEL__CHANNEL_SMS ||
+          r->channel == SIAGA__V1__CHANNEL__CHANNEL_AML) &&
+         r->reporter != NULL && r->reporter->phone != NULL && r->reporter->phone[0] != '\0';
+}
+
+int sg_triage_incident_matches_caller(const Siaga__V1__Incident *inc, int64_t ref_ms) {
+  return status_open(inc->status) && inc->updated_at_ms >= ref_ms - SG_TRIAGE_CALLER_WINDOW_MS;
+}
+
 /* ---- summary text ---- */
 
 /* Byte length of the first max_cp code points of s (valid UTF-8). */
@@ -164,6 +181,54 @@ static char *summary_extend(sg_triage_arena *a, const char *cur, const char *tex
   return summary_join(a, cur, cur[0] != '\0' ? " | " : "", text);
 }
 
+/* Text first, then what the incident said so far: used when a caller's
+ * words give an AML-only incident its category, so the dispatcher reads
+ * the emergency before the handset's line. */
+static char *summary_lead(sg_triage_arena *a, const char *cur, const char *text) {
+  if (text[0] == '\0' || strstr(cur, text) != NULL)
+    return (char *)cur;
+  return summary_join(a, text, cur[0] != '\0' ? " | " : "", cur);
+}
+
+/* ---- location ---- */
+
+static int location_estimated(const Siaga__V1__Location *loc) {
+  return loc->source == SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_TEXT ||
+         loc->source == SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_GAZETTEER;
+}
+
+int sg_triage_location_better(const Siaga__V1__Location *cand, const Siaga__V1__Location *cur) {
+  if (!sg_report_has_point(cand))
+    return 0;
+  if (!sg_report_has_point(cur))
+    return 1;
+  /* Only a handset fix displaces a point: a text's centroid or another
+   * report's device point is no reason to move an incident that has one. */
+  if (cand->source != SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML)
+    return 0;
+  if (location_estimated(cur))
+    return 1;
+  /* An unknown radius (0) is not known to be larger: keep what is there. */
+  return cand->accuracy_m > 0 && cur->accuracy_m > cand->accuracy_m;
+}
+
+/* cand with the incident's address when cand has none, so a street a caller
+ * typed is not lost when the handset's point arrives. */
+static Siaga__V1__Location *location_merge(sg_triage_arena *a, const Siaga__V1__Location *cand,
+                                           const Siaga__V1__Location *cur) {
+  Siaga__V1__Location *loc = sg_triage_arena_alloc(a, sizeof(*loc));
+  if (loc == NULL)
+    return NULL;
+  *loc = *cand; /* strings shared with the report, same arena */
+  if (loc->address[0] == '\0' && cur != NULL && cur->address[0] != '\0')
+    loc->address = cur->address;
+  return loc;
+}
+
+static int is_aml_fix(const Siaga__V1__Location *loc) {
+  return sg_report_has_point(loc) && loc->source == SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML;
+}
+
 /* ---- reasons ---- */
 
 static Siaga__V1__ScoreReason *reason_new(sg_triage_arena *a, const char *rule, int points,
@@ -178,10 +243,11 @@ static Siaga__V1__ScoreReason *reason_new(sg_triage_arena *a, const char *rule, 
   return (sr->rule != NULL && sr->detail != NULL) ? sr : NULL;
 }
 
-static int reasons_from_result(sg_triage_arena *a, const sg_rules_result *res,
+/* Room is made for `extra` more reasons after those of res. */
+static int reasons_from_result(sg_triage_arena *a, const sg_rules_result *res, size_t extra,
                                Siaga__V1__Incident *out) {
   out->n_reasons = 0;
-  out->reasons = sg_triage_arena_alloc(a, (res->n_reasons + 1) * sizeof(*out->reasons));
+  out->reasons = sg_triage_arena_alloc(a, (res->n_reasons + extra + 1) * sizeof(*out->reasons));
   if (out->reasons == NULL)
     return -1;
   for (size_t i = 0; i < res->n_reasons; i++) {
@@ -227,6 +293,108 @@ static void result_merge_reason(sg_rules_result *acc, const char *rule, int poin
   rr->points = points;
 }
 
+/* Settles score and priority from the reasons, the way the rules score a
+ * result (sum of points, clamped to 0..100), for a merge that keeps the
+ * corroboration reason as it was instead of recounting it. */
+static void result_settle(sg_rules_result *acc) {
+  int sum = 0;
+  for (size_t i = 0; i < acc->n_reasons; i++)
+    sum += acc->reasons[i].points;
+  acc->score = sum < 0 ? 0 : sum > 100 ? 100 : sum;
+  acc->priority = sg_rules_priority(acc->score);
+}
+
+/* ---- notices: 0-point reasons about the incident, not scored ---- */
+
+/* Flags and the location's origin are facts for the dispatcher, worth no
+ * points (a flagged number may report a real emergency, so a flag must
+ * never lower a priority). They are kept apart from the rules' reasons so
+ * that a report full of cues cannot push them out of the rules' slots. */
+static int is_notice(const char *rule) {
+  return strncmp(rule, "flag.", 5) == 0 || strncmp(rule, "location.", 9) == 0;
+}
+
+typedef struct notices {
+  Siaga__V1__ScoreReason **v;
+  size_t n, cap;
+} notices;
+
+static int notices_init(sg_triage_arena *a, notices *ns, size_t cap) {
+  ns->n = 0;
+  ns->cap = cap;
+  ns->v = sg_triage_arena_alloc(a, (cap > 0 ? cap : 1) * sizeof(*ns->v));
+  return ns->v != NULL ? 0 : -1;
+}
+
+/* Each rule once; the newer detail wins (a sharper AML fix says so). */
+static void notices_put(notices *ns, Siaga__V1__ScoreReason *sr) {
+  for (size_t i = 0; i < ns->n; i++) {
+    if (strcmp(ns->v[i]->rule, sr->rule) == 0) {
+      ns->v[i] = sr;
+      return;
+    }
+  }
+  if (ns->n < ns->cap)
+    ns->v[ns->n++] = sr;
+}
+
+typedef struct flag_reason {
+  const char *flag; /* Report.flags value set by siagad */
+  const char *rule;
+  const char *detail;
+} flag_reason;
+
+/* Only flags we can explain in both languages are shown; siagad sets no
+ * others. */
+static const flag_reason flag_reasons[] = {
+    {"prank_history", "flag.prank_history",
+     "Nomor ini pernah ditandai laporan palsu (number previously marked as prank)"},
+    {"rate_limited", "flag.rate_limited",
+     "Banyak pesan dari nomor ini dalam 10 menit (many messages from this number in 10 minutes)"},
+};
+
+static int notices_add_flags(sg_triage_arena *a, notices *ns, const Siaga__V1__Report *r) {
+  for (size_t i = 0; i < r->n_flags; i++) {
+    for (size_t k = 0; k < sizeof(flag_reasons) / sizeof(flag_reasons[0]); k++) {
+      if (strcmp(r->flags[i], flag_reasons[k].flag) != 0)
+        continue;
+      Siaga__V1__ScoreReason *sr = reason_new(a, flag_reasons[k].rule, 0, flag_reasons[k].detail);
+      if (sr == NULL)
+        return -1;
+      notices_put(ns, sr);
+    }
+  }
+  return 0;
+}
+
+static int notices_add_aml(sg_triage_arena *a, notices *ns, const Siaga__V1__Location *loc) {
+  char detail[256];
+  if (loc->accuracy_m > 0)
+    snprintf(detail, sizeof(detail),
+             "Lokasi dari AML ponsel pelapor, akurasi %.0f m, keyakinan %.0f%% "
+             "(location from the caller's handset (AML), accuracy %.0f m, confidence %.0f%%)",
+             loc->accuracy_m, loc->confidence * 100, loc->accuracy_m, loc->confidence * 100);
+  else
+    snprintf(detail, sizeof(detail),
+             "Lokasi dari AML ponsel pelapor, akurasi tidak diketahui "
+             "(location from the caller's handset (AML), accuracy unknown)");
+  Siaga__V1__ScoreReason *sr = reason_new(a, AML_RULE, 0, detail);
+  if (sr == NULL)
+    return -1;
+  notices_put(ns, sr);
+  return 0;
+}
+
+/* out->reasons = the rules' reasons of res, then the notices. */
+static int reasons_build(sg_triage_arena *a, const sg_rules_result *res, const notices *ns,
+                         Siaga__V1__Incident *out) {
+  if (reasons_from_result(a, res, ns->n, out) != 0)
+    return -1;
+  for (size_t i = 0; i < ns->n; i++)
+    out->reasons[out->n_reasons++] = ns->v[i];
+  return 0;
+}
+
 /* ---- building ---- */
 
 int sg_triage_incident_open(sg_triage_arena *a, const Siaga__V1__Report *r,
@@ -247,8 +415,12 @@ int sg_triage_incident_open(sg_triage_arena *a, const Siaga__V1__Report *r,
     text = r->location->address; /* a bare location still tells where */
   out->summary = summary_join(a, text, "", "");
   out->report_ids = sg_triage_arena_alloc(a, sizeof(*out->report_ids));
+  notices ns;
   if (out->id == NULL || out->category == NULL || out->summary == NULL ||
-      out->report_ids == NULL || reasons_from_result(a, &scored, out) != 0)
+      out->report_ids == NULL || notices_init(a, &ns, r->n_flags + 1) != 0 ||
+      notices_add_flags(a, &ns, r) != 0 ||
+      (is_aml_fix(r->location) && notices_add_aml(a, &ns, r->location) != 0) ||
+      reasons_build(a, &scored, &ns, out) != 0)
     return -1;
   out->report_ids[0] = r->id;
   out->n_report_ids = 1;
@@ -260,7 +432,7 @@ int sg_triage_incident_open(sg_triage_arena *a, const Siaga__V1__Report *r,
 
 int sg_triage_incident_attach(sg_triage_arena *a, const Siaga__V1__Incident *cur,
                               const Siaga__V1__Report *r, const sg_rules_result *res,
-                              int64_t now_ms, Siaga__V1__Incident *out) {
+                              sg_triage_link link, int64_t now_ms, Siaga__V1__Incident *out) {
   *out = *cur; /* shallow: unchanged fields keep pointing into cur */
 
   int seen = 0;
@@ -276,32 +448,72 @@ int sg_triage_incident_attach(sg_triage_arena *a, const Siaga__V1__Incident *cur
     out->n_report_ids = cur->n_report_ids + 1;
   }
 
-  out->summary = summary_extend(a, cur->summary, r->description);
+  int is_aml = r->channel == SIAGA__V1__CHANNEL__CHANNEL_AML;
+  int takeover = link == SG_TRIAGE_LINK_CALLER && strcmp(cur->category, CATEGORY_UNKNOWN) == 0 &&
+                 strcmp(res->category, CATEGORY_UNKNOWN) != 0 &&
+                 strcmp(res->category, CATEGORY_OTHER) != 0;
+  if (is_aml)
+    out->summary = cur->summary;
+  else if (takeover)
+    out->summary = summary_lead(a, cur->summary, r->description);
+  else
+    out->summary = summary_extend(a, cur->summary, r->description);
   if (out->summary == NULL)
     return -1;
+  if (takeover && (out->category = arena_strndup(a, res->category, strlen(res->category))) == NULL)
+    return -1;
+
+  notices ns;
+  if (notices_init(a, &ns, cur->n_reasons + r->n_flags + 1) != 0)
+    return -1;
+  if (sg_triage_location_better(r->location, cur->location)) {
+    out->location = location_merge(a, r->location, cur->location);
+    if (out->location == NULL)
+      return -1;
+  }
 
   /* The incident's reasons and the new report's, each rule once at its
    * stronger points: the incident now shows every cue any of its reports
-   * gave. The rules score a result from its reasons, and corroboration for
-   * the new number of reports goes on top. */
-  char bonus_rule[48];
+   * gave. The rules score a result from its reasons; a report found nearby
+   * recounts corroboration for the new number of reports, while one from
+   * the same caller leaves the bonus as it was. */
+  char bonus_rule[48], own_category[48];
   corroboration_rule(bonus_rule);
+  snprintf(own_category, sizeof(own_category), CATEGORY_RULE_PREFIX "%s", out->category);
   sg_rules_result merged;
   memset(&merged, 0, sizeof(merged));
-  snprintf(merged.category, sizeof(merged.category), "%s", cur->category);
+  snprintf(merged.category, sizeof(merged.category), "%s", out->category);
   merged.cues = res->cues;
   for (size_t i = 0; i < cur->n_reasons; i++) {
-    const Siaga__V1__ScoreReason *sr = cur->reasons[i];
-    if (bonus_rule[0] != '\0' && strcmp(sr->rule, bonus_rule) == 0)
+    Siaga__V1__ScoreReason *sr = cur->reasons[i];
+    if (is_notice(sr->rule)) {
+      notices_put(&ns, sr);
       continue;
+    }
+    if (link == SG_TRIAGE_LINK_NEARBY && bonus_rule[0] != '\0' && strcmp(sr->rule, bonus_rule) == 0)
+      continue;
+    if (takeover && strcmp(sr->rule, CATEGORY_RULE_PREFIX CATEGORY_UNKNOWN) == 0)
+      continue; /* the caller's words replace "category not recognised" */
     result_merge_reason(&merged, sr->rule, sr->points, sr->detail);
   }
-  for (size_t i = 0; i < res->n_reasons; i++)
-    result_merge_reason(&merged, res->reasons[i].rule, res->reasons[i].points,
-                        res->reasons[i].detail);
-  sg_rules_corroborate(&merged, out->n_report_ids);
+  for (size_t i = 0; i < res->n_reasons; i++) {
+    const sg_rules_reason *rr = &res->reasons[i];
+    const char *prefix = CATEGORY_RULE_PREFIX;
+    if (strncmp(rr->rule, prefix, strlen(prefix)) == 0 &&
+        sg_rules_category_known(rr->rule + strlen(prefix)) && strcmp(rr->rule, own_category) != 0)
+      continue; /* a second base score would count one emergency twice */
+    result_merge_reason(&merged, rr->rule, rr->points, rr->detail);
+  }
+  if (link == SG_TRIAGE_LINK_NEARBY)
+    sg_rules_corroborate(&merged, out->n_report_ids);
+  else
+    result_settle(&merged);
 
-  if (reasons_from_result(a, &merged, out) != 0)
+  if (notices_add_flags(a, &ns, r) != 0 ||
+      (out->location != cur->location && is_aml_fix(out->location) &&
+       notices_add_aml(a, &ns, out->location) != 0))
+    return -1;
+  if (reasons_build(a, &merged, &ns, out) != 0)
     return -1;
   out->score = merged.score;
   out->priority = merged.priority;

@@ -26,11 +26,19 @@ KEYS:
                                   incident, report; read by siagad's smsout
   10 siaga:{r}:incident:<id>:sms  set of the numbers that reported the
                                   incident by SMS: who hears about its status
+  11 siaga:{r}:phone:<e164>       the incident a number last reported into by
+                                  SMS or AML (string, TTL ARGV[23])
+  12 siaga:{r}:incident:<id>:phones  set of the numbers that reported the
+                                  incident by SMS or AML (for MarkPrank;
+                                  nobody is messaged from it)
   Commands without a report (console SetStatus, AddNote) pass an empty
   ARGV[11]; KEYS 6-8 are then never touched and may be any key of the same
   slot (for example the reports stream three times).
   KEYS 9-10 and ARGV 17-19 are optional: a caller passing 8 keys and 16
   arguments queues no SMS (the script's shape before SMS replies).
+  KEYS 11-12 and ARGV 22-24 are optional too, and go together: the worker
+  passes them only for a report that came by SMS or AML with a number; a
+  caller passing 10 keys (the console commands) leaves the phone map alone.
 
 ARGV:
   1  expected version: the incident's current version as the caller read it;
@@ -61,6 +69,13 @@ ARGV:
   20 the report's tracking token, or "" (stored in the report index)
   21 report index TTL, seconds (the index holds incident, token and the
      report stream entry id; it is written only with a report)
+  22 the reporter's number, E.164 (with KEYS 11-12; needs a report, ARGV[11])
+  23 phone map TTL, seconds: every message of the number refreshes it
+  24 the value of KEYS[11] the caller read when it chose the incident, ""
+     for none. The map is compare-and-set: if it changed meanwhile (another
+     worker just wrote the same caller's other message into an incident),
+     nothing is written and the caller decides again, so one caller's AML
+     and text handled at the same moment do not open two incidents.
 
 SMS texts are composed by the caller (sg_smsurl_reply_text in
 server/lib/smsurl.c), which knows the incident id and the language; the
@@ -78,6 +93,9 @@ Results (an array whose first element says which):
   {"conflict", current_version}           the incident's version is not
                                           ARGV[1] (0 = it does not exist);
                                           nothing written: re-read and retry
+  {"phone_moved", current_value}          KEYS[11] no longer holds ARGV[24]
+                                          ("" = absent); nothing written:
+                                          re-read and retry
   {"processed", incident_id}              ARGV[11] was already processed
                                           (a replay); nothing written except
                                           the XACK, which is idempotent
@@ -108,6 +126,10 @@ local ack_text = ARGV[18] or ""
 local status_text = ARGV[19] or ""
 local token = ARGV[20] or ""
 local index_ttl = tonumber(ARGV[21] or "0")
+local phone_enabled = #KEYS >= 12
+local phone = ARGV[22] or ""
+local phone_ttl = tonumber(ARGV[23] or "0")
+local phone_seen = ARGV[24] or ""
 
 if expected == nil or expected < 0 or incident_id == "" or status == nil or priority == nil
     or score == nil or created_at == nil or lon == nil or lat == nil or updates_maxlen == nil
@@ -123,6 +145,10 @@ end
 if ack_to ~= "" and (entry_id == "" or ack_text == "") then
   return redis.error_reply("ERR transition.lua: acknowledgement without a report or a text")
 end
+if phone_enabled and (phone == "" or entry_id == "" or phone_ttl == nil or phone_ttl <= 0
+    or ARGV[24] == nil) then
+  return redis.error_reply("ERR transition.lua: phone map without a number, report or TTL")
+end
 
 -- A replayed report (redelivered after a worker died between the script and
 -- its reply, or claimed from a slow worker) must have no second effect.
@@ -137,6 +163,12 @@ end
 local current = tonumber(redis.call("HGET", KEYS[1], "version") or "0") or 0
 if current ~= expected then
   return {"conflict", current}
+end
+if phone_enabled then
+  local mapped = redis.call("GET", KEYS[11]) or ""
+  if mapped ~= phone_seen then
+    return {"phone_moved", mapped}
+  end
 end
 local version = expected + 1
 local previous = tonumber(redis.call("HGET", KEYS[1], "status") or "0") or 0
@@ -180,6 +212,13 @@ if entry_id ~= "" then
     end
   end
   redis.call("XACK", KEYS[8], group, entry_id)
+end
+
+-- The caller's next SMS or AML finds this incident through the map, for as
+-- long as the number keeps reporting.
+if phone_enabled then
+  redis.call("SET", KEYS[11], incident_id, "EX", phone_ttl)
+  redis.call("SADD", KEYS[12], phone)
 end
 
 -- Replies to citizens. The outbound stream is not trimmed here: an entry

@@ -17,7 +17,8 @@
 struct sg_commands {
   sg_redis *redis;
   char region[32];
-  char sha[SG_REDIS_SHA_LEN + 1];
+  char sha[SG_REDIS_SHA_LEN + 1];       /* transition.lua */
+  char sha_prank[SG_REDIS_SHA_LEN + 1]; /* prank.lua */
 };
 
 /* A command in flight: a copy of what it needs, since Redis answers later. */
@@ -31,6 +32,7 @@ typedef struct job {
   char incident_id[SG_KEY_ID_MAX + 1];
   Siaga__V1__IncidentStatus status;
   char *note;
+  int prank; /* MarkPrank: 1 mark, 0 unmark */
   int64_t expected_version;
   int attempts;
   Siaga__V1__Incident *result; /* the incident as written, for the reply */
@@ -39,9 +41,11 @@ typedef struct job {
 
 sg_commands *sg_commands_create(sg_redis *redis, const char *region) {
   const sg_embedded_file *script = sg_embedded_find("transition.lua");
+  const sg_embedded_file *prank = sg_embedded_find("prank.lua");
   sg_commands *c = calloc(1, sizeof(*c));
-  if (c == NULL || script == NULL ||
-      sg_redis_add_script(redis, (const char *)script->data, script->size, c->sha) != 0) {
+  if (c == NULL || script == NULL || prank == NULL ||
+      sg_redis_add_script(redis, (const char *)script->data, script->size, c->sha) != 0 ||
+      sg_redis_add_script(redis, (const char *)prank->data, prank->size, c->sha_prank) != 0) {
     free(c);
     return NULL;
   }
@@ -98,6 +102,7 @@ static void on_applied(redisReply *reply, void *data) {
 static Siaga__V1__UpdateKind apply_change(job *j, Siaga__V1__Incident *inc,
                                           Siaga__V1__Note **note_slot, Siaga__V1__Note *note,
                                           uint64_t now) {
+  /* AddNote and MarkPrank (whose record is a note) add a note. */
   if (j->action == SIAGA__V1__COMMAND__ACTION_SET_STATUS) {
     inc->status = j->status;
     return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_STATUS_CHANGED;
@@ -246,6 +251,69 @@ static void read_incident(job *j) {
     finish(j, 0, "unavailable", "incident store unavailable; try again");
 }
 
+/* ---- MarkPrank: the numbers first (prank.lua), then the note ---- */
+
+/* The numbers are marked before the note is written, so the note never
+ * claims what did not happen. If the note then fails, the dispatcher gets
+ * an error and retries: marking again changes nothing, and the note is
+ * written once it succeeds. */
+static void on_prank(redisReply *reply, void *data) {
+  job *j = data;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+      reply->element[0]->type != REDIS_REPLY_STRING) {
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+      fprintf(stderr, "commands: prank.lua refused: %s\n", reply->str);
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+    return;
+  }
+  if (strcmp(reply->element[0]->str, "not_found") == 0) {
+    finish(j, 0, "not_found", "no incident with that id");
+    return;
+  }
+  if (strcmp(reply->element[0]->str, "ok") != 0 || reply->elements < 2 ||
+      reply->element[1]->type != REDIS_REPLY_INTEGER) {
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+    return;
+  }
+  if (reply->element[1]->integer == 0) {
+    finish(j, 0, "no_numbers", "no one reported this incident by SMS or AML");
+    return;
+  }
+  /* Recorded as a note, through the same path as AddNote, so every console
+   * and the audit trail show who marked the numbers. */
+  char text[160];
+  snprintf(text, sizeof(text),
+           j->prank ? "Nomor pelapor ditandai laporan palsu oleh %s"
+                    : "Tanda laporan palsu pada nomor pelapor dicabut oleh %s",
+           j->actor);
+  j->note = strdup(text);
+  if (j->note == NULL) {
+    finish(j, 0, "unavailable", "out of memory");
+    return;
+  }
+  read_incident(j);
+}
+
+static void run_prank(job *j) {
+  char k_inc[SG_KEY_MAX], k_sms[SG_KEY_MAX], k_phones[SG_KEY_MAX], k_prank[SG_KEY_MAX],
+      suffix[SG_KEY_ID_MAX + 8];
+  const char *region = j->commands->region;
+  sg_key2(k_inc, sizeof(k_inc), region, "incident", j->incident_id);
+  snprintf(suffix, sizeof(suffix), "%s:sms", j->incident_id);
+  sg_key2(k_sms, sizeof(k_sms), region, "incident", suffix);
+  snprintf(suffix, sizeof(suffix), "%s:phones", j->incident_id);
+  sg_key2(k_phones, sizeof(k_phones), region, "incident", suffix);
+  sg_key(k_prank, sizeof(k_prank), region, "prank");
+  const char *argv[] = {"EVALSHA", j->commands->sha_prank, "4", k_inc, k_sms, k_phones, k_prank,
+                        j->prank ? "1" : "0"};
+  enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
+  size_t lens[ARGC];
+  for (size_t i = 0; i < ARGC; i++)
+    lens[i] = strlen(argv[i]);
+  if (sg_redis_command(j->commands->redis, on_prank, j, ARGC, argv, lens) != 0)
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+}
+
 void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, sg_commands_done done,
                      void *data) {
   job *j = calloc(1, sizeof(*j));
@@ -292,6 +360,11 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, sg_commands_
       finish(j, 0, "unavailable", "out of memory");
       return;
     }
+  } else if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_MARK_PRANK) {
+    /* Always applied on top of the current version: marking numbers does
+     * not depend on what the dispatcher saw of the incident. */
+    incident_id = cmd->mark_prank->incident_id;
+    j->prank = cmd->mark_prank->prank;
   } else {
     finish(j, 0, "unsupported_command", "this server does not take that command");
     return;
@@ -305,5 +378,8 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, sg_commands_
     finish(j, 0, "bad_command", "expectedVersion: 0 or the version you saw");
     return;
   }
-  read_incident(j);
+  if (j->action == SIAGA__V1__COMMAND__ACTION_MARK_PRANK)
+    run_prank(j);
+  else
+    read_incident(j);
 }

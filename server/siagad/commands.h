@@ -23,7 +23,7 @@ typedef void (*sg_commands_done)(const Siaga__V1__CommandReply *reply, void *dat
 sg_commands *sg_commands_create(sg_redis *redis, const char *region);
 void sg_commands_destroy(sg_commands *commands);
 
-/* Runs SetStatus or AddNote. done is called exactly once, possibly before
+/* Runs SetStatus, AddNote or MarkPrank. done is called exactly once, possibly before
  * this returns; the command is copied and need not outlive the call. */
 void sg_commands_run(sg_commands *commands, const Siaga__V1__Command *command,
                      sg_commands_done done, void *data);

@@ -2,8 +2,9 @@
  *
  * A sg_triage reads the stream as one consumer of the "triage" group over a
  * synchronous hiredis connection that the caller owns and replaces after an
- * outage. Each report is decoded, scored by the rules, matched against open
- * incidents nearby and written with one call of transition.lua, which also
+ * outage. Each report is decoded, scored by the rules, matched to the
+ * incident its number last reported into (SMS and AML) or against open
+ * incidents nearby, and written with one call of transition.lua, which also
  * marks the entry processed and acknowledges it: delivery is at least once,
  * the effect exactly once. Entries that cannot be decoded go to the dead
  * letter stream, so nothing is redelivered for ever.

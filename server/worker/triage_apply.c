@@ -18,6 +18,32 @@
 #define GEO_LAT_LIMIT 85.05112878 /* what a Redis geo set can hold */
 #define ACTOR "worker"
 
+/* Decodes an HMGET pb version reply into *found / *version when it holds an
+ * incident that may take the report by this link (same category nearby, or
+ * the same caller); anything else leaves *found as it is. */
+static void take_candidate(sg_triage *t, const redisReply *reply, const char *category,
+                           int64_t ref_ms, sg_triage_link link, Siaga__V1__Incident **found,
+                           int64_t *version) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      reply->element[1]->type != REDIS_REPLY_STRING ||
+      reply->element[0]->len > SG_TRIAGE_INCIDENT_PB_MAX)
+    return;
+  /* A candidate that does not decode is skipped, not fatal: the report then
+   * looks further or opens an incident of its own. */
+  Siaga__V1__Incident *inc =
+      siaga__v1__incident__unpack(&t->arena.allocator, (size_t)reply->element[0]->len,
+                                  (const uint8_t *)reply->element[0]->str);
+  if (inc == NULL)
+    return;
+  int ok = link == SG_TRIAGE_LINK_CALLER ? sg_triage_incident_matches_caller(inc, ref_ms)
+                                         : sg_triage_incident_matches(inc, category, ref_ms);
+  if (ok) {
+    *found = inc;
+    *version = strtoll(reply->element[1]->str, NULL, 10);
+  }
+}
+
 /* Finds the nearest open incident that may take the report. On success
  * *found is that incident (decoded into the arena) and *version its
  * current version, or *found is NULL when there is none. */
@@ -64,22 +90,48 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
       return SG_TRIAGE_E_REDIS;
     if (rc == SG_TRIAGE_OK)
       rc = sg_triage__check(t, reply);
-    if (rc == SG_TRIAGE_OK && *found == NULL && reply->type == REDIS_REPLY_ARRAY &&
-        reply->elements == 2 && reply->element[0]->type == REDIS_REPLY_STRING &&
-        reply->element[1]->type == REDIS_REPLY_STRING &&
-        reply->element[0]->len <= SG_TRIAGE_INCIDENT_PB_MAX) {
-      /* A candidate that does not decode is skipped, not fatal: the report
-       * then opens an incident of its own. */
-      Siaga__V1__Incident *inc =
-          siaga__v1__incident__unpack(&t->arena.allocator, (size_t)reply->element[0]->len,
-                                      (const uint8_t *)reply->element[0]->str);
-      if (inc != NULL && sg_triage_incident_matches(inc, category, ref_ms)) {
-        *found = inc;
-        *version = strtoll(reply->element[1]->str, NULL, 10);
-      }
-    }
+    if (rc == SG_TRIAGE_OK && *found == NULL)
+      take_candidate(t, reply, category, ref_ms, SG_TRIAGE_LINK_NEARBY, found, version);
     freeReplyObject(reply);
   }
+  return rc;
+}
+
+/* Looks up the incident the report's number last reported into (the phone
+ * map, written by transition.lua). *seen gets the map's value as read, ""
+ * when there is none: the script writes the map only if it still holds
+ * that value, so two workers handling the same caller's messages at once
+ * cannot open two incidents. *found is set when that incident is still open
+ * and fresh enough to take the report. */
+static int find_caller(sg_triage *t, const char *k_phone,
+                       int64_t ref_ms, char *seen, size_t seen_size,
+                       Siaga__V1__Incident **found, int64_t *version) {
+  *found = NULL;
+  seen[0] = '\0';
+  redisReply *reply = redisCommand(t->c, "GET %s", k_phone);
+  int rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK && reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)
+    rc = SG_TRIAGE_E_REPLY;
+  char k_incident[SG_KEY_MAX];
+  int usable = rc == SG_TRIAGE_OK && reply->type == REDIS_REPLY_STRING && reply->len < seen_size;
+  if (usable) {
+    memcpy(seen, reply->str, reply->len + 1);
+    /* Only our own script writes the map; a value that makes no key is
+     * treated as no incident, and the script's check then replaces it. */
+    usable = sg_key_id_valid(seen) &&
+             sg_key2(k_incident, sizeof(k_incident), t->region, "incident", seen) >= 0;
+  } else if (rc == SG_TRIAGE_OK && reply->type == REDIS_REPLY_STRING) {
+    rc = SG_TRIAGE_E_REPLY; /* longer than any id we write */
+  }
+  freeReplyObject(reply);
+  if (!usable)
+    return rc;
+
+  reply = redisCommand(t->c, "HMGET %s pb version", k_incident);
+  rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK)
+    take_candidate(t, reply, NULL, ref_ms, SG_TRIAGE_LINK_CALLER, found, version);
+  freeReplyObject(reply);
   return rc;
 }
 
@@ -114,14 +166,28 @@ static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident
   return r->reporter->phone;
 }
 
-/* Runs transition.lua for inc (already at version expected + 1). Sets
- * *conflict when the incident's version was not `expected`. A replay
- * (entry already processed) counts as done. */
+/* What transition.lua did with one attempt. */
+typedef enum outcome {
+  OUTCOME_DONE = 0,     /* applied, or the entry was already processed */
+  OUTCOME_CONFLICT,     /* the incident's version moved: re-read and decide again */
+  OUTCOME_PHONE_MOVED,  /* the caller's phone map moved: re-read and decide again */
+} outcome;
+
+/* The caller's side of the phone map for one report, when it has one. */
+typedef struct caller_map {
+  const char *phone;  /* E.164; NULL when the report is not linked by number */
+  const char *k_phone; /* siaga:{r}:phone:<e164> */
+  const char *seen;   /* the map's value as read, "" for none */
+} caller_map;
+
+/* Runs transition.lua for inc (already at version expected + 1) and sets
+ * *out to what happened. */
 static int transition(sg_triage *t, const char *entry_id, const char *token,
                       const Siaga__V1__Report *r,
                       const Siaga__V1__Incident *inc, int64_t expected,
-                      Siaga__V1__UpdateKind kind, int64_t now_ms, int *conflict) {
-  *conflict = 0;
+                      Siaga__V1__UpdateKind kind, int64_t now_ms, const caller_map *cm,
+                      outcome *out) {
+  *out = OUTCOME_DONE;
   Siaga__V1__IncidentUpdate upd = SIAGA__V1__INCIDENT_UPDATE__INIT;
   upd.kind = kind;
   upd.incident = (Siaga__V1__Incident *)inc;
@@ -135,20 +201,23 @@ static int transition(sg_triage *t, const char *entry_id, const char *token,
     return SG_TRIAGE_E_NOMEM;
 
   char k_incident[SG_KEY_MAX], k_audit[SG_KEY_MAX], k_marker[SG_KEY_MAX], k_index[SG_KEY_MAX],
-      k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], sms_suffix[SG_KEY_MAX];
-  snprintf(sms_suffix, sizeof(sms_suffix), "%s:sms", inc->id);
+      k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], k_phones[SG_KEY_MAX], suffix[SG_KEY_MAX];
+  snprintf(suffix, sizeof(suffix), "%s:sms", inc->id);
   if (sg_key2(k_incident, sizeof(k_incident), t->region, "incident", inc->id) < 0 ||
       sg_key2(k_audit, sizeof(k_audit), t->region, "audit", inc->id) < 0 ||
       sg_key2(k_marker, sizeof(k_marker), t->region, "processed", entry_id) < 0 ||
       sg_key2(k_index, sizeof(k_index), t->region, "report", r->id) < 0 ||
       sg_key(k_smsout, sizeof(k_smsout), t->region, "sms:out") < 0 ||
-      sg_key2(k_sms, sizeof(k_sms), t->region, "incident", sms_suffix) < 0)
+      sg_key2(k_sms, sizeof(k_sms), t->region, "incident", suffix) < 0)
     return SG_TRIAGE_E_ARG; /* checked when the report was decoded */
+  snprintf(suffix, sizeof(suffix), "%s:phones", inc->id);
+  if (sg_key2(k_phones, sizeof(k_phones), t->region, "incident", suffix) < 0)
+    return SG_TRIAGE_E_ARG;
   char ack_text[SG_SMSURL_SMS_SEPTETS + 1];
   const char *ack_to = sms_ack(r, inc, ack_text, sizeof(ack_text));
 
   char s_expected[24], s_status[8], s_priority[8], s_score[16], s_created[24], s_lon[32],
-      s_lat[32], s_ttl[16], s_maxlen[16], s_updated[24];
+      s_lat[32], s_ttl[16], s_maxlen[16], s_updated[24], s_phone_ttl[16];
   const Siaga__V1__Location *loc = inc->location;
   int has_point = sg_report_has_point(loc);
   snprintf(s_expected, sizeof(s_expected), "%lld", (long long)expected);
@@ -161,24 +230,45 @@ static int transition(sg_triage *t, const char *entry_id, const char *token,
   snprintf(s_ttl, sizeof(s_ttl), "%d", SG_TRIAGE_MARKER_TTL_S);
   snprintf(s_maxlen, sizeof(s_maxlen), "%d", SG_TRIAGE_UPDATES_MAXLEN);
   snprintf(s_updated, sizeof(s_updated), "%lld", (long long)inc->updated_at_ms);
+  snprintf(s_phone_ttl, sizeof(s_phone_ttl), "%d", SG_TRIAGE_PHONE_TTL_S);
 
-  const char *argv[] = {
-      "EVALSHA", t->sha, "10",
-      /* KEYS, in the order documented in transition.lua */
-      k_incident, t->k_open, t->k_geo, t->k_updates, k_audit, k_marker, k_index, t->k_reports,
-      k_smsout, k_sms,
-      /* ARGV; a report never changes the status, so no status message */
-      s_expected, inc->id, (const char *)inc_pb, (const char *)upd_pb, s_status, s_priority,
-      s_score, s_created, s_lon, s_lat, entry_id, SG_GROUP_TRIAGE, s_ttl, r->id, s_maxlen,
-      s_updated, ack_to, ack_to[0] != '\0' ? ack_text : "", "", token, SG_TRIAGE_INDEX_TTL_S};
-  enum { ARGC = sizeof(argv) / sizeof(argv[0]), ARG_INC_PB = 15, ARG_UPD_PB = 16 };
-  size_t lens[ARGC];
-  for (size_t i = 0; i < ARGC; i++)
+  /* KEYS and ARGV in the order documented in transition.lua. KEYS 11-12
+   * and ARGV 22-24 go only with a report linked by its number. */
+  int linked = cm->phone != NULL;
+  const char *keys[] = {k_incident, t->k_open, t->k_geo, t->k_updates, k_audit, k_marker,
+                        k_index, t->k_reports, k_smsout, k_sms, cm->k_phone, k_phones};
+  /* A report never changes the status, so no status message (ARGV 19). */
+  const char *args[] = {s_expected, inc->id, (const char *)inc_pb, (const char *)upd_pb, s_status,
+                        s_priority, s_score, s_created, s_lon, s_lat, entry_id, SG_GROUP_TRIAGE,
+                        s_ttl, r->id, s_maxlen, s_updated, ack_to,
+                        ack_to[0] != '\0' ? ack_text : "", "", token, SG_TRIAGE_INDEX_TTL_S,
+                        cm->phone, s_phone_ttl, cm->seen};
+  enum {
+    N_KEYS = sizeof(keys) / sizeof(keys[0]),
+    N_ARGS = sizeof(args) / sizeof(args[0]),
+    ARG_INC_PB = 2,
+    ARG_UPD_PB = 3,
+  };
+  size_t n_keys = linked ? N_KEYS : N_KEYS - 2, n_args = linked ? N_ARGS : N_ARGS - 3;
+  char s_numkeys[8];
+  snprintf(s_numkeys, sizeof(s_numkeys), "%zu", n_keys);
+  const char *argv[3 + N_KEYS + N_ARGS];
+  size_t lens[3 + N_KEYS + N_ARGS];
+  size_t argc = 0;
+  argv[argc++] = "EVALSHA";
+  argv[argc++] = t->sha;
+  argv[argc++] = s_numkeys;
+  for (size_t i = 0; i < n_keys; i++)
+    argv[argc++] = keys[i];
+  size_t first_arg = argc;
+  for (size_t i = 0; i < n_args; i++)
+    argv[argc++] = args[i];
+  for (size_t i = 0; i < argc; i++)
     lens[i] = strlen(argv[i]);
-  lens[ARG_INC_PB] = inc_len;
-  lens[ARG_UPD_PB] = upd_len;
+  lens[first_arg + ARG_INC_PB] = inc_len;
+  lens[first_arg + ARG_UPD_PB] = upd_len;
 
-  redisReply *reply = redisCommandArgv(t->c, ARGC, argv, lens);
+  redisReply *reply = redisCommandArgv(t->c, (int)argc, argv, lens);
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
     /* Redis restarted or flushed its scripts: EVAL sends the body, which
      * also caches it again for the following EVALSHA calls. */
@@ -187,17 +277,19 @@ static int transition(sg_triage *t, const char *entry_id, const char *token,
     argv[1] = (const char *)t->script->data;
     lens[0] = 4;
     lens[1] = t->script->size;
-    reply = redisCommandArgv(t->c, ARGC, argv, lens);
+    reply = redisCommandArgv(t->c, (int)argc, argv, lens);
   }
   int rc = sg_triage__check(t, reply);
   if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
                              reply->element[0]->type != REDIS_REPLY_STRING))
     rc = SG_TRIAGE_E_REPLY;
   if (rc == SG_TRIAGE_OK) {
-    const char *outcome = reply->element[0]->str;
-    if (strcmp(outcome, "conflict") == 0)
-      *conflict = 1;
-    else if (strcmp(outcome, "ok") != 0 && strcmp(outcome, "processed") != 0)
+    const char *what = reply->element[0]->str;
+    if (strcmp(what, "conflict") == 0)
+      *out = OUTCOME_CONFLICT;
+    else if (strcmp(what, "phone_moved") == 0)
+      *out = OUTCOME_PHONE_MOVED;
+    else if (strcmp(what, "ok") != 0 && strcmp(what, "processed") != 0)
       rc = SG_TRIAGE_E_REPLY;
   }
   freeReplyObject(reply);
@@ -210,12 +302,28 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
   /* The window is measured from when the citizen reported, so a backlog
    * worked off after an outage still joins the incidents of its time. */
   int64_t ref_ms = r->received_at_ms > 0 ? r->received_at_ms : (int64_t)sg_clock_now_ms();
+  char k_phone[SG_KEY_MAX], seen[SG_KEY_ID_MAX + 1] = "";
+  caller_map cm = {NULL, "", seen};
+  if (sg_triage_report_links_caller(r) &&
+      sg_key2(k_phone, sizeof(k_phone), t->region, "phone", r->reporter->phone) >= 0) {
+    cm.phone = r->reporter->phone;
+    cm.k_phone = k_phone;
+  }
   long long seq = 0;
   for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     int64_t now_ms = (int64_t)sg_clock_now_ms();
     Siaga__V1__Incident *found = NULL;
     int64_t version = 0;
-    int rc = find_match(t, r, res->category, ref_ms, &found, &version);
+    sg_triage_link link = SG_TRIAGE_LINK_CALLER;
+    int rc = SG_TRIAGE_OK;
+    /* The same caller first, whatever the category or distance: an AML fix
+     * and the text typed beside it are one emergency. Then neighbours. */
+    if (cm.phone != NULL)
+      rc = find_caller(t, k_phone, ref_ms, seen, sizeof(seen), &found, &version);
+    if (rc == SG_TRIAGE_OK && found == NULL) {
+      link = SG_TRIAGE_LINK_NEARBY;
+      rc = find_match(t, r, res->category, ref_ms, &found, &version);
+    }
     if (rc != SG_TRIAGE_OK)
       return rc;
 
@@ -223,7 +331,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
     Siaga__V1__UpdateKind kind;
     int64_t expected;
     if (found != NULL) {
-      if (sg_triage_incident_attach(&t->arena, found, r, res, now_ms, &next) != 0)
+      if (sg_triage_incident_attach(&t->arena, found, r, res, link, now_ms, &next) != 0)
         return SG_TRIAGE_E_NOMEM;
       /* The hash's version field is the one the script compares. */
       expected = version;
@@ -242,11 +350,11 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
       kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
     }
 
-    int conflict;
-    rc = transition(t, entry_id, token, r, &next, expected, kind, now_ms, &conflict);
-    if (rc != SG_TRIAGE_OK || !conflict)
+    outcome what;
+    rc = transition(t, entry_id, token, r, &next, expected, kind, now_ms, &cm, &what);
+    if (rc != SG_TRIAGE_OK || what == OUTCOME_DONE)
       return rc;
-    if (found == NULL)
+    if (found == NULL && what == OUTCOME_CONFLICT)
       seq = 0; /* that id exists already (a reset counter?): take the next one */
     /* Another worker won the race. A short random pause, growing with each
      * loss, keeps two workers from colliding again in lockstep. */

@@ -131,7 +131,9 @@ static void test_summary_bounded(void) {
   /* A full summary takes no more text. */
   Siaga__V1__Report r2 = make_report("r-4", "other", "lagi");
   Siaga__V1__Incident next;
-  CHECK_INT_EQ(sg_triage_incident_attach(&arena, &inc, &r2, &res, NOW + 1, &next), 0);
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, &inc, &r2, &res, SG_TRIAGE_LINK_NEARBY, NOW + 1,
+                                         &next),
+               0);
   CHECK_STR_EQ(next.summary, inc.summary);
   CHECK_INT_EQ(next.n_report_ids, 2);
 }
@@ -150,7 +152,9 @@ static void test_attach(void) {
   Siaga__V1__Incident *cur = roundtrip(&opened);
 
   Siaga__V1__Incident two;
-  CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &r2, &res2, NOW + 1000, &two), 0);
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &r2, &res2, SG_TRIAGE_LINK_NEARBY,
+                                         NOW + 1000, &two),
+               0);
   Siaga__V1__Incident *after2 = roundtrip(&two);
   CHECK_INT_EQ(after2->version, 2);
   CHECK_INT_EQ(after2->n_report_ids, 2);
@@ -169,7 +173,9 @@ static void test_attach(void) {
   /* The third report repeats the second's text: the summary stays, the
    * corroboration bonus is replaced, not stacked. */
   Siaga__V1__Incident three;
-  CHECK_INT_EQ(sg_triage_incident_attach(&arena, after2, &r3, &res3, NOW + 2000, &three), 0);
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, after2, &r3, &res3, SG_TRIAGE_LINK_NEARBY,
+                                         NOW + 2000, &three),
+               0);
   Siaga__V1__Incident *after3 = roundtrip(&three);
   CHECK_INT_EQ(after3->version, 3);
   CHECK_INT_EQ(after3->n_report_ids, 3);
@@ -193,7 +199,9 @@ static void test_attach(void) {
 
   /* The same report again (a replay reaching the builder) is not listed twice. */
   Siaga__V1__Incident again;
-  CHECK_INT_EQ(sg_triage_incident_attach(&arena, after3, &r3, &res3, NOW + 3000, &again), 0);
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, after3, &r3, &res3, SG_TRIAGE_LINK_NEARBY,
+                                         NOW + 3000, &again),
+               0);
   CHECK_INT_EQ(again.n_report_ids, 3);
 }
 
@@ -213,6 +221,370 @@ static void test_matches(void) {
   CHECK(!sg_triage_incident_matches(&inc, "fire", NOW));
 }
 
+/* ---- callers: AML, category takeover, flags ---- */
+
+static Siaga__V1__Location loc_aml = SIAGA__V1__LOCATION__INIT;
+static Siaga__V1__Location loc_gaz = SIAGA__V1__LOCATION__INIT;
+static Siaga__V1__Reporter caller = SIAGA__V1__REPORTER__INIT;
+
+/* An AML message as sms.c builds it: no category, the handset's fix. */
+static Siaga__V1__Report make_aml(const char *id, double accuracy_m) {
+  Siaga__V1__Report r = SIAGA__V1__REPORT__INIT;
+  loc_aml.lat = -2.21;
+  loc_aml.lon = 113.91;
+  loc_aml.accuracy_m = accuracy_m;
+  loc_aml.confidence = 0.68;
+  loc_aml.source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML;
+  caller.phone = "+6281111111111";
+  r.id = (char *)id;
+  r.channel = SIAGA__V1__CHANNEL__CHANNEL_AML;
+  r.reporter = &caller;
+  r.description = "AML location (gnss)";
+  r.location = &loc_aml;
+  r.received_at_ms = NOW;
+  return r;
+}
+
+/* A text SMS naming a kelurahan: its approximate centroid. */
+static Siaga__V1__Report make_sms(const char *id, const char *text) {
+  Siaga__V1__Report r = SIAGA__V1__REPORT__INIT;
+  loc_gaz.lat = -2.2;
+  loc_gaz.lon = 113.9;
+  loc_gaz.accuracy_m = 1500;
+  loc_gaz.confidence = 0.6;
+  loc_gaz.address = "Kel. Langkai";
+  loc_gaz.source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_GAZETTEER;
+  caller.phone = "+6281111111111";
+  r.id = (char *)id;
+  r.channel = SIAGA__V1__CHANNEL__CHANNEL_SMS;
+  r.reporter = &caller;
+  r.description = (char *)text;
+  r.location = &loc_gaz;
+  r.received_at_ms = NOW;
+  return r;
+}
+
+static const Siaga__V1__ScoreReason *reason(const Siaga__V1__Incident *inc, const char *rule) {
+  for (size_t i = 0; i < inc->n_reasons; i++)
+    if (strcmp(inc->reasons[i]->rule, rule) == 0)
+      return inc->reasons[i];
+  return NULL;
+}
+
+static int reasons_sum(const Siaga__V1__Incident *inc) {
+  int sum = 0;
+  for (size_t i = 0; i < inc->n_reasons; i++)
+    sum += inc->reasons[i]->points;
+  return sum > 100 ? 100 : sum;
+}
+
+static void test_links_caller(void) {
+  Siaga__V1__Report sms = make_sms("r-20", "tolong");
+  CHECK(sg_triage_report_links_caller(&sms));
+  Siaga__V1__Report aml = make_aml("r-21", 30);
+  CHECK(sg_triage_report_links_caller(&aml));
+  Siaga__V1__Report app = make_report("r-22", "fire", "api");
+  app.reporter = &caller;
+  CHECK(!sg_triage_report_links_caller(&app)); /* app reports link by place only */
+  Siaga__V1__Reporter nobody = SIAGA__V1__REPORTER__INIT;
+  sms.reporter = &nobody;
+  CHECK(!sg_triage_report_links_caller(&sms));
+  sms.reporter = NULL;
+  CHECK(!sg_triage_report_links_caller(&sms));
+
+  Siaga__V1__Incident inc = SIAGA__V1__INCIDENT__INIT;
+  inc.category = "flood"; /* any category */
+  inc.status = SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_ACKNOWLEDGED;
+  inc.updated_at_ms = NOW - SG_TRIAGE_CALLER_WINDOW_MS;
+  CHECK(sg_triage_incident_matches_caller(&inc, NOW));
+  CHECK(!sg_triage_incident_matches_caller(&inc, NOW + 1));
+  inc.status = SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED;
+  CHECK(!sg_triage_incident_matches_caller(&inc, NOW));
+}
+
+static void test_location_better(void) {
+  Siaga__V1__Location none = SIAGA__V1__LOCATION__INIT;
+  Siaga__V1__Location aml30 = SIAGA__V1__LOCATION__INIT, aml10, aml_unknown, gaz, text,
+                      device50, device20;
+  aml30.lat = -2.21;
+  aml30.lon = 113.91;
+  aml30.accuracy_m = 30;
+  aml30.source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML;
+  aml10 = aml30;
+  aml10.accuracy_m = 10;
+  aml_unknown = aml30;
+  aml_unknown.accuracy_m = 0;
+  gaz = aml30;
+  gaz.accuracy_m = 1500;
+  gaz.source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_GAZETTEER;
+  text = none;
+  text.address = "Jl. Rajawali";
+  text.source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_TEXT;
+  device50 = aml30;
+  device50.accuracy_m = 50;
+  device50.source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_DEVICE;
+  device20 = device50;
+  device20.accuracy_m = 20;
+
+  /* No coordinates, or an estimate: any AML fix is better. */
+  CHECK(sg_triage_location_better(&aml30, NULL));
+  CHECK(sg_triage_location_better(&aml30, &none));
+  CHECK(sg_triage_location_better(&aml30, &text));
+  CHECK(sg_triage_location_better(&aml30, &gaz));
+  CHECK(sg_triage_location_better(&aml_unknown, &gaz));
+  /* A measured point only gives way to a smaller radius. */
+  CHECK(sg_triage_location_better(&aml30, &device50));
+  CHECK(!sg_triage_location_better(&aml30, &device20));
+  CHECK(sg_triage_location_better(&aml10, &aml30));
+  CHECK(!sg_triage_location_better(&aml30, &aml10));
+  CHECK(!sg_triage_location_better(&aml30, &aml30));
+  CHECK(!sg_triage_location_better(&aml_unknown, &device50));
+  /* Without coordinates nothing replaces anything; a non-AML point only
+   * fills a gap. */
+  CHECK(!sg_triage_location_better(&none, NULL));
+  CHECK(!sg_triage_location_better(&text, &none));
+  CHECK(!sg_triage_location_better(NULL, &none));
+  CHECK(sg_triage_location_better(&gaz, &text));
+  CHECK(!sg_triage_location_better(&gaz, &device50));
+  CHECK(!sg_triage_location_better(&device20, &device50));
+}
+
+static void test_aml_opens(void) {
+  Siaga__V1__Report r = make_aml("r-30", 30);
+  sg_rules_result res;
+  sg_rules_evaluate(&r, &res);
+  Siaga__V1__Incident inc;
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, &r, &res, "PLK-000030", NOW, &inc), 0);
+  Siaga__V1__Incident *back = roundtrip(&inc);
+  CHECK_STR_EQ(back->category, "unknown");
+  CHECK_INT_EQ(back->score, res.score); /* someone in distress: the base score stays */
+  CHECK(back->score > 0);
+  CHECK_STR_EQ(back->summary, "AML location (gnss)");
+  CHECK_INT_EQ(back->location->source, SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML);
+  const Siaga__V1__ScoreReason *aml = reason(back, "location.aml");
+  CHECK(aml != NULL);
+  CHECK_INT_EQ(aml->points, 0);
+  CHECK(strstr(aml->detail, "30 m") != NULL);
+  CHECK_INT_EQ(back->n_reasons, res.n_reasons + 1);
+
+  /* Without a fix: no location, no location reason. */
+  Siaga__V1__Report nofix = make_aml("r-31", 0);
+  nofix.location = NULL;
+  nofix.description = "AML: the handset had no position";
+  sg_rules_evaluate(&nofix, &res);
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, &nofix, &res, "PLK-000031", NOW, &inc), 0);
+  CHECK(inc.location == NULL);
+  CHECK(reason(&inc, "location.aml") == NULL);
+}
+
+static void test_aml_sharpens_text_incident(void) {
+  Siaga__V1__Report text = make_sms("r-40", "kebakaran rumah di kelurahan langkai, tolong");
+  sg_rules_result res_text;
+  sg_rules_evaluate(&text, &res_text);
+  CHECK_STR_EQ(res_text.category, "fire");
+  Siaga__V1__Incident opened;
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, &text, &res_text, "PLK-000040", NOW, &opened), 0);
+  Siaga__V1__Incident *cur = roundtrip(&opened);
+  CHECK(reason(cur, "location.aml") == NULL);
+
+  Siaga__V1__Report aml = make_aml("r-41", 30);
+  sg_rules_result res_aml;
+  sg_rules_evaluate(&aml, &res_aml);
+  Siaga__V1__Incident next;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &aml, &res_aml, SG_TRIAGE_LINK_CALLER,
+                                         NOW + 1000, &next), 0);
+  Siaga__V1__Incident *after = roundtrip(&next);
+  CHECK_INT_EQ(after->n_report_ids, 2);
+  CHECK_STR_EQ(after->category, "fire");
+  CHECK_INT_EQ(after->location->source, SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML);
+  CHECK_DBL_NEAR(after->location->lat, -2.21, 1e-9);
+  CHECK_DBL_NEAR(after->location->lon, 113.91, 1e-9);
+  CHECK_DBL_NEAR(after->location->accuracy_m, 30, 1e-9);
+  CHECK_DBL_NEAR(after->location->confidence, 0.68, 1e-9);
+  CHECK_STR_EQ(after->location->address, "Kel. Langkai"); /* the typed place stays */
+  const Siaga__V1__ScoreReason *sr = reason(after, "location.aml");
+  CHECK(sr != NULL);
+  CHECK_INT_EQ(sr->points, 0);
+  CHECK(strstr(sr->detail, "Lokasi dari AML") != NULL && strstr(sr->detail, "(location") != NULL);
+  /* The handset's line is not the caller's words, and the same caller
+   * corroborates nothing: summary and score stay. */
+  CHECK_STR_EQ(after->summary, cur->summary);
+  CHECK_INT_EQ(after->score, cur->score);
+  CHECK(reason(after, "category.unknown") == NULL);
+  check_reasons_unique(after);
+
+  /* A coarser fix later changes nothing about the place. */
+  Siaga__V1__Report coarse = make_aml("r-42", 80);
+  loc_aml.lat = -2.30;
+  Siaga__V1__Incident third;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, after, &coarse, &res_aml, SG_TRIAGE_LINK_CALLER,
+                                         NOW + 2000, &third), 0);
+  CHECK_DBL_NEAR(third.location->lat, -2.21, 1e-9);
+  CHECK_DBL_NEAR(third.location->accuracy_m, 30, 1e-9);
+  CHECK_STR_EQ(reason(&third, "location.aml")->detail, sr->detail);
+
+  /* A sharper one moves it, and says so once. */
+  Siaga__V1__Report sharp = make_aml("r-43", 8);
+  Siaga__V1__Incident fourth;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, roundtrip(&third), &sharp, &res_aml,
+                                         SG_TRIAGE_LINK_CALLER, NOW + 3000, &fourth), 0);
+  CHECK_DBL_NEAR(fourth.location->accuracy_m, 8, 1e-9);
+  CHECK(strstr(reason(&fourth, "location.aml")->detail, "8 m") != NULL);
+  check_reasons_unique(&fourth);
+}
+
+static void test_text_takes_over_aml_incident(void) {
+  Siaga__V1__Report aml = make_aml("r-50", 30);
+  sg_rules_result res_aml;
+  sg_rules_evaluate(&aml, &res_aml);
+  Siaga__V1__Incident opened;
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, &aml, &res_aml, "PLK-000050", NOW, &opened), 0);
+  Siaga__V1__Incident *cur = roundtrip(&opened);
+
+  Siaga__V1__Report text = make_sms("r-51", "kebakaran rumah di kelurahan langkai, tolong");
+  sg_rules_result res_text;
+  sg_rules_evaluate(&text, &res_text);
+
+  /* A neighbour's text does not take over: only the same caller's. */
+  Siaga__V1__Incident nearby;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &text, &res_text, SG_TRIAGE_LINK_NEARBY,
+                                         NOW + 1000, &nearby), 0);
+  CHECK_STR_EQ(nearby.category, "unknown");
+
+  Siaga__V1__Incident next;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &text, &res_text, SG_TRIAGE_LINK_CALLER,
+                                         NOW + 1000, &next), 0);
+  Siaga__V1__Incident *after = roundtrip(&next);
+  CHECK_STR_EQ(after->category, "fire");
+  CHECK_INT_EQ(after->score, res_text.score); /* the text's score, not the AML's */
+  CHECK_INT_EQ(after->priority, res_text.priority);
+  CHECK(reason(after, "category.unknown") == NULL);
+  CHECK(reason(after, "category.fire") != NULL);
+  for (size_t i = 0; i < res_text.n_reasons; i++)
+    CHECK(reason(after, res_text.reasons[i].rule) != NULL);
+  CHECK(reason(after, "location.aml") != NULL);
+  CHECK_INT_EQ(after->location->source, SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML);
+  CHECK_DBL_NEAR(after->location->accuracy_m, 30, 1e-9);
+  CHECK_STR_EQ(after->summary,
+               "kebakaran rumah di kelurahan langkai, tolong | AML location (gnss)");
+  CHECK_INT_EQ(after->score, reasons_sum(after));
+  check_reasons_unique(after);
+
+  /* A later message about something else keeps the category and adds its
+   * cues, without a second base score. */
+  Siaga__V1__Report more = make_sms("r-52", "ada orang pingsan");
+  more.location = NULL;
+  sg_rules_result res_more;
+  sg_rules_evaluate(&more, &res_more);
+  CHECK_STR_EQ(res_more.category, "medical");
+  Siaga__V1__Incident third;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, after, &more, &res_more, SG_TRIAGE_LINK_CALLER,
+                                         NOW + 2000, &third), 0);
+  CHECK_STR_EQ(third.category, "fire");
+  CHECK(reason(&third, "category.medical") == NULL);
+  CHECK(reason(&third, "cue.unconscious") != NULL);
+  CHECK(third.score > after->score);
+  CHECK_INT_EQ(third.score, reasons_sum(&third));
+
+  /* "other" is no category to take over with: it would lower the score. */
+  Siaga__V1__Report other = make_sms("r-53", "ada ular di dapur");
+  other.category = "other";
+  sg_rules_result res_other;
+  sg_rules_evaluate(&other, &res_other);
+  Siaga__V1__Incident kept;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &other, &res_other, SG_TRIAGE_LINK_CALLER,
+                                         NOW + 1000, &kept), 0);
+  CHECK_STR_EQ(kept.category, "unknown");
+  CHECK(kept.score >= cur->score);
+}
+
+static void test_flag_reasons(void) {
+  char *flags[] = {"prank_history", "rate_limited", "prank_history", "something_else"};
+  Siaga__V1__Report r = make_sms("r-60", "kebakaran rumah, tolong");
+  r.location = NULL;
+  sg_rules_result res;
+  sg_rules_evaluate(&r, &res);
+  Siaga__V1__Report clean = r;
+  r.flags = flags;
+  r.n_flags = 4;
+
+  Siaga__V1__Incident flagged, plain;
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, &r, &res, "PLK-000060", NOW, &flagged), 0);
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, &clean, &res, "PLK-000061", NOW, &plain), 0);
+  const Siaga__V1__ScoreReason *prank = reason(&flagged, "flag.prank_history");
+  const Siaga__V1__ScoreReason *rate = reason(&flagged, "flag.rate_limited");
+  CHECK(prank != NULL && rate != NULL);
+  CHECK_INT_EQ(prank->points, 0);
+  CHECK_INT_EQ(rate->points, 0);
+  CHECK_STR_EQ(prank->detail,
+               "Nomor ini pernah ditandai laporan palsu (number previously marked as prank)");
+  CHECK_STR_EQ(rate->detail, "Banyak pesan dari nomor ini dalam 10 menit (many messages from "
+                             "this number in 10 minutes)");
+  CHECK_INT_EQ(flagged.n_reasons, plain.n_reasons + 2); /* unknown flags are not shown */
+  check_reasons_unique(&flagged);
+  /* Never lower: a prank number's emergency ranks as anyone's. */
+  CHECK_INT_EQ(flagged.score, plain.score);
+  CHECK_INT_EQ(flagged.priority, plain.priority);
+
+  /* More flagged reports: each flag still once; a clean one keeps them. */
+  Siaga__V1__Incident *cur = roundtrip(&flagged);
+  Siaga__V1__Report r2 = r;
+  r2.id = "r-61";
+  Siaga__V1__Incident two;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &r2, &res, SG_TRIAGE_LINK_CALLER, NOW + 1,
+                                         &two), 0);
+  check_reasons_unique(&two);
+  CHECK(reason(&two, "flag.prank_history") != NULL);
+  Siaga__V1__Report r3 = clean;
+  r3.id = "r-62";
+  Siaga__V1__Incident three;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, roundtrip(&two), &r3, &res,
+                                         SG_TRIAGE_LINK_NEARBY, NOW + 2, &three), 0);
+  check_reasons_unique(&three);
+  CHECK(reason(&three, "flag.rate_limited") != NULL);
+  CHECK(three.score >= flagged.score);
+
+  /* A clean incident joined by a flagged report shows the flag, and its
+   * priority does not drop. */
+  Siaga__V1__Incident joined;
+  Siaga__V1__Report r4 = r;
+  r4.id = "r-63";
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, roundtrip(&plain), &r4, &res,
+                                         SG_TRIAGE_LINK_NEARBY, NOW + 3, &joined), 0);
+  CHECK(reason(&joined, "flag.prank_history") != NULL);
+  CHECK(joined.score >= plain.score);
+  CHECK(joined.priority <= plain.priority); /* P1 = 1 is the most urgent */
+}
+
+static void test_notices_survive_full_reasons(void) {
+  /* A text full of cues fills the rules' reason slots; the flag and the AML
+   * notice are kept beside them all the same. */
+  char *flags[] = {"prank_history"};
+  Siaga__V1__Report r = make_sms(
+      "r-70", "kebakaran, ledakan tabung gas, api besar merembet, ada anak dan nenek terjebak, "
+              "korban pingsan tidak bernapas, sesak napas, berdarah, luka, hamil, meninggal, "
+              "ada pisau, banyak korban, tenggelam, air sedada, tolong segera");
+  r.flags = flags;
+  r.n_flags = 1;
+  sg_rules_result res;
+  sg_rules_evaluate(&r, &res);
+  CHECK(res.n_reasons >= SG_RULES_MAX_REASONS - 1);
+  Siaga__V1__Incident inc;
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, &r, &res, "PLK-000070", NOW, &inc), 0);
+  Siaga__V1__Report aml = make_aml("r-71", 30);
+  aml.flags = flags;
+  aml.n_flags = 1;
+  sg_rules_result res_aml;
+  sg_rules_evaluate(&aml, &res_aml);
+  Siaga__V1__Incident next;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, roundtrip(&inc), &aml, &res_aml,
+                                         SG_TRIAGE_LINK_CALLER, NOW + 1, &next), 0);
+  CHECK(reason(&next, "flag.prank_history") != NULL);
+  CHECK(reason(&next, "location.aml") != NULL);
+  CHECK_INT_EQ(next.score, inc.score);
+  check_reasons_unique(&next);
+}
+
 int main(void) {
   sg_triage_arena_init(&arena, 1u << 20);
   RUN_TEST(test_incident_id);
@@ -222,6 +594,13 @@ int main(void) {
   RUN_TEST(test_summary_bounded);
   RUN_TEST(test_attach);
   RUN_TEST(test_matches);
+  RUN_TEST(test_links_caller);
+  RUN_TEST(test_location_better);
+  RUN_TEST(test_aml_opens);
+  RUN_TEST(test_aml_sharpens_text_incident);
+  RUN_TEST(test_text_takes_over_aml_incident);
+  RUN_TEST(test_flag_reasons);
+  RUN_TEST(test_notices_survive_full_reasons);
   sg_triage_arena_reset(&arena);
   CHECK_DONE();
 }
