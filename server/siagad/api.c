@@ -496,7 +496,7 @@ static int on_http(api_session *s, sg_api *api, struct lws *wsi, const char *pat
     s->route = ROUTE_INCIDENTS;
     if (method_allowed(s, m, METHOD_GET)) {
       const char *argv[] = {"EVALSHA", api->sha_snapshot, "2", api->k_open, api->k_updates,
-                            api->incident_prefix, "1000"};
+                            api->incident_prefix, "5000"};
       if (query(s, on_incidents, 7, argv) != 0)
         respond_unavailable(s, "incident store unavailable");
     }

@@ -612,9 +612,9 @@ sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_option
   if (h->cap < h->max_lag + FOLLOW_BATCH)
     h->cap = h->max_lag + FOLLOW_BATCH; /* a session's position never leaves the ring */
   snprintf(h->snapshot_limit, sizeof(h->snapshot_limit), "%zu",
-           o->snapshot_limit ? o->snapshot_limit : 1000);
+           o->snapshot_limit ? o->snapshot_limit : 5000);
   snprintf(h->replay_limit, sizeof(h->replay_limit), "%zu",
-           o->replay_limit ? o->replay_limit : 1000);
+           o->replay_limit ? o->replay_limit : 4096);
   if (sg_key(h->k_updates, sizeof(h->k_updates), o->region, SG_KEY_UPDATES) < 0 ||
       sg_key(h->k_open, sizeof(h->k_open), o->region, SG_KEY_OPEN) < 0 ||
       sg_key2(h->incident_prefix, sizeof(h->incident_prefix), o->region, "incident", "") < 0)
