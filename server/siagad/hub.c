@@ -106,6 +106,9 @@ struct sg_hub {
   uint64_t head;        /* messages ever pushed; slot = position % cap */
   stream_id known_after; /* the ring holds every update after this id */
   stream_id follow_last; /* the last id the follower read */
+  long long follow_read_count; /* entries ever added to the stream that the follower has read
+                                  (or that predate it) */
+  char sha_follow[SG_REDIS_SHA_LEN + 1];
   int following;
   int destroying;
 
@@ -501,13 +504,18 @@ static void wake_sessions(sg_hub *h) {
   }
 }
 
+static void close_all(sg_hub *h, int code, const char *reason);
+static void follow_check(sg_hub *h);
+
 static void on_follow_read(redisReply *reply, void *data) {
   sg_hub *h = data;
+  int behind = 0;
   if (h->destroying || reply == NULL)
     return; /* connection lost: the state callback restarts us */
   if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
       reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements == 2) {
     redisReply *entries = reply->element[0]->element[1];
+    behind = entries->type == REDIS_REPLY_ARRAY && entries->elements >= FOLLOW_BATCH;
     for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
       redisReply *e = entries->element[i];
       if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
@@ -517,6 +525,7 @@ static void on_follow_read(redisReply *reply, void *data) {
       if (id_parse(e->element[0]->str, e->element[0]->len, &id) != 0)
         continue;
       h->follow_last = id;
+      h->follow_read_count++;
       redisReply *fields = e->element[1];
       for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
         redisReply *k = fields->element[f], *v = fields->element[f + 1];
@@ -534,7 +543,56 @@ static void on_follow_read(redisReply *reply, void *data) {
   } else if (reply->type == REDIS_REPLY_ERROR) {
     fprintf(stderr, "hub: XREAD failed: %s\n", reply->str);
   }
+  if (behind)
+    follow_check(h);
+  else
+    follow_read(h);
+}
+
+/* Reads follow.lua's answer: {last id, entries ever added, retained}. */
+static int follow_position(const redisReply *reply, stream_id *last, long long *added,
+                           long long *retained) {
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      reply->element[1]->type != REDIS_REPLY_INTEGER ||
+      reply->element[2]->type != REDIS_REPLY_INTEGER ||
+      id_parse(reply->element[0]->str, reply->element[0]->len, last) != 0)
+    return -1;
+  *added = reply->element[1]->integer;
+  *retained = reply->element[2]->integer;
+  return 0;
+}
+
+/* A full batch means the follower is behind the stream's end. If it falls
+ * so far behind that the writers' MAXLEN trims entries it has not read, XREAD
+ * would skip them without a word: count, and if entries we never read are
+ * gone, make every console start again (4001) rather than leave a silent
+ * hole. */
+static void on_follow_check(redisReply *reply, void *data) {
+  sg_hub *h = data;
+  if (h->destroying || reply == NULL)
+    return;
+  stream_id last;
+  long long added, retained;
+  if (follow_position(reply, &last, &added, &retained) == 0 &&
+      added - h->follow_read_count > retained) {
+    fprintf(stderr, "hub: %lld updates were trimmed before this process read them; resyncing "
+                    "consoles\n",
+            added - h->follow_read_count - retained);
+    h->follow_read_count = added - retained; /* XREAD goes on with what is retained */
+    h->known_after = last; /* the ring cannot replay across the hole */
+    close_all(h, SG_HUB_CLOSE_RESYNC, "server fell behind; reconnect");
+  }
   follow_read(h);
+}
+
+static void follow_check(sg_hub *h) {
+  const char *argv[] = {"EVALSHA", h->sha_follow, "1", h->k_updates};
+  size_t lens[4];
+  for (int i = 0; i < 4; i++)
+    lens[i] = strlen(argv[i]);
+  if (sg_redis_command(h->follow, on_follow_check, h, 4, argv, lens) != 0)
+    follow_read(h);
 }
 
 static void follow_read(sg_hub *h) {
@@ -560,16 +618,17 @@ static void on_follow_start(redisReply *reply, void *data) {
   if (h->destroying || reply == NULL)
     return;
   stream_id last = {0, 0};
-  if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
-      reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements > 0) {
-    redisReply *id = reply->element[0]->element[0];
-    if (id->type == REDIS_REPLY_STRING)
-      id_parse(id->str, id->len, &last);
+  long long added = 0, retained = 0;
+  if (follow_position(reply, &last, &added, &retained) != 0) {
+    fprintf(stderr, "hub: cannot read the updates stream's position; retrying\n");
+    follow_check(h); /* asks again, then reads on */
+    return;
   }
   if (!h->following) {
     h->following = 1;
     h->follow_last = last;
     h->known_after = last;
+    h->follow_read_count = added; /* everything before the start counts as read */
     for (hub_session *s = h->sessions; s != NULL; s = s->next) {
       if (s->state == SESSION_WAIT_FOLLOW)
         go_live(s);
@@ -580,20 +639,23 @@ static void on_follow_start(redisReply *reply, void *data) {
     fprintf(stderr, "hub: updates stream went back in time; resyncing consoles\n");
     h->follow_last = last;
     h->known_after = last;
+    h->follow_read_count = added;
     close_all(h, SG_HUB_CLOSE_RESYNC, "server lost its place; reconnect");
+    follow_read(h);
+    return;
   }
-  follow_read(h);
+  follow_check(h); /* entries trimmed while we were away? then on to XREAD */
 }
 
 static void on_follow_state(sg_redis *redis, int connected, void *data) {
   sg_hub *h = data;
   if (!connected || h->destroying)
     return;
-  const char *argv[] = {"XREVRANGE", h->k_updates, "+", "-", "COUNT", "1"};
-  size_t lens[6];
-  for (int i = 0; i < 6; i++)
+  const char *argv[] = {"EVALSHA", h->sha_follow, "1", h->k_updates};
+  size_t lens[4];
+  for (int i = 0; i < 4; i++)
     lens[i] = strlen(argv[i]);
-  sg_redis_command(redis, on_follow_start, h, 6, argv, lens);
+  sg_redis_command(redis, on_follow_start, h, 4, argv, lens);
 }
 
 /* ---- lifecycle ---- */
@@ -628,11 +690,17 @@ sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_option
   h->follow = sg_redis_create(loop, follow_options);
   if (h->follow == NULL)
     goto fail;
+  const sg_embedded_file *follow = sg_embedded_find("follow.lua");
+  if (follow == NULL ||
+      sg_redis_add_script(h->follow, (const char *)follow->data, follow->size, h->sha_follow) != 0)
+    goto fail;
   sg_redis_set_state_cb(h->follow, on_follow_state, h);
   return h;
 fail:
-  if (h != NULL)
+  if (h != NULL) {
+    sg_redis_destroy(h->follow);
     free(h->ring);
+  }
   free(h);
   return NULL;
 }
