@@ -13,7 +13,9 @@ typedef struct entry {
   uint8_t key_len;
   int64_t seq; /* -1 until an acknowledgement names this key */
   uint64_t first_ns, last_ns;
-  uint32_t count;
+  uint32_t count;   /* distinct consoles that saw the key */
+  uint8_t *seen_by; /* bit per console; NULL before the first delivery and
+                       after the last console (count == consoles) */
 } entry;
 
 enum report_state { REPORT_NONE = 0, REPORT_OFFERED, REPORT_ACKED, REPORT_FAILED };
@@ -31,7 +33,9 @@ struct lg_track {
   size_t n_entries, max_entries;
   uint32_t *slots; /* entry index + 1; 0 = empty */
   size_t n_slots;  /* power of two */
+  size_t bitmap_bytes;
   size_t offered, acked, failed, seen_first, seen_all, unmatched_dropped, duplicates, distinct_seen;
+  size_t via_snapshot, untracked;
   uint64_t deliveries, last_delivery_ns;
 };
 
@@ -50,6 +54,7 @@ lg_track *lg_track_create(size_t capacity, size_t consoles) {
     return NULL;
   t->capacity = capacity;
   t->consoles = consoles;
+  t->bitmap_bytes = (consoles + 7) / 8;
   /* Room for every report plus as many keys that no acknowledgement of ours
    * names (a timed-out request the server did store). */
   t->max_entries = 2 * capacity + 1024;
@@ -72,6 +77,8 @@ void lg_track_destroy(lg_track *t) {
   if (t == NULL)
     return;
   free(t->reports);
+  for (size_t i = 0; t->entries != NULL && i < t->n_entries; i++)
+    free(t->entries[i].seen_by);
   free(t->entries);
   free(t->slots);
   free(t);
@@ -139,12 +146,29 @@ void lg_track_acked(lg_track *t, size_t seq, uint64_t now_ns, const char *key, s
     t->seen_all++;
 }
 
-void lg_track_delivered(lg_track *t, const char *key, size_t key_len, uint64_t now_ns) {
-  entry *e = find_entry(t, key, key_len, 1);
-  if (e == NULL) {
-    t->unmatched_dropped++;
-    return;
+/* Marks console c as having seen e. Returns 1 if that is news, 0 if c had
+ * seen e before, -1 if it cannot tell (a console index beyond the table, or
+ * no memory for the bitmap): such a delivery is not credited, so the run
+ * reports a loss instead of vouching for a console it could not track. */
+static int mark_console(lg_track *t, entry *e, size_t c) {
+  if (e->count >= t->consoles)
+    return 0; /* every console has it: anything more is a repeat */
+  if (c >= t->consoles)
+    return -1;
+  if (e->seen_by == NULL) {
+    e->seen_by = calloc(t->bitmap_bytes, 1);
+    if (e->seen_by == NULL)
+      return -1;
   }
+  uint8_t bit = (uint8_t)(1u << (c % 8));
+  if (e->seen_by[c / 8] & bit)
+    return 0;
+  e->seen_by[c / 8] |= bit;
+  return 1;
+}
+
+/* A console saw e for the first time: the counts that follow from it. */
+static void credit(lg_track *t, entry *e, uint64_t now_ns) {
   if (e->count == 0) {
     e->first_ns = now_ns;
     t->distinct_seen++;
@@ -153,14 +177,53 @@ void lg_track_delivered(lg_track *t, const char *key, size_t key_len, uint64_t n
   e->count++;
   t->deliveries++;
   t->last_delivery_ns = now_ns;
-  if (e->count > t->consoles)
-    t->duplicates++;
   if (e->seq >= 0) {
     if (e->count == 1)
       t->seen_first++;
     if (e->count == t->consoles)
       t->seen_all++;
   }
+  if (e->count >= t->consoles && e->seen_by != NULL) {
+    /* Complete: a later delivery is a repeat whoever gets it, so the bitmap
+     * has nothing left to tell. */
+    free(e->seen_by);
+    e->seen_by = NULL;
+  }
+}
+
+void lg_track_delivered(lg_track *t, size_t console, const char *key, size_t key_len,
+                        uint64_t now_ns) {
+  entry *e = find_entry(t, key, key_len, 1);
+  if (e == NULL) {
+    t->unmatched_dropped++;
+    return;
+  }
+  int news = mark_console(t, e, console);
+  if (news < 0) {
+    t->untracked++;
+    return;
+  }
+  if (news == 0) {
+    t->duplicates++;
+    t->deliveries++;
+    t->last_delivery_ns = now_ns;
+    return;
+  }
+  credit(t, e, now_ns);
+}
+
+void lg_track_delivered_snapshot(lg_track *t, size_t console, const char *key, size_t key_len,
+                                 uint64_t now_ns) {
+  entry *e = find_entry(t, key, key_len, 0);
+  if (e == NULL)
+    return;
+  int news = mark_console(t, e, console);
+  if (news < 0)
+    t->untracked++;
+  if (news <= 0)
+    return;
+  t->via_snapshot++;
+  credit(t, e, now_ns);
 }
 
 size_t lg_track_backlog_offered(const lg_track *t) {
@@ -217,6 +280,8 @@ void lg_track_summarize(lg_track *t, lg_track_summary *out) {
   out->seen_first = t->seen_first;
   out->seen_all = t->seen_all;
   out->duplicates = t->duplicates;
+  out->via_snapshot = t->via_snapshot;
+  out->untracked = t->untracked;
   out->deliveries = t->deliveries;
   uint64_t *ack = malloc((t->acked + 1) * sizeof(uint64_t));
   uint64_t *first = malloc((t->acked + 1) * sizeof(uint64_t));

@@ -5,7 +5,12 @@
  * a key (siaga's reportId from the 202 body, or nchan's sequence number), and
  * a delivery may arrive before its acknowledgement (the worker can beat the
  * HTTP reply back to us), so keys seen first on a console wait in the same
- * table until their report is acknowledged. */
+ * table until their report is acknowledged.
+ *
+ * Each console counts once per report: an entry keeps a bitmap of the consoles
+ * that saw it, so a report that reaches a console twice (an update, then again
+ * inside the snapshot that console got after a reconnect) does not stand in
+ * for another console that never got it. */
 #ifndef LG_TRACK_H
 #define LG_TRACK_H
 
@@ -29,15 +34,22 @@ typedef struct lg_track_summary {
   size_t lost_any;      /* acknowledged, seen by no console */
   size_t lost_some;     /* acknowledged, missed by at least one console */
   size_t unmatched;     /* deliveries whose key no acknowledgement named */
-  size_t duplicates;    /* deliveries beyond one per console */
-  uint64_t deliveries;  /* frames matched to a report, all consoles */
+  size_t duplicates;    /* updates for a report its console had already seen */
+  size_t via_snapshot;  /* (report, console) pairs first seen in a snapshot */
+  size_t untracked;     /* deliveries not credited: console index out of range
+                           or no memory for its bitmap (shows as a loss) */
+  uint64_t deliveries;  /* update frames matched to a report plus snapshot
+                           credits, all consoles */
   lg_track_dist ack;    /* intended send -> 2xx */
   lg_track_dist first;  /* intended send -> first console */
   lg_track_dist all;    /* intended send -> last of all consoles */
 } lg_track_summary;
 
-/* capacity: most reports in the run; consoles: how many must see each. NULL on
- * out of memory. */
+/* capacity: most reports in the run; consoles: how many must see each, indexed
+ * 0..consoles-1 in the delivery calls. A report's console bitmap (consoles/8
+ * bytes) is allocated at its first delivery and freed once every console saw
+ * it, so memory follows the reports in flight, not the whole run. NULL on out
+ * of memory. */
 lg_track *lg_track_create(size_t capacity, size_t consoles);
 void lg_track_destroy(lg_track *t);
 
@@ -45,8 +57,17 @@ void lg_track_offered(lg_track *t, size_t seq, uint64_t intent_ns);
 void lg_track_failed(lg_track *t, size_t seq);
 /* A 2xx for report seq with its key (copied). */
 void lg_track_acked(lg_track *t, size_t seq, uint64_t now_ns, const char *key, size_t key_len);
-/* One console received the update for key. */
-void lg_track_delivered(lg_track *t, const char *key, size_t key_len, uint64_t now_ns);
+/* Console `console` received the update for key. A second update for the same
+ * key on the same console counts as a duplicate, not as a delivery. */
+void lg_track_delivered(lg_track *t, size_t console, const char *key, size_t key_len,
+                        uint64_t now_ns);
+/* Console `console` received a snapshot naming key among an incident's
+ * reports: it has seen the report, at now_ns if not before. A key the console
+ * already had is no duplicate (a snapshot restates everything open), and a
+ * key no acknowledgement or update named is ignored rather than tabled:
+ * snapshots carry incidents from before this run, which are not ours. */
+void lg_track_delivered_snapshot(lg_track *t, size_t console, const char *key, size_t key_len,
+                                 uint64_t now_ns);
 
 /* Offered reports not yet seen by any console (in flight, unacknowledged or
  * not yet pushed: what a surge piles up). */

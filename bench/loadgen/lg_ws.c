@@ -7,6 +7,19 @@
 
 #define RECONNECT_PAUSE_NS 200000000ULL /* 200 ms: let a struggling server breathe */
 #define RESUME_ID_MAX 64
+#define DEFAULT_MAX_MESSAGE 65536
+
+/* Why two limits: siaga answers a connect (and a resume whose history is
+ * gone) with one Snapshot frame holding up to the server's snapshot limit of
+ * open incidents (5000 by default, each with its report ids), which is
+ * megabytes under a surge; every later frame is one update of a few hundred
+ * bytes. A snapshot skipped would count every report in it as lost on that
+ * console, so the first message after connecting may be this large. Only the
+ * first: a console could otherwise keep 32 MiB per connection, and with
+ * thousands of consoles that is the machine's memory, not a bound. A buffer
+ * that grew past the ordinary limit is freed after its message, so the large
+ * allocations live only while a snapshot is being received. */
+#define DEFAULT_MAX_FIRST_MESSAGE (32u * 1024 * 1024)
 
 typedef enum ws_state { WS_QUEUED = 0, WS_CONNECTING, WS_OPEN, WS_STOPPED } ws_state;
 
@@ -18,6 +31,7 @@ typedef struct ws_conn {
   uint8_t *buf; /* reassembly of fragmented messages, allocated on first need */
   size_t len, cap;
   int skipping;
+  int first_message; /* the next message is the first since connecting */
   char resume_id[RESUME_ID_MAX];
 } ws_conn;
 
@@ -101,10 +115,21 @@ static void deliver(lg_ws_pool *p, ws_conn *c, const uint8_t *msg, size_t len) {
 }
 
 static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t *in, size_t len) {
-  size_t max = p->o.max_message ? p->o.max_message : 65536;
+  size_t normal = p->o.max_message ? p->o.max_message : DEFAULT_MAX_MESSAGE;
+  size_t max = normal;
+  if (c->first_message) {
+    size_t first_max = p->o.max_first_message ? p->o.max_first_message : DEFAULT_MAX_FIRST_MESSAGE;
+    if (first_max > max)
+      max = first_max;
+  }
   int first = lws_is_first_fragment(wsi);
   int last = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
   if (first && last) { /* the usual case: no copy */
+    c->first_message = 0;
+    if (len > max) { /* the limit holds for unfragmented messages too */
+      p->stats.skipped++;
+      return;
+    }
     deliver(p, c, in, len);
     return;
   }
@@ -125,16 +150,26 @@ static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t
       if (nb == NULL) {
         c->skipping = 1;
         p->stats.skipped++;
-        return;
+      } else {
+        c->buf = nb;
+        c->cap = cap;
       }
-      c->buf = nb;
-      c->cap = cap;
     }
-    memcpy(c->buf + c->len, in, len);
-    c->len += len;
+    if (!c->skipping) {
+      memcpy(c->buf + c->len, in, len);
+      c->len += len;
+    }
   }
-  if (last && !c->skipping)
+  if (!last)
+    return;
+  c->first_message = 0;
+  if (!c->skipping)
     deliver(p, c, c->buf, c->len);
+  if (c->cap > normal) {
+    free(c->buf);
+    c->buf = NULL;
+    c->cap = c->len = 0;
+  }
 }
 
 static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
@@ -148,6 +183,9 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     if (c->state == WS_CONNECTING) {
       p->inflight--;
       c->state = WS_OPEN;
+      c->first_message = 1;
+      c->len = 0;
+      c->skipping = 0;
       p->stats.open++;
       p->stats.established++;
     }

@@ -27,7 +27,9 @@ typedef struct lg_ws_options {
   const char *subprotocol; /* Sec-WebSocket-Protocol, or NULL for none */
   size_t connections;
   size_t connect_window;   /* handshakes in flight at once; 0 = 64 */
-  size_t max_message;      /* longer messages are skipped (snapshots); 0 = 64 KiB */
+  size_t max_message;      /* longer messages are skipped; 0 = 64 KiB */
+  size_t max_first_message; /* ... except the first after each connect, which
+                               may be siaga's snapshot; 0 = 32 MiB */
   int resume;              /* reopen closed connections (with ?after= if set) */
   lg_ws_message_cb on_message;
   void *data;
@@ -39,7 +41,7 @@ typedef struct lg_ws_stats {
   size_t connect_errors;
   size_t closes;         /* established connections that closed */
   size_t closes_lagging; /* ... of which the server closed with 4000 (lagging) */
-  size_t skipped;        /* messages over max_message, not delivered */
+  size_t skipped;        /* messages over their limit, not delivered */
 } lg_ws_stats;
 
 /* NULL if lws cannot start (missing libwebsockets-evlib-uv) or no memory. */

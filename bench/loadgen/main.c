@@ -34,6 +34,7 @@
 
 #define MAX_PHASES 8
 #define DECODE_SAMPLE 64 /* updates per run cross-checked with protobuf-c */
+#define SNAPSHOT_SAMPLE 8 /* snapshots per run cross-checked (they are rare and big) */
 #define GRID_ROWS 200    /* lat -3..-1 in 0.01 degree (1.1 km) steps */
 #define GRID_COLS 300    /* lon 112..115 in 0.01 degree steps */
 
@@ -71,6 +72,7 @@ typedef struct run {
   uv_timer_t tick, deadline, series_timer;
   FILE *series;
   size_t backlog_max, decode_checked, decode_mismatch, invalid_frames;
+  size_t snapshots, snapshot_checked; /* snapshot frames received, cross-checked */
   size_t queued_max; /* most reports due but waiting for a free connection */
   enum { STAGE_CONNECT, STAGE_SETTLE, STAGE_OFFER, STAGE_DRAIN, STAGE_HOLD, STAGE_DONE } stage;
   uint64_t stage_since;
@@ -189,6 +191,80 @@ static void cross_check(run *r, const uint8_t *msg, size_t len, const lg_pbscan_
     siaga__v1__console_server_message__free_unpacked(m, NULL);
 }
 
+/* FNV-1a over a snapshot's report ids in order, each followed by a NUL, so
+ * the scanner and protobuf-c can be compared without keeping the ids. */
+typedef struct id_digest {
+  uint64_t h;
+  size_t n;
+} id_digest;
+
+static void digest_id(void *data, const char *id, size_t len) {
+  id_digest *d = data;
+  for (size_t i = 0; i <= len; i++) {
+    d->h ^= i < len ? (uint8_t)id[i] : 0;
+    d->h *= 1099511628211ULL;
+  }
+  d->n++;
+}
+
+/* Decodes a snapshot with the generated code and checks the scanner found the
+ * same last_update_id and the same report ids in the same order. */
+static void cross_check_snapshot(run *r, const uint8_t *msg, size_t len, const char *last_id,
+                                 size_t last_id_len) {
+  id_digest scanned = {1469598103934665603ULL, 0}, decoded = scanned;
+  const char *id2;
+  size_t id2_len;
+  r->snapshot_checked++;
+  int ok = lg_pbscan_snapshot(msg, len, &id2, &id2_len, digest_id, &scanned) == LG_PBSCAN_SNAPSHOT;
+  Siaga__V1__ConsoleServerMessage *m = siaga__v1__console_server_message__unpack(NULL, len, msg);
+  ok = ok && m != NULL && m->msg_case == SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_SNAPSHOT &&
+       strlen(m->snapshot->last_update_id) == last_id_len &&
+       memcmp(m->snapshot->last_update_id, last_id, last_id_len) == 0;
+  for (size_t i = 0; ok && i < m->snapshot->n_incidents; i++) {
+    const Siaga__V1__Incident *inc = m->snapshot->incidents[i];
+    for (size_t j = 0; j < inc->n_report_ids; j++)
+      digest_id(&decoded, inc->report_ids[j], strlen(inc->report_ids[j]));
+  }
+  ok = ok && scanned.n == decoded.n && scanned.h == decoded.h;
+  if (!ok)
+    r->decode_mismatch++;
+  if (m != NULL)
+    siaga__v1__console_server_message__free_unpacked(m, NULL);
+}
+
+typedef struct snapshot_ctx {
+  run *r;
+  size_t conn;
+  uint64_t now;
+} snapshot_ctx;
+
+static void snapshot_report(void *data, const char *id, size_t len) {
+  snapshot_ctx *sc = data;
+  lg_track_delivered_snapshot(sc->r->track, sc->conn, id, len, sc->now);
+}
+
+/* A snapshot (on connect, or on a resume whose history is gone) tells the
+ * console everything open: each report in it reached this console now, and
+ * the console continues from its last_update_id, not from the last update it
+ * saw before the gap. */
+static void on_snapshot(run *r, size_t conn, const uint8_t *msg, size_t len, uint64_t now) {
+  snapshot_ctx sc = {r, conn, now};
+  const char *last_id;
+  size_t last_id_len;
+  if (lg_pbscan_snapshot(msg, len, &last_id, &last_id_len, snapshot_report, &sc) !=
+      LG_PBSCAN_SNAPSHOT) {
+    r->invalid_frames++;
+    return;
+  }
+  r->snapshots++;
+  if (last_id_len > 0)
+    lg_ws_set_resume_id(r->ws, conn, last_id, last_id_len);
+  if (r->snapshot_checked < SNAPSHOT_SAMPLE)
+    cross_check_snapshot(r, msg, len, last_id, last_id_len);
+}
+
+/* conn is the console's index in the lg_ws pool (0..consoles-1), which is
+ * also its index in lg_track's per-report console bitmap. */
 static void on_message(void *data, size_t conn, const uint8_t *msg, size_t len, uint64_t now) {
   run *r = data;
   if (r->o.mode == MODE_IDLE)
@@ -199,13 +275,17 @@ static void on_message(void *data, size_t conn, const uint8_t *msg, size_t len, 
       r->invalid_frames++;
       return;
     }
-    lg_track_delivered(r->track, (const char *)msg, (size_t)(sp - msg), now);
+    lg_track_delivered(r->track, conn, (const char *)msg, (size_t)(sp - msg), now);
     return;
   }
   lg_pbscan_update u;
   lg_pbscan_kind k = lg_pbscan_console(msg, len, &u);
   if (k == LG_PBSCAN_INVALID) {
     r->invalid_frames++;
+    return;
+  }
+  if (k == LG_PBSCAN_SNAPSHOT) {
+    on_snapshot(r, conn, msg, len, now);
     return;
   }
   if (k != LG_PBSCAN_UPDATE)
@@ -215,7 +295,7 @@ static void on_message(void *data, size_t conn, const uint8_t *msg, size_t len, 
   if (conn == 0 && r->decode_checked < DECODE_SAMPLE)
     cross_check(r, msg, len, &u);
   if (u.report_id_len > 0)
-    lg_track_delivered(r->track, u.report_id, u.report_id_len, now);
+    lg_track_delivered(r->track, conn, u.report_id, u.report_id_len, now);
 }
 
 /* ---- the run's stages, driven by a 1 ms tick ---- */
@@ -401,6 +481,8 @@ static void finish(run *r) {
     printf("\"seen_first\":%zu,\"seen_all\":%zu,\"lost_any\":%zu,\"lost_some\":%zu,\"unmatched\":%zu,"
            "\"duplicates\":%zu,\"deliveries\":%" PRIu64 ",",
            s.seen_first, s.seen_all, s.lost_any, s.lost_some, s.unmatched, s.duplicates, s.deliveries);
+    printf("\"snapshots\":%zu,\"via_snapshot\":%zu,\"untracked\":%zu,\"snapshot_checked\":%zu,",
+           r->snapshots, s.via_snapshot, s.untracked, r->snapshot_checked);
     print_dist("ack_ms", &s.ack);
     print_dist("e2e_first_ms", &s.first);
     print_dist("e2e_all_ms", &s.all);
