@@ -11,7 +11,7 @@ KannelSiaga runs the real thing: Kannel forwards MO messages to siagad's
 siagad's outbound sender (--kannel-sendsms) sends the acknowledgement back
 through Kannel's sendsms to the citizen's handset.
 
-Skipped when Kannel is not installed (scripts/deps --test installs it).
+Fails when Kannel is not installed (scripts/deps --test installs it).
 """
 import http.server
 import json

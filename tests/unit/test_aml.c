@@ -6,31 +6,9 @@
 
 #include "aml.h"
 #include "check.h"
+#include "corpus.h"
 
 #define CORPUS_PATH "data/aml-corpus.tsv"
-
-static size_t unescape(const char *s, char *out, size_t size) {
-  size_t o = 0;
-  for (; *s && o + 1 < size; s++) {
-    if (*s != '\\' || !s[1]) {
-      out[o++] = *s;
-      continue;
-    }
-    s++;
-    if (*s == 'n')
-      out[o++] = '\n';
-    else if (*s == 'r')
-      out[o++] = '\r';
-    else if (*s == 'x' && s[1] && s[2]) {
-      char hex[3] = {s[1], s[2], 0};
-      out[o++] = (char)strtol(hex, NULL, 16);
-      s += 2;
-    } else
-      out[o++] = *s;
-  }
-  out[o] = '\0';
-  return o;
-}
 
 static void test_corpus(void) {
   FILE *f = fopen(CORPUS_PATH, "r");
@@ -51,7 +29,7 @@ static void test_corpus(void) {
       if (tab)
         *tab = '\0', p = tab + 1;
     }
-    size_t len = unescape(cols[6], text, sizeof text);
+    size_t len = corpus_unescape(cols[6], text, sizeof text);
     sg_aml_location loc;
     sg_aml_status st = sg_aml_parse(text, len, &loc);
     if (strcmp(sg_aml_status_name(st), cols[1]) != 0)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "corpus.h"
 #include "textscan.h"
 
 #define GAZETTEER_PATH "../data/gazetteer/palangka-raya.tsv"
@@ -219,29 +220,6 @@ static void test_hostile_input(void) {
 
 /* ---- corpus ---- */
 
-static size_t unescape(const char *s, char *out, size_t size) {
-  size_t o = 0;
-  for (; *s && o + 1 < size; s++) {
-    if (*s != '\\' || !s[1]) {
-      out[o++] = *s;
-      continue;
-    }
-    s++;
-    if (*s == 'n')
-      out[o++] = '\n';
-    else if (*s == 't')
-      out[o++] = '\t';
-    else if (*s == 'x' && s[1] && s[2]) {
-      char hex[3] = {s[1], s[2], 0};
-      out[o++] = (char)strtol(hex, NULL, 16);
-      s += 2;
-    } else
-      out[o++] = *s;
-  }
-  out[o] = '\0';
-  return o;
-}
-
 /* Folds a place string the way a reader would compare it: letters and digits
  * only, lower case, single spaces ("G. Obos" == "g obos"). */
 static void fold(const char *s, char *out, size_t size) {
@@ -358,7 +336,7 @@ static void test_corpus(void) {
         *tab = '\0', p = tab + 1;
     }
     (void)save;
-    size_t len = unescape(cols[4], text, sizeof text);
+    size_t len = corpus_unescape(cols[4], text, sizeof text);
     sg_textscan_result r;
     sg_textscan_scan(gaz, text, len, &r);
     t.rows++;
