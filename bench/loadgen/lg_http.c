@@ -12,6 +12,7 @@ typedef enum conn_state {
   CONN_CONNECTING,
   CONN_IDLE,
   CONN_BUSY,
+  CONN_ANSWERED, /* response in, but on_write not yet called: not reusable */
   CONN_CLOSING
 } conn_state;
 
@@ -21,6 +22,15 @@ typedef struct conn {
   uv_write_t write_req;
   lg_http_pool *pool;
   conn_state state;
+  /* write_req and wbuf belong to libuv from uv_write until on_write. libuv
+   * defers that callback (even for a write that completed at once) to its
+   * pending queue, and under load the response can be read first: the epoll
+   * loop polls again in the same iteration when a batch of events was full.
+   * Reusing write_req then re-links it into the stream's write queue while it
+   * still sits in the completed queue, and libuv later frees a garbage
+   * req->bufs (the crash seen with 1000 consoles). So a connection becomes
+   * idle only once both its response and its write callback are in. */
+  int writing;
   size_t seq;
   uint64_t sent_ns;
   size_t rlen;
@@ -187,7 +197,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     p->n_busy--;
     /* Not on the idle stack yet, so the callback cannot send on it. */
-    c->state = CONN_IDLE;
+    c->state = CONN_ANSWERED;
     p->o.on_response(p->o.data, c->seq, status, body, body_len, now);
     memmove(c->rbuf, c->rbuf + n, c->rlen - (size_t)n);
     c->rlen -= (size_t)n;
@@ -196,6 +206,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
       uv_close((uv_handle_t *)&c->tcp, on_close);
       return;
     }
+    if (c->writing)
+      return; /* on_write makes it idle; more bytes before that are an error */
     conn_idle(c);
   }
 }
@@ -272,8 +284,20 @@ lg_http_pool *lg_http_create(uv_loop_t *loop, const lg_http_options *o) {
 
 static void on_write(uv_write_t *req, int status) {
   conn *c = req->data;
-  if (status != 0 && c->state == CONN_BUSY)
-    conn_close(c, uv_hrtime());
+  c->writing = 0;
+  if (status != 0) {
+    /* A cancelled write (UV_ECANCELED) means the handle is already closing. */
+    if (c->state == CONN_BUSY || c->state == CONN_ANSWERED)
+      conn_close(c, uv_hrtime());
+    return;
+  }
+  /* The response beat this callback: only now may write_req be reused. */
+  if (c->state == CONN_ANSWERED) {
+    if (c->pool->stopping)
+      conn_close(c, uv_hrtime());
+    else
+      conn_idle(c);
+  }
 }
 
 int lg_http_send(lg_http_pool *p, size_t seq) {
@@ -291,8 +315,11 @@ int lg_http_send(lg_http_pool *p, size_t seq) {
   }
   uv_buf_t b = uv_buf_init(c->wbuf, (unsigned)n);
   c->write_req.data = c;
-  if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0)
+  c->writing = 1;
+  if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) {
+    c->writing = 0; /* on_write is not called for a write libuv refused */
     conn_close(c, c->sent_ns);
+  }
   return 0;
 }
 
