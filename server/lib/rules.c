@@ -109,7 +109,7 @@ int sg_rules_category_known(const char *category) {
   return 0;
 }
 
-static void recompute(sg_rules_result *r) {
+void sg_rules_settle(sg_rules_result *r) {
   int sum = 0;
   for (size_t k = 0; k < r->n_reasons; k++)
     sum += r->reasons[k].points;
@@ -201,7 +201,7 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
     snprintf(rule, sizeof rule, "cue.%s", c->name);
     add_reason(out, rule, c->points, detail);
   }
-  recompute(out);
+  sg_rules_settle(out);
 }
 
 void sg_rules_corroborate(sg_rules_result *result, size_t n_reports) {
@@ -225,5 +225,5 @@ void sg_rules_corroborate(sg_rules_result *result, size_t n_reports) {
              "Dikuatkan %zu laporan lain (corroborated by %zu more %s)", extra, extra,
              extra == 1 ? "report" : "reports");
   }
-  recompute(result);
+  sg_rules_settle(result);
 }

@@ -67,6 +67,10 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out);
  * reports (n_reports >= 1; 1 adds nothing) and recomputes the priority. */
 void sg_rules_corroborate(sg_rules_result *result, size_t n_reports);
 
+/* Sets score (the sum of the reasons' points, clamped to 0..100) and
+ * priority from the reasons: how every result is scored, also after a merge. */
+void sg_rules_settle(sg_rules_result *result);
+
 /* P1 for the highest scores down to P4; thresholds in rules.c. */
 Siaga__V1__Priority sg_rules_priority(int score);
 

@@ -293,17 +293,6 @@ static void result_merge_reason(sg_rules_result *acc, const char *rule, int poin
   rr->points = points;
 }
 
-/* Settles score and priority from the reasons, the way the rules score a
- * result (sum of points, clamped to 0..100), for a merge that keeps the
- * corroboration reason as it was instead of recounting it. */
-static void result_settle(sg_rules_result *acc) {
-  int sum = 0;
-  for (size_t i = 0; i < acc->n_reasons; i++)
-    sum += acc->reasons[i].points;
-  acc->score = sum < 0 ? 0 : sum > 100 ? 100 : sum;
-  acc->priority = sg_rules_priority(acc->score);
-}
-
 /* ---- notices: 0-point reasons about the incident, not scored ---- */
 
 /* Flags and the location's origin are facts for the dispatcher, worth no
@@ -507,7 +496,7 @@ int sg_triage_incident_attach(sg_triage_arena *a, const Siaga__V1__Incident *cur
   if (link == SG_TRIAGE_LINK_NEARBY)
     sg_rules_corroborate(&merged, out->n_report_ids);
   else
-    result_settle(&merged);
+    sg_rules_settle(&merged);
 
   if (notices_add_flags(a, &ns, r) != 0 ||
       (out->location != cur->location && is_aml_fix(out->location) &&

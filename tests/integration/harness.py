@@ -75,19 +75,26 @@ def _die_with_parent():
 # ---------------------------------------------------------------- processes
 
 class Proc:
-    def __init__(self, name, argv, logdir):
+    def __init__(self, name, argv, logdir, cwd=None, stdin_pipe=False):
         self.name, self.argv = name, argv
         self.log_path = os.path.join(logdir, name + ".log")
         self.log = open(self.log_path, "ab")
         self.log.write(("\n=== start %s\n" % " ".join(argv)).encode())
         self.log.flush()
-        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
-                                  stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        self.p = subprocess.Popen(argv, cwd=cwd,
+                                  stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+                                  stdout=self.log, stderr=subprocess.STDOUT,
+                                  preexec_fn=_die_with_parent)
 
     def alive(self):
         return self.p.poll() is None
 
     def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+        if self.p.stdin is not None:
+            try:
+                self.p.stdin.close()
+            except OSError:
+                pass
         if self.p.poll() is None:
             try:
                 self.p.send_signal(sig)
@@ -95,7 +102,8 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait(timeout=timeout)
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
         return self.p.returncode
 
     def kill(self):

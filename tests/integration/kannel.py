@@ -37,7 +37,6 @@ Facts this module relies on (checked by running Kannel 1.4.5 on Debian 12):
 import os
 import re
 import signal
-import subprocess
 import sys
 import urllib.parse
 import urllib.request
@@ -88,51 +87,11 @@ def listening(port):
     return False
 
 
-class KProc:
-    """A child process with a log file, the interface of harness.Proc (name,
-    log_path, alive, stop, kill, tail), optionally with a stdin pipe."""
-
-    def __init__(self, name, argv, logdir, cwd=None, stdin_pipe=False):
-        self.name, self.argv = name, argv
-        self.log_path = os.path.join(logdir, name + ".log")
-        self.log = open(self.log_path, "ab")
-        self.log.write(("\n=== start %s\n" % " ".join(argv)).encode())
-        self.log.flush()
-        self.p = subprocess.Popen(argv, cwd=cwd,
-                                  stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
-                                  stdout=self.log, stderr=subprocess.STDOUT,
-                                  preexec_fn=harness._die_with_parent)
-
-    def alive(self):
-        return self.p.poll() is None
+class KProc(harness.Proc):
+    """harness.Proc with a longer stop: bearerbox may take seconds to exit."""
 
     def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
-        if self.p.stdin is not None:
-            try:
-                self.p.stdin.close()
-            except OSError:
-                pass
-        if self.p.poll() is None:
-            try:
-                self.p.send_signal(sig)
-                self.p.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(timeout=timeout)
-        if not self.log.closed:
-            self.log.close()
-        return self.p.returncode
-
-    def kill(self):
-        return self.stop(signal.SIGKILL)
-
-    def tail(self, n=40):
-        try:
-            with open(self.log_path, "rb") as f:
-                lines = f.read().decode(errors="replace").splitlines()
-            return "\n".join(lines[-n:])
-        except OSError as e:
-            return "(no log: %s)" % e
+        return super().stop(sig, timeout)
 
 
 class MT:
