@@ -35,6 +35,7 @@ struct sg_api {
   char k_updates[SG_KEY_MAX];
   char incident_prefix[SG_KEY_MAX];
   char sha_snapshot[SG_REDIS_SHA_LEN + 1];
+  int in_callback; /* inside sg_api_callback: answers wait for HTTP_WRITEABLE */
 };
 
 typedef struct api_session api_session;
@@ -100,6 +101,8 @@ size_t sg_api_session_size(void) {
 
 /* ---- responses ---- */
 
+static void send_now(api_session *s);
+
 static void respond(api_session *s, int status, const char *content_type, const void *body,
                     size_t len) {
   free(s->resp);
@@ -115,7 +118,10 @@ static void respond(api_session *s, int status, const char *content_type, const 
   }
   s->content_type = content_type;
   s->ready = 1;
-  lws_callback_on_writable(s->wsi);
+  if (s->api != NULL && !s->api->in_callback && !s->close_after)
+    send_now(s);
+  else
+    lws_callback_on_writable(s->wsi);
 }
 
 static void respond_message(api_session *s, int status, const ProtobufCMessage *m) {
@@ -193,6 +199,24 @@ static int write_response(api_session *s) {
       lws_write(wsi, s->resp + LWS_PRE, s->resp_len, LWS_WRITE_HTTP_FINAL) < (int)s->resp_len)
     return -1;
   return 0;
+}
+
+static void release(api_session *s);
+
+/* Answers from a Redis reply at once instead of asking lws for a writable
+ * callback: the callback costs two epoll_ctl calls and a loop turn per
+ * request, the largest share of the edge's CPU after the send itself
+ * (bench/README.md). lws_write outside the callback is safe: what the kernel
+ * does not take now, lws keeps and sends first, and it completes the
+ * transaction once that is out. Answers that close the connection keep the
+ * callback path, which closes only after the answer has gone. */
+static void send_now(api_session *s) {
+  struct lws *wsi = s->wsi;
+  s->ready = 0;
+  int failed = write_response(s) != 0;
+  release(s);
+  if (failed || lws_http_transaction_completed(wsi) != 0)
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
 /* ---- async steps ---- */
@@ -549,12 +573,24 @@ static void release(api_session *s) {
   s->resp = NULL;
 }
 
+static int api_callback(sg_api *api, struct lws *wsi, enum lws_callback_reasons reason,
+                        void *user, void *in, size_t len);
+
 int sg_api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len) {
-  api_session *s = user;
   const struct lws_protocols *p = lws_get_protocol(wsi);
   sg_api *api = p != NULL ? p->user : NULL;
+  if (api != NULL)
+    api->in_callback++;
+  int rc = api_callback(api, wsi, reason, user, in, len);
+  if (api != NULL)
+    api->in_callback--;
+  return rc;
+}
 
+static int api_callback(sg_api *api, struct lws *wsi, enum lws_callback_reasons reason,
+                        void *user, void *in, size_t len) {
+  api_session *s = user;
   switch (reason) {
   case LWS_CALLBACK_HTTP: {
     char path[256];

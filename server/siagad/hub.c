@@ -493,6 +493,28 @@ static void ring_push(sg_hub *h, hub_msg *m) {
   h->head++;
 }
 
+static int flush(hub_session *s);
+
+/* Sends new updates to a console straight from the follower's reply when
+ * nothing else is waiting for it, instead of asking lws for a writable
+ * callback: with a thousand consoles the callback's two epoll_ctl calls and
+ * loop turn per delivery cost more than the send itself (bench/README.md).
+ * lws_write outside the callback is safe here: what the kernel does not
+ * take, lws keeps and sends first when the socket is writable again, and a
+ * console with such a remainder, or with private messages queued, waits
+ * for its callback as before so frames never interleave. */
+static void push_now(hub_session *s) {
+  if (s->q_head != NULL || lws_partial_buffered(s->wsi)) {
+    lws_callback_on_writable(s->wsi);
+    return;
+  }
+  int rc = flush(s);
+  if (rc < 0)
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_LAGGING, LWS_TO_KILL_ASYNC);
+  else if (rc > 0)
+    lws_callback_on_writable(s->wsi);
+}
+
 static void wake_sessions(sg_hub *h) {
   for (hub_session *s = h->sessions; s != NULL; s = s->next) {
     if (s->state != SESSION_LIVE)
@@ -500,7 +522,7 @@ static void wake_sessions(sg_hub *h) {
     if (h->head - s->pos > h->max_lag)
       session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
     else
-      lws_callback_on_writable(s->wsi);
+      push_now(s);
   }
 }
 
@@ -918,28 +940,19 @@ static int write_batch(hub_session *s, unsigned char *batch, size_t *used) {
  * console has several due at each turn, and a system call per frame per
  * console was what the profile showed. At most WRITES_PER_CALLBACK frames,
  * so one busy console cannot starve the loop; a frame larger than the batch
- * (a big snapshot) goes alone. */
-static int on_writeable(hub_session *s) {
+ * (a big snapshot) goes alone. Returns -1 when the connection failed, 1 when
+ * more is due, 0 when the console is up to date. */
+static int flush(hub_session *s) {
   sg_hub *h = s->hub;
-  if (h == NULL)
-    return write_close(s);
-  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
-  if (s->state == SESSION_LIVE && s->pos < oldest) {
-    session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
-    return 0;
-  }
   unsigned char *batch = h->batch + LWS_PRE;
   size_t used = 0;
-  int wrote = 0, more = 1;
   for (int i = 0; i < WRITES_PER_CALLBACK; i++) {
     if (s->state == SESSION_CLOSING && s->q_head == NULL)
-      break;
+      return write_batch(s, batch, &used);
     int owned;
     hub_msg *m = next_message(s, &owned);
-    if (m == NULL) {
-      more = 0;
-      break;
-    }
+    if (m == NULL)
+      return write_batch(s, batch, &used);
     size_t frame_len = m->header_len[s->format] + m->len[s->format];
     int rc = 0;
     if (used + frame_len > BATCH_MAX)
@@ -950,17 +963,31 @@ static int on_writeable(hub_session *s) {
       memcpy(batch + used, m->data[s->format] + LWS_PRE - m->header_len[s->format], frame_len);
       used += frame_len;
     }
-    wrote = 1;
     if (owned)
       msg_release(m);
     if (rc != 0)
       return -1;
   }
-  if (write_batch(s, batch, &used) != 0)
-    return -1;
-  if (s->state == SESSION_CLOSING && s->q_head == NULL && !wrote)
+  return write_batch(s, batch, &used) != 0 ? -1 : 1;
+}
+
+static int on_writeable(hub_session *s) {
+  sg_hub *h = s->hub;
+  if (h == NULL)
     return write_close(s);
-  if (more || s->state == SESSION_CLOSING)
+  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
+  if (s->state == SESSION_LIVE && s->pos < oldest) {
+    session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
+    return 0;
+  }
+  /* A closing console's close frame goes in a callback of its own, after
+   * its last queued message. */
+  if (s->state == SESSION_CLOSING && s->q_head == NULL)
+    return write_close(s);
+  int rc = flush(s);
+  if (rc < 0)
+    return -1;
+  if (rc > 0 || s->state == SESSION_CLOSING)
     lws_callback_on_writable(s->wsi); /* more is due, or the close frame */
   return 0;
 }
