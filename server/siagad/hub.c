@@ -223,6 +223,23 @@ static hub_msg *msg_create(const Siaga__V1__ConsoleServerMessage *sm, int format
   return m;
 }
 
+/* Ring messages are encoded in protobuf when read; the JSON form is made
+ * the first time a JSON console needs it, from the protobuf, so a hub whose
+ * consoles all speak protobuf never spends time on JSON. */
+static int msg_ensure(hub_msg *m, int format) {
+  if (m->data[format] != NULL)
+    return 0;
+  if (format != FORMAT_JSON || m->data[FORMAT_PB] == NULL)
+    return -1;
+  Siaga__V1__ConsoleServerMessage *sm = siaga__v1__console_server_message__unpack(
+      NULL, m->len[FORMAT_PB], m->data[FORMAT_PB] + LWS_PRE);
+  if (sm == NULL)
+    return -1;
+  int rc = msg_encode(m, sm, FORMAT_JSON);
+  siaga__v1__console_server_message__free_unpacked(sm, NULL);
+  return rc;
+}
+
 /* Wraps a packed IncidentUpdate read from the stream, with its id set. */
 static hub_msg *msg_from_update(const char *id_str, size_t id_len, const uint8_t *pb, size_t pb_len,
                                 int formats) {
@@ -555,8 +572,7 @@ static void on_follow_read(redisReply *reply, void *data) {
             v->type != REDIS_REPLY_STRING)
           continue;
         hub_msg *m = msg_from_update(e->element[0]->str, e->element[0]->len,
-                                     (const uint8_t *)v->str, v->len,
-                                     (1 << FORMAT_PB) | (1 << FORMAT_JSON));
+                                     (const uint8_t *)v->str, v->len, 1 << FORMAT_PB);
         if (m != NULL)
           ring_push(h, m);
       }
@@ -691,14 +707,14 @@ sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_option
     goto fail;
   h->loop = loop;
   h->commands = commands;
-  h->max_lag = o->max_lag ? o->max_lag : 1024;
-  h->cap = o->ring_size ? o->ring_size : 4096;
+  h->max_lag = o->max_lag ? o->max_lag : 16384;
+  h->cap = o->ring_size ? o->ring_size : h->max_lag + 4096;
   if (h->cap < h->max_lag + FOLLOW_BATCH)
     h->cap = h->max_lag + FOLLOW_BATCH; /* a session's position never leaves the ring */
   snprintf(h->snapshot_limit, sizeof(h->snapshot_limit), "%zu",
            o->snapshot_limit ? o->snapshot_limit : 5000);
   snprintf(h->replay_limit, sizeof(h->replay_limit), "%zu",
-           o->replay_limit ? o->replay_limit : 4096);
+           o->replay_limit ? o->replay_limit : h->max_lag);
   if (sg_key(h->k_updates, sizeof(h->k_updates), o->region, SG_KEY_UPDATES) < 0 ||
       sg_key(h->k_open, sizeof(h->k_open), o->region, SG_KEY_OPEN) < 0 ||
       sg_key2(h->incident_prefix, sizeof(h->incident_prefix), o->region, "incident", "") < 0)
@@ -953,6 +969,11 @@ static int flush(hub_session *s) {
     hub_msg *m = next_message(s, &owned);
     if (m == NULL)
       return write_batch(s, batch, &used);
+    if (msg_ensure(m, s->format) != 0) {
+      if (owned)
+        msg_release(m);
+      return -1; /* out of memory */
+    }
     size_t frame_len = m->header_len[s->format] + m->len[s->format];
     int rc = 0;
     if (used + frame_len > BATCH_MAX)

@@ -32,11 +32,13 @@ typedef struct sg_hub sg_hub;
 
 typedef struct sg_hub_options {
   const char *region;
-  size_t ring_size;      /* updates kept in memory for all consoles; 0 = 4096 */
-  size_t max_lag;        /* updates one console may be behind; 0 = 1024 */
+  size_t ring_size;      /* updates kept in memory for all consoles; 0 = max_lag + 4096 */
+  size_t max_lag;        /* updates one console may be behind; 0 = 16384, eight seconds of
+                            a 2000 reports/s surge: consoles ride it out instead of
+                            resyncing while the machine is busiest */
   size_t snapshot_limit; /* most open incidents in a snapshot; 0 = 5000 */
-  size_t replay_limit;   /* most updates replayed on resume; 0 = 4096: a console dropped
-                           for lagging (1024 behind) during a surge gets an exact replay */
+  size_t replay_limit;   /* most updates replayed on resume; 0 = max_lag: a console dropped
+                           for lagging gets an exact replay */
 } sg_hub_options;
 
 /* commands is the connection for snapshots and replays; follow_options name

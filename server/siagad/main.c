@@ -37,6 +37,7 @@ typedef struct options {
   const char *kannel_sendsms;
   const char *gazetteer;
   unsigned sms_per_minute;
+  size_t console_max_lag;
 } options;
 
 typedef struct server {
@@ -73,6 +74,8 @@ static void usage(FILE *out) {
           "                      wait in the outbound stream\n"
           "  --sms-per-minute N  most SMS to one number per minute (default 5)\n"
           "  --gazetteer FILE    places for SMS text (default: the built-in Palangka Raya list)\n"
+          "  --console-max-lag N updates a console may fall behind before it is closed\n"
+          "                      (4000) to resume with ?after= (default 16384)\n"
           "  --help              this text\n");
 }
 
@@ -98,6 +101,7 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"kannel-sendsms", required_argument, NULL, 'k'},
                                            {"sms-per-minute", required_argument, NULL, 'm'},
                                            {"gazetteer", required_argument, NULL, 'z'},
+                                           {"console-max-lag", required_argument, NULL, 'c'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -108,6 +112,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->processes = 1;
   o->webhook_secret = o->twilio_token = o->public_url = o->kannel_sendsms = o->gazetteer = NULL;
   o->sms_per_minute = 5;
+  o->console_max_lag = 0;
   int c;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -169,6 +174,16 @@ static int parse_options(int argc, char **argv, options *o) {
     case 'z':
       o->gazetteer = optarg;
       break;
+    case 'c': {
+      char *end;
+      long n = strtol(optarg, &end, 10);
+      if (*end != '\0' || n < 16 || n > 1000000) {
+        fprintf(stderr, "siagad: --console-max-lag wants 16..1000000\n");
+        return -1;
+      }
+      o->console_max_lag = (size_t)n;
+      break;
+    }
     case 'h':
       usage(stdout);
       exit(0);
@@ -246,7 +261,7 @@ static int serve(const options *opts) {
 
   sg_redis_options ro = {.host = o.redis_host, .port = o.redis_port, .name = "commands"};
   sg_redis_options fo = {.host = o.redis_host, .port = o.redis_port, .name = "follow"};
-  sg_hub_options ho = {.region = o.region};
+  sg_hub_options ho = {.region = o.region, .max_lag = o.console_max_lag};
   srv.redis = sg_redis_create(&loop, &ro);
   srv.ingest = srv.redis ? sg_ingest_create(srv.redis, o.region) : NULL;
   srv.hub = srv.redis ? sg_hub_create(&loop, srv.redis, &fo, &ho) : NULL;

@@ -12,7 +12,8 @@ from clients import ws_handshake
 from harness import JSON_PROTO
 from wire import f_bytes, f_varint
 
-UPDATES = 2500          # more than the hub's per-console lag limit (1024)
+MAX_LAG = 1024
+UPDATES = 2500          # more than the per-console lag limit given to siagad
 SUMMARY = "x" * 3000    # big updates, so kernel buffers cannot hide the lag
 
 
@@ -23,7 +24,7 @@ def update_bytes(i):
 
 
 class SlowConsole(harness.StackTestCase):
-    STACK = {"workers": 0}
+    STACK = {"workers": 0, "siagad_args": ("--console-max-lag", str(MAX_LAG))}
 
     def test_slow_console_is_dropped_and_resumes(self):
         fast = self.stack.ws()
