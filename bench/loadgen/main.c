@@ -74,6 +74,8 @@ typedef struct run {
   size_t backlog_max, decode_checked, decode_mismatch, invalid_frames;
   size_t snapshots, snapshot_checked; /* snapshot frames received, cross-checked */
   size_t queued_max; /* most reports due but waiting for a free connection */
+  size_t failed_closed, failed_status, failed_no_id; /* why requests failed */
+  int failed_last_status;
   enum { STAGE_CONNECT, STAGE_SETTLE, STAGE_OFFER, STAGE_DRAIN, STAGE_HOLD, STAGE_DONE } stage;
   uint64_t stage_since;
   int deadline_hit;
@@ -151,6 +153,12 @@ static void on_response(void *data, size_t seq, int status, const char *body, si
                         uint64_t now) {
   run *r = data;
   if (status < 200 || status > 299) {
+    if (status < 0) {
+      r->failed_closed++;
+    } else {
+      r->failed_status++;
+      r->failed_last_status = status;
+    }
     lg_track_failed(r->track, seq);
     return;
   }
@@ -163,6 +171,7 @@ static void on_response(void *data, size_t seq, int status, const char *body, si
   static const char field[] = "\"reportId\":\"";
   const char *p = body ? memmem(body, len, field, sizeof(field) - 1) : NULL;
   if (p == NULL) {
+    r->failed_no_id++;
     lg_track_failed(r->track, seq);
     return;
   }
@@ -478,6 +487,9 @@ static void finish(run *r) {
       printf("%s{\"rate\":%.1f,\"secs\":%.2f}", i ? "," : "", r->o.phases[i].rate, r->o.phases[i].secs);
     printf("],\"offered\":%zu,\"acked\":%zu,\"failed\":%zu,\"not_answered\":%zu,", s.offered, s.acked,
            s.failed, s.offered - s.acked - s.failed);
+    printf("\"failed_closed\":%zu,\"failed_status\":%zu,\"failed_last_status\":%d,"
+           "\"failed_no_id\":%zu,",
+           r->failed_closed, r->failed_status, r->failed_last_status, r->failed_no_id);
     printf("\"seen_first\":%zu,\"seen_all\":%zu,\"lost_any\":%zu,\"lost_some\":%zu,\"unmatched\":%zu,"
            "\"duplicates\":%zu,\"deliveries\":%" PRIu64 ",",
            s.seen_first, s.seen_all, s.lost_any, s.lost_some, s.unmatched, s.duplicates, s.deliveries);
@@ -495,9 +507,11 @@ static void finish(run *r) {
     lost = s.lost_any > 0 || s.lost_some > 0 || r->decode_mismatch > 0;
     fprintf(stderr,
             "loadgen: offered %zu, acked %zu, failed %zu; seen by a console %zu, by all %zu; "
-            "lost %zu (any) %zu (some); ack p99 %.2f ms; e2e first p99 %.2f ms, all p99 %.2f ms\n",
+            "lost %zu (any) %zu (some); ack p99 %.2f ms; e2e first p99 %.2f ms, all p99 %.2f ms; "
+            "failures: %zu connection closed, %zu non-2xx (last %d), %zu without reportId\n",
             s.offered, s.acked, s.failed, s.seen_first, s.seen_all, s.lost_any, s.lost_some,
-            s.ack.p99, s.first.p99, s.all.p99);
+            s.ack.p99, s.first.p99, s.all.p99, r->failed_closed, r->failed_status,
+            r->failed_last_status, r->failed_no_id);
   }
   printf("\"ok\":%s}\n", lost || r->deadline_hit ? "false" : "true");
   fflush(stdout);
