@@ -1,16 +1,18 @@
-/* The HTTP API of siagad: report ingest, incident reads, health, and the
- * console page. Routes and status codes are listed in README.md.
+/* The HTTP API of siagad: report ingest, incident reads, health, SMS
+ * webhooks and the console page, served as an sg_http handler. Routes and
+ * status codes are listed in README.md.
  *
  * Every request body is hostile until validated: bodies need a
  * Content-Length (411 otherwise, chunked included), at most 64 KiB (413), a
  * known Content-Type (415), and must decode and validate (400, with a JSON
  * body {"code","message"}). A report is answered 202 only after Redis
- * confirmed the append; Redis unavailable gives 503 with Retry-After. */
+ * confirmed the append; Redis unavailable gives 503 with Retry-After. A
+ * client that leaves before its answer does not stop its report from being
+ * stored. */
 #ifndef SG_API_H
 #define SG_API_H
 
-#include <libwebsockets.h>
-
+#include "http.h"
 #include "hub.h"
 #include "ingest.h"
 #include "redisconn.h"
@@ -22,12 +24,12 @@ typedef struct sg_api sg_api;
  * memory. */
 sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
                       const char *region);
+/* After the sg_http serving it was destroyed (which aborts what is in flight). */
 void sg_api_destroy(sg_api *api);
 
-/* The lws protocol callback serving the "/" mount; the protocol's `user`
- * must be the api object. per_session_data_size: sg_api_session_size(). */
-int sg_api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len);
-size_t sg_api_session_size(void);
+/* The handler to give sg_http: handler_data is the api object,
+ * request_data_size is sg_api_request_size(). */
+extern const sg_http_handler sg_api_handler;
+size_t sg_api_request_size(void);
 
 #endif

@@ -14,7 +14,7 @@
 
 struct sg_listener {
   uv_poll_t poll;
-  struct lws_vhost *vhost;
+  sg_http *http;
   int fd;
 };
 
@@ -27,12 +27,13 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
       return; /* EAGAIN, or EMFILE and the like: try again on the next wake */
-    /* Answers go out as a header write and a body write: with Nagle the
-     * body would wait for the client's delayed ACK, 40 ms a request. */
+    /* An answer goes out in one send, but one that waited for the socket
+     * to drain, or a console's frames, would otherwise wait for the
+     * client's delayed ACK. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (lws_adopt_socket_vhost(l->vhost, fd) == NULL)
-      close(fd);
+    if (sg_http_adopt(l->http, fd) != 0)
+      close(fd); /* at the connection limit, or out of memory */
   }
 }
 
@@ -72,8 +73,8 @@ static int bind_reuseport(const char *host, int port) {
   return fd;
 }
 
-sg_listener *sg_listener_create(uv_loop_t *loop, struct lws_vhost *vhost, const char *host,
-                                int port, int *err) {
+sg_listener *sg_listener_create(uv_loop_t *loop, sg_http *http, const char *host, int port,
+                                int *err) {
   int fd = bind_reuseport(host, port);
   if (fd < 0) {
     *err = fd;
@@ -87,7 +88,7 @@ sg_listener *sg_listener_create(uv_loop_t *loop, struct lws_vhost *vhost, const 
     return NULL;
   }
   l->fd = fd;
-  l->vhost = vhost;
+  l->http = http;
   l->poll.data = l;
   uv_poll_start(&l->poll, UV_READABLE, on_readable);
   return l;

@@ -1,6 +1,8 @@
-/* siagad: the edge server. One libuv loop drives libwebsockets (HTTP API,
- * console WebSockets) and the hiredis connections; Redis holds all state, so
- * any number of siagad processes can serve the same region. */
+/* siagad: the edge server. One libuv loop drives sg_http (the HTTP API),
+ * libwebsockets (console WebSockets, handed over by sg_http at the upgrade)
+ * and the hiredis connections; Redis holds all state, so any number of siagad
+ * processes can serve the same region. */
+#include <errno.h>
 #include <getopt.h>
 #include <libwebsockets.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include "api.h"
 #include "commands.h"
 #include "hostport.h"
+#include "http.h"
 #include "hub.h"
 #include "ingest.h"
 #include "keys.h"
@@ -43,6 +46,7 @@ typedef struct options {
 typedef struct server {
   uv_loop_t *loop;
   struct lws_context *lws;
+  sg_http *http;
   sg_listener *listener;
   sg_redis *redis;
   sg_ingest *ingest;
@@ -199,14 +203,35 @@ static int parse_options(int argc, char **argv, options *o) {
   return 0;
 }
 
-/* protocols[0] gets every HTTP request no mount claims and every WebSocket
- * upgrade that names no subprotocol: serve the former as 404, refuse the
- * latter. */
+/* lws sees only WebSocket upgrades (sg_http serves plain HTTP). protocols[0]
+ * gets those that name no known subprotocol, and refuses them; an HTTP
+ * request that still reaches lws is answered 404 by the dummy. */
 static int on_unclaimed(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len) {
   if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
     return 1;
   return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* A WebSocket upgrade read by sg_http: lws parses the handshake from the
+ * bytes as if it had just read them, and owns the socket from now on (it
+ * closes it itself if adoption fails). */
+static void on_upgrade(void *data, int fd, const char *bytes, size_t len) {
+  server *srv = data;
+  struct lws_vhost *vhost = srv->lws != NULL ? lws_get_vhost_by_name(srv->lws, "default") : NULL;
+  if (vhost == NULL) {
+    close(fd);
+    return;
+  }
+  lws_adopt_socket_vhost_readbuf(vhost, fd, bytes, len);
+}
+
+/* lws 4.1 logs every adoption with bytes already read at error level
+ * ("adopt_socket_readbuf: calling service"): that line is routine here. */
+static void on_lws_log(int level, const char *line) {
+  if (strstr(line, "adopt_socket_readbuf: ") != NULL)
+    return;
+  lwsl_emit_stderr(level, line);
 }
 
 static void on_close_signal(uv_handle_t *h) {
@@ -239,6 +264,8 @@ static void on_signal(uv_signal_t *sig, int signum) {
   uv_close((uv_handle_t *)&srv->sigterm, on_close_signal);
   sg_listener_destroy(srv->listener);
   srv->listener = NULL;
+  sg_http_destroy(srv->http); /* aborts requests in flight: before the api goes */
+  srv->http = NULL;
   lws_context_destroy(srv->lws);
   uv_timer_start(&srv->shutdown_timer, on_shutdown_timer, 10, 0);
 }
@@ -313,17 +340,9 @@ static int serve(const options *opts) {
 
   struct lws_protocols protocols[] = {
       {"http-only", on_unclaimed, 0, 0, 0, NULL, 0},
-      {"siaga-http", sg_api_callback, sg_api_session_size(), 0, 0, srv.api, 0},
       {SG_HUB_PROTOCOL_PB, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv.hub, 65536},
       {SG_HUB_PROTOCOL_JSON, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv.hub, 65536},
       {NULL, NULL, 0, 0, 0, NULL, 0}};
-  struct lws_http_mount mount;
-  memset(&mount, 0, sizeof(mount));
-  mount.mountpoint = "/";
-  mount.mountpoint_len = 1;
-  mount.protocol = "siaga-http";
-  mount.origin_protocol = LWSMPRO_CALLBACK;
-
   /* Consoles are pinged when quiet so dead peers are found and closed. */
   static const lws_retry_bo_t retry = {.secs_since_valid_ping = 30,
                                        .secs_since_valid_hangup = 40};
@@ -334,16 +353,23 @@ static int serve(const options *opts) {
   info.foreign_loops = foreign_loops;
   info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* we accept, see listener.h */
   info.protocols = protocols;
-  info.mounts = &mount;
   info.retry_and_idle_policy = &retry;
-  info.timeout_secs = 10;
-  info.keepalive_timeout = 30;
+  info.timeout_secs = 10; /* a WebSocket handshake lws has not finished */
   info.pcontext = &srv.lws;
   srv.lws = lws_create_context(&info);
+  sg_http_options hto = {.handler = &sg_api_handler,
+                         .handler_data = srv.api,
+                         .request_data_size = sg_api_request_size(),
+                         .on_upgrade = on_upgrade,
+                         .upgrade_data = &srv,
+                         .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
+                         .body_timeout_ms = 10000,
+                         .idle_timeout_ms = 30000}; /* and keepalive_timeout 30 */
   int err = 0;
-  if (srv.lws != NULL)
-    srv.listener = sg_listener_create(&loop, lws_get_vhost_by_name(srv.lws, "default"),
-                                      o.listen_host, o.listen_port, &err);
+  if (srv.lws != NULL && (srv.http = sg_http_create(&loop, &hto)) == NULL)
+    err = -ENOMEM;
+  if (srv.http != NULL)
+    srv.listener = sg_listener_create(&loop, srv.http, o.listen_host, o.listen_port, &err);
   if (srv.listener == NULL) {
     fprintf(stderr, "siagad: cannot serve on %s:%d: %s\n", o.listen_host, o.listen_port,
             err ? strerror(-err) : "lws context failed");
@@ -371,8 +397,8 @@ static int serve(const options *opts) {
 }
 
 /* Several processes, each with its own loop, share the listening port: one
- * loop running lws's HTTP path saturates one core, and the processes share
- * nothing but Redis. The parent only forwards stop signals and waits. */
+ * loop saturates one core, and the processes share nothing but Redis. The
+ * parent only forwards stop signals and waits. */
 static volatile sig_atomic_t stop_signal;
 
 static void on_parent_signal(int signum) {
@@ -431,6 +457,6 @@ int main(int argc, char **argv) {
     return 2;
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
-  lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+  lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log);
   return o.processes > 1 ? supervise(&o) : serve(&o);
 }

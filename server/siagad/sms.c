@@ -1,5 +1,5 @@
-/* Inbound SMS webhooks. Each request is read completely while its wsi is
- * valid (authentication, arguments, headers, body, decoding to UTF-8), then
+/* Inbound SMS webhooks. Each request is read completely while its HTTP
+ * request is valid (authentication, arguments, headers, body, decoding to UTF-8), then
  * the rest is asynchronous and owns only an sms_job: the per-number counter
  * and the prank list are read from Redis, the Report is built (AML or free
  * text), validated and handed to ingest; the gateway hears 2xx only once
@@ -27,8 +27,6 @@
 #define SMS_RATE_LIMIT 10 /* more in the window sets the rate_limited flag */
 #define SMS_DLR_TTL_S "604800"
 #define SMS_ID_MAX 100 /* gateway ids; "twilio:" + id stays within SG_REPORT_KEY_MAX */
-#define ARGS_BUF 4200  /* lws keeps at most 4096 bytes of headers and arguments */
-#define ARGS_MAX 32
 
 #define CT_JSON "application/json"
 #define TWIML_EMPTY "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"
@@ -61,13 +59,11 @@ typedef struct sms_job {
   char text[SMS_TEXT_MAX + 1];
 } sms_job;
 
-/* The query arguments, each "name=value" URL-decoded by lws, with real
- * lengths (a value may hold a decoded NUL). */
+/* The query arguments, URL-decoded ('+' a space, %XX a byte) with their real
+ * lengths: a value may hold a decoded NUL. */
 typedef struct args {
-  int n;
-  const char *frag[ARGS_MAX];
-  int len[ARGS_MAX];
-  char buf[ARGS_BUF];
+  sg_smsparse_form form;
+  char *buf;
 } args;
 
 /* ---- answers ---- */
@@ -154,54 +150,50 @@ int sg_sms_route(const char *path) {
   return kind_of(path) != SMS_NONE;
 }
 
-/* ---- reading the request (wsi valid) ---- */
+/* ---- reading the request (valid during sg_sms_handle) ---- */
 
-static void args_read(struct lws *wsi, args *a) {
-  int used = 0;
-  a->n = 0;
-  while (a->n < ARGS_MAX) {
-    int n = lws_hdr_copy_fragment(wsi, a->buf + used, ARGS_BUF - used, WSI_TOKEN_HTTP_URI_ARGS,
-                                  a->n);
-    if (n < 0)
-      break;
-    a->frag[a->n] = a->buf + used;
-    a->len[a->n++] = n;
-    used += n + 1;
-  }
-}
-
-/* The value of name (without '='), its length in *len; NULL if absent. */
-static const char *arg(const args *a, const char *name, size_t *len) {
-  size_t nl = strlen(name);
-  for (int i = 0; i < a->n; i++) {
-    if ((size_t)a->len[i] > nl && strncmp(a->frag[i], name, nl) == 0 && a->frag[i][nl] == '=') {
-      *len = (size_t)a->len[i] - nl - 1;
-      return a->frag[i] + nl + 1;
-    }
-  }
-  return NULL;
-}
-
-/* A custom header into buf; its length, 0 if absent, -1 if too long. */
-static int header(struct lws *wsi, const char *name, char *buf, int size) {
-  int n = lws_hdr_custom_length(wsi, name, (int)strlen(name));
-  buf[0] = '\0';
-  if (n <= 0)
-    return 0;
-  if (n >= size)
+/* Decodes the query; -1 on a bad %-escape or too many arguments. */
+static int args_read(sg_http_request *http, args *a) {
+  const char *q = sg_http_request_query(http);
+  size_t len = strlen(q), size = 2 * len + 2;
+  a->form.n = 0;
+  a->buf = malloc(size);
+  if (a->buf == NULL)
     return -1;
-  return lws_hdr_custom_copy(wsi, buf, size, name, (int)strlen(name)) < 0 ? -1 : n;
+  return sg_smsparse_form_parse(q, len, a->buf, size, &a->form);
+}
+
+/* The value of name, its length in *len; NULL if absent. */
+static const char *arg(const args *a, const char *name, size_t *len) {
+  const sg_smsparse_pair *p = sg_smsparse_form_get(&a->form, name);
+  if (p == NULL)
+    return NULL;
+  *len = p->value_len;
+  return p->value;
+}
+
+/* A header into buf; its length, 0 if absent, -1 if too long. */
+static int header(sg_http_request *http, const char *name, char *buf, int size) {
+  const char *v = sg_http_request_header(http, name);
+  buf[0] = '\0';
+  if (v == NULL)
+    return 0;
+  size_t n = strlen(v);
+  if (n >= (size_t)size)
+    return -1;
+  memcpy(buf, v, n + 1);
+  return (int)n;
 }
 
 /* 0 if the request may go on; else the answer is sent. */
-static int authorize(sg_sms *s, struct lws *wsi, const args *a, sg_sms_reply_fn reply,
+static int authorize(sg_sms *s, sg_http_request *http, const args *a, sg_sms_reply_fn reply,
                      void *ctx) {
   if (s->webhook_secret != NULL) {
     char hdr[256];
     size_t len = 0;
     const char *got = arg(a, "secret", &len);
     if (got == NULL) {
-      int n = header(wsi, "x-siaga-secret:", hdr, sizeof(hdr));
+      int n = header(http, "x-siaga-secret", hdr, sizeof(hdr));
       got = n > 0 ? hdr : NULL;
       len = n > 0 ? (size_t)n : 0;
     }
@@ -212,8 +204,7 @@ static int authorize(sg_sms *s, struct lws *wsi, const args *a, sg_sms_reply_fn 
     }
     return 0;
   }
-  char peer[64] = "";
-  if (lws_get_peer_simple(wsi, peer, sizeof(peer)) == NULL || !sg_smsparse_loopback(peer)) {
+  if (!sg_smsparse_loopback(sg_http_request_peer(http))) {
     reply_error(reply, ctx, 403, "forbidden",
                 "no webhook secret is configured: only loopback gateways are accepted");
     return -1;
@@ -294,14 +285,13 @@ static void handle_kannel(sms_job *j, const sg_sms_request *req, const args *a) 
   uint8_t hexbuf[SMS_RAW_MAX];
   if (req->is_post) {
     /* post-url: X-Kannel-* headers (send-sender = true), the body is the text */
-    if (header(req->wsi, "x-kannel-from:", from, sizeof(from)) < 0 ||
-        header(req->wsi, "x-kannel-time:", time_s, sizeof(time_s)) < 0 ||
-        header(req->wsi, "x-kannel-coding:", coding, sizeof(coding)) < 0) {
+    if (header(req->http, "x-kannel-from", from, sizeof(from)) < 0 ||
+        header(req->http, "x-kannel-time", time_s, sizeof(time_s)) < 0 ||
+        header(req->http, "x-kannel-coding", coding, sizeof(coding)) < 0) {
       job_error(j, 400, "bad_header", "an X-Kannel header is too long");
       return;
     }
-    if (lws_hdr_total_length(req->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE) < (int)sizeof(ct) &&
-        lws_hdr_copy(req->wsi, ct, sizeof(ct), WSI_TOKEN_HTTP_CONTENT_TYPE) > 0) {
+    if (header(req->http, "content-type", ct, sizeof(ct)) > 0) {
       int n = sg_smsparse_content_type_charset(ct, charset, sizeof(charset));
       cs_name = n > 0 ? charset : NULL;
       cs_len = n > 0 ? (size_t)n : 0;
@@ -351,14 +341,14 @@ static void handle_kannel(sms_job *j, const sg_sms_request *req, const args *a) 
   start_checks(j);
 }
 
-static void handle_twilio(sms_job *j, const sg_sms_request *req, const args *a) {
+static void handle_twilio(sms_job *j, const sg_sms_request *req) {
   char ct[128] = "";
   j->twiml = 1;
   if (!req->is_post) {
     job_error(j, 405, "method_not_allowed", "use POST");
     return;
   }
-  if (lws_hdr_copy(req->wsi, ct, sizeof(ct), WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0 ||
+  if (header(req->http, "content-type", ct, sizeof(ct)) <= 0 ||
       strncmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
     job_error(j, 415, "unsupported_media_type", "Content-Type must be form-urlencoded");
     return;
@@ -376,9 +366,12 @@ static void handle_twilio(sms_job *j, const sg_sms_request *req, const args *a) 
   }
   if (j->sms->twilio_token != NULL) {
     char url[1024], want[SG_SMSPARSE_TWILIO_SIG_LEN + 1], got[128];
-    int n = header(req->wsi, "x-twilio-signature:", got, sizeof(got));
-    if (n <= 0 || sg_smsparse_twilio_url(j->sms->public_url ? j->sms->public_url : "", req->path, a->n, a->frag,
-                               a->len, url, sizeof(url)) != 0 ||
+    /* Twilio signs the URL it requested, so the query goes in as it came. */
+    const char *query = sg_http_request_query(req->http);
+    int n = header(req->http, "x-twilio-signature", got, sizeof(got));
+    int u = snprintf(url, sizeof(url), "%s%s%s%s", j->sms->public_url ? j->sms->public_url : "",
+                     req->path, query[0] != '\0' ? "?" : "", query);
+    if (n <= 0 || u < 0 || (size_t)u >= sizeof(url) ||
         sg_smsparse_twilio_signature(j->sms->twilio_token, url, form, want) != 0 ||
         !sg_smsparse_secret_equal(got, (size_t)n, want, strlen(want))) {
       job_error(j, 401, "unauthorized", "missing or wrong X-Twilio-Signature");
@@ -628,10 +621,11 @@ void sg_sms_handle(sg_sms *s, const sg_sms_request *req, sg_sms_reply_fn reply, 
     reply_error(reply, ctx, 503, "unavailable", "out of memory");
     return;
   }
-  args_read(req->wsi, a);
-  if (kind == SMS_NONE) {
+  if (args_read(req->http, a) != 0) {
+    reply_error(reply, ctx, 400, "bad_query", "the query is not valid percent-encoding");
+  } else if (kind == SMS_NONE) {
     reply_error(reply, ctx, 404, "not_found", "no such path");
-  } else if (authorize(s, req->wsi, a, reply, ctx) != 0) {
+  } else if (authorize(s, req->http, a, reply, ctx) != 0) {
     /* answered */
   } else if (kind == SMS_DLR) {
     handle_dlr(s, a, reply, ctx);
@@ -644,9 +638,10 @@ void sg_sms_handle(sg_sms *s, const sg_sms_request *req, sg_sms_reply_fn reply, 
     if (kind == SMS_KANNEL)
       handle_kannel(j, req, a);
     else if (kind == SMS_TWILIO)
-      handle_twilio(j, req, a);
+      handle_twilio(j, req);
     else
       handle_inbound(j, req);
   }
+  free(a->buf);
   free(a);
 }

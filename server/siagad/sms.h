@@ -17,10 +17,10 @@
 #ifndef SG_SMS_H
 #define SG_SMS_H
 
-#include <libwebsockets.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http.h"
 #include "ingest.h"
 #include "redisconn.h"
 
@@ -35,10 +35,10 @@ typedef struct sg_sms_options {
                                 palangka-raya.tsv */
 } sg_sms_options;
 
-/* One webhook request, as read by the HTTP layer. wsi is valid only during
- * sg_sms_handle (headers, query arguments, peer address). */
+/* One webhook request, as read by the HTTP layer. http is valid only during
+ * sg_sms_handle (headers, query, peer address). */
 typedef struct sg_sms_request {
-  struct lws *wsi;
+  sg_http_request *http;
   const char *path; /* e.g. "/v1/sms/kannel" */
   int is_post;
   const uint8_t *body; /* the whole body (POST), NULL for GET */
