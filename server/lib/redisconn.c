@@ -15,12 +15,16 @@ typedef struct script {
   size_t len;
 } script;
 
-/* One per hiredis context: the uv_poll lives until its close callback, which
- * may come after the context is gone. */
+/* One per hiredis context: the handles live until their close callbacks,
+ * which may come after the context is gone. */
 typedef struct poll_adapter {
   uv_poll_t poll;
+  uv_prepare_t flush; /* writes what the loop turn queued, before the loop blocks */
   redisAsyncContext *ac; /* NULL once hiredis cleaned up */
   int events;
+  int flush_armed;
+  int flushing;
+  int open_handles;
 } poll_adapter;
 
 typedef struct pending {
@@ -89,19 +93,51 @@ static void poll_update(poll_adapter *a, int add, int ev) {
     uv_poll_stop(&a->poll);
 }
 
+static void on_flush(uv_prepare_t *handle) {
+  poll_adapter *a = handle->data;
+  uv_prepare_stop(handle);
+  a->flush_armed = 0;
+  if (a->ac == NULL)
+    return;
+  a->flushing = 1;
+  redisAsyncHandleWrite(a->ac); /* asks for POLLOUT itself if the socket is full */
+  a->flushing = 0;
+}
+
 static void ev_add_read(void *p) { poll_update(p, 1, UV_READABLE); }
 static void ev_del_read(void *p) { poll_update(p, 0, UV_READABLE); }
-static void ev_add_write(void *p) { poll_update(p, 1, UV_WRITABLE); }
+
+/* hiredis asks to write after every command. Polling for POLLOUT costs two
+ * epoll_ctl calls per command (libuv's uv_poll_start is a DEL and an ADD),
+ * and the socket is almost always writable: so the commands of one loop
+ * turn are written together just before the loop would block, one write
+ * for all of them, and POLLOUT is polled only while connecting or when the
+ * kernel did not take everything. */
+static void ev_add_write(void *p) {
+  poll_adapter *a = p;
+  if (a->ac != NULL && (a->ac->c.flags & REDIS_CONNECTED) && !a->flushing) {
+    if (!a->flush_armed) {
+      a->flush_armed = 1;
+      uv_prepare_start(&a->flush, on_flush);
+    }
+    return;
+  }
+  poll_update(a, 1, UV_WRITABLE);
+}
+
 static void ev_del_write(void *p) { poll_update(p, 0, UV_WRITABLE); }
 
-static void on_poll_closed(uv_handle_t *h) {
-  free(h->data);
+static void on_handle_closed(uv_handle_t *h) {
+  poll_adapter *a = h->data;
+  if (--a->open_handles == 0)
+    free(a);
 }
 
 static void ev_cleanup(void *p) {
   poll_adapter *a = p;
   a->ac = NULL;
-  uv_close((uv_handle_t *)&a->poll, on_poll_closed);
+  uv_close((uv_handle_t *)&a->poll, on_handle_closed);
+  uv_close((uv_handle_t *)&a->flush, on_handle_closed);
 }
 
 static int attach(uv_loop_t *loop, redisAsyncContext *ac) {
@@ -112,7 +148,10 @@ static int attach(uv_loop_t *loop, redisAsyncContext *ac) {
     free(a);
     return -1;
   }
+  uv_prepare_init(loop, &a->flush);
   a->poll.data = a;
+  a->flush.data = a;
+  a->open_handles = 2;
   a->ac = ac;
   ac->ev.addRead = ev_add_read;
   ac->ev.delRead = ev_del_read;

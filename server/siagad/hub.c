@@ -935,20 +935,23 @@ static int write_close(hub_session *s) {
   return -1;
 }
 
+/* lws_write takes the whole frame or fails: what the kernel does not take
+ * goes to the connection's output list (and while that list is not empty,
+ * lws_write answers with what it sent of the list, fewer bytes than given),
+ * so only a negative answer is an error. */
 static int write_frame(hub_session *s, hub_msg *m) {
   size_t len = m->len[s->format];
   int n = lws_write(s->wsi, m->data[s->format] + LWS_PRE, len,
                     s->format == FORMAT_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
-  return n < (int)len ? -1 : 0;
+  return n < 0 ? -1 : 0;
 }
 
 static int write_batch(hub_session *s, unsigned char *batch, size_t *used) {
   if (*used == 0)
     return 0;
   int n = lws_write(s->wsi, batch, *used, LWS_WRITE_RAW);
-  int rc = n < (int)*used ? -1 : 0;
   *used = 0;
-  return rc;
+  return n < 0 ? -1 : 0;
 }
 
 /* Sends what is due to one console. Frames are copied, already framed, into
@@ -988,6 +991,11 @@ static int flush(hub_session *s) {
       msg_release(m);
     if (rc != 0)
       return -1;
+    /* The kernel is full: what is in hand goes to lws's output list (at most
+     * one batch), the rest waits for the writable callback, so a console
+     * that does not read holds a bounded amount here. */
+    if (lws_partial_buffered(s->wsi))
+      return write_batch(s, batch, &used) != 0 ? -1 : 1;
   }
   return write_batch(s, batch, &used) != 0 ? -1 : 1;
 }
