@@ -3,15 +3,17 @@
  *
  * Encoding uses a small writer of its own rather than jansson: it controls
  * number formatting (shortest text that round-trips a double) and can repair
- * invalid UTF-8 in strings that came from binary protobuf, which jansson would
- * refuse. Decoding parses with jansson and then walks the tree against the
- * descriptor. Out of memory is an ordinary error (-1), as everywhere in this
+ * invalid UTF-8 in strings that came from binary protobuf. Decoding reads the
+ * text with sg_jsonread (strict RFC 8259, duplicate keys and deep nesting
+ * refused while reading) into a flat tree and then walks that tree against
+ * the descriptor. Out of memory is an ordinary error (-1), as everywhere in this
  * library. */
 #include "pbjson.h"
 
+#include "jsonread.h"
+
 #include <float.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -439,7 +441,7 @@ static void dec_free(struct dec *d, void *p)
 }
 
 /* Formats "path: reason" and then makes it printable: the reason may quote
- * hostile input (a key, jansson's "near '...'"), and the error is meant for
+ * hostile input (a key or an enum name), and the error is meant for
  * one log line or a JSON error body. */
 static int fail(struct dec *d, const char *fmt, ...)
 {
@@ -499,26 +501,27 @@ static void path_pop(struct dec *d, size_t saved)
 /* Accepts what the proto3 JSON mapping allows for integers: a JSON integer,
  * a real with no fractional part, or a decimal string. Stores the value
  * range-checked for t, in two's complement. */
-static int read_int(struct dec *d, const json_t *v, const struct type_info *t, uint64_t *out)
+static int read_int(struct dec *d, const sg_jsonread_value *v, const struct type_info *t,
+                    uint64_t *out)
 {
   bool neg = false;
   uint64_t mag = 0;
 
-  if (json_is_integer(v)) {
-    json_int_t i = json_integer_value(v);
+  if (v->type == SG_JSONREAD_INTEGER) {
+    int64_t i = v->u.integer;
     neg = i < 0;
     mag = i < 0 ? (uint64_t)(-(i + 1)) + 1 : (uint64_t)i;
-  } else if (json_is_real(v)) {
-    double x = json_real_value(v);
+  } else if (v->type == SG_JSONREAD_REAL) {
+    double x = v->u.real;
     if (!isfinite(x) || x != floor(x))
       return fail(d, "expected an integer");
     if (fabs(x) >= 18446744073709551616.0)
       return fail(d, "out of range for %s", t->int_name);
     neg = x < 0;
     mag = (uint64_t)fabs(x);
-  } else if (json_is_string(v)) {
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v), i = len > 0 && s[0] == '-';
+  } else if (v->type == SG_JSONREAD_STRING) {
+    const char *s = v->u.string.str;
+    size_t len = v->u.string.len, i = len > 0 && s[0] == '-';
     neg = i == 1;
     if (i == len)
       return fail(d, "expected an integer");
@@ -555,12 +558,12 @@ static int b64_value(char c)
 
 /* Standard or URL-safe alphabet; padding is optional but must be right when
  * present. */
-static int read_bytes(struct dec *d, const json_t *v, ProtobufCBinaryData *out)
+static int read_bytes(struct dec *d, const sg_jsonread_value *v, ProtobufCBinaryData *out)
 {
-  if (!json_is_string(v))
+  if (v->type != SG_JSONREAD_STRING)
     return fail(d, "expected a base64 string");
-  const char *s = json_string_value(v);
-  size_t n = json_string_length(v), pad = 0;
+  const char *s = v->u.string.str;
+  size_t n = v->u.string.len, pad = 0;
   while (n > 0 && s[n - 1] == '=' && pad < 2)
     n--, pad++;
   if (n % 4 == 1 || (pad > 0 && (n + pad) % 4 != 0))
@@ -590,12 +593,23 @@ static int read_bytes(struct dec *d, const json_t *v, ProtobufCBinaryData *out)
   return 0;
 }
 
-static int read_message(struct dec *d, const ProtobufCMessageDescriptor *desc, const json_t *obj,
-                        ProtobufCMessage **out);
+static int read_message(struct dec *d, const ProtobufCMessageDescriptor *desc,
+                        const sg_jsonread_value *obj, ProtobufCMessage **out);
+
+static bool is_number(const sg_jsonread_value *v)
+{
+  return v->type == SG_JSONREAD_INTEGER || v->type == SG_JSONREAD_REAL;
+}
+
+static double number_value(const sg_jsonread_value *v)
+{
+  return v->type == SG_JSONREAD_INTEGER ? (double)v->u.integer : v->u.real;
+}
 
 /* Reads one value (a singular field or one array element) into dst. Anything
  * allocated is stored in dst at once, so a later failure still frees it. */
-static int read_value(struct dec *d, const ProtobufCFieldDescriptor *f, const json_t *v, void *dst)
+static int read_value(struct dec *d, const ProtobufCFieldDescriptor *f, const sg_jsonread_value *v,
+                      void *dst)
 {
   const struct type_info *t = &types[f->type];
   uint64_t u;
@@ -612,9 +626,9 @@ static int read_value(struct dec *d, const ProtobufCFieldDescriptor *f, const js
   switch (f->type) {
   case PROTOBUF_C_TYPE_FLOAT:
   case PROTOBUF_C_TYPE_DOUBLE: {
-    if (!json_is_number(v))
+    if (!is_number(v))
       return fail(d, "expected a number");
-    double x = json_number_value(v);
+    double x = number_value(v);
     if (!isfinite(x))
       return fail(d, "expected a finite number");
     if (f->type == PROTOBUF_C_TYPE_DOUBLE) {
@@ -627,21 +641,21 @@ static int read_value(struct dec *d, const ProtobufCFieldDescriptor *f, const js
     return 0;
   }
   case PROTOBUF_C_TYPE_BOOL:
-    if (!json_is_boolean(v))
+    if (v->type != SG_JSONREAD_TRUE && v->type != SG_JSONREAD_FALSE)
       return fail(d, "expected true or false");
-    *(protobuf_c_boolean *)dst = json_is_true(v);
+    *(protobuf_c_boolean *)dst = v->type == SG_JSONREAD_TRUE;
     return 0;
   case PROTOBUF_C_TYPE_ENUM: {
     const ProtobufCEnumDescriptor *ed = f->descriptor;
-    if (json_is_string(v)) {
-      const char *name = json_string_value(v);
+    if (v->type == SG_JSONREAD_STRING) {
+      const char *name = v->u.string.str;
       const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, name);
-      if (ev == NULL || strlen(name) != json_string_length(v))
+      if (ev == NULL || strlen(name) != v->u.string.len)
         return fail(d, "unknown enum value \"%.64s\"", name);
       *(int *)dst = ev->value;
       return 0;
     }
-    if (!json_is_number(v))
+    if (!is_number(v))
       return fail(d, "expected an enum name or number");
     /* Unknown numbers are refused, not kept as proto3 would: a status or
      * priority nobody handles is worse than a clear error to the client. */
@@ -654,16 +668,15 @@ static int read_value(struct dec *d, const ProtobufCFieldDescriptor *f, const js
     return 0;
   }
   case PROTOBUF_C_TYPE_STRING: {
-    if (!json_is_string(v))
+    if (v->type != SG_JSONREAD_STRING)
       return fail(d, "expected a string");
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-    /* jansson already refuses both, but C strings downstream rely on it. */
+    const char *s = v->u.string.str;
+    size_t len = v->u.string.len;
+    /* sg_jsonread refuses NUL characters and invalid UTF-8 in strings (its
+     * tests check both); the cheap NUL check stays because C strings
+     * downstream rely on it. */
     if (memchr(s, '\0', len) != NULL)
       return fail(d, "string contains a NUL character");
-    for (size_t k = 0, n; k < len; k += n)
-      if ((n = utf8_seq_len((const unsigned char *)s + k, len - k)) == 0)
-        return fail(d, "string is not valid UTF-8");
     char *copy = dec_alloc(d, len + 1);
     if (copy == NULL)
       return fail(d, "out of memory");
@@ -681,11 +694,11 @@ static int read_value(struct dec *d, const ProtobufCFieldDescriptor *f, const js
 }
 
 static int read_repeated(struct dec *d, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                         const json_t *v)
+                         const sg_jsonread_value *v)
 {
-  if (!json_is_array(v))
+  if (v->type != SG_JSONREAD_ARRAY)
     return fail(d, "expected an array");
-  size_t n = json_array_size(v), size = types[f->type].size;
+  size_t n = v->u.count, size = types[f->type].size;
   if (n == 0)
     return 0;
   char *arr = dec_alloc(d, n * size);
@@ -694,13 +707,15 @@ static int read_repeated(struct dec *d, ProtobufCMessage *m, const ProtobufCFiel
   memset(arr, 0, n * size);
   *(void **)MEMBER(m, f->offset) = arr;
   size_t *count = MEMBER(m, f->quantifier_offset);
-  for (size_t i = 0; i < n; i++) {
-    const json_t *e = json_array_get(v, i);
+  const sg_jsonread_value *e;
+  size_t i;
+  SG_JSONREAD_FOREACH(v, i, e) {
     size_t saved = path_push_index(d, i);
     /* Counted before reading: a half-read element is zeroed or holds only
      * what free_unpacked can free. */
     *count = i + 1;
-    int rc = json_is_null(e) ? fail(d, "null array element") : read_value(d, f, e, arr + i * size);
+    int rc = e->type == SG_JSONREAD_NULL ? fail(d, "null array element")
+                                         : read_value(d, f, e, arr + i * size);
     path_pop(d, saved);
     if (rc != 0)
       return -1;
@@ -709,7 +724,7 @@ static int read_repeated(struct dec *d, ProtobufCMessage *m, const ProtobufCFiel
 }
 
 static int read_field(struct dec *d, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                      const json_t *v)
+                      const sg_jsonread_value *v)
 {
   if (f->label == PROTOBUF_C_LABEL_REPEATED)
     return read_repeated(d, m, f, v);
@@ -735,14 +750,15 @@ static int read_field(struct dec *d, ProtobufCMessage *m, const ProtobufCFieldDe
   return 0;
 }
 
-static int read_message(struct dec *d, const ProtobufCMessageDescriptor *desc, const json_t *obj,
-                        ProtobufCMessage **out)
+static int read_message(struct dec *d, const ProtobufCMessageDescriptor *desc,
+                        const sg_jsonread_value *obj, ProtobufCMessage **out)
 {
-  const char *key;
-  const json_t *v;
+  const sg_jsonread_value *v;
+  unsigned char seen_small[64], *seen = seen_small;
+  size_t k;
   int rc = 0;
 
-  if (!json_is_object(obj))
+  if (obj->type != SG_JSONREAD_OBJECT)
     return fail(d, "expected an object");
   ProtobufCMessage *m = dec_alloc(d, desc->sizeof_message);
   if (m == NULL)
@@ -751,11 +767,12 @@ static int read_message(struct dec *d, const ProtobufCMessageDescriptor *desc, c
    * which free_unpacked skips, so untouched fields need no allocation. */
   protobuf_c_message_init(desc, m);
   *out = m;
-  unsigned char *seen = calloc(desc->n_fields ? desc->n_fields : 1, 1);
-  if (seen == NULL)
+  if (desc->n_fields > sizeof(seen_small) && (seen = malloc(desc->n_fields)) == NULL)
     return fail(d, "out of memory");
+  memset(seen, 0, desc->n_fields);
 
-  json_object_foreach((json_t *)obj, key, v) {
+  SG_JSONREAD_FOREACH(obj, k, v) {
+    const char *key = v->key;
     unsigned i;
     for (i = 0; i < desc->n_fields; i++)
       if (strcmp(desc->fields[i].name, key) == 0 || json_name_eq(desc->fields[i].name, key))
@@ -766,10 +783,11 @@ static int read_message(struct dec *d, const ProtobufCMessageDescriptor *desc, c
     }
     const ProtobufCFieldDescriptor *f = &desc->fields[i];
     size_t saved = path_push_field(d, f);
-    /* JSON_REJECT_DUPLICATES cannot see "setStatus" next to "set_status". */
+    /* The reader refuses repeated keys but cannot see "setStatus" next to
+     * "set_status". */
     if (seen[i])
       rc = fail(d, "field given twice");
-    else if (!json_is_null(v))
+    else if (v->type != SG_JSONREAD_NULL)
       rc = read_field(d, m, f, v);
     seen[i] = 1;
     path_pop(d, saved);
@@ -780,30 +798,9 @@ static int read_message(struct dec *d, const ProtobufCMessageDescriptor *desc, c
     if (desc->fields[i].label == PROTOBUF_C_LABEL_REQUIRED && !seen[i])
       rc = fail(d, "missing required field \"%s\"", desc->fields[i].name);
   }
-  free(seen);
+  if (seen != seen_small)
+    free(seen);
   return rc;
-}
-
-/* Bounds the walk over the message, and also over values no message
- * accepts, so a deep document fails the same way wherever it is deep. */
-static bool too_deep(const json_t *v, int depth)
-{
-  const char *key;
-  const json_t *child;
-  size_t i;
-
-  if (!json_is_object(v) && !json_is_array(v))
-    return false;
-  if (depth > SG_PBJSON_MAX_DEPTH)
-    return true;
-  /* Each loop runs empty on the other kind of container. */
-  json_array_foreach(v, i, child)
-    if (too_deep(child, depth + 1))
-      return true;
-  json_object_foreach((json_t *)v, key, child)
-    if (too_deep(child, depth + 1))
-      return true;
-  return false;
 }
 
 int sg_pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size_t len,
@@ -812,7 +809,8 @@ int sg_pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, s
 {
   struct dec d = {.allocator = allocator, .err = err, .err_size = err_size};
   ProtobufCMessage *m = NULL;
-  json_error_t je;
+  sg_jsonread_doc doc;
+  sg_jsonread_error je;
   int rc = -1;
 
   *out = NULL;
@@ -820,16 +818,23 @@ int sg_pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, s
     err[0] = '\0';
   if (json == NULL || len == 0)
     return fail(&d, "empty input");
-  json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-  if (root == NULL)
-    return fail(&d, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
-  if (!json_is_object(root))
+  /* Depth is bounded while reading, over values no message accepts too, so a
+   * deep document fails the same way wherever it is deep. */
+  switch (sg_jsonread_parse(&doc, json, len, SG_PBJSON_MAX_DEPTH, &je)) {
+  case SG_JSONREAD_OK:
+    break;
+  case SG_JSONREAD_EDEPTH:
+    return fail(&d, "nested deeper than %d levels", SG_PBJSON_MAX_DEPTH);
+  case SG_JSONREAD_ENOMEM:
+    return fail(&d, "out of memory");
+  default:
+    return fail(&d, "invalid JSON at line %zu column %zu: %s", je.line, je.column, je.reason);
+  }
+  if (doc.values[0].type != SG_JSONREAD_OBJECT)
     fail(&d, "expected a JSON object");
-  else if (too_deep(root, 1))
-    fail(&d, "nested deeper than %d levels", SG_PBJSON_MAX_DEPTH);
   else
-    rc = read_message(&d, desc, root, &m);
-  json_decref(root);
+    rc = read_message(&d, desc, &doc.values[0], &m);
+  sg_jsonread_close(&doc);
   if (rc != 0) {
     if (m != NULL)
       protobuf_c_message_free_unpacked(m, allocator);

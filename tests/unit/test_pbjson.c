@@ -413,6 +413,23 @@ static const struct bad_case bad_cases[] = {
     {SCALARS, "{\"data\":5}", 0, "data: expected a base64 string"},
     {SCALARS, "{\"blobs\":[\"AA\",\"A\"]}", 0, "blobs[1]: invalid base64"},
     {SCALARS, "{\"nums\":[1,null]}", 0, "nums[1]: null array element"},
+    /* The reader's refusals, with where and why. */
+    {REPORT, "{\"category\":\"a\",\"category\":\"b\"}", 0,
+     "invalid JSON at line 1 column 17: duplicate object key"},
+    {REPORT, "{\"receivedAtMs\":9223372036854775808}", 0,
+     "invalid JSON at line 1 column 17: integer outside the 64-bit range"},
+    {REPORT, "{\n\"location\":{\"lat\":-1e400}}", 0,
+     "invalid JSON at line 2 column 19: number too large for a double"},
+    {REPORT, "{\"category\":\"\\ud800\"}", 0,
+     "invalid JSON at line 1 column 14: unpaired surrogate"},
+    {REPORT, "{\"category\":\"\xed\xa0\x80\"}", 0,
+     "invalid JSON at line 1 column 14: invalid UTF-8"},
+    {REPORT, "{\"category\":\"fire\"}\n{}", 0, "invalid JSON at line 2 column 1: unexpected text"},
+    {REPORT, "{\"location\":{\"lat\":01}}", 0, "invalid JSON at line 1 column 21: leading zero"},
+    {REPORT, "{\"location\":{\"lat\":.5}}", 0, "invalid JSON"},
+    {REPORT, "{\"location\":{\"lat\":1.}}", 0, "invalid JSON"},
+    {REPORT, "{\"location\":{\"lat\":+1}}", 0, "invalid JSON"},
+    {REPORT, "{\"foo\":[[[[[[[[[[[[[[[[\"x\"]]]]]]]]]]]]]]]]}", 0, "nested deeper than 16 levels"},
 };
 
 static void test_bad_inputs(void)
@@ -494,6 +511,98 @@ static void test_allocator(void)
   CHECK_INT_EQ(live_blocks, 0);
 }
 
+/* A document far deeper than any stack allows recursing into fails fast
+ * with the depth error, closed or not. */
+static void test_depth_bomb(void)
+{
+  size_t n = 100000, head = strlen("{\"foo\":");
+  char *bomb = malloc(head + 2 * n + 1);
+  CHECK(bomb != NULL);
+  memcpy(bomb, "{\"foo\":", head);
+  memset(bomb + head, '[', n);
+  ProtobufCMessage *m = NULL;
+  char err[256];
+  CHECK_INT_EQ(sg_pbjson_decode(REPORT, bomb, head + n, NULL, &m, err, sizeof(err)), -1);
+  CHECK_STR_EQ(err, "nested deeper than 16 levels");
+  memset(bomb + head + n, ']', n);
+  bomb[head + 2 * n] = '}';
+  CHECK_INT_EQ(sg_pbjson_decode(REPORT, bomb, head + 2 * n + 1, NULL, &m, err, sizeof(err)), -1);
+  CHECK_STR_EQ(err, "nested deeper than 16 levels");
+  CHECK(m == NULL);
+  free(bomb);
+}
+
+static uint64_t rng_state = 0x2545f4914f6cdd1du;
+
+static uint32_t rng(void)
+{
+  /* xorshift64*: deterministic, so a failure reproduces. */
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* Mutated copies of valid documents through the whole decoder: whatever the
+ * outcome, no crash, no leak (counted and under ASan), no read past len
+ * (each input is an exact-size heap copy), and a one-line error. */
+static void test_fuzz(void)
+{
+  static const char pieces[] = "{}[]:,\"\\u0123456789.eE+-tfn \n\xc3\xa9\xed\xa0\xff";
+  ProtobufCAllocator a = {counting_alloc, counting_free, NULL};
+  char buf[1024];
+  size_t ok = 0, iterations = 20000;
+
+  for (size_t iter = 0; iter < iterations; iter++) {
+    size_t pick = rng() % (sizeof(round_trips) / sizeof(round_trips[0]));
+    const struct round_trip_case *c = &round_trips[pick];
+    size_t len = strlen(c->in);
+    CHECK(len < sizeof(buf));
+    memcpy(buf, c->in, len);
+    for (int e = 1 + (int)(rng() % 3); e > 0 && len > 0; e--) {
+      size_t at = rng() % len;
+      char ch = rng() % 2 ? pieces[rng() % (sizeof(pieces) - 1)] : (char)rng();
+      switch (rng() % 4) {
+      case 0:
+        buf[at] = ch;
+        break;
+      case 1:
+        if (len + 1 < sizeof(buf)) {
+          memmove(buf + at + 1, buf + at, len - at);
+          buf[at] = ch;
+          len++;
+        }
+        break;
+      case 2:
+        memmove(buf + at, buf + at + 1, len - at - 1);
+        len--;
+        break;
+      default:
+        len = at;
+        break;
+      }
+    }
+    char *in = malloc(len ? len : 1);
+    CHECK(in != NULL);
+    memcpy(in, buf, len);
+    ProtobufCMessage *m = NULL;
+    char err[256] = "";
+    if (sg_pbjson_decode(c->desc, in, len, &a, &m, err, sizeof(err)) == 0) {
+      ok++;
+      char *s = encode_ok(m);
+      free(s);
+      protobuf_c_message_free_unpacked(m, &a);
+    } else {
+      CHECK(m == NULL);
+      CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+    }
+    CHECK_INT_EQ(live_blocks, 0);
+    free(in);
+  }
+  printf("  fuzz: %zu of %zu mutated documents decoded\n", ok, iterations);
+  CHECK(ok > 0);
+}
+
 int main(void)
 {
   RUN_TEST(test_contract_example);
@@ -503,5 +612,7 @@ int main(void)
   RUN_TEST(test_bad_inputs);
   RUN_TEST(test_error_buffer);
   RUN_TEST(test_allocator);
+  RUN_TEST(test_depth_bomb);
+  RUN_TEST(test_fuzz);
   CHECK_DONE();
 }
