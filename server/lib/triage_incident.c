@@ -1,6 +1,7 @@
 #include "triage_incident.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ void sg_triage_arena_init(sg_triage_arena *a, size_t limit) {
   a->chunks = NULL;
   a->used = 0;
   a->limit = limit;
+  a->exhausted = 0;
 }
 
 void sg_triage_arena_reset(sg_triage_arena *a) {
@@ -49,19 +51,24 @@ void sg_triage_arena_reset(sg_triage_arena *a) {
     a->chunks = next;
   }
   a->used = 0;
+  a->exhausted = 0;
 }
 
 void *sg_triage_arena_alloc(sg_triage_arena *a, size_t size) {
   const size_t align = sizeof(max_align_t);
   size_t rounded = (size + align - 1) / align * align;
-  if (rounded < size || rounded > a->limit - a->used)
+  if (rounded < size || rounded > a->limit - a->used) {
+    a->exhausted = 1;
     return NULL;
+  }
   struct sg_triage_chunk *c = a->chunks;
   if (c == NULL || c->size - c->used < rounded) {
     size_t want = rounded > CHUNK_MIN ? rounded : CHUNK_MIN;
     c = malloc(sizeof(*c) + want);
-    if (c == NULL)
+    if (c == NULL) {
+      a->exhausted = 1;
       return NULL;
+    }
     c->size = want;
     c->used = 0;
     c->next = a->chunks;
@@ -115,6 +122,18 @@ int sg_triage_incident_matches(const Siaga__V1__Incident *inc, const char *categ
                                int64_t ref_ms) {
   return strcmp(inc->category, category) == 0 && status_open(inc->status) &&
          inc->updated_at_ms >= ref_ms - SG_TRIAGE_DEDUP_WINDOW_MS;
+}
+
+/* Redis's geohashGetDistance: the same formula and radius, so the two
+ * agree to well under a metre at the dedup radius. */
+#define EARTH_RADIUS_M 6372797.560856
+
+double sg_triage_distance_m(double lat1, double lon1, double lat2, double lon2) {
+  const double rad = M_PI / 180.0;
+  double lat1r = lat1 * rad, lat2r = lat2 * rad;
+  double u = sin((lat2r - lat1r) / 2);
+  double v = sin((lon2 - lon1) * rad / 2);
+  return 2.0 * EARTH_RADIUS_M * asin(sqrt(u * u + cos(lat1r) * cos(lat2r) * v * v));
 }
 
 int sg_triage_report_links_caller(const Siaga__V1__Report *r) {

@@ -39,12 +39,15 @@ typedef struct sg_triage_arena {
   struct sg_triage_chunk *chunks;
   size_t used;  /* bytes handed out since the last reset */
   size_t limit; /* refuse allocations beyond this */
+  int exhausted; /* an allocation was refused since the last reset */
 } sg_triage_arena;
 
 void sg_triage_arena_init(sg_triage_arena *a, size_t limit);
 /* Frees every chunk: all memory handed out since init is gone. */
 void sg_triage_arena_reset(sg_triage_arena *a);
-/* Returns 8-byte aligned memory, or NULL when the limit or malloc says no. */
+/* Returns 8-byte aligned memory, or NULL when the limit or malloc says no
+ * (and sets exhausted: protobuf_c unpack answers NULL for a corrupt message
+ * and for a full arena alike, and only the first is the message's fault). */
 void *sg_triage_arena_alloc(sg_triage_arena *a, size_t size);
 
 /* Writes the incident id for a sequence number: the region in upper case, a
@@ -57,6 +60,12 @@ int sg_triage_incident_id(char *buf, size_t size, const char *region, long long 
  * within SG_TRIAGE_DEDUP_WINDOW_MS. Distance is the caller's (GEOSEARCH). */
 int sg_triage_incident_matches(const Siaga__V1__Incident *inc, const char *category,
                                int64_t ref_ms);
+
+/* Great-circle distance in metres between two points in degrees, measured
+ * as Redis GEOSEARCH and GEODIST measure it (haversine on a sphere of radius
+ * 6372797.560856 m), so that a distance computed here and one from the geo
+ * set compare against SG_TRIAGE_DEDUP_RADIUS_M alike. */
+double sg_triage_distance_m(double lat1, double lon1, double lat2, double lon2);
 
 /* Whether report r is linked to incidents by its number: it came by SMS or
  * AML and carries a phone number. */

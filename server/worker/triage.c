@@ -75,6 +75,8 @@ sg_triage *sg_triage_create(const sg_triage_options *opts, int *err) {
   sg_key(t->k_geo, sizeof(t->k_geo), t->region, SG_KEY_GEO);
   sg_key(t->k_seq, sizeof(t->k_seq), t->region, SG_KEY_INCIDENT_SEQ);
   sg_triage_arena_init(&t->arena, SG_TRIAGE_ARENA_LIMIT);
+  sg_triage_arena_init(&t->batch_reports, SG_TRIAGE_BATCH_REPORTS_LIMIT);
+  sg_triage_arena_init(&t->batch_work, SG_TRIAGE_BATCH_WORK_LIMIT);
   *err = SG_TRIAGE_OK;
   return t;
 }
@@ -83,6 +85,8 @@ void sg_triage_destroy(sg_triage *t) {
   if (t == NULL)
     return;
   sg_triage_arena_reset(&t->arena);
+  sg_triage_arena_reset(&t->batch_reports);
+  sg_triage_arena_reset(&t->batch_work);
   free(t);
 }
 
@@ -150,15 +154,22 @@ static const redisReply *field(const redisReply *fields, const char *name) {
   return NULL;
 }
 
-static int process_report(sg_triage *t, const char *entry_id, const redisReply *fields) {
+/* Decodes and checks an entry's report into *e, ready for its batch, and
+ * sets *decoded; an entry that can never be processed goes to the dead
+ * letter stream instead. Returns the dead letter's failure, if any. */
+static int decode_entry(sg_triage *t, const char *entry_id, const redisReply *fields,
+                        sg_triage__entry *e, int *decoded) {
+  *decoded = 0;
   const redisReply *raw = field(fields, "r");
   if (raw == NULL)
     return dead_letter(t, entry_id, "no field \"r\"", NULL);
   if (raw->len > SG_REPORT_BODY_MAX)
     return dead_letter(t, entry_id, "report larger than the body limit", raw);
 
-  Siaga__V1__Report *r =
-      siaga__v1__report__unpack(&t->arena.allocator, (size_t)raw->len, (const uint8_t *)raw->str);
+  /* The caller left at least SG_TRIAGE_ARENA_LIMIT free, what a report
+   * always had: a NULL here is the bytes' fault, not the batch's. */
+  Siaga__V1__Report *r = siaga__v1__report__unpack(&t->batch_reports.allocator, (size_t)raw->len,
+                                                   (const uint8_t *)raw->str);
   if (r == NULL)
     return dead_letter(t, entry_id, "not a siaga.v1.Report protobuf", raw);
 
@@ -178,16 +189,43 @@ static int process_report(sg_triage *t, const char *entry_id, const redisReply *
 
   /* siagad puts the tracking token beside the report ("t"). */
   const redisReply *tok = field(fields, "t");
-  char token[64] = "";
-  if (tok != NULL && tok->len < sizeof(token) && sg_report_key_valid(tok->str, tok->len))
-    memcpy(token, tok->str, tok->len + 1);
-
-  sg_rules_result res;
-  sg_rules_evaluate(r, &res);
-  return sg_triage__apply(t, entry_id, token, r, &res);
+  e->token[0] = '\0';
+  if (tok != NULL && tok->len < sizeof(e->token) && sg_report_key_valid(tok->str, tok->len))
+    memcpy(e->token, tok->str, tok->len + 1);
+  e->entry_id = entry_id;
+  e->r = r;
+  e->rc = SG_TRIAGE_OK;
+  sg_rules_evaluate(r, &e->res);
+  *decoded = 1;
+  return SG_TRIAGE_OK;
 }
 
-/* Processes an array of [id, [field, value, ...]] entries. An entry whose
+/* Counts one entry's result. */
+static void tally(int rc, size_t *n_done, int *first_rc) {
+  if (rc == SG_TRIAGE_OK)
+    (*n_done)++;
+  else if (*first_rc == SG_TRIAGE_OK)
+    *first_rc = rc;
+}
+
+/* Applies the n decoded entries of t->batch and frees their memory. */
+static int flush_batch(sg_triage *t, size_t *n, size_t *n_done, int *first_rc) {
+  int rc = *n > 0 ? sg_triage__apply_batch(t, t->batch, *n) : SG_TRIAGE_OK;
+  for (size_t i = 0; rc == SG_TRIAGE_OK && i < *n; i++)
+    tally(t->batch[i].rc, n_done, first_rc);
+  sg_triage_arena_reset(&t->batch_reports);
+  *n = 0;
+  return rc;
+}
+
+/* Whether one more report may be decoded into the batch in hand. */
+static int batch_has_room(const sg_triage *t, size_t n) {
+  const sg_triage_arena *a = &t->batch_reports;
+  return n < SG_TRIAGE_BATCH && a->limit - a->used >= SG_TRIAGE_ARENA_LIMIT;
+}
+
+/* Processes an array of [id, [field, value, ...]] entries: decodes them all,
+ * then opens or joins incidents for the whole batch at once. An entry whose
  * data was trimmed away comes back with nil fields and is acknowledged. An
  * entry that fails stays pending and comes back by claim; the others go on,
  * unless the connection is gone. Returns the first failure. */
@@ -195,28 +233,45 @@ static int process_entries(sg_triage *t, const redisReply *entries, size_t *n_do
                            char *last_id, size_t last_id_size) {
   if (entries->type != REDIS_REPLY_ARRAY)
     return SG_TRIAGE_E_REPLY;
-  int first_rc = SG_TRIAGE_OK;
+  int first_rc = SG_TRIAGE_OK, rc = SG_TRIAGE_OK, malformed = 0;
+  const char *last = NULL;
+  size_t n = 0;
   for (size_t i = 0; i < entries->elements; i++) {
     const redisReply *e = entries->element[i];
     if (e->type == REDIS_REPLY_NIL)
       continue; /* Redis 6.2 XAUTOCLAIM: deleted, its id is not even known */
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-        e->element[0]->type != REDIS_REPLY_STRING || e->element[0]->len >= 64)
-      return SG_TRIAGE_E_REPLY;
+        e->element[0]->type != REDIS_REPLY_STRING || e->element[0]->len >= 64) {
+      malformed = 1; /* the entries before it are still applied */
+      break;
+    }
     const char *id = e->element[0]->str;
     const redisReply *fields = e->element[1];
-    int rc = fields->type == REDIS_REPLY_ARRAY ? process_report(t, id, fields) : ack(t, id);
-    sg_triage_arena_reset(&t->arena);
+    int decoded = 0;
+    if (fields->type != REDIS_REPLY_ARRAY) {
+      rc = ack(t, id);
+    } else {
+      if (!batch_has_room(t, n))
+        rc = flush_batch(t, &n, n_done, &first_rc);
+      if (rc == SG_TRIAGE_OK)
+        rc = decode_entry(t, id, fields, &t->batch[n], &decoded);
+      n += (size_t)decoded;
+    }
     if (rc == SG_TRIAGE_E_REDIS)
-      return rc;
-    if (last_id != NULL)
-      snprintf(last_id, last_id_size, "%s", id);
-    if (rc == SG_TRIAGE_OK)
-      (*n_done)++;
-    else if (first_rc == SG_TRIAGE_OK)
-      first_rc = rc;
+      break;
+    if (!decoded)
+      tally(rc, n_done, &first_rc);
+    rc = SG_TRIAGE_OK;
+    last = id;
   }
-  return first_rc;
+  if (rc == SG_TRIAGE_OK)
+    rc = flush_batch(t, &n, n_done, &first_rc);
+  sg_triage_arena_reset(&t->batch_reports);
+  if (rc == SG_TRIAGE_E_REDIS)
+    return rc;
+  if (last_id != NULL && last != NULL)
+    snprintf(last_id, last_id_size, "%s", last);
+  return malformed ? SG_TRIAGE_E_REPLY : first_rc;
 }
 
 /* ---- reading ---- */

@@ -6,7 +6,9 @@
  * incident its number last reported into (SMS and AML) or against open
  * incidents nearby, and written with one call of transition.lua, which also
  * marks the entry processed and acknowledges it: delivery is at least once,
- * the effect exactly once. Entries that cannot be decoded go to the dead
+ * the effect exactly once. The reports of one read are matched together, a
+ * report seeing the incidents the reports before it opened or joined, with
+ * a fixed number of round trips per read rather than per report. Entries that cannot be decoded go to the dead
  * letter stream, so nothing is redelivered for ever.
  *
  * Functions return 0 or a negative SG_TRIAGE_E_* code; after

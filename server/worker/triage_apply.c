@@ -1,7 +1,9 @@
-/* The report's effect on incidents: de-duplication against open incidents
+/* One report's effect on incidents: de-duplication against open incidents
  * nearby, then one transition.lua call. Optimistic concurrency: the script
  * refuses to write when the incident's version moved since we read it, and
- * we read again and decide again. */
+ * we read again and decide again. This is the path of a report whose
+ * batch's plan failed (triage_batch.c); the transition.lua call itself is
+ * built here for both. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +16,6 @@
 #include "triage_internal.h"
 
 #define MAX_ATTEMPTS 8       /* a busy incident can lose a few races, not for ever */
-#define GEO_CANDIDATES 16    /* nearest open incidents looked at, of any category */
-#define GEO_LAT_LIMIT 85.05112878 /* what a Redis geo set can hold */
 #define ACTOR "worker"
 
 /* Decodes an HMGET pb version reply into *found / *version when it holds an
@@ -53,14 +53,15 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
   const Siaga__V1__Location *loc = r->location;
   /* Without a point there is nothing to measure distance from; a later
    * matcher may use the reporter or the place name. */
-  if (!sg_report_has_point(loc) || fabs(loc->lat) > GEO_LAT_LIMIT)
+  if (!sg_report_has_point(loc) || fabs(loc->lat) > SG_TRIAGE_GEO_LAT_LIMIT)
     return SG_TRIAGE_OK;
 
   char lon[32], lat[32];
   snprintf(lon, sizeof(lon), "%.9f", loc->lon);
   snprintf(lat, sizeof(lat), "%.9f", loc->lat);
-  redisReply *ids = redisCommand(t->c, "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d",
-                                 t->k_geo, lon, lat, SG_TRIAGE_DEDUP_RADIUS_M, GEO_CANDIDATES);
+  redisReply *ids =
+      redisCommand(t->c, "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d", t->k_geo, lon,
+                   lat, SG_TRIAGE_DEDUP_RADIUS_M, SG_TRIAGE_GEO_CANDIDATES);
   int rc = sg_triage__check(t, ids);
   if (rc == SG_TRIAGE_OK && ids->type != REDIS_REPLY_ARRAY)
     rc = SG_TRIAGE_E_REPLY;
@@ -166,37 +167,28 @@ static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident
   return r->reporter->phone;
 }
 
-/* What transition.lua did with one attempt. */
-typedef enum outcome {
-  OUTCOME_DONE = 0,     /* applied, or the entry was already processed */
-  OUTCOME_CONFLICT,     /* the incident's version moved: re-read and decide again */
-  OUTCOME_PHONE_MOVED,  /* the caller's phone map moved: re-read and decide again */
-} outcome;
+/* Appends one command to the output buffer; hiredis copies every argument
+ * there, so the caller's buffers may go right after. */
+static int append_argv(sg_triage *t, size_t argc, const char **argv, const size_t *lens) {
+  if (redisAppendCommandArgv(t->c, (int)argc, argv, lens) != REDIS_OK)
+    return SG_TRIAGE_E_REDIS; /* out of memory in hiredis: c->err is set */
+  return SG_TRIAGE_OK;
+}
 
-/* The caller's side of the phone map for one report, when it has one. */
-typedef struct caller_map {
-  const char *phone;  /* E.164; NULL when the report is not linked by number */
-  const char *k_phone; /* siaga:{r}:phone:<e164> */
-  const char *seen;   /* the map's value as read, "" for none */
-} caller_map;
-
-/* Runs transition.lua for inc (already at version expected + 1) and sets
- * *out to what happened. */
-static int transition(sg_triage *t, const char *entry_id, const char *token,
-                      const Siaga__V1__Report *r,
-                      const Siaga__V1__Incident *inc, int64_t expected,
-                      Siaga__V1__UpdateKind kind, int64_t now_ms, const caller_map *cm,
-                      outcome *out) {
-  *out = OUTCOME_DONE;
+int sg_triage__append_transition(sg_triage *t, sg_triage_arena *a, const sg_triage__step *step,
+                                 int with_body) {
+  const Siaga__V1__Report *r = step->r;
+  const Siaga__V1__Incident *inc = step->inc;
+  const sg_triage__caller_map *cm = &step->cm;
   Siaga__V1__IncidentUpdate upd = SIAGA__V1__INCIDENT_UPDATE__INIT;
-  upd.kind = kind;
+  upd.kind = step->kind;
   upd.incident = (Siaga__V1__Incident *)inc;
   upd.actor = ACTOR;
-  upd.at_ms = now_ms;
+  upd.at_ms = step->now_ms;
   upd.report_id = r->id;
   size_t inc_len, upd_len;
-  uint8_t *inc_pb = sg_triage_pack(&t->arena, &inc->base, &inc_len);
-  uint8_t *upd_pb = sg_triage_pack(&t->arena, &upd.base, &upd_len);
+  uint8_t *inc_pb = sg_triage_pack(a, &inc->base, &inc_len);
+  uint8_t *upd_pb = sg_triage_pack(a, &upd.base, &upd_len);
   if (inc_pb == NULL || upd_pb == NULL)
     return SG_TRIAGE_E_NOMEM;
 
@@ -205,7 +197,7 @@ static int transition(sg_triage *t, const char *entry_id, const char *token,
   snprintf(suffix, sizeof(suffix), "%s:sms", inc->id);
   if (sg_key2(k_incident, sizeof(k_incident), t->region, "incident", inc->id) < 0 ||
       sg_key2(k_audit, sizeof(k_audit), t->region, "audit", inc->id) < 0 ||
-      sg_key2(k_marker, sizeof(k_marker), t->region, "processed", entry_id) < 0 ||
+      sg_key2(k_marker, sizeof(k_marker), t->region, "processed", step->entry_id) < 0 ||
       sg_key2(k_index, sizeof(k_index), t->region, "report", r->id) < 0 ||
       sg_key(k_smsout, sizeof(k_smsout), t->region, "sms:out") < 0 ||
       sg_key2(k_sms, sizeof(k_sms), t->region, "incident", suffix) < 0)
@@ -220,7 +212,7 @@ static int transition(sg_triage *t, const char *entry_id, const char *token,
       s_lat[32], s_ttl[16], s_maxlen[16], s_updated[24], s_phone_ttl[16];
   const Siaga__V1__Location *loc = inc->location;
   int has_point = sg_report_has_point(loc);
-  snprintf(s_expected, sizeof(s_expected), "%lld", (long long)expected);
+  snprintf(s_expected, sizeof(s_expected), "%lld", (long long)step->expected);
   snprintf(s_status, sizeof(s_status), "%d", (int)inc->status);
   snprintf(s_priority, sizeof(s_priority), "%d", (int)inc->priority);
   snprintf(s_score, sizeof(s_score), "%d", (int)inc->score);
@@ -239,10 +231,10 @@ static int transition(sg_triage *t, const char *entry_id, const char *token,
                         k_index, t->k_reports, k_smsout, k_sms, cm->k_phone, k_phones};
   /* A report never changes the status, so no status message (ARGV 19). */
   const char *args[] = {s_expected, inc->id, (const char *)inc_pb, (const char *)upd_pb, s_status,
-                        s_priority, s_score, s_created, s_lon, s_lat, entry_id, SG_GROUP_TRIAGE,
-                        s_ttl, r->id, s_maxlen, s_updated, ack_to,
-                        ack_to[0] != '\0' ? ack_text : "", "", token, SG_TRIAGE_INDEX_TTL_S,
-                        cm->phone, s_phone_ttl, cm->seen};
+                        s_priority, s_score, s_created, s_lon, s_lat, step->entry_id,
+                        SG_GROUP_TRIAGE, s_ttl, r->id, s_maxlen, s_updated, ack_to,
+                        ack_to[0] != '\0' ? ack_text : "", "", step->token,
+                        SG_TRIAGE_INDEX_TTL_S, cm->phone, s_phone_ttl, cm->seen};
   enum {
     N_KEYS = sizeof(keys) / sizeof(keys[0]),
     N_ARGS = sizeof(args) / sizeof(args[0]),
@@ -255,43 +247,70 @@ static int transition(sg_triage *t, const char *entry_id, const char *token,
   const char *argv[3 + N_KEYS + N_ARGS];
   size_t lens[3 + N_KEYS + N_ARGS];
   size_t argc = 0;
-  argv[argc++] = "EVALSHA";
-  argv[argc++] = t->sha;
+  argv[argc++] = with_body ? "EVAL" : "EVALSHA";
+  argv[argc++] = with_body ? (const char *)t->script->data : t->sha;
   argv[argc++] = s_numkeys;
   for (size_t i = 0; i < n_keys; i++)
     argv[argc++] = keys[i];
   size_t first_arg = argc;
   for (size_t i = 0; i < n_args; i++)
     argv[argc++] = args[i];
-  for (size_t i = 0; i < argc; i++)
-    lens[i] = strlen(argv[i]);
-  lens[first_arg + ARG_INC_PB] = inc_len;
-  lens[first_arg + ARG_UPD_PB] = upd_len;
-
-  redisReply *reply = redisCommandArgv(t->c, (int)argc, argv, lens);
-  if (reply != NULL && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
-    /* Redis restarted or flushed its scripts: EVAL sends the body, which
-     * also caches it again for the following EVALSHA calls. */
-    freeReplyObject(reply);
-    argv[0] = "EVAL";
-    argv[1] = (const char *)t->script->data;
-    lens[0] = 4;
-    lens[1] = t->script->size;
-    reply = redisCommandArgv(t->c, (int)argc, argv, lens);
+  /* The protobufs are bytes, not strings: strlen would run past their end
+   * into whatever the arena holds next. */
+  for (size_t i = 0; i < argc; i++) {
+    if (i == first_arg + ARG_INC_PB)
+      lens[i] = inc_len;
+    else if (i == first_arg + ARG_UPD_PB)
+      lens[i] = upd_len;
+    else if (i == 1 && with_body)
+      lens[i] = t->script->size;
+    else
+      lens[i] = strlen(argv[i]);
   }
+  return append_argv(t, argc, argv, lens);
+}
+
+int sg_triage__noscript(const redisReply *reply) {
+  return reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+         strncmp(reply->str, "NOSCRIPT", 8) == 0;
+}
+
+int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage__outcome *out) {
+  *out = SG_TRIAGE__OUTCOME_DONE;
   int rc = sg_triage__check(t, reply);
   if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
                              reply->element[0]->type != REDIS_REPLY_STRING))
     rc = SG_TRIAGE_E_REPLY;
-  if (rc == SG_TRIAGE_OK) {
-    const char *what = reply->element[0]->str;
-    if (strcmp(what, "conflict") == 0)
-      *out = OUTCOME_CONFLICT;
-    else if (strcmp(what, "phone_moved") == 0)
-      *out = OUTCOME_PHONE_MOVED;
-    else if (strcmp(what, "ok") != 0 && strcmp(what, "processed") != 0)
-      rc = SG_TRIAGE_E_REPLY;
+  if (rc != SG_TRIAGE_OK)
+    return rc;
+  const char *what = reply->element[0]->str;
+  if (strcmp(what, "conflict") == 0)
+    *out = SG_TRIAGE__OUTCOME_CONFLICT;
+  else if (strcmp(what, "phone_moved") == 0)
+    *out = SG_TRIAGE__OUTCOME_PHONE_MOVED;
+  else if (strcmp(what, "ok") != 0 && strcmp(what, "processed") != 0)
+    return SG_TRIAGE_E_REPLY;
+  return SG_TRIAGE_OK;
+}
+
+/* Runs step's transition.lua call and sets *out to what happened. */
+static int transition(sg_triage *t, const sg_triage__step *step, sg_triage__outcome *out) {
+  *out = SG_TRIAGE__OUTCOME_DONE;
+  int rc = sg_triage__append_transition(t, &t->arena, step, 0);
+  redisReply *reply = NULL;
+  if (rc == SG_TRIAGE_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+    rc = SG_TRIAGE_E_REDIS;
+  if (rc == SG_TRIAGE_OK && sg_triage__noscript(reply)) {
+    /* Redis restarted or flushed its scripts: EVAL sends the body, which
+     * also caches it again for the following EVALSHA calls. */
+    freeReplyObject(reply);
+    reply = NULL;
+    rc = sg_triage__append_transition(t, &t->arena, step, 1);
+    if (rc == SG_TRIAGE_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+      rc = SG_TRIAGE_E_REDIS;
   }
+  if (rc == SG_TRIAGE_OK)
+    rc = sg_triage__outcome_of(t, reply, out);
   freeReplyObject(reply);
   return rc;
 }
@@ -303,7 +322,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
    * worked off after an outage still joins the incidents of its time. */
   int64_t ref_ms = r->received_at_ms > 0 ? r->received_at_ms : (int64_t)sg_clock_now_ms();
   char k_phone[SG_KEY_MAX], seen[SG_KEY_ID_MAX + 1] = "";
-  caller_map cm = {NULL, "", seen};
+  sg_triage__caller_map cm = {NULL, "", seen};
   if (sg_triage_report_links_caller(r) &&
       sg_key2(k_phone, sizeof(k_phone), t->region, "phone", r->reporter->phone) >= 0) {
     cm.phone = r->reporter->phone;
@@ -350,11 +369,13 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
       kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
     }
 
-    outcome what;
-    rc = transition(t, entry_id, token, r, &next, expected, kind, now_ms, &cm, &what);
-    if (rc != SG_TRIAGE_OK || what == OUTCOME_DONE)
+    sg_triage__step step = {.entry_id = entry_id, .token = token, .r = r, .inc = &next,
+                            .expected = expected, .kind = kind, .now_ms = now_ms, .cm = cm};
+    sg_triage__outcome what;
+    rc = transition(t, &step, &what);
+    if (rc != SG_TRIAGE_OK || what == SG_TRIAGE__OUTCOME_DONE)
       return rc;
-    if (found == NULL && what == OUTCOME_CONFLICT)
+    if (found == NULL && what == SG_TRIAGE__OUTCOME_CONFLICT)
       seq = 0; /* that id exists already (a reset counter?): take the next one */
     /* Another worker won the race. A short random pause, growing with each
      * loss, keeps two workers from colliding again in lockstep. */

@@ -1,6 +1,8 @@
 /* Shared by the files of the triage module only: triage.c reads the stream
- * and decodes entries, triage_apply.c matches a report to an incident and
- * runs transition.lua. */
+ * and decodes entries, triage_batch.c matches a whole batch of reports to
+ * incidents with a fixed number of round trips, triage_apply.c matches one
+ * report at a time (the path a report takes when its batch's plan for it
+ * failed) and builds the transition.lua calls of both. */
 #ifndef SG_TRIAGE_INTERNAL_H
 #define SG_TRIAGE_INTERNAL_H
 
@@ -21,6 +23,24 @@
 #define SG_TRIAGE_INDEX_TTL_S "2592000" /* report index: 30 days, like idempotency keys */
 #define SG_TRIAGE_ARENA_LIMIT (8u << 20)    /* memory for one report, all in */
 #define SG_TRIAGE_INCIDENT_PB_MAX (1u << 20) /* a candidate larger than this is skipped */
+/* A batch's decoded reports: a report is decoded only while at least
+ * SG_TRIAGE_ARENA_LIMIT is left, as a single report always had, else the
+ * batch is cut there and the rest forms the next one. */
+#define SG_TRIAGE_BATCH_REPORTS_LIMIT (16u << 20)
+/* A batch's candidates, built incidents and packed calls; when it runs out
+ * the batch's reports take the one-report path instead. */
+#define SG_TRIAGE_BATCH_WORK_LIMIT (32u << 20)
+#define SG_TRIAGE_GEO_CANDIDATES 16 /* nearest open incidents looked at, of any category */
+#define SG_TRIAGE_GEO_LAT_LIMIT 85.05112878 /* what a Redis geo set can hold */
+
+/* One decoded, valid report of a batch. */
+typedef struct sg_triage__entry {
+  const char *entry_id; /* in the stream reply, which outlives the batch */
+  char token[64];       /* tracking token, "" if none */
+  Siaga__V1__Report *r; /* in t->batch_reports */
+  sg_rules_result res;
+  int rc; /* set by sg_triage__apply_batch: 0 once applied or already processed */
+} sg_triage__entry;
 
 struct sg_triage {
   char region[SG_TRIAGE_REGION_MAX];
@@ -41,10 +61,37 @@ struct sg_triage {
   char k_geo[SG_KEY_MAX];
   char k_seq[SG_KEY_MAX];
 
-  sg_triage_arena arena; /* everything about the entry in hand; reset per entry */
+  sg_triage_arena arena; /* the one-report path's entry in hand; reset per entry */
+  sg_triage_arena batch_reports; /* the batch's decoded reports; reset per batch */
+  sg_triage_arena batch_work; /* the batch's plan; reset per attempt and batch */
+  sg_triage__entry batch[SG_TRIAGE_BATCH]; /* the batch in hand, decoded */
 };
 
-/* Wall clock in Unix milliseconds. */
+/* The phone map side of one transition, for a report linked by its number. */
+typedef struct sg_triage__caller_map {
+  const char *phone;   /* E.164; NULL when the report is not linked by number */
+  const char *k_phone; /* siaga:{r}:phone:<e164> */
+  const char *seen;    /* the map's value the decision was made on, "" for none */
+} sg_triage__caller_map;
+
+/* One transition.lua call: report r opens or joins incident inc. */
+typedef struct sg_triage__step {
+  const char *entry_id;
+  const char *token;
+  const Siaga__V1__Report *r;
+  const Siaga__V1__Incident *inc; /* the next state, already at version expected + 1 */
+  int64_t expected;               /* 0: the incident must not exist yet */
+  Siaga__V1__UpdateKind kind;
+  int64_t now_ms;
+  sg_triage__caller_map cm;
+} sg_triage__step;
+
+/* What transition.lua did with one call. */
+typedef enum sg_triage__outcome {
+  SG_TRIAGE__OUTCOME_DONE = 0,    /* applied, or the entry was already processed */
+  SG_TRIAGE__OUTCOME_CONFLICT,    /* the incident's version moved: re-read, decide again */
+  SG_TRIAGE__OUTCOME_PHONE_MOVED, /* the caller's phone map moved: re-read, decide again */
+} sg_triage__outcome;
 
 /* Maps a NULL reply (the connection failed) or an error reply to a code;
  * 0 if the reply is usable. Frees nothing. */
@@ -57,5 +104,27 @@ int sg_triage__check(const sg_triage *t, const redisReply *reply);
  * acknowledges it. */
 int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
                      const Siaga__V1__Report *r, const sg_rules_result *res);
+
+/* Appends step's transition.lua call to the connection's output buffer
+ * without waiting for the reply: EVALSHA, or EVAL with the script's text
+ * when with_body is set. The protobufs are packed into a; the command is
+ * copied, so nothing of step need outlive the call. */
+int sg_triage__append_transition(sg_triage *t, sg_triage_arena *a, const sg_triage__step *step,
+                                 int with_body);
+
+/* Whether reply is Redis saying it does not have the script (restarted or
+ * flushed): the call is to be made again with EVAL. */
+int sg_triage__noscript(const redisReply *reply);
+
+/* Reads transition.lua's answer into *out; SG_TRIAGE_E_REPLY for anything
+ * else, an error reply included. */
+int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage__outcome *out);
+
+/* Opens or joins incidents for entries[0..n) (decoded, in stream order) with
+ * a fixed number of round trips for the whole batch, and sets each entry's
+ * rc; a report the batch could not apply as planned takes sg_triage__apply.
+ * Returns SG_TRIAGE_E_REDIS when the connection failed (the entries not yet
+ * applied stay pending), else 0. Resets t->batch_work, not the reports. */
+int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n);
 
 #endif

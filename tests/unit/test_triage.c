@@ -68,10 +68,13 @@ static void test_arena_limit(void) {
   CHECK(p != NULL && q != NULL);
   CHECK_INT_EQ((uintptr_t)q % sizeof(max_align_t), 0);
   CHECK(sg_triage_arena_alloc(&a, 50000) != NULL); /* larger than a chunk */
+  CHECK_INT_EQ(a.exhausted, 0);
   CHECK(sg_triage_arena_alloc(&a, 60000) == NULL); /* over the limit */
+  CHECK_INT_EQ(a.exhausted, 1);
   CHECK(sg_triage_arena_alloc(&a, (size_t)-8) == NULL);
   sg_triage_arena_reset(&a);
   CHECK_INT_EQ(a.used, 0);
+  CHECK_INT_EQ(a.exhausted, 0);
   CHECK(sg_triage_arena_alloc(&a, 60000) != NULL);
   sg_triage_arena_reset(&a);
 }
@@ -203,6 +206,27 @@ static void test_attach(void) {
                                          NOW + 3000, &again),
                0);
   CHECK_INT_EQ(again.n_report_ids, 3);
+}
+
+/* The batch compares distances it computes with GEOSEARCH's: they must
+ * agree with Redis (values from GEODIST and GEOSEARCH ... WITHDIST on Redis
+ * 7, which measure from a member's 52-bit geohash cell, hence the
+ * tolerance). */
+static void test_distance(void) {
+  const double lat = -2.2096, lon = 113.9135;
+  CHECK_DBL_NEAR(sg_triage_distance_m(lat, lon, lat, lon), 0.0, 1e-9);
+  CHECK_DBL_NEAR(sg_triage_distance_m(lat, lon, lat + 0.0027, lon), 300.311, 0.001);
+  CHECK_DBL_NEAR(sg_triage_distance_m(lat, lon, lat + 0.0027, lon), 299.899, 0.5); /* GEODIST */
+  CHECK_DBL_NEAR(sg_triage_distance_m(lat, lon, lat, lon + 0.0027), 300.088, 0.001);
+  CHECK_DBL_NEAR(sg_triage_distance_m(lat, lon, lat, lon + 0.0027), 299.900, 0.5); /* GEOSEARCH */
+  CHECK_DBL_NEAR(sg_triage_distance_m(0, 0, 0, 0.0027), 300.311, 0.001);
+  /* Palangka Raya to Jakarta: GEODIST 901268.3681 m. */
+  CHECK_DBL_NEAR(sg_triage_distance_m(lat, lon, -6.2088, 106.8456), 901268.37, 0.5);
+  /* Symmetric, and one dedup radius is one dedup radius either way. */
+  CHECK_DBL_NEAR(sg_triage_distance_m(-6.2088, 106.8456, lat, lon),
+                 sg_triage_distance_m(lat, lon, -6.2088, 106.8456), 1e-6);
+  CHECK(sg_triage_distance_m(lat, lon, lat + 0.0026, lon) <= SG_TRIAGE_DEDUP_RADIUS_M);
+  CHECK(sg_triage_distance_m(lat, lon, lat + 0.0028, lon) > SG_TRIAGE_DEDUP_RADIUS_M);
 }
 
 static void test_matches(void) {
@@ -593,6 +617,7 @@ int main(void) {
   RUN_TEST(test_open_without_text_uses_address);
   RUN_TEST(test_summary_bounded);
   RUN_TEST(test_attach);
+  RUN_TEST(test_distance);
   RUN_TEST(test_matches);
   RUN_TEST(test_links_caller);
   RUN_TEST(test_location_better);
