@@ -9,6 +9,8 @@
  * ordinary error (SG_JSONREAD_ENOMEM), as everywhere in this library. */
 #include "jsonread.h"
 
+#include "utf8.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -78,34 +80,6 @@ static size_t new_value(struct parser *ps, enum sg_jsonread_type type, const cha
   v->key_len = key_len;
   v->key_offset = key_offset;
   return ps->n_values++;
-}
-
-/* Length of the well-formed UTF-8 sequence of two or more bytes at s, or 0
- * if it is not one: overlong forms, surrogates, code points above U+10FFFF
- * and cut sequences are refused, as RFC 3629 requires. */
-static size_t utf8_multibyte_len(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len;
-  uint32_t cp, min;
-
-  if (c >= 0xc2 && c <= 0xdf)
-    len = 2, cp = c & 0x1f, min = 0x80;
-  else if ((c & 0xf0) == 0xe0)
-    len = 3, cp = c & 0x0f, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4)
-    len = 4, cp = c & 0x07, min = 0x10000;
-  else
-    return 0;
-  if (n < len)
-    return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return len;
 }
 
 static int hex_value(unsigned char c) {
@@ -238,7 +212,7 @@ static int read_string(struct parser *ps, const char **out, size_t *len) {
       dst += run - ps->p;
       ps->p = run;
     } else {
-      size_t n = utf8_multibyte_len(ps->p, (size_t)(ps->end - ps->p));
+      size_t n = sg_utf8_seq_len((const char *)ps->p, (size_t)(ps->end - ps->p));
       if (n == 0)
         return fail(ps, "invalid UTF-8 in string");
       memcpy(dst, ps->p, n);

@@ -11,6 +11,7 @@
 #include "pbjson.h"
 
 #include "jsonread.h"
+#include "utf8.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -25,37 +26,6 @@
 #define MEMBER(msg, offset) ((void *)((char *)(msg) + (offset)))
 #define CMEMBER(msg, offset) ((const void *)((const char *)(msg) + (offset)))
 
-/* Length of the well-formed UTF-8 sequence at s, or 0 if it is not one.
- * Overlong forms, surrogates and code points above U+10FFFF are refused, as
- * RFC 3629 requires. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-  unsigned char c = s[0];
-  size_t len;
-  uint32_t cp, min;
-
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2, cp = c & 0x1f, min = 0x80;
-  } else if ((c & 0xf0) == 0xe0) {
-    len = 3, cp = c & 0x0f, min = 0x800;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4, cp = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (n < len)
-    return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return len;
-}
 
 static char ascii_upper(char c)
 {
@@ -205,7 +175,7 @@ static void put_string(struct sb *b, const char *s)
         sb_put(b, esc, 6);
       }
     } else {
-      size_t len = utf8_seq_len(p, n);
+      size_t len = sg_utf8_seq_len((const char *)p, n);
       if (len == 0) {
         sb_put(b, "\\ufffd", 6);
         len = 1;
@@ -460,7 +430,7 @@ static int fail(struct dec *d, const char *fmt, ...)
   unsigned char *p = (unsigned char *)d->err;
   size_t left = strlen(d->err);
   while (left > 0) {
-    size_t len = *p < 0x20 || *p == 0x7f ? 0 : utf8_seq_len(p, left);
+    size_t len = *p < 0x20 || *p == 0x7f ? 0 : sg_utf8_seq_len((const char *)p, left);
     if (len == 0) {
       *p = '?';
       len = 1;

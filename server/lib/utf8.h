@@ -5,8 +5,12 @@
 
 #include <stddef.h>
 
-/* 1 if s[0..len) is well-formed UTF-8 (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF) and holds no NUL byte; else 0. */
+/* Length of the well-formed UTF-8 sequence at s[0..n) (1 for any ASCII
+ * byte, NUL included), or 0 if there is none: overlong forms, surrogates,
+ * code points above U+10FFFF and cut sequences are refused (RFC 3629). */
+size_t sg_utf8_seq_len(const char *s, size_t n);
+
+/* 1 if s[0..len) is well-formed UTF-8 and holds no NUL byte; else 0. */
 int sg_utf8_valid(const char *s, size_t len);
 
 #endif
