@@ -80,7 +80,7 @@ void *sg_triage_arena_alloc(sg_triage_arena *a, size_t size) {
   return p;
 }
 
-static char *arena_strndup(sg_triage_arena *a, const char *s, size_t len) {
+char *sg_triage_arena_strndup(sg_triage_arena *a, const char *s, size_t len) {
   char *p = sg_triage_arena_alloc(a, len + 1);
   if (p != NULL) {
     memcpy(p, s, len);
@@ -256,8 +256,8 @@ static Siaga__V1__ScoreReason *reason_new(sg_triage_arena *a, const char *rule, 
   if (sr == NULL)
     return NULL;
   siaga__v1__score_reason__init(sr);
-  sr->rule = arena_strndup(a, rule, strlen(rule));
-  sr->detail = arena_strndup(a, detail, strlen(detail));
+  sr->rule = sg_triage_arena_strndup(a, rule, strlen(rule));
+  sr->detail = sg_triage_arena_strndup(a, detail, strlen(detail));
   sr->points = points;
   return (sr->rule != NULL && sr->detail != NULL) ? sr : NULL;
 }
@@ -412,11 +412,11 @@ int sg_triage_incident_open(sg_triage_arena *a, const Siaga__V1__Report *r,
   sg_rules_corroborate(&scored, 1); /* one report: keeps the score, settles the priority */
 
   siaga__v1__incident__init(out);
-  out->id = arena_strndup(a, id, strlen(id));
+  out->id = sg_triage_arena_strndup(a, id, strlen(id));
   out->status = SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN;
   out->priority = scored.priority;
   out->score = scored.score;
-  out->category = arena_strndup(a, scored.category, strlen(scored.category));
+  out->category = sg_triage_arena_strndup(a, scored.category, strlen(scored.category));
   out->location = r->location; /* shared with the report, same arena */
   const char *text = r->description;
   if (text[0] == '\0' && r->location != NULL)
@@ -468,7 +468,8 @@ int sg_triage_incident_attach(sg_triage_arena *a, const Siaga__V1__Incident *cur
     out->summary = summary_extend(a, cur->summary, r->description);
   if (out->summary == NULL)
     return -1;
-  if (takeover && (out->category = arena_strndup(a, res->category, strlen(res->category))) == NULL)
+  if (takeover &&
+      (out->category = sg_triage_arena_strndup(a, res->category, strlen(res->category))) == NULL)
     return -1;
 
   notices ns;

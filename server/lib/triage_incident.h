@@ -49,6 +49,8 @@ void sg_triage_arena_reset(sg_triage_arena *a);
  * (and sets exhausted: protobuf_c unpack answers NULL for a corrupt message
  * and for a full arena alike, and only the first is the message's fault). */
 void *sg_triage_arena_alloc(sg_triage_arena *a, size_t size);
+/* s[0..len) and a NUL, copied into the arena; NULL when the arena is full. */
+char *sg_triage_arena_strndup(sg_triage_arena *a, const char *s, size_t len);
 
 /* Writes the incident id for a sequence number: the region in upper case, a
  * dash and at least six digits ("plk", 42 -> "PLK-000042"). Returns its

@@ -134,15 +134,6 @@ typedef struct id_pool {
   size_t n;
 } id_pool;
 
-static char *arena_strdup(sg_triage_arena *a, const char *s, size_t len) {
-  char *p = sg_triage_arena_alloc(a, len + 1);
-  if (p != NULL) {
-    memcpy(p, s, len);
-    p[len] = '\0';
-  }
-  return p;
-}
-
 /* Whether the script puts an incident at loc in the geo set: a point that
  * Web Mercator holds (transition.lua's has_point). */
 static int in_geo_set(const Siaga__V1__Location *loc) {
@@ -175,20 +166,12 @@ static view_incident *view_get(batch *b, const char *id, size_t len, int *rc) {
       return b->slots[s];
   }
   view_incident *v = sg_triage_arena_alloc(b->a, sizeof(*v));
-  if (v == NULL || (v->id = arena_strdup(b->a, id, len)) == NULL ||
-      (v->key = arena_strdup(b->a, key, strlen(key))) == NULL) {
+  if (v == NULL || (v->id = sg_triage_arena_strndup(b->a, id, len)) == NULL ||
+      (v->key = sg_triage_arena_strndup(b->a, key, strlen(key))) == NULL) {
     *rc = SG_TRIAGE_E_NOMEM;
     return NULL;
   }
-  v->cur = NULL;
-  v->version = 0;
-  v->unreadable = 0;
-  v->is_new = 0;
-  v->n_calls = 0;
-  v->n_live = 0;
-  v->dropped = 0;
-  v->opener = NULL;
-  v->next_touched = NULL;
+  *v = (view_incident){.id = v->id, .key = v->key};
   b->slots[s] = v;
   b->to_read[b->n_to_read++] = v;
   return v;
@@ -430,16 +413,8 @@ static view_incident *view_open(batch *b, plan *opener) {
   view_incident *v = sg_triage_arena_alloc(b->a, sizeof(*v));
   if (v == NULL || (v->id = sg_triage_arena_alloc(b->a, SG_TRIAGE_ID_MAX)) == NULL)
     return NULL;
+  *v = (view_incident){.id = v->id, .is_new = 1, .opener = opener};
   v->id[0] = '\0';
-  v->key = NULL;
-  v->version = 0;
-  v->unreadable = 0;
-  v->is_new = 1;
-  v->n_calls = 0;
-  v->n_live = 0;
-  v->dropped = 0;
-  v->opener = opener;
-  v->next_touched = NULL;
   b->opened[b->n_opened++] = v;
   return v;
 }
