@@ -94,6 +94,18 @@ static int region_valid(const char *r) {
   return 1;
 }
 
+/* A whole number in [min, max] given to option name; -1 with a message if not. */
+static int parse_count(const char *name, const char *arg, long min, long max, long *out) {
+  char *end;
+  long n = strtol(arg, &end, 10);
+  if (arg[0] == '\0' || *end != '\0' || n < min || n > max) {
+    fprintf(stderr, "siagad: --%s wants %ld..%ld, got \"%s\"\n", name, min, max, arg);
+    return -1;
+  }
+  *out = n;
+  return 0;
+}
+
 static int parse_options(int argc, char **argv, options *o) {
   static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
                                            {"redis", required_argument, NULL, 'r'},
@@ -118,6 +130,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->sms_per_minute = 5;
   o->console_max_lag = 0;
   int c;
+  long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
     case 'l':
@@ -139,16 +152,11 @@ static int parse_options(int argc, char **argv, options *o) {
       }
       o->region = optarg;
       break;
-    case 'p': {
-      char *end;
-      long n = strtol(optarg, &end, 10);
-      if (*end != '\0' || n < 1 || n > 64) {
-        fprintf(stderr, "siagad: --processes wants 1..64, got \"%s\"\n", optarg);
+    case 'p':
+      if (parse_count("processes", optarg, 1, 64, &n) != 0)
         return -1;
-      }
       o->processes = (int)n;
       break;
-    }
     case 's':
       o->webhook_secret = optarg;
       break;
@@ -165,29 +173,19 @@ static int parse_options(int argc, char **argv, options *o) {
       }
       o->kannel_sendsms = optarg;
       break;
-    case 'm': {
-      char *end;
-      long n = strtol(optarg, &end, 10);
-      if (*end != '\0' || n < 1 || n > 1000) {
-        fprintf(stderr, "siagad: --sms-per-minute wants 1..1000\n");
+    case 'm':
+      if (parse_count("sms-per-minute", optarg, 1, 1000, &n) != 0)
         return -1;
-      }
       o->sms_per_minute = (unsigned)n;
       break;
-    }
     case 'z':
       o->gazetteer = optarg;
       break;
-    case 'c': {
-      char *end;
-      long n = strtol(optarg, &end, 10);
-      if (*end != '\0' || n < 16 || n > 1000000) {
-        fprintf(stderr, "siagad: --console-max-lag wants 16..1000000\n");
+    case 'c':
+      if (parse_count("console-max-lag", optarg, 16, 1000000, &n) != 0)
         return -1;
-      }
       o->console_max_lag = (size_t)n;
       break;
-    }
     case 'h':
       usage(stdout);
       exit(0);
