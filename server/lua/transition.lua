@@ -76,6 +76,16 @@ ARGV:
      worker just wrote the same caller's other message into an incident),
      nothing is written and the caller decides again, so one caller's AML
      and text handled at the same moment do not open two incidents.
+  25 radius in metres of the opening check, or "0"/absent for none
+  26 how many of the nearest open incidents the check looks at (COUNT)
+  27.. the open incidents the caller saw there when it chose to open one
+     An opening (ARGV[1] = 0) with a point and a radius first looks at the
+     geo set as the caller did (GEOSEARCH ... ASC COUNT ARGV[26]): an
+     incident there that is not in ARGV[27..] (another worker opened or
+     moved it meanwhile) may be the same emergency, so nothing is written
+     and the caller decides again. Two workers seeing the first reports of
+     one fire at the same moment thus open one incident, not two. ARGV 22-24
+     are then passed ("" when the report is not linked by its number).
 
 SMS texts are composed by the caller (sg_smsurl_reply_text in
 server/lib/smsurl.c), which knows the incident id and the language; the
@@ -96,6 +106,9 @@ Results (an array whose first element says which):
   {"phone_moved", current_value}          KEYS[11] no longer holds ARGV[24]
                                           ("" = absent); nothing written:
                                           re-read and retry
+  {"nearby", incident_id}                 the opening check found an open
+                                          incident the caller did not see;
+                                          nothing written: re-read and retry
   {"processed", incident_id}              ARGV[11] was already processed
                                           (a replay); nothing written except
                                           the XACK, which is idempotent
@@ -130,6 +143,8 @@ local phone_enabled = #KEYS >= 12
 local phone = ARGV[22] or ""
 local phone_ttl = tonumber(ARGV[23] or "0")
 local phone_seen = ARGV[24] or ""
+local near_radius = tonumber(ARGV[25] or "0")
+local near_count = tonumber(ARGV[26] or "0")
 
 if expected == nil or expected < 0 or incident_id == "" or status == nil or priority == nil
     or score == nil or created_at == nil or lon == nil or lat == nil or updates_maxlen == nil
@@ -148,6 +163,10 @@ end
 if phone_enabled and (phone == "" or entry_id == "" or phone_ttl == nil or phone_ttl <= 0
     or ARGV[24] == nil) then
   return redis.error_reply("ERR transition.lua: phone map without a number, report or TTL")
+end
+if near_radius == nil or near_radius < 0 or near_count == nil
+    or (near_radius > 0 and near_count < 1) then
+  return redis.error_reply("ERR transition.lua: bad opening check")
 end
 
 -- A replayed report (redelivered after a worker died between the script and
@@ -170,13 +189,25 @@ if phone_enabled then
     return {"phone_moved", mapped}
   end
 end
-local version = expected + 1
-local previous = tonumber(redis.call("HGET", KEYS[1], "status") or "0") or 0
-
 -- GEOADD refuses what Web Mercator cannot hold; such a point is treated as
 -- "no coordinates" rather than failing halfway through the writes.
 local has_point = not (lon == 0 and lat == 0) and lon >= -180 and lon <= 180
     and lat >= -85.05112878 and lat <= 85.05112878
+if expected == 0 and has_point and near_radius > 0 then
+  local known = {}
+  for i = 27, #ARGV do
+    known[ARGV[i]] = true
+  end
+  local near = redis.call("GEOSEARCH", KEYS[3], "FROMLONLAT", lon, lat, "BYRADIUS",
+    near_radius, "m", "ASC", "COUNT", near_count)
+  for _, id in ipairs(near) do
+    if not known[id] then
+      return {"nearby", id}
+    end
+  end
+end
+local version = expected + 1
+local previous = tonumber(redis.call("HGET", KEYS[1], "status") or "0") or 0
 local is_open = status ~= 4 and status ~= 5
 
 redis.call("HSET", KEYS[1], "pb", ARGV[3], "version", version, "status", status,

@@ -46,10 +46,13 @@ static void take_candidate(sg_triage *t, const redisReply *reply, const char *ca
 
 /* Finds the nearest open incident that may take the report. On success
  * *found is that incident (decoded into the arena) and *version its
- * current version, or *found is NULL when there is none. */
+ * current version, or *found is NULL when there is none; *near is the
+ * opening check for when there is none: every member the search named. */
 static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *category,
-                      int64_t ref_ms, Siaga__V1__Incident **found, int64_t *version) {
+                      int64_t ref_ms, Siaga__V1__Incident **found, int64_t *version,
+                      sg_triage__near *near) {
   *found = NULL;
+  *near = (sg_triage__near){0, NULL, 0};
   const Siaga__V1__Location *loc = r->location;
   /* Without a point there is nothing to measure distance from; a later
    * matcher may use the reporter or the place name. */
@@ -70,18 +73,33 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
     return rc;
   }
 
+  /* The script's opening check compares against every member named here,
+   * even one that makes no key and is not read. */
+  const char **known = sg_triage_arena_alloc(&t->arena, (ids->elements + 1) * sizeof(*known));
+  if (known == NULL) {
+    freeReplyObject(ids);
+    return SG_TRIAGE_E_NOMEM;
+  }
   /* One round trip for all candidates: pipeline the reads. */
   size_t n = 0;
   for (size_t i = 0; i < ids->elements; i++) {
     char key[SG_KEY_MAX];
     const redisReply *id = ids->element[i];
-    if (id->type != REDIS_REPLY_STRING ||
-        sg_key2(key, sizeof(key), t->region, "incident", id->str) < 0)
+    if (id->type != REDIS_REPLY_STRING)
+      continue;
+    if ((known[near->n_known] = sg_triage_arena_strndup(&t->arena, id->str, id->len)) == NULL) {
+      rc = SG_TRIAGE_E_NOMEM;
+      break;
+    }
+    near->n_known++;
+    if (sg_key2(key, sizeof(key), t->region, "incident", id->str) < 0)
       continue;
     redisAppendCommand(t->c, "HMGET %s pb version", key);
     n++;
   }
   freeReplyObject(ids);
+  near->check = 1;
+  near->known = known;
 
   /* Replies come in distance order; every one must be read, even after a
    * match, to keep the connection in step. */
@@ -136,7 +154,12 @@ static int find_caller(sg_triage *t, const char *k_phone,
   return rc;
 }
 
-static int next_incident_seq(sg_triage *t, long long *seq) {
+int sg_triage__next_seq(sg_triage *t, long long *seq) {
+  if (t->n_id_pool > 0) {
+    *seq = t->id_pool[0];
+    memmove(t->id_pool, t->id_pool + 1, --t->n_id_pool * sizeof(t->id_pool[0]));
+    return SG_TRIAGE_OK;
+  }
   redisReply *reply = redisCommand(t->c, "INCR %s", t->k_seq);
   int rc = sg_triage__check(t, reply);
   if (rc == SG_TRIAGE_OK && reply->type != REDIS_REPLY_INTEGER)
@@ -225,7 +248,8 @@ int sg_triage__append_transition(sg_triage *t, sg_triage_arena *a, const sg_tria
   snprintf(s_phone_ttl, sizeof(s_phone_ttl), "%d", SG_TRIAGE_PHONE_TTL_S);
 
   /* KEYS and ARGV in the order documented in transition.lua. KEYS 11-12
-   * and ARGV 22-24 go only with a report linked by its number. */
+   * go only with a report linked by its number, and ARGV 22-24 with them or
+   * before an opening check (ARGV 25-27..). */
   int linked = cm->phone != NULL;
   const char *keys[] = {k_incident, t->k_open, t->k_geo, t->k_updates, k_audit, k_marker,
                         k_index, t->k_reports, k_smsout, k_sms, cm->k_phone, k_phones};
@@ -234,18 +258,25 @@ int sg_triage__append_transition(sg_triage *t, sg_triage_arena *a, const sg_tria
                         s_priority, s_score, s_created, s_lon, s_lat, step->entry_id,
                         SG_GROUP_TRIAGE, s_ttl, r->id, s_maxlen, s_updated, ack_to,
                         ack_to[0] != '\0' ? ack_text : "", "", step->token,
-                        SG_TRIAGE_INDEX_TTL_S, cm->phone, s_phone_ttl, cm->seen};
+                        SG_TRIAGE_INDEX_TTL_S, linked ? cm->phone : "", s_phone_ttl, cm->seen};
   enum {
     N_KEYS = sizeof(keys) / sizeof(keys[0]),
     N_ARGS = sizeof(args) / sizeof(args[0]),
     ARG_INC_PB = 2,
     ARG_UPD_PB = 3,
   };
-  size_t n_keys = linked ? N_KEYS : N_KEYS - 2, n_args = linked ? N_ARGS : N_ARGS - 3;
-  char s_numkeys[8];
+  const sg_triage__near *near = &step->near;
+  size_t n_keys = linked ? N_KEYS : N_KEYS - 2;
+  size_t n_args = linked || near->check ? N_ARGS : N_ARGS - 3;
+  char s_numkeys[8], s_radius[16], s_count[16];
   snprintf(s_numkeys, sizeof(s_numkeys), "%zu", n_keys);
-  const char *argv[3 + N_KEYS + N_ARGS];
-  size_t lens[3 + N_KEYS + N_ARGS];
+  snprintf(s_radius, sizeof(s_radius), "%d", SG_TRIAGE_DEDUP_RADIUS_M);
+  snprintf(s_count, sizeof(s_count), "%d", SG_TRIAGE_GEO_CANDIDATES);
+  size_t max_argc = 3 + N_KEYS + N_ARGS + (near->check ? 2 + near->n_known : 0);
+  const char **argv = sg_triage_arena_alloc(a, max_argc * sizeof(*argv));
+  size_t *lens = sg_triage_arena_alloc(a, max_argc * sizeof(*lens));
+  if (argv == NULL || lens == NULL)
+    return SG_TRIAGE_E_NOMEM;
   size_t argc = 0;
   argv[argc++] = with_body ? "EVAL" : "EVALSHA";
   argv[argc++] = with_body ? (const char *)t->script->data : t->sha;
@@ -255,6 +286,12 @@ int sg_triage__append_transition(sg_triage *t, sg_triage_arena *a, const sg_tria
   size_t first_arg = argc;
   for (size_t i = 0; i < n_args; i++)
     argv[argc++] = args[i];
+  if (near->check) {
+    argv[argc++] = s_radius;
+    argv[argc++] = s_count;
+    for (size_t i = 0; i < near->n_known; i++)
+      argv[argc++] = near->known[i];
+  }
   /* The protobufs are bytes, not strings: strlen would run past their end
    * into whatever the arena holds next. */
   for (size_t i = 0; i < argc; i++) {
@@ -288,6 +325,8 @@ int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage
     *out = SG_TRIAGE__OUTCOME_CONFLICT;
   else if (strcmp(what, "phone_moved") == 0)
     *out = SG_TRIAGE__OUTCOME_PHONE_MOVED;
+  else if (strcmp(what, "nearby") == 0)
+    *out = SG_TRIAGE__OUTCOME_NEARBY;
   else if (strcmp(what, "ok") != 0 && strcmp(what, "processed") != 0)
     return SG_TRIAGE_E_REPLY;
   return SG_TRIAGE_OK;
@@ -333,6 +372,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
     int64_t now_ms = (int64_t)sg_clock_now_ms();
     Siaga__V1__Incident *found = NULL;
     int64_t version = 0;
+    sg_triage__near near = {0, NULL, 0};
     sg_triage_link link = SG_TRIAGE_LINK_CALLER;
     int rc = SG_TRIAGE_OK;
     /* The same caller first, whatever the category or distance: an AML fix
@@ -341,7 +381,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
       rc = find_caller(t, k_phone, ref_ms, seen, sizeof(seen), &found, &version);
     if (rc == SG_TRIAGE_OK && found == NULL) {
       link = SG_TRIAGE_LINK_NEARBY;
-      rc = find_match(t, r, res->category, ref_ms, &found, &version);
+      rc = find_match(t, r, res->category, ref_ms, &found, &version, &near);
     }
     if (rc != SG_TRIAGE_OK)
       return rc;
@@ -358,7 +398,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
       kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_REPORT_ATTACHED;
     } else {
       /* One id per report, kept across retries so ids are not burnt. */
-      if (seq == 0 && (rc = next_incident_seq(t, &seq)) != SG_TRIAGE_OK)
+      if (seq == 0 && (rc = sg_triage__next_seq(t, &seq)) != SG_TRIAGE_OK)
         return rc;
       char id[SG_TRIAGE_ID_MAX];
       if (sg_triage_incident_id(id, sizeof(id), t->region, seq) < 0)
@@ -370,7 +410,8 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
     }
 
     sg_triage__step step = {.entry_id = entry_id, .token = token, .r = r, .inc = &next,
-                            .expected = expected, .kind = kind, .now_ms = now_ms, .cm = cm};
+                            .expected = expected, .kind = kind, .now_ms = now_ms, .cm = cm,
+                            .near = found == NULL ? near : (sg_triage__near){0, NULL, 0}};
     sg_triage__outcome what;
     rc = transition(t, &step, &what);
     if (rc != SG_TRIAGE_OK || what == SG_TRIAGE__OUTCOME_DONE)

@@ -3,25 +3,23 @@
  * to five per report: a worker waits on Redis, not on its CPU.
  *
  *   A  pipelined: GEOSEARCH of every report with a point, GET of the phone
- *      map of every number the batch links by caller;
+ *      map of every number the batch links by caller, and an INCRBY of the
+ *      id sequence when the worker's pool of numbers holds fewer than the
+ *      batch could open (numbers it does not use wait for the next batch);
  *   B  pipelined: WATCH, then HMGET pb version of every incident A named,
  *      each once;
  *      then decisions in memory, in stream order, on a view of every
  *      incident the batch touched so far: a later report joins the state an
  *      earlier one built (or opened), expecting the version that earlier
  *      call writes; the phone map chains the same way;
- *   C  pipelined, only when the batch opens incidents: one INCRBY of the id
- *      sequence for all of them, and a second GEOSEARCH where each is
- *      opened: an incident that appeared there since A (another worker's
- *      batch opened it meanwhile) sends the report back to the one-report
- *      path, which joins it, instead of opening a duplicate. Two workers
- *      opening at one place at the same moment can still both open, as
- *      report by report they could: the window is about one round trip
- *      again, not the whole batch; closing it takes a check inside
- *      transition.lua;
- *   D  pipelined: every transition.lua call, those opening incidents first
- *      (they end the race window above sooner), then the others; each in
- *      stream order, so the calls on one incident keep their order.
+ *   D  pipelined: every transition.lua call, those opening incidents first,
+ *      then the others; each in stream order, so the calls on one incident
+ *      keep their order. An opening carries the incidents its GEOSEARCH
+ *      named (and those the batch opened before it): the script refuses it
+ *      if another worker opened or moved one there since A, and the report
+ *      takes the one-report path, which joins that one. So two workers
+ *      seeing the first reports of one fire at the same moment open one
+ *      incident, not two.
  *
  * Chains (two or more calls on one incident) go inside MULTI/EXEC, under the
  * WATCH of B when the incident came from Redis. A refused call leaves the
@@ -64,7 +62,6 @@ typedef struct view_incident {
   int is_new;               /* opened by this batch */
   int n_calls;              /* calls planned on it */
   int n_live;               /* ... and still to be sent in D */
-  int dropped;              /* a call planned on it was taken off: the later ones cannot run */
   struct plan *opener;      /* for one the batch opens, the plan that opens it */
   struct view_incident *next_touched;
 } view_incident;
@@ -99,6 +96,8 @@ typedef struct plan {
   int search_failed; /* ... and Redis answered it with an error */
   geo_hit *hits;     /* nearest first, as GEOSEARCH ASC answered */
   size_t n_hits;
+  const char **named; /* every member GEOSEARCH answered, even one making no key */
+  size_t n_named;
   view_incident *inc; /* the incident the call writes */
   Siaga__V1__Incident *next;
   int64_t expected;
@@ -107,6 +106,7 @@ typedef struct plan {
   view_incident *seen_inc; /* the phone map before the call: this one's id ... */
   const char *seen_read;   /* ... or, when NULL, the value A read */
   int sent;                /* the call went out in D */
+  int number_taken;        /* an opening refused because its number exists already */
 } plan;
 
 typedef struct batch {
@@ -125,14 +125,9 @@ typedef struct batch {
   view_phone *phones;
   size_t n_phones;
   int watching; /* WATCH sent, neither EXEC nor UNWATCH yet */
+  long long topped_up; /* numbers A's INCRBY asks for; 0: none sent */
+  size_t n_numbered;   /* the pool's first numbers, given to b->opened in order */
 } batch;
-
-/* Incident numbers taken by INCRBY and not used yet: an attempt whose EXEC
- * was refused wrote nothing, and the next attempt uses them first. */
-typedef struct id_pool {
-  long long seq[SG_TRIAGE_BATCH];
-  size_t n;
-} id_pool;
 
 /* Whether the script puts an incident at loc in the geo set: a point that
  * Web Mercator holds (transition.lua's has_point). */
@@ -248,6 +243,22 @@ static int take_phone(batch *b, view_phone *ph, const redisReply *reply) {
   return rc;
 }
 
+/* The INCRBY's answer, the last number of those asked for, into the pool;
+ * read first, as it was sent first. */
+static int take_numbers(batch *b) {
+  sg_triage *t = b->t;
+  redisReply *reply = NULL;
+  if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+    return SG_TRIAGE_E_REDIS;
+  int rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_INTEGER || reply->integer < b->topped_up))
+    rc = SG_TRIAGE_E_REPLY;
+  for (long long k = b->topped_up - 1; rc == SG_TRIAGE_OK && k >= 0; k--)
+    t->id_pool[t->n_id_pool++] = reply->integer - k;
+  freeReplyObject(reply);
+  return rc;
+}
+
 /* GEOSEARCH WITHDIST answers [[member, distance], ...], nearest first. */
 static int take_hits(batch *b, plan *p, const redisReply *reply) {
   if (reply->type != REDIS_REPLY_ARRAY) {
@@ -255,13 +266,17 @@ static int take_hits(batch *b, plan *p, const redisReply *reply) {
     return SG_TRIAGE_OK;
   }
   p->hits = sg_triage_arena_alloc(b->a, (reply->elements + 1) * sizeof(*p->hits));
-  if (p->hits == NULL)
+  p->named = sg_triage_arena_alloc(b->a, (reply->elements + 1) * sizeof(*p->named));
+  if (p->hits == NULL || p->named == NULL)
     return SG_TRIAGE_E_NOMEM;
   for (size_t k = 0; k < reply->elements; k++) {
     const redisReply *e = reply->element[k];
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
         e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_STRING)
       continue;
+    p->named[p->n_named] = sg_triage_arena_strndup(b->a, e->element[0]->str, e->element[0]->len);
+    if (p->named[p->n_named++] == NULL)
+      return SG_TRIAGE_E_NOMEM;
     int rc = SG_TRIAGE_OK;
     view_incident *v = view_get(b, e->element[0]->str, e->element[0]->len, &rc);
     if (rc != SG_TRIAGE_OK)
@@ -279,12 +294,21 @@ static int take_hits(batch *b, plan *p, const redisReply *reply) {
  * step; the first problem is returned. An error reply sends the report on
  * the one-report path, which meets it again and says so. */
 static int round_trip_a(batch *b) {
+  sg_triage *t = b->t;
+  /* Any report may open an incident: the pool is topped up to the batch's
+   * size, so D never waits for a number. */
+  b->topped_up = t->n_id_pool < b->n ? (long long)(b->n - t->n_id_pool) : 0;
+  if (b->topped_up > 0 &&
+      redisAppendCommand(t->c, "INCRBY %s %lld", t->k_seq, b->topped_up) != REDIS_OK)
+    return SG_TRIAGE_E_REDIS;
   for (size_t i = 0; i < b->n; i++) {
     int rc = append_a(b, i);
     if (rc != SG_TRIAGE_OK)
       return rc;
   }
-  int rc = SG_TRIAGE_OK;
+  int rc = b->topped_up > 0 ? take_numbers(b) : SG_TRIAGE_OK;
+  if (rc == SG_TRIAGE_E_REDIS)
+    return rc;
   for (size_t i = 0; i < b->n; i++) {
     plan *p = &b->plans[i];
     for (int cmd = 0; cmd < 2; cmd++) {
@@ -482,101 +506,60 @@ static int decide(batch *b, size_t i) {
   return SG_TRIAGE_OK;
 }
 
-/* ---- C: numbers for the opened incidents, and a second look ---- */
+/* ---- numbers for the opened incidents ---- */
 
-static int in_hits(const plan *p, const char *id) {
-  for (size_t k = 0; k < p->n_hits; k++) {
-    if (strcmp(p->hits[k].inc->id, id) == 0)
-      return 1;
-  }
-  return 0;
-}
-
-/* The second GEOSEARCH where v is opened: a member A did not see there
- * (another worker opened or moved an incident meanwhile) may be the same
- * emergency, so the report does not open one of its own here. */
-static void take_second_look(view_incident *v, const redisReply *reply) {
-  if (reply->type != REDIS_REPLY_ARRAY) {
-    v->dropped = 1;
-    return;
-  }
-  for (size_t k = 0; k < reply->elements; k++) {
-    const redisReply *id = reply->element[k];
-    if (id->type != REDIS_REPLY_STRING || !in_hits(v->opener, id->str))
-      v->dropped = 1;
-  }
-}
-
-/* A call taken off leaves its incident and its number's phone map as they
- * were, so the calls planned after it on either cannot run as planned:
- * their reports go the one-report way too. */
-static void drop_broken_chains(batch *b) {
-  for (size_t i = 0; i < b->n; i++) {
-    plan *p = &b->plans[i];
-    if (p->state != PLAN_CALL)
-      continue;
-    if (p->inc->dropped || (p->seen_inc != NULL && p->seen_inc->dropped)) {
-      p->state = PLAN_ALONE;
-      p->inc->dropped = 1;
-    }
-  }
-}
-
-/* Reads one reply of C into the pool (INCRBY) or v (its second look). */
-static int take_c(batch *b, id_pool *pool, long long want, view_incident *v) {
-  redisReply *reply = NULL;
-  if (redisGetReply(b->t->c, (void **)&reply) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
-  int rc = sg_triage__check(b->t, reply);
-  if (rc != SG_TRIAGE_E_REDIS && v != NULL) {
-    take_second_look(v, reply);
-    rc = SG_TRIAGE_OK;
-  } else if (rc == SG_TRIAGE_OK) {
-    if (reply->type != REDIS_REPLY_INTEGER || reply->integer < want)
-      rc = SG_TRIAGE_E_REPLY;
-    for (long long k = want - 1; rc == SG_TRIAGE_OK && k >= 0; k--)
-      pool->seq[pool->n++] = reply->integer - k;
-  }
-  freeReplyObject(reply);
-  return rc;
-}
-
-static int round_trip_c(batch *b, id_pool *pool) {
-  if (b->n_opened == 0)
-    return SG_TRIAGE_OK;
-  long long want = b->n_opened > pool->n ? (long long)(b->n_opened - pool->n) : 0;
-  if (want > 0 && redisAppendCommand(b->t->c, "INCRBY %s %lld", b->t->k_seq, want) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+/* In the order opened, a later report's incident has the larger number:
+ * the pool's first ones, which A made sure are there. */
+static int number_openings(batch *b) {
+  sg_triage *t = b->t;
+  if (b->n_opened > t->n_id_pool)
+    return SG_TRIAGE_E_REPLY; /* A's INCRBY failed: the one-report path says why */
   for (size_t k = 0; k < b->n_opened; k++) {
-    const plan *p = b->opened[k]->opener;
-    if (p->searched && append_geosearch(b, b->entries[p - b->plans].r->location, 0) != SG_TRIAGE_OK)
-      return SG_TRIAGE_E_REDIS;
-  }
-  /* Every reply is read, to keep the connection in step. */
-  int rc = want > 0 ? take_c(b, pool, want, NULL) : SG_TRIAGE_OK;
-  for (size_t k = 0; rc != SG_TRIAGE_E_REDIS && k < b->n_opened; k++) {
-    if (b->opened[k]->opener->searched) {
-      int r = take_c(b, pool, want, b->opened[k]);
-      rc = r == SG_TRIAGE_E_REDIS ? r : rc;
-    }
-  }
-  if (rc != SG_TRIAGE_OK)
-    return rc;
-
-  drop_broken_chains(b);
-  /* In the order opened, a later report's incident has the larger id; one
-   * dropped takes none (its number is burnt). */
-  size_t next = 0;
-  for (size_t k = 0; k < b->n_opened; k++) {
-    view_incident *v = b->opened[k];
-    if (!v->dropped &&
-        sg_triage_incident_id(v->id, SG_TRIAGE_ID_MAX, b->t->region, pool->seq[next++]) < 0)
+    if (sg_triage_incident_id(b->opened[k]->id, SG_TRIAGE_ID_MAX, t->region, t->id_pool[k]) < 0)
       return SG_TRIAGE_E_ARG;
   }
+  b->n_numbered = b->n_opened;
   return SG_TRIAGE_OK;
 }
 
+/* After D: the numbers of openings that were applied leave the pool; those
+ * of openings refused or never sent stay for the next one, in order. When
+ * the connection failed, whether a sent opening was applied is unknown,
+ * and its number is not used again. */
+static void settle_numbers(batch *b, int connection_failed) {
+  sg_triage *t = b->t;
+  size_t kept = 0;
+  for (size_t k = 0; k < b->n_numbered; k++) {
+    const plan *p = b->opened[k]->opener;
+    int used = p->state == PLAN_DONE || p->number_taken || (connection_failed && p->sent);
+    if (!used)
+      t->id_pool[kept++] = t->id_pool[k];
+  }
+  memmove(t->id_pool + kept, t->id_pool + b->n_numbered,
+          (t->n_id_pool - b->n_numbered) * sizeof(t->id_pool[0]));
+  t->n_id_pool -= b->n_numbered - kept;
+  b->n_numbered = 0;
+}
+
 /* ---- D: the calls ---- */
+
+/* An opening's check: what its GEOSEARCH named, and the incidents the batch
+ * opens before it (D sends them first), which may lie within reach. */
+static int near_of(batch *b, const plan *p, sg_triage__near *near) {
+  *near = (sg_triage__near){0, NULL, 0};
+  if (p->kind != SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED || !p->searched)
+    return SG_TRIAGE_OK;
+  const char **known = sg_triage_arena_alloc(b->a, (p->n_named + b->n_opened + 1) * sizeof(*known));
+  if (known == NULL)
+    return SG_TRIAGE_E_NOMEM;
+  size_t n = 0;
+  for (size_t k = 0; k < p->n_named; k++)
+    known[n++] = p->named[k];
+  for (size_t k = 0; k < b->n_opened && b->opened[k] != p->inc; k++)
+    known[n++] = b->opened[k]->id;
+  *near = (sg_triage__near){1, known, n};
+  return SG_TRIAGE_OK;
+}
 
 static int append_call(batch *b, plan *p, size_t i) {
   const sg_triage__entry *e = &b->entries[i];
@@ -588,6 +571,8 @@ static int append_call(batch *b, plan *p, size_t i) {
                           .kind = p->kind,
                           .now_ms = p->now_ms,
                           .cm = {NULL, "", ""}};
+  if (near_of(b, p, &step.near) != SG_TRIAGE_OK)
+    return SG_TRIAGE_E_NOMEM;
   if (p->phone != NULL) {
     step.cm.phone = p->phone->phone;
     step.cm.k_phone = p->phone->key;
@@ -599,10 +584,14 @@ static int append_call(batch *b, plan *p, size_t i) {
 /* What one call answered: applied, or the report goes its own way. */
 static void take_outcome(batch *b, plan *p, const redisReply *reply) {
   sg_triage__outcome what;
-  if (sg_triage__outcome_of(b->t, reply, &what) == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_DONE)
+  int rc = sg_triage__outcome_of(b->t, reply, &what);
+  if (rc == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_DONE) {
     p->state = PLAN_DONE;
-  else
-    p->state = PLAN_ALONE; /* refused, NOSCRIPT or an error: sg_triage__apply deals with it */
+    return;
+  }
+  p->state = PLAN_ALONE; /* refused, NOSCRIPT or an error: sg_triage__apply deals with it */
+  p->number_taken = rc == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_CONFLICT &&
+                    p->kind == SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
 }
 
 /* Reads one reply that only says the command was taken (OK, QUEUED). A
@@ -753,7 +742,7 @@ static batch *batch_new(sg_triage *t, sg_triage__entry *entries, size_t n) {
 /* Reads, decides and writes once. A problem other than the connection
  * (no memory, an odd reply) sends every report not yet applied on the
  * one-report path. */
-static int attempt(batch *b, id_pool *pool, int *aborted) {
+static int attempt(batch *b, int *aborted) {
   *aborted = 0;
   int rc = round_trip_a(b);
   if (rc == SG_TRIAGE_OK)
@@ -761,9 +750,10 @@ static int attempt(batch *b, id_pool *pool, int *aborted) {
   for (size_t i = 0; rc == SG_TRIAGE_OK && i < b->n; i++)
     rc = decide(b, i);
   if (rc == SG_TRIAGE_OK)
-    rc = round_trip_c(b, pool);
+    rc = number_openings(b);
   if (rc == SG_TRIAGE_OK)
     rc = round_trip_d(b, aborted);
+  settle_numbers(b, rc == SG_TRIAGE_E_REDIS);
   if (rc == SG_TRIAGE_E_REDIS)
     return rc;
   if (b->watching) { /* gave up before D: the next transaction must not inherit it */
@@ -783,7 +773,6 @@ static int attempt(batch *b, id_pool *pool, int *aborted) {
 
 int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
   assert(n <= SG_TRIAGE_BATCH); /* the id pool and the view are sized for it */
-  id_pool pool = {{0}, 0};
   batch *b = NULL;
   int aborted = 1;
   for (int k = 0; aborted && k < BATCH_ATTEMPTS; k++) {
@@ -798,7 +787,7 @@ int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
     b = batch_new(t, entries, n);
     if (b == NULL)
       break; /* every report on its own */
-    int rc = attempt(b, &pool, &aborted);
+    int rc = attempt(b, &aborted);
     if (rc == SG_TRIAGE_E_REDIS) {
       sg_triage_arena_reset(&t->batch_work);
       return rc;

@@ -65,6 +65,13 @@ struct sg_triage {
   sg_triage_arena batch_reports; /* the batch's decoded reports; reset per batch */
   sg_triage_arena batch_work; /* the batch's plan; reset per attempt and batch */
   sg_triage__entry batch[SG_TRIAGE_BATCH]; /* the batch in hand, decoded */
+
+  /* Incident numbers taken from the sequence and not used yet, ascending.
+   * A batch takes what it may need with its first round trip, so opening
+   * costs none of its own; what it does not use waits for the next
+   * opening. Numbers are unique, but another worker's may overtake them. */
+  long long id_pool[SG_TRIAGE_BATCH];
+  size_t n_id_pool;
 };
 
 /* The phone map side of one transition, for a report linked by its number. */
@@ -73,6 +80,15 @@ typedef struct sg_triage__caller_map {
   const char *k_phone; /* siaga:{r}:phone:<e164> */
   const char *seen;    /* the map's value the decision was made on, "" for none */
 } sg_triage__caller_map;
+
+/* The opening check of a transition.lua call (ARGV 25-27..): the open
+ * incidents the caller's GEOSEARCH named near the report when it chose to
+ * open one. The script refuses the opening if it finds another there. */
+typedef struct sg_triage__near {
+  int check;                /* 0: no check (a join, or no search was made) */
+  const char *const *known; /* incident ids, as GEOSEARCH answered them */
+  size_t n_known;
+} sg_triage__near;
 
 /* One transition.lua call: report r opens or joins incident inc. */
 typedef struct sg_triage__step {
@@ -84,6 +100,7 @@ typedef struct sg_triage__step {
   Siaga__V1__UpdateKind kind;
   int64_t now_ms;
   sg_triage__caller_map cm;
+  sg_triage__near near;
 } sg_triage__step;
 
 /* What transition.lua did with one call. */
@@ -91,6 +108,7 @@ typedef enum sg_triage__outcome {
   SG_TRIAGE__OUTCOME_DONE = 0,    /* applied, or the entry was already processed */
   SG_TRIAGE__OUTCOME_CONFLICT,    /* the incident's version moved: re-read, decide again */
   SG_TRIAGE__OUTCOME_PHONE_MOVED, /* the caller's phone map moved: re-read, decide again */
+  SG_TRIAGE__OUTCOME_NEARBY,      /* an opening met an incident it did not see: decide again */
 } sg_triage__outcome;
 
 /* Maps a NULL reply (the connection failed) or an error reply to a code;
@@ -119,6 +137,10 @@ int sg_triage__noscript(const redisReply *reply);
 /* Reads transition.lua's answer into *out; SG_TRIAGE_E_REPLY for anything
  * else, an error reply included. */
 int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage__outcome *out);
+
+/* Takes the lowest number of t's pool, or one from the sequence when the
+ * pool is empty. */
+int sg_triage__next_seq(sg_triage *t, long long *seq);
 
 /* Opens or joins incidents for entries[0..n) (decoded, in stream order) with
  * a fixed number of round trips for the whole batch, and sets each entry's
