@@ -191,6 +191,53 @@ def plots(entries, out, series):
     return made
 
 
+def p99_of(e, key):
+    return ((e["raw"].get(key) or {}).get("p99"))
+
+
+def merge_rounds(entries):
+    """A scenario measured in several rounds (one system after the other,
+    alternately first) is shown by its median round by first-console p99:
+    on a shared two-core machine one ten-second p99 moves by half from run
+    to run, so one round alone decides nothing. The other rounds' p99s are
+    kept beside it."""
+    groups, order = {}, []
+    for e in entries:
+        k = (e["scenario"], e["system"])
+        if k not in groups:
+            groups[k] = []
+            order.append(k)
+        groups[k].append(e)
+    merged = []
+    for k in order:
+        es = groups[k]
+        if len(es) == 1:
+            merged.append(es[0])
+            continue
+        ok = [e for e in es if p99_of(e, "e2e_first_ms") is not None]
+        ranked = sorted(ok, key=lambda e: p99_of(e, "e2e_first_ms")) or es
+        rep = dict(ranked[(len(ranked) - 1) // 2])
+        rep["rounds"] = [{"round": e["params"].get("round"),
+                          "ack_p99_ms": p99_of(e, "ack_ms"),
+                          "first_console_p99_ms": p99_of(e, "e2e_first_ms"),
+                          "all_consoles_p99_ms": p99_of(e, "e2e_all_ms"),
+                          "lost_any": e["raw"].get("lost_any"),
+                          "lost_some": e["raw"].get("lost_some")} for e in es]
+        merged.append(rep)
+    return merged
+
+
+def rounds_text(e):
+    if "rounds" not in e:
+        return ""
+    def ms(key):
+        return " / ".join("%.1f" % r[key] if r[key] is not None else "-" for r in e["rounds"])
+    lost = sum((r["lost_any"] or 0) + (r["lost_some"] or 0) for r in e["rounds"])
+    return (f"; {len(e['rounds'])} rounds, this is the median by first-console p99; "
+            f"p99 in each round: first console {ms('first_console_p99_ms')} ms, all consoles "
+            f"{ms('all_consoles_p99_ms')} ms, ack {ms('ack_p99_ms')} ms; lost in all rounds {lost}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -201,7 +248,7 @@ def main():
     ap.add_argument("--series")
     ap.add_argument("--load", default="")
     a = ap.parse_args()
-    entries = [json.loads(line) for line in open(a.results) if line.strip()]
+    entries = merge_rounds([json.loads(line) for line in open(a.results) if line.strip()])
     now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     meta = {"date": now, "mode": a.mode, "commit": a.commit,
             "uncommitted_files": int(a.dirty or 0), "loadavg_1_5_15": a.load, "host": platform.node(), "cpus": os.cpu_count(),
@@ -210,6 +257,9 @@ def main():
     rows = []
     for e in entries:
         f, text = figures(e)
+        text += rounds_text(e)
+        if "rounds" in e:
+            f["rounds"] = e["rounds"]
         out["results"].setdefault(e["scenario"], {})[e["system"]] = {
             "figures": f, "how": e["how"], "params": e["params"], "raw": e["raw"]}
         rows.append((e["scenario"], e["system"], text, e["how"]))
