@@ -54,6 +54,7 @@ typedef struct options {
   phase phases[MAX_PHASES];
   size_t n_phases;
   size_t connections, consoles, payload, connect_window;
+  size_t places; /* 0: every report at a place of its own */
   double drain_s, deadline_s, connect_s, hold_s, settle_s, timeout_s;
   const char *channel, *series_path;
   int idle_nchan; /* idle mode: hold nchan subscribers instead of siaga consoles */
@@ -95,9 +96,13 @@ static uint64_t phase_intent(const run *r, size_t seq) {
 /* ---- requests ---- */
 
 /* Far-apart coordinates per report: the worker merges reports of one
- * category within 300 m, and each report must open its own incident so its
- * update names it. A second layer shifted by half a cell keeps >700 m. */
-static void grid_point(size_t seq, double *lat, double *lon) {
+ * category within 300 m, so by default each report opens its own incident.
+ * A second layer shifted by half a cell keeps >700 m. With --places N the
+ * reports go round N places instead and join the incidents there, as the
+ * reports of one big fire do; every update still names its report. */
+static void grid_point(size_t seq, size_t places, double *lat, double *lon) {
+  if (places > 0)
+    seq %= places;
   size_t cells = GRID_ROWS * GRID_COLS, j = seq % cells, layer = (seq / cells) % 2;
   *lat = -3.0 + 0.01 * (double)(j / GRID_COLS) + 0.005 * (double)layer;
   *lon = 112.0 + 0.01 * (double)(j % GRID_COLS) + 0.005 * (double)layer;
@@ -109,7 +114,7 @@ static size_t build_request(void *data, size_t seq, char *buf, size_t cap) {
   int n;
   if (r->o.mode == MODE_SIAGA) {
     double lat, lon;
-    grid_point(seq, &lat, &lon);
+    grid_point(seq, r->o.places, &lat, &lon);
     n = snprintf(body, sizeof(body),
                  "{\"category\":\"fire\",\"description\":\"Kebakaran lahan gambut, asap tebal, "
                  "laporan uji beban %zu ",
@@ -533,6 +538,8 @@ static void usage(FILE *f) {
           "  --connections N          keep-alive HTTP connections (default 32)\n"
           "  --consoles N             WebSockets (consoles, subscribers, idle) (default 10)\n"
           "  --payload BYTES          body size (default 300)\n"
+          "  --places N               siaga: reports go round N places and join the\n"
+          "                           incidents there (default: each at a place of its own)\n"
           "  --channel ID             nchan channel (default bench)\n"
           "  --system siaga|nchan     idle: whose WebSockets to hold (default siaga)\n"
           "  --connect-timeout S      wait this long for all WebSockets (default 30)\n"
@@ -576,7 +583,8 @@ static int parse_options(int argc, char **argv, options *o) {
       {"connect-timeout", 1, NULL, 'T'}, {"connect-window", 1, NULL, 'W'},
       {"settle", 1, NULL, 's'},     {"drain", 1, NULL, 'D'},        {"hold", 1, NULL, 'H'},
       {"timeout", 1, NULL, 'o'},    {"deadline", 1, NULL, 'X'},     {"watch", 1, NULL, 'w'},
-      {"series", 1, NULL, 'S'},     {"system", 1, NULL, 'y'},       {"help", 0, NULL, 'h'},         {NULL, 0, NULL, 0}};
+      {"series", 1, NULL, 'S'},     {"system", 1, NULL, 'y'},       {"places", 1, NULL, 'P'},
+      {"help", 0, NULL, 'h'},       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   double rate = 100, duration = 5;
   const char *profile = NULL;
@@ -609,6 +617,7 @@ static int parse_options(int argc, char **argv, options *o) {
     case 'c': o->connections = (size_t)atol(optarg); break;
     case 'n': o->consoles = (size_t)atol(optarg); break;
     case 'b': o->payload = (size_t)atol(optarg); break;
+    case 'P': o->places = (size_t)atol(optarg); break;
     case 'C': o->channel = optarg; break;
     case 'T': o->connect_s = atof(optarg); break;
     case 'W': o->connect_window = (size_t)atol(optarg); break;

@@ -312,7 +312,7 @@
     tr.appendChild(tdAge);
 
     // Reports
-    var n = (inc.reportIds || []).length;
+    var n = inc.reportCount || (inc.reportIds || []).length;
     var tdRep = el('td', 'rep num', String(n));
     tdRep.title = n + ' laporan (reports)';
     if (n > 1) tdRep.classList.add('multi');

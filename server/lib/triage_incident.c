@@ -432,6 +432,7 @@ int sg_triage_incident_open(sg_triage_arena *a, const Siaga__V1__Report *r,
     return -1;
   out->report_ids[0] = r->id;
   out->n_report_ids = 1;
+  out->report_count = 1;
   out->created_at_ms = now_ms;
   out->updated_at_ms = now_ms;
   out->version = 1;
@@ -443,17 +444,29 @@ int sg_triage_incident_attach(sg_triage_arena *a, const Siaga__V1__Incident *cur
                               sg_triage_link link, int64_t now_ms, Siaga__V1__Incident *out) {
   *out = *cur; /* shallow: unchanged fields keep pointing into cur */
 
+  /* An incident stored before report_count existed counts its list. */
+  out->report_count = cur->report_count > 0 ? cur->report_count : (int32_t)cur->n_report_ids;
   int seen = 0;
   for (size_t i = 0; i < cur->n_report_ids; i++)
     seen |= strcmp(cur->report_ids[i], r->id) == 0;
   if (!seen) {
-    out->report_ids = sg_triage_arena_alloc(a, (cur->n_report_ids + 1) * sizeof(char *));
+    /* The first report stays (it opened the incident); past the limit the
+     * oldest of the others makes room for this one. */
+    size_t keep = cur->n_report_ids;
+    size_t n = keep < SG_TRIAGE_REPORT_IDS_MAX ? keep + 1 : SG_TRIAGE_REPORT_IDS_MAX;
+    out->report_ids = sg_triage_arena_alloc(a, n * sizeof(char *));
     if (out->report_ids == NULL)
       return -1;
-    if (cur->n_report_ids > 0)
-      memcpy(out->report_ids, cur->report_ids, cur->n_report_ids * sizeof(char *));
-    out->report_ids[cur->n_report_ids] = r->id;
-    out->n_report_ids = cur->n_report_ids + 1;
+    if (keep < SG_TRIAGE_REPORT_IDS_MAX) {
+      if (keep > 0)
+        memcpy(out->report_ids, cur->report_ids, keep * sizeof(char *));
+    } else {
+      out->report_ids[0] = cur->report_ids[0];
+      memcpy(out->report_ids + 1, cur->report_ids + (keep - n + 2), (n - 2) * sizeof(char *));
+    }
+    out->report_ids[n - 1] = r->id;
+    out->n_report_ids = n;
+    out->report_count++;
   }
 
   int is_aml = r->channel == SIAGA__V1__CHANNEL__CHANNEL_AML;
@@ -514,7 +527,7 @@ int sg_triage_incident_attach(sg_triage_arena *a, const Siaga__V1__Incident *cur
     result_merge_reason(&merged, rr->rule, rr->points, rr->detail);
   }
   if (link == SG_TRIAGE_LINK_NEARBY)
-    sg_rules_corroborate(&merged, out->n_report_ids);
+    sg_rules_corroborate(&merged, (size_t)out->report_count);
   else
     sg_rules_settle(&merged);
 

@@ -19,6 +19,7 @@
 #define SG_TRIAGE_SUMMARY_MAX 280         /* code points of an incident summary */
 #define SG_TRIAGE_DEDUP_RADIUS_M 300      /* a report this close may join an incident */
 #define SG_TRIAGE_DEDUP_WINDOW_MS (60 * 60 * 1000) /* ... if it changed this recently */
+#define SG_TRIAGE_REPORT_IDS_MAX 20       /* ids an incident carries: the first, then the latest */
 #define SG_TRIAGE_ID_MAX 32               /* "PLK-000042" and NUL, with room to spare */
 /* A number's next SMS or AML joins the incident it last reported into if that
  * changed this recently; the phone -> incident map lives as long, refreshed

@@ -110,6 +110,7 @@ def decode_incident(buf):
             "priority": pb_first(f, 3, 0),
             "reasons": f.get(5, []),
             "report_ids": [x.decode() for x in f.get(9, [])],
+            "report_count": pb_first(f, 14, 0),
             "version": pb_first(f, 12, 0)}
 
 

@@ -208,6 +208,59 @@ static void test_attach(void) {
   CHECK_INT_EQ(again.n_report_ids, 3);
 }
 
+/* A fire reported a hundred times: the incident counts every report, but
+ * carries only the first and the latest ids, so its updates stay small. */
+static void test_report_ids_bounded(void) {
+  static char ids[120][16];
+  Siaga__V1__Report r = make_report("r-0", "fire", "Kebakaran rumah di Jl. Rajawali");
+  sg_rules_result res;
+  sg_rules_evaluate(&r, &res);
+  Siaga__V1__Incident opened;
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, &r, &res, "PLK-000020", NOW, &opened), 0);
+  CHECK_INT_EQ(opened.report_count, 1);
+  Siaga__V1__Incident *cur = roundtrip(&opened);
+  size_t largest = 0;
+  for (int i = 1; i < 120; i++) {
+    snprintf(ids[i], sizeof(ids[i]), "r-%d", i);
+    Siaga__V1__Report ri = make_report(ids[i], "fire", "api besar");
+    Siaga__V1__Incident next;
+    CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &ri, &res, SG_TRIAGE_LINK_NEARBY,
+                                           NOW + i, &next),
+                 0);
+    cur = roundtrip(&next);
+    CHECK_INT_EQ(cur->report_count, i + 1);
+    CHECK_INT_EQ(cur->n_report_ids, (size_t)(i + 1 < SG_TRIAGE_REPORT_IDS_MAX
+                                                 ? i + 1
+                                                 : SG_TRIAGE_REPORT_IDS_MAX));
+    CHECK_STR_EQ(cur->report_ids[0], "r-0");
+    CHECK_STR_EQ(cur->report_ids[cur->n_report_ids - 1], ids[i]);
+    size_t size = siaga__v1__incident__get_packed_size(cur);
+    largest = size > largest ? size : largest;
+  }
+  /* The latest 49 after the first, in order. */
+  for (size_t k = 1; k < cur->n_report_ids; k++)
+    CHECK_STR_EQ(cur->report_ids[k], ids[119 - (SG_TRIAGE_REPORT_IDS_MAX - 1) + k]);
+  CHECK(largest < 4096);
+  /* The bonus counts every report, not the ids carried. */
+  sg_rules_result all;
+  memset(&all, 0, sizeof(all));
+  sg_rules_corroborate(&all, 120);
+  int found = 0;
+  for (size_t i = 0; i < cur->n_reasons; i++)
+    found += strcmp(cur->reasons[i]->rule, all.reasons[0].rule) == 0 &&
+             cur->reasons[i]->points == all.reasons[0].points &&
+             strcmp(cur->reasons[i]->detail, all.reasons[0].detail) == 0;
+  CHECK_INT_EQ(found, 1);
+  /* A replay of a report still carried adds nothing. */
+  Siaga__V1__Report again = make_report(ids[119], "fire", "api besar");
+  Siaga__V1__Incident same;
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &again, &res, SG_TRIAGE_LINK_NEARBY,
+                                         NOW + 200, &same),
+               0);
+  CHECK_INT_EQ(same.report_count, 120);
+  CHECK_INT_EQ(same.n_report_ids, SG_TRIAGE_REPORT_IDS_MAX);
+}
+
 /* The batch compares distances it computes with GEOSEARCH's: they must
  * agree with Redis (values from GEODIST and GEOSEARCH ... WITHDIST on Redis
  * 7, which measure from a member's 52-bit geohash cell, hence the
@@ -617,6 +670,7 @@ int main(void) {
   RUN_TEST(test_open_without_text_uses_address);
   RUN_TEST(test_summary_bounded);
   RUN_TEST(test_attach);
+  RUN_TEST(test_report_ids_bounded);
   RUN_TEST(test_distance);
   RUN_TEST(test_matches);
   RUN_TEST(test_links_caller);
