@@ -7,6 +7,11 @@
 #include <string.h>
 
 #define KEY_MAX 40
+/* Every delivery's latency goes into a histogram: 10 us steps below one
+ * second, 1 ms steps up to 100 s (a million deliveries a second would not
+ * fit a sorted array). */
+#define HIST_FINE 100000   /* 10 us buckets: [0, 1 s) */
+#define HIST_COARSE 100000 /* 1 ms buckets: [1 s, 101 s), the last one open-ended */
 
 typedef struct entry {
   char key[KEY_MAX];
@@ -16,6 +21,9 @@ typedef struct entry {
   uint32_t count;   /* distinct consoles that saw the key */
   uint8_t *seen_by; /* bit per console; NULL before the first delivery and
                        after the last console (count == consoles) */
+  uint64_t *early;  /* times of the deliveries that came before the
+                       acknowledgement (its intended send time unknown yet) */
+  uint32_t n_early;
 } entry;
 
 enum report_state { REPORT_NONE = 0, REPORT_OFFERED, REPORT_ACKED, REPORT_FAILED };
@@ -37,7 +45,27 @@ struct lg_track {
   size_t offered, acked, failed, seen_first, seen_all, unmatched_dropped, duplicates, distinct_seen;
   size_t via_snapshot, untracked;
   uint64_t deliveries, last_delivery_ns;
+  uint32_t *hist; /* HIST_FINE + HIST_COARSE buckets of delivery latency */
+  uint64_t hist_count, hist_max_ns;
+  size_t each_dropped; /* early deliveries with no room to wait for their ack */
 };
+
+static void hist_add(lg_track *t, uint64_t intent_ns, uint64_t now_ns) {
+  uint64_t ns = now_ns > intent_ns ? now_ns - intent_ns : 0, us = ns / 1000;
+  size_t i = us < 1000000 ? (size_t)(us / 10)
+                          : HIST_FINE + (size_t)((us - 1000000) / 1000 < HIST_COARSE - 1
+                                                     ? (us - 1000000) / 1000
+                                                     : HIST_COARSE - 1);
+  t->hist[i]++;
+  t->hist_count++;
+  if (ns > t->hist_max_ns)
+    t->hist_max_ns = ns;
+}
+
+/* The upper edge of bucket i, in ms. */
+static double hist_edge_ms(size_t i) {
+  return i < HIST_FINE ? (double)(i + 1) * 0.01 : 1000.0 + (double)(i - HIST_FINE + 1);
+}
 
 static uint64_t hash_key(const char *k, size_t n) {
   uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -64,7 +92,8 @@ lg_track *lg_track_create(size_t capacity, size_t consoles) {
   t->reports = calloc(capacity ? capacity : 1, sizeof(report));
   t->entries = calloc(t->max_entries, sizeof(entry));
   t->slots = calloc(t->n_slots, sizeof(uint32_t));
-  if (t->reports == NULL || t->entries == NULL || t->slots == NULL) {
+  t->hist = calloc(HIST_FINE + HIST_COARSE, sizeof(uint32_t));
+  if (t->reports == NULL || t->entries == NULL || t->slots == NULL || t->hist == NULL) {
     lg_track_destroy(t);
     return NULL;
   }
@@ -77,10 +106,13 @@ void lg_track_destroy(lg_track *t) {
   if (t == NULL)
     return;
   free(t->reports);
-  for (size_t i = 0; t->entries != NULL && i < t->n_entries; i++)
+  for (size_t i = 0; t->entries != NULL && i < t->n_entries; i++) {
     free(t->entries[i].seen_by);
+    free(t->entries[i].early);
+  }
   free(t->entries);
   free(t->slots);
+  free(t->hist);
   free(t);
 }
 
@@ -139,6 +171,11 @@ void lg_track_acked(lg_track *t, size_t seq, uint64_t now_ns, const char *key, s
   r->ack_ns = now_ns;
   r->entry = e - t->entries;
   e->seq = (int64_t)seq;
+  for (uint32_t k = 0; k < e->n_early; k++)
+    hist_add(t, r->intent_ns, e->early[k]);
+  free(e->early);
+  e->early = NULL;
+  e->n_early = 0;
   t->acked++;
   if (e->count >= 1)
     t->seen_first++;
@@ -174,6 +211,17 @@ static void credit(lg_track *t, entry *e, uint64_t now_ns) {
     t->distinct_seen++;
   }
   e->last_ns = now_ns;
+  if (e->seq >= 0) {
+    hist_add(t, t->reports[e->seq].intent_ns, now_ns);
+  } else {
+    /* Each console once, so at most `consoles` of them. */
+    if (e->early == NULL)
+      e->early = malloc(t->consoles * sizeof(*e->early));
+    if (e->early != NULL && e->n_early < t->consoles)
+      e->early[e->n_early++] = now_ns;
+    else
+      t->each_dropped++;
+  }
   e->count++;
   t->deliveries++;
   t->last_delivery_ns = now_ns;
@@ -309,6 +357,23 @@ void lg_track_summarize(lg_track *t, lg_track_summary *out) {
       out->unmatched++;
   }
   out->unmatched += t->unmatched_dropped;
+  out->each_dropped = t->each_dropped;
+  memset(&out->each, 0, sizeof(out->each));
+  out->each.count = (size_t)t->hist_count;
+  if (t->hist_count > 0) {
+    const double q[4] = {0.50, 0.90, 0.99, 0.999};
+    double *at[4] = {&out->each.p50, &out->each.p90, &out->each.p99, &out->each.p999};
+    uint64_t seen = 0;
+    int k = 0;
+    for (size_t i = 0; i < HIST_FINE + HIST_COARSE && k < 4; i++) {
+      seen += t->hist[i];
+      while (k < 4 && (double)seen >= q[k] * (double)t->hist_count) {
+        *at[k] = hist_edge_ms(i);
+        k++;
+      }
+    }
+    out->each.max = (double)t->hist_max_ns / 1e6;
+  }
   distribution(ack, na, &out->ack);
   distribution(first, nf, &out->first);
   distribution(all, nl, &out->all);

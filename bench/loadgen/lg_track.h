@@ -43,6 +43,10 @@ typedef struct lg_track_summary {
   lg_track_dist ack;    /* intended send -> 2xx */
   lg_track_dist first;  /* intended send -> first console */
   lg_track_dist all;    /* intended send -> last of all consoles */
+  lg_track_dist each;   /* intended send -> each console, every (report, console)
+                           delivery; percentiles to the 10 us (1 ms past 1 s) */
+  size_t each_dropped;  /* deliveries left out of `each` (no memory to hold one
+                           that came before its acknowledgement) */
 } lg_track_summary;
 
 /* capacity: most reports in the run; consoles: how many must see each, indexed

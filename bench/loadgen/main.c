@@ -503,6 +503,8 @@ static void finish(run *r) {
     print_dist("ack_ms", &s.ack);
     print_dist("e2e_first_ms", &s.first);
     print_dist("e2e_all_ms", &s.all);
+    print_dist("e2e_each_ms", &s.each);
+    printf("\"each_dropped\":%zu,", s.each_dropped);
     uint64_t last = lg_track_last_delivery_ns(r->track);
     double drain = last > r->end_offer_ns ? (double)(last - r->end_offer_ns) / 1e9 : 0.0;
     printf("\"queued_max\":%zu,", r->queued_max);
