@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -16,7 +17,24 @@ struct sg_listener {
   uv_poll_t poll;
   sg_http *http;
   int fd;
+  int spare_fd; /* held for when descriptors run out; -1 while given up */
 };
+
+/* Out of descriptors (EMFILE, ENFILE): a connection left in the listen queue
+ * keeps the socket readable, and the loop would spin at full CPU for as long
+ * as the flood lasts. So the spare descriptor is given up, the connection
+ * taken with it and closed at once (its client sees the close and may come
+ * back later), and the spare taken again. Returns 0 if one was shed. */
+static int shed_one(sg_listener *l) {
+  if (l->spare_fd < 0)
+    return -1;
+  close(l->spare_fd);
+  int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd >= 0)
+    close(fd);
+  l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd >= 0 ? 0 : -1;
+}
 
 static void on_readable(uv_poll_t *poll, int status, int events) {
   sg_listener *l = poll->data;
@@ -25,8 +43,10 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     return;
   for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && shed_one(l) == 0)
+      continue;
     if (fd < 0)
-      return; /* EAGAIN, or EMFILE and the like: try again on the next wake */
+      return; /* EAGAIN, or an error of the connection: try again on the next wake */
     /* An answer goes out in one send, but one that waited for the socket
      * to drain, or a console's frames, would otherwise wait for the
      * client's delayed ACK. */
@@ -88,6 +108,7 @@ sg_listener *sg_listener_create(uv_loop_t *loop, sg_http *http, const char *host
     return NULL;
   }
   l->fd = fd;
+  l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   l->http = http;
   l->poll.data = l;
   uv_poll_start(&l->poll, UV_READABLE, on_readable);
@@ -97,6 +118,8 @@ sg_listener *sg_listener_create(uv_loop_t *loop, sg_http *http, const char *host
 static void on_closed(uv_handle_t *h) {
   sg_listener *l = h->data;
   close(l->fd);
+  if (l->spare_fd >= 0)
+    close(l->spare_fd);
   free(l);
 }
 

@@ -283,5 +283,61 @@ class Http(harness.StackTestCase):
         self.assertEqual(self.stack.http("GET", "/healthz").status, 200)
 
 
+
+def cpu_seconds(pid):
+    """User + system CPU of a process so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class OutOfDescriptors(harness.StackTestCase):
+    """A flood of connections beyond the process's descriptor limit: the
+    connections it cannot take are closed at once instead of staying in the
+    listen queue, where they would keep the listening socket readable and
+    the loop spinning at full CPU for as long as the flood lasts. Once the
+    flood is gone, siagad serves again."""
+    STACK = {"workers": 0}
+    FDS = 64  # siagad's hard limit here; it uses about 25 of them itself
+    FLOOD = 150
+
+    def test_flood_beyond_the_fd_limit(self):
+        st = self.stack
+        st.siagad.stop()
+        st.siagad = st._spawn("siagad-fds", ["prlimit", "--nofile=%d:%d" % (self.FDS, self.FDS),
+                                             "--", st.siagad_bin, "--listen",
+                                             "127.0.0.1:%d" % st.http_port, "--redis",
+                                             "127.0.0.1:%d" % st.redis_port])
+        harness.wait_until(st._healthy, 10, "siagad with %d descriptors healthy" % self.FDS, 0.1)
+        pid = st.siagad.p.pid  # prlimit execs siagad in place
+        flood = []
+        try:
+            for _ in range(self.FLOOD):
+                s = socket.create_connection(("127.0.0.1", st.http_port), timeout=5)
+                flood.append(s)
+            time.sleep(0.5)  # let siagad take what it can and meet EMFILE
+            before = cpu_seconds(pid)
+            time.sleep(2.0)
+            used = cpu_seconds(pid) - before
+            # Spinning is a whole core (2 s here); waiting is nothing.
+            self.assertLess(used, 1.0, "siagad used %.2f s of CPU in 2 s while out of "
+                            "descriptors" % used)
+            closed = 0
+            for s in flood:
+                s.settimeout(0.05)
+                try:
+                    closed += s.recv(1) == b""
+                except (socket.timeout, BlockingIOError):
+                    pass
+                except ConnectionResetError:
+                    closed += 1
+            self.assertGreater(closed, 0, "no connection beyond the limit was closed")
+        finally:
+            for s in flood:
+                s.close()
+        harness.wait_until(lambda: st.http("GET", "/healthz").status == 200, 10,
+                           "siagad serving again after the flood", 0.1)
+        self.assertTrue(st.siagad.alive())
+
 if __name__ == "__main__":
     harness.main()
