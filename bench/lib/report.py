@@ -55,7 +55,7 @@ def figures(e):
         t = (f"{fmt_int(r.get('rps'))} XADD/s; latency p50/p99/max {fmt_ms(r.get('lat_ms'))}; "
              f"CPU {cpu_text(r.get('cpu_pct', {}))}{client_note}")
         return f, t
-    if kind in ("e2e", "joins", "surge", "ladder"):
+    if kind in ("e2e", "split", "joins", "surge", "ladder"):
         delivered = r.get("seen_first") or 0
         cpu_s = r.get("cpu_s", {})
         server = "siagad" if "siagad" in cpu_s else "nchan"
