@@ -10,6 +10,7 @@ SIAGA_SOURCE (repository root, optional here). SIAGA_KEEP_TMP=1 keeps the
 temporary directories even when every test passes.
 """
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -137,6 +138,7 @@ class Stack:
         self.http_port = free_port()
         self.redis_proc, self.siagad, self.workers = None, None, []
         self.all_procs = []
+        self.sms_sent = 0  # message ids for post_sms, unique on this stack's Redis
         _all_stacks.append(self)
 
     # -- lifecycle
@@ -285,6 +287,17 @@ class StackTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stack.stop()
+
+    def post_sms(self, phone, text):
+        """One SMS through the generic inbound webhook, with a message id of
+        its own; asserts the 202 and returns the report id."""
+        self.stack.sms_sent += 1
+        body = json.dumps({"from": phone, "to": "112", "text": text,
+                           "messageId": "it-%d" % self.stack.sms_sent})
+        resp = self.stack.http("POST", "/v1/sms/inbound", body,
+                               {"Content-Type": "application/json"})
+        self.assertEqual(resp.status, 202, resp)
+        return resp.json()["reportId"]
 
     def assertErrorBody(self, resp, what=""):
         """Every 4xx/5xx carries {"code": str, "message": str} as JSON."""

@@ -4,7 +4,6 @@ the incident's location, and a text gives an AML-only incident its category.
 Dispatchers mark an incident's numbers as prank over the console; the next
 message from such a number is still triaged, flagged for the dispatcher and
 never ranked lower than anyone else's."""
-import json
 import os
 
 import harness
@@ -14,7 +13,6 @@ from clients import json_messages_until
 TEXT = "kebakaran rumah di kelurahan langkai, tolong"
 FAINT = "ada orang pingsan tidak sadar, tolong"
 
-_message_ids = iter(range(1, 1000000))
 
 
 def aml_v1(lat, lon, rd):
@@ -39,12 +37,7 @@ class AmlAndPrank(harness.StackTestCase):
     # -- helpers
 
     def sms(self, phone, text):
-        body = json.dumps({"from": phone, "to": "112", "text": text,
-                           "messageId": "it-%d" % next(_message_ids)})
-        resp = self.stack.http("POST", "/v1/sms/inbound", body,
-                               {"Content-Type": "application/json"})
-        self.assertEqual(resp.status, 202, resp)
-        return resp.json()["reportId"]
+        return self.post_sms(phone, text)
 
     def incident_of(self, report_id):
         """Waits for the worker to apply the report; returns its incident."""

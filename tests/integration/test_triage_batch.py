@@ -8,7 +8,6 @@ place and category, every report in exactly one incident, and each
 incident's versions 1..n in the updates stream. Two workers racing on bursts
 at the same incidents lose nothing either."""
 import collections
-import json
 import random
 import signal
 
@@ -16,7 +15,6 @@ import harness
 from wire import decode_incident, decode_update
 from harness import key, wait_until
 
-_message_ids = iter(range(1, 1000000))
 
 REPORT_IDS_MAX = 20  # SG_TRIAGE_REPORT_IDS_MAX: ids an incident carries
 FIRE = "Kebakaran rumah, api besar, tolong"
@@ -217,13 +215,7 @@ class BatchTriage(BatchCase):
         self.stop_workers()
         caller, other = "+6288100000001", "+6288100000002"
 
-        def sms(phone, text):
-            body = json.dumps({"from": phone, "to": "112", "text": text,
-                               "messageId": "batch-%d" % next(_message_ids)})
-            resp = self.stack.http("POST", "/v1/sms/inbound", body,
-                                   {"Content-Type": "application/json"})
-            self.assertEqual(resp.status, 202, resp)
-            return resp.json()["reportId"]
+        sms = self.post_sms
         rids = [sms(caller, TEXT), sms(caller, aml_v1(-2.41, 113.71, 25)),
                 sms(other, aml_v1(-2.41, 113.71, 25))]
         self.start_workers(1)
