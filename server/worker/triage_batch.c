@@ -2,6 +2,10 @@
  * matched to incidents with a fixed number of round trips, instead of three
  * to five per report: a worker waits on Redis, not on its CPU.
  *
+ * First, the reports at places where nothing is open go straight to
+ * transition.lua as openings (triage_sight.c): one round trip. The rest,
+ * and those the script refused there, take these:
+ *
  *   A  pipelined: GEOSEARCH of every report with a point, GET of the phone
  *      map of every number the batch links by caller, and an INCRBY of the
  *      id sequence when the worker's pool of numbers holds fewer than the
@@ -115,6 +119,7 @@ typedef struct batch {
   sg_triage__entry *entries;
   plan *plans;
   size_t n;
+  size_t n_left; /* entries not opened on sight, which this path plans */
   view_incident **slots;   /* VIEW_SLOTS, by id */
   view_incident **to_read; /* every incident in slots, in the order named */
   size_t n_to_read, max_to_read;
@@ -129,9 +134,7 @@ typedef struct batch {
   size_t n_numbered;   /* the pool's first numbers, given to b->opened in order */
 } batch;
 
-/* Whether the script puts an incident at loc in the geo set: a point that
- * Web Mercator holds (transition.lua's has_point). */
-static int in_geo_set(const Siaga__V1__Location *loc) {
+int sg_triage__in_geo_set(const Siaga__V1__Location *loc) {
   return sg_report_has_point(loc) && fabs(loc->lon) <= 180 &&
          fabs(loc->lat) <= SG_TRIAGE_GEO_LAT_LIMIT;
 }
@@ -211,6 +214,8 @@ static int append_a(batch *b, size_t i) {
   sg_triage *t = b->t;
   plan *p = &b->plans[i];
   const Siaga__V1__Report *r = b->entries[i].r;
+  if (p->state == PLAN_DONE)
+    return SG_TRIAGE_OK;
   if (sg_triage_report_links_caller(r)) {
     p->phone = phone_get(b, r->reporter->phone, &p->reads_phone);
     if (p->reads_phone && redisAppendCommand(t->c, "GET %s", p->phone->key) != REDIS_OK)
@@ -296,8 +301,10 @@ static int take_hits(batch *b, plan *p, const redisReply *reply) {
 static int round_trip_a(batch *b) {
   sg_triage *t = b->t;
   /* Any report may open an incident: the pool is topped up to the batch's
-   * size, so D never waits for a number. */
-  b->topped_up = t->n_id_pool < b->n ? (long long)(b->n - t->n_id_pool) : 0;
+   * size, so D never waits for a number, and to half a batch at least, so
+   * that the next batches open on sight. */
+  size_t want = b->n_left > SG_TRIAGE_BATCH / 2 ? b->n_left : SG_TRIAGE_BATCH / 2;
+  b->topped_up = t->n_id_pool < b->n_left ? (long long)(want - t->n_id_pool) : 0;
   if (b->topped_up > 0 &&
       redisAppendCommand(t->c, "INCRBY %s %lld", t->k_seq, b->topped_up) != REDIS_OK)
     return SG_TRIAGE_E_REDIS;
@@ -422,7 +429,7 @@ static view_incident *nearest(batch *b, const plan *p, const Siaga__V1__Report *
   }
   for (view_incident *v = b->touched; v != NULL; v = v->next_touched) {
     const Siaga__V1__Location *loc = v->cur->location;
-    if (!in_geo_set(loc) || !sg_triage_incident_matches(v->cur, category, ref_ms))
+    if (!sg_triage__in_geo_set(loc) || !sg_triage_incident_matches(v->cur, category, ref_ms))
       continue;
     double m = sg_triage_distance_m(r->location->lat, r->location->lon, loc->lat, loc->lon);
     if (m <= SG_TRIAGE_DEDUP_RADIUS_M && (best == NULL || m < best_m)) {
@@ -734,6 +741,12 @@ static batch *batch_new(sg_triage *t, sg_triage__entry *entries, size_t n) {
       b->phones == NULL)
     return NULL;
   memset(b->plans, 0, n * sizeof(*b->plans));
+  for (size_t i = 0; i < n; i++) {
+    if (entries[i].applied)
+      b->plans[i].state = PLAN_DONE;
+    else
+      b->n_left++;
+  }
   memset(b->slots, 0, VIEW_SLOTS * sizeof(*b->slots));
   b->touched_tail = &b->touched;
   return b;
@@ -747,8 +760,10 @@ static int attempt(batch *b, int *aborted) {
   int rc = round_trip_a(b);
   if (rc == SG_TRIAGE_OK)
     rc = round_trip_b(b);
-  for (size_t i = 0; rc == SG_TRIAGE_OK && i < b->n; i++)
-    rc = decide(b, i);
+  for (size_t i = 0; rc == SG_TRIAGE_OK && i < b->n; i++) {
+    if (b->plans[i].state != PLAN_DONE)
+      rc = decide(b, i);
+  }
   if (rc == SG_TRIAGE_OK)
     rc = number_openings(b);
   if (rc == SG_TRIAGE_OK)
@@ -773,8 +788,17 @@ static int attempt(batch *b, int *aborted) {
 
 int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
   assert(n <= SG_TRIAGE_BATCH); /* the id pool and the view are sized for it */
+  for (size_t i = 0; i < n; i++)
+    entries[i].applied = 0;
+  if (sg_triage__open_on_sight(t, entries, n) == SG_TRIAGE_E_REDIS) {
+    sg_triage_arena_reset(&t->batch_work);
+    return SG_TRIAGE_E_REDIS;
+  }
+  size_t n_left = 0;
+  for (size_t i = 0; i < n; i++)
+    n_left += !entries[i].applied;
   batch *b = NULL;
-  int aborted = 1;
+  int aborted = n_left > 0;
   for (int k = 0; aborted && k < BATCH_ATTEMPTS; k++) {
     if (k > 0) {
       /* Another worker changed an incident of ours meanwhile; a short
@@ -799,7 +823,8 @@ int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
   int rc = SG_TRIAGE_OK;
   for (size_t i = 0; i < n && rc != SG_TRIAGE_E_REDIS; i++) {
     sg_triage__entry *e = &entries[i];
-    if (b != NULL && !aborted && b->plans[i].state == PLAN_DONE) {
+    sg_triage__remember_place(t, e->r->location);
+    if (e->applied || (b != NULL && !aborted && b->plans[i].state == PLAN_DONE)) {
       e->rc = SG_TRIAGE_OK;
       continue;
     }

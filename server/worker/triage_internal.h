@@ -32,6 +32,8 @@
 #define SG_TRIAGE_BATCH_WORK_LIMIT (32u << 20)
 #define SG_TRIAGE_GEO_CANDIDATES 16 /* nearest open incidents looked at, of any category */
 #define SG_TRIAGE_GEO_LAT_LIMIT 85.05112878 /* what a Redis geo set can hold */
+/* Places of the worker's latest reports: one near them likely joins. */
+#define SG_TRIAGE_RECENT_PLACES 256
 
 /* One decoded, valid report of a batch. */
 typedef struct sg_triage__entry {
@@ -40,6 +42,7 @@ typedef struct sg_triage__entry {
   Siaga__V1__Report *r; /* in t->batch_reports */
   sg_rules_result res;
   int rc; /* set by sg_triage__apply_batch: 0 once applied or already processed */
+  int applied; /* opened on sight (sg_triage__open_on_sight): the batch path skips it */
 } sg_triage__entry;
 
 struct sg_triage {
@@ -72,6 +75,13 @@ struct sg_triage {
    * opening. Numbers are unique, but another worker's may overtake them. */
   long long id_pool[SG_TRIAGE_BATCH];
   size_t n_id_pool;
+
+  /* Where this worker's latest reports were, a ring: a report near one of
+   * them is not opened on sight, as it probably joins. */
+  struct {
+    double lat, lon;
+  } recent[SG_TRIAGE_RECENT_PLACES];
+  size_t n_recent, recent_next;
 };
 
 /* The phone map side of one transition, for a report linked by its number. */
@@ -141,6 +151,21 @@ int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage
 /* Takes the lowest number of t's pool, or one from the sequence when the
  * pool is empty. */
 int sg_triage__next_seq(sg_triage *t, long long *seq);
+
+/* Whether the script puts an incident at loc in the geo set: a point that
+ * Web Mercator holds (transition.lua's has_point). */
+int sg_triage__in_geo_set(const Siaga__V1__Location *loc);
+
+/* Adds loc, if it has a point, to the worker's recent places. */
+void sg_triage__remember_place(sg_triage *t, const Siaga__V1__Location *loc);
+
+/* Sends, in one round trip, an opening with an empty check for every entry
+ * of entries[0..n) that is not near the worker's recent places or an
+ * earlier entry, while the id pool has numbers; sets applied (and rc 0) on
+ * those the script applied. The others are left as they were, for the
+ * batch path. Returns SG_TRIAGE_E_REDIS when the connection failed, else 0.
+ * Allocates in t->batch_work. */
+int sg_triage__open_on_sight(sg_triage *t, sg_triage__entry *entries, size_t n);
 
 /* Opens or joins incidents for entries[0..n) (decoded, in stream order) with
  * a fixed number of round trips for the whole batch, and sets each entry's

@@ -256,6 +256,76 @@ class BatchTriage(BatchCase):
         self.check_consistent(named)
 
 
+class OpeningOnSight(BatchCase):
+    """A report at a place where nothing is open opens its incident with one
+    transition.lua call and nothing else: the script's own check is the only
+    GEOSEARCH. A report that meets an incident there, or whose number
+    reported before, is refused by that check and joins by the batch path;
+    one near a place the worker saw lately goes the batch path at once."""
+    STACK = {"workers": 1}
+
+    def triage_one(self, post):
+        """Posts one report (post() returns its id), waits until it is
+        triaged; returns its incident and the commands it took."""
+        calls0 = self.calls()
+        rid = post()
+        iid = self.incidents_of([rid])[rid]
+        return iid, self.calls(calls0)
+
+    def app_report(self, lat, lon, i):
+        def post():
+            resp = self.stack.post_report(report_at(lat, lon, i))
+            self.assertEqual(resp.status, 202, resp)
+            return resp.json()["reportId"]
+        return post
+
+    def restart_worker(self):
+        """A new worker: nothing remembered, an empty pool, which its first
+        batch (far from everything) fills."""
+        self.stop_workers()
+        self.start_workers(1)
+        self.triage_one(self.app_report(-1.20, 114.90, 799))
+
+    def test_new_places_one_call_each(self):
+        self.restart_worker()
+        iids = set()
+        for k in range(5):  # ~5.5 km apart
+            iid, calls = self.triage_one(self.app_report(-1.40 - 0.05 * k, 114.60, 800 + k))
+            self.assertEqual((calls["evalsha"], calls["geosearch"]), (1, 1), calls)
+            self.assertEqual(calls["eval"], 0, calls)
+            iids.add(iid)
+        self.assertEqual(len(iids), 5)
+
+    def test_refused_on_sight_then_joins(self):
+        lat, lon = -1.70, 114.60
+        first, _ = self.triage_one(self.app_report(lat, lon, 820))
+        self.restart_worker()  # forgets that place
+        # Tried on sight: the script finds the incident there and refuses;
+        # the batch path searches again and joins it with a second call.
+        iid, calls = self.triage_one(self.app_report(lat + 0.0004, lon, 821))
+        self.assertEqual(iid, first)
+        self.assertEqual((calls["evalsha"], calls["geosearch"]), (2, 2), calls)
+        # Now remembered: the batch path at once, one search, one call.
+        iid, calls = self.triage_one(self.app_report(lat - 0.0004, lon, 822))
+        self.assertEqual(iid, first)
+        self.assertEqual((calls["evalsha"], calls["geosearch"]), (1, 1), calls)
+        inc, version = incident(self.stack, first)
+        self.assertEqual((version, inc["report_count"]), (3, 3))
+
+    def test_same_number_elsewhere_joins_its_incident(self):
+        from test_aml_prank import aml_v1
+        caller = "+6288100000077"
+        first, _ = self.triage_one(lambda: self.post_sms(caller, aml_v1(-1.90, 114.60, 25)))
+        # 5.5 km away, a new place: tried on sight, refused because the
+        # number's phone map names an incident (before the script searches),
+        # then joined by the caller on the batch path, whose search is the
+        # only GEOSEARCH. The third call is siagad's ingest.lua for the SMS.
+        iid, calls = self.triage_one(lambda: self.post_sms(caller, aml_v1(-1.95, 114.60, 25)))
+        self.assertEqual(iid, first)
+        self.assertEqual((calls["evalsha"], calls["geosearch"]), (3, 1), calls)
+        self.assertEqual(self.stack.r("GET", key("phone:" + caller)).decode(), first)
+
+
 class RacingWorkers(BatchCase):
     """Two workers take bursts that all join the same two incidents at the
     same moments: their batches chain versions on the same incidents, so one
