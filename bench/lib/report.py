@@ -71,6 +71,9 @@ def figures(e):
              "cpu_pct": r.get("cpu_pct"), "server_cpu_us_per_update": per_update,
              "server_cpu_us_per_delivery": per_delivery, "backlog_max": r.get("backlog_max"),
              "drain_s": r.get("drain_s"), "client_queue_max": r.get("queued_max"), "deadline_hit": r.get("deadline_hit"), "client_saturated": sat}
+        hop = r.get("worker_hop_ms")
+        if hop is not None:
+            f["worker_hop_ms"] = hop
         lost = f"lost {r.get('lost_any')}/{r.get('lost_some')} (no console/some console)"
         acked = f"acked {r.get('acked')}/{r.get('offered')}"
         if r.get("failed"):
@@ -83,6 +86,9 @@ def figures(e):
             t += f"; up to {r['queued_max']} reports waited for a free client connection"
         if kind == "surge":
             t += f"; backlog max {r.get('backlog_max')}, drained {r.get('drain_s', 0):.2f}s after the last send"
+        if hop and hop.get("count"):
+            t += (f"; worker hop (stream entry ids, whole ms) p50/p99/p99.9/max "
+                  f"{hop['p50']}/{hop['p99']}/{hop['p999']}/{hop['max']} ms")
         if per_update is not None:
             t += f"; {server} {per_update:.0f} us CPU/update, {per_delivery:.1f} us/delivery"
         t += f"; CPU {cpu_text(r.get('cpu_pct', {}))}{client_note}"
