@@ -40,8 +40,9 @@ def figures(e):
         return {"error": r["error"]}, "ERROR: " + r["error"]
     cl = client_cpu(r)
     sat = cl is not None and cl >= SATURATED_PCT
-    client_note = f"; client {cl:.0f}% CPU" + (" (SATURATED: figures are a floor)" if sat else "") \
-        if cl is not None else ""
+    threads = r.get("client_threads")
+    client_note = f"; client {cl:.0f}% CPU" + (f" on {threads} threads" if threads and threads > 1 else "") \
+        + (" (SATURATED: figures are a floor)" if sat else "") if cl is not None else ""
     if kind == "ingest":
         f = {"requests_per_s": r.get("rps"), "latency_ms": r.get("lat_ms"),
              "non_2xx": r.get("non2xx_or_3xx"), "socket_errors": r.get("socket_errors"),

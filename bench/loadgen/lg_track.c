@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #define KEY_MAX 40
 /* Every delivery's latency goes into a histogram: 10 us steps below one
@@ -35,6 +36,11 @@ typedef struct report {
 } report;
 
 struct lg_track {
+  /* Held by every public function: acknowledgements arrive on the HTTP
+   * thread and deliveries on the console thread. Each call is short (no I/O,
+   * at most one small allocation), so the other thread waits microseconds,
+   * and the times recorded are taken by the callers before they lock. */
+  uv_mutex_t mutex;
   size_t capacity, consoles;
   report *reports;
   entry *entries;
@@ -80,6 +86,10 @@ lg_track *lg_track_create(size_t capacity, size_t consoles) {
   lg_track *t = calloc(1, sizeof(*t));
   if (t == NULL)
     return NULL;
+  if (uv_mutex_init(&t->mutex) != 0) {
+    free(t);
+    return NULL;
+  }
   t->capacity = capacity;
   t->consoles = consoles;
   t->bitmap_bytes = (consoles + 7) / 8;
@@ -113,6 +123,7 @@ void lg_track_destroy(lg_track *t) {
   free(t->entries);
   free(t->slots);
   free(t->hist);
+  uv_mutex_destroy(&t->mutex);
   free(t);
 }
 
@@ -140,7 +151,7 @@ static entry *find_entry(lg_track *t, const char *key, size_t len, int create) {
   }
 }
 
-void lg_track_offered(lg_track *t, size_t seq, uint64_t intent_ns) {
+static void offered_locked(lg_track *t, size_t seq, uint64_t intent_ns) {
   if (seq >= t->capacity)
     return;
   t->reports[seq].intent_ns = intent_ns;
@@ -148,14 +159,27 @@ void lg_track_offered(lg_track *t, size_t seq, uint64_t intent_ns) {
   t->offered++;
 }
 
-void lg_track_failed(lg_track *t, size_t seq) {
+void lg_track_offered(lg_track *t, size_t seq, uint64_t intent_ns) {
+  uv_mutex_lock(&t->mutex);
+  offered_locked(t, seq, intent_ns);
+  uv_mutex_unlock(&t->mutex);
+}
+
+static void failed_locked(lg_track *t, size_t seq) {
   if (seq >= t->capacity || t->reports[seq].state != REPORT_OFFERED)
     return;
   t->reports[seq].state = REPORT_FAILED;
   t->failed++;
 }
 
-void lg_track_acked(lg_track *t, size_t seq, uint64_t now_ns, const char *key, size_t key_len) {
+void lg_track_failed(lg_track *t, size_t seq) {
+  uv_mutex_lock(&t->mutex);
+  failed_locked(t, seq);
+  uv_mutex_unlock(&t->mutex);
+}
+
+static void acked_locked(lg_track *t, size_t seq, uint64_t now_ns, const char *key,
+                         size_t key_len) {
   if (seq >= t->capacity || t->reports[seq].state != REPORT_OFFERED)
     return;
   entry *e = find_entry(t, key, key_len, 1);
@@ -181,6 +205,12 @@ void lg_track_acked(lg_track *t, size_t seq, uint64_t now_ns, const char *key, s
     t->seen_first++;
   if (e->count >= t->consoles)
     t->seen_all++;
+}
+
+void lg_track_acked(lg_track *t, size_t seq, uint64_t now_ns, const char *key, size_t key_len) {
+  uv_mutex_lock(&t->mutex);
+  acked_locked(t, seq, now_ns, key, key_len);
+  uv_mutex_unlock(&t->mutex);
 }
 
 /* Marks console c as having seen e. Returns 1 if that is news, 0 if c had
@@ -239,8 +269,8 @@ static void credit(lg_track *t, entry *e, uint64_t now_ns) {
   }
 }
 
-void lg_track_delivered(lg_track *t, size_t console, const char *key, size_t key_len,
-                        uint64_t now_ns) {
+static void delivered_locked(lg_track *t, size_t console, const char *key, size_t key_len,
+                             uint64_t now_ns) {
   entry *e = find_entry(t, key, key_len, 1);
   if (e == NULL) {
     t->unmatched_dropped++;
@@ -260,8 +290,15 @@ void lg_track_delivered(lg_track *t, size_t console, const char *key, size_t key
   credit(t, e, now_ns);
 }
 
-void lg_track_delivered_snapshot(lg_track *t, size_t console, const char *key, size_t key_len,
-                                 uint64_t now_ns) {
+void lg_track_delivered(lg_track *t, size_t console, const char *key, size_t key_len,
+                        uint64_t now_ns) {
+  uv_mutex_lock(&t->mutex);
+  delivered_locked(t, console, key, key_len, now_ns);
+  uv_mutex_unlock(&t->mutex);
+}
+
+static void delivered_snapshot_locked(lg_track *t, size_t console, const char *key, size_t key_len,
+                                      uint64_t now_ns) {
   entry *e = find_entry(t, key, key_len, 0);
   if (e == NULL)
     return;
@@ -274,24 +311,46 @@ void lg_track_delivered_snapshot(lg_track *t, size_t console, const char *key, s
   credit(t, e, now_ns);
 }
 
-size_t lg_track_backlog_offered(const lg_track *t) {
-  return t->offered > t->distinct_seen ? t->offered - t->distinct_seen : 0;
+void lg_track_delivered_snapshot(lg_track *t, size_t console, const char *key, size_t key_len,
+                                 uint64_t now_ns) {
+  uv_mutex_lock(&t->mutex);
+  delivered_snapshot_locked(t, console, key, key_len, now_ns);
+  uv_mutex_unlock(&t->mutex);
 }
 
-size_t lg_track_backlog_first(const lg_track *t) {
-  return t->acked - t->seen_first;
+size_t lg_track_backlog_offered(lg_track *t) {
+  uv_mutex_lock(&t->mutex);
+  size_t v = t->offered > t->distinct_seen ? t->offered - t->distinct_seen : 0;
+  uv_mutex_unlock(&t->mutex);
+  return v;
 }
 
-size_t lg_track_backlog_all(const lg_track *t) {
-  return t->acked - t->seen_all;
+size_t lg_track_backlog_first(lg_track *t) {
+  uv_mutex_lock(&t->mutex);
+  size_t v = t->acked - t->seen_first;
+  uv_mutex_unlock(&t->mutex);
+  return v;
 }
 
-size_t lg_track_acked_count(const lg_track *t) {
-  return t->acked;
+size_t lg_track_backlog_all(lg_track *t) {
+  uv_mutex_lock(&t->mutex);
+  size_t v = t->acked - t->seen_all;
+  uv_mutex_unlock(&t->mutex);
+  return v;
 }
 
-uint64_t lg_track_last_delivery_ns(const lg_track *t) {
-  return t->last_delivery_ns;
+size_t lg_track_acked_count(lg_track *t) {
+  uv_mutex_lock(&t->mutex);
+  size_t v = t->acked;
+  uv_mutex_unlock(&t->mutex);
+  return v;
+}
+
+uint64_t lg_track_last_delivery_ns(lg_track *t) {
+  uv_mutex_lock(&t->mutex);
+  uint64_t v = t->last_delivery_ns;
+  uv_mutex_unlock(&t->mutex);
+  return v;
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -320,7 +379,7 @@ static void distribution(uint64_t *v, size_t n, lg_track_dist *d) {
   d->max = (double)v[n - 1] / 1e6;
 }
 
-void lg_track_summarize(lg_track *t, lg_track_summary *out) {
+static void summarize_locked(lg_track *t, lg_track_summary *out) {
   memset(out, 0, sizeof(*out));
   out->offered = t->offered;
   out->acked = t->acked;
@@ -380,4 +439,10 @@ void lg_track_summarize(lg_track *t, lg_track_summary *out) {
   free(ack);
   free(first);
   free(all);
+}
+
+void lg_track_summarize(lg_track *t, lg_track_summary *out) {
+  uv_mutex_lock(&t->mutex);
+  summarize_locked(t, out);
+  uv_mutex_unlock(&t->mutex);
 }

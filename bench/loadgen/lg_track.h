@@ -10,7 +10,11 @@
  * Each console counts once per report: an entry keeps a bitmap of the consoles
  * that saw it, so a report that reaches a console twice (an update, then again
  * inside the snapshot that console got after a reconnect) does not stand in
- * for another console that never got it. */
+ * for another console that never got it.
+ *
+ * Thread safe: every function but create and destroy takes the tracker's
+ * mutex, so acknowledgements may come from one thread while consoles deliver
+ * on another. destroy must not race with any other call. */
 #ifndef LG_TRACK_H
 #define LG_TRACK_H
 
@@ -75,12 +79,12 @@ void lg_track_delivered_snapshot(lg_track *t, size_t console, const char *key, s
 
 /* Offered reports not yet seen by any console (in flight, unacknowledged or
  * not yet pushed: what a surge piles up). */
-size_t lg_track_backlog_offered(const lg_track *t);
+size_t lg_track_backlog_offered(lg_track *t);
 /* Acknowledged reports not yet seen by any console / by all consoles. */
-size_t lg_track_backlog_first(const lg_track *t);
-size_t lg_track_backlog_all(const lg_track *t);
-size_t lg_track_acked_count(const lg_track *t);
-uint64_t lg_track_last_delivery_ns(const lg_track *t);
+size_t lg_track_backlog_first(lg_track *t);
+size_t lg_track_backlog_all(lg_track *t);
+size_t lg_track_acked_count(lg_track *t);
+uint64_t lg_track_last_delivery_ns(lg_track *t);
 
 void lg_track_summarize(lg_track *t, lg_track_summary *out);
 

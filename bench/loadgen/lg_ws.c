@@ -44,6 +44,8 @@ struct lg_ws_pool {
   size_t *queue; /* ring of connection indexes waiting to connect */
   size_t q_head, q_len;
   size_t inflight;
+  /* Written on the pool's thread, read by lg_ws_get_stats from any thread. */
+  uv_mutex_t stats_mutex;
   lg_ws_stats stats;
   uv_timer_t pacer;
   int stopping;
@@ -63,7 +65,9 @@ static void connect_failed(ws_conn *c) {
   if (c->state != WS_CONNECTING)
     return;
   p->inflight--;
+  uv_mutex_lock(&p->stats_mutex);
   p->stats.connect_errors++;
+  uv_mutex_unlock(&p->stats_mutex);
   if (p->stopping)
     c->state = WS_STOPPED;
   else
@@ -111,7 +115,13 @@ static void on_pacer(uv_timer_t *t) {
 }
 
 static void deliver(lg_ws_pool *p, ws_conn *c, const uint8_t *msg, size_t len) {
-  p->o.on_message(p->o.data, (size_t)(c - p->conns), msg, len, uv_hrtime());
+  p->o.on_message(p->o.data, p, (size_t)(c - p->conns), msg, len, uv_hrtime());
+}
+
+static void count_skipped(lg_ws_pool *p) {
+  uv_mutex_lock(&p->stats_mutex);
+  p->stats.skipped++;
+  uv_mutex_unlock(&p->stats_mutex);
 }
 
 static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t *in, size_t len) {
@@ -127,7 +137,7 @@ static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t
   if (first && last) { /* the usual case: no copy */
     c->first_message = 0;
     if (len > max) { /* the limit holds for unfragmented messages too */
-      p->stats.skipped++;
+      count_skipped(p);
       return;
     }
     deliver(p, c, in, len);
@@ -139,7 +149,7 @@ static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t
   }
   if (!c->skipping && c->len + len > max) {
     c->skipping = 1;
-    p->stats.skipped++;
+    count_skipped(p);
   }
   if (!c->skipping) {
     if (c->len + len > c->cap) {
@@ -149,7 +159,7 @@ static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t
       uint8_t *nb = realloc(c->buf, cap);
       if (nb == NULL) {
         c->skipping = 1;
-        p->stats.skipped++;
+        count_skipped(p);
       } else {
         c->buf = nb;
         c->cap = cap;
@@ -186,8 +196,10 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
       c->first_message = 1;
       c->len = 0;
       c->skipping = 0;
+      uv_mutex_lock(&p->stats_mutex);
       p->stats.open++;
       p->stats.established++;
+      uv_mutex_unlock(&p->stats_mutex);
     }
     break;
   case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -197,13 +209,18 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     on_receive(p, c, wsi, in, len);
     break;
   case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-    if (len >= 2 && ((((const uint8_t *)in)[0] << 8) | ((const uint8_t *)in)[1]) == 4000)
+    if (len >= 2 && ((((const uint8_t *)in)[0] << 8) | ((const uint8_t *)in)[1]) == 4000) {
+      uv_mutex_lock(&p->stats_mutex);
       p->stats.closes_lagging++;
+      uv_mutex_unlock(&p->stats_mutex);
+    }
     break;
   case LWS_CALLBACK_CLIENT_CLOSED:
     if (c->state == WS_OPEN) {
+      uv_mutex_lock(&p->stats_mutex);
       p->stats.open--;
       p->stats.closes++;
+      uv_mutex_unlock(&p->stats_mutex);
       if (p->o.resume && !p->stopping)
         enqueue(p, c, uv_hrtime() + RECONNECT_PAUSE_NS);
       else
@@ -224,6 +241,10 @@ lg_ws_pool *lg_ws_create(uv_loop_t *loop, const lg_ws_options *o) {
     return NULL;
   p->loop = loop;
   p->o = *o;
+  if (uv_mutex_init(&p->stats_mutex) != 0) {
+    free(p);
+    return NULL;
+  }
   p->conns = calloc(o->connections ? o->connections : 1, sizeof(ws_conn));
   p->queue = calloc(o->connections ? o->connections : 1, sizeof(size_t));
   if (p->conns == NULL || p->queue == NULL)
@@ -255,6 +276,7 @@ lg_ws_pool *lg_ws_create(uv_loop_t *loop, const lg_ws_options *o) {
   uv_timer_start(&p->pacer, on_pacer, 0, 2);
   return p;
 fail:
+  uv_mutex_destroy(&p->stats_mutex);
   free(p->conns);
   free(p->queue);
   free(p);
@@ -268,8 +290,10 @@ void lg_ws_set_resume_id(lg_ws_pool *p, size_t conn, const char *id, size_t len)
   p->conns[conn].resume_id[len] = '\0';
 }
 
-void lg_ws_get_stats(const lg_ws_pool *p, lg_ws_stats *out) {
+void lg_ws_get_stats(lg_ws_pool *p, lg_ws_stats *out) {
+  uv_mutex_lock(&p->stats_mutex);
   *out = p->stats;
+  uv_mutex_unlock(&p->stats_mutex);
 }
 
 void lg_ws_stop(lg_ws_pool *p) {

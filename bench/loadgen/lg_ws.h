@@ -6,7 +6,12 @@
  * SYN retries instead of the server. A connection that closes is reopened
  * after a short pause when `resume` is set; siaga consoles then ask for
  * ?after=<last update id seen>, so a console dropped for lagging still sees
- * every update (the server's resume contract, which the run checks). */
+ * every update (the server's resume contract, which the run checks).
+ *
+ * Threads: a pool lives on the thread that runs its loop (lws requires its
+ * context to be created, serviced and used there), and every function below
+ * must be called on that thread, except lg_ws_get_stats, which any thread may
+ * call. lg_wsthread runs a pool on a thread of its own. */
 #ifndef LG_WS_H
 #define LG_WS_H
 
@@ -16,9 +21,10 @@
 
 typedef struct lg_ws_pool lg_ws_pool;
 
-/* One whole message (all fragments). msg is only valid during the call. */
-typedef void (*lg_ws_message_cb)(void *data, size_t conn, const uint8_t *msg, size_t len,
-                                 uint64_t now_ns);
+/* One whole message (all fragments), called on the pool's thread with the
+ * pool that received it. msg is only valid during the call. */
+typedef void (*lg_ws_message_cb)(void *data, lg_ws_pool *pool, size_t conn, const uint8_t *msg,
+                                 size_t len, uint64_t now_ns);
 
 typedef struct lg_ws_options {
   const char *host; /* numeric IPv4 */
@@ -44,11 +50,15 @@ typedef struct lg_ws_stats {
   size_t skipped;        /* messages over their limit, not delivered */
 } lg_ws_stats;
 
-/* NULL if lws cannot start (missing libwebsockets-evlib-uv) or no memory. */
+/* NULL if lws cannot start (missing libwebsockets-evlib-uv) or no memory.
+ * The strings in o must outlive the pool. */
 lg_ws_pool *lg_ws_create(uv_loop_t *loop, const lg_ws_options *o);
 /* Remember the last update id conn saw, for ?after= on reconnect. */
 void lg_ws_set_resume_id(lg_ws_pool *p, size_t conn, const char *id, size_t len);
-void lg_ws_get_stats(const lg_ws_pool *p, lg_ws_stats *out);
+/* A consistent copy of the counters; safe from any thread (a mutex guards
+ * them, taken only when a connection opens or closes and when a message is
+ * skipped, so not per message). */
+void lg_ws_get_stats(lg_ws_pool *p, lg_ws_stats *out);
 /* No more reconnects; connections stay open until the process exits. */
 void lg_ws_stop(lg_ws_pool *p);
 

@@ -11,7 +11,16 @@
  * Open loop: report i is due at t0 + its place in the rate profile, and every
  * latency counts from that intended time, so a stalled server (or a pool
  * with no free connection) shows as latency instead of as a slower offer.
- * The run has a hard deadline; results go to stdout as one JSON object. */
+ * The run has a hard deadline; results go to stdout as one JSON object.
+ *
+ * Two threads: the main one offers reports, reads their acknowledgements and
+ * drives the run's stages; the consoles' WebSockets are read on a second
+ * thread with its own loop (lg_wsthread), so that 100,000 console frames a
+ * second do not delay the acknowledgements, and the e2e latencies measure the
+ * server rather than one busy client thread. Both threads record into
+ * lg_track, which locks; the few counters on_message keeps are read only
+ * after the console thread has stopped. With no consoles there is no second
+ * thread. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -30,6 +39,7 @@
 #include "lg_proc.h"
 #include "lg_track.h"
 #include "lg_ws.h"
+#include "lg_wsthread.h"
 #include "siaga/v1/siaga.pb-c.h"
 
 #define MAX_PHASES 8
@@ -66,13 +76,16 @@ typedef struct run {
   uv_loop_t *loop;
   lg_track *track;
   lg_http_pool *http;
-  lg_ws_pool *ws;
+  lg_wsthread *ws; /* NULL with no consoles */
   size_t total, next_due, next_send;
   uint64_t t0, end_offer_ns;
   double cpu_self_start, cpu_self_end, window_s;
   uv_timer_t tick, deadline, series_timer;
   FILE *series;
-  size_t backlog_max, decode_checked, decode_mismatch, invalid_frames;
+  size_t backlog_max;
+  /* Written by on_message on the console thread; read by the main thread only
+   * after lg_wsthread_stop. */
+  size_t decode_checked, decode_mismatch, invalid_frames;
   size_t snapshots, snapshot_checked; /* snapshot frames received, cross-checked */
   size_t queued_max; /* most reports due but waiting for a free connection */
   size_t failed_closed, failed_status, failed_no_id; /* why requests failed */
@@ -261,7 +274,8 @@ static void snapshot_report(void *data, const char *id, size_t len) {
  * console everything open: each report in it reached this console now, and
  * the console continues from its last_update_id, not from the last update it
  * saw before the gap. */
-static void on_snapshot(run *r, size_t conn, const uint8_t *msg, size_t len, uint64_t now) {
+static void on_snapshot(run *r, lg_ws_pool *pool, size_t conn, const uint8_t *msg, size_t len,
+                        uint64_t now) {
   snapshot_ctx sc = {r, conn, now};
   const char *last_id;
   size_t last_id_len;
@@ -272,14 +286,16 @@ static void on_snapshot(run *r, size_t conn, const uint8_t *msg, size_t len, uin
   }
   r->snapshots++;
   if (last_id_len > 0)
-    lg_ws_set_resume_id(r->ws, conn, last_id, last_id_len);
+    lg_ws_set_resume_id(pool, conn, last_id, last_id_len);
   if (r->snapshot_checked < SNAPSHOT_SAMPLE)
     cross_check_snapshot(r, msg, len, last_id, last_id_len);
 }
 
-/* conn is the console's index in the lg_ws pool (0..consoles-1), which is
- * also its index in lg_track's per-report console bitmap. */
-static void on_message(void *data, size_t conn, const uint8_t *msg, size_t len, uint64_t now) {
+/* Runs on the console thread. conn is the console's index in the lg_ws pool
+ * (0..consoles-1), which is also its index in lg_track's per-report console
+ * bitmap. */
+static void on_message(void *data, lg_ws_pool *pool, size_t conn, const uint8_t *msg, size_t len,
+                       uint64_t now) {
   run *r = data;
   if (r->o.mode == MODE_IDLE)
     return;
@@ -299,13 +315,13 @@ static void on_message(void *data, size_t conn, const uint8_t *msg, size_t len, 
     return;
   }
   if (k == LG_PBSCAN_SNAPSHOT) {
-    on_snapshot(r, conn, msg, len, now);
+    on_snapshot(r, pool, conn, msg, len, now);
     return;
   }
   if (k != LG_PBSCAN_UPDATE)
     return;
   if (u.id_len > 0)
-    lg_ws_set_resume_id(r->ws, conn, u.id, u.id_len);
+    lg_ws_set_resume_id(pool, conn, u.id, u.id_len);
   if (conn == 0 && r->decode_checked < DECODE_SAMPLE)
     cross_check(r, msg, len, &u);
   if (u.report_id_len > 0)
@@ -339,7 +355,7 @@ static void on_tick(uv_timer_t *t) {
   double in_stage = (double)(now - r->stage_since) / 1e9;
   lg_ws_stats ws = {0};
   if (r->ws != NULL)
-    lg_ws_get_stats(r->ws, &ws);
+    lg_wsthread_get_stats(r->ws, &ws);
   switch (r->stage) {
   case STAGE_CONNECT: {
     int http_ready = r->http == NULL || lg_http_idle(r->http) == r->o.connections;
@@ -403,8 +419,9 @@ static void on_series(uv_timer_t *t) {
   if (r->next_due - r->next_send > r->queued_max)
     r->queued_max = r->next_due - r->next_send;
   if (r->series != NULL) {
-    lg_ws_stats ws;
-    lg_ws_get_stats(r->ws, &ws);
+    lg_ws_stats ws = {0};
+    if (r->ws != NULL)
+      lg_wsthread_get_stats(r->ws, &ws);
     fprintf(r->series, "%.2f %zu %zu %zu %zu %zu\n", (double)(uv_hrtime() - r->t0) / 1e9,
             r->next_due, lg_track_acked_count(r->track), backlog, r->next_due - r->next_send,
             ws.open);
@@ -470,13 +487,16 @@ static void finish(run *r) {
   uv_timer_stop(&r->tick);
   uv_timer_stop(&r->deadline);
   uv_timer_stop(&r->series_timer);
-  if (r->ws != NULL)
-    lg_ws_stop(r->ws);
+  /* After this the console thread runs no more callbacks, so its counters
+   * and its share of lg_track are final. */
   lg_ws_stats ws = {0};
-  if (r->ws != NULL)
-    lg_ws_get_stats(r->ws, &ws);
+  if (r->ws != NULL) {
+    lg_wsthread_stop(r->ws);
+    lg_wsthread_get_stats(r->ws, &ws);
+  }
   printf("{\"mode\":\"%s\",\"consoles\":%zu,\"connections\":%zu,\"payload\":%zu,", mode_name(r->o.mode),
          r->o.consoles, r->o.connections, r->o.payload);
+  printf("\"client_threads\":%d,", r->ws != NULL ? 2 : 1);
   printf("\"window_s\":%.3f,\"deadline_hit\":%s,", r->window_s, r->deadline_hit ? "true" : "false");
   printf("\"ws\":{\"open_at_start\":%zu,\"open_at_end\":%zu,\"established\":%zu,"
          "\"connect_errors\":%zu,\"closes\":%zu,\"closes_lagging\":%zu,\"skipped_large\":%zu},",
@@ -726,7 +746,7 @@ int main(int argc, char **argv) {
                       .subprotocol = nchan ? NULL : "siaga.console.v1",
                       .connections = r.o.consoles, .connect_window = r.o.connect_window,
                       .resume = r.o.mode == MODE_SIAGA, .on_message = on_message, .data = &r};
-  if (r.o.consoles > 0 && (r.ws = lg_ws_create(&loop, &wo)) == NULL) {
+  if (r.o.consoles > 0 && (r.ws = lg_wsthread_start(&wo)) == NULL) {
     fprintf(stderr, "loadgen: cannot start libwebsockets (is libwebsockets-evlib-uv installed?)\n");
     return 2;
   }
