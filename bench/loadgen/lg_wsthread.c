@@ -1,6 +1,8 @@
 #include "lg_wsthread.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct lg_wsthread {
   lg_ws_options o;
@@ -74,6 +76,15 @@ fail:
 
 void lg_wsthread_get_stats(lg_wsthread *t, lg_ws_stats *out) {
   lg_ws_get_stats(t->pool, out);
+}
+
+double lg_wsthread_cpu_s(lg_wsthread *t) {
+  clockid_t id;
+  struct timespec ts;
+  /* uv_thread_t is a pthread_t on Unix. */
+  if (pthread_getcpuclockid(t->thread, &id) != 0 || clock_gettime(id, &ts) != 0)
+    return -1;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void lg_wsthread_stop(lg_wsthread *t) {

@@ -23,6 +23,9 @@ typedef struct lg_wsthread lg_wsthread;
 lg_wsthread *lg_wsthread_start(const lg_ws_options *o);
 /* Safe from any thread while the console thread runs, and after it stopped. */
 void lg_wsthread_get_stats(lg_wsthread *t, lg_ws_stats *out);
+/* CPU seconds the console thread has used so far; call before
+ * lg_wsthread_stop, from any thread. -1 if the clock cannot be read. */
+double lg_wsthread_cpu_s(lg_wsthread *t);
 /* Stops reconnecting and ends the console thread's loop (delivered to it with
  * a uv_async_t), then joins the thread: when this returns no callback of the
  * pool runs any more, and whatever on_message wrote may be read. Call once,

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -80,6 +81,10 @@ typedef struct run {
   size_t total, next_due, next_send;
   uint64_t t0, end_offer_ns;
   double cpu_self_start, cpu_self_end, window_s;
+  /* The same per thread: the main one's, and the console thread's (when
+   * there is one), so that a saturated thread shows under a process total
+   * that two threads may take up to 200%. */
+  double cpu_main_start, cpu_main_end, cpu_consoles_start, cpu_consoles_end;
   uv_timer_t tick, deadline, series_timer;
   FILE *series;
   size_t backlog_max;
@@ -332,15 +337,26 @@ static void on_message(void *data, lg_ws_pool *pool, size_t conn, const uint8_t 
 
 static void finish(run *r);
 
+static double thread_cpu_s(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return -1;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void mark_start(run *r) {
   lg_proc_mark_start(&r->o.watch);
   r->cpu_self_start = lg_proc_cpu_s(0);
+  r->cpu_main_start = thread_cpu_s();
+  r->cpu_consoles_start = r->ws != NULL ? lg_wsthread_cpu_s(r->ws) : -1;
   r->t0 = uv_hrtime();
 }
 
 static void mark_end(run *r) {
   lg_proc_mark_end(&r->o.watch);
   r->cpu_self_end = lg_proc_cpu_s(0);
+  r->cpu_main_end = thread_cpu_s();
+  r->cpu_consoles_end = r->ws != NULL ? lg_wsthread_cpu_s(r->ws) : -1;
   r->window_s = (double)(uv_hrtime() - r->t0) / 1e9;
 }
 
@@ -457,7 +473,13 @@ static void print_procs(run *r) {
     double s = lg_proc_group_cpu_s(&r->o.watch, name);
     printf(",\"%s\":%.1f", name, r->window_s > 0 ? 100.0 * s / r->window_s : 0.0);
   }
-  printf("},\"cpu_s\":{\"loadgen\":%.3f", self);
+  printf("}");
+  if (r->window_s > 0 && r->cpu_main_start >= 0 && r->cpu_consoles_start >= 0 &&
+      r->cpu_consoles_end >= 0)
+    printf(",\"cpu_pct_threads\":{\"main\":%.1f,\"consoles\":%.1f}",
+           100.0 * (r->cpu_main_end - r->cpu_main_start) / r->window_s,
+           100.0 * (r->cpu_consoles_end - r->cpu_consoles_start) / r->window_s);
+  printf(",\"cpu_s\":{\"loadgen\":%.3f", self);
   for (size_t i = 0; i < n; i++) {
     const char *name = r->o.watch.p[first[i]].name;
     printf(",\"%s\":%.3f", name, lg_proc_group_cpu_s(&r->o.watch, name));
