@@ -145,8 +145,6 @@ int sg_triage__open_on_sight(sg_triage *t, sg_triage__entry *entries, size_t n) 
     } else if (!(rc == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_CONFLICT)) {
       back[n_back++] = numbers[k]; /* a conflict means the number exists: not again */
     }
-    if (rc == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_NEARBY)
-      sg_triage__remember_place(t, e->r->location); /* its event's next reports join */
   }
   /* Refused numbers first, then the rest, then the new ones: ascending. */
   memmove(t->id_pool + n_back, t->id_pool, t->n_id_pool * sizeof(t->id_pool[0]));
