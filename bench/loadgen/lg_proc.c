@@ -21,6 +21,13 @@ int lg_proc_add(lg_proc_set *s, const char *spec) {
   return 0;
 }
 
+double lg_proc_clock_cpu_s(clockid_t clock) {
+  struct timespec ts;
+  if (clock_gettime(clock, &ts) != 0)
+    return -1;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 double lg_proc_cpu_s(int pid) {
   if (pid == 0) {
     struct rusage ru;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define LG_PROC_MAX 32
 
@@ -27,6 +28,9 @@ int lg_proc_add(lg_proc_set *s, const char *spec);
 
 /* CPU seconds so far of pid, or of this process for pid 0; -1 if gone. */
 double lg_proc_cpu_s(int pid);
+/* CPU seconds of a CPU-time clock (CLOCK_THREAD_CPUTIME_ID, or a thread's
+ * from pthread_getcpuclockid); -1 if it cannot be read. */
+double lg_proc_clock_cpu_s(clockid_t clock);
 /* VmRSS in KiB, -1 if gone. */
 long lg_proc_rss_kb(int pid);
 

@@ -2,7 +2,8 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
+
+#include "lg_proc.h"
 
 struct lg_wsthread {
   lg_ws_options o;
@@ -80,11 +81,8 @@ void lg_wsthread_get_stats(lg_wsthread *t, lg_ws_stats *out) {
 
 double lg_wsthread_cpu_s(lg_wsthread *t) {
   clockid_t id;
-  struct timespec ts;
   /* uv_thread_t is a pthread_t on Unix. */
-  if (pthread_getcpuclockid(t->thread, &id) != 0 || clock_gettime(id, &ts) != 0)
-    return -1;
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  return pthread_getcpuclockid(t->thread, &id) == 0 ? lg_proc_clock_cpu_s(id) : -1;
 }
 
 void lg_wsthread_stop(lg_wsthread *t) {

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -337,17 +336,10 @@ static void on_message(void *data, lg_ws_pool *pool, size_t conn, const uint8_t 
 
 static void finish(run *r);
 
-static double thread_cpu_s(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-    return -1;
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void mark_start(run *r) {
   lg_proc_mark_start(&r->o.watch);
   r->cpu_self_start = lg_proc_cpu_s(0);
-  r->cpu_main_start = thread_cpu_s();
+  r->cpu_main_start = lg_proc_clock_cpu_s(CLOCK_THREAD_CPUTIME_ID);
   r->cpu_consoles_start = r->ws != NULL ? lg_wsthread_cpu_s(r->ws) : -1;
   r->t0 = uv_hrtime();
 }
@@ -355,7 +347,7 @@ static void mark_start(run *r) {
 static void mark_end(run *r) {
   lg_proc_mark_end(&r->o.watch);
   r->cpu_self_end = lg_proc_cpu_s(0);
-  r->cpu_main_end = thread_cpu_s();
+  r->cpu_main_end = lg_proc_clock_cpu_s(CLOCK_THREAD_CPUTIME_ID);
   r->cpu_consoles_end = r->ws != NULL ? lg_wsthread_cpu_s(r->ws) : -1;
   r->window_s = (double)(uv_hrtime() - r->t0) / 1e9;
 }

@@ -354,6 +354,30 @@ static int transition(sg_triage *t, const sg_triage__step *step, sg_triage__outc
   return rc;
 }
 
+int sg_triage__take_numbers(sg_triage *t, long long asked) {
+  redisReply *reply = NULL;
+  if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+    return SG_TRIAGE_E_REDIS;
+  int rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_INTEGER || reply->integer < asked))
+    rc = SG_TRIAGE_E_REPLY;
+  /* INCRBY answers the last of the numbers it gave. */
+  for (long long k = asked - 1; rc == SG_TRIAGE_OK && k >= 0; k--)
+    t->id_pool[t->n_id_pool++] = reply->integer - k;
+  freeReplyObject(reply);
+  return rc;
+}
+
+void sg_triage__drop_numbers(sg_triage *t, size_t k, const unsigned char *used) {
+  size_t kept = 0;
+  for (size_t i = 0; i < k; i++) {
+    if (!used[i])
+      t->id_pool[kept++] = t->id_pool[i];
+  }
+  memmove(t->id_pool + kept, t->id_pool + k, (t->n_id_pool - k) * sizeof(t->id_pool[0]));
+  t->n_id_pool -= k - kept;
+}
+
 int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
                      const Siaga__V1__Report *r,
                      const sg_rules_result *res) {

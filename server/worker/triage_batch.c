@@ -248,22 +248,6 @@ static int take_phone(batch *b, view_phone *ph, const redisReply *reply) {
   return rc;
 }
 
-/* The INCRBY's answer, the last number of those asked for, into the pool;
- * read first, as it was sent first. */
-static int take_numbers(batch *b) {
-  sg_triage *t = b->t;
-  redisReply *reply = NULL;
-  if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
-  int rc = sg_triage__check(t, reply);
-  if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_INTEGER || reply->integer < b->topped_up))
-    rc = SG_TRIAGE_E_REPLY;
-  for (long long k = b->topped_up - 1; rc == SG_TRIAGE_OK && k >= 0; k--)
-    t->id_pool[t->n_id_pool++] = reply->integer - k;
-  freeReplyObject(reply);
-  return rc;
-}
-
 /* GEOSEARCH WITHDIST answers [[member, distance], ...], nearest first. */
 static int take_hits(batch *b, plan *p, const redisReply *reply) {
   if (reply->type != REDIS_REPLY_ARRAY) {
@@ -313,7 +297,8 @@ static int round_trip_a(batch *b) {
     if (rc != SG_TRIAGE_OK)
       return rc;
   }
-  int rc = b->topped_up > 0 ? take_numbers(b) : SG_TRIAGE_OK;
+  /* Read first, as it was sent first. */
+  int rc = b->topped_up > 0 ? sg_triage__take_numbers(t, b->topped_up) : SG_TRIAGE_OK;
   if (rc == SG_TRIAGE_E_REDIS)
     return rc;
   for (size_t i = 0; i < b->n; i++) {
@@ -534,17 +519,12 @@ static int number_openings(batch *b) {
  * the connection failed, whether a sent opening was applied is unknown,
  * and its number is not used again. */
 static void settle_numbers(batch *b, int connection_failed) {
-  sg_triage *t = b->t;
-  size_t kept = 0;
+  unsigned char used[SG_TRIAGE_BATCH];
   for (size_t k = 0; k < b->n_numbered; k++) {
     const plan *p = b->opened[k]->opener;
-    int used = p->state == PLAN_DONE || p->number_taken || (connection_failed && p->sent);
-    if (!used)
-      t->id_pool[kept++] = t->id_pool[k];
+    used[k] = p->state == PLAN_DONE || p->number_taken || (connection_failed && p->sent);
   }
-  memmove(t->id_pool + kept, t->id_pool + b->n_numbered,
-          (t->n_id_pool - b->n_numbered) * sizeof(t->id_pool[0]));
-  t->n_id_pool -= b->n_numbered - kept;
+  sg_triage__drop_numbers(b->t, b->n_numbered, used);
   b->n_numbered = 0;
 }
 
@@ -721,7 +701,7 @@ static int round_trip_d(batch *b, int *aborted) {
 
 /* ---- one attempt ---- */
 
-static batch *batch_new(sg_triage *t, sg_triage__entry *entries, size_t n) {
+static batch *batch_new(sg_triage *t, sg_triage__entry *entries, size_t n, size_t n_left) {
   sg_triage_arena *a = &t->batch_work;
   batch *b = sg_triage_arena_alloc(a, sizeof(*b));
   if (b == NULL)
@@ -731,6 +711,7 @@ static batch *batch_new(sg_triage *t, sg_triage__entry *entries, size_t n) {
   b->a = a;
   b->entries = entries;
   b->n = n;
+  b->n_left = n_left;
   b->plans = sg_triage_arena_alloc(a, n * sizeof(*b->plans));
   b->slots = sg_triage_arena_alloc(a, VIEW_SLOTS * sizeof(*b->slots));
   b->max_to_read = n * (SG_TRIAGE_GEO_CANDIDATES + 1);
@@ -744,8 +725,6 @@ static batch *batch_new(sg_triage *t, sg_triage__entry *entries, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (entries[i].applied)
       b->plans[i].state = PLAN_DONE;
-    else
-      b->n_left++;
   }
   memset(b->slots, 0, VIEW_SLOTS * sizeof(*b->slots));
   b->touched_tail = &b->touched;
@@ -788,15 +767,12 @@ static int attempt(batch *b, int *aborted) {
 
 int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
   assert(n <= SG_TRIAGE_BATCH); /* the id pool and the view are sized for it */
-  for (size_t i = 0; i < n; i++)
-    entries[i].applied = 0;
-  if (sg_triage__open_on_sight(t, entries, n) == SG_TRIAGE_E_REDIS) {
+  int applied = sg_triage__open_on_sight(t, entries, n);
+  if (applied == SG_TRIAGE_E_REDIS) {
     sg_triage_arena_reset(&t->batch_work);
     return SG_TRIAGE_E_REDIS;
   }
-  size_t n_left = 0;
-  for (size_t i = 0; i < n; i++)
-    n_left += !entries[i].applied;
+  size_t n_left = n - (size_t)applied;
   batch *b = NULL;
   int aborted = n_left > 0;
   for (int k = 0; aborted && k < BATCH_ATTEMPTS; k++) {
@@ -808,7 +784,7 @@ int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
     }
     sg_triage_arena_reset(&t->batch_work);
     aborted = 0;
-    b = batch_new(t, entries, n);
+    b = batch_new(t, entries, n, n_left);
     if (b == NULL)
       break; /* every report on its own */
     int rc = attempt(b, &aborted);

@@ -152,6 +152,16 @@ int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage
  * pool is empty. */
 int sg_triage__next_seq(sg_triage *t, long long *seq);
 
+/* Reads the answer of an INCRBY of the sequence by `asked` (already sent)
+ * and appends those numbers to the pool, which must have room for them.
+ * SG_TRIAGE_E_REPLY (nothing added) for an answer that is not a number. */
+int sg_triage__take_numbers(sg_triage *t, long long asked);
+
+/* Of the pool's first k numbers (lent to openings), drops those whose
+ * used[i] is set (applied, or existing already, or unknown after a failed
+ * connection) and keeps the others first, in order. */
+void sg_triage__drop_numbers(sg_triage *t, size_t k, const unsigned char *used);
+
 /* Whether the script puts an incident at loc in the geo set: a point that
  * Web Mercator holds (transition.lua's has_point). */
 int sg_triage__in_geo_set(const Siaga__V1__Location *loc);
@@ -161,10 +171,10 @@ void sg_triage__remember_place(sg_triage *t, const Siaga__V1__Location *loc);
 
 /* Sends, in one round trip, an opening with an empty check for every entry
  * of entries[0..n) that is not near the worker's recent places or an
- * earlier entry, while the id pool has numbers; sets applied (and rc 0) on
- * those the script applied. The others are left as they were, for the
- * batch path. Returns SG_TRIAGE_E_REDIS when the connection failed, else 0.
- * Allocates in t->batch_work. */
+ * earlier entry, while the id pool has numbers, and sets each entry's
+ * applied: 1 for those the script applied, 0 for the others, which are left
+ * to the batch path. Returns how many were applied, or SG_TRIAGE_E_REDIS
+ * when the connection failed. Allocates in t->batch_work. */
 int sg_triage__open_on_sight(sg_triage *t, sg_triage__entry *entries, size_t n);
 
 /* Opens or joins incidents for entries[0..n) (decoded, in stream order) with

@@ -101,67 +101,56 @@ static int append_opening(sg_triage *t, sg_triage__entry *e, long long seq) {
 }
 
 int sg_triage__open_on_sight(sg_triage *t, sg_triage__entry *entries, size_t n) {
+  /* The k-th call opens incident number id_pool[k]: the pool's first
+   * numbers are lent to the calls, and those used leave it afterwards. */
   size_t sent[SG_TRIAGE_BATCH];
-  long long numbers[SG_TRIAGE_BATCH];
   size_t n_sent = 0;
-  for (size_t i = 0; i < n && n_sent < t->n_id_pool; i++) {
-    if (!may_open(t, entries, i))
+  for (size_t i = 0; i < n; i++) {
+    entries[i].applied = 0;
+    if (n_sent == t->n_id_pool || !may_open(t, entries, i))
       continue;
     int rc = append_opening(t, &entries[i], t->id_pool[n_sent]);
     if (rc == SG_TRIAGE_E_REDIS)
       return rc;
-    if (rc != SG_TRIAGE_OK)
-      continue; /* the batch path meets the same problem and deals with it */
-    numbers[n_sent] = t->id_pool[n_sent];
-    sent[n_sent++] = i;
+    if (rc == SG_TRIAGE_OK)
+      sent[n_sent++] = i; /* else the batch path meets the same problem */
   }
   if (n_sent == 0)
-    return SG_TRIAGE_OK;
-  /* The numbers sent leave the pool now: if the connection fails, whether
-   * their openings were applied is unknown, and none is used twice. */
-  t->n_id_pool -= n_sent;
-  memmove(t->id_pool, t->id_pool + n_sent, t->n_id_pool * sizeof(t->id_pool[0]));
+    return 0;
+  /* Sent after the calls and read after them, once their numbers are
+   * settled; room is kept for every lent number to come back. */
   long long top_up =
-      t->n_id_pool < SG_TRIAGE_BATCH / 2 ? (long long)(SG_TRIAGE_BATCH - t->n_id_pool - n_sent) : 0;
-  /* Sent after the calls, read after them: the calls' numbers are taken. */
+      t->n_id_pool - n_sent < SG_TRIAGE_BATCH / 2 ? (long long)(SG_TRIAGE_BATCH - t->n_id_pool) : 0;
   if (top_up > 0 && redisAppendCommand(t->c, "INCRBY %s %lld", t->k_seq, top_up) != REDIS_OK)
     return SG_TRIAGE_E_REDIS;
 
-  long long back[SG_TRIAGE_BATCH]; /* numbers of refused openings, for the pool again */
-  size_t n_back = 0;
-  for (size_t k = 0; k < n_sent; k++) {
+  /* Until its answer is read, whether an opening was applied is unknown,
+   * and its number is not used again. */
+  unsigned char used[SG_TRIAGE_BATCH];
+  memset(used, 1, n_sent);
+  int applied = 0, rc = SG_TRIAGE_OK;
+  for (size_t k = 0; k < n_sent && rc != SG_TRIAGE_E_REDIS; k++) {
     redisReply *reply = NULL;
-    if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-      return SG_TRIAGE_E_REDIS;
+    if (redisGetReply(t->c, (void **)&reply) != REDIS_OK) {
+      rc = SG_TRIAGE_E_REDIS;
+      break;
+    }
     sg_triage__outcome what;
-    int rc = sg_triage__outcome_of(t, reply, &what);
+    int out = sg_triage__outcome_of(t, reply, &what);
     freeReplyObject(reply);
-    if (rc == SG_TRIAGE_E_REDIS)
-      return rc;
-    sg_triage__entry *e = &entries[sent[k]];
-    if (rc == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_DONE) {
-      e->applied = 1;
-      e->rc = SG_TRIAGE_OK;
-    } else if (!(rc == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_CONFLICT)) {
-      back[n_back++] = numbers[k]; /* a conflict means the number exists: not again */
+    if (out == SG_TRIAGE_E_REDIS) {
+      rc = out;
+      break;
     }
+    entries[sent[k]].applied = out == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_DONE;
+    applied += entries[sent[k]].applied;
+    /* A conflict on an opening means its number exists already. */
+    used[k] = out == SG_TRIAGE_OK &&
+              (what == SG_TRIAGE__OUTCOME_DONE || what == SG_TRIAGE__OUTCOME_CONFLICT);
   }
-  /* Refused numbers first, then the rest, then the new ones: ascending. */
-  memmove(t->id_pool + n_back, t->id_pool, t->n_id_pool * sizeof(t->id_pool[0]));
-  memcpy(t->id_pool, back, n_back * sizeof(back[0]));
-  t->n_id_pool += n_back;
-  if (top_up > 0) {
-    redisReply *reply = NULL;
-    if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-      return SG_TRIAGE_E_REDIS;
-    int rc = sg_triage__check(t, reply);
-    if (rc == SG_TRIAGE_OK && reply->type == REDIS_REPLY_INTEGER && reply->integer >= top_up) {
-      for (long long k = top_up - 1; k >= 0; k--)
-        t->id_pool[t->n_id_pool++] = reply->integer - k;
-    }
-    freeReplyObject(reply);
-    if (rc == SG_TRIAGE_E_REDIS)
-      return rc;
-  }
-  return SG_TRIAGE_OK;
+  sg_triage__drop_numbers(t, n_sent, used);
+  if (rc == SG_TRIAGE_OK && top_up > 0)
+    rc = sg_triage__take_numbers(t, top_up);
+  /* A pool left short is topped up by the batch path's next INCRBY. */
+  return rc == SG_TRIAGE_E_REDIS ? rc : applied;
 }
