@@ -33,7 +33,7 @@
 
 #include <libwebsockets.h>
 
-#include "hostport.h"
+#include "core/hostport.h"
 #include "lg_http.h"
 #include "lg_pbscan.h"
 #include "lg_proc.h"

@@ -14,18 +14,18 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "api.h"
-#include "commands.h"
-#include "hostport.h"
-#include "http.h"
-#include "hub.h"
-#include "ingest.h"
-#include "keys.h"
-#include "listener.h"
-#include "redisconn.h"
-#include "sms.h"
-#include "smsout.h"
-#include "smsurl.h"
+#include "api/api.h"
+#include "api/commands.h"
+#include "core/hostport.h"
+#include "http/server.h"
+#include "ws/hub.h"
+#include "store/ingest.h"
+#include "store/keys.h"
+#include "http/listener.h"
+#include "store/redisconn.h"
+#include "sms/inbound.h"
+#include "sms/outbound.h"
+#include "sms/replies.h"
 
 typedef struct options {
   char listen_host[128];

@@ -16,9 +16,9 @@
 
 #include <hiredis/hiredis.h>
 
-#include "hostport.h"
-#include "keys.h"
-#include "triage.h"
+#include "core/hostport.h"
+#include "store/keys.h"
+#include "triage/triage.h"
 
 #define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
 #define CLAIM_EVERY_MS 5000

@@ -209,7 +209,7 @@ class AmlAndPrank(harness.StackTestCase):
         at once cannot open two incidents. Run on keys of another region,
         so the stack's own data stays as it is."""
         src = os.environ.get("SIAGA_SOURCE") or os.path.join(os.path.dirname(__file__), "..", "..")
-        with open(os.path.join(src, "server", "lua", "transition.lua"), "rb") as f:
+        with open(os.path.join(src, "server", "store", "lua", "transition.lua"), "rb") as f:
             script = f.read()
 
         def k(suffix):

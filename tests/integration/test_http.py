@@ -1,4 +1,4 @@
-"""siagad's own HTTP/1.1 server (server/siagad/http.c) on the wire: keep-alive,
+"""siagad's own HTTP/1.1 server (server/http/server.c) on the wire: keep-alive,
 pipelining, the head limit and timeout, requests that arrive in pieces, the
 WebSocket handoff to lws, and framing errors. Raw sockets throughout, so the
 test sees exactly what the server sends and when it closes."""

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aml.h"
+#include "sms/aml.h"
 #include "check.h"
 #include "corpus.h"
 

@@ -1,5 +1,5 @@
 /* sg_charset: names, each charset to UTF-8, and every refusal. */
-#include "charset.h"
+#include "sms/charset.h"
 #include "check.h"
 
 static int conv(sg_charset cs, const char *in, size_t len, char *out, size_t size) {

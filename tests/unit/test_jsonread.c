@@ -6,8 +6,8 @@
  * JSON. Every parse reads from a heap copy of exactly len bytes, so ASan
  * catches a read past the end. */
 #include "check.h"
-#include "jsonread.h"
-#include "utf8.h"
+#include "wire/jsonread.h"
+#include "core/utf8.h"
 
 #include <jansson.h>
 #include <math.h>

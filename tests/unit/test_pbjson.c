@@ -3,7 +3,7 @@
  * siaga message has bytes, float or unsigned fields), hostile inputs and
  * allocator bookkeeping. Run under ASan to catch leaks and bad frees. */
 #include "check.h"
-#include "pbjson.h"
+#include "wire/pbjson.h"
 #include "siaga/v1/siaga.pb-c.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "rules.h"
+#include "triage/rules.h"
 
 static void make_report(Siaga__V1__Report *r, const char *category, const char *text) {
   siaga__v1__report__init(r);

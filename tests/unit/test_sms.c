@@ -1,8 +1,8 @@
 /* The pure parts of the SMS webhooks (sg_smsparse): gateway times, phone
  * numbers, forms, Twilio signatures, the inbound JSON and text -> Report. */
 #include "check.h"
-#include "embedded.h"
-#include "smsparse.h"
+#include "core/embedded.h"
+#include "sms/form.h"
 
 static void test_gateway_time(void) {
   int64_t ms = 0;

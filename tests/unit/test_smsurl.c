@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "smsurl.h"
+#include "sms/replies.h"
 
 static void test_gsm7(void) {
   CHECK_INT_EQ(sg_smsurl_gsm7_septets("", 0), 0);

@@ -14,7 +14,8 @@
 
 #include "check.h"
 #include "corpus.h"
-#include "textscan.h"
+#include "text/textscan.h"
+#include "triage/rules.h"
 
 #define GAZETTEER_PATH "../data/gazetteer/palangka-raya.tsv"
 #define CORPUS_PATH "data/sms-corpus.tsv"

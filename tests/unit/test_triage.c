@@ -1,10 +1,10 @@
 /* Unit tests of the worker's pure incident building (no Redis). */
-#include "triage_incident.h"
+#include "triage/incident.h"
 
 #include <string.h>
 
 #include "check.h"
-#include "utf8.h"
+#include "core/utf8.h"
 
 /* Code points in a UTF-8 string: every byte that is not a continuation. */
 static size_t utf8_count(const char *s, size_t len) {
@@ -16,7 +16,7 @@ static size_t utf8_count(const char *s, size_t len) {
 
 #define NOW 1700000000000LL
 
-static sg_triage_arena arena;
+static sg_arena arena;
 
 static Siaga__V1__Location loc_point = SIAGA__V1__LOCATION__INIT;
 
@@ -61,22 +61,22 @@ static void test_incident_id(void) {
 }
 
 static void test_arena_limit(void) {
-  sg_triage_arena a;
-  sg_triage_arena_init(&a, 100000);
-  void *p = sg_triage_arena_alloc(&a, 3);
-  void *q = sg_triage_arena_alloc(&a, 5);
+  sg_arena a;
+  sg_arena_init(&a, 100000);
+  void *p = sg_arena_alloc(&a, 3);
+  void *q = sg_arena_alloc(&a, 5);
   CHECK(p != NULL && q != NULL);
-  CHECK_INT_EQ((uintptr_t)q % sizeof(max_align_t), 0);
-  CHECK(sg_triage_arena_alloc(&a, 50000) != NULL); /* larger than a chunk */
+  CHECK_INT_EQ((uintptr_t)q % _Alignof(max_align_t), 0);
+  CHECK(sg_arena_alloc(&a, 50000) != NULL); /* larger than a chunk */
   CHECK_INT_EQ(a.exhausted, 0);
-  CHECK(sg_triage_arena_alloc(&a, 60000) == NULL); /* over the limit */
+  CHECK(sg_arena_alloc(&a, 60000) == NULL); /* over the limit */
   CHECK_INT_EQ(a.exhausted, 1);
-  CHECK(sg_triage_arena_alloc(&a, (size_t)-8) == NULL);
-  sg_triage_arena_reset(&a);
+  CHECK(sg_arena_alloc(&a, (size_t)-8) == NULL);
+  sg_arena_reset(&a);
   CHECK_INT_EQ(a.used, 0);
   CHECK_INT_EQ(a.exhausted, 0);
-  CHECK(sg_triage_arena_alloc(&a, 60000) != NULL);
-  sg_triage_arena_reset(&a);
+  CHECK(sg_arena_alloc(&a, 60000) != NULL);
+  sg_arena_reset(&a);
 }
 
 static void test_open(void) {
@@ -663,7 +663,7 @@ static void test_notices_survive_full_reasons(void) {
 }
 
 int main(void) {
-  sg_triage_arena_init(&arena, 1u << 20);
+  sg_arena_init(&arena, 1u << 20);
   RUN_TEST(test_incident_id);
   RUN_TEST(test_arena_limit);
   RUN_TEST(test_open);
@@ -680,6 +680,6 @@ int main(void) {
   RUN_TEST(test_text_takes_over_aml_incident);
   RUN_TEST(test_flag_reasons);
   RUN_TEST(test_notices_survive_full_reasons);
-  sg_triage_arena_reset(&arena);
+  sg_arena_reset(&arena);
   CHECK_DONE();
 }

@@ -1,0 +1,35 @@
+/* The HTTP API of siagad: report ingest, incident reads, health, SMS
+ * webhooks and the console page, served as an sg_http handler. Routes and
+ * status codes are listed in README.md.
+ *
+ * Every request body is hostile until validated: bodies need a
+ * Content-Length (411 otherwise, chunked included), at most 64 KiB (413), a
+ * known Content-Type (415), and must decode and validate (400, with a JSON
+ * body {"code","message"}). A report is answered 202 only after Redis
+ * confirmed the append; Redis unavailable gives 503 with Retry-After. A
+ * client that leaves before its answer does not stop its report from being
+ * stored. */
+#ifndef SG_API_H
+#define SG_API_H
+
+#include "http/server.h"
+#include "ws/hub.h"
+#include "store/ingest.h"
+#include "store/redisconn.h"
+#include "sms/inbound.h"
+
+typedef struct sg_api sg_api;
+
+/* redis, ingest, hub and sms must outlive the api object. Returns NULL on out of
+ * memory. */
+sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
+                      const char *region);
+/* After the sg_http serving it was destroyed (which aborts what is in flight). */
+void sg_api_destroy(sg_api *api);
+
+/* The handler to give sg_http: handler_data is the api object,
+ * request_data_size is sg_api_request_size(). */
+extern const sg_http_handler sg_api_handler;
+size_t sg_api_request_size(void);
+
+#endif

@@ -1,0 +1,385 @@
+#include "api/commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/embedded.h"
+#include "store/keys.h"
+#include "wire/report.h"
+#include "sms/replies.h"
+#include "core/utf8.h"
+
+#define ATTEMPTS 5 /* re-reads when another change wins the race (expected_version 0) */
+#define UPDATES_MAXLEN "10000"
+
+struct sg_commands {
+  sg_redis *redis;
+  char region[32];
+  char sha[SG_REDIS_SHA_LEN + 1];       /* transition.lua */
+  char sha_prank[SG_REDIS_SHA_LEN + 1]; /* prank.lua */
+};
+
+/* A command in flight: a copy of what it needs, since Redis answers later. */
+typedef struct job {
+  sg_commands *commands;
+  sg_commands_done done;
+  void *data;
+  Siaga__V1__Command__ActionCase action;
+  char request_id[64];
+  char actor[SG_COMMANDS_ACTOR_MAX + 1];
+  char incident_id[SG_KEY_ID_MAX + 1];
+  Siaga__V1__IncidentStatus status;
+  char *note;
+  int prank; /* MarkPrank: 1 mark, 0 unmark */
+  int64_t expected_version;
+  int attempts;
+  Siaga__V1__Incident *result; /* the incident as written, for the reply */
+  uint8_t *result_pb;
+} job;
+
+sg_commands *sg_commands_create(sg_redis *redis, const char *region) {
+  const sg_embedded_file *script = sg_embedded_find("transition.lua");
+  const sg_embedded_file *prank = sg_embedded_find("prank.lua");
+  sg_commands *c = calloc(1, sizeof(*c));
+  if (c == NULL || script == NULL || prank == NULL ||
+      sg_redis_add_script(redis, (const char *)script->data, script->size, c->sha) != 0 ||
+      sg_redis_add_script(redis, (const char *)prank->data, prank->size, c->sha_prank) != 0) {
+    free(c);
+    return NULL;
+  }
+  c->redis = redis;
+  snprintf(c->region, sizeof(c->region), "%s", region);
+  return c;
+}
+
+void sg_commands_destroy(sg_commands *c) {
+  free(c);
+}
+
+static void finish(job *j, int ok, const char *code, const char *message) {
+  Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
+  r.request_id = j->request_id;
+  r.ok = ok;
+  r.error_code = ok ? (char *)"" : (char *)code;
+  r.message = ok ? (char *)"" : (char *)message;
+  r.incident = ok ? j->result : NULL;
+  j->done(&r, j->data);
+  if (j->result != NULL)
+    siaga__v1__incident__free_unpacked(j->result, NULL);
+  free(j->result_pb);
+  free(j->note);
+  free(j);
+}
+
+static void read_incident(job *j);
+
+static void on_applied(redisReply *reply, void *data) {
+  job *j = data;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+      reply->element[0]->type != REDIS_REPLY_STRING) {
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+      fprintf(stderr, "commands: transition refused: %s\n", reply->str);
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+    return;
+  }
+  const char *what = reply->element[0]->str;
+  if (strcmp(what, "ok") == 0) {
+    finish(j, 1, NULL, NULL);
+  } else if (strcmp(what, "conflict") == 0 && j->expected_version == 0 &&
+             ++j->attempts < ATTEMPTS) {
+    siaga__v1__incident__free_unpacked(j->result, NULL);
+    j->result = NULL;
+    free(j->result_pb);
+    j->result_pb = NULL;
+    read_incident(j); /* someone else changed it first: apply ours on top */
+  } else {
+    finish(j, 0, "version_conflict", "the incident changed since you saw it; reload and retry");
+  }
+}
+
+static Siaga__V1__UpdateKind apply_change(job *j, Siaga__V1__Incident *inc,
+                                          Siaga__V1__Note **note_slot, Siaga__V1__Note *note,
+                                          uint64_t now) {
+  /* AddNote and MarkPrank (whose record is a note) add a note. */
+  if (j->action == SIAGA__V1__COMMAND__ACTION_SET_STATUS) {
+    inc->status = j->status;
+    return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_STATUS_CHANGED;
+  }
+  note->author = j->actor;
+  note->text = j->note;
+  note->at_ms = (int64_t)now;
+  *note_slot = note;
+  inc->n_notes++;
+  return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_NOTE_ADDED;
+}
+
+/* The text SMS reporters get for this command, or "" when it is not a
+ * status they hear about. */
+static const char *status_sms(const job *j, char *buf, size_t size) {
+  sg_smsurl_reply kind;
+  if (j->action != SIAGA__V1__COMMAND__ACTION_SET_STATUS)
+    return "";
+  switch (j->status) {
+  case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED:
+    kind = SG_SMSURL_REPLY_DISPATCHED;
+    break;
+  case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED:
+  case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED:
+    kind = SG_SMSURL_REPLY_CLOSED;
+    break;
+  default:
+    return "";
+  }
+  return sg_smsurl_reply_text(buf, size, kind, j->incident_id) > 0 ? buf : "";
+}
+
+static void on_read(redisReply *reply, void *data) {
+  job *j = data;
+  if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+    return;
+  }
+  Siaga__V1__Incident *inc = NULL;
+  if (reply->type == REDIS_REPLY_STRING)
+    inc = siaga__v1__incident__unpack(NULL, reply->len, (const uint8_t *)reply->str);
+  if (inc == NULL) {
+    finish(j, 0, "not_found", "no incident with that id");
+    return;
+  }
+  int64_t current = inc->version;
+  if (j->expected_version != 0 && j->expected_version != current) {
+    siaga__v1__incident__free_unpacked(inc, NULL);
+    finish(j, 0, "version_conflict", "the incident changed since you saw it; reload and retry");
+    return;
+  }
+
+  /* Change the decoded incident in place; restore what we borrowed before
+   * freeing it. The note array gets one more slot of our own. */
+  uint64_t now = sg_clock_now_ms();
+  Siaga__V1__Note note = SIAGA__V1__NOTE__INIT;
+  Siaga__V1__Note **saved_notes = inc->notes;
+  size_t saved_n_notes = inc->n_notes;
+  Siaga__V1__Note **notes = calloc(inc->n_notes + 1, sizeof(*notes));
+  if (notes == NULL) {
+    siaga__v1__incident__free_unpacked(inc, NULL);
+    finish(j, 0, "unavailable", "out of memory");
+    return;
+  }
+  if (inc->n_notes > 0)
+    memcpy(notes, inc->notes, inc->n_notes * sizeof(*notes));
+  inc->notes = notes;
+  Siaga__V1__UpdateKind kind = apply_change(j, inc, &notes[inc->n_notes], &note, now);
+  inc->version = current + 1;
+  inc->updated_at_ms = (int64_t)now;
+
+  Siaga__V1__IncidentUpdate upd = SIAGA__V1__INCIDENT_UPDATE__INIT;
+  upd.kind = kind;
+  upd.incident = inc;
+  upd.actor = j->actor;
+  upd.at_ms = (int64_t)now;
+  size_t inc_len = siaga__v1__incident__get_packed_size(inc);
+  size_t upd_len = siaga__v1__incident_update__get_packed_size(&upd);
+  j->result_pb = malloc(inc_len + 1);
+  uint8_t *upd_pb = malloc(upd_len + 1);
+  if (j->result_pb != NULL && upd_pb != NULL) {
+    siaga__v1__incident__pack(inc, j->result_pb);
+    siaga__v1__incident_update__pack(&upd, upd_pb);
+  }
+
+  char expected[24], status[8], priority[8], score[16], created[24], lon[32],
+      lat[32], updated[24];
+  snprintf(expected, sizeof(expected), "%lld", (long long)current);
+  snprintf(status, sizeof(status), "%d", (int)inc->status);
+  snprintf(priority, sizeof(priority), "%d", (int)inc->priority);
+  snprintf(score, sizeof(score), "%d", (int)inc->score);
+  snprintf(created, sizeof(created), "%lld", (long long)inc->created_at_ms);
+  snprintf(updated, sizeof(updated), "%llu", (unsigned long long)now);
+  int point = sg_report_has_point(inc->location);
+  snprintf(lon, sizeof(lon), "%.7f", point ? inc->location->lon : 0.0);
+  snprintf(lat, sizeof(lat), "%.7f", point ? inc->location->lat : 0.0);
+
+  inc->notes = saved_notes;
+  inc->n_notes = saved_n_notes;
+  free(notes);
+  siaga__v1__incident__free_unpacked(inc, NULL);
+  if (j->result_pb == NULL || upd_pb == NULL) {
+    free(upd_pb);
+    finish(j, 0, "unavailable", "out of memory");
+    return;
+  }
+  j->result = siaga__v1__incident__unpack(NULL, inc_len, j->result_pb);
+
+  char k_inc[SG_KEY_MAX], k_open[SG_KEY_MAX], k_geo[SG_KEY_MAX], k_upd[SG_KEY_MAX],
+      k_audit[SG_KEY_MAX], k_reports[SG_KEY_MAX];
+  const char *region = j->commands->region;
+  sg_key2(k_inc, sizeof(k_inc), region, "incident", j->incident_id);
+  sg_key(k_open, sizeof(k_open), region, SG_KEY_OPEN);
+  sg_key(k_geo, sizeof(k_geo), region, SG_KEY_GEO);
+  sg_key(k_upd, sizeof(k_upd), region, SG_KEY_UPDATES);
+  sg_key2(k_audit, sizeof(k_audit), region, "audit", j->incident_id);
+  sg_key(k_reports, sizeof(k_reports), region, SG_KEY_REPORTS);
+  /* SMS reporters hear when help is sent and when it is over; the script
+   * decides from the previous status whether this change is such a moment. */
+  char k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], sms_suffix[SG_KEY_ID_MAX + 8], sms_text[256];
+  snprintf(sms_suffix, sizeof(sms_suffix), "%s:sms", j->incident_id);
+  sg_key(k_smsout, sizeof(k_smsout), region, "sms:out");
+  sg_key2(k_sms, sizeof(k_sms), region, "incident", sms_suffix);
+  /* No report: KEYS 6-8 are untouched by the script; ARGV 11 and 17 are empty. */
+  const char *argv[] = {"EVALSHA", j->commands->sha, "10", k_inc, k_open, k_geo, k_upd, k_audit,
+                        k_reports, k_reports, k_reports, k_smsout, k_sms, expected, j->incident_id,
+                        (const char *)j->result_pb, (const char *)upd_pb, status, priority, score,
+                        created, lon, lat, "", SG_GROUP_TRIAGE, "0", "", UPDATES_MAXLEN, updated,
+                        "", "", status_sms(j, sms_text, sizeof(sms_text))};
+  enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
+  size_t lens[ARGC];
+  for (size_t i = 0; i < ARGC; i++)
+    lens[i] = i == 15 ? inc_len : i == 16 ? upd_len : strlen(argv[i]);
+  int rc = sg_redis_command(j->commands->redis, on_applied, j, ARGC, argv, lens);
+  free(upd_pb);
+  if (rc != 0)
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+}
+
+static void read_incident(job *j) {
+  char key[SG_KEY_MAX];
+  sg_key2(key, sizeof(key), j->commands->region, "incident", j->incident_id);
+  const char *argv[] = {"HGET", key, "pb"};
+  size_t lens[] = {4, strlen(key), 2};
+  if (sg_redis_command(j->commands->redis, on_read, j, 3, argv, lens) != 0)
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+}
+
+/* ---- MarkPrank: the numbers first (prank.lua), then the note ---- */
+
+/* The numbers are marked before the note is written, so the note never
+ * claims what did not happen. If the note then fails, the dispatcher gets
+ * an error and retries: marking again changes nothing, and the note is
+ * written once it succeeds. */
+static void on_prank(redisReply *reply, void *data) {
+  job *j = data;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+      reply->element[0]->type != REDIS_REPLY_STRING) {
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+      fprintf(stderr, "commands: prank.lua refused: %s\n", reply->str);
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+    return;
+  }
+  if (strcmp(reply->element[0]->str, "not_found") == 0) {
+    finish(j, 0, "not_found", "no incident with that id");
+    return;
+  }
+  if (strcmp(reply->element[0]->str, "ok") != 0 || reply->elements < 2 ||
+      reply->element[1]->type != REDIS_REPLY_INTEGER) {
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+    return;
+  }
+  if (reply->element[1]->integer == 0) {
+    finish(j, 0, "no_numbers", "no one reported this incident by SMS or AML");
+    return;
+  }
+  /* Recorded as a note, through the same path as AddNote, so every console
+   * and the audit trail show who marked the numbers. */
+  char text[160];
+  snprintf(text, sizeof(text),
+           j->prank ? "Nomor pelapor ditandai laporan palsu oleh %s"
+                    : "Tanda laporan palsu pada nomor pelapor dicabut oleh %s",
+           j->actor);
+  j->note = strdup(text);
+  if (j->note == NULL) {
+    finish(j, 0, "unavailable", "out of memory");
+    return;
+  }
+  read_incident(j);
+}
+
+static void run_prank(job *j) {
+  char k_inc[SG_KEY_MAX], k_sms[SG_KEY_MAX], k_phones[SG_KEY_MAX], k_prank[SG_KEY_MAX],
+      suffix[SG_KEY_ID_MAX + 8];
+  const char *region = j->commands->region;
+  sg_key2(k_inc, sizeof(k_inc), region, "incident", j->incident_id);
+  snprintf(suffix, sizeof(suffix), "%s:sms", j->incident_id);
+  sg_key2(k_sms, sizeof(k_sms), region, "incident", suffix);
+  snprintf(suffix, sizeof(suffix), "%s:phones", j->incident_id);
+  sg_key2(k_phones, sizeof(k_phones), region, "incident", suffix);
+  sg_key(k_prank, sizeof(k_prank), region, "prank");
+  const char *argv[] = {"EVALSHA", j->commands->sha_prank, "4", k_inc, k_sms, k_phones, k_prank,
+                        j->prank ? "1" : "0"};
+  enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
+  size_t lens[ARGC];
+  for (size_t i = 0; i < ARGC; i++)
+    lens[i] = strlen(argv[i]);
+  if (sg_redis_command(j->commands->redis, on_prank, j, ARGC, argv, lens) != 0)
+    finish(j, 0, "unavailable", "incident store unavailable; try again");
+}
+
+void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, sg_commands_done done,
+                     void *data) {
+  job *j = calloc(1, sizeof(*j));
+  if (j == NULL) {
+    Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
+    r.request_id = cmd->request_id;
+    r.error_code = "unavailable";
+    r.message = "out of memory";
+    done(&r, data);
+    return;
+  }
+  j->commands = c;
+  j->done = done;
+  j->data = data;
+  j->action = cmd->action_case;
+  snprintf(j->request_id, sizeof(j->request_id), "%s", cmd->request_id);
+  size_t actor_len = strlen(cmd->actor);
+  if (actor_len > SG_COMMANDS_ACTOR_MAX || !sg_utf8_valid(cmd->actor, actor_len)) {
+    finish(j, 0, "bad_command", "actor: at most 64 bytes of UTF-8");
+    return;
+  }
+  snprintf(j->actor, sizeof(j->actor), "%s", actor_len ? cmd->actor : "dispatcher");
+
+  const char *incident_id = NULL;
+  if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_SET_STATUS) {
+    incident_id = cmd->set_status->incident_id;
+    j->status = cmd->set_status->status;
+    j->expected_version = cmd->set_status->expected_version;
+    if (j->status <= SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_UNSPECIFIED ||
+        j->status > SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED) {
+      finish(j, 0, "bad_command", "status: one of OPEN, ACKNOWLEDGED, DISPATCHED, RESOLVED, CLOSED");
+      return;
+    }
+  } else if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_ADD_NOTE) {
+    incident_id = cmd->add_note->incident_id;
+    j->expected_version = cmd->add_note->expected_version;
+    size_t n = strlen(cmd->add_note->text);
+    if (n == 0 || n > SG_COMMANDS_NOTE_MAX || !sg_utf8_valid(cmd->add_note->text, n)) {
+      finish(j, 0, "bad_command", "text: 1 to 1000 bytes of UTF-8");
+      return;
+    }
+    j->note = strdup(cmd->add_note->text);
+    if (j->note == NULL) {
+      finish(j, 0, "unavailable", "out of memory");
+      return;
+    }
+  } else if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_MARK_PRANK) {
+    /* Always applied on top of the current version: marking numbers does
+     * not depend on what the dispatcher saw of the incident. */
+    incident_id = cmd->mark_prank->incident_id;
+    j->prank = cmd->mark_prank->prank;
+  } else {
+    finish(j, 0, "unsupported_command", "this server does not take that command");
+    return;
+  }
+  if (!sg_key_id_valid(incident_id)) {
+    finish(j, 0, "not_found", "no incident with that id");
+    return;
+  }
+  snprintf(j->incident_id, sizeof(j->incident_id), "%s", incident_id);
+  if (j->expected_version < 0) {
+    finish(j, 0, "bad_command", "expectedVersion: 0 or the version you saw");
+    return;
+  }
+  if (j->action == SIAGA__V1__COMMAND__ACTION_MARK_PRANK)
+    run_prank(j);
+  else
+    read_incident(j);
+}

@@ -1,0 +1,31 @@
+/* Dispatcher commands from a console (SetStatus, AddNote): each reads the
+ * incident, checks the version the dispatcher saw, and applies the change
+ * with transition.lua, the same atomic step the workers use, so the change
+ * reaches every console as an update and the incident's audit trail.
+ *
+ * Who may send which command is not checked yet: consoles are trusted (see
+ * README, "Not yet"). */
+#ifndef SG_COMMANDS_H
+#define SG_COMMANDS_H
+
+#include "store/redisconn.h"
+#include "siaga/v1/siaga.pb-c.h"
+
+#define SG_COMMANDS_NOTE_MAX 1000 /* bytes of a note */
+#define SG_COMMANDS_ACTOR_MAX 64
+
+typedef struct sg_commands sg_commands;
+
+/* reply and everything it points to live only during the call. */
+typedef void (*sg_commands_done)(const Siaga__V1__CommandReply *reply, void *data);
+
+/* redis must outlive the object. Returns NULL on out of memory. */
+sg_commands *sg_commands_create(sg_redis *redis, const char *region);
+void sg_commands_destroy(sg_commands *commands);
+
+/* Runs SetStatus, AddNote or MarkPrank. done is called exactly once, possibly before
+ * this returns; the command is copied and need not outlive the call. */
+void sg_commands_run(sg_commands *commands, const Siaga__V1__Command *command,
+                     sg_commands_done done, void *data);
+
+#endif

@@ -1,0 +1,999 @@
+/* sg_http: see http.h for what is served and who owns what.
+ *
+ * A connection is a state machine (conn_state). Bytes are read into one
+ * buffer per connection, which always starts with the current request; the
+ * head is parsed in place once its blank line is in, and its strings stay
+ * where they are until the request is answered, so the buffer is never moved
+ * or grown while a handler holds a request. A body that does not fit behind
+ * the head goes to a buffer of its own.
+ *
+ * The handler is never called from inside a function it called
+ * (sg_http_respond, sg_http_read_body): those only record what happened, and
+ * conn_process, the one place that calls on_request and on_body, moves on
+ * once the handler returned. An answer given later (after Redis) finishes
+ * its request at once; a pipelined request already read then waits for the
+ * next loop turn (a zero timer) rather than starting inside the handler's
+ * callback.
+ *
+ * Timeouts are deadlines on the connection checked by one timer a second: a
+ * request costs no timer operation. Out of memory while serving a connection
+ * closes that connection. */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BUF_INITIAL 4096 /* holds a typical request, head and body */
+#define SWEEP_MS 1000
+#define LINGER_MS 2000 /* after an answer that closes, unread input is drained this long */
+#define LINGER_BYTES_MAX (1 << 20) /* and at most this much */
+#define DEFAULT_MAX_CONNECTIONS 16384
+#define DEFAULT_HEAD_TIMEOUT_MS 10000
+#define DEFAULT_BODY_TIMEOUT_MS 10000
+#define DEFAULT_IDLE_TIMEOUT_MS 30000
+
+typedef enum conn_state {
+  CONN_HEAD,    /* waiting for, or reading, a request head */
+  CONN_HANDLER, /* the handler has the request and owes an answer */
+  CONN_BODY,    /* reading the body the handler asked for */
+  CONN_DONE,    /* answered and sent, the request still to be finished */
+  CONN_WRITING, /* answered, part of the answer waits for UV_WRITABLE */
+  CONN_LINGER,  /* answered with close: write side shut, input drained until EOF */
+  CONN_CLOSING  /* uv_close called; freed in on_conn_closed */
+} conn_state;
+
+typedef struct http_header {
+  const char *name, *value; /* NUL-terminated in the connection's buffer */
+  size_t name_len, value_len;
+} http_header;
+
+struct sg_http_request {
+  sg_http_method method;
+  int minor_version; /* HTTP/1.<minor> */
+  const char *path, *query;
+  size_t n_headers;
+  http_header headers[SG_HTTP_HEADERS_MAX];
+  int64_t content_length; /* -1: none */
+  int keep_alive, upgrade, expect_continue, transfer_encoding;
+  size_t head_len;
+  uint8_t *body;     /* in the buffer right after the head, or body_own */
+  uint8_t *body_own; /* malloc'd when the body does not fit behind the head */
+  size_t body_len;   /* bytes of the body read so far */
+  size_t consumed;   /* bytes of the connection's buffer this request used */
+  void *data;        /* the handler's request_data_size bytes */
+};
+
+typedef struct conn conn;
+struct conn {
+  uv_poll_t poll;
+  sg_http *http;
+  int fd;
+  conn_state state;
+  int events;        /* what the poll watches now: changed only when needed */
+  int dispatched;    /* on_request was called and no answer given: abort owes on_abort */
+  int want_body;     /* sg_http_read_body was called during on_request */
+  int close_after;   /* the answer being sent ends the connection */
+  int rd_eof;        /* the peer shut its write side */
+  int in_process;    /* inside conn_process: it will look at the state again */
+  int broken;        /* a write failed inside a handler call: close once it returns */
+  int handed_off;    /* the fd belongs to on_upgrade now */
+  int deferred;      /* in http->deferred */
+  uint64_t deadline; /* loop time in ms; 0 = none */
+  char *buf;
+  size_t cap, len;
+  size_t scan, line_start; /* head-end search: next byte to look at, start of its line */
+  char *out;               /* unsent answer bytes */
+  size_t out_len, out_off;
+  size_t lingered;
+  char peer[INET6_ADDRSTRLEN + 8];
+  conn *prev, *next; /* http->conns */
+  conn *next_deferred;
+  sg_http_request req;
+};
+
+struct sg_http {
+  uv_loop_t *loop;
+  sg_http_options o;
+  uv_timer_t sweep, defer;
+  conn *conns;
+  conn *deferred;
+  size_t n_conns;
+  size_t handles; /* open libuv handles: the two timers and every connection's poll */
+  int destroying;
+};
+
+static void conn_process(conn *c);
+static void conn_close(conn *c);
+
+#define CONN_OF(req) ((conn *)((char *)(req)-offsetof(conn, req)))
+
+/* ---- create / destroy ---- */
+
+static void on_handle_closed(uv_handle_t *h) {
+  sg_http *http = h->data;
+  if (--http->handles == 0 && http->destroying)
+    free(http);
+}
+
+static void on_sweep(uv_timer_t *t);
+static void on_defer(uv_timer_t *t);
+
+sg_http *sg_http_create(uv_loop_t *loop, const sg_http_options *options) {
+  sg_http *http = calloc(1, sizeof(*http));
+  if (http == NULL)
+    return NULL;
+  http->loop = loop;
+  http->o = *options;
+  if (http->o.max_connections == 0)
+    http->o.max_connections = DEFAULT_MAX_CONNECTIONS;
+  if (http->o.head_timeout_ms == 0)
+    http->o.head_timeout_ms = DEFAULT_HEAD_TIMEOUT_MS;
+  if (http->o.body_timeout_ms == 0)
+    http->o.body_timeout_ms = DEFAULT_BODY_TIMEOUT_MS;
+  if (http->o.idle_timeout_ms == 0)
+    http->o.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+  uv_timer_init(loop, &http->sweep);
+  uv_timer_init(loop, &http->defer);
+  http->sweep.data = http->defer.data = http;
+  http->handles = 2;
+  uv_timer_start(&http->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
+  return http;
+}
+
+void sg_http_destroy(sg_http *http) {
+  if (http == NULL)
+    return;
+  http->destroying = 1;
+  for (conn *c = http->conns, *next; c != NULL; c = next) {
+    next = c->next;
+    conn_close(c);
+  }
+  uv_close((uv_handle_t *)&http->sweep, on_handle_closed);
+  uv_close((uv_handle_t *)&http->defer, on_handle_closed);
+}
+
+size_t sg_http_connections(const sg_http *http) {
+  return http->n_conns;
+}
+
+/* ---- connections ---- */
+
+static void set_deadline(conn *c, uint64_t ms) {
+  c->deadline = ms ? uv_now(c->http->loop) + ms : 0;
+}
+
+static void on_poll(uv_poll_t *poll, int status, int events);
+
+static void set_events(conn *c, int events) {
+  if (events == c->events || c->state == CONN_CLOSING)
+    return;
+  c->events = events;
+  if (events == 0)
+    uv_poll_stop(&c->poll);
+  else
+    uv_poll_start(&c->poll, events, on_poll);
+}
+
+/* The poll mask this state needs. In the common case (HEAD, HANDLER, BODY)
+ * it is UV_READABLE, so a request goes by without an epoll_ctl. */
+static void update_events(conn *c) {
+  int want = 0;
+  switch (c->state) {
+  case CONN_HEAD:
+  case CONN_BODY:
+    want = UV_READABLE;
+    break;
+  case CONN_HANDLER:
+  case CONN_DONE:
+    /* Pipelined bytes are read while the handler works, as long as they fit
+     * (the buffer may not move under the request). */
+    want = c->len < c->cap ? UV_READABLE : 0;
+    break;
+  case CONN_WRITING:
+    want = UV_WRITABLE;
+    break;
+  case CONN_LINGER:
+    want = UV_READABLE;
+    break;
+  case CONN_CLOSING:
+    return;
+  }
+  if (c->rd_eof)
+    want &= ~UV_READABLE;
+  set_events(c, want);
+}
+
+int sg_http_adopt(sg_http *http, int fd) {
+  if (http->destroying || http->n_conns >= http->o.max_connections)
+    return SG_HTTP_EFULL;
+  conn *c = calloc(1, sizeof(*c) + http->o.request_data_size);
+  char *buf = malloc(BUF_INITIAL);
+  if (c == NULL || buf == NULL || uv_poll_init(http->loop, &c->poll, fd) != 0) {
+    free(c);
+    free(buf);
+    return -ENOMEM;
+  }
+  c->http = http;
+  c->fd = fd;
+  c->buf = buf;
+  c->cap = BUF_INITIAL;
+  c->req.data = c + 1;
+  c->req.content_length = -1;
+  c->poll.data = c;
+  c->state = CONN_HEAD;
+  c->next = http->conns;
+  if (http->conns != NULL)
+    http->conns->prev = c;
+  http->conns = c;
+  http->n_conns++;
+  http->handles++;
+  c->events = UV_READABLE;
+  uv_poll_start(&c->poll, UV_READABLE, on_poll);
+  set_deadline(c, http->o.idle_timeout_ms);
+  return 0;
+}
+
+static void on_conn_closed(uv_handle_t *h) {
+  conn *c = h->data;
+  sg_http *http = c->http;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    http->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  if (!c->handed_off) {
+    close(c->fd);
+    http->n_conns--;
+  }
+  free(c->req.body_own);
+  free(c->out);
+  free(c->buf);
+  free(c);
+  if (--http->handles == 0 && http->destroying)
+    free(http);
+}
+
+static void undefer(conn *c) {
+  if (!c->deferred)
+    return;
+  for (conn **p = &c->http->deferred; *p != NULL; p = &(*p)->next_deferred) {
+    if (*p == c) {
+      *p = c->next_deferred;
+      break;
+    }
+  }
+  c->deferred = 0;
+}
+
+/* Closes at once; a request the handler holds is aborted first. */
+static void conn_close(conn *c) {
+  if (c->state == CONN_CLOSING)
+    return;
+  if (c->dispatched) {
+    c->dispatched = 0;
+    c->http->o.handler->on_abort(c->http->o.handler_data, &c->req);
+  }
+  c->state = CONN_CLOSING;
+  undefer(c);
+  uv_close((uv_handle_t *)&c->poll, on_conn_closed);
+}
+
+/* The socket and what was read go to on_upgrade. uv_close stops the poll at
+ * once (epoll forgets the fd), so the new owner can watch the fd on this
+ * loop right away; the fd is not closed with the handle. */
+static void conn_hand_off(conn *c) {
+  sg_http *http = c->http;
+  c->handed_off = 1;
+  http->n_conns--;
+  conn_close(c);
+  http->o.on_upgrade(http->o.upgrade_data, c->fd, c->buf, c->len);
+}
+
+static void defer(conn *c) {
+  if (c->deferred || c->state == CONN_CLOSING)
+    return;
+  c->deferred = 1;
+  c->next_deferred = c->http->deferred;
+  c->http->deferred = c;
+  uv_timer_start(&c->http->defer, on_defer, 0, 0);
+}
+
+static void on_defer(uv_timer_t *t) {
+  sg_http *http = t->data;
+  while (http->deferred != NULL) {
+    conn *c = http->deferred;
+    http->deferred = c->next_deferred;
+    c->deferred = 0;
+    conn_process(c);
+  }
+}
+
+static void on_sweep(uv_timer_t *t) {
+  sg_http *http = t->data;
+  uint64_t now = uv_now(http->loop);
+  for (conn *c = http->conns, *next; c != NULL; c = next) {
+    next = c->next;
+    if (c->deadline != 0 && now >= c->deadline && c->state != CONN_CLOSING)
+      conn_close(c);
+  }
+}
+
+/* ---- writing ---- */
+
+static const char *reason_phrase(int status) {
+  switch (status) {
+  case 100:
+    return "Continue";
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 202:
+    return "Accepted";
+  case 204:
+    return "No Content";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 411:
+    return "Length Required";
+  case 413:
+    return "Content Too Large";
+  case 414:
+    return "URI Too Long";
+  case 415:
+    return "Unsupported Media Type";
+  case 429:
+    return "Too Many Requests";
+  case 431:
+    return "Request Header Fields Too Large";
+  case 500:
+    return "Internal Server Error";
+  case 501:
+    return "Not Implemented";
+  case 503:
+    return "Service Unavailable";
+  case 505:
+    return "HTTP Version Not Supported";
+  default:
+    return "Status";
+  }
+}
+
+/* What the socket does not take now waits in c->out; returns -1 if the
+ * connection failed. */
+static int send_or_keep(conn *c, const char *head, size_t head_len, const void *body,
+                        size_t body_len) {
+  struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = body_len > 0 ? 2 : 1};
+  size_t total = head_len + body_len;
+  ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      return -1;
+    n = 0;
+  }
+  if ((size_t)n == total)
+    return 0;
+  size_t rest = total - (size_t)n;
+  c->out = malloc(rest);
+  if (c->out == NULL)
+    return -1;
+  size_t from_head = (size_t)n < head_len ? head_len - (size_t)n : 0;
+  memcpy(c->out, head + (head_len - from_head), from_head);
+  memcpy(c->out + from_head, (const char *)body + (body_len - (rest - from_head)),
+         rest - from_head);
+  c->out_len = rest;
+  c->out_off = 0;
+  return 0;
+}
+
+/* The request was finished with: drop its bytes, keep what follows. */
+static void request_finish(conn *c) {
+  sg_http_request *r = &c->req;
+  size_t used = r->consumed;
+  assert(used <= c->len);
+  memmove(c->buf, c->buf + used, c->len - used);
+  c->len -= used;
+  free(r->body_own);
+  void *data = r->data;
+  memset(r, 0, offsetof(sg_http_request, headers));
+  memset(&r->content_length, 0, sizeof(*r) - offsetof(sg_http_request, content_length));
+  r->data = data;
+  r->content_length = -1;
+  c->scan = c->line_start = 0;
+  c->close_after = 0;
+  c->lingered = 0;
+  if (c->len == 0 && c->cap > BUF_INITIAL) {
+    /* An idle connection goes back to a small buffer. */
+    char *small = malloc(BUF_INITIAL);
+    if (small != NULL) {
+      free(c->buf);
+      c->buf = small;
+      c->cap = BUF_INITIAL;
+    }
+  }
+  c->state = CONN_HEAD;
+  set_deadline(c, c->len > 0 ? c->http->o.head_timeout_ms : c->http->o.idle_timeout_ms);
+}
+
+/* The answer is out: close, linger, or go on with the next request. */
+static void answer_sent(conn *c) {
+  if (c->close_after) {
+    if (c->rd_eof) {
+      conn_close(c);
+      return;
+    }
+    /* Closing with unread input would send a reset that can destroy the
+     * answer before the client read it: shut our side, drain theirs. */
+    shutdown(c->fd, SHUT_WR);
+    c->state = CONN_LINGER;
+    set_deadline(c, LINGER_MS);
+    return;
+  }
+  if (c->in_process) {
+    c->state = CONN_DONE;
+    return;
+  }
+  request_finish(c);
+  if (c->len > 0 || c->rd_eof)
+    defer(c);
+}
+
+static void flush(conn *c) {
+  while (c->out_off < c->out_len) {
+    ssize_t n =
+        send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return;
+      conn_close(c);
+      return;
+    }
+    c->out_off += (size_t)n;
+    set_deadline(c, c->http->o.idle_timeout_ms);
+  }
+  free(c->out);
+  c->out = NULL;
+  c->out_len = c->out_off = 0;
+  answer_sent(c);
+}
+
+void sg_http_respond(sg_http_request *req, const sg_http_response *resp) {
+  conn *c = CONN_OF(req);
+  assert(c->state == CONN_HANDLER || c->state == CONN_BODY);
+  c->dispatched = 0;
+  c->want_body = 0;
+  if (resp->close || !req->keep_alive || c->state == CONN_BODY ||
+      (req->content_length > 0 && req->body == NULL))
+    c->close_after = 1; /* the body was not read: its bytes are in the way */
+  char small[1024], *head = small;
+  size_t need = 200 + (resp->content_type ? strlen(resp->content_type) : 0) +
+                (resp->headers ? strlen(resp->headers) : 0);
+  if (need > sizeof(small) && (head = malloc(need)) == NULL) {
+    conn_close(c);
+    return;
+  }
+  int n = snprintf(head, need > sizeof(small) ? need : sizeof(small),
+                   "HTTP/1.1 %d %s\r\n%s%s%scontent-length: %zu\r\n%s%s\r\n", resp->status,
+                   reason_phrase(resp->status), resp->content_type ? "content-type: " : "",
+                   resp->content_type ? resp->content_type : "", resp->content_type ? "\r\n" : "",
+                   resp->body_len, resp->headers ? resp->headers : "",
+                   c->close_after            ? "connection: close\r\n"
+                   : req->minor_version == 0 ? "connection: keep-alive\r\n"
+                                             : "");
+  size_t body_len = req->method == SG_HTTP_HEAD ? 0 : resp->body_len;
+  int rc = send_or_keep(c, head, (size_t)n, resp->body, body_len);
+  if (head != small)
+    free(head);
+  if (rc != 0) {
+    if (c->in_process)
+      c->broken = 1, c->state = CONN_DONE;
+    else
+      conn_close(c);
+    return;
+  }
+  if (c->out != NULL) {
+    c->state = CONN_WRITING;
+    set_deadline(c, c->http->o.idle_timeout_ms);
+    update_events(c);
+    return;
+  }
+  answer_sent(c);
+  if (c->state != CONN_CLOSING && !c->in_process)
+    update_events(c);
+}
+
+void sg_http_respond_error(sg_http_request *req, int status, const char *code, const char *message,
+                           int close) {
+  char body[512];
+  int n = snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"%s\"}", code, message);
+  if (n < 0 || (size_t)n >= sizeof(body))
+    n = snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"error\"}", "error");
+  sg_http_response r = {.status = status,
+                        .content_type = "application/json",
+                        .body = body,
+                        .body_len = (size_t)n,
+                        .headers = "cache-control: no-store\r\n",
+                        .close = close};
+  sg_http_respond(req, &r);
+}
+
+/* ---- the request API ---- */
+
+sg_http_method sg_http_request_method(const sg_http_request *req) {
+  return req->method;
+}
+
+const char *sg_http_request_path(const sg_http_request *req) {
+  return req->path;
+}
+
+const char *sg_http_request_query(const sg_http_request *req) {
+  return req->query;
+}
+
+const char *sg_http_request_header(const sg_http_request *req, const char *name) {
+  size_t len = strlen(name);
+  for (size_t i = 0; i < req->n_headers; i++) {
+    const http_header *h = &req->headers[i];
+    if (h->name_len == len && strcasecmp(h->name, name) == 0)
+      return h->value;
+  }
+  return NULL;
+}
+
+int64_t sg_http_request_content_length(const sg_http_request *req) {
+  return req->content_length;
+}
+
+const char *sg_http_request_peer(const sg_http_request *req) {
+  conn *c = CONN_OF(req);
+  if (c->peer[0] == '\0') {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0) {
+      if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof(c->peer));
+      else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof(c->peer));
+    }
+  }
+  return c->peer;
+}
+
+void *sg_http_request_data(sg_http_request *req) {
+  return req->data;
+}
+
+const uint8_t *sg_http_request_body(const sg_http_request *req, size_t *len) {
+  *len = req->body != NULL ? req->body_len : 0;
+  return req->body;
+}
+
+void sg_http_read_body(sg_http_request *req) {
+  conn *c = CONN_OF(req);
+  assert(c->state == CONN_HANDLER && c->dispatched && req->body == NULL);
+  size_t cl = req->content_length > 0 ? (size_t)req->content_length : 0;
+  if (cl > SG_HTTP_BODY_MAX) {
+    sg_http_respond_error(req, 413, "too_large", "body too large", 1);
+    return;
+  }
+  size_t have = c->len - req->head_len;
+  if (req->head_len + cl <= c->cap) {
+    req->body = (uint8_t *)c->buf + req->head_len;
+    req->body_len = have < cl ? have : cl;
+    req->consumed = req->head_len + cl;
+  } else {
+    /* Not all of it fits behind the head, so nothing follows it yet. */
+    req->body_own = malloc(cl);
+    if (req->body_own == NULL) {
+      sg_http_respond_error(req, 503, "unavailable", "out of memory", 1);
+      return;
+    }
+    memcpy(req->body_own, c->buf + req->head_len, have);
+    req->body = req->body_own;
+    req->body_len = have;
+    req->consumed = c->len;
+  }
+  c->want_body = 1;
+  if (req->expect_continue && req->body_len < cl && req->minor_version == 1) {
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+        (ssize_t)(sizeof(cont) - 1))
+      c->broken = 1; /* a fresh connection's send buffer takes 25 bytes: it failed */
+  }
+}
+
+/* ---- parsing ---- */
+
+static int is_tchar(unsigned char ch) {
+  if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+    return 1;
+  return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+static int token_eq(const char *s, size_t len, const char *lit) {
+  return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
+}
+
+/* 1 if the comma-separated list s[0..len) holds token (case-insensitive). */
+static int list_has(const char *s, size_t len, const char *token) {
+  size_t i = 0;
+  while (i < len) {
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+      i++;
+    size_t start = i;
+    while (i < len && s[i] != ',')
+      i++;
+    size_t end = i;
+    while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+      end--;
+    if (token_eq(s + start, end - start, token))
+      return 1;
+  }
+  return 0;
+}
+
+typedef struct parse_error {
+  int status;
+  const char *code, *message;
+} parse_error;
+
+static int fail(parse_error *e, int status, const char *code, const char *message) {
+  e->status = status;
+  e->code = code;
+  e->message = message;
+  return -1;
+}
+
+/* Finds the end of the head: 1 (req->head_len set), 0 (more bytes needed). */
+static int find_head_end(conn *c) {
+  for (size_t i = c->scan; i < c->len; i++) {
+    if (c->buf[i] != '\n')
+      continue;
+    size_t line = i - c->line_start;
+    if (line == 0 || (line == 1 && c->buf[c->line_start] == '\r')) {
+      c->req.head_len = i + 1;
+      return 1;
+    }
+    c->line_start = i + 1;
+  }
+  c->scan = c->len;
+  return 0;
+}
+
+/* The end of the line starting at p (at its '\n'), and its length without
+ * a final '\r'. */
+static const char *line_end(const char *p, const char *end, size_t *len) {
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  *len = (size_t)(nl - p);
+  if (*len > 0 && p[*len - 1] == '\r')
+    (*len)--;
+  return nl;
+}
+
+static int parse_content_length(sg_http_request *r, const char *v, size_t len, parse_error *e) {
+  if (len == 0 || len > 18)
+    return fail(e, 400, "bad_length", "Content-Length is not a number");
+  int64_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (v[i] < '0' || v[i] > '9')
+      return fail(e, 400, "bad_length", "Content-Length is not a number");
+    n = n * 10 + (v[i] - '0');
+  }
+  if (r->content_length >= 0 && r->content_length != n)
+    return fail(e, 400, "bad_length", "conflicting Content-Length headers");
+  r->content_length = n;
+  return 0;
+}
+
+/* Parses the head in c->buf[0..head_len) without changing a byte (an upgrade
+ * is handed on as it came); terminate_strings then cuts the strings. */
+static int parse_head(conn *c, parse_error *e) {
+  sg_http_request *r = &c->req;
+  char *p = c->buf;
+  const char *head_end = c->buf + r->head_len;
+  size_t len;
+  const char *nl = line_end(p, head_end, &len);
+
+  /* request line: method SP target SP HTTP/1.x */
+  const char *sp1 = memchr(p, ' ', len);
+  if (sp1 == NULL || sp1 == p)
+    return fail(e, 400, "bad_request", "malformed request line");
+  for (const char *q = p; q < sp1; q++) {
+    if (!is_tchar((unsigned char)*q))
+      return fail(e, 400, "bad_request", "malformed method");
+  }
+  size_t mlen = (size_t)(sp1 - p);
+  /* Methods are case-sensitive. */
+  r->method = mlen == 3 && memcmp(p, "GET", 3) == 0    ? SG_HTTP_GET
+              : mlen == 4 && memcmp(p, "POST", 4) == 0 ? SG_HTTP_POST
+              : mlen == 4 && memcmp(p, "HEAD", 4) == 0 ? SG_HTTP_HEAD
+                                                       : SG_HTTP_OTHER;
+  const char *target = sp1 + 1, *end = p + len;
+  const char *sp2 = memchr(target, ' ', (size_t)(end - target));
+  if (sp2 == NULL || sp2 == target)
+    return fail(e, 400, "bad_request", "malformed request line");
+  for (const char *q = target; q < sp2; q++) {
+    if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
+      return fail(e, 400, "bad_request", "invalid character in the request target");
+  }
+  const char *version = sp2 + 1;
+  size_t vlen = (size_t)(end - version);
+  if (vlen != 8 || memcmp(version, "HTTP/", 5) != 0 || version[6] != '.' || version[5] < '0' ||
+      version[5] > '9' || version[7] < '0' || version[7] > '9')
+    return fail(e, 400, "bad_request", "malformed request line");
+  if (version[5] != '1' || (version[7] != '0' && version[7] != '1'))
+    return fail(e, 505, "version_not_supported", "HTTP/1.0 and HTTP/1.1 only");
+  r->minor_version = version[7] - '0';
+  if (target[0] != '/' && !(sp2 - target == 1 && target[0] == '*')) {
+    /* absolute-form: the path starts after scheme://authority */
+    const char *q = target;
+    while (q < sp2 && *q != ':')
+      q++;
+    if (q + 3 > sp2 || q[1] != '/' || q[2] != '/')
+      return fail(e, 400, "bad_request", "malformed request target");
+    q += 3;
+    while (q < sp2 && *q != '/' && *q != '?')
+      q++;
+    if (q == sp2 || *q != '/')
+      return fail(e, 400, "bad_request", "malformed request target");
+    target = q;
+  }
+  r->path = target;
+
+  /* headers */
+  int connection_close = 0, connection_keep_alive = 0;
+  r->content_length = -1;
+  for (p = (char *)nl + 1; p < head_end; p = (char *)nl + 1) {
+    nl = line_end(p, head_end, &len);
+    if (len == 0)
+      break; /* the blank line */
+    if (p[0] == ' ' || p[0] == '\t')
+      return fail(e, 400, "bad_header", "folded header lines are not accepted");
+    const char *colon = memchr(p, ':', len);
+    if (colon == NULL || colon == p)
+      return fail(e, 400, "bad_header", "malformed header line");
+    for (const char *q = p; q < colon; q++) {
+      if (!is_tchar((unsigned char)*q))
+        return fail(e, 400, "bad_header", "malformed header name");
+    }
+    const char *v = colon + 1, *vend = p + len;
+    while (v < vend && (*v == ' ' || *v == '\t'))
+      v++;
+    while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
+      vend--;
+    for (const char *q = v; q < vend; q++) {
+      unsigned char ch = (unsigned char)*q;
+      if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+        return fail(e, 400, "bad_header", "invalid character in a header value");
+    }
+    if (r->n_headers == SG_HTTP_HEADERS_MAX)
+      return fail(e, 431, "headers_too_large", "too many header lines");
+    http_header *h = &r->headers[r->n_headers++];
+    h->name = p;
+    h->name_len = (size_t)(colon - p);
+    h->value = v;
+    h->value_len = (size_t)(vend - v);
+    if (token_eq(h->name, h->name_len, "content-length")) {
+      if (parse_content_length(r, v, h->value_len, e) != 0)
+        return -1;
+    } else if (token_eq(h->name, h->name_len, "transfer-encoding")) {
+      r->transfer_encoding = 1;
+    } else if (token_eq(h->name, h->name_len, "connection")) {
+      connection_close |= list_has(v, h->value_len, "close");
+      connection_keep_alive |= list_has(v, h->value_len, "keep-alive");
+    } else if (token_eq(h->name, h->name_len, "upgrade")) {
+      r->upgrade |= list_has(v, h->value_len, "websocket");
+    } else if (token_eq(h->name, h->name_len, "expect")) {
+      r->expect_continue = token_eq(v, h->value_len, "100-continue");
+    }
+  }
+  r->keep_alive = !connection_close && (r->minor_version == 1 || connection_keep_alive);
+  return 0;
+}
+
+/* Cuts the strings of a parsed head with NULs (each is followed by a byte of
+ * the head that is no longer needed: a space, ':', '\r', '\n' or '?'). */
+static void terminate_strings(sg_http_request *r) {
+  char *path = (char *)r->path;
+  char *sp = strchr(path, ' ');
+  *sp = '\0';
+  char *q = strchr(path, '?');
+  if (q != NULL) {
+    *q = '\0';
+    r->query = q + 1;
+  } else {
+    r->query = "";
+  }
+  for (size_t i = 0; i < r->n_headers; i++) {
+    http_header *h = &r->headers[i];
+    ((char *)h->name)[h->name_len] = '\0';
+    ((char *)h->value)[h->value_len] = '\0';
+  }
+}
+
+/* ---- reading ---- */
+
+static void read_input(conn *c) {
+  sg_http_request *r = &c->req;
+  char *dst;
+  size_t room;
+  if (c->state == CONN_BODY && r->body_own != NULL) {
+    dst = (char *)r->body_own + r->body_len;
+    room = (size_t)r->content_length - r->body_len;
+  } else if (c->state == CONN_LINGER) {
+    dst = c->buf;
+    room = c->cap;
+  } else {
+    if (c->len == c->cap && c->state == CONN_HEAD && c->cap < SG_HTTP_HEAD_MAX) {
+      char *bigger = realloc(c->buf, SG_HTTP_HEAD_MAX);
+      if (bigger == NULL) {
+        conn_close(c);
+        return;
+      }
+      c->buf = bigger;
+      c->cap = SG_HTTP_HEAD_MAX;
+    }
+    dst = c->buf + c->len;
+    room = c->cap - c->len;
+  }
+  if (room == 0)
+    return;
+  ssize_t n = recv(c->fd, dst, room, MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      conn_close(c); /* a reset: the client is gone */
+    return;
+  }
+  if (n == 0) {
+    c->rd_eof = 1;
+    if (c->state == CONN_LINGER || c->state == CONN_BODY)
+      conn_close(c);
+    return;
+  }
+  if (c->state == CONN_LINGER) {
+    c->lingered += (size_t)n;
+    if (c->lingered > LINGER_BYTES_MAX)
+      conn_close(c);
+    return;
+  }
+  if (c->state == CONN_BODY && r->body_own != NULL) {
+    r->body_len += (size_t)n;
+    return;
+  }
+  if (c->state == CONN_HEAD && c->len == 0)
+    set_deadline(c, c->http->o.head_timeout_ms); /* the first byte of a request */
+  c->len += (size_t)n;
+  if (c->state == CONN_BODY)
+    r->body_len = c->len - r->head_len < (size_t)r->content_length ? c->len - r->head_len
+                                                                   : (size_t)r->content_length;
+}
+
+static void on_poll(uv_poll_t *poll, int status, int events) {
+  conn *c = poll->data;
+  if (status < 0) {
+    conn_close(c);
+    return;
+  }
+  if ((events & UV_WRITABLE) && c->state == CONN_WRITING)
+    flush(c);
+  if ((events & UV_READABLE) && c->state != CONN_CLOSING && c->state != CONN_WRITING)
+    read_input(c);
+  conn_process(c);
+}
+
+/* Answers a request sg_http refuses itself (no handler involved). */
+static void refuse(conn *c, const parse_error *e) {
+  c->state = CONN_HANDLER;
+  c->req.keep_alive = 0;
+  sg_http_respond_error(&c->req, e->status, e->code, e->message, 1);
+}
+
+/* One step for a connection in CONN_HEAD; 0 if it must wait for bytes. */
+static int step_head(conn *c) {
+  sg_http *http = c->http;
+  size_t skip = 0;
+  while (skip < c->len && (c->buf[skip] == '\r' || c->buf[skip] == '\n'))
+    skip++; /* empty lines before a request are ignored (RFC 9112, 2.2) */
+  if (skip > 0) {
+    memmove(c->buf, c->buf + skip, c->len - skip);
+    c->len -= skip;
+    c->scan = c->line_start = 0;
+  }
+  if (!find_head_end(c)) {
+    parse_error e;
+    if (c->len >= SG_HTTP_HEAD_MAX) {
+      fail(&e, 431, "headers_too_large", "request head over 8192 bytes");
+      refuse(c, &e);
+      return 1;
+    }
+    if (c->rd_eof)
+      conn_close(c);
+    return 0;
+  }
+  parse_error e;
+  if (c->req.head_len > SG_HTTP_HEAD_MAX) {
+    fail(&e, 431, "headers_too_large", "request head over 8192 bytes");
+    refuse(c, &e);
+    return 1;
+  }
+  if (parse_head(c, &e) != 0) {
+    refuse(c, &e);
+    return 1;
+  }
+  if (c->req.upgrade && http->o.on_upgrade != NULL) {
+    conn_hand_off(c);
+    return 0;
+  }
+  terminate_strings(&c->req);
+  c->req.consumed = c->req.head_len;
+  if (c->req.transfer_encoding) {
+    fail(&e, 411, "length_required", "chunked bodies are not accepted; send Content-Length");
+    refuse(c, &e);
+    return 1;
+  }
+  memset(c->req.data, 0, http->o.request_data_size);
+  c->state = CONN_HANDLER;
+  c->dispatched = 1;
+  set_deadline(c, 0);
+  http->o.handler->on_request(http->o.handler_data, &c->req);
+  return 1;
+}
+
+/* Moves the connection on as far as the bytes in hand allow. The only place
+ * that calls on_request and on_body. */
+static void conn_process(conn *c) {
+  if (c->in_process)
+    return;
+  c->in_process = 1;
+  sg_http *http = c->http;
+  for (;;) {
+    if (c->broken && c->state != CONN_CLOSING) {
+      conn_close(c);
+      break;
+    }
+    if (c->state == CONN_HEAD) {
+      if (c->len == 0 && c->rd_eof) {
+        conn_close(c);
+        break;
+      }
+      if (!step_head(c))
+        break;
+    } else if (c->state == CONN_HANDLER && c->want_body) {
+      c->want_body = 0;
+      c->state = CONN_BODY;
+      set_deadline(c, http->o.body_timeout_ms);
+    } else if (c->state == CONN_BODY) {
+      if (c->req.body_len < (size_t)c->req.content_length)
+        break;
+      c->state = CONN_HANDLER;
+      set_deadline(c, 0);
+      http->o.handler->on_body(http->o.handler_data, &c->req);
+    } else if (c->state == CONN_DONE) {
+      request_finish(c);
+    } else {
+      break; /* HANDLER waits for the answer; WRITING, LINGER, CLOSING for the socket */
+    }
+  }
+  c->in_process = 0;
+  update_events(c);
+}

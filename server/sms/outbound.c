@@ -1,0 +1,905 @@
+/* Outbound SMS through Kannel's sendsms, following siaga:{R}:sms:out as a
+ * member of the "smsout" consumer group.
+ *
+ * Why two Redis connections: the blocking XREADGROUP would stall every
+ * command queued behind it (hiredis pipelines in order), so it has a
+ * connection of its own and everything else (limits, acknowledgements,
+ * claims) goes on the other.
+ *
+ * One entry's life: read (or claimed) -> held in memory, WAITING until due
+ * -> checks (already sent? per-number limit) -> attempt counted -> HTTP GET
+ * -> on 2xx recorded and acknowledged in one MULTI; on failure WAITING again
+ * with backoff. An entry stays pending in the group until it is recorded as
+ * sent or moved to the dead stream, so a siagad that dies at any point
+ * leaves it for another one to claim (at-least-once: a crash between the
+ * gateway's 202 and the MULTI sends it twice).
+ *
+ * Out of memory: an entry that cannot be held is left pending and comes
+ * back by XAUTOCLAIM; nothing is lost. */
+#include "sms/outbound.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "http/client.h"
+#include "store/keys.h"
+#include "sms/replies.h"
+#include "core/utf8.h"
+
+#define GROUP "smsout"
+#define READ_COUNT 16
+#define READ_BLOCK_MS "2000" /* finite, so a dead connection is noticed */
+#define MAX_HELD 64          /* entries in memory: waiting for their turn or in flight */
+#define MAX_INFLIGHT 4       /* entries being checked, sent or recorded at once */
+#define MAX_REFUSALS 10      /* gateway answers that are not 2xx before giving up */
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 60000
+#define REDIS_RETRY_MS 1000   /* a check or record that failed on Redis */
+#define CLAIM_IDLE_MS "30000" /* an entry this idle belongs to a dead process */
+#define TICK_MS 250
+#define HOUSEKEEP_TICKS 20 /* every 5 s: claim, keep held entries ours, trim */
+#define CONNECT_TIMEOUT_MS 5000
+#define RESPONSE_TIMEOUT_MS 15000
+#define TARGET_MAX 8192
+#define SENT_TTL_S "604800" /* 7 days */
+#define TRY_TTL_S "604800"
+#define LIMIT_TTL_S "120"
+#define DEAD_MAXLEN "10000"
+#define KEEP_MS (7 * 24 * 3600 * 1000ULL) /* acknowledged entries kept this long */
+#define TEXT_MAX 1024 /* bytes; Kannel splits long texts, more is a writer's bug */
+#define TO_MAX 24
+#define ID_MAX 48
+#define FIELD_MAX 64
+
+typedef enum msg_state { MSG_WAITING, MSG_BUSY } msg_state;
+
+/* Which group of Redis commands a message is waiting for. */
+typedef enum msg_step {
+  STEP_CHECK,   /* EXISTS sent, INCR limit, EXPIRE limit */
+  STEP_ATTEMPT, /* HINCRBY attempts, EXPIRE */
+  STEP_REFUSED, /* HINCRBY refused */
+  STEP_FINISH   /* MULTI ... EXEC: recorded as sent, or dead */
+} msg_step;
+
+typedef struct msg {
+  sg_smsout *owner;
+  struct msg *next;
+  msg_state state;
+  msg_step step;
+  char id[ID_MAX];
+  char to[TO_MAX];
+  char kind[FIELD_MAX];
+  char incident[FIELD_MAX];
+  char report[FIELD_MAX];
+  char *text;
+  size_t text_len;
+  const char *invalid; /* why the entry can never be sent, or NULL */
+  uint64_t due_ms;
+  int delivered; /* the gateway took it; only the record is missing */
+  int limit_logged;
+  int asked; /* named in the keep-alive XCLAIM in flight */
+  int seen;  /* and found still pending by it */
+  int http_status;
+  char http_error[64];
+  long long attempts;
+  int outstanding; /* Redis replies still to come for the current step */
+  int failed;      /* one of them failed */
+  long long v_exists, v_count, v_int;
+  const char *dead_reason;
+  sg_httpget *req; /* the attempt in flight, or NULL */
+} msg;
+
+struct sg_smsout {
+  uv_loop_t *loop;
+  sg_redis *read; /* the blocking XREADGROUP only */
+  sg_redis *cmd;  /* everything else */
+  uv_timer_t tick;
+  int destroying;
+
+  char region[32];
+  char consumer[FIELD_MAX];
+  unsigned per_minute;
+  sg_smsurl_parts gateway;
+  char host_header[SG_SMSURL_HOST_MAX + 16];
+  char *dlr_url;
+
+  char k_out[SG_KEY_MAX];
+  char k_dead[SG_KEY_MAX];
+
+  int group_ready;
+  int reading;
+  int housekeeping; /* replies outstanding for the housekeeping commands */
+  unsigned ticks;
+  char claim_cursor[ID_MAX];
+
+  msg *held; /* in stream order, oldest first */
+  size_t n_held;
+  size_t inflight;
+};
+
+
+static void pump(sg_smsout *o);
+static void read_next(sg_smsout *o);
+static void http_start(msg *m);
+static void finish_sent(msg *m);
+static void finish_dead(msg *m, const char *reason);
+
+/* ---- small helpers ---- */
+
+/* Numbers in logs show enough to tell them apart, not enough to dial. */
+static const char *masked(const char *to, char *buf, size_t size) {
+  size_t n = strlen(to);
+  if (n <= 7)
+    snprintf(buf, size, "***");
+  else
+    snprintf(buf, size, "%.5s***%s", to, to + n - 3);
+  return buf;
+}
+
+static int command(sg_redis *r, sg_redis_reply_cb cb, void *data, int argc, const char **argv) {
+  size_t lens[32];
+  for (int i = 0; i < argc; i++)
+    lens[i] = strlen(argv[i]);
+  return sg_redis_command(r, cb, data, argc, argv, lens);
+}
+
+static const redisReply *field(const redisReply *fields, const char *name) {
+  for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2) {
+    const redisReply *k = fields->element[i], *v = fields->element[i + 1];
+    if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0)
+      return v->type == REDIS_REPLY_STRING ? v : NULL;
+  }
+  return NULL;
+}
+
+static int copy_field(char *dst, size_t size, const redisReply *v) {
+  if (v == NULL) {
+    dst[0] = '\0';
+    return 0;
+  }
+  if ((size_t)v->len >= size || memchr(v->str, '\0', (size_t)v->len) != NULL)
+    return -1;
+  memcpy(dst, v->str, (size_t)v->len);
+  dst[v->len] = '\0';
+  return 0;
+}
+
+/* E.164 with or without '+', or a national number: what Kannel takes. */
+static int phone_valid(const char *to) {
+  const char *p = to[0] == '+' ? to + 1 : to;
+  size_t n = strlen(p);
+  if (n < 3 || n > 20)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9')
+      return 0;
+  }
+  return 1;
+}
+
+static void on_ignored(redisReply *reply, void *data) {
+  (void)data;
+  if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+    fprintf(stderr, "smsout: redis: %s\n", reply->str);
+}
+
+/* ---- held messages ---- */
+
+static msg *find_held(sg_smsout *o, const char *id) {
+  for (msg *m = o->held; m != NULL; m = m->next) {
+    if (strcmp(m->id, id) == 0)
+      return m;
+  }
+  return NULL;
+}
+
+static void msg_free(msg *m) {
+  free(m->text);
+  free(m);
+}
+
+static void unlink_msg(sg_smsout *o, msg *m) {
+  for (msg **p = &o->held; *p != NULL; p = &(*p)->next) {
+    if (*p == m) {
+      *p = m->next;
+      o->n_held--;
+      return;
+    }
+  }
+}
+
+/* Takes an entry [id, [field, value, ...]] from a read or a claim. */
+static void add_entry(sg_smsout *o, const redisReply *e) {
+  if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+      e->element[0]->type != REDIS_REPLY_STRING || (size_t)e->element[0]->len >= ID_MAX)
+    return;
+  const char *id = e->element[0]->str;
+  if (find_held(o, id) != NULL)
+    return;
+  const redisReply *fields = e->element[1];
+  if (fields->type != REDIS_REPLY_ARRAY) {
+    /* Trimmed or deleted while pending: nothing left to send. */
+    const char *argv[] = {"XACK", o->k_out, GROUP, id};
+    command(o->cmd, on_ignored, NULL, 4, argv);
+    return;
+  }
+  msg *m = calloc(1, sizeof(*m));
+  if (m == NULL)
+    return; /* stays pending; a claim brings it back */
+  m->owner = o;
+  snprintf(m->id, sizeof(m->id), "%s", id);
+  const redisReply *to = field(fields, "to"), *text = field(fields, "text");
+  if (copy_field(m->to, sizeof(m->to), to) != 0 || !phone_valid(m->to))
+    m->invalid = "bad or missing \"to\"";
+  if (copy_field(m->kind, sizeof(m->kind), field(fields, "kind")) != 0 ||
+      copy_field(m->incident, sizeof(m->incident), field(fields, "incident")) != 0 ||
+      copy_field(m->report, sizeof(m->report), field(fields, "report")) != 0)
+    m->invalid = "kind, incident or report too long";
+  if (text == NULL || text->len == 0 || (size_t)text->len > TEXT_MAX ||
+      !sg_utf8_valid(text->str, (size_t)text->len)) {
+    m->invalid = "text missing, too long or not UTF-8";
+  } else if ((m->text = malloc((size_t)text->len + 1)) != NULL) {
+    memcpy(m->text, text->str, (size_t)text->len);
+    m->text[text->len] = '\0';
+    m->text_len = (size_t)text->len;
+  } else {
+    free(m);
+    return;
+  }
+  m->state = MSG_WAITING;
+  m->due_ms = 0;
+  msg **tail = &o->held;
+  while (*tail != NULL)
+    tail = &(*tail)->next;
+  *tail = m;
+  o->n_held++;
+}
+
+/* Back to waiting: the slot it used is free for another message. */
+static void retry_in(msg *m, uint64_t delay_ms) {
+  m->state = MSG_WAITING;
+  m->due_ms = sg_clock_now_ms() + delay_ms;
+  m->owner->inflight--;
+}
+
+static void release(msg *m) {
+  sg_smsout *o = m->owner;
+  o->inflight--;
+  unlink_msg(o, m);
+  msg_free(m);
+}
+
+/* 1 s after the first failed attempt, doubling, at most 60 s. */
+static uint64_t backoff_ms(long long attempts) {
+  if (attempts < 1)
+    attempts = 1;
+  if (attempts > 7)
+    return BACKOFF_MAX_MS;
+  uint64_t delay = (uint64_t)BACKOFF_FIRST_MS << (attempts - 1);
+  return delay > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay;
+}
+
+/* ---- Redis steps of one message ---- */
+
+static void step_begin(msg *m, msg_step step) {
+  m->step = step;
+  m->outstanding = 0;
+  m->failed = 0;
+}
+
+static void step_cmd(msg *m, sg_redis_reply_cb cb, int argc, const char **argv) {
+  if (command(m->owner->cmd, cb, m, argc, argv) == 0)
+    m->outstanding++;
+  else
+    m->failed = 1;
+}
+
+static void step_dispatch(msg *m);
+
+static void step_reply(msg *m, int ok) {
+  if (!ok)
+    m->failed = 1;
+  if (--m->outstanding > 0 || m->owner->destroying)
+    return;
+  step_dispatch(m);
+}
+
+static void on_step_ignored(redisReply *reply, void *data) {
+  step_reply(data, reply != NULL && reply->type != REDIS_REPLY_ERROR);
+}
+
+static void on_step_integer(redisReply *reply, void *data) {
+  msg *m = data;
+  int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
+  if (ok)
+    m->v_int = reply->integer;
+  step_reply(m, ok);
+}
+
+static void on_step_exists(redisReply *reply, void *data) {
+  msg *m = data;
+  int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
+  if (ok)
+    m->v_exists = reply->integer;
+  step_reply(m, ok);
+}
+
+static void on_step_count(redisReply *reply, void *data) {
+  msg *m = data;
+  int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
+  if (ok)
+    m->v_count = reply->integer;
+  step_reply(m, ok);
+}
+
+/* EXEC answers an array of the queued commands' replies, or nil or an error
+ * when the transaction did not run. */
+static void on_step_exec(redisReply *reply, void *data) {
+  step_reply(data, reply != NULL && reply->type == REDIS_REPLY_ARRAY);
+}
+
+/* The steps' commands are queued in one go, so none can fail half-way
+ * through a MULTI; only an unavailable connection fails them, all. */
+static void step_end(msg *m) {
+  if (m->outstanding == 0)
+    step_dispatch(m);
+}
+
+static void start_checks(msg *m) {
+  sg_smsout *o = m->owner;
+  char k_sent[SG_KEY_MAX], k_limit[SG_KEY_MAX], suffix[ID_MAX + TO_MAX + 32];
+  snprintf(suffix, sizeof(suffix), "sms:sent:%s", m->id);
+  sg_key(k_sent, sizeof(k_sent), o->region, suffix);
+  /* Counted per calendar minute: a fixed window is one key and one INCR. */
+  snprintf(suffix, sizeof(suffix), "sms:limit:%s:%llu", m->to,
+           (unsigned long long)(sg_clock_now_ms() / 60000));
+  sg_key(k_limit, sizeof(k_limit), o->region, suffix);
+  step_begin(m, STEP_CHECK);
+  m->v_exists = 0;
+  m->v_count = 0;
+  const char *exists[] = {"EXISTS", k_sent};
+  const char *incr[] = {"INCR", k_limit};
+  const char *expire[] = {"EXPIRE", k_limit, LIMIT_TTL_S};
+  step_cmd(m, on_step_exists, 2, exists);
+  step_cmd(m, on_step_count, 2, incr);
+  step_cmd(m, on_step_ignored, 3, expire);
+  step_end(m);
+}
+
+static void try_key(const msg *m, char *buf, size_t size) {
+  char suffix[ID_MAX + 16];
+  snprintf(suffix, sizeof(suffix), "sms:try:%s", m->id);
+  sg_key(buf, size, m->owner->region, suffix);
+}
+
+static void after_checks(msg *m) {
+  sg_smsout *o = m->owner;
+  if (m->failed) {
+    retry_in(m, REDIS_RETRY_MS);
+    return;
+  }
+  if (m->v_exists) {
+    /* A process died between the gateway's answer and the record's
+     * acknowledgement; the record says it went. */
+    m->delivered = 1;
+    finish_sent(m);
+    return;
+  }
+  if (m->v_count > (long long)o->per_minute) {
+    /* Over the limit: not sent, not counted as an attempt; its turn comes
+     * in the next minute. Logged once per message, not once per minute. */
+    if (!m->limit_logged) {
+      char buf[32];
+      fprintf(stderr, "smsout: %s to %s held back: over %u SMS per minute to that number\n", m->id,
+              masked(m->to, buf, sizeof(buf)), o->per_minute);
+      m->limit_logged = 1;
+    }
+    uint64_t now = sg_clock_now_ms();
+    retry_in(m, (now / 60000 + 1) * 60000 - now + 50);
+    return;
+  }
+  /* The attempt is counted before the request, so a siagad that dies
+   * during it still leaves the count behind for the next owner. */
+  char k_try[SG_KEY_MAX];
+  try_key(m, k_try, sizeof(k_try));
+  step_begin(m, STEP_ATTEMPT);
+  const char *hincr[] = {"HINCRBY", k_try, "attempts", "1"};
+  const char *expire[] = {"EXPIRE", k_try, TRY_TTL_S};
+  step_cmd(m, on_step_integer, 4, hincr);
+  step_cmd(m, on_step_ignored, 3, expire);
+  step_end(m);
+}
+
+static void after_attempt(msg *m) {
+  if (m->failed) {
+    retry_in(m, REDIS_RETRY_MS);
+    return;
+  }
+  m->attempts = m->v_int;
+  http_start(m);
+}
+
+/* The gateway answered, but not with 2xx: the message itself may be what it
+ * refuses (a bad number, a text it will not take), so these are counted
+ * apart from outages, which only delay. */
+static void after_refused(msg *m) {
+  if (!m->failed && m->v_int >= MAX_REFUSALS) {
+    finish_dead(m, "refused by the gateway too many times");
+    return;
+  }
+  retry_in(m, backoff_ms(m->attempts));
+}
+
+static void after_finish(msg *m) {
+  if (m->failed) {
+    /* Not recorded: keep it, and record again later without sending. */
+    retry_in(m, REDIS_RETRY_MS);
+    return;
+  }
+  sg_smsout *o = m->owner;
+  release(m);
+  /* Room in memory again: read on if the reader had stopped. */
+  read_next(o);
+}
+
+static void step_dispatch(msg *m) {
+  switch (m->step) {
+  case STEP_CHECK:
+    after_checks(m);
+    break;
+  case STEP_ATTEMPT:
+    after_attempt(m);
+    break;
+  case STEP_REFUSED:
+    after_refused(m);
+    break;
+  case STEP_FINISH:
+    after_finish(m);
+    break;
+  }
+}
+
+/* Records the delivery and acknowledges the entry, atomically: a record
+ * without the acknowledgement would be found by the next owner's EXISTS;
+ * the acknowledgement without a record would lose the trace. */
+static void finish_sent(msg *m) {
+  sg_smsout *o = m->owner;
+  char k_sent[SG_KEY_MAX], k_try[SG_KEY_MAX], suffix[ID_MAX + 16], at[24], status[8], attempts[24];
+  snprintf(suffix, sizeof(suffix), "sms:sent:%s", m->id);
+  sg_key(k_sent, sizeof(k_sent), o->region, suffix);
+  try_key(m, k_try, sizeof(k_try));
+  snprintf(at, sizeof(at), "%llu", (unsigned long long)sg_clock_now_ms());
+  snprintf(status, sizeof(status), "%d", m->http_status);
+  snprintf(attempts, sizeof(attempts), "%lld", m->attempts);
+  step_begin(m, STEP_FINISH);
+  const char *multi[] = {"MULTI"};
+  const char *hset[] = {"HSET",        k_sent,      "to",       m->to,     "kind", m->kind,
+                        "incident",    m->incident, "report",   m->report, "at",   at,
+                        "http_status", status,      "attempts", attempts};
+  const char *expire[] = {"EXPIRE", k_sent, SENT_TTL_S};
+  const char *xack[] = {"XACK", o->k_out, GROUP, m->id};
+  const char *del[] = {"DEL", k_try};
+  const char *exec[] = {"EXEC"};
+  step_cmd(m, on_step_ignored, 1, multi);
+  /* An entry whose record already exists keeps that record. */
+  if (m->http_status != 0) {
+    step_cmd(m, on_step_ignored, (int)(sizeof(hset) / sizeof(hset[0])), hset);
+    step_cmd(m, on_step_ignored, 3, expire);
+  }
+  step_cmd(m, on_step_ignored, 4, xack);
+  step_cmd(m, on_step_ignored, 2, del);
+  step_cmd(m, on_step_exec, 1, exec);
+  step_end(m);
+}
+
+static void finish_dead(msg *m, const char *reason) {
+  sg_smsout *o = m->owner;
+  char k_try[SG_KEY_MAX], attempts[24], buf[32];
+  try_key(m, k_try, sizeof(k_try));
+  snprintf(attempts, sizeof(attempts), "%lld", m->attempts);
+  fprintf(stderr, "smsout: %s to %s moved to the dead stream: %s\n", m->id,
+          masked(m->to, buf, sizeof(buf)), reason);
+  m->dead_reason = reason;
+  step_begin(m, STEP_FINISH);
+  const char *multi[] = {"MULTI"};
+  const char *xadd[] = {
+      "XADD",   o->k_dead, "MAXLEN",   "~",         DEAD_MAXLEN, "*",
+      "entry",  m->id,     "to",       m->to,       "text",      m->text != NULL ? m->text : "",
+      "kind",   m->kind,   "incident", m->incident, "report",    m->report,
+      "reason", reason,    "attempts", attempts};
+  const char *xack[] = {"XACK", o->k_out, GROUP, m->id};
+  const char *del[] = {"DEL", k_try};
+  const char *exec[] = {"EXEC"};
+  step_cmd(m, on_step_ignored, 1, multi);
+  step_cmd(m, on_step_ignored, (int)(sizeof(xadd) / sizeof(xadd[0])), xadd);
+  step_cmd(m, on_step_ignored, 4, xack);
+  step_cmd(m, on_step_ignored, 2, del);
+  step_cmd(m, on_step_exec, 1, exec);
+  step_end(m);
+}
+
+/* The HTTP result of one attempt: status 2xx, another status, or 0 with
+ * error text when the gateway could not be reached or answered nonsense. */
+static void http_done(msg *m, int status, const char *error) {
+  char buf[32];
+  m->req = NULL;
+  if (status >= 200 && status <= 299) {
+    m->http_status = status;
+    m->delivered = 1;
+    finish_sent(m);
+    return;
+  }
+  if (status == 0 || status == 429 || status >= 500) {
+    /* The gateway is down or overloaded: wait, never give up. */
+    char why[80];
+    if (error != NULL)
+      snprintf(why, sizeof(why), "%s", error);
+    else
+      snprintf(why, sizeof(why), "HTTP %d", status);
+    uint64_t delay = backoff_ms(m->attempts);
+    /* An outage repeats the same line for every message every minute:
+     * attempts 1, 2, 4, 8, ... say enough. */
+    if ((m->attempts & (m->attempts - 1)) == 0)
+      fprintf(stderr, "smsout: %s to %s not sent (attempt %lld): %s; retry in %llu ms\n", m->id,
+              masked(m->to, buf, sizeof(buf)), m->attempts, why, (unsigned long long)delay);
+    retry_in(m, delay);
+    return;
+  }
+  fprintf(stderr, "smsout: %s to %s refused by the gateway with HTTP %d (attempt %lld)\n", m->id,
+          masked(m->to, buf, sizeof(buf)), status, m->attempts);
+  char k_try[SG_KEY_MAX];
+  try_key(m, k_try, sizeof(k_try));
+  step_begin(m, STEP_REFUSED);
+  m->v_int = 0;
+  const char *hincr[] = {"HINCRBY", k_try, "refused", "1"};
+  step_cmd(m, on_step_integer, 4, hincr);
+  step_end(m);
+}
+
+static void on_http_done(int status, const char *error, void *data) {
+  msg *m = data;
+  m->req = NULL;
+  http_done(m, status, error);
+}
+
+static void http_start(msg *m) {
+  sg_smsout *o = m->owner;
+  char *target = malloc(TARGET_MAX);
+  long n = -1;
+  if (target != NULL)
+    n = sg_smsurl_sendsms_target(target, TARGET_MAX, o->gateway.target, m->to, m->text, m->text_len,
+                                 o->dlr_url, m->id);
+  if (n < 0) {
+    free(target);
+    if (target == NULL)
+      retry_in(m, REDIS_RETRY_MS);
+    else
+      finish_dead(m, "text too long for a sendsms URL");
+    return;
+  }
+  sg_httpget_options ho = {.host = o->gateway.host,
+                           .port = o->gateway.port,
+                           .host_header = o->host_header,
+                           .target = target,
+                           .connect_timeout_ms = CONNECT_TIMEOUT_MS,
+                           .response_timeout_ms = RESPONSE_TIMEOUT_MS};
+  m->http_status = 0;
+  m->req = sg_httpget_start(o->loop, &ho, on_http_done, m);
+  free(target);
+  if (m->req == NULL)
+    retry_in(m, REDIS_RETRY_MS);
+}
+
+/* ---- scheduling ---- */
+
+/* An earlier message to the same number not yet done: messages to one
+ * citizen go out in the order they were written (the acknowledgement
+ * before "help is on the way"). */
+static int blocked_by_earlier(const sg_smsout *o, const msg *m) {
+  for (const msg *p = o->held; p != NULL && p != m; p = p->next) {
+    if (p->invalid == NULL && strcmp(p->to, m->to) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static void pump(sg_smsout *o) {
+  if (o->destroying || !sg_redis_connected(o->cmd))
+    return;
+  uint64_t now = sg_clock_now_ms();
+  msg *next;
+  for (msg *m = o->held; m != NULL && o->inflight < MAX_INFLIGHT; m = next) {
+    next = m->next; /* m may be released by a synchronous failure below */
+    if (m->state != MSG_WAITING || m->due_ms > now)
+      continue;
+    if (m->invalid == NULL && blocked_by_earlier(o, m))
+      continue;
+    m->state = MSG_BUSY;
+    o->inflight++;
+    if (m->invalid != NULL)
+      finish_dead(m, m->invalid);
+    else if (m->delivered)
+      finish_sent(m);
+    else
+      start_checks(m);
+  }
+}
+
+/* ---- reading the stream ---- */
+
+static void on_group(redisReply *reply, void *data);
+
+static void group_create(sg_smsout *o) {
+  const char *argv[] = {"XGROUP", "CREATE", o->k_out, GROUP, "0", "MKSTREAM"};
+  command(o->read, on_group, o, 6, argv);
+}
+
+static void on_read(redisReply *reply, void *data) {
+  sg_smsout *o = data;
+  o->reading = 0;
+  if (o->destroying || reply == NULL)
+    return; /* connection lost: the state callback starts again */
+  if (reply->type == REDIS_REPLY_ERROR) {
+    fprintf(stderr, "smsout: XREADGROUP failed: %s\n", reply->str);
+    if (strncmp(reply->str, "NOGROUP", 7) == 0) {
+      /* Redis came back without the group (data lost): make it again. */
+      o->group_ready = 0;
+      group_create(o);
+    }
+    return; /* the tick reads again */
+  }
+  if (reply->type == REDIS_REPLY_ARRAY) {
+    for (size_t s = 0; s < reply->elements; s++) {
+      const redisReply *st = reply->element[s];
+      if (st->type != REDIS_REPLY_ARRAY || st->elements != 2 ||
+          st->element[1]->type != REDIS_REPLY_ARRAY)
+        continue;
+      for (size_t i = 0; i < st->element[1]->elements; i++)
+        add_entry(o, st->element[1]->element[i]);
+    }
+  }
+  pump(o);
+  read_next(o);
+}
+
+static void read_next(sg_smsout *o) {
+  if (o->destroying || o->reading || !o->group_ready || o->n_held >= MAX_HELD)
+    return;
+  char count[8];
+  size_t room = MAX_HELD - o->n_held;
+  snprintf(count, sizeof(count), "%zu", room < READ_COUNT ? room : READ_COUNT);
+  const char *argv[] = {"XREADGROUP", "GROUP",       GROUP,     o->consumer, "COUNT", count,
+                        "BLOCK",      READ_BLOCK_MS, "STREAMS", o->k_out,    ">"};
+  if (command(o->read, on_read, o, 11, argv) == 0)
+    o->reading = 1;
+}
+
+static void on_group(redisReply *reply, void *data) {
+  sg_smsout *o = data;
+  if (o->destroying || reply == NULL)
+    return;
+  if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0) {
+    fprintf(stderr, "smsout: cannot create the consumer group: %s\n", reply->str);
+    return; /* the state callback tries again on the next connect */
+  }
+  o->group_ready = 1;
+  read_next(o);
+}
+
+static void on_read_state(sg_redis *r, int connected, void *data) {
+  sg_smsout *o = data;
+  (void)r;
+  o->group_ready = 0;
+  if (connected && !o->destroying)
+    group_create(o);
+}
+
+/* ---- housekeeping: take over the dead's entries, keep ours, trim ---- */
+
+static void housekeeping_done(sg_smsout *o) {
+  o->housekeeping--;
+}
+
+static void on_autoclaim(redisReply *reply, void *data) {
+  sg_smsout *o = data;
+  if (o->destroying)
+    return;
+  housekeeping_done(o);
+  /* Redis 7: [next cursor, [entries], [ids deleted meanwhile]]. */
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+      reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_ARRAY)
+    return;
+  snprintf(o->claim_cursor, sizeof(o->claim_cursor), "%s", reply->element[0]->str);
+  size_t before = o->n_held;
+  for (size_t i = 0; i < reply->element[1]->elements; i++)
+    add_entry(o, reply->element[1]->element[i]);
+  if (o->n_held > before)
+    fprintf(stderr, "smsout: took over %zu message(s) left by another process\n",
+            o->n_held - before);
+  pump(o);
+}
+
+/* XCLAIM answers with the ids still pending: a waiting message missing
+ * from it was acknowledged elsewhere (or trimmed) and is dropped. */
+static void on_keepalive(redisReply *reply, void *data) {
+  sg_smsout *o = data;
+  if (o->destroying)
+    return;
+  housekeeping_done(o);
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+    return;
+  for (size_t i = 0; i < reply->elements; i++) {
+    const redisReply *id = reply->element[i];
+    msg *m = id->type == REDIS_REPLY_STRING ? find_held(o, id->str) : NULL;
+    if (m != NULL)
+      m->seen = 1;
+  }
+  msg *next;
+  for (msg *m = o->held; m != NULL; m = next) {
+    next = m->next;
+    if (m->asked && !m->seen && m->state == MSG_WAITING) {
+      unlink_msg(o, m);
+      msg_free(m);
+    } else {
+      m->asked = 0;
+    }
+  }
+}
+
+static void on_pending_summary(redisReply *reply, void *data) {
+  sg_smsout *o = data;
+  if (o->destroying)
+    return;
+  housekeeping_done(o);
+  /* [count, smallest id, greatest id, consumers]: nothing below the
+   * smallest pending id is still wanted, and a week of history is kept
+   * for people. Entries not yet read are never below it: we keep reading. */
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2)
+    return;
+  unsigned long long keep_from = sg_clock_now_ms() - KEEP_MS;
+  if (reply->element[1]->type == REDIS_REPLY_STRING) {
+    unsigned long long oldest = strtoull(reply->element[1]->str, NULL, 10);
+    if (oldest < keep_from)
+      keep_from = oldest;
+  }
+  char minid[32];
+  snprintf(minid, sizeof(minid), "%llu", keep_from);
+  const char *argv[] = {"XTRIM", o->k_out, "MINID", "~", minid};
+  command(o->cmd, on_ignored, NULL, 5, argv);
+}
+
+static void housekeep(sg_smsout *o) {
+  if (o->housekeeping > 0 || !o->group_ready || !sg_redis_connected(o->cmd))
+    return;
+  if (o->n_held < MAX_HELD) {
+    char count[8];
+    snprintf(count, sizeof(count), "%zu",
+             (size_t)(MAX_HELD - o->n_held) < READ_COUNT ? (size_t)(MAX_HELD - o->n_held)
+                                                         : (size_t)READ_COUNT);
+    const char *argv[] = {"XAUTOCLAIM",  o->k_out,        GROUP,   o->consumer,
+                          CLAIM_IDLE_MS, o->claim_cursor, "COUNT", count};
+    if (command(o->cmd, on_autoclaim, o, 8, argv) == 0)
+      o->housekeeping++;
+  }
+  if (o->n_held > 0) {
+    /* Entries we hold, waiting for backoff or the next minute, would look
+     * dead to other processes after CLAIM_IDLE_MS: claiming them again
+     * (JUSTID: no delivery count) resets their idle time. */
+    const char *argv[6 + MAX_HELD + 1];
+    size_t lens[6 + MAX_HELD + 1];
+    int argc = 0;
+    argv[argc++] = "XCLAIM";
+    argv[argc++] = o->k_out;
+    argv[argc++] = GROUP;
+    argv[argc++] = o->consumer;
+    argv[argc++] = "0";
+    for (msg *m = o->held; m != NULL; m = m->next) {
+      m->asked = argc < 5 + MAX_HELD;
+      m->seen = 0;
+      if (m->asked)
+        argv[argc++] = m->id;
+    }
+    argv[argc++] = "JUSTID";
+    for (int i = 0; i < argc; i++)
+      lens[i] = strlen(argv[i]);
+    if (sg_redis_command(o->cmd, on_keepalive, o, argc, argv, lens) == 0)
+      o->housekeeping++;
+  }
+  const char *argv[] = {"XPENDING", o->k_out, GROUP};
+  if (command(o->cmd, on_pending_summary, o, 3, argv) == 0)
+    o->housekeeping++;
+}
+
+static void on_tick(uv_timer_t *t) {
+  sg_smsout *o = t->data;
+  if (o->ticks++ % HOUSEKEEP_TICKS == 0)
+    housekeep(o);
+  pump(o);
+  read_next(o);
+}
+
+/* ---- lifecycle ---- */
+
+static int name_valid(const char *s, size_t max) {
+  size_t n = strlen(s);
+  if (n == 0 || n >= max)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.'))
+      return 0;
+  }
+  return 1;
+}
+
+sg_smsout *sg_smsout_create(uv_loop_t *loop, const sg_redis_options *redis_options,
+                            const sg_smsout_options *options) {
+  if (options->region == NULL || options->sendsms_url == NULL || options->consumer == NULL ||
+      !name_valid(options->region, 32) || !name_valid(options->consumer, FIELD_MAX))
+    return NULL;
+  sg_smsout *o = calloc(1, sizeof(*o));
+  if (o == NULL)
+    return NULL;
+  o->loop = loop;
+  snprintf(o->region, sizeof(o->region), "%s", options->region);
+  snprintf(o->consumer, sizeof(o->consumer), "%s", options->consumer);
+  snprintf(o->claim_cursor, sizeof(o->claim_cursor), "0-0");
+  o->per_minute = options->per_number_per_minute ? options->per_number_per_minute : 5;
+  if (sg_smsurl_parse(options->sendsms_url, &o->gateway) != 0 ||
+      sg_key(o->k_out, sizeof(o->k_out), o->region, "sms:out") < 0 ||
+      sg_key(o->k_dead, sizeof(o->k_dead), o->region, "sms:out:dead") < 0)
+    goto fail;
+  if (strchr(o->gateway.host, ':') != NULL)
+    snprintf(o->host_header, sizeof(o->host_header), "[%s]:%d", o->gateway.host, o->gateway.port);
+  else
+    snprintf(o->host_header, sizeof(o->host_header), "%s:%d", o->gateway.host, o->gateway.port);
+  if (options->dlr_url != NULL && (o->dlr_url = strdup(options->dlr_url)) == NULL)
+    goto fail;
+
+  sg_redis_options ro = *redis_options;
+  o->cmd = sg_redis_create(loop, &ro);
+  char read_name[64];
+  snprintf(read_name, sizeof(read_name), "%s-read",
+           redis_options->name ? redis_options->name : "smsout");
+  ro.name = read_name;
+  o->read = o->cmd != NULL ? sg_redis_create(loop, &ro) : NULL;
+  if (o->read == NULL)
+    goto fail;
+  sg_redis_set_state_cb(o->read, on_read_state, o);
+  uv_timer_init(loop, &o->tick);
+  o->tick.data = o;
+  uv_timer_start(&o->tick, on_tick, TICK_MS, TICK_MS);
+  return o;
+fail:
+  sg_redis_destroy(o->cmd);
+  free(o->dlr_url);
+  free(o);
+  return NULL;
+}
+
+static void on_tick_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
+void sg_smsout_destroy(sg_smsout *o) {
+  if (o == NULL)
+    return;
+  o->destroying = 1;
+  uv_timer_stop(&o->tick);
+  /* Pending replies come back now with NULL and see destroying; the
+   * messages they point at are still alive until the loop below. */
+  sg_redis_destroy(o->read);
+  sg_redis_destroy(o->cmd);
+  while (o->held != NULL) {
+    msg *m = o->held;
+    o->held = m->next;
+    sg_httpget_cancel(m->req);
+    msg_free(m);
+  }
+  free(o->dlr_url);
+  uv_close((uv_handle_t *)&o->tick, on_tick_closed);
+}

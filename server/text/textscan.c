@@ -1,0 +1,770 @@
+/* Free-text understanding: tokenising, keyword lexicon, place extraction and
+ * the gazetteer. See textscan.h for the contract.
+ *
+ * How text is read:
+ *  1. UTF-8 is decoded; Latin letters with diacritics fold to ASCII, combining
+ *     marks vanish, everything else (emoji, punctuation, invalid bytes) is a
+ *     separator. Letters and digits split into separate tokens ("rt03" is
+ *     "rt" "03", "anak2" is "anak" "2"), so glued abbreviations still parse.
+ *  2. Words compare "squeezed": runs of one letter count once, so
+ *     "tolooong", "tenggelam" and "tengelam" all meet their lexicon entry.
+ *  3. The lexicon is matched longest phrase first ("senjata api" is a
+ *     weapon, not a fire). A word no entry knows may still match a long
+ *     keyword with one typo ("kbakaran"), the first letter kept.
+ *  4. A keyword with a negation up to three words before it in the same
+ *     clause ("tidak ada korban jiwa", "no one trapped") counts for nothing.
+ * Place markers (jl, gg, dekat, rt, rw, kel, kec) then pick out the words
+ * after them, stopping at punctuation, keywords and function words. */
+#include "text/textscan.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text/textscan_internal.h"
+
+/* ---- UTF-8 decoding and folding ---- */
+
+/* Latin-1 supplement U+00C0..U+00FF and Latin Extended-A U+0100..U+017F to
+ * their base letter; '_' marks the two symbols among them (x and ÷). */
+static const char fold_latin1[] = "aaaaaaaceeeeiiiidnooooo_ouuuuyts"
+                                  "aaaaaaaceeeeiiiidnooooo_ouuuuyty";
+static const char fold_exta[] =
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkklll"
+    "lllllllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+_Static_assert(sizeof fold_latin1 == 65, "Latin-1 fold table covers U+00C0..U+00FF");
+_Static_assert(sizeof fold_exta == 129, "Latin Extended-A fold table covers U+0100..U+017F");
+
+/* Decodes one code point at s[*i], advancing *i. Returns -1 for a malformed
+ * sequence (then *i moved by one byte). */
+long sg_textscan__utf8_next(const unsigned char *s, size_t len, size_t *i) {
+  unsigned char c = s[*i];
+  size_t need;
+  long cp, min;
+  if (c < 0x80) {
+    (*i)++;
+    return c;
+  }
+  if (c >= 0xC2 && c <= 0xDF) {
+    need = 1, cp = c & 0x1F, min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    need = 2, cp = c & 0x0F, min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 3, cp = c & 0x07, min = 0x10000;
+  } else {
+    (*i)++;
+    return -1;
+  }
+  if (*i + need >= len) {
+    (*i)++;
+    return -1;
+  }
+  for (size_t k = 1; k <= need; k++) {
+    if ((s[*i + k] & 0xC0) != 0x80) {
+      (*i)++;
+      return -1;
+    }
+    cp = (cp << 6) | (s[*i + k] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    (*i)++;
+    return -1;
+  }
+  *i += need + 1;
+  return cp;
+}
+
+/* Folds a code point: returns a lower-case ASCII letter or digit, 0 for a
+ * separator (*sep says which), or 1 for "ignore" (combining marks). */
+static int fold_cp(long cp, int *sep) {
+  *sep = SEP_SPACE;
+  if (cp >= 'A' && cp <= 'Z')
+    return (int)(cp - 'A' + 'a');
+  if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9'))
+    return (int)cp;
+  if (cp >= 0xC0 && cp <= 0xFF && fold_latin1[cp - 0xC0] != '_')
+    return fold_latin1[cp - 0xC0];
+  if (cp >= 0x100 && cp <= 0x17F)
+    return fold_exta[cp - 0x100];
+  if (cp >= 0x300 && cp <= 0x36F)
+    return 1;
+  switch (cp) {
+  case '.': *sep = SEP_DOT; break;
+  case '/': *sep = SEP_SLASH; break;
+  case '-': *sep = SEP_HYPHEN; break;
+  case ',':
+  case ';':
+  case ':':
+  case '!':
+  case '?':
+  case '\n':
+  case '\r':
+  case '(':
+  case ')':
+  case 0x2013:
+  case 0x2014:
+  case 0x2026: /* en dash, em dash, ellipsis end a clause */ *sep = SEP_BREAK; break;
+  default: break;
+  }
+  return 0;
+}
+
+static int is_abbrev_dot_word(const tok *t) {
+  /* "Jl.", "G.", "dkt.", "No." end in a dot that is no full stop. */
+  return !t->digit && t->len <= 3;
+}
+
+void sg_textscan__tokenize(const char *text, size_t len, tokens *out) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t i = 0;
+  tok *cur = NULL;
+  int pending_sep = SEP_SPACE;
+  out->n = 0;
+  if (len > SG_TEXTSCAN_MAX_INPUT)
+    len = SG_TEXTSCAN_MAX_INPUT;
+  while (i < len) {
+    size_t at = i;
+    int sep;
+    long cp = sg_textscan__utf8_next(s, len, &i);
+    int c = cp < 0 ? 0 : fold_cp(cp, &sep);
+    if (cp < 0)
+      sep = SEP_SPACE;
+    if (c == 1)
+      continue;
+    if (c == 0) {
+      if (cur) {
+        out->n++;
+        cur = NULL;
+        pending_sep = SEP_NONE;
+      }
+      if (sep == SEP_DOT && i < len && s[i] >= '0' && s[i] <= '9')
+        sep = SEP_SLASH; /* "2.5", "rt.3": a joiner, not a full stop */
+      if (sep > pending_sep)
+        pending_sep = sep;
+      if (out->n > 0)
+        out->t[out->n - 1].sep = (uint8_t)pending_sep;
+      continue;
+    }
+    int isdig = c >= '0' && c <= '9';
+    if (cur && cur->digit != isdig) { /* letter/digit boundary splits */
+      cur->sep = SEP_NONE;
+      out->n++;
+      cur = NULL;
+    }
+    if (!cur) {
+      if (out->n >= SG_TEXTSCAN__MAX_TOKENS)
+        break;
+      cur = &out->t[out->n];
+      memset(cur, 0, sizeof *cur);
+      cur->start = (uint16_t)at;
+      cur->digit = (uint8_t)isdig;
+      cur->sep = SEP_SPACE;
+    }
+    if (cur->len < SG_TEXTSCAN__TOK_LEN - 1)
+      cur->norm[cur->len++] = (char)c;
+    cur->end = (uint16_t)i;
+  }
+  if (cur)
+    out->n++;
+  for (size_t k = 0; k < out->n; k++) {
+    tok *t = &out->t[k];
+    if (t->sep == SEP_DOT && !is_abbrev_dot_word(t))
+      t->sep = SEP_BREAK;
+  }
+}
+
+/* ---- word comparison ---- */
+
+/* Equal when runs of one letter count once ("tolooong" == "tolong").
+ * b is NUL-terminated and may end at a space (the next phrase word). */
+int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *blen_out) {
+  size_t i = 0, j = 0, blen = strcspn(b, " ");
+  /* Short words compare exactly: "g" (an initial) is not "gg" (gang). */
+  if (alen < 4 || blen < 4) {
+    if (alen != blen || memcmp(a, b, alen) != 0)
+      return 0;
+    *blen_out = blen;
+    return 1;
+  }
+  while (i < alen && b[j] && b[j] != ' ') {
+    if (a[i] != b[j])
+      return 0;
+    char c = a[i];
+    while (i < alen && a[i] == c)
+      i++;
+    while (b[j] == c)
+      j++;
+  }
+  if (i != alen || (b[j] && b[j] != ' '))
+    return 0;
+  *blen_out = j;
+  return 1;
+}
+
+/* Optimal string alignment distance, capped: returns 0, 1 or 2 (= more). */
+static int distance_le1(const char *a, size_t n, const char *b, size_t m) {
+  if (n > m + 1 || m > n + 1 || n >= SG_TEXTSCAN__TOK_LEN || m >= SG_TEXTSCAN__TOK_LEN)
+    return 2;
+  int d[SG_TEXTSCAN__TOK_LEN + 1][SG_TEXTSCAN__TOK_LEN + 1];
+  for (size_t i = 0; i <= n; i++)
+    d[i][0] = (int)i;
+  for (size_t j = 0; j <= m; j++)
+    d[0][j] = (int)j;
+  for (size_t i = 1; i <= n; i++) {
+    for (size_t j = 1; j <= m; j++) {
+      int cost = a[i - 1] != b[j - 1];
+      int v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v)
+        v = d[i][j - 1] + 1;
+      if (d[i - 1][j - 1] + cost < v)
+        v = d[i - 1][j - 1] + cost;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;
+      d[i][j] = v;
+    }
+  }
+  return d[n][m] > 1 ? 2 : d[n][m];
+}
+
+int sg_textscan__word_in(const tok *t, const char *const *list) {
+  size_t dummy;
+  for (; *list; list++)
+    if (sg_textscan__squeeze_eq(t->norm, t->len, *list, &dummy) && (*list)[dummy] == '\0')
+      return 1;
+  return 0;
+}
+
+/* Matches a space-separated phrase at tokens[i..]; returns its word count or 0. */
+size_t sg_textscan__phrase_at(const tokens *tk, size_t i, const char *phrase, size_t strip) {
+  /* Words compare equal only when their first letters do: most of the
+   * lexicon is ruled out here, before any length is counted (the worker
+   * spent half its time in these comparisons). */
+  if (i >= tk->n || tk->t[i].norm[0] != phrase[0])
+    return 0;
+  size_t k = 0;
+  const char *p = phrase;
+  while (*p) {
+    size_t used;
+    if (i + k >= tk->n)
+      return 0;
+    const tok *t = &tk->t[i + k];
+    size_t tl = t->len;
+    if (k == 0 && strip) {
+      if (strchr(p, ' '))
+        return 0; /* clitics are stripped for single words only */
+      tl -= strip;
+    }
+    if (!sg_textscan__squeeze_eq(t->norm, tl, p, &used))
+      return 0;
+    p += used;
+    k++;
+    if (*p == ' ') {
+      if (t->sep >= SEP_BREAK)
+        return 0; /* a phrase never spans a clause break */
+      p++;
+    }
+  }
+  return k;
+}
+
+static const char *const negators[] = {
+    "tidak", "tdk",   "tak",   "ga",  "gak", "gk",  "nggak",  "ngga", "enggak", "engga", "bukan",
+    "bkn",   "tanpa", "belum", "blm", "no",  "not", "nobody", "none", "never",  "tiada", NULL};
+
+static int negated(const tokens *tk, size_t i) {
+  for (size_t back = 1; back <= 3 && back <= i; back++) {
+    const tok *t = &tk->t[i - back];
+    if (t->sep >= SEP_BREAK)
+      return 0;
+    /* "tdk sadar dan ga napas": a negation inside an earlier keyword
+     * phrase belongs to that phrase */
+    if (!t->used && sg_textscan__word_in(t, negators))
+      return 1;
+  }
+  return 0;
+}
+
+/* Words that look like a typo of a keyword but are ordinary words. */
+static const char *const never_fuzzy[] = {"terbaik", "terbaru", "sekolah",  "kemarin", "bersama",
+                                          "pencari", "tempat",  "rumahnya", NULL};
+
+static void add_match(sg_textscan_result *r, const lexentry *e, const tokens *tk, size_t i,
+                      size_t n, int fuzzy) {
+  if (!e->cue && e->category == SG_TEXTSCAN_UNKNOWN)
+    return; /* a neutral phrase */
+  if (e->cue)
+    r->cues |= e->cue;
+  if (e->category != SG_TEXTSCAN_UNKNOWN)
+    r->category_weight[e->category] += e->weight;
+  if (r->n_matches >= SG_TEXTSCAN_MAX_MATCHES)
+    return;
+  sg_textscan_match *m = &r->matches[r->n_matches++];
+  memset(m, 0, sizeof *m);
+  m->kind = e->cue && e->category ? SG_TEXTSCAN_MATCH_BOTH
+            : e->cue              ? SG_TEXTSCAN_MATCH_CUE
+                                  : SG_TEXTSCAN_MATCH_CATEGORY;
+  m->category = (sg_textscan_category)e->category;
+  m->cue = e->cue;
+  m->weight = e->weight;
+  m->fuzzy = fuzzy;
+  m->en = e->en;
+  snprintf(m->word, sizeof m->word, "%s", e->phrase);
+  size_t o = 0;
+  for (size_t k = i; k < i + n && o + 1 < sizeof m->typed; k++) {
+    int w = snprintf(m->typed + o, sizeof m->typed - o, "%s%s", k > i ? " " : "", tk->t[k].norm);
+    if (w < 0)
+      break;
+    o += (size_t)w;
+    if (o >= sizeof m->typed)
+      o = sizeof m->typed - 1;
+  }
+}
+
+static const char *const clitics[] = {"nya", "lah", "kah", "ku", "mu", NULL};
+
+static void match_lexicon(tokens *tk, sg_textscan_result *r) {
+  for (size_t i = 0; i < tk->n; i++) {
+    const lexentry *best = NULL;
+    size_t best_n = 0;
+    int fuzzy = 0;
+    for (const lexentry *e = sg_textscan__lexicon; e->phrase; e++) {
+      if (e->phrase[0] != tk->t[i].norm[0])
+        continue; /* see sg_textscan__phrase_at */
+      size_t n = sg_textscan__phrase_at(tk, i, e->phrase, 0);
+      for (const char *const *c = clitics; n == 0 && *c; c++) {
+        size_t cl = strlen(*c);
+        const tok *t = &tk->t[i];
+        if (t->len >= cl + 3 && memcmp(t->norm + t->len - cl, *c, cl) == 0)
+          n = sg_textscan__phrase_at(tk, i, e->phrase, cl);
+      }
+      if (n > best_n)
+        best = e, best_n = n;
+    }
+    const tok *t = &tk->t[i];
+    if (!best && !t->digit && t->len >= 6 && !sg_textscan__word_in(t, never_fuzzy)) {
+      for (const lexentry *e = sg_textscan__lexicon; e->phrase; e++) {
+        size_t pl = strlen(e->phrase);
+        if (pl >= 7 && !strchr(e->phrase, ' ') && e->phrase[0] == t->norm[0] &&
+            distance_le1(t->norm, t->len, e->phrase, pl) == 1) {
+          best = e, best_n = 1, fuzzy = 1;
+          break;
+        }
+      }
+    }
+    if (!best)
+      continue;
+    for (size_t k = i; k < i + best_n; k++)
+      tk->t[k].used = 1;
+    /* A plea for help is never negated: "ga bisa jalan tolong". */
+    if (best->cue == SG_CUE_URGENT || !negated(tk, i))
+      add_match(r, best, tk, i, best_n, fuzzy);
+    i += best_n - 1;
+  }
+}
+
+/* ---- numbers: "5 orang luka", "tiga rumah terbakar" ---- */
+
+static const char *const number_words[] = {
+    "dua",     "tiga",    "empat",   "lima",    "enam", "tujuh",  "delapan", "sembilan",
+    "sepuluh", "belasan", "puluhan", "ratusan", "two",  "three",  "four",    "five",
+    "six",     "seven",   "eight",   "nine",    "ten",  "dozens", NULL};
+static const char *const people_words[] = {"orang",      "org",     "korban",
+                                           "jiwa",       "warga",   "penumpang",
+                                           "penduduk",   "kk",      /* households */ "people",
+                                           "persons",    "victims", "injured",
+                                           "casualties", NULL};
+static const char *const age_words[] = {"umur", "usia", "umurnya", "usianya", "age", "aged", NULL};
+static const char *const house_words[] = {"rumah",  "ruko",  "kios",      "bangunan",
+                                          "houses", "homes", "buildings", NULL};
+static const char *const number_prefixes[] = {"km",   "no",   "nomor", "rt",    "rw", "gg",
+                                              "gang", "blok", "jam",   "pukul", NULL};
+
+static long token_count(const tok *t) {
+  if (t->digit)
+    return t->len > 6 ? 0 : strtol(t->norm, NULL, 10);
+  for (size_t k = 0; number_words[k]; k++) {
+    size_t dummy;
+    if (sg_textscan__squeeze_eq(t->norm, t->len, number_words[k], &dummy) &&
+        number_words[k][dummy] == 0)
+      return k == 0 ? 2 : 3 + (long)(k >= 12 ? k - 12 : k - 1);
+  }
+  return 0;
+}
+
+static void match_counts(const tokens *tk, sg_textscan_result *r) {
+  static const lexentry many = {"n orang", 0, 0, SG_CUE_MANY_CASUALTIES, "many casualties"};
+  static const lexentry houses = {"n rumah", 0, 0, SG_CUE_SPREADING, "several buildings"};
+  for (size_t i = 0; i < tk->n; i++) {
+    const tok *t = &tk->t[i];
+    long n = token_count(t);
+    /* "umur 70", "usia 3": an age says elderly or child */
+    if (t->digit && i > 0 && sg_textscan__word_in(&tk->t[i - 1], age_words) && n <= 120) {
+      static const lexentry old = {"umur", 0, 0, SG_CUE_ELDERLY, "elderly (age)"};
+      static const lexentry young = {"umur", 0, 0, SG_CUE_CHILD, "child (age)"};
+      if (n >= 60)
+        add_match(r, &old, tk, i - 1, 2, 0);
+      else if (n <= 12)
+        add_match(r, &young, tk, i - 1, 2, 0);
+      continue;
+    }
+    if (n < 2 || i + 1 >= tk->n || t->sep >= SEP_BREAK ||
+        (i > 0 && sg_textscan__word_in(&tk->t[i - 1], number_prefixes)))
+      continue;
+    const tok *next = &tk->t[i + 1];
+    if (n >= 3 && sg_textscan__word_in(next, people_words) && !negated(tk, i))
+      add_match(r, &many, tk, i, 2, 0);
+    else if (sg_textscan__word_in(next, house_words) && !negated(tk, i))
+      add_match(r, &houses, tk, i, 2, 0);
+  }
+}
+
+/* ---- category decision ---- */
+
+/* Ties go to the category whose responders are hardest to redirect later. */
+static const sg_textscan_category tie_order[] = {
+    SG_TEXTSCAN_RESCUE,  SG_TEXTSCAN_FIRE,  SG_TEXTSCAN_ACCIDENT, SG_TEXTSCAN_CRIME,
+    SG_TEXTSCAN_MEDICAL, SG_TEXTSCAN_FLOOD, SG_TEXTSCAN_OTHER};
+
+static void decide_category(sg_textscan_result *r) {
+  int best = 0, total = 0;
+  sg_textscan_category cat = SG_TEXTSCAN_UNKNOWN;
+  for (size_t k = 0; k < sizeof tie_order / sizeof tie_order[0]; k++) {
+    int w = r->category_weight[tie_order[k]];
+    total += w;
+    if (w > best)
+      best = w, cat = tie_order[k];
+  }
+  r->category = cat;
+  /* Strength grows with evidence (one strong keyword: 0.67), scaled by the
+   * share the winner has over competing categories. */
+  r->category_confidence = best > 0 ? (best / (best + 1.5)) * ((double)best / total) : 0.0;
+}
+
+/* ---- places ---- */
+
+static const char *const street_markers[] = {"jl", "jln", "jalan", "jalan raya", NULL};
+static const char *const gang_markers[] = {"gg", "gang", NULL};
+static const char *const number_markers[] = {"km", "no", "nomor", "blok", NULL};
+static const char *const stop_words[] = {
+    "di",        "dan",     "ada",       "yang",    "yg",     "ini",      "itu",      "sdh",
+    "sudah",     "udah",    "dah",       "lagi",    "lg",     "tolong",   "tlg",      "mohon",
+    "pak",       "bu",      "segera",    "sgr",     "cepat",  "skrg",     "sekarang", "kel",
+    "kelurahan", "kec",     "kecamatan", "rt",      "rw",     "gg",       "gang",     "jl",
+    "jln",       "jalan",   "dekat",     "dkt",     "deket",  "depan",    "dpn",      "belakang",
+    "blkg",      "samping", "smpg",      "sebelah", "sblh",   "seberang", "sbrg",     "arah",
+    "ke",        "dari",    "dr",        "utk",     "untuk",  "karena",   "krn",      "dengan",
+    "dgn",       "tapi",    "tp",        "ya",      "sini",   "sana",     "situ",     "mau",
+    "ke",        "near",    "in",        "at",      "on",     "and",      "the",      "is",
+    "are",       "help",    "please",    "pls",     "there",  "kota",     "warga",    "saya",
+    "sy",        "kami",    "kita",      "kak",     "bang",   "mas",      "orang",    "org",
+    "sedang",    "sdg",     "masih",     "msh",     "juga",   "jg",       "ga",       "gak",
+    "tidak",     "tdk",     "air",       "rumah",   "daerah", "kawasan",  "sekitar",  "lokasi",
+    "tadi",      "td",      "sejak",     "dlm",     "dalam",  "dr",       "no",       "nomor",
+    "arah",      "menuju",  "lewat",     "from",    "to",     "of",       NULL};
+
+typedef struct relation {
+  const char *word;
+  const char *canonical;
+} relation;
+static const relation relations[] = {{"dekat", "dekat"},
+                                     {"dkt", "dekat"},
+                                     {"deket", "dekat"},
+                                     {"dket", "dekat"},
+                                     {"dkat", "dekat"},
+                                     {"near", "dekat"},
+                                     {"depan", "depan"},
+                                     {"dpn", "depan"},
+                                     {"didepan", "depan"},
+                                     {"in front of", "depan"},
+                                     {"belakang", "belakang"},
+                                     {"blkg", "belakang"},
+                                     {"blakang", "belakang"},
+                                     {"dibelakang", "belakang"},
+                                     {"behind", "belakang"},
+                                     {"samping", "samping"},
+                                     {"smpg", "samping"},
+                                     {"sebelah", "samping"},
+                                     {"sblh", "samping"},
+                                     {"disamping", "samping"},
+                                     {"next to", "samping"},
+                                     {"beside", "samping"},
+                                     {"seberang", "seberang"},
+                                     {"sebrang", "seberang"},
+                                     {"sbrg", "seberang"},
+                                     {"diseberang", "seberang"},
+                                     {"across", "seberang"},
+                                     {"opposite", "seberang"},
+                                     {"arah", "arah"},
+                                     {"dari arah", "arah"},
+                                     {NULL, NULL}};
+
+/* A landmark of one of these words alone ("depan rumah") locates nothing. */
+static const char *const generic_places[] = {"rumah",  "ruko",   "kamar",   "warung", "toko",
+                                             "gedung", "kantor", "sekolah", "jalan",  "sungai",
+                                             "sini",   "situ",   "sana",    NULL};
+
+/* Nouns that make "di X" a landmark ("kebakaran di pasar Kahayan"). */
+static const char *const landmark_heads[] = {
+    "pasar",    "masjid",    "mesjid",   "musholla", "gereja",    "sekolah",   "sd",
+    "smp",      "sma",       "smk",      "kantor",   "rs",        "rsud",      "puskesmas",
+    "bundaran", "jembatan",  "terminal", "bandara",  "pelabuhan", "dermaga",   "hotel",
+    "toko",     "indomaret", "alfamart", "spbu",     "kampus",    "upr",       "polsek",
+    "polres",   "taman",     "bank",     "mall",     "komplek",   "perumahan", "asrama",
+    "stadion",  "lapangan",  "kantor",   NULL};
+
+/* Copies input bytes [start,end) as clean UTF-8: invalid bytes and control
+ * characters become spaces, spaces collapse, no sequence is cut. */
+void sg_textscan__copy_span(char *dst, size_t size, const char *text, size_t start, size_t end) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t o = 0, i = start;
+  int space = 0;
+  while (i < end) {
+    size_t at = i;
+    long cp = sg_textscan__utf8_next(s, end, &i);
+    int ws = cp < 0x20 || cp == 0x7F;
+    if (ws || cp == ' ') {
+      space = o > 0;
+      continue;
+    }
+    size_t n = i - at;
+    if (o + (space ? 1 : 0) + n + 1 > size)
+      break;
+    if (space)
+      dst[o++] = ' ', space = 0;
+    memcpy(dst + o, s + at, n);
+    o += n;
+  }
+  dst[o] = '\0';
+}
+
+static int name_stop(const tok *t) { return t->used || sg_textscan__word_in(t, stop_words); }
+
+/* Collects a name after a marker at tokens[i]: up to max_words words, plus a
+ * number after km/no (street) or any number (allow_numbers). Returns the
+ * index after the name; first and last span the name, or first is tk->n if
+ * there is none. */
+static size_t take_name(const tokens *tk, size_t i, int max_words, int allow_numbers, size_t *first,
+                        size_t *last) {
+  size_t k = i;
+  int words = 0;
+  *first = tk->n;
+  while (k < tk->n) {
+    const tok *t = &tk->t[k];
+    int end_after = 0;
+    if (t->digit) {
+      int after_marker = k > i && sg_textscan__word_in(&tk->t[k - 1], number_markers);
+      if (!allow_numbers && !after_marker)
+        break;
+      end_after = after_marker; /* "km 5" ends a street name */
+    } else if (!allow_numbers && sg_textscan__word_in(t, number_markers) && k + 1 < tk->n &&
+               tk->t[k + 1].digit) {
+      /* "km 5": keep both */
+    } else if (name_stop(t) || words >= max_words) {
+      break;
+    } else {
+      words++;
+    }
+    if (*first == tk->n)
+      *first = k;
+    *last = k;
+    k++;
+    if (t->sep >= SEP_BREAK || end_after)
+      break;
+  }
+  return k;
+}
+
+static size_t marker_at(const tokens *tk, size_t i, const char *const *markers) {
+  size_t best = 0;
+  for (; *markers; markers++) {
+    size_t n = sg_textscan__phrase_at(tk, i, *markers, 0);
+    if (n > best)
+      best = n;
+  }
+  return best;
+}
+
+/* Bare landmark heads are taken without a preposition only on a second pass
+ * and not the school-level abbreviations: "anak SD" is a pupil, not a place. */
+static const char *const bare_heads_excluded[] = {"sd", "smp", "sma", "smk", "rs", NULL};
+
+static void extract_landmark(const char *text, tokens *tk, sg_textscan_result *r, int bare) {
+  for (size_t i = 0; i < tk->n && !r->landmark[0]; i++) {
+    size_t first, last;
+    const relation *rel = NULL;
+    size_t rl = 0;
+    for (const relation *x = relations; x->word; x++) {
+      size_t n = sg_textscan__phrase_at(tk, i, x->word, 0);
+      if (n > rl)
+        rel = x, rl = n;
+    }
+    if (rel && tk->t[i + rl - 1].sep >= SEP_BREAK)
+      rel = NULL; /* "tetangga sebelah, istrinya ...": the relation ends the clause */
+    if (!rel && sg_textscan__word_in(&tk->t[i], (const char *const[]){"di", "at", NULL}) &&
+        i + 1 < tk->n && sg_textscan__word_in(&tk->t[i + 1], landmark_heads)) {
+      static const relation at = {"di", "di"};
+      rel = &at, rl = 1;
+    }
+    if (bare) {
+      /* "naik ke atap masjid": a landmark named without a preposition */
+      static const relation at = {"di", "di"};
+      rel = NULL;
+      if (!tk->t[i].used && sg_textscan__word_in(&tk->t[i], landmark_heads) &&
+          !sg_textscan__word_in(&tk->t[i], generic_places) &&
+          !sg_textscan__word_in(&tk->t[i], bare_heads_excluded))
+        rel = &at, rl = 0;
+    }
+    if (!rel || i + rl >= tk->n || marker_at(tk, i + rl, street_markers) ||
+        marker_at(tk, i + rl, gang_markers))
+      continue;
+    size_t next = take_name(tk, i + rl, 4, 1, &first, &last);
+    if (first < tk->n && !(first == last && sg_textscan__word_in(&tk->t[first], generic_places))) {
+      sg_textscan__copy_span(r->landmark, sizeof r->landmark, text, tk->t[first].start,
+                             tk->t[last].end);
+      snprintf(r->landmark_relation, sizeof r->landmark_relation, "%s", rel->canonical);
+    } else if (next > i + 1) {
+      i = next - 1;
+    }
+  }
+}
+
+static void mark_used(tokens *tk, size_t first, size_t last) {
+  for (size_t k = first; k <= last; k++)
+    tk->t[k].used = 1;
+}
+
+static void extract_places(const char *text, tokens *tk, sg_textscan_result *r) {
+  for (size_t i = 0; i < tk->n; i++) {
+    size_t first, last, m;
+    if (!r->street[0] && (m = marker_at(tk, i, street_markers)) > 0) {
+      size_t next = take_name(tk, i + m, 4, 0, &first, &last);
+      if (first < tk->n) {
+        sg_textscan__copy_span(r->street, sizeof r->street, text, tk->t[first].start,
+                               tk->t[last].end);
+        mark_used(tk, first, last); /* a street name is no landmark */
+        i = next - 1;
+        continue;
+      }
+    }
+    if (!r->gang[0] && (m = marker_at(tk, i, gang_markers)) > 0) {
+      size_t next = take_name(tk, i + m, 3, 1, &first, &last);
+      if (first < tk->n) {
+        sg_textscan__copy_span(r->gang, sizeof r->gang, text, tk->t[first].start, tk->t[last].end);
+        mark_used(tk, first, last);
+        i = next - 1;
+        continue;
+      }
+    }
+    if ((sg_textscan__word_in(&tk->t[i], (const char *const[]){"rt", NULL}) ||
+         sg_textscan__word_in(&tk->t[i], (const char *const[]){"rw", NULL})) &&
+        i + 1 < tk->n && tk->t[i + 1].digit && tk->t[i + 1].len <= 3) {
+      int is_rt = tk->t[i].norm[1] == 't';
+      int v = atoi(tk->t[i + 1].norm);
+      if (is_rt && !r->rt) {
+        r->rt = v;
+        /* "RT 03/05": the second number is the RW */
+        if (tk->t[i + 1].sep == SEP_SLASH && i + 2 < tk->n && tk->t[i + 2].digit &&
+            tk->t[i + 2].len <= 3 && !r->rw)
+          r->rw = atoi(tk->t[i + 2].norm);
+      } else if (!is_rt && !r->rw) {
+        r->rw = v;
+      }
+      continue;
+    }
+  }
+  extract_landmark(text, tk, r, 0);
+  if (!r->landmark[0])
+    extract_landmark(text, tk, r, 1);
+}
+
+/* ---- entry point ---- */
+
+void sg_textscan_scan(const sg_textscan_gazetteer *gaz, const char *text, size_t len,
+                      sg_textscan_result *out) {
+  static tokens empty;
+  memset(out, 0, sizeof *out);
+  if (!text)
+    return;
+  tokens *tk = malloc(sizeof *tk);
+  if (!tk)
+    tk = &empty; /* out of memory: no tokens, an empty but valid result */
+  else
+    sg_textscan__tokenize(text, len, tk);
+  match_lexicon(tk, out);
+  match_counts(tk, out);
+  decide_category(out);
+  extract_places(text, tk, out);
+  if (gaz)
+    sg_textscan__match_gazetteer(gaz, text, tk, out);
+  if (tk != &empty)
+    free(tk);
+}
+
+size_t sg_textscan_format_address(const sg_textscan_result *r, char *buf, size_t size) {
+  size_t o = 0;
+  char rtrw[32] = "";
+  if (r->rt && r->rw)
+    snprintf(rtrw, sizeof rtrw, "RT %d/RW %d", r->rt, r->rw);
+  else if (r->rt || r->rw)
+    snprintf(rtrw, sizeof rtrw, "%s %d", r->rt ? "RT" : "RW", r->rt ? r->rt : r->rw);
+  const char *parts[][2] = {
+      {"Jl. ", r->street}, {"Gg. ", r->gang},       {r->landmark_relation, r->landmark},
+      {"", rtrw},          {"Kel. ", r->kelurahan}, {"Kec. ", r->kecamatan}};
+  if (size == 0)
+    return 0;
+  buf[0] = '\0';
+  for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+    if (!parts[k][1][0])
+      continue;
+    int rel = k == 2; /* "dekat pasar Kahayan": the relation word, then a space */
+    int w = snprintf(buf + o, size - o, "%s%s%s%s", o ? ", " : "", parts[k][0], rel ? " " : "",
+                     parts[k][1]);
+    if (w < 0)
+      break;
+    o += (size_t)w;
+    if (o >= size) {
+      o = size - 1;
+      /* never leave half a UTF-8 sequence at the cut */
+      size_t lead = o;
+      while (lead > 0 && ((unsigned char)buf[lead - 1] & 0xC0) == 0x80)
+        lead--;
+      if (lead > 0) {
+        unsigned char c = (unsigned char)buf[lead - 1];
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (lead - 1 + need > o)
+          o = lead - 1;
+      }
+      buf[o] = '\0';
+      break;
+    }
+  }
+  return o;
+}
+
+const char *sg_textscan_category_name(sg_textscan_category c) {
+  static const char *const names[SG_TEXTSCAN_CATEGORY_COUNT] = {
+      "unknown", "fire", "flood", "accident", "medical", "crime", "rescue", "other"};
+  return (unsigned)c < SG_TEXTSCAN_CATEGORY_COUNT ? names[c] : "unknown";
+}
+
+sg_textscan_category sg_textscan_category_from_name(const char *name) {
+  if (!name)
+    return SG_TEXTSCAN_UNKNOWN;
+  for (int c = 0; c < SG_TEXTSCAN_CATEGORY_COUNT; c++)
+    if (strcmp(name, sg_textscan_category_name((sg_textscan_category)c)) == 0)
+      return (sg_textscan_category)c;
+  return SG_TEXTSCAN_UNKNOWN;
+}
+
+const char *sg_textscan_strerror(int err) {
+  switch (err) {
+  case SG_TEXTSCAN_OK: return "ok";
+  case SG_TEXTSCAN_ENOMEM: return "out of memory";
+  case SG_TEXTSCAN_EIO: return "cannot read gazetteer file";
+  case SG_TEXTSCAN_EFORMAT: return "malformed gazetteer line";
+  case SG_TEXTSCAN_ETOOBIG: return "gazetteer too large";
+  default: return "unknown textscan error";
+  }
+}

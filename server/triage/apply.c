@@ -1,0 +1,451 @@
+/* One report's effect on incidents: de-duplication against open incidents
+ * nearby, then one transition.lua call. Optimistic concurrency: the script
+ * refuses to write when the incident's version moved since we read it, and
+ * we read again and decide again. This is the path of a report whose
+ * batch's plan failed (triage_batch.c); the transition.lua call itself is
+ * built here for both. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wire/report.h"
+#include "core/clock.h"
+#include "sms/replies.h"
+#include "triage/triage_internal.h"
+
+#define MAX_ATTEMPTS 8       /* a busy incident can lose a few races, not for ever */
+#define ACTOR "worker"
+
+/* Decodes an HMGET pb version reply into *found / *version when it holds an
+ * incident that may take the report by this link (same category nearby, or
+ * the same caller); anything else leaves *found as it is. */
+static void take_candidate(sg_triage *t, const redisReply *reply, const char *category,
+                           int64_t ref_ms, sg_triage_link link, Siaga__V1__Incident **found,
+                           int64_t *version) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      reply->element[1]->type != REDIS_REPLY_STRING ||
+      reply->element[0]->len > SG_TRIAGE_INCIDENT_PB_MAX)
+    return;
+  /* A candidate that does not decode is skipped, not fatal: the report then
+   * looks further or opens an incident of its own. */
+  Siaga__V1__Incident *inc =
+      siaga__v1__incident__unpack(&t->arena.allocator, (size_t)reply->element[0]->len,
+                                  (const uint8_t *)reply->element[0]->str);
+  if (inc == NULL)
+    return;
+  int ok = link == SG_TRIAGE_LINK_CALLER ? sg_triage_incident_matches_caller(inc, ref_ms)
+                                         : sg_triage_incident_matches(inc, category, ref_ms);
+  if (ok) {
+    *found = inc;
+    *version = strtoll(reply->element[1]->str, NULL, 10);
+  }
+}
+
+/* Finds the nearest open incident that may take the report. On success
+ * *found is that incident (decoded into the arena) and *version its
+ * current version, or *found is NULL when there is none; *near is the
+ * opening check for when there is none: every member the search named. */
+static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *category,
+                      int64_t ref_ms, Siaga__V1__Incident **found, int64_t *version,
+                      sg_triage__near *near) {
+  *found = NULL;
+  *near = (sg_triage__near){0, NULL, 0};
+  const Siaga__V1__Location *loc = r->location;
+  /* Without a point there is nothing to measure distance from; a later
+   * matcher may use the reporter or the place name. */
+  if (!sg_report_has_point(loc) || fabs(loc->lat) > SG_TRIAGE_GEO_LAT_LIMIT)
+    return SG_TRIAGE_OK;
+
+  char lon[32], lat[32];
+  snprintf(lon, sizeof(lon), "%.9f", loc->lon);
+  snprintf(lat, sizeof(lat), "%.9f", loc->lat);
+  redisReply *ids =
+      redisCommand(t->c, "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d", t->k_geo, lon,
+                   lat, SG_TRIAGE_DEDUP_RADIUS_M, SG_TRIAGE_GEO_CANDIDATES);
+  int rc = sg_triage__check(t, ids);
+  if (rc == SG_TRIAGE_OK && ids->type != REDIS_REPLY_ARRAY)
+    rc = SG_TRIAGE_E_REPLY;
+  if (rc != SG_TRIAGE_OK) {
+    freeReplyObject(ids);
+    return rc;
+  }
+
+  /* The script's opening check compares against every member named here,
+   * even one that makes no key and is not read. */
+  const char **known = sg_arena_alloc(&t->arena, (ids->elements + 1) * sizeof(*known));
+  if (known == NULL) {
+    freeReplyObject(ids);
+    return SG_TRIAGE_E_NOMEM;
+  }
+  /* One round trip for all candidates: pipeline the reads. */
+  size_t n = 0;
+  for (size_t i = 0; i < ids->elements; i++) {
+    char key[SG_KEY_MAX];
+    const redisReply *id = ids->element[i];
+    if (id->type != REDIS_REPLY_STRING)
+      continue;
+    if ((known[near->n_known] = sg_arena_strndup(&t->arena, id->str, id->len)) == NULL) {
+      rc = SG_TRIAGE_E_NOMEM;
+      break;
+    }
+    near->n_known++;
+    if (sg_key2(key, sizeof(key), t->region, "incident", id->str) < 0)
+      continue;
+    redisAppendCommand(t->c, "HMGET %s pb version", key);
+    n++;
+  }
+  freeReplyObject(ids);
+  near->check = 1;
+  near->known = known;
+
+  /* Replies come in distance order; every one must be read, even after a
+   * match, to keep the connection in step. */
+  for (size_t i = 0; i < n; i++) {
+    redisReply *reply = NULL;
+    if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+      return SG_TRIAGE_E_REDIS;
+    if (rc == SG_TRIAGE_OK)
+      rc = sg_triage__check(t, reply);
+    if (rc == SG_TRIAGE_OK && *found == NULL)
+      take_candidate(t, reply, category, ref_ms, SG_TRIAGE_LINK_NEARBY, found, version);
+    freeReplyObject(reply);
+  }
+  return rc;
+}
+
+/* Looks up the incident the report's number last reported into (the phone
+ * map, written by transition.lua). *seen gets the map's value as read, ""
+ * when there is none: the script writes the map only if it still holds
+ * that value, so two workers handling the same caller's messages at once
+ * cannot open two incidents. *found is set when that incident is still open
+ * and fresh enough to take the report. */
+static int find_caller(sg_triage *t, const char *k_phone,
+                       int64_t ref_ms, char *seen, size_t seen_size,
+                       Siaga__V1__Incident **found, int64_t *version) {
+  *found = NULL;
+  seen[0] = '\0';
+  redisReply *reply = redisCommand(t->c, "GET %s", k_phone);
+  int rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK && reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)
+    rc = SG_TRIAGE_E_REPLY;
+  char k_incident[SG_KEY_MAX];
+  int usable = rc == SG_TRIAGE_OK && reply->type == REDIS_REPLY_STRING && reply->len < seen_size;
+  if (usable) {
+    memcpy(seen, reply->str, reply->len + 1);
+    /* Only our own script writes the map; a value that makes no key is
+     * treated as no incident, and the script's check then replaces it. */
+    usable = sg_key_id_valid(seen) &&
+             sg_key2(k_incident, sizeof(k_incident), t->region, "incident", seen) >= 0;
+  } else if (rc == SG_TRIAGE_OK && reply->type == REDIS_REPLY_STRING) {
+    rc = SG_TRIAGE_E_REPLY; /* longer than any id we write */
+  }
+  freeReplyObject(reply);
+  if (!usable)
+    return rc;
+
+  reply = redisCommand(t->c, "HMGET %s pb version", k_incident);
+  rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK)
+    take_candidate(t, reply, NULL, ref_ms, SG_TRIAGE_LINK_CALLER, found, version);
+  freeReplyObject(reply);
+  return rc;
+}
+
+int sg_triage__next_seq(sg_triage *t, long long *seq) {
+  if (t->n_id_pool > 0) {
+    *seq = t->id_pool[0];
+    memmove(t->id_pool, t->id_pool + 1, --t->n_id_pool * sizeof(t->id_pool[0]));
+    return SG_TRIAGE_OK;
+  }
+  redisReply *reply = redisCommand(t->c, "INCR %s", t->k_seq);
+  int rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK && reply->type != REDIS_REPLY_INTEGER)
+    rc = SG_TRIAGE_E_REPLY;
+  if (rc == SG_TRIAGE_OK)
+    *seq = reply->integer;
+  freeReplyObject(reply);
+  return rc;
+}
+
+/* The acknowledgement for a citizen who reported by SMS, written into text;
+ * returns the number to send it to, or "" when the report did not come by
+ * SMS (app users see their report in the app; AML messages are sent by the
+ * handset, not typed by the caller). The script sends it only if it applies
+ * the report, so a replay acknowledges nothing twice. */
+static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident *inc, char *text,
+                           size_t size) {
+  if (r->channel != SIAGA__V1__CHANNEL__CHANNEL_SMS || r->reporter == NULL ||
+      r->reporter->phone == NULL || r->reporter->phone[0] == '\0')
+    return "";
+  /* A report joining an incident whose help is already on the way says
+   * so: the caller should not wait for a second message that never comes. */
+  sg_smsurl_reply kind = inc->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED
+                             ? SG_SMSURL_REPLY_ACK_DISPATCHED
+                             : SG_SMSURL_REPLY_ACK;
+  if (sg_smsurl_reply_text(text, size, kind, inc->id) < 0)
+    return "";
+  return r->reporter->phone;
+}
+
+/* Appends one command to the output buffer; hiredis copies every argument
+ * there, so the caller's buffers may go right after. */
+static int append_argv(sg_triage *t, size_t argc, const char **argv, const size_t *lens) {
+  if (redisAppendCommandArgv(t->c, (int)argc, argv, lens) != REDIS_OK)
+    return SG_TRIAGE_E_REDIS; /* out of memory in hiredis: c->err is set */
+  return SG_TRIAGE_OK;
+}
+
+int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__step *step,
+                                 int with_body) {
+  const Siaga__V1__Report *r = step->r;
+  const Siaga__V1__Incident *inc = step->inc;
+  const sg_triage__caller_map *cm = &step->cm;
+  Siaga__V1__IncidentUpdate upd = SIAGA__V1__INCIDENT_UPDATE__INIT;
+  upd.kind = step->kind;
+  upd.incident = (Siaga__V1__Incident *)inc;
+  upd.actor = ACTOR;
+  upd.at_ms = step->now_ms;
+  upd.report_id = r->id;
+  size_t inc_len, upd_len;
+  uint8_t *inc_pb = sg_triage_pack(a, &inc->base, &inc_len);
+  uint8_t *upd_pb = sg_triage_pack(a, &upd.base, &upd_len);
+  if (inc_pb == NULL || upd_pb == NULL)
+    return SG_TRIAGE_E_NOMEM;
+
+  char k_incident[SG_KEY_MAX], k_audit[SG_KEY_MAX], k_marker[SG_KEY_MAX], k_index[SG_KEY_MAX],
+      k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], k_phones[SG_KEY_MAX], suffix[SG_KEY_MAX];
+  snprintf(suffix, sizeof(suffix), "%s:sms", inc->id);
+  if (sg_key2(k_incident, sizeof(k_incident), t->region, "incident", inc->id) < 0 ||
+      sg_key2(k_audit, sizeof(k_audit), t->region, "audit", inc->id) < 0 ||
+      sg_key2(k_marker, sizeof(k_marker), t->region, "processed", step->entry_id) < 0 ||
+      sg_key2(k_index, sizeof(k_index), t->region, "report", r->id) < 0 ||
+      sg_key(k_smsout, sizeof(k_smsout), t->region, "sms:out") < 0 ||
+      sg_key2(k_sms, sizeof(k_sms), t->region, "incident", suffix) < 0)
+    return SG_TRIAGE_E_ARG; /* checked when the report was decoded */
+  snprintf(suffix, sizeof(suffix), "%s:phones", inc->id);
+  if (sg_key2(k_phones, sizeof(k_phones), t->region, "incident", suffix) < 0)
+    return SG_TRIAGE_E_ARG;
+  char ack_text[SG_SMSURL_SMS_SEPTETS + 1];
+  const char *ack_to = sms_ack(r, inc, ack_text, sizeof(ack_text));
+
+  char s_expected[24], s_status[8], s_priority[8], s_score[16], s_created[24], s_lon[32],
+      s_lat[32], s_ttl[16], s_maxlen[16], s_updated[24], s_phone_ttl[16];
+  const Siaga__V1__Location *loc = inc->location;
+  int has_point = sg_report_has_point(loc);
+  snprintf(s_expected, sizeof(s_expected), "%lld", (long long)step->expected);
+  snprintf(s_status, sizeof(s_status), "%d", (int)inc->status);
+  snprintf(s_priority, sizeof(s_priority), "%d", (int)inc->priority);
+  snprintf(s_score, sizeof(s_score), "%d", (int)inc->score);
+  snprintf(s_created, sizeof(s_created), "%lld", (long long)inc->created_at_ms);
+  snprintf(s_lon, sizeof(s_lon), "%.9f", has_point ? loc->lon : 0.0);
+  snprintf(s_lat, sizeof(s_lat), "%.9f", has_point ? loc->lat : 0.0);
+  snprintf(s_ttl, sizeof(s_ttl), "%d", SG_TRIAGE_MARKER_TTL_S);
+  snprintf(s_maxlen, sizeof(s_maxlen), "%d", SG_TRIAGE_UPDATES_MAXLEN);
+  snprintf(s_updated, sizeof(s_updated), "%lld", (long long)inc->updated_at_ms);
+  snprintf(s_phone_ttl, sizeof(s_phone_ttl), "%d", SG_TRIAGE_PHONE_TTL_S);
+
+  /* KEYS and ARGV in the order documented in transition.lua. KEYS 11-12
+   * go only with a report linked by its number, and ARGV 22-24 with them or
+   * before an opening check (ARGV 25-27..). */
+  int linked = cm->phone != NULL;
+  const char *keys[] = {k_incident, t->k_open, t->k_geo, t->k_updates, k_audit, k_marker,
+                        k_index, t->k_reports, k_smsout, k_sms, cm->k_phone, k_phones};
+  /* A report never changes the status, so no status message (ARGV 19). */
+  const char *args[] = {s_expected, inc->id, (const char *)inc_pb, (const char *)upd_pb, s_status,
+                        s_priority, s_score, s_created, s_lon, s_lat, step->entry_id,
+                        SG_GROUP_TRIAGE, s_ttl, r->id, s_maxlen, s_updated, ack_to,
+                        ack_to[0] != '\0' ? ack_text : "", "", step->token,
+                        SG_TRIAGE_INDEX_TTL_S, linked ? cm->phone : "", s_phone_ttl, cm->seen};
+  enum {
+    N_KEYS = sizeof(keys) / sizeof(keys[0]),
+    N_ARGS = sizeof(args) / sizeof(args[0]),
+    ARG_INC_PB = 2,
+    ARG_UPD_PB = 3,
+  };
+  const sg_triage__near *near = &step->near;
+  size_t n_keys = linked ? N_KEYS : N_KEYS - 2;
+  size_t n_args = linked || near->check ? N_ARGS : N_ARGS - 3;
+  char s_numkeys[8], s_radius[16], s_count[16];
+  snprintf(s_numkeys, sizeof(s_numkeys), "%zu", n_keys);
+  snprintf(s_radius, sizeof(s_radius), "%d", SG_TRIAGE_DEDUP_RADIUS_M);
+  snprintf(s_count, sizeof(s_count), "%d", SG_TRIAGE_GEO_CANDIDATES);
+  size_t max_argc = 3 + N_KEYS + N_ARGS + (near->check ? 2 + near->n_known : 0);
+  const char **argv = sg_arena_alloc(a, max_argc * sizeof(*argv));
+  size_t *lens = sg_arena_alloc(a, max_argc * sizeof(*lens));
+  if (argv == NULL || lens == NULL)
+    return SG_TRIAGE_E_NOMEM;
+  size_t argc = 0;
+  argv[argc++] = with_body ? "EVAL" : "EVALSHA";
+  argv[argc++] = with_body ? (const char *)t->script->data : t->sha;
+  argv[argc++] = s_numkeys;
+  for (size_t i = 0; i < n_keys; i++)
+    argv[argc++] = keys[i];
+  size_t first_arg = argc;
+  for (size_t i = 0; i < n_args; i++)
+    argv[argc++] = args[i];
+  if (near->check) {
+    argv[argc++] = s_radius;
+    argv[argc++] = s_count;
+    for (size_t i = 0; i < near->n_known; i++)
+      argv[argc++] = near->known[i];
+  }
+  /* The protobufs are bytes, not strings: strlen would run past their end
+   * into whatever the arena holds next. */
+  for (size_t i = 0; i < argc; i++) {
+    if (i == first_arg + ARG_INC_PB)
+      lens[i] = inc_len;
+    else if (i == first_arg + ARG_UPD_PB)
+      lens[i] = upd_len;
+    else if (i == 1 && with_body)
+      lens[i] = t->script->size;
+    else
+      lens[i] = strlen(argv[i]);
+  }
+  return append_argv(t, argc, argv, lens);
+}
+
+int sg_triage__noscript(const redisReply *reply) {
+  return reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+         strncmp(reply->str, "NOSCRIPT", 8) == 0;
+}
+
+int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage__outcome *out) {
+  *out = SG_TRIAGE__OUTCOME_DONE;
+  int rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+                             reply->element[0]->type != REDIS_REPLY_STRING))
+    rc = SG_TRIAGE_E_REPLY;
+  if (rc != SG_TRIAGE_OK)
+    return rc;
+  const char *what = reply->element[0]->str;
+  if (strcmp(what, "conflict") == 0)
+    *out = SG_TRIAGE__OUTCOME_CONFLICT;
+  else if (strcmp(what, "phone_moved") == 0)
+    *out = SG_TRIAGE__OUTCOME_PHONE_MOVED;
+  else if (strcmp(what, "nearby") == 0)
+    *out = SG_TRIAGE__OUTCOME_NEARBY;
+  else if (strcmp(what, "ok") != 0 && strcmp(what, "processed") != 0)
+    return SG_TRIAGE_E_REPLY;
+  return SG_TRIAGE_OK;
+}
+
+/* Runs step's transition.lua call and sets *out to what happened. */
+static int transition(sg_triage *t, const sg_triage__step *step, sg_triage__outcome *out) {
+  *out = SG_TRIAGE__OUTCOME_DONE;
+  int rc = sg_triage__append_transition(t, &t->arena, step, 0);
+  redisReply *reply = NULL;
+  if (rc == SG_TRIAGE_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+    rc = SG_TRIAGE_E_REDIS;
+  if (rc == SG_TRIAGE_OK && sg_triage__noscript(reply)) {
+    /* Redis restarted or flushed its scripts: EVAL sends the body, which
+     * also caches it again for the following EVALSHA calls. */
+    freeReplyObject(reply);
+    reply = NULL;
+    rc = sg_triage__append_transition(t, &t->arena, step, 1);
+    if (rc == SG_TRIAGE_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+      rc = SG_TRIAGE_E_REDIS;
+  }
+  if (rc == SG_TRIAGE_OK)
+    rc = sg_triage__outcome_of(t, reply, out);
+  freeReplyObject(reply);
+  return rc;
+}
+
+int sg_triage__take_numbers(sg_triage *t, long long asked) {
+  redisReply *reply = NULL;
+  if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+    return SG_TRIAGE_E_REDIS;
+  int rc = sg_triage__check(t, reply);
+  if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_INTEGER || reply->integer < asked))
+    rc = SG_TRIAGE_E_REPLY;
+  /* INCRBY answers the last of the numbers it gave. */
+  for (long long k = asked - 1; rc == SG_TRIAGE_OK && k >= 0; k--)
+    t->id_pool[t->n_id_pool++] = reply->integer - k;
+  freeReplyObject(reply);
+  return rc;
+}
+
+void sg_triage__drop_numbers(sg_triage *t, size_t k, const unsigned char *used) {
+  size_t kept = 0;
+  for (size_t i = 0; i < k; i++) {
+    if (!used[i])
+      t->id_pool[kept++] = t->id_pool[i];
+  }
+  memmove(t->id_pool + kept, t->id_pool + k, (t->n_id_pool - k) * sizeof(t->id_pool[0]));
+  t->n_id_pool -= k - kept;
+}
+
+int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
+                     const Siaga__V1__Report *r,
+                     const sg_rules_result *res) {
+  /* The window is measured from when the citizen reported, so a backlog
+   * worked off after an outage still joins the incidents of its time. */
+  int64_t ref_ms = r->received_at_ms > 0 ? r->received_at_ms : (int64_t)sg_clock_now_ms();
+  char k_phone[SG_KEY_MAX], seen[SG_KEY_ID_MAX + 1] = "";
+  sg_triage__caller_map cm = {NULL, "", seen};
+  if (sg_triage_report_links_caller(r) &&
+      sg_key2(k_phone, sizeof(k_phone), t->region, "phone", r->reporter->phone) >= 0) {
+    cm.phone = r->reporter->phone;
+    cm.k_phone = k_phone;
+  }
+  long long seq = 0;
+  for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    int64_t now_ms = (int64_t)sg_clock_now_ms();
+    Siaga__V1__Incident *found = NULL;
+    int64_t version = 0;
+    sg_triage__near near = {0, NULL, 0};
+    sg_triage_link link = SG_TRIAGE_LINK_CALLER;
+    int rc = SG_TRIAGE_OK;
+    /* The same caller first, whatever the category or distance: an AML fix
+     * and the text typed beside it are one emergency. Then neighbours. */
+    if (cm.phone != NULL)
+      rc = find_caller(t, k_phone, ref_ms, seen, sizeof(seen), &found, &version);
+    if (rc == SG_TRIAGE_OK && found == NULL) {
+      link = SG_TRIAGE_LINK_NEARBY;
+      rc = find_match(t, r, res->category, ref_ms, &found, &version, &near);
+    }
+    if (rc != SG_TRIAGE_OK)
+      return rc;
+
+    Siaga__V1__Incident next;
+    Siaga__V1__UpdateKind kind;
+    int64_t expected;
+    if (found != NULL) {
+      if (sg_triage_incident_attach(&t->arena, found, r, res, link, now_ms, &next) != 0)
+        return SG_TRIAGE_E_NOMEM;
+      /* The hash's version field is the one the script compares. */
+      expected = version;
+      next.version = version + 1;
+      kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_REPORT_ATTACHED;
+    } else {
+      /* One id per report, kept across retries so ids are not burnt. */
+      if (seq == 0 && (rc = sg_triage__next_seq(t, &seq)) != SG_TRIAGE_OK)
+        return rc;
+      char id[SG_TRIAGE_ID_MAX];
+      if (sg_triage_incident_id(id, sizeof(id), t->region, seq) < 0)
+        return SG_TRIAGE_E_ARG;
+      if (sg_triage_incident_open(&t->arena, r, res, id, now_ms, &next) != 0)
+        return SG_TRIAGE_E_NOMEM;
+      expected = 0;
+      kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
+    }
+
+    sg_triage__step step = {.entry_id = entry_id, .token = token, .r = r, .inc = &next,
+                            .expected = expected, .kind = kind, .now_ms = now_ms, .cm = cm,
+                            .near = found == NULL ? near : (sg_triage__near){0, NULL, 0}};
+    sg_triage__outcome what;
+    rc = transition(t, &step, &what);
+    if (rc != SG_TRIAGE_OK || what == SG_TRIAGE__OUTCOME_DONE)
+      return rc;
+    if (found == NULL && what == SG_TRIAGE__OUTCOME_CONFLICT)
+      seq = 0; /* that id exists already (a reset counter?): take the next one */
+    /* Another worker won the race. A short random pause, growing with each
+     * loss, keeps two workers from colliding again in lockstep. */
+    struct timespec pause = {0, (long)(rand() % (1 << attempt) + 1) * 1000000L};
+    nanosleep(&pause, NULL);
+  }
+  return SG_TRIAGE_E_CONFLICT;
+}

@@ -1,0 +1,1049 @@
+#include "ws/hub.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/embedded.h"
+#include "store/keys.h"
+#include "wire/pbjson.h"
+#include "siaga/v1/siaga.pb-c.h"
+
+#define FORMAT_PB 0
+#define FORMAT_JSON 1
+#define FOLLOW_BATCH 256       /* updates per XREAD */
+#define FOLLOW_BLOCK_MS "5000" /* a finite block, so a dead connection is noticed */
+#define RX_MAX 65536           /* largest console command, bytes */
+#define PENDING_REPLIES_MAX 64 /* replies a console may leave unread */
+#define SYNC_ATTEMPTS 3
+#define WRITES_PER_CALLBACK 64
+#define BATCH_MAX 65536 /* bytes of frames sent to one console in one write */
+#define CLOSE_GRACE_SECONDS 2  /* a laggard gets this long to take its close frame */
+
+/* lws 4.1 sends the reason set by lws_close_reason() only when the callback
+ * that returns -1 is a RECEIVE; from SERVER_WRITEABLE (where our closes
+ * happen, often long after the cause) the peer would see no close frame. So
+ * the frame is written here, with the opcode lws-write.h leaves out of its
+ * public enum ("LWS_WRITE_CLOSE is handled by lws_close_reason"): 4. */
+#define WRITE_CLOSE_FRAME ((enum lws_write_protocol)4)
+
+/* A Redis stream entry id, "ms-seq". */
+typedef struct stream_id {
+  uint64_t ms, seq;
+} stream_id;
+
+/* One encoded server message, shared by every console that sends it. The
+ * buffers have LWS_PRE bytes of headroom for the frame header; server frames
+ * are not masked, so the same bytes go to every connection. */
+typedef struct hub_msg {
+  unsigned refs;
+  stream_id id; /* the update's id; zero for snapshots and replies */
+  unsigned char *data[2]; /* LWS_PRE headroom, whose tail holds the frame header */
+  size_t len[2];
+  unsigned char header_len[2];
+} hub_msg;
+
+typedef struct queued {
+  hub_msg *msg;
+  struct queued *next;
+} queued;
+
+typedef struct hub_session hub_session;
+
+/* A Redis request made for a session. The session may close before the reply
+ * arrives: it then clears op->session and the reply is dropped. */
+typedef struct hub_op {
+  sg_hub *hub;
+  hub_session *session;
+  struct hub_op *next; /* in the session's list of ops in flight */
+} hub_op;
+
+typedef enum session_state {
+  SESSION_SYNCING,     /* waiting for a snapshot or a replay */
+  SESSION_WAIT_FOLLOW, /* synced, waiting for the hub to follow the stream */
+  SESSION_LIVE,
+  SESSION_CLOSING
+} session_state;
+
+struct hub_session {
+  struct lws *wsi;
+  sg_hub *hub;
+  int format;
+  session_state state;
+  hub_session *prev, *next;
+  uint64_t pos;   /* next ring position to send */
+  stream_id last; /* last update queued for this console */
+  queued *q_head, *q_tail;
+  size_t q_len;
+  hub_op *ops; /* Redis requests in flight for this console */
+  unsigned char *rx;
+  size_t rx_len;
+  int rx_overflow;
+  int attempts;
+  int close_code;
+  char close_reason[64];
+};
+
+struct sg_hub {
+  uv_loop_t *loop;
+  sg_redis *commands;
+  sg_redis *follow;
+  sg_commands *commands_runner;
+  char k_updates[SG_KEY_MAX];
+  char k_open[SG_KEY_MAX];
+  char incident_prefix[SG_KEY_MAX];
+  char sha_snapshot[SG_REDIS_SHA_LEN + 1];
+  char sha_resume[SG_REDIS_SHA_LEN + 1];
+  char snapshot_limit[24];
+  char replay_limit[24];
+  size_t max_lag;
+
+  unsigned char batch[LWS_PRE + BATCH_MAX]; /* one console's frames, one callback at a time */
+
+  hub_msg **ring;
+  size_t cap;
+  uint64_t head;        /* messages ever pushed; slot = position % cap */
+  stream_id known_after; /* the ring holds every update after this id */
+  stream_id follow_last; /* the last id the follower read */
+  long long follow_read_count; /* entries ever added to the stream that the follower has read
+                                  (or that predate it) */
+  char sha_follow[SG_REDIS_SHA_LEN + 1];
+  int following;
+  int destroying;
+
+  hub_session *sessions;
+  size_t n_sessions;
+};
+
+/* ---- stream ids ---- */
+
+static int id_parse(const char *s, size_t len, stream_id *out) {
+  char buf[48];
+  if (len == 0 || len >= sizeof(buf))
+    return -1;
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  char *end;
+  if (buf[0] < '0' || buf[0] > '9')
+    return -1;
+  out->ms = strtoull(buf, &end, 10);
+  if (*end != '-' || end[1] < '0' || end[1] > '9')
+    return -1;
+  out->seq = strtoull(end + 1, &end, 10);
+  return *end == '\0' ? 0 : -1;
+}
+
+static int id_cmp(stream_id a, stream_id b) {
+  if (a.ms != b.ms)
+    return a.ms < b.ms ? -1 : 1;
+  if (a.seq != b.seq)
+    return a.seq < b.seq ? -1 : 1;
+  return 0;
+}
+
+static void id_format(stream_id id, char *buf, size_t size) {
+  snprintf(buf, size, "%" PRIu64 "-%" PRIu64, id.ms, id.seq);
+}
+
+/* ---- messages ---- */
+
+static void msg_release(hub_msg *m) {
+  if (m == NULL || --m->refs > 0)
+    return;
+  free(m->data[0]);
+  free(m->data[1]);
+  free(m);
+}
+
+/* Writes the WebSocket frame header (RFC 6455 5.2: FIN, opcode, unmasked
+ * length) just before the payload, so the whole frame can be copied into a
+ * batch as is: server frames are the same bytes for every console. */
+static void msg_frame(hub_msg *m, int format) {
+  size_t len = m->len[format];
+  unsigned char h[10];
+  size_t n;
+  h[0] = 0x80 | (format == FORMAT_JSON ? 0x1 : 0x2);
+  if (len < 126) {
+    h[1] = (unsigned char)len;
+    n = 2;
+  } else if (len < 65536) {
+    h[1] = 126;
+    h[2] = (unsigned char)(len >> 8);
+    h[3] = (unsigned char)len;
+    n = 4;
+  } else {
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+      h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    n = 10;
+  }
+  memcpy(m->data[format] + LWS_PRE - n, h, n);
+  m->header_len[format] = (unsigned char)n;
+}
+
+static int msg_encode(hub_msg *m, const Siaga__V1__ConsoleServerMessage *sm, int format) {
+  if (format == FORMAT_PB) {
+    size_t len = siaga__v1__console_server_message__get_packed_size(sm);
+    m->data[FORMAT_PB] = malloc(LWS_PRE + len + 1);
+    if (m->data[FORMAT_PB] == NULL)
+      return -1;
+    m->len[FORMAT_PB] = siaga__v1__console_server_message__pack(sm, m->data[FORMAT_PB] + LWS_PRE);
+    msg_frame(m, FORMAT_PB);
+    return 0;
+  }
+  char *json;
+  size_t len;
+  if (sg_pbjson_encode(&sm->base, &json, &len) != 0)
+    return -1;
+  m->data[FORMAT_JSON] = malloc(LWS_PRE + len + 1);
+  if (m->data[FORMAT_JSON] != NULL)
+    memcpy(m->data[FORMAT_JSON] + LWS_PRE, json, len + 1);
+  m->len[FORMAT_JSON] = len;
+  free(json);
+  if (m->data[FORMAT_JSON] == NULL)
+    return -1;
+  msg_frame(m, FORMAT_JSON);
+  return 0;
+}
+
+/* Encodes sm in the formats asked for (bit 1 << FORMAT_*). */
+static hub_msg *msg_create(const Siaga__V1__ConsoleServerMessage *sm, int formats, stream_id id) {
+  hub_msg *m = calloc(1, sizeof(*m));
+  if (m == NULL)
+    return NULL;
+  m->refs = 1;
+  m->id = id;
+  for (int f = FORMAT_PB; f <= FORMAT_JSON; f++) {
+    if ((formats & (1 << f)) && msg_encode(m, sm, f) != 0) {
+      msg_release(m);
+      return NULL;
+    }
+  }
+  return m;
+}
+
+/* Ring messages are encoded in protobuf when read; the JSON form is made
+ * the first time a JSON console needs it, from the protobuf, so a hub whose
+ * consoles all speak protobuf never spends time on JSON. */
+static int msg_ensure(hub_msg *m, int format) {
+  if (m->data[format] != NULL)
+    return 0;
+  if (format != FORMAT_JSON || m->data[FORMAT_PB] == NULL)
+    return -1;
+  Siaga__V1__ConsoleServerMessage *sm = siaga__v1__console_server_message__unpack(
+      NULL, m->len[FORMAT_PB], m->data[FORMAT_PB] + LWS_PRE);
+  if (sm == NULL)
+    return -1;
+  int rc = msg_encode(m, sm, FORMAT_JSON);
+  siaga__v1__console_server_message__free_unpacked(sm, NULL);
+  return rc;
+}
+
+/* Wraps a packed IncidentUpdate read from the stream, with its id set. */
+static hub_msg *msg_from_update(const char *id_str, size_t id_len, const uint8_t *pb, size_t pb_len,
+                                int formats) {
+  stream_id id;
+  if (id_parse(id_str, id_len, &id) != 0)
+    return NULL;
+  Siaga__V1__IncidentUpdate *u = siaga__v1__incident_update__unpack(NULL, pb_len, pb);
+  if (u == NULL) {
+    fprintf(stderr, "hub: update %.*s does not decode; skipped\n", (int)id_len, id_str);
+    return NULL;
+  }
+  char idbuf[48];
+  id_format(id, idbuf, sizeof(idbuf));
+  char *saved = u->id;
+  u->id = idbuf;
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_UPDATE;
+  sm.update = u;
+  hub_msg *m = msg_create(&sm, formats, id);
+  u->id = saved;
+  siaga__v1__incident_update__free_unpacked(u, NULL);
+  return m;
+}
+
+/* ---- per-session queue of private messages (snapshot, replay, replies) ---- */
+
+static int session_push(hub_session *s, hub_msg *m) {
+  queued *q = malloc(sizeof(*q));
+  if (q == NULL) {
+    msg_release(m);
+    return -1;
+  }
+  q->msg = m;
+  q->next = NULL;
+  if (s->q_tail != NULL)
+    s->q_tail->next = q;
+  else
+    s->q_head = q;
+  s->q_tail = q;
+  s->q_len++;
+  return 0;
+}
+
+static hub_msg *session_pop(hub_session *s) {
+  queued *q = s->q_head;
+  if (q == NULL)
+    return NULL;
+  s->q_head = q->next;
+  if (s->q_head == NULL)
+    s->q_tail = NULL;
+  s->q_len--;
+  hub_msg *m = q->msg;
+  free(q);
+  return m;
+}
+
+static void session_clear(hub_session *s) {
+  hub_msg *m;
+  while ((m = session_pop(s)) != NULL)
+    msg_release(m);
+}
+
+/* Closes after what is queued for this console alone (an error message) is
+ * sent; ring updates are not sent any more. */
+static void session_close(hub_session *s, int code, const char *reason) {
+  if (s->state == SESSION_CLOSING)
+    return;
+  s->state = SESSION_CLOSING;
+  s->close_code = code;
+  snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
+  if (code == SG_HUB_CLOSE_LAGGING)
+    session_clear(s); /* it cannot take what it has now: do not add to it */
+  /* A console that is lagging may never become writable again. */
+  lws_set_timeout(s->wsi, PENDING_TIMEOUT_LAGGING, CLOSE_GRACE_SECONDS);
+  lws_callback_on_writable(s->wsi);
+}
+
+/* Sends a server message to one console only. */
+static void session_send(hub_session *s, const Siaga__V1__ConsoleServerMessage *sm) {
+  stream_id none = {0, 0};
+  hub_msg *m = msg_create(sm, 1 << s->format, none);
+  if (m == NULL || session_push(s, m) != 0) {
+    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    return;
+  }
+  lws_callback_on_writable(s->wsi);
+}
+
+static void session_send_error(hub_session *s, const char *code, const char *message) {
+  Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
+  e.code = (char *)code;
+  e.message = (char *)message;
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_ERROR;
+  sm.error = &e;
+  session_send(s, &sm);
+}
+
+/* ---- bringing a session in sync ---- */
+
+static void start_snapshot(hub_session *s);
+
+static void go_live(hub_session *s) {
+  sg_hub *h = s->hub;
+  if (!h->following) {
+    s->state = SESSION_WAIT_FOLLOW;
+    return;
+  }
+  if (id_cmp(s->last, h->known_after) < 0) {
+    /* Updates after the console's position have left the ring (or predate
+     * the follower): it cannot be told exactly what it missed. */
+    start_snapshot(s);
+    return;
+  }
+  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
+  uint64_t pos = h->head;
+  while (pos > oldest && id_cmp(h->ring[(pos - 1) % h->cap]->id, s->last) > 0)
+    pos--;
+  s->pos = pos;
+  s->state = SESSION_LIVE;
+  lws_callback_on_writable(s->wsi);
+}
+
+static hub_op *op_start(hub_session *s) {
+  hub_op *op = malloc(sizeof(*op));
+  if (op == NULL)
+    return NULL;
+  op->hub = s->hub;
+  op->session = s;
+  op->next = s->ops;
+  s->ops = op;
+  return op;
+}
+
+/* Returns the session the reply is for, or NULL if it has gone. */
+static hub_session *op_finish(hub_op *op) {
+  hub_session *s = op->session;
+  if (s != NULL) {
+    hub_op **p = &s->ops;
+    while (*p != op)
+      p = &(*p)->next;
+    *p = op->next;
+  }
+  free(op);
+  return s;
+}
+
+static void on_snapshot(redisReply *reply, void *data) {
+  hub_session *s = op_finish(data);
+  if (s == NULL || s->hub == NULL || s->state == SESSION_CLOSING)
+    return;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      id_parse(reply->element[0]->str, reply->element[0]->len, &s->last) != 0) {
+    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+    return;
+  }
+  size_t n = reply->elements - 1;
+  Siaga__V1__Incident **incidents = calloc(n ? n : 1, sizeof(*incidents));
+  size_t got = 0;
+  for (size_t i = 0; incidents != NULL && i < n; i++) {
+    redisReply *e = reply->element[i + 1];
+    if (e->type != REDIS_REPLY_STRING)
+      continue;
+    incidents[got] = siaga__v1__incident__unpack(NULL, e->len, (const uint8_t *)e->str);
+    if (incidents[got] != NULL)
+      got++;
+  }
+  char last[48];
+  id_format(s->last, last, sizeof(last));
+  Siaga__V1__Snapshot snap = SIAGA__V1__SNAPSHOT__INIT;
+  snap.incidents = incidents;
+  snap.n_incidents = got;
+  snap.last_update_id = last;
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_SNAPSHOT;
+  sm.snapshot = &snap;
+  session_send(s, &sm);
+  for (size_t i = 0; i < got; i++)
+    siaga__v1__incident__free_unpacked(incidents[i], NULL);
+  free(incidents);
+  if (s->state != SESSION_CLOSING)
+    go_live(s);
+}
+
+static void start_snapshot(hub_session *s) {
+  sg_hub *h = s->hub;
+  s->state = SESSION_SYNCING;
+  if (++s->attempts > SYNC_ATTEMPTS) {
+    session_close(s, SG_HUB_CLOSE_RESYNC, "updates too fast to sync; reconnect");
+    return;
+  }
+  hub_op *op = op_start(s);
+  const char *argv[] = {"EVALSHA", h->sha_snapshot, "2", h->k_open, h->k_updates,
+                        h->incident_prefix, h->snapshot_limit};
+  size_t lens[7];
+  for (int i = 0; i < 7; i++)
+    lens[i] = strlen(argv[i]);
+  if (op == NULL || sg_redis_command(h->commands, on_snapshot, op, 7, argv, lens) != 0) {
+    if (op != NULL)
+      op_finish(op);
+    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+  }
+}
+
+static void on_resume(redisReply *reply, void *data) {
+  hub_session *s = op_finish(data);
+  if (s == NULL || s->hub == NULL || s->state == SESSION_CLOSING)
+    return;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+      reply->element[0]->type != REDIS_REPLY_STRING || (reply->elements - 1) % 2 != 0) {
+    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+    return;
+  }
+  if (strcmp(reply->element[0]->str, "ok") != 0) {
+    start_snapshot(s);
+    return;
+  }
+  for (size_t i = 1; i + 1 < reply->elements; i += 2) {
+    redisReply *id = reply->element[i], *pb = reply->element[i + 1];
+    if (id->type != REDIS_REPLY_STRING || pb->type != REDIS_REPLY_STRING)
+      continue;
+    hub_msg *m = msg_from_update(id->str, id->len, (const uint8_t *)pb->str, pb->len,
+                                 1 << s->format);
+    if (m == NULL)
+      continue;
+    s->last = m->id;
+    if (session_push(s, m) != 0) {
+      session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+      return;
+    }
+  }
+  lws_callback_on_writable(s->wsi);
+  go_live(s);
+}
+
+static void start_resume(hub_session *s) {
+  sg_hub *h = s->hub;
+  char last[48];
+  id_format(s->last, last, sizeof(last));
+  hub_op *op = op_start(s);
+  const char *argv[] = {"EVALSHA", h->sha_resume, "1", h->k_updates, last, h->replay_limit};
+  size_t lens[6];
+  for (int i = 0; i < 6; i++)
+    lens[i] = strlen(argv[i]);
+  if (op == NULL || sg_redis_command(h->commands, on_resume, op, 6, argv, lens) != 0) {
+    if (op != NULL)
+      op_finish(op);
+    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+  }
+}
+
+/* ---- following the updates stream ---- */
+
+static void follow_read(sg_hub *h);
+
+static void ring_push(sg_hub *h, hub_msg *m) {
+  size_t slot = h->head % h->cap;
+  if (h->head >= h->cap) {
+    h->known_after = h->ring[slot]->id;
+    msg_release(h->ring[slot]);
+  }
+  h->ring[slot] = m;
+  h->head++;
+}
+
+static int flush(hub_session *s);
+
+/* Sends new updates to a console straight from the follower's reply when
+ * nothing else is waiting for it, instead of asking lws for a writable
+ * callback: with a thousand consoles the callback's two epoll_ctl calls and
+ * loop turn per delivery cost more than the send itself (bench/README.md).
+ * lws_write outside the callback is safe here: what the kernel does not
+ * take, lws keeps and sends first when the socket is writable again, and a
+ * console with such a remainder, or with private messages queued, waits
+ * for its callback as before so frames never interleave. */
+static void push_now(hub_session *s) {
+  if (s->q_head != NULL || lws_partial_buffered(s->wsi)) {
+    lws_callback_on_writable(s->wsi);
+    return;
+  }
+  int rc = flush(s);
+  if (rc < 0)
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_LAGGING, LWS_TO_KILL_ASYNC);
+  else if (rc > 0)
+    lws_callback_on_writable(s->wsi);
+}
+
+static void wake_sessions(sg_hub *h) {
+  for (hub_session *s = h->sessions; s != NULL; s = s->next) {
+    if (s->state != SESSION_LIVE)
+      continue;
+    if (h->head - s->pos > h->max_lag)
+      session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
+    else
+      push_now(s);
+  }
+}
+
+static void close_all(sg_hub *h, int code, const char *reason);
+static void follow_check(sg_hub *h);
+
+static void on_follow_read(redisReply *reply, void *data) {
+  sg_hub *h = data;
+  int behind = 0;
+  if (h->destroying || reply == NULL)
+    return; /* connection lost: the state callback restarts us */
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+      reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements == 2) {
+    redisReply *entries = reply->element[0]->element[1];
+    behind = entries->type == REDIS_REPLY_ARRAY && entries->elements >= FOLLOW_BATCH;
+    for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
+      redisReply *e = entries->element[i];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+          e->element[0]->type != REDIS_REPLY_STRING)
+        continue;
+      stream_id id;
+      if (id_parse(e->element[0]->str, e->element[0]->len, &id) != 0)
+        continue;
+      h->follow_last = id;
+      h->follow_read_count++;
+      redisReply *fields = e->element[1];
+      for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
+        redisReply *k = fields->element[f], *v = fields->element[f + 1];
+        if (k->type != REDIS_REPLY_STRING || strcmp(k->str, "u") != 0 ||
+            v->type != REDIS_REPLY_STRING)
+          continue;
+        hub_msg *m = msg_from_update(e->element[0]->str, e->element[0]->len,
+                                     (const uint8_t *)v->str, v->len, 1 << FORMAT_PB);
+        if (m != NULL)
+          ring_push(h, m);
+      }
+    }
+    wake_sessions(h);
+  } else if (reply->type == REDIS_REPLY_ERROR) {
+    fprintf(stderr, "hub: XREAD failed: %s\n", reply->str);
+  }
+  if (behind)
+    follow_check(h);
+  else
+    follow_read(h);
+}
+
+/* Reads follow.lua's answer: {last id, entries ever added, retained}. */
+static int follow_position(const redisReply *reply, stream_id *last, long long *added,
+                           long long *retained) {
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      reply->element[1]->type != REDIS_REPLY_INTEGER ||
+      reply->element[2]->type != REDIS_REPLY_INTEGER ||
+      id_parse(reply->element[0]->str, reply->element[0]->len, last) != 0)
+    return -1;
+  *added = reply->element[1]->integer;
+  *retained = reply->element[2]->integer;
+  return 0;
+}
+
+/* A full batch means the follower is behind the stream's end. If it falls
+ * so far behind that the writers' MAXLEN trims entries it has not read, XREAD
+ * would skip them without a word: count, and if entries we never read are
+ * gone, make every console start again (4001) rather than leave a silent
+ * hole. */
+static void on_follow_check(redisReply *reply, void *data) {
+  sg_hub *h = data;
+  if (h->destroying || reply == NULL)
+    return;
+  stream_id last;
+  long long added, retained;
+  if (follow_position(reply, &last, &added, &retained) == 0 &&
+      added - h->follow_read_count > retained) {
+    fprintf(stderr, "hub: %lld updates were trimmed before this process read them; resyncing "
+                    "consoles\n",
+            added - h->follow_read_count - retained);
+    h->follow_read_count = added - retained; /* XREAD goes on with what is retained */
+    h->known_after = last; /* the ring cannot replay across the hole */
+    close_all(h, SG_HUB_CLOSE_RESYNC, "server fell behind; reconnect");
+  }
+  follow_read(h);
+}
+
+static void follow_check(sg_hub *h) {
+  const char *argv[] = {"EVALSHA", h->sha_follow, "1", h->k_updates};
+  size_t lens[4];
+  for (int i = 0; i < 4; i++)
+    lens[i] = strlen(argv[i]);
+  if (sg_redis_command(h->follow, on_follow_check, h, 4, argv, lens) != 0)
+    follow_read(h);
+}
+
+static void follow_read(sg_hub *h) {
+  char last[48];
+  id_format(h->follow_last, last, sizeof(last));
+  char count[16];
+  snprintf(count, sizeof(count), "%d", FOLLOW_BATCH);
+  const char *argv[] = {"XREAD", "COUNT", count, "BLOCK", FOLLOW_BLOCK_MS, "STREAMS",
+                        h->k_updates, last};
+  size_t lens[8];
+  for (int i = 0; i < 8; i++)
+    lens[i] = strlen(argv[i]);
+  sg_redis_command(h->follow, on_follow_read, h, 8, argv, lens);
+}
+
+static void close_all(sg_hub *h, int code, const char *reason) {
+  for (hub_session *s = h->sessions; s != NULL; s = s->next)
+    session_close(s, code, reason);
+}
+
+static void on_follow_start(redisReply *reply, void *data) {
+  sg_hub *h = data;
+  if (h->destroying || reply == NULL)
+    return;
+  stream_id last = {0, 0};
+  long long added = 0, retained = 0;
+  if (follow_position(reply, &last, &added, &retained) != 0) {
+    fprintf(stderr, "hub: cannot read the updates stream's position; retrying\n");
+    follow_check(h); /* asks again, then reads on */
+    return;
+  }
+  if (!h->following) {
+    h->following = 1;
+    h->follow_last = last;
+    h->known_after = last;
+    h->follow_read_count = added; /* everything before the start counts as read */
+    for (hub_session *s = h->sessions; s != NULL; s = s->next) {
+      if (s->state == SESSION_WAIT_FOLLOW)
+        go_live(s);
+    }
+  } else if (id_cmp(last, h->follow_last) < 0) {
+    /* Redis came back with less than we had read: it lost data. Every
+     * console's position is now meaningless; make them start again. */
+    fprintf(stderr, "hub: updates stream went back in time; resyncing consoles\n");
+    h->follow_last = last;
+    h->known_after = last;
+    h->follow_read_count = added;
+    close_all(h, SG_HUB_CLOSE_RESYNC, "server lost its place; reconnect");
+    follow_read(h);
+    return;
+  }
+  follow_check(h); /* entries trimmed while we were away? then on to XREAD */
+}
+
+static void on_follow_state(sg_redis *redis, int connected, void *data) {
+  sg_hub *h = data;
+  if (!connected || h->destroying)
+    return;
+  const char *argv[] = {"EVALSHA", h->sha_follow, "1", h->k_updates};
+  size_t lens[4];
+  for (int i = 0; i < 4; i++)
+    lens[i] = strlen(argv[i]);
+  sg_redis_command(redis, on_follow_start, h, 4, argv, lens);
+}
+
+/* ---- lifecycle ---- */
+
+sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_options *follow_options,
+                      const sg_hub_options *o) {
+  const sg_embedded_file *snap = sg_embedded_find("snapshot.lua");
+  const sg_embedded_file *resume = sg_embedded_find("resume.lua");
+  sg_hub *h = calloc(1, sizeof(*h));
+  if (h == NULL || snap == NULL || resume == NULL)
+    goto fail;
+  h->loop = loop;
+  h->commands = commands;
+  h->max_lag = o->max_lag ? o->max_lag : 16384;
+  h->cap = o->ring_size ? o->ring_size : h->max_lag + 4096;
+  if (h->cap < h->max_lag + FOLLOW_BATCH)
+    h->cap = h->max_lag + FOLLOW_BATCH; /* a session's position never leaves the ring */
+  snprintf(h->snapshot_limit, sizeof(h->snapshot_limit), "%zu",
+           o->snapshot_limit ? o->snapshot_limit : 5000);
+  snprintf(h->replay_limit, sizeof(h->replay_limit), "%zu",
+           o->replay_limit ? o->replay_limit : h->max_lag);
+  if (sg_key(h->k_updates, sizeof(h->k_updates), o->region, SG_KEY_UPDATES) < 0 ||
+      sg_key(h->k_open, sizeof(h->k_open), o->region, SG_KEY_OPEN) < 0 ||
+      sg_key2(h->incident_prefix, sizeof(h->incident_prefix), o->region, "incident", "") < 0)
+    goto fail;
+  h->ring = calloc(h->cap, sizeof(*h->ring));
+  if (h->ring == NULL)
+    goto fail;
+  if (sg_redis_add_script(commands, (const char *)snap->data, snap->size, h->sha_snapshot) != 0 ||
+      sg_redis_add_script(commands, (const char *)resume->data, resume->size, h->sha_resume) != 0)
+    goto fail;
+  h->follow = sg_redis_create(loop, follow_options);
+  if (h->follow == NULL)
+    goto fail;
+  const sg_embedded_file *follow = sg_embedded_find("follow.lua");
+  if (follow == NULL ||
+      sg_redis_add_script(h->follow, (const char *)follow->data, follow->size, h->sha_follow) != 0)
+    goto fail;
+  sg_redis_set_state_cb(h->follow, on_follow_state, h);
+  return h;
+fail:
+  if (h != NULL) {
+    sg_redis_destroy(h->follow);
+    free(h->ring);
+  }
+  free(h);
+  return NULL;
+}
+
+void sg_hub_destroy(sg_hub *h) {
+  if (h == NULL)
+    return;
+  h->destroying = 1;
+  sg_redis_destroy(h->follow);
+  /* Sessions still listed are closed by lws after this; detach them. */
+  for (hub_session *s = h->sessions; s != NULL; s = s->next)
+    s->hub = NULL;
+  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
+  for (uint64_t p = oldest; p < h->head; p++)
+    msg_release(h->ring[p % h->cap]);
+  free(h->ring);
+  free(h);
+}
+
+void sg_hub_set_commands(sg_hub *h, sg_commands *commands) {
+  h->commands_runner = commands;
+}
+
+size_t sg_hub_sessions(const sg_hub *h) {
+  return h->n_sessions;
+}
+
+size_t sg_hub_session_size(void) {
+  return sizeof(hub_session);
+}
+
+/* ---- console commands ---- */
+
+static void reply_to(hub_session *s, const Siaga__V1__CommandReply *r) {
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_REPLY;
+  sm.reply = (Siaga__V1__CommandReply *)r;
+  session_send(s, &sm);
+}
+
+static void on_command_done(const Siaga__V1__CommandReply *r, void *data) {
+  hub_session *s = op_finish(data);
+  if (s != NULL && s->hub != NULL)
+    reply_to(s, r);
+}
+
+static void on_command(hub_session *s, const Siaga__V1__Command *c) {
+  Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
+  r.request_id = c->request_id;
+  if (c->action_case == SIAGA__V1__COMMAND__ACTION_PING || s->hub->commands_runner == NULL) {
+    r.ok = c->action_case == SIAGA__V1__COMMAND__ACTION_PING;
+    r.error_code = r.ok ? "" : "unsupported_command";
+    r.message = r.ok ? "" : "this server does not take that command";
+    reply_to(s, &r);
+    return;
+  }
+  hub_op *op = op_start(s);
+  if (op == NULL) {
+    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    return;
+  }
+  sg_commands_run(s->hub->commands_runner, c, on_command_done, op);
+}
+
+static void on_receive(hub_session *s, const void *in, size_t len) {
+  struct lws *wsi = s->wsi;
+  if (lws_is_first_fragment(wsi)) {
+    s->rx_len = 0;
+    s->rx_overflow = 0;
+  }
+  if (s->rx_overflow || s->state == SESSION_CLOSING)
+    return;
+  if (s->rx_len + len > RX_MAX) {
+    s->rx_overflow = 1;
+    session_close(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "command larger than 64 KiB");
+    return;
+  }
+  if (s->rx == NULL && (s->rx = malloc(RX_MAX)) == NULL) {
+    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    return;
+  }
+  memcpy(s->rx + s->rx_len, in, len);
+  s->rx_len += len;
+  if (!lws_is_final_fragment(wsi))
+    return;
+  int binary = lws_frame_is_binary(wsi);
+  if (binary != (s->format == FORMAT_PB)) {
+    session_close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                  binary ? "this subprotocol takes text frames" : "this subprotocol takes binary frames");
+    return;
+  }
+  if (s->q_len > PENDING_REPLIES_MAX) {
+    session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many unread replies");
+    return;
+  }
+  Siaga__V1__ConsoleClientMessage *cm = NULL;
+  char err[160] = "not a siaga.v1.ConsoleClientMessage";
+  if (binary)
+    cm = siaga__v1__console_client_message__unpack(NULL, s->rx_len, s->rx);
+  else
+    sg_pbjson_decode(&siaga__v1__console_client_message__descriptor, (const char *)s->rx,
+                     s->rx_len, NULL, (ProtobufCMessage **)&cm, err, sizeof(err));
+  if (cm == NULL || cm->msg_case != SIAGA__V1__CONSOLE_CLIENT_MESSAGE__MSG_COMMAND) {
+    session_send_error(s, "bad_message", err);
+    session_close(s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "malformed message");
+  } else {
+    on_command(s, cm->command);
+  }
+  if (cm != NULL)
+    protobuf_c_message_free_unpacked(&cm->base, NULL);
+}
+
+/* ---- the lws protocol ---- */
+
+static int path_is_console(struct lws *wsi) {
+  char uri[64];
+  int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+  return n > 0 && strcmp(uri, "/v1/console") == 0;
+}
+
+static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
+  memset(s, 0, sizeof(*s));
+  s->wsi = wsi;
+  s->hub = h;
+  const struct lws_protocols *p = lws_get_protocol(wsi);
+  s->format = strcmp(p->name, SG_HUB_PROTOCOL_JSON) == 0 ? FORMAT_JSON : FORMAT_PB;
+  s->next = h->sessions;
+  if (h->sessions != NULL)
+    h->sessions->prev = s;
+  h->sessions = s;
+  h->n_sessions++;
+
+  char arg[64];
+  /* The value comes back URL-decoded, after "after=" inside arg. */
+  const char *after = lws_get_urlarg_by_name(wsi, "after=", arg, sizeof(arg));
+  if (after != NULL) {
+    if (id_parse(after, strlen(after), &s->last) != 0) {
+      session_send_error(s, "bad_after", "after: expected a stream id like 1700000000000-0");
+      session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "bad after parameter");
+      return;
+    }
+    s->state = SESSION_SYNCING;
+    start_resume(s);
+    return;
+  }
+  start_snapshot(s);
+}
+
+static void on_closed(hub_session *s) {
+  sg_hub *h = s->hub;
+  for (hub_op *op = s->ops; op != NULL; op = op->next)
+    op->session = NULL;
+  s->ops = NULL;
+  session_clear(s);
+  free(s->rx);
+  s->rx = NULL;
+  if (h == NULL)
+    return;
+  if (s->prev != NULL)
+    s->prev->next = s->next;
+  else
+    h->sessions = s->next;
+  if (s->next != NULL)
+    s->next->prev = s->prev;
+  h->n_sessions--;
+}
+
+/* The next message for this console: its own queue first (snapshot,
+ * replay, replies), then the shared ring. *owned says whether the caller must
+ * release it. NULL when nothing is due. */
+static hub_msg *next_message(hub_session *s, int *owned) {
+  sg_hub *h = s->hub;
+  hub_msg *m = session_pop(s);
+  *owned = m != NULL;
+  if (m != NULL || s->state != SESSION_LIVE)
+    return m;
+  while (s->pos < h->head) {
+    hub_msg *c = h->ring[s->pos++ % h->cap];
+    if (id_cmp(c->id, s->last) > 0) {
+      s->last = c->id;
+      return c;
+    }
+  }
+  return NULL;
+}
+
+static int write_close(hub_session *s) {
+  unsigned char frame[LWS_PRE + 2 + sizeof(s->close_reason)];
+  size_t n = strlen(s->close_reason);
+  frame[LWS_PRE] = (unsigned char)(s->close_code >> 8);
+  frame[LWS_PRE + 1] = (unsigned char)(s->close_code & 0xff);
+  memcpy(frame + LWS_PRE + 2, s->close_reason, n);
+  lws_write(s->wsi, frame + LWS_PRE, 2 + n, WRITE_CLOSE_FRAME);
+  return -1;
+}
+
+/* lws_write takes the whole frame or fails: what the kernel does not take
+ * goes to the connection's output list (and while that list is not empty,
+ * lws_write answers with what it sent of the list, fewer bytes than given),
+ * so only a negative answer is an error. */
+static int write_frame(hub_session *s, hub_msg *m) {
+  size_t len = m->len[s->format];
+  int n = lws_write(s->wsi, m->data[s->format] + LWS_PRE, len,
+                    s->format == FORMAT_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+  return n < 0 ? -1 : 0;
+}
+
+static int write_batch(hub_session *s, unsigned char *batch, size_t *used) {
+  if (*used == 0)
+    return 0;
+  int n = lws_write(s->wsi, batch, *used, LWS_WRITE_RAW);
+  *used = 0;
+  return n < 0 ? -1 : 0;
+}
+
+/* Sends what is due to one console. Frames are copied, already framed, into
+ * one batch and written with one send: at a thousand updates a second a
+ * console has several due at each turn, and a system call per frame per
+ * console was what the profile showed. At most WRITES_PER_CALLBACK frames,
+ * so one busy console cannot starve the loop; a frame larger than the batch
+ * (a big snapshot) goes alone. Returns -1 when the connection failed, 1 when
+ * more is due, 0 when the console is up to date. */
+static int flush(hub_session *s) {
+  sg_hub *h = s->hub;
+  unsigned char *batch = h->batch + LWS_PRE;
+  size_t used = 0;
+  for (int i = 0; i < WRITES_PER_CALLBACK; i++) {
+    if (s->state == SESSION_CLOSING && s->q_head == NULL)
+      return write_batch(s, batch, &used);
+    int owned;
+    hub_msg *m = next_message(s, &owned);
+    if (m == NULL)
+      return write_batch(s, batch, &used);
+    if (msg_ensure(m, s->format) != 0) {
+      if (owned)
+        msg_release(m);
+      return -1; /* out of memory */
+    }
+    size_t frame_len = m->header_len[s->format] + m->len[s->format];
+    int rc = 0;
+    if (used + frame_len > BATCH_MAX)
+      rc = write_batch(s, batch, &used);
+    if (rc == 0 && frame_len > BATCH_MAX) {
+      rc = write_frame(s, m);
+    } else if (rc == 0) {
+      memcpy(batch + used, m->data[s->format] + LWS_PRE - m->header_len[s->format], frame_len);
+      used += frame_len;
+    }
+    if (owned)
+      msg_release(m);
+    if (rc != 0)
+      return -1;
+    /* The kernel is full: what is in hand goes to lws's output list (at most
+     * one batch), the rest waits for the writable callback, so a console
+     * that does not read holds a bounded amount here. */
+    if (lws_partial_buffered(s->wsi))
+      return write_batch(s, batch, &used) != 0 ? -1 : 1;
+  }
+  return write_batch(s, batch, &used) != 0 ? -1 : 1;
+}
+
+static int on_writeable(hub_session *s) {
+  sg_hub *h = s->hub;
+  if (h == NULL)
+    return write_close(s);
+  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
+  if (s->state == SESSION_LIVE && s->pos < oldest) {
+    session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
+    return 0;
+  }
+  /* A closing console's close frame goes in a callback of its own, after
+   * its last queued message. */
+  if (s->state == SESSION_CLOSING && s->q_head == NULL)
+    return write_close(s);
+  int rc = flush(s);
+  if (rc < 0)
+    return -1;
+  if (rc > 0 || s->state == SESSION_CLOSING)
+    lws_callback_on_writable(s->wsi); /* more is due, or the close frame */
+  return 0;
+}
+
+int sg_hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len) {
+  hub_session *s = user;
+  const struct lws_protocols *p = lws_get_protocol(wsi);
+  sg_hub *h = p != NULL ? p->user : NULL;
+
+  switch (reason) {
+  case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    return path_is_console(wsi) ? 0 : 1;
+  case LWS_CALLBACK_ESTABLISHED:
+    if (h == NULL || h->destroying)
+      return -1;
+    on_established(s, h, wsi);
+    return 0;
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    return on_writeable(s);
+  case LWS_CALLBACK_RECEIVE:
+    on_receive(s, in, len);
+    return 0;
+  case LWS_CALLBACK_CLOSED:
+    on_closed(s);
+    return 0;
+  default:
+    return 0;
+  }
+}

@@ -1,0 +1,66 @@
+/* The console hub: dispatcher consoles on WebSocket /v1/console.
+ *
+ * Each console gets a snapshot of the open incidents with the id of the last
+ * update it includes, then every update live. A console that reconnects with
+ * ?after=<last update id it saw> gets exactly what it missed, or a fresh
+ * snapshot when that is no longer retained.
+ *
+ * The hub follows the region's updates stream on its own Redis connection
+ * (a blocking XREAD would stall anything queued behind it), encodes each
+ * update once per subprotocol into a ring, and every console reads the ring
+ * at its own position. A console that falls more than max_lag updates behind
+ * is closed with code 4000 and resumes with ?after=. One slow console never
+ * holds the others back. */
+#ifndef SG_HUB_H
+#define SG_HUB_H
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include "api/commands.h"
+#include "store/redisconn.h"
+
+#define SG_HUB_PROTOCOL_PB "siaga.console.v1"
+#define SG_HUB_PROTOCOL_JSON "siaga.console.v1.json"
+
+/* WebSocket close codes of the console protocol, beside RFC 6455's. */
+#define SG_HUB_CLOSE_LAGGING 4000     /* fell too far behind: resume with ?after= */
+#define SG_HUB_CLOSE_RESYNC 4001      /* the server lost its place: reconnect */
+#define SG_HUB_CLOSE_TRY_AGAIN 1013   /* RFC 6455 registry: the store is unavailable */
+
+typedef struct sg_hub sg_hub;
+
+typedef struct sg_hub_options {
+  const char *region;
+  size_t ring_size;      /* updates kept in memory for all consoles; 0 = max_lag + 4096 */
+  size_t max_lag;        /* updates one console may be behind; 0 = 16384, eight seconds of
+                            a 2000 reports/s surge: consoles ride it out instead of
+                            resyncing while the machine is busiest */
+  size_t snapshot_limit; /* most open incidents in a snapshot; 0 = 5000 */
+  size_t replay_limit;   /* most updates replayed on resume; 0 = max_lag: a console dropped
+                           for lagging gets an exact replay */
+} sg_hub_options;
+
+/* commands is the connection for snapshots and replays; follow_options name
+ * the Redis server for the hub's own following connection. Returns NULL on
+ * out of memory. */
+sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_options *follow_options,
+                      const sg_hub_options *options);
+
+/* Closes the following connection; consoles are closed by lws itself. */
+void sg_hub_destroy(sg_hub *hub);
+
+/* The lws protocol callback for both console subprotocols; the protocol's
+ * `user` must be the hub. per_session_data_size: sg_hub_session_size(). */
+int sg_hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len);
+size_t sg_hub_session_size(void);
+
+/* Who runs console commands other than Ping; without it they are refused
+ * as unsupported. commands must outlive the hub. */
+void sg_hub_set_commands(sg_hub *hub, sg_commands *commands);
+
+/* Consoles connected now (for /healthz and benchmarks). */
+size_t sg_hub_sessions(const sg_hub *hub);
+
+#endif
