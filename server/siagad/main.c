@@ -83,17 +83,6 @@ static void usage(FILE *out) {
           "  --help              this text\n");
 }
 
-static int region_valid(const char *r) {
-  size_t n = strlen(r);
-  if (n == 0 || n > 16)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= '0' && r[i] <= '9')))
-      return 0;
-  }
-  return 1;
-}
-
 /* A whole number in [min, max] given to option name; -1 with a message if not. */
 static int parse_count(const char *name, const char *arg, long min, long max, long *out) {
   char *end;
@@ -146,7 +135,7 @@ static int parse_options(int argc, char **argv, options *o) {
       }
       break;
     case 'g':
-      if (!region_valid(optarg)) {
+      if (!sg_key_region_valid(optarg)) {
         fprintf(stderr, "siagad: --region wants [a-z0-9]{1,16}, got \"%s\"\n", optarg);
         return -1;
       }

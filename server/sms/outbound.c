@@ -823,23 +823,10 @@ static void on_tick(uv_timer_t *t) {
 
 /* ---- lifecycle ---- */
 
-static int name_valid(const char *s, size_t max) {
-  size_t n = strlen(s);
-  if (n == 0 || n >= max)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_' || c == '.'))
-      return 0;
-  }
-  return 1;
-}
-
 sg_smsout *sg_smsout_create(uv_loop_t *loop, const sg_redis_options *redis_options,
                             const sg_smsout_options *options) {
   if (options->region == NULL || options->sendsms_url == NULL || options->consumer == NULL ||
-      !name_valid(options->region, 32) || !name_valid(options->consumer, FIELD_MAX))
+      !sg_key_region_valid(options->region) || !sg_key_consumer_valid(options->consumer))
     return NULL;
   sg_smsout *o = calloc(1, sizeof(*o));
   if (o == NULL)

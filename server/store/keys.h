@@ -20,6 +20,16 @@
 
 #define SG_KEY_ID_MAX 48 /* longest id (incident, report) taken into a key name */
 
+#define SG_KEY_REGION_MAX 16   /* longest region name ("plk") */
+#define SG_KEY_CONSUMER_MAX 63 /* longest consumer name in a group ("siagad-1234", "w1") */
+
+/* The one check of the names every binary takes from its options, so siagad,
+ * the worker and the SMS sender agree on what a region is: a region is
+ * 1..SG_KEY_REGION_MAX characters of [a-z0-9] (it becomes the hash tag); a
+ * consumer 1..SG_KEY_CONSUMER_MAX of [A-Za-z0-9._-]. */
+int sg_key_region_valid(const char *region);
+int sg_key_consumer_valid(const char *consumer);
+
 /* 1 if id may become part of a key name: 1..SG_KEY_ID_MAX characters of
  * [A-Za-z0-9_-]. Ids from outside (URLs, commands) are checked with this
  * before any key is built from them. */

@@ -29,26 +29,10 @@ int sg_triage__check(const sg_triage *t, const redisReply *reply) {
   return reply->type == REDIS_REPLY_ERROR ? SG_TRIAGE_E_REPLY : SG_TRIAGE_OK;
 }
 
-/* Region and consumer become parts of keys and commands: keep them to a
- * plain alphabet so no name can break the hash tag or a key's shape. */
-static int name_valid(const char *s, size_t max) {
-  size_t n = strlen(s);
-  if (n == 0 || n >= max)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char ch = s[i];
-    int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-             ch == '-' || ch == '_' || ch == '.';
-    if (!ok)
-      return 0;
-  }
-  return 1;
-}
-
 sg_triage *sg_triage_create(const sg_triage_options *opts, int *err) {
   *err = SG_TRIAGE_E_ARG;
-  if (!name_valid(opts->region, SG_TRIAGE_REGION_MAX) ||
-      !name_valid(opts->consumer, SG_TRIAGE_CONSUMER_MAX) || opts->claim_idle_ms <= 0)
+  if (!sg_key_region_valid(opts->region) || !sg_key_consumer_valid(opts->consumer) ||
+      opts->claim_idle_ms <= 0)
     return NULL;
   const sg_embedded_file *script = sg_embedded_find("transition.lua");
   if (script == NULL) {
