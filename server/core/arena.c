@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define CHUNK_MIN 16384
 
 struct sg_arena_chunk {

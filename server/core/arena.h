@@ -13,8 +13,8 @@
 typedef struct sg_arena {
   ProtobufCAllocator allocator; /* hand to protobuf_c unpack; free is a no-op */
   struct sg_arena_chunk *chunks;
-  size_t used;  /* bytes handed out since the last reset */
-  size_t limit; /* refuse allocations beyond this */
+  size_t used;   /* bytes handed out since the last reset */
+  size_t limit;  /* refuse allocations beyond this */
   int exhausted; /* an allocation was refused since the last reset */
 } sg_arena;
 

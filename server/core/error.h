@@ -10,22 +10,22 @@
 #ifndef SG_ERROR_H
 #define SG_ERROR_H
 
-#define SG_ERROR_MAP(X)                                                                  \
-  X(ENOMEM, "out of memory")                                                             \
-  X(EINVAL, "invalid argument")                                                          \
-  X(ESYNTAX, "malformed input")                                                          \
-  X(EDEPTH, "input nested too deeply")                                                   \
-  X(ETOOBIG, "input too large")                                                          \
-  X(EIO, "cannot read the file")                                                         \
-  X(EFORMAT, "a line of the file is not in the documented format")                      \
-  X(EUNSUPPORTED, "not supported")                                                       \
-  X(EUNAVAIL, "Redis is not connected")                                                  \
-  X(EBUSY, "too many requests in flight")                                                \
-  X(ETIMEDOUT, "timed out")                                                              \
-  X(EREPLY, "Redis answered something unexpected")                                       \
-  X(ESCRIPT, "a Lua script is not built into the binary")                                \
-  X(ECONFLICT, "the record kept changing under us")                                      \
-  X(EFULL, "the connection limit is reached")                                            \
+#define SG_ERROR_MAP(X)                                                                            \
+  X(ENOMEM, "out of memory")                                                                       \
+  X(EINVAL, "invalid argument")                                                                    \
+  X(ESYNTAX, "malformed input")                                                                    \
+  X(EDEPTH, "input nested too deeply")                                                             \
+  X(ETOOBIG, "input too large")                                                                    \
+  X(EIO, "cannot read the file")                                                                   \
+  X(EFORMAT, "a line of the file is not in the documented format")                                 \
+  X(EUNSUPPORTED, "not supported")                                                                 \
+  X(EUNAVAIL, "Redis is not connected")                                                            \
+  X(EBUSY, "too many requests in flight")                                                          \
+  X(ETIMEDOUT, "timed out")                                                                        \
+  X(EREPLY, "Redis answered something unexpected")                                                 \
+  X(ESCRIPT, "a Lua script is not built into the binary")                                          \
+  X(ECONFLICT, "the record kept changing under us")                                                \
+  X(EFULL, "the connection limit is reached")                                                      \
   X(ECLOSED, "the connection is closed")
 
 #define SG_ERROR_BASE (-30000)

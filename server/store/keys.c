@@ -13,7 +13,6 @@ int sg_key2(char *buf, size_t size, const char *region, const char *kind, const 
   return (n < 0 || (size_t)n >= size) ? -1 : n;
 }
 
-
 static int all_of(const char *s, size_t max, const char *extra, int upper) {
   size_t n = strlen(s);
   if (n == 0 || n > max)

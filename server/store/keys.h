@@ -10,13 +10,13 @@
 #define SG_REGION_DEFAULT "plk"
 
 /* Fixed keys of a region. */
-#define SG_KEY_REPORTS "reports"       /* stream, field "r" = Report protobuf */
-#define SG_KEY_UPDATES "updates"       /* stream, field "u" = IncidentUpdate protobuf */
-#define SG_KEY_OPEN "open"             /* zset: open incident ids by score */
-#define SG_KEY_GEO "geo"               /* geo set: open incident ids by location */
+#define SG_KEY_REPORTS "reports"           /* stream, field "r" = Report protobuf */
+#define SG_KEY_UPDATES "updates"           /* stream, field "u" = IncidentUpdate protobuf */
+#define SG_KEY_OPEN "open"                 /* zset: open incident ids by score */
+#define SG_KEY_GEO "geo"                   /* geo set: open incident ids by location */
 #define SG_KEY_INCIDENT_SEQ "seq:incident" /* counter for incident ids */
 
-#define SG_GROUP_TRIAGE "triage"       /* consumer group on the reports stream */
+#define SG_GROUP_TRIAGE "triage" /* consumer group on the reports stream */
 
 #define SG_KEY_ID_MAX 48 /* longest id (incident, report) taken into a key name */
 

@@ -3,30 +3,30 @@
  * to five per report: a worker waits on Redis, not on its CPU.
  *
  * First, the reports at places where nothing is open go straight to
- * transition.lua as openings (triage_sight.c): one round trip. The rest,
+ * transition.lua as openings (sight.c): one round trip. The rest,
  * and those the script refused there, take these:
  *
- *   A  pipelined: GEOSEARCH of every report with a point, GET of the phone
+ *   search_nearby, pipelined: GEOSEARCH of every report with a point, GET of the phone
  *      map of every number the batch links by caller, and an INCRBY of the
  *      id sequence when the worker's pool of numbers holds fewer than the
  *      batch could open (numbers it does not use wait for the next batch);
- *   B  pipelined: WATCH, then HMGET pb version of every incident A named,
- *      each once;
- *      then decisions in memory, in stream order, on a view of every
+ *   read_incidents, pipelined: WATCH, then HMGET pb version of every
+ *      incident search_nearby named, each once;
+ *   decide, in memory: decisions, in stream order, on a view of every
  *      incident the batch touched so far: a later report joins the state an
  *      earlier one built (or opened), expecting the version that earlier
  *      call writes; the phone map chains the same way;
- *   D  pipelined: every transition.lua call, those opening incidents first,
+ *   write_calls, pipelined: every transition.lua call, those opening incidents first,
  *      then the others; each in stream order, so the calls on one incident
  *      keep their order. An opening carries the incidents its GEOSEARCH
  *      named (and those the batch opened before it): the script refuses it
- *      if another worker opened or moved one there since A, and the report
+ *      if another worker opened or moved one there since search_nearby, and the report
  *      takes the one-report path, which joins that one. So two workers
  *      seeing the first reports of one fire at the same moment open one
  *      incident, not two.
  *
  * Chains (two or more calls on one incident) go inside MULTI/EXEC, under the
- * WATCH of B when the incident came from Redis. A refused call leaves the
+ * WATCH of read_incidents when the incident came from Redis. A refused call leaves the
  * incident's version where it was, so every later call of its chain is
  * refused too; the transaction makes sure no other client bumps the version
  * in between so that a later call matches by accident and writes a state
@@ -65,7 +65,7 @@ typedef struct view_incident {
   int unreadable;           /* Redis answered its HMGET with an error */
   int is_new;               /* opened by this batch */
   int n_calls;              /* calls planned on it */
-  int n_live;               /* ... and still to be sent in D */
+  int n_live;               /* ... and still to be sent in write_calls */
   struct plan *opener;      /* for one the batch opens, the plan that opens it */
   struct view_incident *next_touched;
 } view_incident;
@@ -79,7 +79,7 @@ typedef struct geo_hit {
 typedef struct view_phone {
   const char *phone;
   char key[SG_KEY_MAX];
-  char read[SG_KEY_ID_MAX + 1]; /* the map's value as A read it, "" for none */
+  char read[SG_KEY_ID_MAX + 1]; /* the map's value as search_nearby read it, "" for none */
   view_incident *read_inc;      /* the incident that value names, if it names one */
   view_incident *mapped;        /* the map after the planned calls; NULL: as read */
   int broken;                   /* Redis answered the GET with something unusable */
@@ -108,8 +108,8 @@ typedef struct plan {
   Siaga__V1__UpdateKind kind;
   int64_t now_ms;
   view_incident *seen_inc; /* the phone map before the call: this one's id ... */
-  const char *seen_read;   /* ... or, when NULL, the value A read */
-  int sent;                /* the call went out in D */
+  const char *seen_read;   /* ... or, when NULL, the value search_nearby read */
+  int sent;                /* the call went out in write_calls */
   int number_taken;        /* an opening refused because its number exists already */
 } plan;
 
@@ -119,7 +119,7 @@ typedef struct batch {
   sg_triage__entry *entries;
   plan *plans;
   size_t n;
-  size_t n_left; /* entries not opened on sight, which this path plans */
+  size_t n_left;           /* entries not opened on sight, which this path plans */
   view_incident **slots;   /* VIEW_SLOTS, by id */
   view_incident **to_read; /* every incident in slots, in the order named */
   size_t n_to_read, max_to_read;
@@ -129,8 +129,8 @@ typedef struct batch {
   size_t n_opened;
   view_phone *phones;
   size_t n_phones;
-  int watching; /* WATCH sent, neither EXEC nor UNWATCH yet */
-  long long topped_up; /* numbers A's INCRBY asks for; 0: none sent */
+  int watching;        /* WATCH sent, neither EXEC nor UNWATCH yet */
+  long long topped_up; /* numbers search_nearby's INCRBY asks for; 0: none sent */
   size_t n_numbered;   /* the pool's first numbers, given to b->opened in order */
 } batch;
 
@@ -148,7 +148,7 @@ static size_t slot_of(const char *id) {
   return h & (VIEW_SLOTS - 1);
 }
 
-/* The view of incident id, added (to be read in B) when new to the batch.
+/* The view of incident id, added (to be read in read_incidents) when new to the batch.
  * NULL when id makes no key; with *rc set when the batch cannot hold it. */
 static view_incident *view_get(batch *b, const char *id, size_t len, int *rc) {
   char key[SG_KEY_MAX];
@@ -195,7 +195,7 @@ static view_phone *phone_get(batch *b, const char *phone, int *is_first) {
   return ph;
 }
 
-/* ---- A: GEOSEARCH and phone maps ---- */
+/* ---- search_nearby: GEOSEARCH and phone maps ---- */
 
 static int append_geosearch(batch *b, const Siaga__V1__Location *loc, int with_dist) {
   char lon[32], lat[32];
@@ -282,10 +282,10 @@ static int take_hits(batch *b, plan *p, const redisReply *reply) {
 /* Every reply is read, whatever happened before, to keep the connection in
  * step; the first problem is returned. An error reply sends the report on
  * the one-report path, which meets it again and says so. */
-static int round_trip_a(batch *b) {
+static int search_nearby(batch *b) {
   sg_triage *t = b->t;
   /* Any report may open an incident: the pool is topped up to the batch's
-   * size, so D never waits for a number, and to half a batch at least, so
+   * size, so write_calls never waits for a number, and to half a batch at least, so
    * that the next batches open on sight. */
   size_t want = b->n_left > SG_TRIAGE_BATCH / 2 ? b->n_left : SG_TRIAGE_BATCH / 2;
   b->topped_up = t->n_id_pool < b->n_left ? (long long)(want - t->n_id_pool) : 0;
@@ -322,7 +322,7 @@ static int round_trip_a(batch *b) {
   return rc;
 }
 
-/* ---- B: the incidents A named ---- */
+/* ---- read_incidents: the incidents search_nearby named ---- */
 
 /* Decodes an HMGET pb version reply into v; an incident that is gone, too
  * large or does not decode stays without a state, as the one-report path
@@ -344,7 +344,7 @@ static int take_incident(batch *b, view_incident *v, const redisReply *reply) {
   return SG_TRIAGE_OK;
 }
 
-static int round_trip_b(batch *b) {
+static int read_incidents(batch *b) {
   if (b->n_to_read == 0)
     return SG_TRIAGE_OK;
   /* WATCH before the reads: a chain of calls on one of these incidents
@@ -501,11 +501,11 @@ static int decide(batch *b, size_t i) {
 /* ---- numbers for the opened incidents ---- */
 
 /* In the order opened, a later report's incident has the larger number:
- * the pool's first ones, which A made sure are there. */
+ * the pool's first ones, which search_nearby made sure are there. */
 static int number_openings(batch *b) {
   sg_triage *t = b->t;
   if (b->n_opened > t->n_id_pool)
-    return SG_TRIAGE_E_REPLY; /* A's INCRBY failed: the one-report path says why */
+    return SG_TRIAGE_E_REPLY; /* search_nearby's INCRBY failed: the one-report path says why */
   for (size_t k = 0; k < b->n_opened; k++) {
     if (sg_triage_incident_id(b->opened[k]->id, SG_TRIAGE_ID_MAX, t->region, t->id_pool[k]) < 0)
       return SG_TRIAGE_E_ARG;
@@ -514,7 +514,7 @@ static int number_openings(batch *b) {
   return SG_TRIAGE_OK;
 }
 
-/* After D: the numbers of openings that were applied leave the pool; those
+/* After write_calls: the numbers of openings that were applied leave the pool; those
  * of openings refused or never sent stay for the next one, in order. When
  * the connection failed, whether a sent opening was applied is unknown,
  * and its number is not used again. */
@@ -528,10 +528,10 @@ static void settle_numbers(batch *b, int connection_failed) {
   b->n_numbered = 0;
 }
 
-/* ---- D: the calls ---- */
+/* ---- write_calls: the transition calls ---- */
 
 /* An opening's check: what its GEOSEARCH named, and the incidents the batch
- * opens before it (D sends them first), which may lie within reach. */
+ * opens before it (write_calls sends them first), which may lie within reach. */
 static int near_of(batch *b, const plan *p, sg_triage__near *near) {
   *near = (sg_triage__near){0, NULL, 0};
   if (p->kind != SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED || !p->searched)
@@ -613,7 +613,7 @@ static size_t *send_order(batch *b, size_t *n_calls) {
 
 /* Sends the planned calls; *aborted when Redis refused the EXEC because a
  * watched incident changed (nothing was written). */
-static int round_trip_d(batch *b, int *aborted) {
+static int write_calls(batch *b, int *aborted) {
   size_t n_calls;
   size_t *order = send_order(b, &n_calls);
   if (order == NULL)
@@ -736,9 +736,9 @@ static batch *batch_new(sg_triage *t, sg_triage__entry *entries, size_t n, size_
  * one-report path. */
 static int attempt(batch *b, int *aborted) {
   *aborted = 0;
-  int rc = round_trip_a(b);
+  int rc = search_nearby(b);
   if (rc == SG_TRIAGE_OK)
-    rc = round_trip_b(b);
+    rc = read_incidents(b);
   for (size_t i = 0; rc == SG_TRIAGE_OK && i < b->n; i++) {
     if (b->plans[i].state != PLAN_DONE)
       rc = decide(b, i);
@@ -746,11 +746,11 @@ static int attempt(batch *b, int *aborted) {
   if (rc == SG_TRIAGE_OK)
     rc = number_openings(b);
   if (rc == SG_TRIAGE_OK)
-    rc = round_trip_d(b, aborted);
+    rc = write_calls(b, aborted);
   settle_numbers(b, rc == SG_TRIAGE_E_REDIS);
   if (rc == SG_TRIAGE_E_REDIS)
     return rc;
-  if (b->watching) { /* gave up before D: the next transaction must not inherit it */
+  if (b->watching) { /* gave up before write_calls: the next transaction must not inherit it */
     redisReply *reply = redisCommand(b->t->c, "UNWATCH");
     int r = sg_triage__check(b->t, reply);
     freeReplyObject(reply);

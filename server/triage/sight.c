@@ -2,7 +2,7 @@
  * open their incidents with the batch's first round trip.
  *
  * Most emergencies are reported first from a place where no incident is
- * open; for those the batch path's searches (round trip A) only confirm that
+ * open; for those the batch path's searches (search_nearby in batch.c) only confirm that
  * the report opens one. Here such a report goes straight to transition.lua
  * as an opening whose check knows no incident: the script searches the geo
  * set itself, inside the same atomic call, and refuses the opening

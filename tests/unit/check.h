@@ -13,38 +13,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CHECK_FAIL_(fmt, ...)                                                      \
-  do {                                                                             \
-    fprintf(stderr, "%s:%d: check failed: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__); \
-    exit(1);                                                                       \
+#define CHECK_FAIL_(fmt, ...)                                                                      \
+  do {                                                                                             \
+    fprintf(stderr, "%s:%d: check failed: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__);            \
+    exit(1);                                                                                       \
   } while (0)
 
-#define CHECK(cond)                                                               \
-  do {                                                                            \
-    if (!(cond))                                                                  \
-      CHECK_FAIL_("%s", #cond);                                                   \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond))                                                                                   \
+      CHECK_FAIL_("%s", #cond);                                                                    \
   } while (0)
 
-#define CHECK_INT_EQ(a, b)                                                        \
-  do {                                                                            \
-    int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                                 \
-    if (a_ != b_)                                                                 \
-      CHECK_FAIL_("%s == %s (%" PRId64 " != %" PRId64 ")", #a, #b, a_, b_);        \
+#define CHECK_INT_EQ(a, b)                                                                         \
+  do {                                                                                             \
+    int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                                                  \
+    if (a_ != b_)                                                                                  \
+      CHECK_FAIL_("%s == %s (%" PRId64 " != %" PRId64 ")", #a, #b, a_, b_);                        \
   } while (0)
 
-#define CHECK_STR_EQ(a, b)                                                        \
-  do {                                                                            \
-    const char *a_ = (a), *b_ = (b);                                              \
-    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                          \
-      CHECK_FAIL_("%s == %s (\"%s\" != \"%s\")", #a, #b, a_ ? a_ : "(null)",       \
-                  b_ ? b_ : "(null)");                                            \
+#define CHECK_STR_EQ(a, b)                                                                         \
+  do {                                                                                             \
+    const char *a_ = (a), *b_ = (b);                                                               \
+    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                                           \
+      CHECK_FAIL_("%s == %s (\"%s\" != \"%s\")", #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");  \
   } while (0)
 
-#define CHECK_DBL_NEAR(a, b, eps)                                                 \
-  do {                                                                            \
-    double a_ = (a), b_ = (b);                                                    \
-    if (a_ - b_ > (eps) || b_ - a_ > (eps))                                       \
-      CHECK_FAIL_("%s ~= %s (%g != %g)", #a, #b, a_, b_);                         \
+#define CHECK_DBL_NEAR(a, b, eps)                                                                  \
+  do {                                                                                             \
+    double a_ = (a), b_ = (b);                                                                     \
+    if (a_ - b_ > (eps) || b_ - a_ > (eps))                                                        \
+      CHECK_FAIL_("%s ~= %s (%g != %g)", #a, #b, a_, b_);                                          \
   } while (0)
 
 /* Runs one named test function in a child process, as libuv's runner does,
@@ -94,10 +93,10 @@ static inline void check_run_(void (*fn)(void), const char *name) {
 
 #define RUN_TEST(fn) check_run_(fn, #fn)
 
-#define CHECK_DONE()                                                              \
-  do {                                                                            \
-    printf("%d passed, %d failed\n", check_passed_, check_failed_);               \
-    return check_failed_ ? 1 : 0;                                                 \
+#define CHECK_DONE()                                                                               \
+  do {                                                                                             \
+    printf("%d passed, %d failed\n", check_passed_, check_failed_);                                \
+    return check_failed_ ? 1 : 0;                                                                  \
   } while (0)
 
 #endif
