@@ -8,8 +8,8 @@
 
 #define RESPONSE_MAX 4096 /* only the status line is read */
 
-struct sg_httpget {
-  sg_httpget_cb cb; /* NULL once finished or cancelled */
+struct sg_http_client {
+  sg_http_client_cb cb; /* NULL once finished or cancelled */
   void *data;
   unsigned response_timeout_ms;
   uv_getaddrinfo_t gai;
@@ -27,7 +27,7 @@ struct sg_httpget {
   size_t response_len;
 };
 
-static void maybe_free(sg_httpget *req) {
+static void maybe_free(sg_http_client *req) {
   if (req->open == 0) {
     free(req->request);
     free(req);
@@ -35,14 +35,14 @@ static void maybe_free(sg_httpget *req) {
 }
 
 static void on_closed(uv_handle_t *h) {
-  sg_httpget *req = h->data;
+  sg_http_client *req = h->data;
   req->open--;
   maybe_free(req);
 }
 
 /* Ends the request once: closes what is open and tells the message, if it
  * still listens. Memory goes when the last handle is closed. */
-static void finish(sg_httpget *req, int status, const char *error) {
+static void finish(sg_http_client *req, int status, const char *error) {
   if (req->done)
     return;
   req->done = 1;
@@ -51,7 +51,7 @@ static void finish(sg_httpget *req, int status, const char *error) {
     uv_close((uv_handle_t *)&req->tcp, on_closed);
   if (req->resolving)
     uv_cancel((uv_req_t *)&req->gai); /* its callback still comes, and frees */
-  sg_httpget_cb cb = req->cb;
+  sg_http_client_cb cb = req->cb;
   req->cb = NULL;
   if (cb != NULL)
     cb(status, error, req->data);
@@ -62,14 +62,14 @@ static void on_timeout(uv_timer_t *t) {
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  sg_httpget *req = h->data;
+  sg_http_client *req = h->data;
   (void)suggested;
   buf->base = req->response + req->response_len;
   buf->len = sizeof(req->response) - req->response_len;
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  sg_httpget *req = s->data;
+  sg_http_client *req = s->data;
   (void)buf;
   if (req->done)
     return;
@@ -84,19 +84,18 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     else if (req->response_len == sizeof(req->response))
       finish(req, 0, "response head too long");
   } else if (nread < 0) {
-    finish(req, 0,
-                nread == UV_EOF ? "closed before the status line" : uv_strerror((int)nread));
+    finish(req, 0, nread == UV_EOF ? "closed before the status line" : uv_strerror((int)nread));
   }
 }
 
 static void on_written(uv_write_t *w, int status) {
-  sg_httpget *req = w->data;
+  sg_http_client *req = w->data;
   if (status < 0 && !req->done)
     finish(req, 0, uv_strerror(status));
 }
 
 static void on_connected(uv_connect_t *c, int status) {
-  sg_httpget *req = c->data;
+  sg_http_client *req = c->data;
   if (req->done)
     return;
   if (status < 0) {
@@ -113,7 +112,7 @@ static void on_connected(uv_connect_t *c, int status) {
 }
 
 static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res) {
-  sg_httpget *req = g->data;
+  sg_http_client *req = g->data;
   req->resolving = 0;
   req->open--;
   if (req->done || status < 0) {
@@ -136,9 +135,9 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res) {
     finish(req, 0, uv_strerror(rc));
 }
 
-sg_httpget *sg_httpget_start(uv_loop_t *loop, const sg_httpget_options *o, sg_httpget_cb cb,
-                             void *data) {
-  sg_httpget *req = calloc(1, sizeof(*req));
+sg_http_client *sg_http_client_start(uv_loop_t *loop, const sg_http_client_options *o,
+                                     sg_http_client_cb cb, void *data) {
+  sg_http_client *req = calloc(1, sizeof(*req));
   if (req == NULL)
     return NULL;
   size_t size = strlen(o->target) + strlen(o->host_header) + 128;
@@ -182,7 +181,7 @@ sg_httpget *sg_httpget_start(uv_loop_t *loop, const sg_httpget_options *o, sg_ht
   return req;
 }
 
-void sg_httpget_cancel(sg_httpget *req) {
+void sg_http_client_cancel(sg_http_client *req) {
   if (req == NULL)
     return;
   req->cb = NULL;

@@ -2,34 +2,34 @@
  * "Connection: close", read up to the status line, close. Enough for
  * gateway interfaces such as Kannel's sendsms, which answer with a status
  * and a line of text; no body is returned. One object per request. */
-#ifndef SG_HTTPGET_H
-#define SG_HTTPGET_H
+#ifndef SG_HTTP_CLIENT_H
+#define SG_HTTP_CLIENT_H
 
 #include <uv.h>
 
-typedef struct sg_httpget sg_httpget;
+typedef struct sg_http_client sg_http_client;
 
 /* status is the HTTP status, or 0 with error text when the server could not
  * be reached or answered something that is not HTTP/1.x. */
-typedef void (*sg_httpget_cb)(int status, const char *error, void *data);
+typedef void (*sg_http_client_cb)(int status, const char *error, void *data);
 
-typedef struct sg_httpget_options {
-  const char *host;        /* name or address to resolve */
+typedef struct sg_http_client_options {
+  const char *host; /* name or address to resolve */
   int port;
   const char *host_header; /* value of the Host header */
   const char *target;      /* path and query, already percent-encoded */
   unsigned connect_timeout_ms;
   unsigned response_timeout_ms;
-} sg_httpget_options;
+} sg_http_client_options;
 
 /* Starts the request; cb is called exactly once, never before this returns,
  * unless the request is cancelled first. Returns NULL (and never calls cb)
  * when memory or libuv refuses. */
-sg_httpget *sg_httpget_start(uv_loop_t *loop, const sg_httpget_options *options,
-                             sg_httpget_cb cb, void *data);
+sg_http_client *sg_http_client_start(uv_loop_t *loop, const sg_http_client_options *options,
+                                     sg_http_client_cb cb, void *data);
 
 /* Stops the request without calling cb; its memory goes once libuv has
  * closed its handles. */
-void sg_httpget_cancel(sg_httpget *req);
+void sg_http_client_cancel(sg_http_client *req);
 
 #endif

@@ -53,7 +53,7 @@ typedef struct server {
   sg_hub *hub;
   sg_commands *commands;
   sg_sms *sms;
-  sg_smsout *smsout;
+  sg_sms_outbound *smsout;
   sg_api *api;
   uv_signal_t sigint, sigterm;
   uv_timer_t shutdown_timer;
@@ -233,7 +233,7 @@ static void on_shutdown_timer(uv_timer_t *t) {
   srv->lws = NULL;
   sg_hub_destroy(srv->hub);
   srv->hub = NULL;
-  sg_smsout_destroy(srv->smsout);
+  sg_sms_outbound_destroy(srv->smsout);
   srv->smsout = NULL;
   sg_redis_destroy(srv->redis);
   srv->redis = NULL;
@@ -292,7 +292,8 @@ static int serve(const options *opts) {
     char enc[128];
     size_t n = strlen(dlr_url);
     if (sg_smsurl_encode(enc, sizeof(enc), o.webhook_secret, strlen(o.webhook_secret)) < 0 ||
-        snprintf(dlr_url + n, sizeof(dlr_url) - n, "?secret=%s", enc) >= (int)(sizeof(dlr_url) - n)) {
+        snprintf(dlr_url + n, sizeof(dlr_url) - n, "?secret=%s", enc) >=
+            (int)(sizeof(dlr_url) - n)) {
       fprintf(stderr, "siagad: --webhook-secret too long\n");
       return 1;
     }
@@ -306,19 +307,19 @@ static int serve(const options *opts) {
   srv.sms = srv.ingest ? sg_sms_create(srv.ingest, srv.redis, &so) : NULL;
   if (o.kannel_sendsms != NULL) {
     sg_redis_options sro = {.host = o.redis_host, .port = o.redis_port, .name = "smsout"};
-    sg_smsout_options soo = {.region = o.region,
-                             .sendsms_url = o.kannel_sendsms,
-                             .dlr_url = dlr_url,
-                             .consumer = consumer,
-                             .per_number_per_minute = o.sms_per_minute};
-    srv.smsout = sg_smsout_create(&loop, &sro, &soo);
+    sg_sms_outbound_options soo = {.region = o.region,
+                                   .sendsms_url = o.kannel_sendsms,
+                                   .dlr_url = dlr_url,
+                                   .consumer = consumer,
+                                   .per_number_per_minute = o.sms_per_minute};
+    srv.smsout = sg_sms_outbound_create(&loop, &sro, &soo);
     if (srv.smsout == NULL) {
       fprintf(stderr, "siagad: bad --kannel-sendsms URL\n");
       return 1;
     }
   }
-  srv.api = srv.hub && srv.sms ? sg_api_create(srv.redis, srv.ingest, srv.hub, srv.sms, o.region)
-                               : NULL;
+  srv.api =
+      srv.hub && srv.sms ? sg_api_create(srv.redis, srv.ingest, srv.hub, srv.sms, o.region) : NULL;
   if (srv.ingest == NULL || srv.api == NULL || srv.commands == NULL) {
     fprintf(stderr, "siagad: cannot start (out of memory or bad options)\n");
     return 1;
@@ -331,8 +332,7 @@ static int serve(const options *opts) {
       {SG_HUB_PROTOCOL_JSON, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv.hub, 65536},
       {NULL, NULL, 0, 0, 0, NULL, 0}};
   /* Consoles are pinged when quiet so dead peers are found and closed. */
-  static const lws_retry_bo_t retry = {.secs_since_valid_ping = 30,
-                                       .secs_since_valid_hangup = 40};
+  static const lws_retry_bo_t retry = {.secs_since_valid_ping = 30, .secs_since_valid_hangup = 40};
   void *foreign_loops[1] = {&loop};
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof(info));

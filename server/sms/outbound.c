@@ -65,7 +65,7 @@ typedef enum msg_step {
 } msg_step;
 
 typedef struct msg {
-  sg_smsout *owner;
+  sg_sms_outbound *owner;
   struct msg *next;
   msg_state state;
   msg_step step;
@@ -89,10 +89,10 @@ typedef struct msg {
   int failed;      /* one of them failed */
   long long v_exists, v_count, v_int;
   const char *dead_reason;
-  sg_httpget *req; /* the attempt in flight, or NULL */
+  sg_http_client *req; /* the attempt in flight, or NULL */
 } msg;
 
-struct sg_smsout {
+struct sg_sms_outbound {
   uv_loop_t *loop;
   sg_redis *read; /* the blocking XREADGROUP only */
   sg_redis *cmd;  /* everything else */
@@ -120,9 +120,8 @@ struct sg_smsout {
   size_t inflight;
 };
 
-
-static void pump(sg_smsout *o);
-static void read_next(sg_smsout *o);
+static void pump(sg_sms_outbound *o);
+static void read_next(sg_sms_outbound *o);
 static void http_start(msg *m);
 static void finish_sent(msg *m);
 static void finish_dead(msg *m, const char *reason);
@@ -188,7 +187,7 @@ static void on_ignored(redisReply *reply, void *data) {
 
 /* ---- held messages ---- */
 
-static msg *find_held(sg_smsout *o, const char *id) {
+static msg *find_held(sg_sms_outbound *o, const char *id) {
   for (msg *m = o->held; m != NULL; m = m->next) {
     if (strcmp(m->id, id) == 0)
       return m;
@@ -201,7 +200,7 @@ static void msg_free(msg *m) {
   free(m);
 }
 
-static void unlink_msg(sg_smsout *o, msg *m) {
+static void unlink_msg(sg_sms_outbound *o, msg *m) {
   for (msg **p = &o->held; *p != NULL; p = &(*p)->next) {
     if (*p == m) {
       *p = m->next;
@@ -212,7 +211,7 @@ static void unlink_msg(sg_smsout *o, msg *m) {
 }
 
 /* Takes an entry [id, [field, value, ...]] from a read or a claim. */
-static void add_entry(sg_smsout *o, const redisReply *e) {
+static void add_entry(sg_sms_outbound *o, const redisReply *e) {
   if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
       e->element[0]->type != REDIS_REPLY_STRING || (size_t)e->element[0]->len >= ID_MAX)
     return;
@@ -266,7 +265,7 @@ static void retry_in(msg *m, uint64_t delay_ms) {
 }
 
 static void release(msg *m) {
-  sg_smsout *o = m->owner;
+  sg_sms_outbound *o = m->owner;
   o->inflight--;
   unlink_msg(o, m);
   msg_free(m);
@@ -349,7 +348,7 @@ static void step_end(msg *m) {
 }
 
 static void start_checks(msg *m) {
-  sg_smsout *o = m->owner;
+  sg_sms_outbound *o = m->owner;
   char k_sent[SG_KEY_MAX], k_limit[SG_KEY_MAX], suffix[ID_MAX + TO_MAX + 32];
   snprintf(suffix, sizeof(suffix), "sms:sent:%s", m->id);
   sg_key(k_sent, sizeof(k_sent), o->region, suffix);
@@ -376,7 +375,7 @@ static void try_key(const msg *m, char *buf, size_t size) {
 }
 
 static void after_checks(msg *m) {
-  sg_smsout *o = m->owner;
+  sg_sms_outbound *o = m->owner;
   if (m->failed) {
     retry_in(m, REDIS_RETRY_MS);
     return;
@@ -439,7 +438,7 @@ static void after_finish(msg *m) {
     retry_in(m, REDIS_RETRY_MS);
     return;
   }
-  sg_smsout *o = m->owner;
+  sg_sms_outbound *o = m->owner;
   release(m);
   /* Room in memory again: read on if the reader had stopped. */
   read_next(o);
@@ -466,7 +465,7 @@ static void step_dispatch(msg *m) {
  * without the acknowledgement would be found by the next owner's EXISTS;
  * the acknowledgement without a record would lose the trace. */
 static void finish_sent(msg *m) {
-  sg_smsout *o = m->owner;
+  sg_sms_outbound *o = m->owner;
   char k_sent[SG_KEY_MAX], k_try[SG_KEY_MAX], suffix[ID_MAX + 16], at[24], status[8], attempts[24];
   snprintf(suffix, sizeof(suffix), "sms:sent:%s", m->id);
   sg_key(k_sent, sizeof(k_sent), o->region, suffix);
@@ -496,7 +495,7 @@ static void finish_sent(msg *m) {
 }
 
 static void finish_dead(msg *m, const char *reason) {
-  sg_smsout *o = m->owner;
+  sg_sms_outbound *o = m->owner;
   char k_try[SG_KEY_MAX], attempts[24], buf[32];
   try_key(m, k_try, sizeof(k_try));
   snprintf(attempts, sizeof(attempts), "%lld", m->attempts);
@@ -566,7 +565,7 @@ static void on_http_done(int status, const char *error, void *data) {
 }
 
 static void http_start(msg *m) {
-  sg_smsout *o = m->owner;
+  sg_sms_outbound *o = m->owner;
   char *target = malloc(TARGET_MAX);
   long n = -1;
   if (target != NULL)
@@ -580,14 +579,14 @@ static void http_start(msg *m) {
       finish_dead(m, "text too long for a sendsms URL");
     return;
   }
-  sg_httpget_options ho = {.host = o->gateway.host,
-                           .port = o->gateway.port,
-                           .host_header = o->host_header,
-                           .target = target,
-                           .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-                           .response_timeout_ms = RESPONSE_TIMEOUT_MS};
+  sg_http_client_options ho = {.host = o->gateway.host,
+                               .port = o->gateway.port,
+                               .host_header = o->host_header,
+                               .target = target,
+                               .connect_timeout_ms = CONNECT_TIMEOUT_MS,
+                               .response_timeout_ms = RESPONSE_TIMEOUT_MS};
   m->http_status = 0;
-  m->req = sg_httpget_start(o->loop, &ho, on_http_done, m);
+  m->req = sg_http_client_start(o->loop, &ho, on_http_done, m);
   free(target);
   if (m->req == NULL)
     retry_in(m, REDIS_RETRY_MS);
@@ -598,7 +597,7 @@ static void http_start(msg *m) {
 /* An earlier message to the same number not yet done: messages to one
  * citizen go out in the order they were written (the acknowledgement
  * before "help is on the way"). */
-static int blocked_by_earlier(const sg_smsout *o, const msg *m) {
+static int blocked_by_earlier(const sg_sms_outbound *o, const msg *m) {
   for (const msg *p = o->held; p != NULL && p != m; p = p->next) {
     if (p->invalid == NULL && strcmp(p->to, m->to) == 0)
       return 1;
@@ -606,7 +605,7 @@ static int blocked_by_earlier(const sg_smsout *o, const msg *m) {
   return 0;
 }
 
-static void pump(sg_smsout *o) {
+static void pump(sg_sms_outbound *o) {
   if (o->destroying || !sg_redis_connected(o->cmd))
     return;
   uint64_t now = sg_clock_now_ms();
@@ -632,13 +631,13 @@ static void pump(sg_smsout *o) {
 
 static void on_group(redisReply *reply, void *data);
 
-static void group_create(sg_smsout *o) {
+static void group_create(sg_sms_outbound *o) {
   const char *argv[] = {"XGROUP", "CREATE", o->k_out, GROUP, "0", "MKSTREAM"};
   command(o->read, on_group, o, 6, argv);
 }
 
 static void on_read(redisReply *reply, void *data) {
-  sg_smsout *o = data;
+  sg_sms_outbound *o = data;
   o->reading = 0;
   if (o->destroying || reply == NULL)
     return; /* connection lost: the state callback starts again */
@@ -665,7 +664,7 @@ static void on_read(redisReply *reply, void *data) {
   read_next(o);
 }
 
-static void read_next(sg_smsout *o) {
+static void read_next(sg_sms_outbound *o) {
   if (o->destroying || o->reading || !o->group_ready || o->n_held >= MAX_HELD)
     return;
   char count[8];
@@ -678,7 +677,7 @@ static void read_next(sg_smsout *o) {
 }
 
 static void on_group(redisReply *reply, void *data) {
-  sg_smsout *o = data;
+  sg_sms_outbound *o = data;
   if (o->destroying || reply == NULL)
     return;
   if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0) {
@@ -690,7 +689,7 @@ static void on_group(redisReply *reply, void *data) {
 }
 
 static void on_read_state(sg_redis *r, int connected, void *data) {
-  sg_smsout *o = data;
+  sg_sms_outbound *o = data;
   (void)r;
   o->group_ready = 0;
   if (connected && !o->destroying)
@@ -699,12 +698,12 @@ static void on_read_state(sg_redis *r, int connected, void *data) {
 
 /* ---- housekeeping: take over the dead's entries, keep ours, trim ---- */
 
-static void housekeeping_done(sg_smsout *o) {
+static void housekeeping_done(sg_sms_outbound *o) {
   o->housekeeping--;
 }
 
 static void on_autoclaim(redisReply *reply, void *data) {
-  sg_smsout *o = data;
+  sg_sms_outbound *o = data;
   if (o->destroying)
     return;
   housekeeping_done(o);
@@ -725,7 +724,7 @@ static void on_autoclaim(redisReply *reply, void *data) {
 /* XCLAIM answers with the ids still pending: a waiting message missing
  * from it was acknowledged elsewhere (or trimmed) and is dropped. */
 static void on_keepalive(redisReply *reply, void *data) {
-  sg_smsout *o = data;
+  sg_sms_outbound *o = data;
   if (o->destroying)
     return;
   housekeeping_done(o);
@@ -750,7 +749,7 @@ static void on_keepalive(redisReply *reply, void *data) {
 }
 
 static void on_pending_summary(redisReply *reply, void *data) {
-  sg_smsout *o = data;
+  sg_sms_outbound *o = data;
   if (o->destroying)
     return;
   housekeeping_done(o);
@@ -771,7 +770,7 @@ static void on_pending_summary(redisReply *reply, void *data) {
   command(o->cmd, on_ignored, NULL, 5, argv);
 }
 
-static void housekeep(sg_smsout *o) {
+static void housekeep(sg_sms_outbound *o) {
   if (o->housekeeping > 0 || !o->group_ready || !sg_redis_connected(o->cmd))
     return;
   if (o->n_held < MAX_HELD) {
@@ -814,7 +813,7 @@ static void housekeep(sg_smsout *o) {
 }
 
 static void on_tick(uv_timer_t *t) {
-  sg_smsout *o = t->data;
+  sg_sms_outbound *o = t->data;
   if (o->ticks++ % HOUSEKEEP_TICKS == 0)
     housekeep(o);
   pump(o);
@@ -823,12 +822,12 @@ static void on_tick(uv_timer_t *t) {
 
 /* ---- lifecycle ---- */
 
-sg_smsout *sg_smsout_create(uv_loop_t *loop, const sg_redis_options *redis_options,
-                            const sg_smsout_options *options) {
+sg_sms_outbound *sg_sms_outbound_create(uv_loop_t *loop, const sg_redis_options *redis_options,
+                                        const sg_sms_outbound_options *options) {
   if (options->region == NULL || options->sendsms_url == NULL || options->consumer == NULL ||
       !sg_key_region_valid(options->region) || !sg_key_consumer_valid(options->consumer))
     return NULL;
-  sg_smsout *o = calloc(1, sizeof(*o));
+  sg_sms_outbound *o = calloc(1, sizeof(*o));
   if (o == NULL)
     return NULL;
   o->loop = loop;
@@ -872,7 +871,7 @@ static void on_tick_closed(uv_handle_t *h) {
   free(h->data);
 }
 
-void sg_smsout_destroy(sg_smsout *o) {
+void sg_sms_outbound_destroy(sg_sms_outbound *o) {
   if (o == NULL)
     return;
   o->destroying = 1;
@@ -884,7 +883,7 @@ void sg_smsout_destroy(sg_smsout *o) {
   while (o->held != NULL) {
     msg *m = o->held;
     o->held = m->next;
-    sg_httpget_cancel(m->req);
+    sg_http_client_cancel(m->req);
     msg_free(m);
   }
   free(o->dlr_url);

@@ -22,38 +22,38 @@
  * once the entry is done), siaga:{R}:sms:limit:<to>:<unix minute> (the
  * per-number counter, 120 s). Delivery reports arrive at dlr_url and are
  * stored by sms.c. */
-#ifndef SG_SMSOUT_H
-#define SG_SMSOUT_H
+#ifndef SG_SMS_OUTBOUND_H
+#define SG_SMS_OUTBOUND_H
 
 #include <uv.h>
 
 #include "store/redisconn.h"
 
-typedef struct sg_smsout sg_smsout;
+typedef struct sg_sms_outbound sg_sms_outbound;
 
-typedef struct sg_smsout_options {
+typedef struct sg_sms_outbound_options {
   const char *region;
-  const char *sendsms_url; /* Kannel sendsms URL with username and password in the query;
-                              http:// only (host name or numeric address) */
-  const char *dlr_url;     /* base URL of /v1/sms/dlr as Kannel reaches it; NULL = no DLR.
-                              Kannel is asked to call dlr_url?id=<entry id>&status=%d&to=%p */
-  const char *consumer;    /* consumer name in the group, unique per process */
+  const char *sendsms_url;        /* Kannel sendsms URL with username and password in the query;
+                                     http:// only (host name or numeric address) */
+  const char *dlr_url;            /* base URL of /v1/sms/dlr as Kannel reaches it; NULL = no DLR.
+                                     Kannel is asked to call dlr_url?id=<entry id>&status=%d&to=%p */
+  const char *consumer;           /* consumer name in the group, unique per process */
   unsigned per_number_per_minute; /* 0 = 5; counts attempts, not only successes */
-} sg_smsout_options;
+} sg_sms_outbound_options;
 
 /* Starts following the outbound stream on two Redis connections of its own
  * (named by redis_options; the blocking read gets the second, "<name>-read").
  * Every string in options is copied. Returns NULL on bad options (an
  * unparsable sendsms URL, a region or consumer with characters outside
  * [A-Za-z0-9._-]) or out of memory. */
-sg_smsout *sg_smsout_create(uv_loop_t *loop, const sg_redis_options *redis_options,
-                            const sg_smsout_options *options);
+sg_sms_outbound *sg_sms_outbound_create(uv_loop_t *loop, const sg_redis_options *redis_options,
+                                        const sg_sms_outbound_options *options);
 
 /* Stops; messages in flight stay pending in the group and are sent again
  * by the next process (at-least-once). HTTP requests in flight are
  * abandoned; their handles, and the object itself, are freed by the loop's
  * close callbacks, so keep running the loop until it has no handles left.
  * Not from inside one of the object's own callbacks. NULL is a no-op. */
-void sg_smsout_destroy(sg_smsout *smsout);
+void sg_sms_outbound_destroy(sg_sms_outbound *smsout);
 
 #endif
