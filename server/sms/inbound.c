@@ -110,13 +110,13 @@ sg_sms *sg_sms_create(sg_ingest *ingest, sg_redis *redis, const sg_sms_options *
     rc = sg_textscan_gazetteer_load(o->gazetteer_path, &s->gaz, &line);
   } else {
     const sg_embedded_file *f = sg_embedded_find("palangka-raya.tsv");
-    rc = f != NULL ? sg_textscan_gazetteer_load_buffer((const char *)f->data, f->size, &s->gaz,
-                                                       &line)
-                   : SG_TEXTSCAN_EIO;
+    rc = f != NULL
+             ? sg_textscan_gazetteer_load_buffer((const char *)f->data, f->size, &s->gaz, &line)
+             : SG_EIO;
   }
   if (rc != 0)
     fprintf(stderr, "sms: gazetteer %s: %s (line %d)\n",
-            o->gazetteer_path ? o->gazetteer_path : "(built in)", sg_textscan_strerror(rc), line);
+            o->gazetteer_path ? o->gazetteer_path : "(built in)", sg_strerror(rc), line);
   if (bad || rc != 0) {
     sg_sms_destroy(s);
     return NULL;

@@ -50,14 +50,14 @@ static int fold_name(const char *s, size_t len, char *out, size_t size) {
   tokens *tk = malloc(sizeof *tk); /* too big for a worker thread's stack */
   size_t o = 0;
   if (!tk)
-    return SG_TEXTSCAN_ENOMEM;
+    return SG_ENOMEM;
   sg_textscan__tokenize(s, len, tk);
   out[0] = '\0';
   for (size_t k = 0; k < tk->n; k++) {
     size_t need = tk->t[k].len + (o ? 1 : 0);
     if (o + need + 1 > size) {
       free(tk);
-      return SG_TEXTSCAN_EFORMAT;
+      return SG_EFORMAT;
     }
     if (o)
       out[o++] = ' ';
@@ -66,7 +66,7 @@ static int fold_name(const char *s, size_t len, char *out, size_t size) {
     out[o] = '\0';
   }
   free(tk);
-  return o ? 0 : SG_TEXTSCAN_EFORMAT;
+  return o ? 0 : SG_EFORMAT;
 }
 
 static int copy_field(char *dst, size_t size, const char *s, size_t len) {
@@ -100,19 +100,19 @@ static int parse_row(const char *line, size_t len, gaz_entry *e) {
     }
   }
   if (nf != 7 || start <= len)
-    return SG_TEXTSCAN_EFORMAT;
+    return SG_EFORMAT;
   memset(e, 0, sizeof *e);
   if (fl[0] == 9 && memcmp(f[0], "kecamatan", 9) == 0)
     e->kind = KIND_KECAMATAN;
   else if (fl[0] == 9 && memcmp(f[0], "kelurahan", 9) == 0)
     e->kind = KIND_KELURAHAN;
   else
-    return SG_TEXTSCAN_EFORMAT;
+    return SG_EFORMAT;
   if (copy_field(e->kecamatan, sizeof e->kecamatan, f[2], fl[2]) < 0 ||
       parse_double(f[3], fl[3], -90, 90, &e->lat) < 0 ||
       parse_double(f[4], fl[4], -180, 180, &e->lon) < 0 || fl[5] != 1 ||
       (f[5][0] != '0' && f[5][0] != '1'))
-    return SG_TEXTSCAN_EFORMAT;
+    return SG_EFORMAT;
   e->approx = f[5][0] == '1';
   /* spellings */
   const char *p = f[1], *end = f[1] + fl[1];
@@ -120,9 +120,9 @@ static int parse_row(const char *line, size_t len, gaz_entry *e) {
     const char *bar = memchr(p, '|', (size_t)(end - p));
     const char *stop = bar ? bar : end;
     if (e->n_alts >= GAZ_MAX_ALTS)
-      return SG_TEXTSCAN_EFORMAT;
+      return SG_EFORMAT;
     if (e->n_alts == 0 && copy_field(e->name, sizeof e->name, p, (size_t)(stop - p)) < 0)
-      return SG_TEXTSCAN_EFORMAT;
+      return SG_EFORMAT;
     int rc = fold_name(p, (size_t)(stop - p), e->alts[e->n_alts], sizeof e->alts[0]);
     if (rc < 0)
       return rc;
@@ -142,10 +142,10 @@ int sg_textscan_gazetteer_load_buffer(const char *buf, size_t len, sg_textscan_g
   if (bad_line)
     *bad_line = 0;
   if (len > GAZ_MAX_BYTES)
-    return SG_TEXTSCAN_ETOOBIG;
+    return SG_ETOOBIG;
   gaz = calloc(1, sizeof *gaz);
   if (!gaz)
-    return SG_TEXTSCAN_ENOMEM;
+    return SG_ENOMEM;
   size_t cap = 0;
   for (size_t pos = 0; pos < len;) {
     const char *nl = memchr(buf + pos, '\n', len - pos);
@@ -159,14 +159,14 @@ int sg_textscan_gazetteer_load_buffer(const char *buf, size_t len, sg_textscan_g
     if (llen == 0 || line[0] == '#' || (llen >= 5 && memcmp(line, "kind\t", 5) == 0))
       continue;
     if (gaz->n >= GAZ_MAX_ROWS) {
-      rc = SG_TEXTSCAN_ETOOBIG;
+      rc = SG_ETOOBIG;
       goto fail;
     }
     if (gaz->n == cap) {
       size_t ncap = cap ? cap * 2 : 64;
       gaz_entry *rows = realloc(gaz->rows, ncap * sizeof *rows);
       if (!rows) {
-        rc = SG_TEXTSCAN_ENOMEM;
+        rc = SG_ENOMEM;
         goto fail;
       }
       gaz->rows = rows, cap = ncap;
@@ -179,7 +179,7 @@ int sg_textscan_gazetteer_load_buffer(const char *buf, size_t len, sg_textscan_g
   *out = gaz;
   return 0;
 fail:
-  if (bad_line && rc == SG_TEXTSCAN_EFORMAT)
+  if (bad_line && rc == SG_EFORMAT)
     *bad_line = line_no;
   sg_textscan_gazetteer_destroy(gaz);
   return rc;
@@ -192,17 +192,17 @@ int sg_textscan_gazetteer_load(const char *path, sg_textscan_gazetteer **out, in
     *bad_line = 0;
   FILE *f = fopen(path, "rb");
   if (!f)
-    return SG_TEXTSCAN_EIO;
+    return SG_EIO;
   char *buf = malloc(GAZ_MAX_BYTES + 1);
   if (!buf) {
     fclose(f);
-    return SG_TEXTSCAN_ENOMEM;
+    return SG_ENOMEM;
   }
   size_t n = fread(buf, 1, GAZ_MAX_BYTES + 1, f);
   if (ferror(f))
-    rc = SG_TEXTSCAN_EIO;
+    rc = SG_EIO;
   else if (n > GAZ_MAX_BYTES)
-    rc = SG_TEXTSCAN_ETOOBIG;
+    rc = SG_ETOOBIG;
   else
     rc = sg_textscan_gazetteer_load_buffer(buf, n, out, bad_line);
   free(buf);

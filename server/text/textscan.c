@@ -23,9 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "text/textscan_internal.h"
 
-/* ---- UTF-8 decoding and folding ---- */
+/* ---- folding (UTF-8 is decoded by sg_utf8_next, core/utf8.h) ---- */
 
 /* Latin-1 supplement U+00C0..U+00FF and Latin Extended-A U+0100..U+017F to
  * their base letter; '_' marks the two symbols among them (x and ÷). */
@@ -36,45 +37,6 @@ static const char fold_exta[] =
     "lllllllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
 _Static_assert(sizeof fold_latin1 == 65, "Latin-1 fold table covers U+00C0..U+00FF");
 _Static_assert(sizeof fold_exta == 129, "Latin Extended-A fold table covers U+0100..U+017F");
-
-/* Decodes one code point at s[*i], advancing *i. Returns -1 for a malformed
- * sequence (then *i moved by one byte). */
-long sg_textscan__utf8_next(const unsigned char *s, size_t len, size_t *i) {
-  unsigned char c = s[*i];
-  size_t need;
-  long cp, min;
-  if (c < 0x80) {
-    (*i)++;
-    return c;
-  }
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1, cp = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2, cp = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3, cp = c & 0x07, min = 0x10000;
-  } else {
-    (*i)++;
-    return -1;
-  }
-  if (*i + need >= len) {
-    (*i)++;
-    return -1;
-  }
-  for (size_t k = 1; k <= need; k++) {
-    if ((s[*i + k] & 0xC0) != 0x80) {
-      (*i)++;
-      return -1;
-    }
-    cp = (cp << 6) | (s[*i + k] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    (*i)++;
-    return -1;
-  }
-  *i += need + 1;
-  return cp;
-}
 
 /* Folds a code point: returns a lower-case ASCII letter or digit, 0 for a
  * separator (*sep says which), or 1 for "ignore" (combining marks). */
@@ -127,7 +89,7 @@ void sg_textscan__tokenize(const char *text, size_t len, tokens *out) {
   while (i < len) {
     size_t at = i;
     int sep;
-    long cp = sg_textscan__utf8_next(s, len, &i);
+    long cp = sg_utf8_next(text, len, &i);
     int c = cp < 0 ? 0 : fold_cp(cp, &sep);
     if (cp < 0)
       sep = SEP_SPACE;
@@ -522,7 +484,7 @@ void sg_textscan__copy_span(char *dst, size_t size, const char *text, size_t sta
   int space = 0;
   while (i < end) {
     size_t at = i;
-    long cp = sg_textscan__utf8_next(s, end, &i);
+    long cp = sg_utf8_next(text, end, &i);
     int ws = cp < 0x20 || cp == 0x7F;
     if (ws || cp == ' ') {
       space = o > 0;
@@ -756,15 +718,4 @@ sg_textscan_category sg_textscan_category_from_name(const char *name) {
     if (strcmp(name, sg_textscan_category_name((sg_textscan_category)c)) == 0)
       return (sg_textscan_category)c;
   return SG_TEXTSCAN_UNKNOWN;
-}
-
-const char *sg_textscan_strerror(int err) {
-  switch (err) {
-  case SG_TEXTSCAN_OK: return "ok";
-  case SG_TEXTSCAN_ENOMEM: return "out of memory";
-  case SG_TEXTSCAN_EIO: return "cannot read gazetteer file";
-  case SG_TEXTSCAN_EFORMAT: return "malformed gazetteer line";
-  case SG_TEXTSCAN_ETOOBIG: return "gazetteer too large";
-  default: return "unknown textscan error";
-  }
 }

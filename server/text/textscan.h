@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "text/cue.h"
 
 #define SG_TEXTSCAN_MAX_INPUT 4096 /* bytes read; ten concatenated SMS fit */
@@ -35,16 +36,11 @@ typedef enum sg_textscan_category {
   SG_TEXTSCAN_CATEGORY_COUNT
 } sg_textscan_category;
 
-/* Errors, returned negative. */
-typedef enum sg_textscan_error {
-  SG_TEXTSCAN_OK = 0,
-  SG_TEXTSCAN_ENOMEM = -1,
-  SG_TEXTSCAN_EIO = -2,     /* cannot open or read the file (errno kept) */
-  SG_TEXTSCAN_EFORMAT = -3, /* a line is not kind,name,kecamatan,lat,lon,approx,source */
-  SG_TEXTSCAN_ETOOBIG = -4, /* file over 1 MiB or over 4096 rows */
-} sg_textscan_error;
-
-const char *sg_textscan_strerror(int err);
+/* Errors are the codes of core/error.h, returned negative (name them with
+ * sg_strerror): the gazetteer loaders return SG_ENOMEM, SG_EIO (cannot open
+ * or read the file, errno kept), SG_EFORMAT (a line is not
+ * kind,name,kecamatan,lat,lon,approx,source) and SG_ETOOBIG (file over 1 MiB
+ * or over 4096 rows). */
 
 /* Canonical lower-case name ("fire"), and back; from_name returns
  * SG_TEXTSCAN_UNKNOWN for any name it does not know. */

@@ -43,7 +43,6 @@ typedef struct lexentry {
 /* Terminated by an entry with phrase NULL. */
 extern const lexentry sg_textscan__lexicon[];
 
-long sg_textscan__utf8_next(const unsigned char *s, size_t len, size_t *i);
 void sg_textscan__tokenize(const char *text, size_t len, tokens *out);
 int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *blen_out);
 int sg_textscan__word_in(const tok *t, const char *const *list);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "wire/report.h"
 
 #define CATEGORY_UNKNOWN "unknown"
@@ -72,26 +73,6 @@ int sg_triage_incident_matches_caller(const Siaga__V1__Incident *inc, int64_t re
 
 /* ---- summary text ---- */
 
-/* Byte length of the first max_cp code points of s (valid UTF-8). */
-static size_t utf8_prefix(const char *s, size_t len, size_t max_cp, size_t *cp_out) {
-  size_t cp = 0, i = 0;
-  while (i < len && cp < max_cp) {
-    i++;
-    while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
-      i++; /* continuation bytes belong to the code point just counted */
-    cp++;
-  }
-  if (cp_out != NULL)
-    *cp_out = cp;
-  return i;
-}
-
-static size_t utf8_count(const char *s, size_t len) {
-  size_t cp;
-  utf8_prefix(s, len, (size_t)-1, &cp);
-  return cp;
-}
-
 static const char ellipsis[] = "\xE2\x80\xA6"; /* U+2026, one code point */
 
 /* head + sep + tail cut to SG_TRIAGE_SUMMARY_MAX code points, ending in an
@@ -108,8 +89,10 @@ static char *summary_join(sg_arena *a, const char *head, const char *sep,
   memcpy(joined + hl + sl, tail, tl);
   size_t len = hl + sl + tl;
   joined[len] = '\0';
-  if (utf8_count(joined, len) > SG_TRIAGE_SUMMARY_MAX) {
-    size_t keep = utf8_prefix(joined, len, SG_TRIAGE_SUMMARY_MAX - 1, NULL);
+  size_t cps;
+  sg_utf8_prefix(joined, len, SG_TRIAGE_SUMMARY_MAX + 1, &cps);
+  if (cps > SG_TRIAGE_SUMMARY_MAX) {
+    size_t keep = sg_utf8_prefix(joined, len, SG_TRIAGE_SUMMARY_MAX - 1, NULL);
     memcpy(joined + keep, ellipsis, sizeof(ellipsis));
   }
   return joined;
@@ -118,8 +101,9 @@ static char *summary_join(sg_arena *a, const char *head, const char *sep,
 static char *summary_extend(sg_arena *a, const char *cur, const char *text) {
   /* A full summary stays as it is: the reports themselves hold the rest.
    * Text already in it (a resent SMS) adds nothing. */
-  if (text[0] == '\0' || strstr(cur, text) != NULL ||
-      utf8_count(cur, strlen(cur)) >= SG_TRIAGE_SUMMARY_MAX)
+  size_t cps;
+  sg_utf8_prefix(cur, strlen(cur), SG_TRIAGE_SUMMARY_MAX, &cps);
+  if (text[0] == '\0' || strstr(cur, text) != NULL || cps >= SG_TRIAGE_SUMMARY_MAX)
     return (char *)cur;
   return summary_join(a, cur, cur[0] != '\0' ? " | " : "", text);
 }

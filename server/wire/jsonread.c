@@ -9,6 +9,7 @@
  * ordinary error (SG_JSONREAD_ENOMEM), as everywhere in this library. */
 #include "wire/jsonread.h"
 
+#include "core/hex.h"
 #include "core/utf8.h"
 
 #include <math.h>
@@ -82,16 +83,6 @@ static size_t new_value(struct parser *ps, enum sg_jsonread_type type, const cha
   return ps->n_values++;
 }
 
-static int hex_value(unsigned char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Reads the four hex digits after "\u" at ps->p; returns the code unit or
  * -1. */
 static long read_hex4(struct parser *ps) {
@@ -100,32 +91,13 @@ static long read_hex4(struct parser *ps) {
   if (ps->end - ps->p < 4)
     return fail(ps, "\\u escape needs four hex digits");
   for (int i = 0; i < 4; i++) {
-    int h = hex_value(ps->p[i]);
+    int h = sg_hex_digit(ps->p[i]);
     if (h < 0)
       return fail_at(ps, ps->p + i, SG_JSONREAD_ESYNTAX, "\\u escape needs four hex digits");
     cu = cu << 4 | h;
   }
   ps->p += 4;
   return cu;
-}
-
-static char *put_utf8(char *dst, uint32_t cp) {
-  if (cp < 0x80) {
-    *dst++ = (char)cp;
-  } else if (cp < 0x800) {
-    *dst++ = (char)(0xc0 | cp >> 6);
-    *dst++ = (char)(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    *dst++ = (char)(0xe0 | cp >> 12);
-    *dst++ = (char)(0x80 | (cp >> 6 & 0x3f));
-    *dst++ = (char)(0x80 | (cp & 0x3f));
-  } else {
-    *dst++ = (char)(0xf0 | cp >> 18);
-    *dst++ = (char)(0x80 | (cp >> 12 & 0x3f));
-    *dst++ = (char)(0x80 | (cp >> 6 & 0x3f));
-    *dst++ = (char)(0x80 | (cp & 0x3f));
-  }
-  return dst;
 }
 
 /* Reads the escape after a backslash at ps->p, writing what it stands for at
@@ -181,7 +153,8 @@ static int read_escape(struct parser *ps, char **dst) {
       return fail_at(ps, at, SG_JSONREAD_ESYNTAX, "unpaired surrogate in \\u escape");
     cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
   }
-  *dst = put_utf8(*dst, cp);
+  /* cp is at most U+10FFFF and no surrogate here: it always has a UTF-8 form. */
+  *dst += sg_utf8_encode(cp, *dst);
   return 0;
 }
 

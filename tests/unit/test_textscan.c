@@ -171,14 +171,13 @@ static void test_gazetteer_errors(void) {
     char buf[256];
     snprintf(buf, sizeof buf, "# first\n%s", bad[k]);
     g = (sg_textscan_gazetteer *)1;
-    CHECK_INT_EQ(sg_textscan_gazetteer_load_buffer(buf, strlen(buf), &g, &line),
-                 SG_TEXTSCAN_EFORMAT);
+    CHECK_INT_EQ(sg_textscan_gazetteer_load_buffer(buf, strlen(buf), &g, &line), SG_EFORMAT);
     CHECK(g == NULL);
     CHECK_INT_EQ(line, 2);
   }
-  CHECK_INT_EQ(sg_textscan_gazetteer_load("data/no-such-file.tsv", &g, &line), SG_TEXTSCAN_EIO);
+  CHECK_INT_EQ(sg_textscan_gazetteer_load("data/no-such-file.tsv", &g, &line), SG_EIO);
   CHECK(g == NULL);
-  CHECK(strlen(sg_textscan_strerror(SG_TEXTSCAN_EFORMAT)) > 0);
+  CHECK(strlen(sg_strerror(SG_EFORMAT)) > 0);
   CHECK_INT_EQ(sg_textscan_gazetteer_size(gaz), 35); /* 5 kecamatan, 30 kelurahan */
 }
 
@@ -380,7 +379,7 @@ int main(void) {
   int line = 0;
   int rc = sg_textscan_gazetteer_load(GAZETTEER_PATH, &gaz, &line);
   if (rc != 0)
-    CHECK_FAIL_("cannot load %s: %s (line %d)", GAZETTEER_PATH, sg_textscan_strerror(rc), line);
+    CHECK_FAIL_("cannot load %s: %s (line %d)", GAZETTEER_PATH, sg_strerror(rc), line);
   RUN_TEST(test_categories_basic);
   RUN_TEST(test_cues_and_negation);
   RUN_TEST(test_places);
