@@ -2,10 +2,10 @@
  *
  * A connection is a state machine (conn_state). Bytes are read into one
  * buffer per connection, which always starts with the current request; the
- * head is parsed in place once its blank line is in, and its strings stay
- * where they are until the request is answered, so the buffer is never moved
- * or grown while a handler holds a request. A body that does not fit behind
- * the head goes to a buffer of its own.
+ * head is parsed in place (http/parse.h) once its blank line is in, and its
+ * strings stay where they are until the request is answered, so the buffer
+ * is never moved or grown while a handler holds a request. A body that does
+ * not fit behind the head goes to a buffer of its own.
  *
  * The handler is never called from inside a function it called
  * (sg_http_respond, sg_http_read_body): those only record what happened, and
@@ -20,13 +20,13 @@
  * closes that connection. */
 #include "http/server.h"
 
+#include "http/parse.h"
+
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,19 +49,8 @@ typedef enum conn_state {
   CONN_CLOSING  /* uv_close called; freed in on_conn_closed */
 } conn_state;
 
-typedef struct http_header {
-  const char *name, *value; /* NUL-terminated in the connection's buffer */
-  size_t name_len, value_len;
-} http_header;
-
 struct sg_http_request {
-  sg_http_method method;
-  int minor_version; /* HTTP/1.<minor> */
-  const char *path, *query;
-  size_t n_headers;
-  http_header headers[SG_HTTP_HEADERS_MAX];
-  int64_t content_length; /* -1: none */
-  int keep_alive, upgrade, expect_continue, transfer_encoding;
+  sg_http_parse_request h; /* its strings in the connection's buffer */
   size_t head_len;
   uint8_t *body;     /* in the buffer right after the head, or body_own */
   uint8_t *body_own; /* malloc'd when the body does not fit behind the head */
@@ -88,7 +77,7 @@ struct conn {
   uint64_t deadline; /* loop time in ms; 0 = none */
   char *buf;
   size_t cap, len;
-  size_t scan, line_start; /* head-end search: next byte to look at, start of its line */
+  sg_http_parse_scan scan; /* the search for the end of the head */
   char *out;               /* unsent answer bytes */
   size_t out_len, out_off;
   size_t lingered;
@@ -225,7 +214,7 @@ int sg_http_adopt(sg_http *http, int fd) {
   c->buf = buf;
   c->cap = BUF_INITIAL;
   c->req.data = c + 1;
-  c->req.content_length = -1;
+  c->req.h.content_length = -1;
   c->poll.data = c;
   c->state = CONN_HEAD;
   c->next = http->conns;
@@ -328,55 +317,6 @@ static void on_sweep(uv_timer_t *t) {
 
 /* ---- writing ---- */
 
-static const char *reason_phrase(int status) {
-  switch (status) {
-  case 100:
-    return "Continue";
-  case 200:
-    return "OK";
-  case 201:
-    return "Created";
-  case 202:
-    return "Accepted";
-  case 204:
-    return "No Content";
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthorized";
-  case 403:
-    return "Forbidden";
-  case 404:
-    return "Not Found";
-  case 405:
-    return "Method Not Allowed";
-  case 408:
-    return "Request Timeout";
-  case 411:
-    return "Length Required";
-  case 413:
-    return "Content Too Large";
-  case 414:
-    return "URI Too Long";
-  case 415:
-    return "Unsupported Media Type";
-  case 429:
-    return "Too Many Requests";
-  case 431:
-    return "Request Header Fields Too Large";
-  case 500:
-    return "Internal Server Error";
-  case 501:
-    return "Not Implemented";
-  case 503:
-    return "Service Unavailable";
-  case 505:
-    return "HTTP Version Not Supported";
-  default:
-    return "Status";
-  }
-}
-
 /* What the socket does not take now waits in c->out; returns -1 if the
  * connection failed. */
 static int send_or_keep(conn *c, const char *head, size_t head_len, const void *body,
@@ -414,11 +354,10 @@ static void request_finish(conn *c) {
   c->len -= used;
   free(r->body_own);
   void *data = r->data;
-  memset(r, 0, offsetof(sg_http_request, headers));
-  memset(&r->content_length, 0, sizeof(*r) - offsetof(sg_http_request, content_length));
+  sg_http_parse_reset(&r->h);
+  memset(&r->head_len, 0, sizeof(*r) - offsetof(sg_http_request, head_len));
   r->data = data;
-  r->content_length = -1;
-  c->scan = c->line_start = 0;
+  c->scan = (sg_http_parse_scan){0, 0};
   c->close_after = 0;
   c->lingered = 0;
   if (c->len == 0 && c->cap > BUF_INITIAL) {
@@ -481,26 +420,19 @@ void sg_http_respond(sg_http_request *req, const sg_http_response *resp) {
   assert(c->state == CONN_HANDLER || c->state == CONN_BODY);
   c->dispatched = 0;
   c->want_body = 0;
-  if (resp->close || !req->keep_alive || c->state == CONN_BODY ||
-      (req->content_length > 0 && req->body == NULL))
+  if (resp->close || !req->h.keep_alive || c->state == CONN_BODY ||
+      (req->h.content_length > 0 && req->body == NULL))
     c->close_after = 1; /* the body was not read: its bytes are in the way */
   char small[1024], *head = small;
-  size_t need = 200 + (resp->content_type ? strlen(resp->content_type) : 0) +
-                (resp->headers ? strlen(resp->headers) : 0);
+  size_t need = sg_http_parse_response_size(resp);
   if (need > sizeof(small) && (head = malloc(need)) == NULL) {
     conn_close(c);
     return;
   }
-  int n = snprintf(head, need > sizeof(small) ? need : sizeof(small),
-                   "HTTP/1.1 %d %s\r\n%s%s%scontent-length: %zu\r\n%s%s\r\n", resp->status,
-                   reason_phrase(resp->status), resp->content_type ? "content-type: " : "",
-                   resp->content_type ? resp->content_type : "", resp->content_type ? "\r\n" : "",
-                   resp->body_len, resp->headers ? resp->headers : "",
-                   c->close_after            ? "connection: close\r\n"
-                   : req->minor_version == 0 ? "connection: keep-alive\r\n"
-                                             : "");
-  size_t body_len = req->method == SG_HTTP_HEAD ? 0 : resp->body_len;
-  int rc = send_or_keep(c, head, (size_t)n, resp->body, body_len);
+  size_t n = sg_http_parse_response_head(head, need > sizeof(small) ? need : sizeof(small), resp,
+                                         c->close_after, req->h.minor_version);
+  size_t body_len = req->h.method == SG_HTTP_HEAD ? 0 : resp->body_len;
+  int rc = send_or_keep(c, head, n, resp->body, body_len);
   if (head != small)
     free(head);
   if (rc != 0) {
@@ -524,13 +456,11 @@ void sg_http_respond(sg_http_request *req, const sg_http_response *resp) {
 void sg_http_respond_error(sg_http_request *req, int status, const char *code, const char *message,
                            int close) {
   char body[512];
-  int n = snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"%s\"}", code, message);
-  if (n < 0 || (size_t)n >= sizeof(body))
-    n = snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"error\"}", "error");
+  size_t n = sg_http_parse_error_body(body, sizeof(body), code, message);
   sg_http_response r = {.status = status,
                         .content_type = "application/json",
                         .body = body,
-                        .body_len = (size_t)n,
+                        .body_len = n,
                         .headers = "cache-control: no-store\r\n",
                         .close = close};
   sg_http_respond(req, &r);
@@ -539,29 +469,23 @@ void sg_http_respond_error(sg_http_request *req, int status, const char *code, c
 /* ---- the request API ---- */
 
 sg_http_method sg_http_request_method(const sg_http_request *req) {
-  return req->method;
+  return req->h.method;
 }
 
 const char *sg_http_request_path(const sg_http_request *req) {
-  return req->path;
+  return req->h.path;
 }
 
 const char *sg_http_request_query(const sg_http_request *req) {
-  return req->query;
+  return req->h.query;
 }
 
 const char *sg_http_request_header(const sg_http_request *req, const char *name) {
-  size_t len = strlen(name);
-  for (size_t i = 0; i < req->n_headers; i++) {
-    const http_header *h = &req->headers[i];
-    if (h->name_len == len && strcasecmp(h->name, name) == 0)
-      return h->value;
-  }
-  return NULL;
+  return sg_http_parse_header_value(&req->h, name);
 }
 
 int64_t sg_http_request_content_length(const sg_http_request *req) {
-  return req->content_length;
+  return req->h.content_length;
 }
 
 const char *sg_http_request_peer(const sg_http_request *req) {
@@ -591,7 +515,7 @@ const uint8_t *sg_http_request_body(const sg_http_request *req, size_t *len) {
 void sg_http_read_body(sg_http_request *req) {
   conn *c = CONN_OF(req);
   assert(c->state == CONN_HANDLER && c->dispatched && req->body == NULL);
-  size_t cl = req->content_length > 0 ? (size_t)req->content_length : 0;
+  size_t cl = req->h.content_length > 0 ? (size_t)req->h.content_length : 0;
   if (cl > SG_HTTP_BODY_MAX) {
     sg_http_respond_error(req, 413, "too_large", "body too large", 1);
     return;
@@ -614,220 +538,11 @@ void sg_http_read_body(sg_http_request *req) {
     req->consumed = c->len;
   }
   c->want_body = 1;
-  if (req->expect_continue && req->body_len < cl && req->minor_version == 1) {
+  if (req->h.expect_continue && req->body_len < cl && req->h.minor_version == 1) {
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     if (send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) !=
         (ssize_t)(sizeof(cont) - 1))
       c->broken = 1; /* a fresh connection's send buffer takes 25 bytes: it failed */
-  }
-}
-
-/* ---- parsing ---- */
-
-static int is_tchar(unsigned char ch) {
-  if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
-    return 1;
-  return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
-static int token_eq(const char *s, size_t len, const char *lit) {
-  return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
-}
-
-/* 1 if the comma-separated list s[0..len) holds token (case-insensitive). */
-static int list_has(const char *s, size_t len, const char *token) {
-  size_t i = 0;
-  while (i < len) {
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
-      i++;
-    size_t start = i;
-    while (i < len && s[i] != ',')
-      i++;
-    size_t end = i;
-    while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
-      end--;
-    if (token_eq(s + start, end - start, token))
-      return 1;
-  }
-  return 0;
-}
-
-typedef struct parse_error {
-  int status;
-  const char *code, *message;
-} parse_error;
-
-static int fail(parse_error *e, int status, const char *code, const char *message) {
-  e->status = status;
-  e->code = code;
-  e->message = message;
-  return -1;
-}
-
-/* Finds the end of the head: 1 (req->head_len set), 0 (more bytes needed). */
-static int find_head_end(conn *c) {
-  for (size_t i = c->scan; i < c->len; i++) {
-    if (c->buf[i] != '\n')
-      continue;
-    size_t line = i - c->line_start;
-    if (line == 0 || (line == 1 && c->buf[c->line_start] == '\r')) {
-      c->req.head_len = i + 1;
-      return 1;
-    }
-    c->line_start = i + 1;
-  }
-  c->scan = c->len;
-  return 0;
-}
-
-/* The end of the line starting at p (at its '\n'), and its length without
- * a final '\r'. */
-static const char *line_end(const char *p, const char *end, size_t *len) {
-  const char *nl = memchr(p, '\n', (size_t)(end - p));
-  *len = (size_t)(nl - p);
-  if (*len > 0 && p[*len - 1] == '\r')
-    (*len)--;
-  return nl;
-}
-
-static int parse_content_length(sg_http_request *r, const char *v, size_t len, parse_error *e) {
-  if (len == 0 || len > 18)
-    return fail(e, 400, "bad_length", "Content-Length is not a number");
-  int64_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (v[i] < '0' || v[i] > '9')
-      return fail(e, 400, "bad_length", "Content-Length is not a number");
-    n = n * 10 + (v[i] - '0');
-  }
-  if (r->content_length >= 0 && r->content_length != n)
-    return fail(e, 400, "bad_length", "conflicting Content-Length headers");
-  r->content_length = n;
-  return 0;
-}
-
-/* Parses the head in c->buf[0..head_len) without changing a byte (an upgrade
- * is handed on as it came); terminate_strings then cuts the strings. */
-static int parse_head(conn *c, parse_error *e) {
-  sg_http_request *r = &c->req;
-  char *p = c->buf;
-  const char *head_end = c->buf + r->head_len;
-  size_t len;
-  const char *nl = line_end(p, head_end, &len);
-
-  /* request line: method SP target SP HTTP/1.x */
-  const char *sp1 = memchr(p, ' ', len);
-  if (sp1 == NULL || sp1 == p)
-    return fail(e, 400, "bad_request", "malformed request line");
-  for (const char *q = p; q < sp1; q++) {
-    if (!is_tchar((unsigned char)*q))
-      return fail(e, 400, "bad_request", "malformed method");
-  }
-  size_t mlen = (size_t)(sp1 - p);
-  /* Methods are case-sensitive. */
-  r->method = mlen == 3 && memcmp(p, "GET", 3) == 0    ? SG_HTTP_GET
-              : mlen == 4 && memcmp(p, "POST", 4) == 0 ? SG_HTTP_POST
-              : mlen == 4 && memcmp(p, "HEAD", 4) == 0 ? SG_HTTP_HEAD
-                                                       : SG_HTTP_OTHER;
-  const char *target = sp1 + 1, *end = p + len;
-  const char *sp2 = memchr(target, ' ', (size_t)(end - target));
-  if (sp2 == NULL || sp2 == target)
-    return fail(e, 400, "bad_request", "malformed request line");
-  for (const char *q = target; q < sp2; q++) {
-    if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
-      return fail(e, 400, "bad_request", "invalid character in the request target");
-  }
-  const char *version = sp2 + 1;
-  size_t vlen = (size_t)(end - version);
-  if (vlen != 8 || memcmp(version, "HTTP/", 5) != 0 || version[6] != '.' || version[5] < '0' ||
-      version[5] > '9' || version[7] < '0' || version[7] > '9')
-    return fail(e, 400, "bad_request", "malformed request line");
-  if (version[5] != '1' || (version[7] != '0' && version[7] != '1'))
-    return fail(e, 505, "version_not_supported", "HTTP/1.0 and HTTP/1.1 only");
-  r->minor_version = version[7] - '0';
-  if (target[0] != '/' && !(sp2 - target == 1 && target[0] == '*')) {
-    /* absolute-form: the path starts after scheme://authority */
-    const char *q = target;
-    while (q < sp2 && *q != ':')
-      q++;
-    if (q + 3 > sp2 || q[1] != '/' || q[2] != '/')
-      return fail(e, 400, "bad_request", "malformed request target");
-    q += 3;
-    while (q < sp2 && *q != '/' && *q != '?')
-      q++;
-    if (q == sp2 || *q != '/')
-      return fail(e, 400, "bad_request", "malformed request target");
-    target = q;
-  }
-  r->path = target;
-
-  /* headers */
-  int connection_close = 0, connection_keep_alive = 0;
-  r->content_length = -1;
-  for (p = (char *)nl + 1; p < head_end; p = (char *)nl + 1) {
-    nl = line_end(p, head_end, &len);
-    if (len == 0)
-      break; /* the blank line */
-    if (p[0] == ' ' || p[0] == '\t')
-      return fail(e, 400, "bad_header", "folded header lines are not accepted");
-    const char *colon = memchr(p, ':', len);
-    if (colon == NULL || colon == p)
-      return fail(e, 400, "bad_header", "malformed header line");
-    for (const char *q = p; q < colon; q++) {
-      if (!is_tchar((unsigned char)*q))
-        return fail(e, 400, "bad_header", "malformed header name");
-    }
-    const char *v = colon + 1, *vend = p + len;
-    while (v < vend && (*v == ' ' || *v == '\t'))
-      v++;
-    while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
-      vend--;
-    for (const char *q = v; q < vend; q++) {
-      unsigned char ch = (unsigned char)*q;
-      if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-        return fail(e, 400, "bad_header", "invalid character in a header value");
-    }
-    if (r->n_headers == SG_HTTP_HEADERS_MAX)
-      return fail(e, 431, "headers_too_large", "too many header lines");
-    http_header *h = &r->headers[r->n_headers++];
-    h->name = p;
-    h->name_len = (size_t)(colon - p);
-    h->value = v;
-    h->value_len = (size_t)(vend - v);
-    if (token_eq(h->name, h->name_len, "content-length")) {
-      if (parse_content_length(r, v, h->value_len, e) != 0)
-        return -1;
-    } else if (token_eq(h->name, h->name_len, "transfer-encoding")) {
-      r->transfer_encoding = 1;
-    } else if (token_eq(h->name, h->name_len, "connection")) {
-      connection_close |= list_has(v, h->value_len, "close");
-      connection_keep_alive |= list_has(v, h->value_len, "keep-alive");
-    } else if (token_eq(h->name, h->name_len, "upgrade")) {
-      r->upgrade |= list_has(v, h->value_len, "websocket");
-    } else if (token_eq(h->name, h->name_len, "expect")) {
-      r->expect_continue = token_eq(v, h->value_len, "100-continue");
-    }
-  }
-  r->keep_alive = !connection_close && (r->minor_version == 1 || connection_keep_alive);
-  return 0;
-}
-
-/* Cuts the strings of a parsed head with NULs (each is followed by a byte of
- * the head that is no longer needed: a space, ':', '\r', '\n' or '?'). */
-static void terminate_strings(sg_http_request *r) {
-  char *path = (char *)r->path;
-  char *sp = strchr(path, ' ');
-  *sp = '\0';
-  char *q = strchr(path, '?');
-  if (q != NULL) {
-    *q = '\0';
-    r->query = q + 1;
-  } else {
-    r->query = "";
-  }
-  for (size_t i = 0; i < r->n_headers; i++) {
-    http_header *h = &r->headers[i];
-    ((char *)h->name)[h->name_len] = '\0';
-    ((char *)h->value)[h->value_len] = '\0';
   }
 }
 
@@ -839,7 +554,7 @@ static void read_input(conn *c) {
   size_t room;
   if (c->state == CONN_BODY && r->body_own != NULL) {
     dst = (char *)r->body_own + r->body_len;
-    room = (size_t)r->content_length - r->body_len;
+    room = (size_t)r->h.content_length - r->body_len;
   } else if (c->state == CONN_LINGER) {
     dst = c->buf;
     room = c->cap;
@@ -884,8 +599,8 @@ static void read_input(conn *c) {
     set_deadline(c, c->http->o.head_timeout_ms); /* the first byte of a request */
   c->len += (size_t)n;
   if (c->state == CONN_BODY)
-    r->body_len = c->len - r->head_len < (size_t)r->content_length ? c->len - r->head_len
-                                                                   : (size_t)r->content_length;
+    r->body_len = c->len - r->head_len < (size_t)r->h.content_length ? c->len - r->head_len
+                                                                     : (size_t)r->h.content_length;
 }
 
 static void on_poll(uv_poll_t *poll, int status, int events) {
@@ -901,56 +616,41 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
   conn_process(c);
 }
 
-/* Answers a request sg_http refuses itself (no handler involved). */
-static void refuse(conn *c, const parse_error *e) {
+/* Answers a request sg_http refuses itself (no handler involved); 1, as
+ * step_head returns then. */
+static int refuse(conn *c, const sg_http_parse_error *e) {
   c->state = CONN_HANDLER;
-  c->req.keep_alive = 0;
+  c->req.h.keep_alive = 0;
   sg_http_respond_error(&c->req, e->status, e->code, e->message, 1);
+  return 1;
 }
 
 /* One step for a connection in CONN_HEAD; 0 if it must wait for bytes. */
 static int step_head(conn *c) {
   sg_http *http = c->http;
-  size_t skip = 0;
-  while (skip < c->len && (c->buf[skip] == '\r' || c->buf[skip] == '\n'))
-    skip++; /* empty lines before a request are ignored (RFC 9112, 2.2) */
+  size_t skip = sg_http_parse_skip(c->buf, c->len);
   if (skip > 0) {
     memmove(c->buf, c->buf + skip, c->len - skip);
     c->len -= skip;
-    c->scan = c->line_start = 0;
+    c->scan = (sg_http_parse_scan){0, 0};
   }
-  if (!find_head_end(c)) {
-    parse_error e;
-    if (c->len >= SG_HTTP_HEAD_MAX) {
-      fail(&e, 431, "headers_too_large", "request head over 8192 bytes");
-      refuse(c, &e);
-      return 1;
-    }
+  sg_http_parse_error e;
+  int found = sg_http_parse_find_end(&c->scan, c->buf, c->len, &c->req.head_len, &e);
+  if (found == 0) {
     if (c->rd_eof)
       conn_close(c);
     return 0;
   }
-  parse_error e;
-  if (c->req.head_len > SG_HTTP_HEAD_MAX) {
-    fail(&e, 431, "headers_too_large", "request head over 8192 bytes");
-    refuse(c, &e);
-    return 1;
-  }
-  if (parse_head(c, &e) != 0) {
-    refuse(c, &e);
-    return 1;
-  }
-  if (c->req.upgrade && http->o.on_upgrade != NULL) {
+  if (found < 0 || sg_http_parse_head(&c->req.h, c->buf, c->req.head_len, &e) != 0)
+    return refuse(c, &e);
+  if (c->req.h.upgrade && http->o.on_upgrade != NULL) {
     conn_hand_off(c);
     return 0;
   }
-  terminate_strings(&c->req);
+  sg_http_parse_terminate(&c->req.h);
   c->req.consumed = c->req.head_len;
-  if (c->req.transfer_encoding) {
-    fail(&e, 411, "length_required", "chunked bodies are not accepted; send Content-Length");
-    refuse(c, &e);
-    return 1;
-  }
+  if (sg_http_parse_framing(&c->req.h, &e) != 0)
+    return refuse(c, &e);
   memset(c->req.data, 0, http->o.request_data_size);
   c->state = CONN_HANDLER;
   c->dispatched = 1;
@@ -983,7 +683,7 @@ static void conn_process(conn *c) {
       c->state = CONN_BODY;
       set_deadline(c, http->o.body_timeout_ms);
     } else if (c->state == CONN_BODY) {
-      if (c->req.body_len < (size_t)c->req.content_length)
+      if (c->req.body_len < (size_t)c->req.h.content_length)
         break;
       c->state = CONN_HANDLER;
       set_deadline(c, 0);
