@@ -1,5 +1,5 @@
-/* Shared inside the textscan module only (textscan.c, textscan.lexicon.c,
- * textscan.gazetteer.c): the token array and the helpers that read it. Not
+/* Shared inside the textscan module only (textscan.c, lexicon.c,
+ * gazetteer.c): the token array and the helpers that read it. Not
  * for other modules; their contract is textscan.h. */
 #ifndef SG_TEXTSCAN_INTERNAL_H
 #define SG_TEXTSCAN_INTERNAL_H
