@@ -3,22 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/error.h"
 #include "core/utf8.h"
-
-const char *sg_charset_strerror(int err) {
-  switch (err) {
-  case SG_CHARSET_OK:
-    return "ok";
-  case SG_CHARSET_EUNKNOWN:
-    return "unknown charset";
-  case SG_CHARSET_EINVAL:
-    return "bytes not valid in the charset";
-  case SG_CHARSET_ETOOBIG:
-    return "text too long";
-  default:
-    return "unknown error";
-  }
-}
 
 static const struct {
   const char *name;
@@ -50,7 +36,7 @@ int sg_charset_from_name(const char *name, size_t len, sg_charset *out) {
       return 0;
     }
   }
-  return SG_CHARSET_EUNKNOWN;
+  return SG_EUNSUPPORTED;
 }
 
 const char *sg_charset_name(sg_charset cs) {
@@ -81,30 +67,12 @@ typedef struct sink {
   size_t size, len;
 } sink;
 
-/* Appends one code point; -1 if it does not fit (room kept for the NUL). */
+/* Appends one code point; -1 if it does not fit (room kept for the NUL) or
+ * has no UTF-8 form. */
 static int put(sink *s, uint32_t cp) {
-  uint8_t b[4];
-  size_t n;
-  if (cp < 0x80) {
-    b[0] = (uint8_t)cp;
-    n = 1;
-  } else if (cp < 0x800) {
-    b[0] = (uint8_t)(0xC0 | (cp >> 6));
-    b[1] = (uint8_t)(0x80 | (cp & 0x3F));
-    n = 2;
-  } else if (cp < 0x10000) {
-    b[0] = (uint8_t)(0xE0 | (cp >> 12));
-    b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    b[2] = (uint8_t)(0x80 | (cp & 0x3F));
-    n = 3;
-  } else {
-    b[0] = (uint8_t)(0xF0 | (cp >> 18));
-    b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    b[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    n = 4;
-  }
-  if (s->size - s->len <= n)
+  char b[SG_UTF8_MAX_SEQ];
+  size_t n = sg_utf8_encode(cp, b);
+  if (n == 0 || s->size - s->len <= n)
     return -1;
   memcpy(s->out + s->len, b, n);
   s->len += n;
@@ -113,25 +81,25 @@ static int put(sink *s, uint32_t cp) {
 
 static int from_utf16(const uint8_t *in, size_t len, int big_endian, sink *s) {
   if (len % 2 != 0)
-    return SG_CHARSET_EINVAL;
+    return SG_EINVAL;
   for (size_t i = 0; i < len; i += 2) {
     uint32_t u = big_endian ? (uint32_t)(in[i] << 8 | in[i + 1]) : (uint32_t)(in[i + 1] << 8 | in[i]);
     if (u >= 0xD800 && u <= 0xDBFF) {
       if (i + 3 >= len)
-        return SG_CHARSET_EINVAL; /* a high surrogate at the end */
+        return SG_EINVAL; /* a high surrogate at the end */
       uint32_t lo = big_endian ? (uint32_t)(in[i + 2] << 8 | in[i + 3])
                                : (uint32_t)(in[i + 3] << 8 | in[i + 2]);
       if (lo < 0xDC00 || lo > 0xDFFF)
-        return SG_CHARSET_EINVAL;
+        return SG_EINVAL;
       u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
       i += 2;
     } else if (u >= 0xDC00 && u <= 0xDFFF) {
-      return SG_CHARSET_EINVAL; /* a low surrogate with no high one before it */
+      return SG_EINVAL; /* a low surrogate with no high one before it */
     } else if (u == 0) {
-      return SG_CHARSET_EINVAL;
+      return SG_EINVAL;
     }
     if (put(s, u) != 0)
-      return SG_CHARSET_ETOOBIG;
+      return SG_ETOOBIG;
   }
   return 0;
 }
@@ -140,11 +108,11 @@ static int from_single_byte(const uint8_t *in, size_t len, int cp1252, sink *s) 
   for (size_t i = 0; i < len; i++) {
     uint32_t u = in[i];
     if (u == 0)
-      return SG_CHARSET_EINVAL;
+      return SG_EINVAL;
     if (cp1252 && u >= 0x80 && u <= 0x9F && (u = cp1252_high[u - 0x80]) == 0)
-      return SG_CHARSET_EINVAL;
+      return SG_EINVAL;
     if (put(s, u) != 0)
-      return SG_CHARSET_ETOOBIG;
+      return SG_ETOOBIG;
   }
   return 0;
 }
@@ -155,13 +123,13 @@ int sg_charset_to_utf8(sg_charset cs, const uint8_t *in, size_t len, char *out, 
   int rc;
   *out_len = 0;
   if (out_size == 0)
-    return SG_CHARSET_ETOOBIG;
+    return SG_ETOOBIG;
   switch (cs) {
   case SG_CHARSET_UTF8:
     if (!sg_utf8_valid((const char *)in, len))
-      rc = SG_CHARSET_EINVAL;
+      rc = SG_EINVAL;
     else if (len >= out_size)
-      rc = SG_CHARSET_ETOOBIG;
+      rc = SG_ETOOBIG;
     else {
       memcpy(out, in, len);
       s.len = len;
@@ -190,7 +158,7 @@ int sg_charset_to_utf8(sg_charset cs, const uint8_t *in, size_t len, char *out, 
     rc = from_single_byte(in, len, cs == SG_CHARSET_CP1252, &s);
     break;
   default:
-    rc = SG_CHARSET_EUNKNOWN;
+    rc = SG_EUNSUPPORTED;
   }
   if (rc != 0) {
     out[0] = '\0';

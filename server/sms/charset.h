@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
+
 typedef enum sg_charset {
   SG_CHARSET_UTF8 = 1,
   SG_CHARSET_UTF16BE, /* also UCS-2: surrogate pairs are decoded, lone ones refused */
@@ -22,21 +24,16 @@ typedef enum sg_charset {
   SG_CHARSET_CP1252   /* WINDOWS-1252 */
 } sg_charset;
 
-/* Errors, returned negative. */
-typedef enum sg_charset_error {
-  SG_CHARSET_OK = 0,
-  SG_CHARSET_EUNKNOWN = -1, /* a charset name we do not convert */
-  SG_CHARSET_EINVAL = -2,   /* bytes that are not valid in the charset, or a NUL */
-  SG_CHARSET_ETOOBIG = -3,  /* the UTF-8 text does not fit the output buffer */
-} sg_charset_error;
-
-const char *sg_charset_strerror(int err);
+/* Errors are the codes of core/error.h, returned negative: SG_EUNSUPPORTED
+ * for a charset name we do not convert, SG_EINVAL for bytes that are not
+ * valid in the charset (or a NUL), SG_ETOOBIG when the UTF-8 text does not
+ * fit the output buffer. sg_strerror names them. */
 
 /* Looks a charset name up, case-insensitively, with surrounding quotes and
  * blanks ignored ("UTF-16BE", "\"utf-8\"", "UCS-2", "latin1", "cp1252", ...).
  * Kannel's "GSM" (7-bit text it already recoded) and "binary" are taken as
  * UTF-8, so their bytes are still validated. name need not be NUL-terminated.
- * Returns 0 with *out set, or SG_CHARSET_EUNKNOWN. */
+ * Returns 0 with *out set, or SG_EUNSUPPORTED. */
 int sg_charset_from_name(const char *name, size_t len, sg_charset *out);
 
 /* The canonical name, e.g. "UTF-16BE". */
@@ -44,8 +41,9 @@ const char *sg_charset_name(sg_charset cs);
 
 /* Converts in[0..len) from cs to UTF-8 in out, NUL-terminated. out_size
  * counts the NUL, so at most out_size - 1 bytes of text fit. On success
- * returns 0 and sets *out_len (without the NUL); on error returns a negative
- * sg_charset_error and leaves out as an empty string (when out_size > 0). */
+ * returns 0 and sets *out_len (without the NUL); on error returns SG_EINVAL,
+ * SG_ETOOBIG or SG_EUNSUPPORTED (a cs that is none of the above) and leaves
+ * out as an empty string (when out_size > 0). */
 int sg_charset_to_utf8(sg_charset cs, const uint8_t *in, size_t len, char *out, size_t out_size,
                        size_t *out_len);
 

@@ -1,6 +1,5 @@
 #include "sms/form.h"
 
-#include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,7 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/hex.h"
+#include "core/utf8.h"
 #include "sms/aml.h"
+#include "wire/jsonread.h"
 
 /* ---- times ---- */
 
@@ -169,16 +171,6 @@ int sg_smsparse_phone(const char *s, char out[SG_SMSPARSE_PHONE_MAX]) {
 
 /* ---- forms ---- */
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Decodes src[0..len) into dst with a NUL after; returns the decoded length
  * or -1 on a bad escape. */
 static long form_decode(const char *src, size_t len, char *dst) {
@@ -189,7 +181,7 @@ static long form_decode(const char *src, size_t len, char *dst) {
     } else if (src[i] == '%') {
       if (i + 2 >= len)
         return -1;
-      int hi = hexval(src[i + 1]), lo = hexval(src[i + 2]);
+      int hi = sg_hex_digit(src[i + 1]), lo = sg_hex_digit(src[i + 2]);
       if (hi < 0 || lo < 0)
         return -1;
       dst[o++] = (char)(hi << 4 | lo);
@@ -366,7 +358,7 @@ long sg_smsparse_hex(const char *hex, size_t len, uint8_t *out, size_t size) {
   if (len % 2 != 0 || len / 2 > size)
     return -1;
   for (size_t i = 0; i < len; i += 2) {
-    int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+    int hi = sg_hex_digit(hex[i]), lo = sg_hex_digit(hex[i + 1]);
     if (hi < 0 || lo < 0)
       return -1;
     out[i / 2] = (uint8_t)(hi << 4 | lo);
@@ -383,36 +375,54 @@ static int fail(char code[32], char *message, size_t size, const char *c, const 
   return -1;
 }
 
-static int take_string(json_t *v, const char *field, char **dst, size_t *len, char code[32],
-                       char *message, size_t size) {
-  if (!json_is_string(v))
+static int take_string(const sg_jsonread_value *v, const char *field, char **dst, size_t *len,
+                       char code[32], char *message, size_t size) {
+  if (v->type != SG_JSONREAD_STRING)
     return fail(code, message, size, "bad_json", "expected a string", field);
   free(*dst);
-  *dst = strdup(json_string_value(v));
+  *dst = strdup(v->u.string.str);
   if (*dst == NULL)
     return fail(code, message, size, "unavailable", "out of memory", field);
   if (len != NULL)
-    *len = json_string_length(v);
+    *len = v->u.string.len;
+  return 0;
+}
+
+/* 1 if a malformed UTF-8 sequence starts in text[0..len) at or before
+ * offset: the reader stopped there because of the encoding, not the JSON. */
+static int bad_utf8_before(const char *text, size_t len, size_t offset) {
+  for (size_t i = 0; i < len && i <= offset;) {
+    size_t n = sg_utf8_seq_len(text + i, len - i);
+    if (n == 0)
+      return 1;
+    i += n;
+  }
   return 0;
 }
 
 int sg_smsparse_inbound_json(const char *text, size_t len, sg_smsparse_inbound *out,
                              char code[32], char *message, size_t message_size) {
   memset(out, 0, sizeof(*out));
-  json_error_t jerr;
-  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (root == NULL) {
-    int utf8 = json_error_code(&jerr) == json_error_invalid_utf8;
-    return fail(code, message, message_size, utf8 ? "bad_utf8" : "bad_json", jerr.text, NULL);
+  sg_jsonread_doc doc;
+  sg_jsonread_error jerr;
+  int prc = sg_jsonread_parse(&doc, text, len, SG_JSONREAD_DEPTH_LIMIT, &jerr);
+  if (prc != 0) {
+    if (prc == SG_JSONREAD_ENOMEM)
+      return fail(code, message, message_size, "unavailable", "out of memory", NULL);
+    if (prc != SG_JSONREAD_ESYNTAX)
+      return fail(code, message, message_size, "bad_json", sg_jsonread_strerror(prc), NULL);
+    int utf8 = bad_utf8_before(text, len, jerr.offset);
+    return fail(code, message, message_size, utf8 ? "bad_utf8" : "bad_json", jerr.reason, NULL);
   }
   int rc = -1;
-  const char *k;
-  json_t *v;
-  if (!json_is_object(root)) {
+  const sg_jsonread_value *root = &doc.values[0], *v;
+  size_t i;
+  if (root->type != SG_JSONREAD_OBJECT) {
     fail(code, message, message_size, "bad_json", "expected a JSON object", NULL);
     goto done;
   }
-  json_object_foreach(root, k, v) {
+  SG_JSONREAD_FOREACH(root, i, v) {
+    const char *k = v->key;
     if (strcmp(k, "from") == 0) {
       if (take_string(v, k, &out->from, NULL, code, message, message_size) != 0)
         goto done;
@@ -426,10 +436,10 @@ int sg_smsparse_inbound_json(const char *text, size_t len, sg_smsparse_inbound *
       if (take_string(v, k, &out->message_id, NULL, code, message, message_size) != 0)
         goto done;
     } else if (strcmp(k, "receivedAt") == 0) {
-      if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        out->received_at_ms = json_integer_value(v);
-      } else if (!json_is_string(v) ||
-                 sg_smsparse_rfc3339(json_string_value(v), &out->received_at_ms) != 0) {
+      if (v->type == SG_JSONREAD_INTEGER && v->u.integer >= 0) {
+        out->received_at_ms = v->u.integer;
+      } else if (v->type != SG_JSONREAD_STRING ||
+                 sg_smsparse_rfc3339(v->u.string.str, &out->received_at_ms) != 0) {
         fail(code, message, message_size, "bad_time",
              "expected an RFC 3339 date-time or epoch milliseconds", k);
         goto done;
@@ -452,7 +462,7 @@ int sg_smsparse_inbound_json(const char *text, size_t len, sg_smsparse_inbound *
   }
   rc = 0;
 done:
-  json_decref(root);
+  sg_jsonread_close(&doc);
   if (rc != 0)
     sg_smsparse_inbound_free(out);
   return rc;

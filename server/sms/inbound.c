@@ -241,10 +241,10 @@ static int job_id(sms_job *j, const char *prefix, const char *id, size_t len) {
 
 /* Decodes the text to UTF-8 into the job; 0 or an answer sent. */
 static int job_text(sms_job *j, sg_charset cs, const uint8_t *raw, size_t len) {
-  int rc = len > SMS_RAW_MAX ? SG_CHARSET_ETOOBIG
+  int rc = len > SMS_RAW_MAX ? SG_ETOOBIG
                              : sg_charset_to_utf8(cs, raw, len, j->text, sizeof(j->text),
                                                   &j->text_len);
-  if (rc == SG_CHARSET_ETOOBIG) {
+  if (rc == SG_ETOOBIG) {
     job_error(j, 413, "too_long", "SMS text over 1600 bytes of UTF-8");
     return -1;
   }

@@ -37,33 +37,14 @@ static int gsm7_cost(uint32_t cp) {
 long sg_smsurl_gsm7_septets(const char *text, size_t len) {
   if (!sg_utf8_valid(text, len))
     return -1;
-  const unsigned char *s = (const unsigned char *)text;
   long septets = 0;
   size_t i = 0;
   while (i < len) {
-    /* Well-formed UTF-8 from here on (checked above): decode by lead byte. */
-    uint32_t cp;
-    size_t n;
-    if (s[i] < 0x80) {
-      cp = s[i];
-      n = 1;
-    } else if (s[i] < 0xE0) {
-      cp = s[i] & 0x1Fu;
-      n = 2;
-    } else if (s[i] < 0xF0) {
-      cp = s[i] & 0x0Fu;
-      n = 3;
-    } else {
-      cp = s[i] & 0x07u;
-      n = 4;
-    }
-    for (size_t k = 1; k < n; k++)
-      cp = (cp << 6) | (s[i + k] & 0x3Fu);
-    int cost = gsm7_cost(cp);
+    long cp = sg_utf8_next(text, len, &i); /* never -1: checked above */
+    int cost = cp < 0 ? 0 : gsm7_cost((uint32_t)cp);
     if (cost == 0)
       return -1;
     septets += cost;
-    i += n;
   }
   return septets;
 }

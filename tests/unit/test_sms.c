@@ -155,6 +155,11 @@ static void test_inbound_json(void) {
       {"{\"from\":\"1\"}", "empty_text"},
       {"{\"from\":\"1\",\"text\":\"a\\u0000b\"}", "bad_json"},
       {"{\"from\":\"1\",\"text\":\"\xC3(\"}", "bad_utf8"},
+      {"{\"fr\xFFom\":\"1\",\"text\":\"x\"}", "bad_utf8"}, /* in a key */
+      {"{\"from\":\xC3\xA9}", "bad_json"},                    /* valid UTF-8, not JSON */
+      {"{\"from\":\xFF}", "bad_utf8"},                         /* outside a string */
+      {"{\"from\" \"1\",\"text\":\"\xC3(\"}", "bad_json"},     /* the syntax fails first */
+      {"{\"from\":\"1\",\"text\":\"x\",\"receivedAt\":-1}", "bad_time"},
       {"[1]", "bad_json"},
       {"", "bad_json"},
   };
