@@ -322,11 +322,11 @@ void sg_redis_set_state_cb(sg_redis *r, sg_redis_state_cb cb, void *data) {
 
 int sg_redis_add_script(sg_redis *r, const char *body, size_t len, char sha[SG_REDIS_SHA_LEN + 1]) {
   if (r->n_scripts == MAX_SCRIPTS)
-    return SG_REDIS_ENOMEM;
+    return SG_ENOMEM;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int mdlen = 0;
   if (EVP_Digest(body, len, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20)
-    return SG_REDIS_ENOMEM;
+    return SG_ENOMEM;
   for (unsigned i = 0; i < 20; i++)
     snprintf(sha + 2 * i, 3, "%02x", md[i]);
   r->scripts[r->n_scripts].body = body;
@@ -359,18 +359,18 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 int sg_redis_command(sg_redis *r, sg_redis_reply_cb cb, void *data, int argc, const char **argv,
                      const size_t *argvlen) {
   if (!r->ready || r->ac == NULL)
-    return SG_REDIS_EUNAVAIL;
+    return SG_EUNAVAIL;
   if (r->inflight >= r->max_inflight)
-    return SG_REDIS_EBUSY;
+    return SG_EBUSY;
   pending *p = malloc(sizeof(*p));
   if (p == NULL)
-    return SG_REDIS_ENOMEM;
+    return SG_ENOMEM;
   p->redis = r;
   p->cb = cb;
   p->data = data;
   if (redisAsyncCommandArgv(r->ac, on_reply, p, argc, argv, argvlen) != REDIS_OK) {
     free(p);
-    return SG_REDIS_EUNAVAIL;
+    return SG_EUNAVAIL;
   }
   r->inflight++;
   return 0;

@@ -17,9 +17,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#define SG_REDIS_EUNAVAIL (-1) /* not connected: answer 503 */
-#define SG_REDIS_EBUSY (-2)    /* too many commands in flight: answer 503 */
-#define SG_REDIS_ENOMEM (-3)
+#include "core/error.h" /* SG_EUNAVAIL: not connected, SG_EBUSY: too many in flight (both 503) */
 
 #define SG_REDIS_SHA_LEN 40
 

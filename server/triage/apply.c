@@ -57,7 +57,7 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
   /* Without a point there is nothing to measure distance from; a later
    * matcher may use the reporter or the place name. */
   if (!sg_report_has_point(loc) || fabs(loc->lat) > SG_TRIAGE_GEO_LAT_LIMIT)
-    return SG_TRIAGE_OK;
+    return SG_OK;
 
   char lon[32], lat[32];
   snprintf(lon, sizeof(lon), "%.9f", loc->lon);
@@ -66,9 +66,9 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
       redisCommand(t->c, "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d", t->k_geo, lon,
                    lat, SG_TRIAGE_DEDUP_RADIUS_M, SG_TRIAGE_GEO_CANDIDATES);
   int rc = sg_triage__check(t, ids);
-  if (rc == SG_TRIAGE_OK && ids->type != REDIS_REPLY_ARRAY)
-    rc = SG_TRIAGE_E_REPLY;
-  if (rc != SG_TRIAGE_OK) {
+  if (rc == SG_OK && ids->type != REDIS_REPLY_ARRAY)
+    rc = SG_EREPLY;
+  if (rc != SG_OK) {
     freeReplyObject(ids);
     return rc;
   }
@@ -78,7 +78,7 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
   const char **known = sg_arena_alloc(&t->arena, (ids->elements + 1) * sizeof(*known));
   if (known == NULL) {
     freeReplyObject(ids);
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   }
   /* One round trip for all candidates: pipeline the reads. */
   size_t n = 0;
@@ -88,7 +88,7 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
     if (id->type != REDIS_REPLY_STRING)
       continue;
     if ((known[near->n_known] = sg_arena_strndup(&t->arena, id->str, id->len)) == NULL) {
-      rc = SG_TRIAGE_E_NOMEM;
+      rc = SG_ENOMEM;
       break;
     }
     near->n_known++;
@@ -106,10 +106,10 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
   for (size_t i = 0; i < n; i++) {
     redisReply *reply = NULL;
     if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-      return SG_TRIAGE_E_REDIS;
-    if (rc == SG_TRIAGE_OK)
+      return SG_EUNAVAIL;
+    if (rc == SG_OK)
       rc = sg_triage__check(t, reply);
-    if (rc == SG_TRIAGE_OK && *found == NULL)
+    if (rc == SG_OK && *found == NULL)
       take_candidate(t, reply, category, ref_ms, SG_TRIAGE_LINK_NEARBY, found, version);
     freeReplyObject(reply);
   }
@@ -129,18 +129,18 @@ static int find_caller(sg_triage *t, const char *k_phone,
   seen[0] = '\0';
   redisReply *reply = redisCommand(t->c, "GET %s", k_phone);
   int rc = sg_triage__check(t, reply);
-  if (rc == SG_TRIAGE_OK && reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)
-    rc = SG_TRIAGE_E_REPLY;
+  if (rc == SG_OK && reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)
+    rc = SG_EREPLY;
   char k_incident[SG_KEY_MAX];
-  int usable = rc == SG_TRIAGE_OK && reply->type == REDIS_REPLY_STRING && reply->len < seen_size;
+  int usable = rc == SG_OK && reply->type == REDIS_REPLY_STRING && reply->len < seen_size;
   if (usable) {
     memcpy(seen, reply->str, reply->len + 1);
     /* Only our own script writes the map; a value that makes no key is
      * treated as no incident, and the script's check then replaces it. */
     usable = sg_key_id_valid(seen) &&
              sg_key2(k_incident, sizeof(k_incident), t->region, "incident", seen) >= 0;
-  } else if (rc == SG_TRIAGE_OK && reply->type == REDIS_REPLY_STRING) {
-    rc = SG_TRIAGE_E_REPLY; /* longer than any id we write */
+  } else if (rc == SG_OK && reply->type == REDIS_REPLY_STRING) {
+    rc = SG_EREPLY; /* longer than any id we write */
   }
   freeReplyObject(reply);
   if (!usable)
@@ -148,7 +148,7 @@ static int find_caller(sg_triage *t, const char *k_phone,
 
   reply = redisCommand(t->c, "HMGET %s pb version", k_incident);
   rc = sg_triage__check(t, reply);
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK)
     take_candidate(t, reply, NULL, ref_ms, SG_TRIAGE_LINK_CALLER, found, version);
   freeReplyObject(reply);
   return rc;
@@ -158,13 +158,13 @@ int sg_triage__next_seq(sg_triage *t, long long *seq) {
   if (t->n_id_pool > 0) {
     *seq = t->id_pool[0];
     memmove(t->id_pool, t->id_pool + 1, --t->n_id_pool * sizeof(t->id_pool[0]));
-    return SG_TRIAGE_OK;
+    return SG_OK;
   }
   redisReply *reply = redisCommand(t->c, "INCR %s", t->k_seq);
   int rc = sg_triage__check(t, reply);
-  if (rc == SG_TRIAGE_OK && reply->type != REDIS_REPLY_INTEGER)
-    rc = SG_TRIAGE_E_REPLY;
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK && reply->type != REDIS_REPLY_INTEGER)
+    rc = SG_EREPLY;
+  if (rc == SG_OK)
     *seq = reply->integer;
   freeReplyObject(reply);
   return rc;
@@ -194,8 +194,8 @@ static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident
  * there, so the caller's buffers may go right after. */
 static int append_argv(sg_triage *t, size_t argc, const char **argv, const size_t *lens) {
   if (redisAppendCommandArgv(t->c, (int)argc, argv, lens) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS; /* out of memory in hiredis: c->err is set */
-  return SG_TRIAGE_OK;
+    return SG_EUNAVAIL; /* out of memory in hiredis: c->err is set */
+  return SG_OK;
 }
 
 int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__step *step,
@@ -213,7 +213,7 @@ int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__ste
   uint8_t *inc_pb = sg_triage_pack(a, &inc->base, &inc_len);
   uint8_t *upd_pb = sg_triage_pack(a, &upd.base, &upd_len);
   if (inc_pb == NULL || upd_pb == NULL)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
 
   char k_incident[SG_KEY_MAX], k_audit[SG_KEY_MAX], k_marker[SG_KEY_MAX], k_index[SG_KEY_MAX],
       k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], k_phones[SG_KEY_MAX], suffix[SG_KEY_MAX];
@@ -224,10 +224,10 @@ int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__ste
       sg_key2(k_index, sizeof(k_index), t->region, "report", r->id) < 0 ||
       sg_key(k_smsout, sizeof(k_smsout), t->region, "sms:out") < 0 ||
       sg_key2(k_sms, sizeof(k_sms), t->region, "incident", suffix) < 0)
-    return SG_TRIAGE_E_ARG; /* checked when the report was decoded */
+    return SG_EINVAL; /* checked when the report was decoded */
   snprintf(suffix, sizeof(suffix), "%s:phones", inc->id);
   if (sg_key2(k_phones, sizeof(k_phones), t->region, "incident", suffix) < 0)
-    return SG_TRIAGE_E_ARG;
+    return SG_EINVAL;
   char ack_text[SG_SMSURL_SMS_SEPTETS + 1];
   const char *ack_to = sms_ack(r, inc, ack_text, sizeof(ack_text));
 
@@ -276,7 +276,7 @@ int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__ste
   const char **argv = sg_arena_alloc(a, max_argc * sizeof(*argv));
   size_t *lens = sg_arena_alloc(a, max_argc * sizeof(*lens));
   if (argv == NULL || lens == NULL)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   size_t argc = 0;
   argv[argc++] = with_body ? "EVAL" : "EVALSHA";
   argv[argc++] = with_body ? (const char *)t->script->data : t->sha;
@@ -315,10 +315,10 @@ int sg_triage__noscript(const redisReply *reply) {
 int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage__outcome *out) {
   *out = SG_TRIAGE__OUTCOME_DONE;
   int rc = sg_triage__check(t, reply);
-  if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+  if (rc == SG_OK && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
                              reply->element[0]->type != REDIS_REPLY_STRING))
-    rc = SG_TRIAGE_E_REPLY;
-  if (rc != SG_TRIAGE_OK)
+    rc = SG_EREPLY;
+  if (rc != SG_OK)
     return rc;
   const char *what = reply->element[0]->str;
   if (strcmp(what, "conflict") == 0)
@@ -328,8 +328,8 @@ int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage
   else if (strcmp(what, "nearby") == 0)
     *out = SG_TRIAGE__OUTCOME_NEARBY;
   else if (strcmp(what, "ok") != 0 && strcmp(what, "processed") != 0)
-    return SG_TRIAGE_E_REPLY;
-  return SG_TRIAGE_OK;
+    return SG_EREPLY;
+  return SG_OK;
 }
 
 /* Runs step's transition.lua call and sets *out to what happened. */
@@ -337,18 +337,18 @@ static int transition(sg_triage *t, const sg_triage__step *step, sg_triage__outc
   *out = SG_TRIAGE__OUTCOME_DONE;
   int rc = sg_triage__append_transition(t, &t->arena, step, 0);
   redisReply *reply = NULL;
-  if (rc == SG_TRIAGE_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-    rc = SG_TRIAGE_E_REDIS;
-  if (rc == SG_TRIAGE_OK && sg_triage__noscript(reply)) {
+  if (rc == SG_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+    rc = SG_EUNAVAIL;
+  if (rc == SG_OK && sg_triage__noscript(reply)) {
     /* Redis restarted or flushed its scripts: EVAL sends the body, which
      * also caches it again for the following EVALSHA calls. */
     freeReplyObject(reply);
     reply = NULL;
     rc = sg_triage__append_transition(t, &t->arena, step, 1);
-    if (rc == SG_TRIAGE_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-      rc = SG_TRIAGE_E_REDIS;
+    if (rc == SG_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+      rc = SG_EUNAVAIL;
   }
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK)
     rc = sg_triage__outcome_of(t, reply, out);
   freeReplyObject(reply);
   return rc;
@@ -357,12 +357,12 @@ static int transition(sg_triage *t, const sg_triage__step *step, sg_triage__outc
 int sg_triage__take_numbers(sg_triage *t, long long asked) {
   redisReply *reply = NULL;
   if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
   int rc = sg_triage__check(t, reply);
-  if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_INTEGER || reply->integer < asked))
-    rc = SG_TRIAGE_E_REPLY;
+  if (rc == SG_OK && (reply->type != REDIS_REPLY_INTEGER || reply->integer < asked))
+    rc = SG_EREPLY;
   /* INCRBY answers the last of the numbers it gave. */
-  for (long long k = asked - 1; rc == SG_TRIAGE_OK && k >= 0; k--)
+  for (long long k = asked - 1; rc == SG_OK && k >= 0; k--)
     t->id_pool[t->n_id_pool++] = reply->integer - k;
   freeReplyObject(reply);
   return rc;
@@ -398,16 +398,16 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
     int64_t version = 0;
     sg_triage__near near = {0, NULL, 0};
     sg_triage_link link = SG_TRIAGE_LINK_CALLER;
-    int rc = SG_TRIAGE_OK;
+    int rc = SG_OK;
     /* The same caller first, whatever the category or distance: an AML fix
      * and the text typed beside it are one emergency. Then neighbours. */
     if (cm.phone != NULL)
       rc = find_caller(t, k_phone, ref_ms, seen, sizeof(seen), &found, &version);
-    if (rc == SG_TRIAGE_OK && found == NULL) {
+    if (rc == SG_OK && found == NULL) {
       link = SG_TRIAGE_LINK_NEARBY;
       rc = find_match(t, r, res->category, ref_ms, &found, &version, &near);
     }
-    if (rc != SG_TRIAGE_OK)
+    if (rc != SG_OK)
       return rc;
 
     Siaga__V1__Incident next;
@@ -415,20 +415,20 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
     int64_t expected;
     if (found != NULL) {
       if (sg_triage_incident_attach(&t->arena, found, r, res, link, now_ms, &next) != 0)
-        return SG_TRIAGE_E_NOMEM;
+        return SG_ENOMEM;
       /* The hash's version field is the one the script compares. */
       expected = version;
       next.version = version + 1;
       kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_REPORT_ATTACHED;
     } else {
       /* One id per report, kept across retries so ids are not burnt. */
-      if (seq == 0 && (rc = sg_triage__next_seq(t, &seq)) != SG_TRIAGE_OK)
+      if (seq == 0 && (rc = sg_triage__next_seq(t, &seq)) != SG_OK)
         return rc;
       char id[SG_TRIAGE_ID_MAX];
       if (sg_triage_incident_id(id, sizeof(id), t->region, seq) < 0)
-        return SG_TRIAGE_E_ARG;
+        return SG_EINVAL;
       if (sg_triage_incident_open(&t->arena, r, res, id, now_ms, &next) != 0)
-        return SG_TRIAGE_E_NOMEM;
+        return SG_ENOMEM;
       expected = 0;
       kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
     }
@@ -438,7 +438,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
                             .near = found == NULL ? near : (sg_triage__near){0, NULL, 0}};
     sg_triage__outcome what;
     rc = transition(t, &step, &what);
-    if (rc != SG_TRIAGE_OK || what == SG_TRIAGE__OUTCOME_DONE)
+    if (rc != SG_OK || what == SG_TRIAGE__OUTCOME_DONE)
       return rc;
     if (found == NULL && what == SG_TRIAGE__OUTCOME_CONFLICT)
       seq = 0; /* that id exists already (a reset counter?): take the next one */
@@ -447,5 +447,5 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
     struct timespec pause = {0, (long)(rand() % (1 << attempt) + 1) * 1000000L};
     nanosleep(&pause, NULL);
   }
-  return SG_TRIAGE_E_CONFLICT;
+  return SG_ECONFLICT;
 }

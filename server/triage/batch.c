@@ -155,7 +155,7 @@ static view_incident *view_get(batch *b, const char *id, size_t len, int *rc) {
   if (sg_key2(key, sizeof(key), b->t->region, "incident", id) < 0)
     return NULL; /* skipped, as the one-report path skips it */
   if (b->n_to_read == b->max_to_read) {
-    *rc = SG_TRIAGE_E_REPLY; /* more than COUNT asked for: keeps slots half empty */
+    *rc = SG_EREPLY; /* more than COUNT asked for: keeps slots half empty */
     return NULL;
   }
   size_t s = slot_of(id);
@@ -166,7 +166,7 @@ static view_incident *view_get(batch *b, const char *id, size_t len, int *rc) {
   view_incident *v = sg_arena_alloc(b->a, sizeof(*v));
   if (v == NULL || (v->id = sg_arena_strndup(b->a, id, len)) == NULL ||
       (v->key = sg_arena_strndup(b->a, key, strlen(key))) == NULL) {
-    *rc = SG_TRIAGE_E_NOMEM;
+    *rc = SG_ENOMEM;
     return NULL;
   }
   *v = (view_incident){.id = v->id, .key = v->key};
@@ -207,7 +207,7 @@ static int append_geosearch(batch *b, const Siaga__V1__Location *loc, int with_d
                               : "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d";
   int rc = redisAppendCommand(b->t->c, fmt, b->t->k_geo, lon, lat, SG_TRIAGE_DEDUP_RADIUS_M,
                               SG_TRIAGE_GEO_CANDIDATES);
-  return rc == REDIS_OK ? SG_TRIAGE_OK : SG_TRIAGE_E_REDIS;
+  return rc == REDIS_OK ? SG_OK : SG_EUNAVAIL;
 }
 
 static int append_a(batch *b, size_t i) {
@@ -215,34 +215,34 @@ static int append_a(batch *b, size_t i) {
   plan *p = &b->plans[i];
   const Siaga__V1__Report *r = b->entries[i].r;
   if (p->state == PLAN_DONE)
-    return SG_TRIAGE_OK;
+    return SG_OK;
   if (sg_triage_report_links_caller(r)) {
     p->phone = phone_get(b, r->reporter->phone, &p->reads_phone);
     if (p->reads_phone && redisAppendCommand(t->c, "GET %s", p->phone->key) != REDIS_OK)
-      return SG_TRIAGE_E_REDIS;
+      return SG_EUNAVAIL;
   }
   /* Without a point there is nothing to measure distance from. */
   const Siaga__V1__Location *loc = r->location;
   if (sg_report_has_point(loc) && fabs(loc->lat) <= SG_TRIAGE_GEO_LAT_LIMIT) {
-    if (append_geosearch(b, loc, 1) != SG_TRIAGE_OK)
-      return SG_TRIAGE_E_REDIS;
+    if (append_geosearch(b, loc, 1) != SG_OK)
+      return SG_EUNAVAIL;
     p->searched = 1;
   }
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 /* The phone map's value, as the one-report path's find_caller takes it. */
 static int take_phone(batch *b, view_phone *ph, const redisReply *reply) {
   if (reply->type == REDIS_REPLY_NIL)
-    return SG_TRIAGE_OK;
+    return SG_OK;
   if (reply->type != REDIS_REPLY_STRING || reply->len >= sizeof(ph->read)) {
     ph->broken = 1; /* longer than any id we write */
-    return SG_TRIAGE_OK;
+    return SG_OK;
   }
   memcpy(ph->read, reply->str, reply->len + 1);
   /* Only our own script writes the map; a value that makes no key is
    * treated as no incident, and the script's check then replaces it. */
-  int rc = SG_TRIAGE_OK;
+  int rc = SG_OK;
   if (sg_key_id_valid(ph->read))
     ph->read_inc = view_get(b, ph->read, reply->len, &rc);
   return rc;
@@ -252,12 +252,12 @@ static int take_phone(batch *b, view_phone *ph, const redisReply *reply) {
 static int take_hits(batch *b, plan *p, const redisReply *reply) {
   if (reply->type != REDIS_REPLY_ARRAY) {
     p->search_failed = 1;
-    return SG_TRIAGE_OK;
+    return SG_OK;
   }
   p->hits = sg_arena_alloc(b->a, (reply->elements + 1) * sizeof(*p->hits));
   p->named = sg_arena_alloc(b->a, (reply->elements + 1) * sizeof(*p->named));
   if (p->hits == NULL || p->named == NULL)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   for (size_t k = 0; k < reply->elements; k++) {
     const redisReply *e = reply->element[k];
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
@@ -265,10 +265,10 @@ static int take_hits(batch *b, plan *p, const redisReply *reply) {
       continue;
     p->named[p->n_named] = sg_arena_strndup(b->a, e->element[0]->str, e->element[0]->len);
     if (p->named[p->n_named++] == NULL)
-      return SG_TRIAGE_E_NOMEM;
-    int rc = SG_TRIAGE_OK;
+      return SG_ENOMEM;
+    int rc = SG_OK;
     view_incident *v = view_get(b, e->element[0]->str, e->element[0]->len, &rc);
-    if (rc != SG_TRIAGE_OK)
+    if (rc != SG_OK)
       return rc;
     if (v != NULL) {
       p->hits[p->n_hits].inc = v;
@@ -276,7 +276,7 @@ static int take_hits(batch *b, plan *p, const redisReply *reply) {
       p->n_hits++;
     }
   }
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 /* Every reply is read, whatever happened before, to keep the connection in
@@ -291,15 +291,15 @@ static int search_nearby(batch *b) {
   b->topped_up = t->n_id_pool < b->n_left ? (long long)(want - t->n_id_pool) : 0;
   if (b->topped_up > 0 &&
       redisAppendCommand(t->c, "INCRBY %s %lld", t->k_seq, b->topped_up) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
   for (size_t i = 0; i < b->n; i++) {
     int rc = append_a(b, i);
-    if (rc != SG_TRIAGE_OK)
+    if (rc != SG_OK)
       return rc;
   }
   /* Read first, as it was sent first. */
-  int rc = b->topped_up > 0 ? sg_triage__take_numbers(t, b->topped_up) : SG_TRIAGE_OK;
-  if (rc == SG_TRIAGE_E_REDIS)
+  int rc = b->topped_up > 0 ? sg_triage__take_numbers(t, b->topped_up) : SG_OK;
+  if (rc == SG_EUNAVAIL)
     return rc;
   for (size_t i = 0; i < b->n; i++) {
     plan *p = &b->plans[i];
@@ -308,13 +308,13 @@ static int search_nearby(batch *b) {
         continue;
       redisReply *reply = NULL;
       if (redisGetReply(b->t->c, (void **)&reply) != REDIS_OK)
-        return SG_TRIAGE_E_REDIS;
-      if (sg_triage__check(b->t, reply) == SG_TRIAGE_E_REDIS) {
+        return SG_EUNAVAIL;
+      if (sg_triage__check(b->t, reply) == SG_EUNAVAIL) {
         freeReplyObject(reply);
-        return SG_TRIAGE_E_REDIS;
+        return SG_EUNAVAIL;
       }
       /* An error reply is taken as an unusable value by take_*. */
-      if (rc == SG_TRIAGE_OK)
+      if (rc == SG_OK)
         rc = cmd == 0 ? take_phone(b, p->phone, reply) : take_hits(b, p, reply);
       freeReplyObject(reply);
     }
@@ -330,52 +330,52 @@ static int search_nearby(batch *b) {
 static int take_incident(batch *b, view_incident *v, const redisReply *reply) {
   if (reply->type != REDIS_REPLY_ARRAY) {
     v->unreadable = 1;
-    return SG_TRIAGE_OK;
+    return SG_OK;
   }
   if (reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
       reply->element[1]->type != REDIS_REPLY_STRING ||
       reply->element[0]->len > SG_TRIAGE_INCIDENT_PB_MAX)
-    return SG_TRIAGE_OK;
+    return SG_OK;
   v->cur = siaga__v1__incident__unpack(&b->a->allocator, (size_t)reply->element[0]->len,
                                        (const uint8_t *)reply->element[0]->str);
   if (v->cur == NULL && b->a->exhausted)
-    return SG_TRIAGE_E_NOMEM; /* the batch's fault, not the incident's */
+    return SG_ENOMEM; /* the batch's fault, not the incident's */
   v->version = strtoll(reply->element[1]->str, NULL, 10);
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 static int read_incidents(batch *b) {
   if (b->n_to_read == 0)
-    return SG_TRIAGE_OK;
+    return SG_OK;
   /* WATCH before the reads: a chain of calls on one of these incidents
    * goes in MULTI/EXEC, which Redis then refuses if the incident changed
    * since this read. */
   const char **argv = sg_arena_alloc(b->a, (b->n_to_read + 1) * sizeof(*argv));
   if (argv == NULL)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   argv[0] = "WATCH";
   for (size_t k = 0; k < b->n_to_read; k++)
     argv[k + 1] = b->to_read[k]->key;
   if (redisAppendCommandArgv(b->t->c, (int)b->n_to_read + 1, argv, NULL) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
   b->watching = 1;
   for (size_t k = 0; k < b->n_to_read; k++) {
     if (redisAppendCommand(b->t->c, "HMGET %s pb version", b->to_read[k]->key) != REDIS_OK)
-      return SG_TRIAGE_E_REDIS;
+      return SG_EUNAVAIL;
   }
-  int rc = SG_TRIAGE_OK;
+  int rc = SG_OK;
   for (size_t k = 0; k <= b->n_to_read; k++) {
     redisReply *reply = NULL;
     if (redisGetReply(b->t->c, (void **)&reply) != REDIS_OK)
-      return SG_TRIAGE_E_REDIS;
+      return SG_EUNAVAIL;
     int r = sg_triage__check(b->t, reply);
-    if (r == SG_TRIAGE_E_REDIS) {
+    if (r == SG_EUNAVAIL) {
       freeReplyObject(reply);
       return r;
     }
-    if (k == 0 && r != SG_TRIAGE_OK && rc == SG_TRIAGE_OK)
+    if (k == 0 && r != SG_OK && rc == SG_OK)
       rc = r; /* WATCH refused: no chain can be made safe */
-    if (k > 0 && rc == SG_TRIAGE_OK)
+    if (k > 0 && rc == SG_OK)
       rc = take_incident(b, b->to_read[k - 1], reply);
     freeReplyObject(reply);
   }
@@ -462,22 +462,22 @@ static int decide(batch *b, size_t i) {
   }
   if (alone) {
     p->state = PLAN_ALONE;
-    return SG_TRIAGE_OK;
+    return SG_OK;
   }
 
   Siaga__V1__Incident *next = sg_arena_alloc(b->a, sizeof(*next));
   if (next == NULL)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   if (found != NULL) {
     if (sg_triage_incident_attach(b->a, found->cur, r, &e->res, link, now_ms, next) != 0)
-      return SG_TRIAGE_E_NOMEM;
+      return SG_ENOMEM;
     /* The hash's version is the one the script compares. */
     p->expected = found->version;
     p->kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_REPORT_ATTACHED;
   } else {
     if ((found = view_open(b, p)) == NULL ||
         sg_triage_incident_open(b->a, r, &e->res, "", now_ms, next) != 0)
-      return SG_TRIAGE_E_NOMEM;
+      return SG_ENOMEM;
     next->id = found->id; /* shared by every later state: numbered in C */
     p->expected = 0;
     p->kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
@@ -495,7 +495,7 @@ static int decide(batch *b, size_t i) {
   p->next = next;
   p->now_ms = now_ms;
   p->state = PLAN_CALL;
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 /* ---- numbers for the opened incidents ---- */
@@ -505,13 +505,13 @@ static int decide(batch *b, size_t i) {
 static int number_openings(batch *b) {
   sg_triage *t = b->t;
   if (b->n_opened > t->n_id_pool)
-    return SG_TRIAGE_E_REPLY; /* search_nearby's INCRBY failed: the one-report path says why */
+    return SG_EREPLY; /* search_nearby's INCRBY failed: the one-report path says why */
   for (size_t k = 0; k < b->n_opened; k++) {
     if (sg_triage_incident_id(b->opened[k]->id, SG_TRIAGE_ID_MAX, t->region, t->id_pool[k]) < 0)
-      return SG_TRIAGE_E_ARG;
+      return SG_EINVAL;
   }
   b->n_numbered = b->n_opened;
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 /* After write_calls: the numbers of openings that were applied leave the pool; those
@@ -535,17 +535,17 @@ static void settle_numbers(batch *b, int connection_failed) {
 static int near_of(batch *b, const plan *p, sg_triage__near *near) {
   *near = (sg_triage__near){0, NULL, 0};
   if (p->kind != SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED || !p->searched)
-    return SG_TRIAGE_OK;
+    return SG_OK;
   const char **known = sg_arena_alloc(b->a, (p->n_named + b->n_opened + 1) * sizeof(*known));
   if (known == NULL)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   size_t n = 0;
   for (size_t k = 0; k < p->n_named; k++)
     known[n++] = p->named[k];
   for (size_t k = 0; k < b->n_opened && b->opened[k] != p->inc; k++)
     known[n++] = b->opened[k]->id;
   *near = (sg_triage__near){1, known, n};
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 static int append_call(batch *b, plan *p, size_t i) {
@@ -558,8 +558,8 @@ static int append_call(batch *b, plan *p, size_t i) {
                           .kind = p->kind,
                           .now_ms = p->now_ms,
                           .cm = {NULL, "", ""}};
-  if (near_of(b, p, &step.near) != SG_TRIAGE_OK)
-    return SG_TRIAGE_E_NOMEM;
+  if (near_of(b, p, &step.near) != SG_OK)
+    return SG_ENOMEM;
   if (p->phone != NULL) {
     step.cm.phone = p->phone->phone;
     step.cm.k_phone = p->phone->key;
@@ -572,12 +572,12 @@ static int append_call(batch *b, plan *p, size_t i) {
 static void take_outcome(batch *b, plan *p, const redisReply *reply) {
   sg_triage__outcome what;
   int rc = sg_triage__outcome_of(b->t, reply, &what);
-  if (rc == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_DONE) {
+  if (rc == SG_OK && what == SG_TRIAGE__OUTCOME_DONE) {
     p->state = PLAN_DONE;
     return;
   }
   p->state = PLAN_ALONE; /* refused, NOSCRIPT or an error: sg_triage__apply deals with it */
-  p->number_taken = rc == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_CONFLICT &&
+  p->number_taken = rc == SG_OK && what == SG_TRIAGE__OUTCOME_CONFLICT &&
                     p->kind == SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
 }
 
@@ -587,10 +587,10 @@ static void take_outcome(batch *b, plan *p, const redisReply *reply) {
 static int read_ack(batch *b) {
   redisReply *reply = NULL;
   if (redisGetReply(b->t->c, (void **)&reply) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
   int rc = sg_triage__check(b->t, reply);
   freeReplyObject(reply);
-  return rc == SG_TRIAGE_E_REDIS ? rc : SG_TRIAGE_OK;
+  return rc == SG_EUNAVAIL ? rc : SG_OK;
 }
 
 /* The planned calls in the order they are sent: the openings, then the
@@ -617,7 +617,7 @@ static int write_calls(batch *b, int *aborted) {
   size_t n_calls;
   size_t *order = send_order(b, &n_calls);
   if (order == NULL)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   int chained = 0, watch_needed = 0;
   for (size_t i = 0; i < b->n; i++) {
     if (b->plans[i].state == PLAN_CALL)
@@ -632,17 +632,17 @@ static int write_calls(batch *b, int *aborted) {
    * their ids before EXEC. */
   int unwatch = b->watching && !watch_needed;
   if (unwatch && redisAppendCommand(b->t->c, "UNWATCH") != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
   if (chained && redisAppendCommand(b->t->c, "MULTI") != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
   int discard = 0;
   size_t n_sent = 0;
   for (size_t k = 0; k < n_calls; k++) {
     plan *p = &b->plans[order[k]];
-    int rc = discard ? SG_TRIAGE_E_NOMEM : append_call(b, p, order[k]);
-    if (rc == SG_TRIAGE_E_REDIS)
+    int rc = discard ? SG_ENOMEM : append_call(b, p, order[k]);
+    if (rc == SG_EUNAVAIL)
       return rc;
-    if (rc != SG_TRIAGE_OK) {
+    if (rc != SG_OK) {
       p->state = PLAN_ALONE;
       discard = chained; /* a chain with a hole in it must not run at all */
       continue;
@@ -651,21 +651,21 @@ static int write_calls(batch *b, int *aborted) {
     n_sent++;
   }
   if (chained && redisAppendCommand(b->t->c, discard ? "DISCARD" : "EXEC") != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
   b->watching = 0;
 
-  if (unwatch && read_ack(b) != SG_TRIAGE_OK)
-    return SG_TRIAGE_E_REDIS;
+  if (unwatch && read_ack(b) != SG_OK)
+    return SG_EUNAVAIL;
   for (size_t k = 0; chained && k <= n_sent; k++) { /* MULTI, then each call's QUEUED */
-    if (read_ack(b) != SG_TRIAGE_OK)
-      return SG_TRIAGE_E_REDIS;
+    if (read_ack(b) != SG_OK)
+      return SG_EUNAVAIL;
   }
   redisReply *exec = NULL;
   if (chained) {
     if (redisGetReply(b->t->c, (void **)&exec) != REDIS_OK ||
-        sg_triage__check(b->t, exec) == SG_TRIAGE_E_REDIS) {
+        sg_triage__check(b->t, exec) == SG_EUNAVAIL) {
       freeReplyObject(exec);
-      return SG_TRIAGE_E_REDIS;
+      return SG_EUNAVAIL;
     }
     *aborted = exec->type == REDIS_REPLY_NIL;
     /* DISCARD, EXECABORT (a call refused when queued): nothing ran. */
@@ -675,7 +675,7 @@ static int write_calls(batch *b, int *aborted) {
           b->plans[i].state = PLAN_ALONE;
       }
       freeReplyObject(exec);
-      return SG_TRIAGE_OK;
+      return SG_OK;
     }
   }
   size_t next = 0;
@@ -690,13 +690,13 @@ static int write_calls(batch *b, int *aborted) {
     redisReply *reply = NULL;
     if (redisGetReply(b->t->c, (void **)&reply) != REDIS_OK) {
       freeReplyObject(exec);
-      return SG_TRIAGE_E_REDIS;
+      return SG_EUNAVAIL;
     }
     take_outcome(b, p, reply);
     freeReplyObject(reply);
   }
   freeReplyObject(exec);
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 /* ---- one attempt ---- */
@@ -737,40 +737,40 @@ static batch *batch_new(sg_triage *t, sg_triage__entry *entries, size_t n, size_
 static int attempt(batch *b, int *aborted) {
   *aborted = 0;
   int rc = search_nearby(b);
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK)
     rc = read_incidents(b);
-  for (size_t i = 0; rc == SG_TRIAGE_OK && i < b->n; i++) {
+  for (size_t i = 0; rc == SG_OK && i < b->n; i++) {
     if (b->plans[i].state != PLAN_DONE)
       rc = decide(b, i);
   }
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK)
     rc = number_openings(b);
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK)
     rc = write_calls(b, aborted);
-  settle_numbers(b, rc == SG_TRIAGE_E_REDIS);
-  if (rc == SG_TRIAGE_E_REDIS)
+  settle_numbers(b, rc == SG_EUNAVAIL);
+  if (rc == SG_EUNAVAIL)
     return rc;
   if (b->watching) { /* gave up before write_calls: the next transaction must not inherit it */
     redisReply *reply = redisCommand(b->t->c, "UNWATCH");
     int r = sg_triage__check(b->t, reply);
     freeReplyObject(reply);
-    if (r == SG_TRIAGE_E_REDIS)
+    if (r == SG_EUNAVAIL)
       return r;
     b->watching = 0;
   }
-  for (size_t i = 0; rc != SG_TRIAGE_OK && i < b->n; i++) {
+  for (size_t i = 0; rc != SG_OK && i < b->n; i++) {
     if (b->plans[i].state != PLAN_DONE)
       b->plans[i].state = PLAN_ALONE;
   }
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
   assert(n <= SG_TRIAGE_BATCH); /* the id pool and the view are sized for it */
   int applied = sg_triage__open_on_sight(t, entries, n);
-  if (applied == SG_TRIAGE_E_REDIS) {
+  if (applied == SG_EUNAVAIL) {
     sg_arena_reset(&t->batch_work);
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
   }
   size_t n_left = n - (size_t)applied;
   batch *b = NULL;
@@ -788,7 +788,7 @@ int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
     if (b == NULL)
       break; /* every report on its own */
     int rc = attempt(b, &aborted);
-    if (rc == SG_TRIAGE_E_REDIS) {
+    if (rc == SG_EUNAVAIL) {
       sg_arena_reset(&t->batch_work);
       return rc;
     }
@@ -796,17 +796,17 @@ int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n) {
 
   /* In stream order, what the batch did not apply goes the one-report way;
    * it reads what the batch wrote. */
-  int rc = SG_TRIAGE_OK;
-  for (size_t i = 0; i < n && rc != SG_TRIAGE_E_REDIS; i++) {
+  int rc = SG_OK;
+  for (size_t i = 0; i < n && rc != SG_EUNAVAIL; i++) {
     sg_triage__entry *e = &entries[i];
     sg_triage__remember_place(t, e->r->location);
     if (e->applied || (b != NULL && !aborted && b->plans[i].state == PLAN_DONE)) {
-      e->rc = SG_TRIAGE_OK;
+      e->rc = SG_OK;
       continue;
     }
     e->rc = sg_triage__apply(t, e->entry_id, e->token, e->r, &e->res);
     sg_arena_reset(&t->arena);
-    if (e->rc == SG_TRIAGE_E_REDIS)
+    if (e->rc == SG_EUNAVAIL)
       rc = e->rc;
   }
   sg_arena_reset(&t->batch_work);

@@ -80,11 +80,11 @@ static int append_opening(sg_triage *t, sg_triage__entry *e, long long seq) {
   char *id = sg_arena_alloc(a, SG_TRIAGE_ID_MAX);
   char *k_phone = sg_arena_alloc(a, SG_KEY_MAX);
   if (next == NULL || id == NULL || k_phone == NULL)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   if (sg_triage_incident_id(id, SG_TRIAGE_ID_MAX, t->region, seq) < 0)
-    return SG_TRIAGE_E_ARG;
+    return SG_EINVAL;
   if (sg_triage_incident_open(a, e->r, &e->res, id, now_ms, next) != 0)
-    return SG_TRIAGE_E_NOMEM;
+    return SG_ENOMEM;
   sg_triage__step step = {.entry_id = e->entry_id,
                           .token = e->token,
                           .r = e->r,
@@ -110,9 +110,9 @@ int sg_triage__open_on_sight(sg_triage *t, sg_triage__entry *entries, size_t n) 
     if (n_sent == t->n_id_pool || !may_open(t, entries, i))
       continue;
     int rc = append_opening(t, &entries[i], t->id_pool[n_sent]);
-    if (rc == SG_TRIAGE_E_REDIS)
+    if (rc == SG_EUNAVAIL)
       return rc;
-    if (rc == SG_TRIAGE_OK)
+    if (rc == SG_OK)
       sent[n_sent++] = i; /* else the batch path meets the same problem */
   }
   if (n_sent == 0)
@@ -122,35 +122,35 @@ int sg_triage__open_on_sight(sg_triage *t, sg_triage__entry *entries, size_t n) 
   long long top_up =
       t->n_id_pool - n_sent < SG_TRIAGE_BATCH / 2 ? (long long)(SG_TRIAGE_BATCH - t->n_id_pool) : 0;
   if (top_up > 0 && redisAppendCommand(t->c, "INCRBY %s %lld", t->k_seq, top_up) != REDIS_OK)
-    return SG_TRIAGE_E_REDIS;
+    return SG_EUNAVAIL;
 
   /* Until its answer is read, whether an opening was applied is unknown,
    * and its number is not used again. */
   unsigned char used[SG_TRIAGE_BATCH];
   memset(used, 1, n_sent);
-  int applied = 0, rc = SG_TRIAGE_OK;
-  for (size_t k = 0; k < n_sent && rc != SG_TRIAGE_E_REDIS; k++) {
+  int applied = 0, rc = SG_OK;
+  for (size_t k = 0; k < n_sent && rc != SG_EUNAVAIL; k++) {
     redisReply *reply = NULL;
     if (redisGetReply(t->c, (void **)&reply) != REDIS_OK) {
-      rc = SG_TRIAGE_E_REDIS;
+      rc = SG_EUNAVAIL;
       break;
     }
     sg_triage__outcome what;
     int out = sg_triage__outcome_of(t, reply, &what);
     freeReplyObject(reply);
-    if (out == SG_TRIAGE_E_REDIS) {
+    if (out == SG_EUNAVAIL) {
       rc = out;
       break;
     }
-    entries[sent[k]].applied = out == SG_TRIAGE_OK && what == SG_TRIAGE__OUTCOME_DONE;
+    entries[sent[k]].applied = out == SG_OK && what == SG_TRIAGE__OUTCOME_DONE;
     applied += entries[sent[k]].applied;
     /* A conflict on an opening means its number exists already. */
-    used[k] = out == SG_TRIAGE_OK &&
+    used[k] = out == SG_OK &&
               (what == SG_TRIAGE__OUTCOME_DONE || what == SG_TRIAGE__OUTCOME_CONFLICT);
   }
   sg_triage__drop_numbers(t, n_sent, used);
-  if (rc == SG_TRIAGE_OK && top_up > 0)
+  if (rc == SG_OK && top_up > 0)
     rc = sg_triage__take_numbers(t, top_up);
   /* A pool left short is topped up by the batch path's next INCRBY. */
-  return rc == SG_TRIAGE_E_REDIS ? rc : applied;
+  return rc == SG_EUNAVAIL ? rc : applied;
 }

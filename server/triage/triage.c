@@ -10,38 +10,25 @@
 
 #define CLAIM_BATCHES_PER_CALL 4 /* then go back to new entries */
 
-const char *sg_triage_strerror(int err) {
-  switch (err) {
-  case SG_TRIAGE_OK: return "ok";
-  case SG_TRIAGE_E_REDIS: return "redis connection lost";
-  case SG_TRIAGE_E_REPLY: return "unexpected reply from redis";
-  case SG_TRIAGE_E_NOMEM: return "out of memory";
-  case SG_TRIAGE_E_SCRIPT: return "transition.lua is not embedded";
-  case SG_TRIAGE_E_CONFLICT: return "incident kept changing, gave up for now";
-  case SG_TRIAGE_E_ARG: return "bad region or consumer name";
-  }
-  return "unknown error";
-}
-
 int sg_triage__check(const sg_triage *t, const redisReply *reply) {
   if (reply == NULL || t->c->err != 0)
-    return SG_TRIAGE_E_REDIS;
-  return reply->type == REDIS_REPLY_ERROR ? SG_TRIAGE_E_REPLY : SG_TRIAGE_OK;
+    return SG_EUNAVAIL;
+  return reply->type == REDIS_REPLY_ERROR ? SG_EREPLY : SG_OK;
 }
 
 sg_triage *sg_triage_create(const sg_triage_options *opts, int *err) {
-  *err = SG_TRIAGE_E_ARG;
+  *err = SG_EINVAL;
   if (!sg_key_region_valid(opts->region) || !sg_key_consumer_valid(opts->consumer) ||
       opts->claim_idle_ms <= 0)
     return NULL;
   const sg_embedded_file *script = sg_embedded_find("transition.lua");
   if (script == NULL) {
-    *err = SG_TRIAGE_E_SCRIPT;
+    *err = SG_ESCRIPT;
     return NULL;
   }
   sg_triage *t = calloc(1, sizeof(*t));
   if (t == NULL) {
-    *err = SG_TRIAGE_E_NOMEM;
+    *err = SG_ENOMEM;
     return NULL;
   }
   snprintf(t->region, sizeof(t->region), "%s", opts->region);
@@ -61,7 +48,7 @@ sg_triage *sg_triage_create(const sg_triage_options *opts, int *err) {
   sg_arena_init(&t->arena, SG_TRIAGE_ARENA_LIMIT);
   sg_arena_init(&t->batch_reports, SG_TRIAGE_BATCH_REPORTS_LIMIT);
   sg_arena_init(&t->batch_work, SG_TRIAGE_BATCH_WORK_LIMIT);
-  *err = SG_TRIAGE_OK;
+  *err = SG_OK;
   return t;
 }
 
@@ -110,17 +97,17 @@ static int dead_letter(sg_triage *t, const char *entry_id, const char *reason,
   redisAppendCommandArgv(t->c, argc, argv, lens);
   redisAppendCommand(t->c, "XACK %s %s %s", t->k_reports, SG_GROUP_TRIAGE, entry_id);
   redisAppendCommand(t->c, "EXEC");
-  int rc = SG_TRIAGE_OK;
+  int rc = SG_OK;
   for (int i = 0; i < 4; i++) {
     redisReply *reply = NULL;
     if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-      return SG_TRIAGE_E_REDIS;
+      return SG_EUNAVAIL;
     int r = sg_triage__check(t, reply);
-    if (r != SG_TRIAGE_OK && rc == SG_TRIAGE_OK)
+    if (r != SG_OK && rc == SG_OK)
       rc = r;
     freeReplyObject(reply);
   }
-  if (rc == SG_TRIAGE_OK && t->on_dead != NULL)
+  if (rc == SG_OK && t->on_dead != NULL)
     t->on_dead(t->data, entry_id, reason);
   return rc;
 }
@@ -178,24 +165,24 @@ static int decode_entry(sg_triage *t, const char *entry_id, const redisReply *fi
     memcpy(e->token, tok->str, tok->len + 1);
   e->entry_id = entry_id;
   e->r = r;
-  e->rc = SG_TRIAGE_OK;
+  e->rc = SG_OK;
   sg_rules_evaluate(r, &e->res);
   *decoded = 1;
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 /* Counts one entry's result. */
 static void tally(int rc, size_t *n_done, int *first_rc) {
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK)
     (*n_done)++;
-  else if (*first_rc == SG_TRIAGE_OK)
+  else if (*first_rc == SG_OK)
     *first_rc = rc;
 }
 
 /* Applies the n decoded entries of t->batch and frees their memory. */
 static int flush_batch(sg_triage *t, size_t *n, size_t *n_done, int *first_rc) {
-  int rc = *n > 0 ? sg_triage__apply_batch(t, t->batch, *n) : SG_TRIAGE_OK;
-  for (size_t i = 0; rc == SG_TRIAGE_OK && i < *n; i++)
+  int rc = *n > 0 ? sg_triage__apply_batch(t, t->batch, *n) : SG_OK;
+  for (size_t i = 0; rc == SG_OK && i < *n; i++)
     tally(t->batch[i].rc, n_done, first_rc);
   sg_arena_reset(&t->batch_reports);
   *n = 0;
@@ -216,8 +203,8 @@ static int batch_has_room(const sg_triage *t, size_t n) {
 static int process_entries(sg_triage *t, const redisReply *entries, size_t *n_done,
                            char *last_id, size_t last_id_size) {
   if (entries->type != REDIS_REPLY_ARRAY)
-    return SG_TRIAGE_E_REPLY;
-  int first_rc = SG_TRIAGE_OK, rc = SG_TRIAGE_OK, malformed = 0;
+    return SG_EREPLY;
+  int first_rc = SG_OK, rc = SG_OK, malformed = 0;
   const char *last = NULL;
   size_t n = 0;
   for (size_t i = 0; i < entries->elements; i++) {
@@ -237,25 +224,25 @@ static int process_entries(sg_triage *t, const redisReply *entries, size_t *n_do
     } else {
       if (!batch_has_room(t, n))
         rc = flush_batch(t, &n, n_done, &first_rc);
-      if (rc == SG_TRIAGE_OK)
+      if (rc == SG_OK)
         rc = decode_entry(t, id, fields, &t->batch[n], &decoded);
       n += (size_t)decoded;
     }
-    if (rc == SG_TRIAGE_E_REDIS)
+    if (rc == SG_EUNAVAIL)
       break;
     if (!decoded)
       tally(rc, n_done, &first_rc);
-    rc = SG_TRIAGE_OK;
+    rc = SG_OK;
     last = id;
   }
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK)
     rc = flush_batch(t, &n, n_done, &first_rc);
   sg_arena_reset(&t->batch_reports);
-  if (rc == SG_TRIAGE_E_REDIS)
+  if (rc == SG_EUNAVAIL)
     return rc;
   if (last_id != NULL && last != NULL)
     snprintf(last_id, last_id_size, "%s", last);
-  return malformed ? SG_TRIAGE_E_REPLY : first_rc;
+  return malformed ? SG_EREPLY : first_rc;
 }
 
 /* ---- reading ---- */
@@ -273,17 +260,17 @@ static int read_group(sg_triage *t, const char *from_id, int block_ms, size_t *n
                          t->consumer, SG_TRIAGE_BATCH, t->k_reports, from_id);
   int rc = sg_triage__check(t, reply);
   *n_seen = 0;
-  if (rc == SG_TRIAGE_OK && reply->type == REDIS_REPLY_ARRAY) {
+  if (rc == SG_OK && reply->type == REDIS_REPLY_ARRAY) {
     if (reply->elements != 1 || reply->element[0]->type != REDIS_REPLY_ARRAY ||
         reply->element[0]->elements != 2) {
-      rc = SG_TRIAGE_E_REPLY;
+      rc = SG_EREPLY;
     } else {
       const redisReply *entries = reply->element[0]->element[1];
       *n_seen = entries->type == REDIS_REPLY_ARRAY ? entries->elements : 0;
       rc = process_entries(t, entries, n_done, last_id, last_id_size);
     }
-  } else if (rc == SG_TRIAGE_OK && reply->type != REDIS_REPLY_NIL) {
-    rc = SG_TRIAGE_E_REPLY;
+  } else if (rc == SG_OK && reply->type != REDIS_REPLY_NIL) {
+    rc = SG_EREPLY;
   }
   freeReplyObject(reply);
   return rc;
@@ -305,22 +292,22 @@ int sg_triage_claim(sg_triage *t, size_t *n_done) {
                                      SG_GROUP_TRIAGE, t->consumer, t->claim_idle_ms,
                                      t->claim_cursor, SG_TRIAGE_BATCH);
     int rc = sg_triage__check(t, reply);
-    if (rc == SG_TRIAGE_OK &&
+    if (rc == SG_OK &&
         (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
          reply->element[0]->type != REDIS_REPLY_STRING ||
          reply->element[0]->len >= (size_t)sizeof(t->claim_cursor)))
-      rc = SG_TRIAGE_E_REPLY;
-    if (rc == SG_TRIAGE_OK) {
+      rc = SG_EREPLY;
+    if (rc == SG_OK) {
       snprintf(t->claim_cursor, sizeof(t->claim_cursor), "%s", reply->element[0]->str);
       rc = process_entries(t, reply->element[1], n_done, NULL, 0);
     }
     freeReplyObject(reply);
-    if (rc != SG_TRIAGE_OK)
+    if (rc != SG_OK)
       return rc;
     if (strcmp(t->claim_cursor, "0-0") == 0)
       break; /* went round the whole pending list */
   }
-  return SG_TRIAGE_OK;
+  return SG_OK;
 }
 
 /* ---- start ---- */
@@ -328,9 +315,9 @@ int sg_triage_claim(sg_triage *t, size_t *n_done) {
 static int load_script(sg_triage *t) {
   redisReply *reply = redisCommand(t->c, "SCRIPT LOAD %b", t->script->data, t->script->size);
   int rc = sg_triage__check(t, reply);
-  if (rc == SG_TRIAGE_OK && (reply->type != REDIS_REPLY_STRING || reply->len >= sizeof(t->sha)))
-    rc = SG_TRIAGE_E_REPLY;
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK && (reply->type != REDIS_REPLY_STRING || reply->len >= sizeof(t->sha)))
+    rc = SG_EREPLY;
+  if (rc == SG_OK)
     snprintf(t->sha, sizeof(t->sha), "%s", reply->str);
   freeReplyObject(reply);
   return rc;
@@ -343,10 +330,10 @@ int sg_triage_start(sg_triage *t, redisContext *c) {
   redisReply *reply = redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", t->k_reports,
                                    SG_GROUP_TRIAGE);
   int rc = sg_triage__check(t, reply);
-  if (rc == SG_TRIAGE_E_REPLY && strncmp(reply->str, "BUSYGROUP", 9) == 0)
-    rc = SG_TRIAGE_OK;
+  if (rc == SG_EREPLY && strncmp(reply->str, "BUSYGROUP", 9) == 0)
+    rc = SG_OK;
   freeReplyObject(reply);
-  if (rc == SG_TRIAGE_OK)
+  if (rc == SG_OK)
     rc = load_script(t);
 
   /* Entries this consumer name read before a crash or an outage are still
@@ -355,10 +342,10 @@ int sg_triage_start(sg_triage *t, redisContext *c) {
    * does not loop here, nor stop the start: the claim picks it up later. */
   char from[64] = "0";
   size_t n_done = 0, n_seen = SG_TRIAGE_BATCH;
-  while (rc == SG_TRIAGE_OK && n_seen > 0) {
+  while (rc == SG_OK && n_seen > 0) {
     char last[64] = "";
-    if (read_group(t, from, 0, &n_done, &n_seen, last, sizeof(last)) == SG_TRIAGE_E_REDIS)
-      rc = SG_TRIAGE_E_REDIS;
+    if (read_group(t, from, 0, &n_done, &n_seen, last, sizeof(last)) == SG_EUNAVAIL)
+      rc = SG_EUNAVAIL;
     if (last[0] == '\0')
       break;
     snprintf(from, sizeof(from), "%s", last);

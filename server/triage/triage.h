@@ -12,7 +12,7 @@
  * letter stream, so nothing is redelivered for ever.
  *
  * Functions return 0 or a negative SG_TRIAGE_E_* code; after
- * SG_TRIAGE_E_REDIS the connection is unusable and the caller reconnects and
+ * SG_EUNAVAIL the connection is unusable and the caller reconnects and
  * calls sg_triage_start again. Nothing is printed here. */
 #ifndef SG_TRIAGE_H
 #define SG_TRIAGE_H
@@ -20,17 +20,15 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
+#include "core/error.h"
+
 #define SG_TRIAGE_BATCH 32 /* entries per XREADGROUP and XAUTOCLAIM */
 
-typedef enum sg_triage_error {
-  SG_TRIAGE_OK = 0,
-  SG_TRIAGE_E_REDIS = -1,    /* connection lost or timed out: reconnect */
-  SG_TRIAGE_E_REPLY = -2,    /* Redis answered something unexpected */
-  SG_TRIAGE_E_NOMEM = -3,
-  SG_TRIAGE_E_SCRIPT = -4,   /* transition.lua is not embedded in the binary */
-  SG_TRIAGE_E_CONFLICT = -5, /* the incident kept changing under us */
-  SG_TRIAGE_E_ARG = -6,      /* bad option: region or consumer name */
-} sg_triage_error;
+/* Errors are those of core/error.h: SG_EUNAVAIL (connection lost or timed
+ * out: reconnect), SG_EREPLY (Redis answered something unexpected),
+ * SG_ENOMEM, SG_ESCRIPT (transition.lua is not embedded), SG_ECONFLICT (the
+ * incident kept changing under us), SG_EINVAL (bad region or consumer
+ * name). */
 
 /* Called for each entry moved to the dead letter stream, with the reason, so
  * the program can log it; the triage module itself prints nothing. */
@@ -66,7 +64,5 @@ int sg_triage_read(sg_triage *t, int block_ms, size_t *n_done);
 /* Claims entries pending longer than claim_idle_ms (their worker died or
  * hangs) and processes them, up to a few batches per call. */
 int sg_triage_claim(sg_triage *t, size_t *n_done);
-
-const char *sg_triage_strerror(int err);
 
 #endif

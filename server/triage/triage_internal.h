@@ -144,7 +144,7 @@ int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__ste
  * flushed): the call is to be made again with EVAL. */
 int sg_triage__noscript(const redisReply *reply);
 
-/* Reads transition.lua's answer into *out; SG_TRIAGE_E_REPLY for anything
+/* Reads transition.lua's answer into *out; SG_EREPLY for anything
  * else, an error reply included. */
 int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage__outcome *out);
 
@@ -154,7 +154,7 @@ int sg_triage__next_seq(sg_triage *t, long long *seq);
 
 /* Reads the answer of an INCRBY of the sequence by `asked` (already sent)
  * and appends those numbers to the pool, which must have room for them.
- * SG_TRIAGE_E_REPLY (nothing added) for an answer that is not a number. */
+ * SG_EREPLY (nothing added) for an answer that is not a number. */
 int sg_triage__take_numbers(sg_triage *t, long long asked);
 
 /* Of the pool's first k numbers (lent to openings), drops those whose
@@ -173,14 +173,14 @@ void sg_triage__remember_place(sg_triage *t, const Siaga__V1__Location *loc);
  * of entries[0..n) that is not near the worker's recent places or an
  * earlier entry, while the id pool has numbers, and sets each entry's
  * applied: 1 for those the script applied, 0 for the others, which are left
- * to the batch path. Returns how many were applied, or SG_TRIAGE_E_REDIS
+ * to the batch path. Returns how many were applied, or SG_EUNAVAIL
  * when the connection failed. Allocates in t->batch_work. */
 int sg_triage__open_on_sight(sg_triage *t, sg_triage__entry *entries, size_t n);
 
 /* Opens or joins incidents for entries[0..n) (decoded, in stream order) with
  * a fixed number of round trips for the whole batch, and sets each entry's
  * rc; a report the batch could not apply as planned takes sg_triage__apply.
- * Returns SG_TRIAGE_E_REDIS when the connection failed (the entries not yet
+ * Returns SG_EUNAVAIL when the connection failed (the entries not yet
  * applied stay pending), else 0. Resets t->batch_work, not the reports. */
 int sg_triage__apply_batch(sg_triage *t, sg_triage__entry *entries, size_t n);
 

@@ -180,12 +180,12 @@ static int serve(sg_triage *t) {
       rc = sg_triage_claim(t, &n_done);
       next_claim = mono_ms() + CLAIM_EVERY_MS;
     }
-    if (rc == SG_TRIAGE_E_REDIS)
+    if (rc == SG_EUNAVAIL)
       return rc;
     if (rc != 0) {
       /* The entry stays pending and is claimed again later; pause so a
        * persistent problem does not turn into a busy loop of log lines. */
-      log_line("%s; the report stays pending and is retried", sg_triage_strerror(rc));
+      log_line("%s; the report stays pending and is retried", sg_strerror(rc));
       sleep_ms(ERROR_PAUSE_MS);
     }
   }
@@ -214,7 +214,7 @@ int main(int argc, char **argv) {
   sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, on_dead, NULL};
   sg_triage *t = sg_triage_create(&topts, &err);
   if (t == NULL) {
-    fprintf(stderr, "siaga-worker: %s\n", sg_triage_strerror(err));
+    fprintf(stderr, "siaga-worker: %s\n", sg_strerror(err));
     return 2;
   }
   log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
@@ -236,7 +236,7 @@ int main(int argc, char **argv) {
         rc = serve(t);
       }
       if (rc != 0)
-        snprintf(why, sizeof(why), "%s", c->err != 0 ? c->errstr : sg_triage_strerror(rc));
+        snprintf(why, sizeof(why), "%s", c->err != 0 ? c->errstr : sg_strerror(rc));
       sg_triage_stop(t);
       redisFree(c);
       if (rc == 0)
