@@ -1,6 +1,5 @@
 #include "ws/hub.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +7,11 @@
 #include "core/embedded.h"
 #include "store/keys.h"
 #include "wire/pbjson.h"
+#include "ws/follow.h"
+#include "ws/msg.h"
+#include "ws/ring.h"
 #include "siaga/v1/siaga.pb-c.h"
 
-#define FORMAT_PB 0
-#define FORMAT_JSON 1
-#define FOLLOW_BATCH 256       /* updates per XREAD */
-#define FOLLOW_BLOCK_MS "5000" /* a finite block, so a dead connection is noticed */
 #define RX_MAX 65536           /* largest console command, bytes */
 #define PENDING_REPLIES_MAX 64 /* replies a console may leave unread */
 #define SYNC_ATTEMPTS 3
@@ -27,27 +25,6 @@
  * the frame is written here, with the opcode lws-write.h leaves out of its
  * public enum ("LWS_WRITE_CLOSE is handled by lws_close_reason"): 4. */
 #define WRITE_CLOSE_FRAME ((enum lws_write_protocol)4)
-
-/* A Redis stream entry id, "ms-seq". */
-typedef struct stream_id {
-  uint64_t ms, seq;
-} stream_id;
-
-/* One encoded server message, shared by every console that sends it. The
- * buffers have LWS_PRE bytes of headroom for the frame header; server frames
- * are not masked, so the same bytes go to every connection. */
-typedef struct hub_msg {
-  unsigned refs;
-  stream_id id; /* the update's id; zero for snapshots and replies */
-  unsigned char *data[2]; /* LWS_PRE headroom, whose tail holds the frame header */
-  size_t len[2];
-  unsigned char header_len[2];
-} hub_msg;
-
-typedef struct queued {
-  hub_msg *msg;
-  struct queued *next;
-} queued;
 
 typedef struct hub_session hub_session;
 
@@ -73,9 +50,8 @@ struct hub_session {
   session_state state;
   hub_session *prev, *next;
   uint64_t pos;   /* next ring position to send */
-  stream_id last; /* last update queued for this console */
-  queued *q_head, *q_tail;
-  size_t q_len;
+  sg_ring_id last; /* last update queued for this console */
+  sg_ring_queue q; /* private messages: snapshot, replay, replies */
   hub_op *ops; /* Redis requests in flight for this console */
   unsigned char *rx;
   size_t rx_len;
@@ -88,7 +64,7 @@ struct hub_session {
 struct sg_hub {
   uv_loop_t *loop;
   sg_redis *commands;
-  sg_redis *follow;
+  sg_follow *follow;
   sg_commands *commands_runner;
   char k_updates[SG_KEY_MAX];
   char k_open[SG_KEY_MAX];
@@ -101,14 +77,7 @@ struct sg_hub {
 
   unsigned char batch[LWS_PRE + BATCH_MAX]; /* one console's frames, one callback at a time */
 
-  hub_msg **ring;
-  size_t cap;
-  uint64_t head;        /* messages ever pushed; slot = position % cap */
-  stream_id known_after; /* the ring holds every update after this id */
-  stream_id follow_last; /* the last id the follower read */
-  long long follow_read_count; /* entries ever added to the stream that the follower has read
-                                  (or that predate it) */
-  char sha_follow[SG_REDIS_SHA_LEN + 1];
+  sg_ring ring; /* of sg_msg, encoded in protobuf */
   int following;
   int destroying;
 
@@ -116,190 +85,18 @@ struct sg_hub {
   size_t n_sessions;
 };
 
-/* ---- stream ids ---- */
-
-static int id_parse(const char *s, size_t len, stream_id *out) {
-  char buf[48];
-  if (len == 0 || len >= sizeof(buf))
-    return -1;
-  memcpy(buf, s, len);
-  buf[len] = '\0';
-  char *end;
-  if (buf[0] < '0' || buf[0] > '9')
-    return -1;
-  out->ms = strtoull(buf, &end, 10);
-  if (*end != '-' || end[1] < '0' || end[1] > '9')
-    return -1;
-  out->seq = strtoull(end + 1, &end, 10);
-  return *end == '\0' ? 0 : -1;
-}
-
-static int id_cmp(stream_id a, stream_id b) {
-  if (a.ms != b.ms)
-    return a.ms < b.ms ? -1 : 1;
-  if (a.seq != b.seq)
-    return a.seq < b.seq ? -1 : 1;
-  return 0;
-}
-
-static void id_format(stream_id id, char *buf, size_t size) {
-  snprintf(buf, size, "%" PRIu64 "-%" PRIu64, id.ms, id.seq);
-}
-
-/* ---- messages ---- */
-
-static void msg_release(hub_msg *m) {
-  if (m == NULL || --m->refs > 0)
-    return;
-  free(m->data[0]);
-  free(m->data[1]);
-  free(m);
-}
-
-/* Writes the WebSocket frame header (RFC 6455 5.2: FIN, opcode, unmasked
- * length) just before the payload, so the whole frame can be copied into a
- * batch as is: server frames are the same bytes for every console. */
-static void msg_frame(hub_msg *m, int format) {
-  size_t len = m->len[format];
-  unsigned char h[10];
-  size_t n;
-  h[0] = 0x80 | (format == FORMAT_JSON ? 0x1 : 0x2);
-  if (len < 126) {
-    h[1] = (unsigned char)len;
-    n = 2;
-  } else if (len < 65536) {
-    h[1] = 126;
-    h[2] = (unsigned char)(len >> 8);
-    h[3] = (unsigned char)len;
-    n = 4;
-  } else {
-    h[1] = 127;
-    for (int i = 0; i < 8; i++)
-      h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-    n = 10;
-  }
-  memcpy(m->data[format] + LWS_PRE - n, h, n);
-  m->header_len[format] = (unsigned char)n;
-}
-
-static int msg_encode(hub_msg *m, const Siaga__V1__ConsoleServerMessage *sm, int format) {
-  if (format == FORMAT_PB) {
-    size_t len = siaga__v1__console_server_message__get_packed_size(sm);
-    m->data[FORMAT_PB] = malloc(LWS_PRE + len + 1);
-    if (m->data[FORMAT_PB] == NULL)
-      return -1;
-    m->len[FORMAT_PB] = siaga__v1__console_server_message__pack(sm, m->data[FORMAT_PB] + LWS_PRE);
-    msg_frame(m, FORMAT_PB);
-    return 0;
-  }
-  char *json;
-  size_t len;
-  if (sg_pbjson_encode(&sm->base, &json, &len) != 0)
-    return -1;
-  m->data[FORMAT_JSON] = malloc(LWS_PRE + len + 1);
-  if (m->data[FORMAT_JSON] != NULL)
-    memcpy(m->data[FORMAT_JSON] + LWS_PRE, json, len + 1);
-  m->len[FORMAT_JSON] = len;
-  free(json);
-  if (m->data[FORMAT_JSON] == NULL)
-    return -1;
-  msg_frame(m, FORMAT_JSON);
-  return 0;
-}
-
-/* Encodes sm in the formats asked for (bit 1 << FORMAT_*). */
-static hub_msg *msg_create(const Siaga__V1__ConsoleServerMessage *sm, int formats, stream_id id) {
-  hub_msg *m = calloc(1, sizeof(*m));
-  if (m == NULL)
-    return NULL;
-  m->refs = 1;
-  m->id = id;
-  for (int f = FORMAT_PB; f <= FORMAT_JSON; f++) {
-    if ((formats & (1 << f)) && msg_encode(m, sm, f) != 0) {
-      msg_release(m);
-      return NULL;
-    }
-  }
-  return m;
-}
-
-/* Ring messages are encoded in protobuf when read; the JSON form is made
- * the first time a JSON console needs it, from the protobuf, so a hub whose
- * consoles all speak protobuf never spends time on JSON. */
-static int msg_ensure(hub_msg *m, int format) {
-  if (m->data[format] != NULL)
-    return 0;
-  if (format != FORMAT_JSON || m->data[FORMAT_PB] == NULL)
-    return -1;
-  Siaga__V1__ConsoleServerMessage *sm = siaga__v1__console_server_message__unpack(
-      NULL, m->len[FORMAT_PB], m->data[FORMAT_PB] + LWS_PRE);
-  if (sm == NULL)
-    return -1;
-  int rc = msg_encode(m, sm, FORMAT_JSON);
-  siaga__v1__console_server_message__free_unpacked(sm, NULL);
-  return rc;
-}
-
-/* Wraps a packed IncidentUpdate read from the stream, with its id set. */
-static hub_msg *msg_from_update(const char *id_str, size_t id_len, const uint8_t *pb, size_t pb_len,
-                                int formats) {
-  stream_id id;
-  if (id_parse(id_str, id_len, &id) != 0)
-    return NULL;
-  Siaga__V1__IncidentUpdate *u = siaga__v1__incident_update__unpack(NULL, pb_len, pb);
-  if (u == NULL) {
-    fprintf(stderr, "hub: update %.*s does not decode; skipped\n", (int)id_len, id_str);
-    return NULL;
-  }
-  char idbuf[48];
-  id_format(id, idbuf, sizeof(idbuf));
-  char *saved = u->id;
-  u->id = idbuf;
-  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
-  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_UPDATE;
-  sm.update = u;
-  hub_msg *m = msg_create(&sm, formats, id);
-  u->id = saved;
-  siaga__v1__incident_update__free_unpacked(u, NULL);
-  return m;
-}
-
 /* ---- per-session queue of private messages (snapshot, replay, replies) ---- */
 
-static int session_push(hub_session *s, hub_msg *m) {
-  queued *q = malloc(sizeof(*q));
-  if (q == NULL) {
-    msg_release(m);
-    return -1;
-  }
-  q->msg = m;
-  q->next = NULL;
-  if (s->q_tail != NULL)
-    s->q_tail->next = q;
-  else
-    s->q_head = q;
-  s->q_tail = q;
-  s->q_len++;
-  return 0;
+static int session_push(hub_session *s, sg_msg *m) {
+  return sg_ring_queue_push(&s->q, m, sg_msg_release);
 }
 
-static hub_msg *session_pop(hub_session *s) {
-  queued *q = s->q_head;
-  if (q == NULL)
-    return NULL;
-  s->q_head = q->next;
-  if (s->q_head == NULL)
-    s->q_tail = NULL;
-  s->q_len--;
-  hub_msg *m = q->msg;
-  free(q);
-  return m;
+static sg_msg *session_pop(hub_session *s) {
+  return sg_ring_queue_pop(&s->q);
 }
 
 static void session_clear(hub_session *s) {
-  hub_msg *m;
-  while ((m = session_pop(s)) != NULL)
-    msg_release(m);
+  sg_ring_queue_clear(&s->q, sg_msg_release);
 }
 
 /* Closes after what is queued for this console alone (an error message) is
@@ -319,8 +116,8 @@ static void session_close(hub_session *s, int code, const char *reason) {
 
 /* Sends a server message to one console only. */
 static void session_send(hub_session *s, const Siaga__V1__ConsoleServerMessage *sm) {
-  stream_id none = {0, 0};
-  hub_msg *m = msg_create(sm, 1 << s->format, none);
+  sg_ring_id none = {0, 0};
+  sg_msg *m = sg_msg_create(sm, 1 << s->format, none);
   if (m == NULL || session_push(s, m) != 0) {
     session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     return;
@@ -348,17 +145,13 @@ static void go_live(hub_session *s) {
     s->state = SESSION_WAIT_FOLLOW;
     return;
   }
-  if (id_cmp(s->last, h->known_after) < 0) {
+  if (sg_ring_id_cmp(s->last, h->ring.known_after) < 0) {
     /* Updates after the console's position have left the ring (or predate
      * the follower): it cannot be told exactly what it missed. */
     start_snapshot(s);
     return;
   }
-  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
-  uint64_t pos = h->head;
-  while (pos > oldest && id_cmp(h->ring[(pos - 1) % h->cap]->id, s->last) > 0)
-    pos--;
-  s->pos = pos;
+  s->pos = sg_ring_position_after(&h->ring, s->last);
   s->state = SESSION_LIVE;
   lws_callback_on_writable(s->wsi);
 }
@@ -393,7 +186,7 @@ static void on_snapshot(redisReply *reply, void *data) {
     return;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
       reply->element[0]->type != REDIS_REPLY_STRING ||
-      id_parse(reply->element[0]->str, reply->element[0]->len, &s->last) != 0) {
+      sg_ring_id_parse(reply->element[0]->str, reply->element[0]->len, &s->last) != 0) {
     session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
     session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
     return;
@@ -410,7 +203,7 @@ static void on_snapshot(redisReply *reply, void *data) {
       got++;
   }
   char last[48];
-  id_format(s->last, last, sizeof(last));
+  sg_ring_id_format(s->last, last, sizeof(last));
   Siaga__V1__Snapshot snap = SIAGA__V1__SNAPSHOT__INIT;
   snap.incidents = incidents;
   snap.n_incidents = got;
@@ -465,7 +258,7 @@ static void on_resume(redisReply *reply, void *data) {
     redisReply *id = reply->element[i], *pb = reply->element[i + 1];
     if (id->type != REDIS_REPLY_STRING || pb->type != REDIS_REPLY_STRING)
       continue;
-    hub_msg *m = msg_from_update(id->str, id->len, (const uint8_t *)pb->str, pb->len,
+    sg_msg *m = sg_msg_from_update(id->str, id->len, (const uint8_t *)pb->str, pb->len,
                                  1 << s->format);
     if (m == NULL)
       continue;
@@ -482,7 +275,7 @@ static void on_resume(redisReply *reply, void *data) {
 static void start_resume(hub_session *s) {
   sg_hub *h = s->hub;
   char last[48];
-  id_format(s->last, last, sizeof(last));
+  sg_ring_id_format(s->last, last, sizeof(last));
   hub_op *op = op_start(s);
   const char *argv[] = {"EVALSHA", h->sha_resume, "1", h->k_updates, last, h->replay_limit};
   size_t lens[6];
@@ -496,18 +289,11 @@ static void start_resume(hub_session *s) {
   }
 }
 
-/* ---- following the updates stream ---- */
+/* ---- what the follower reads ---- */
 
-static void follow_read(sg_hub *h);
-
-static void ring_push(sg_hub *h, hub_msg *m) {
-  size_t slot = h->head % h->cap;
-  if (h->head >= h->cap) {
-    h->known_after = h->ring[slot]->id;
-    msg_release(h->ring[slot]);
-  }
-  h->ring[slot] = m;
-  h->head++;
+static void close_all(sg_hub *h, int code, const char *reason) {
+  for (hub_session *s = h->sessions; s != NULL; s = s->next)
+    session_close(s, code, reason);
 }
 
 static int flush(hub_session *s);
@@ -521,7 +307,7 @@ static int flush(hub_session *s);
  * console with such a remainder, or with private messages queued, waits
  * for its callback as before so frames never interleave. */
 static void push_now(hub_session *s) {
-  if (s->q_head != NULL || lws_partial_buffered(s->wsi)) {
+  if (s->q.head != NULL || lws_partial_buffered(s->wsi)) {
     lws_callback_on_writable(s->wsi);
     return;
   }
@@ -536,165 +322,47 @@ static void wake_sessions(sg_hub *h) {
   for (hub_session *s = h->sessions; s != NULL; s = s->next) {
     if (s->state != SESSION_LIVE)
       continue;
-    if (h->head - s->pos > h->max_lag)
+    if (h->ring.head - s->pos > h->max_lag)
       session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
     else
       push_now(s);
   }
 }
 
-static void close_all(sg_hub *h, int code, const char *reason);
-static void follow_check(sg_hub *h);
-
-static void on_follow_read(redisReply *reply, void *data) {
+static void on_follow_started(void *data, sg_ring_id last) {
   sg_hub *h = data;
-  int behind = 0;
-  if (h->destroying || reply == NULL)
-    return; /* connection lost: the state callback restarts us */
-  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
-      reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements == 2) {
-    redisReply *entries = reply->element[0]->element[1];
-    behind = entries->type == REDIS_REPLY_ARRAY && entries->elements >= FOLLOW_BATCH;
-    for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
-      redisReply *e = entries->element[i];
-      if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-          e->element[0]->type != REDIS_REPLY_STRING)
-        continue;
-      stream_id id;
-      if (id_parse(e->element[0]->str, e->element[0]->len, &id) != 0)
-        continue;
-      h->follow_last = id;
-      h->follow_read_count++;
-      redisReply *fields = e->element[1];
-      for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
-        redisReply *k = fields->element[f], *v = fields->element[f + 1];
-        if (k->type != REDIS_REPLY_STRING || strcmp(k->str, "u") != 0 ||
-            v->type != REDIS_REPLY_STRING)
-          continue;
-        hub_msg *m = msg_from_update(e->element[0]->str, e->element[0]->len,
-                                     (const uint8_t *)v->str, v->len, 1 << FORMAT_PB);
-        if (m != NULL)
-          ring_push(h, m);
-      }
-    }
-    wake_sessions(h);
-  } else if (reply->type == REDIS_REPLY_ERROR) {
-    fprintf(stderr, "hub: XREAD failed: %s\n", reply->str);
+  h->following = 1;
+  h->ring.known_after = last;
+  for (hub_session *s = h->sessions; s != NULL; s = s->next) {
+    if (s->state == SESSION_WAIT_FOLLOW)
+      go_live(s);
   }
-  if (behind)
-    follow_check(h);
-  else
-    follow_read(h);
 }
 
-/* Reads follow.lua's answer: {last id, entries ever added, retained}. */
-static int follow_position(const redisReply *reply, stream_id *last, long long *added,
-                           long long *retained) {
-  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
-      reply->element[0]->type != REDIS_REPLY_STRING ||
-      reply->element[1]->type != REDIS_REPLY_INTEGER ||
-      reply->element[2]->type != REDIS_REPLY_INTEGER ||
-      id_parse(reply->element[0]->str, reply->element[0]->len, last) != 0)
-    return -1;
-  *added = reply->element[1]->integer;
-  *retained = reply->element[2]->integer;
-  return 0;
-}
-
-/* A full batch means the follower is behind the stream's end. If it falls
- * so far behind that the writers' MAXLEN trims entries it has not read, XREAD
- * would skip them without a word: count, and if entries we never read are
- * gone, make every console start again (4001) rather than leave a silent
- * hole. */
-static void on_follow_check(redisReply *reply, void *data) {
+static void on_follow_update(void *data, const char *id, size_t id_len, const uint8_t *pb,
+                             size_t pb_len) {
   sg_hub *h = data;
-  if (h->destroying || reply == NULL)
-    return;
-  stream_id last;
-  long long added, retained;
-  if (follow_position(reply, &last, &added, &retained) == 0 &&
-      added - h->follow_read_count > retained) {
-    fprintf(stderr, "hub: %lld updates were trimmed before this process read them; resyncing "
-                    "consoles\n",
-            added - h->follow_read_count - retained);
-    h->follow_read_count = added - retained; /* XREAD goes on with what is retained */
-    h->known_after = last; /* the ring cannot replay across the hole */
-    close_all(h, SG_HUB_CLOSE_RESYNC, "server fell behind; reconnect");
-  }
-  follow_read(h);
+  sg_msg *m = sg_msg_from_update(id, id_len, pb, pb_len, 1 << SG_MSG_PB);
+  if (m != NULL)
+    sg_ring_push(&h->ring, m->id, m);
 }
 
-static void follow_check(sg_hub *h) {
-  const char *argv[] = {"EVALSHA", h->sha_follow, "1", h->k_updates};
-  size_t lens[4];
-  for (int i = 0; i < 4; i++)
-    lens[i] = strlen(argv[i]);
-  if (sg_redis_command(h->follow, on_follow_check, h, 4, argv, lens) != 0)
-    follow_read(h);
+static void on_follow_read_done(void *data) {
+  wake_sessions(data);
 }
 
-static void follow_read(sg_hub *h) {
-  char last[48];
-  id_format(h->follow_last, last, sizeof(last));
-  char count[16];
-  snprintf(count, sizeof(count), "%d", FOLLOW_BATCH);
-  const char *argv[] = {"XREAD", "COUNT", count, "BLOCK", FOLLOW_BLOCK_MS, "STREAMS",
-                        h->k_updates, last};
-  size_t lens[8];
-  for (int i = 0; i < 8; i++)
-    lens[i] = strlen(argv[i]);
-  sg_redis_command(h->follow, on_follow_read, h, 8, argv, lens);
-}
-
-static void close_all(sg_hub *h, int code, const char *reason) {
-  for (hub_session *s = h->sessions; s != NULL; s = s->next)
-    session_close(s, code, reason);
-}
-
-static void on_follow_start(redisReply *reply, void *data) {
+static void on_follow_lost(void *data, sg_ring_id last, const char *reason) {
   sg_hub *h = data;
-  if (h->destroying || reply == NULL)
-    return;
-  stream_id last = {0, 0};
-  long long added = 0, retained = 0;
-  if (follow_position(reply, &last, &added, &retained) != 0) {
-    fprintf(stderr, "hub: cannot read the updates stream's position; retrying\n");
-    follow_check(h); /* asks again, then reads on */
-    return;
-  }
-  if (!h->following) {
-    h->following = 1;
-    h->follow_last = last;
-    h->known_after = last;
-    h->follow_read_count = added; /* everything before the start counts as read */
-    for (hub_session *s = h->sessions; s != NULL; s = s->next) {
-      if (s->state == SESSION_WAIT_FOLLOW)
-        go_live(s);
-    }
-  } else if (id_cmp(last, h->follow_last) < 0) {
-    /* Redis came back with less than we had read: it lost data. Every
-     * console's position is now meaningless; make them start again. */
-    fprintf(stderr, "hub: updates stream went back in time; resyncing consoles\n");
-    h->follow_last = last;
-    h->known_after = last;
-    h->follow_read_count = added;
-    close_all(h, SG_HUB_CLOSE_RESYNC, "server lost its place; reconnect");
-    follow_read(h);
-    return;
-  }
-  follow_check(h); /* entries trimmed while we were away? then on to XREAD */
+  h->ring.known_after = last;
+  close_all(h, SG_HUB_CLOSE_RESYNC, reason);
 }
 
-static void on_follow_state(sg_redis *redis, int connected, void *data) {
-  sg_hub *h = data;
-  if (!connected || h->destroying)
-    return;
-  const char *argv[] = {"EVALSHA", h->sha_follow, "1", h->k_updates};
-  size_t lens[4];
-  for (int i = 0; i < 4; i++)
-    lens[i] = strlen(argv[i]);
-  sg_redis_command(redis, on_follow_start, h, 4, argv, lens);
-}
+static const sg_follow_events follow_events = {
+    .started = on_follow_started,
+    .update = on_follow_update,
+    .read_done = on_follow_read_done,
+    .lost = on_follow_lost,
+};
 
 /* ---- lifecycle ---- */
 
@@ -708,9 +376,9 @@ sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_option
   h->loop = loop;
   h->commands = commands;
   h->max_lag = o->max_lag ? o->max_lag : 16384;
-  h->cap = o->ring_size ? o->ring_size : h->max_lag + 4096;
-  if (h->cap < h->max_lag + FOLLOW_BATCH)
-    h->cap = h->max_lag + FOLLOW_BATCH; /* a session's position never leaves the ring */
+  size_t cap = o->ring_size ? o->ring_size : h->max_lag + 4096;
+  if (cap < h->max_lag + SG_FOLLOW_BATCH)
+    cap = h->max_lag + SG_FOLLOW_BATCH; /* a session's position never leaves the ring */
   snprintf(h->snapshot_limit, sizeof(h->snapshot_limit), "%zu",
            o->snapshot_limit ? o->snapshot_limit : 5000);
   snprintf(h->replay_limit, sizeof(h->replay_limit), "%zu",
@@ -719,26 +387,18 @@ sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_option
       sg_key(h->k_open, sizeof(h->k_open), o->region, SG_KEY_OPEN) < 0 ||
       sg_key2(h->incident_prefix, sizeof(h->incident_prefix), o->region, "incident", "") < 0)
     goto fail;
-  h->ring = calloc(h->cap, sizeof(*h->ring));
-  if (h->ring == NULL)
+  if (sg_ring_init(&h->ring, cap, sg_msg_release) != 0)
     goto fail;
   if (sg_redis_add_script(commands, (const char *)snap->data, snap->size, h->sha_snapshot) != 0 ||
       sg_redis_add_script(commands, (const char *)resume->data, resume->size, h->sha_resume) != 0)
     goto fail;
-  h->follow = sg_redis_create(loop, follow_options);
+  h->follow = sg_follow_create(loop, follow_options, h->k_updates, &follow_events, h);
   if (h->follow == NULL)
     goto fail;
-  const sg_embedded_file *follow = sg_embedded_find("follow.lua");
-  if (follow == NULL ||
-      sg_redis_add_script(h->follow, (const char *)follow->data, follow->size, h->sha_follow) != 0)
-    goto fail;
-  sg_redis_set_state_cb(h->follow, on_follow_state, h);
   return h;
 fail:
-  if (h != NULL) {
-    sg_redis_destroy(h->follow);
-    free(h->ring);
-  }
+  if (h != NULL)
+    sg_ring_free(&h->ring);
   free(h);
   return NULL;
 }
@@ -747,14 +407,11 @@ void sg_hub_destroy(sg_hub *h) {
   if (h == NULL)
     return;
   h->destroying = 1;
-  sg_redis_destroy(h->follow);
+  sg_follow_destroy(h->follow);
   /* Sessions still listed are closed by lws after this; detach them. */
   for (hub_session *s = h->sessions; s != NULL; s = s->next)
     s->hub = NULL;
-  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
-  for (uint64_t p = oldest; p < h->head; p++)
-    msg_release(h->ring[p % h->cap]);
-  free(h->ring);
+  sg_ring_free(&h->ring);
   free(h);
 }
 
@@ -825,12 +482,12 @@ static void on_receive(hub_session *s, const void *in, size_t len) {
   if (!lws_is_final_fragment(wsi))
     return;
   int binary = lws_frame_is_binary(wsi);
-  if (binary != (s->format == FORMAT_PB)) {
+  if (binary != (s->format == SG_MSG_PB)) {
     session_close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
                   binary ? "this subprotocol takes text frames" : "this subprotocol takes binary frames");
     return;
   }
-  if (s->q_len > PENDING_REPLIES_MAX) {
+  if (s->q.len > PENDING_REPLIES_MAX) {
     session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many unread replies");
     return;
   }
@@ -864,7 +521,7 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
   s->wsi = wsi;
   s->hub = h;
   const struct lws_protocols *p = lws_get_protocol(wsi);
-  s->format = strcmp(p->name, SG_HUB_PROTOCOL_JSON) == 0 ? FORMAT_JSON : FORMAT_PB;
+  s->format = strcmp(p->name, SG_HUB_PROTOCOL_JSON) == 0 ? SG_MSG_JSON : SG_MSG_PB;
   s->next = h->sessions;
   if (h->sessions != NULL)
     h->sessions->prev = s;
@@ -875,7 +532,7 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
   /* The value comes back URL-decoded, after "after=" inside arg. */
   const char *after = lws_get_urlarg_by_name(wsi, "after=", arg, sizeof(arg));
   if (after != NULL) {
-    if (id_parse(after, strlen(after), &s->last) != 0) {
+    if (sg_ring_id_parse(after, strlen(after), &s->last) != 0) {
       session_send_error(s, "bad_after", "after: expected a stream id like 1700000000000-0");
       session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "bad after parameter");
       return;
@@ -909,20 +566,12 @@ static void on_closed(hub_session *s) {
 /* The next message for this console: its own queue first (snapshot,
  * replay, replies), then the shared ring. *owned says whether the caller must
  * release it. NULL when nothing is due. */
-static hub_msg *next_message(hub_session *s, int *owned) {
-  sg_hub *h = s->hub;
-  hub_msg *m = session_pop(s);
+static sg_msg *next_message(hub_session *s, int *owned) {
+  sg_msg *m = session_pop(s);
   *owned = m != NULL;
   if (m != NULL || s->state != SESSION_LIVE)
     return m;
-  while (s->pos < h->head) {
-    hub_msg *c = h->ring[s->pos++ % h->cap];
-    if (id_cmp(c->id, s->last) > 0) {
-      s->last = c->id;
-      return c;
-    }
-  }
-  return NULL;
+  return sg_ring_next(&s->hub->ring, &s->pos, &s->last);
 }
 
 static int write_close(hub_session *s) {
@@ -939,10 +588,10 @@ static int write_close(hub_session *s) {
  * goes to the connection's output list (and while that list is not empty,
  * lws_write answers with what it sent of the list, fewer bytes than given),
  * so only a negative answer is an error. */
-static int write_frame(hub_session *s, hub_msg *m) {
+static int write_frame(hub_session *s, sg_msg *m) {
   size_t len = m->len[s->format];
   int n = lws_write(s->wsi, m->data[s->format] + LWS_PRE, len,
-                    s->format == FORMAT_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+                    s->format == SG_MSG_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
   return n < 0 ? -1 : 0;
 }
 
@@ -966,15 +615,15 @@ static int flush(hub_session *s) {
   unsigned char *batch = h->batch + LWS_PRE;
   size_t used = 0;
   for (int i = 0; i < WRITES_PER_CALLBACK; i++) {
-    if (s->state == SESSION_CLOSING && s->q_head == NULL)
+    if (s->state == SESSION_CLOSING && s->q.head == NULL)
       return write_batch(s, batch, &used);
     int owned;
-    hub_msg *m = next_message(s, &owned);
+    sg_msg *m = next_message(s, &owned);
     if (m == NULL)
       return write_batch(s, batch, &used);
-    if (msg_ensure(m, s->format) != 0) {
+    if (sg_msg_ensure(m, s->format) != 0) {
       if (owned)
-        msg_release(m);
+        sg_msg_release(m);
       return -1; /* out of memory */
     }
     size_t frame_len = m->header_len[s->format] + m->len[s->format];
@@ -988,7 +637,7 @@ static int flush(hub_session *s) {
       used += frame_len;
     }
     if (owned)
-      msg_release(m);
+      sg_msg_release(m);
     if (rc != 0)
       return -1;
     /* The kernel is full: what is in hand goes to lws's output list (at most
@@ -1004,14 +653,13 @@ static int on_writeable(hub_session *s) {
   sg_hub *h = s->hub;
   if (h == NULL)
     return write_close(s);
-  uint64_t oldest = h->head > h->cap ? h->head - h->cap : 0;
-  if (s->state == SESSION_LIVE && s->pos < oldest) {
+  if (s->state == SESSION_LIVE && s->pos < sg_ring_oldest(&h->ring)) {
     session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
     return 0;
   }
   /* A closing console's close frame goes in a callback of its own, after
    * its last queued message. */
-  if (s->state == SESSION_CLOSING && s->q_head == NULL)
+  if (s->state == SESSION_CLOSING && s->q.head == NULL)
     return write_close(s);
   int rc = flush(s);
   if (rc < 0)
