@@ -15,9 +15,9 @@ struct sg_follow {
   void *data;
   char k_updates[SG_KEY_MAX];
   char sha_follow[SG_REDIS_SHA_LEN + 1];
-  sg_ring_id last;       /* the last id the follower read */
-  long long read_count;  /* entries ever added to the stream that the follower has read
-                            (or that predate it) */
+  sg_ring_id last;      /* the last id the follower read */
+  long long read_count; /* entries ever added to the stream that the follower has read
+                           (or that predate it) */
   int following;
   int destroying;
 };
@@ -50,8 +50,8 @@ static void on_follow_read(redisReply *reply, void *data) {
         if (key->type != REDIS_REPLY_STRING || strcmp(key->str, "u") != 0 ||
             v->type != REDIS_REPLY_STRING)
           continue;
-        f->events->update(f->data, e->element[0]->str, e->element[0]->len,
-                          (const uint8_t *)v->str, v->len);
+        f->events->update(f->data, e->element[0]->str, e->element[0]->len, (const uint8_t *)v->str,
+                          v->len);
       }
     }
     f->events->read_done(f->data);
@@ -89,10 +89,10 @@ static void on_follow_check(redisReply *reply, void *data) {
     return;
   sg_ring_id last;
   long long added, retained;
-  if (follow_position(reply, &last, &added, &retained) == 0 &&
-      added - f->read_count > retained) {
-    fprintf(stderr, "hub: %lld updates were trimmed before this process read them; resyncing "
-                    "consoles\n",
+  if (follow_position(reply, &last, &added, &retained) == 0 && added - f->read_count > retained) {
+    fprintf(stderr,
+            "hub: %lld updates were trimmed before this process read them; resyncing "
+            "consoles\n",
             added - f->read_count - retained);
     f->read_count = added - retained; /* XREAD goes on with what is retained */
     /* the ring cannot replay across the hole */
@@ -115,8 +115,8 @@ static void follow_read(sg_follow *f) {
   sg_ring_id_format(f->last, last, sizeof(last));
   char count[16];
   snprintf(count, sizeof(count), "%d", SG_FOLLOW_BATCH);
-  const char *argv[] = {"XREAD", "COUNT", count, "BLOCK", FOLLOW_BLOCK_MS, "STREAMS",
-                        f->k_updates, last};
+  const char *argv[] = {"XREAD",         "COUNT",   count,        "BLOCK",
+                        FOLLOW_BLOCK_MS, "STREAMS", f->k_updates, last};
   size_t lens[8];
   for (int i = 0; i < 8; i++)
     lens[i] = strlen(argv[i]);

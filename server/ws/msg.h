@@ -19,7 +19,7 @@
 
 typedef struct sg_msg {
   unsigned refs;
-  sg_ring_id id; /* the update's id; zero for snapshots and replies */
+  sg_ring_id id;          /* the update's id; zero for snapshots and replies */
   unsigned char *data[2]; /* LWS_PRE headroom, whose tail holds the frame header */
   size_t len[2];
   unsigned char header_len[2];

@@ -70,8 +70,8 @@ static void test_ring_positions(void) {
   CHECK_INT_EQ(sg_ring_position_after(&r, id(0, 0)), 0);
   for (int i = 1; i <= 5; i++)
     sg_ring_push(&r, id(10, (uint64_t)i * 2), (void *)(intptr_t)i); /* ids 10-2 .. 10-10 */
-  CHECK_INT_EQ(sg_ring_position_after(&r, id(10, 10)), 5); /* up to date */
-  CHECK_INT_EQ(sg_ring_position_after(&r, id(10, 5)), 2);  /* 10-6 is next */
+  CHECK_INT_EQ(sg_ring_position_after(&r, id(10, 10)), 5);          /* up to date */
+  CHECK_INT_EQ(sg_ring_position_after(&r, id(10, 5)), 2);           /* 10-6 is next */
   CHECK_INT_EQ(sg_ring_position_after(&r, id(1, 0)), 0);
   uint64_t pos = 0;
   sg_ring_id last = id(10, 6);
