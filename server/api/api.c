@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/embedded.h"
+#include "core/pending.h"
 #include "store/keys.h"
 #include "wire/pbjson.h"
 #include "wire/report.h"
@@ -39,10 +40,6 @@ typedef struct api_session api_session;
 /* An asynchronous step (Redis) of a request. If the client leaves first,
  * on_abort clears op->session and the result is dropped (a report is stored
  * all the same). */
-typedef struct api_op {
-  api_session *session;
-} api_op;
-
 /* The api's memory in each sg_http request, zeroed by sg_http per request;
  * valid until the request is answered or aborted. */
 struct api_session {
@@ -53,7 +50,7 @@ struct api_session {
   int reply_protobuf;
   int has_key;
   char key[SG_REPORT_KEY_MAX + 1];
-  api_op *op;
+  sg_pending *op; /* the Redis request in flight, if any */
   int retry_after;
   const char *allow;
 };
@@ -91,10 +88,7 @@ size_t sg_api_request_size(void) {
 /* ---- responses ---- */
 
 static void release(api_session *s) {
-  if (s->op != NULL) {
-    s->op->session = NULL;
-    s->op = NULL;
-  }
+  sg_pending_orphan(&s->op);
 }
 
 /* Answers the request; s is not to be used afterwards. */
@@ -153,25 +147,8 @@ static void respond_unavailable(api_session *s, const char *message) {
 
 /* ---- async steps ---- */
 
-static api_op *op_start(api_session *s) {
-  api_op *op = malloc(sizeof(*op));
-  if (op != NULL) {
-    op->session = s;
-    s->op = op;
-  }
-  return op;
-}
-
-static api_session *op_finish(api_op *op) {
-  api_session *s = op->session;
-  free(op);
-  if (s != NULL)
-    s->op = NULL;
-  return s;
-}
-
 static void on_ingested(const sg_ingest_result *r, void *data) {
-  api_session *s = op_finish(data);
+  api_session *s = sg_pending_finish(data);
   if (s == NULL)
     return; /* the client left; its report is stored all the same */
   if (r->status == SG_INGEST_OK || r->status == SG_INGEST_DUPLICATE) {
@@ -215,7 +192,7 @@ static void handle_report(api_session *s) {
   }
   /* Channel and ids are the server's to set, whatever the body said. */
   r->channel = SIAGA__V1__CHANNEL__CHANNEL_APP;
-  api_op *op = op_start(s);
+  sg_pending *op = sg_pending_start(&s->op, s);
   if (op == NULL)
     respond_unavailable(s, "out of memory");
   else
@@ -224,7 +201,7 @@ static void handle_report(api_session *s) {
 }
 
 static void on_incidents(redisReply *reply, void *data) {
-  api_session *s = op_finish(data);
+  api_session *s = sg_pending_finish(data);
   if (s == NULL)
     return;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -251,7 +228,7 @@ static void on_incidents(redisReply *reply, void *data) {
 }
 
 static void on_incident(redisReply *reply, void *data) {
-  api_session *s = op_finish(data);
+  api_session *s = sg_pending_finish(data);
   if (s == NULL)
     return;
   if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
@@ -278,7 +255,7 @@ static void respond_health(api_session *s, int up) {
 }
 
 static void on_ping(redisReply *reply, void *data) {
-  api_session *s = op_finish(data);
+  api_session *s = sg_pending_finish(data);
   if (s != NULL)
     respond_health(s, reply != NULL && reply->type == REDIS_REPLY_STATUS);
 }
@@ -288,11 +265,11 @@ static int query(api_session *s, sg_redis_reply_cb cb, int argc, const char **ar
   size_t lens[8];
   for (int i = 0; i < argc; i++)
     lens[i] = strlen(argv[i]);
-  api_op *op = op_start(s);
+  sg_pending *op = sg_pending_start(&s->op, s);
   if (op != NULL && sg_redis_command(s->api->redis, cb, op, argc, argv, lens) == 0)
     return 0;
   if (op != NULL)
-    op_finish(op);
+    sg_pending_finish(op);
   return -1;
 }
 
@@ -351,11 +328,11 @@ static void begin_report(api_session *s) {
   sg_http_read_body(req);
 }
 
-/* ---- SMS webhooks: the sms module answers through api_op ---- */
+/* ---- SMS webhooks: the sms module answers through a pending ticket ---- */
 
 static void on_sms_reply(void *ctx, int status, const char *content_type, const char *body,
                          size_t len) {
-  api_session *s = op_finish(ctx);
+  api_session *s = sg_pending_finish(ctx);
   if (s == NULL)
     return;
   s->retry_after = status == 503;
@@ -363,7 +340,7 @@ static void on_sms_reply(void *ctx, int status, const char *content_type, const 
 }
 
 static void handle_sms(api_session *s, int is_post) {
-  api_op *op = op_start(s);
+  sg_pending *op = sg_pending_start(&s->op, s);
   if (op == NULL) {
     respond_unavailable(s, "out of memory");
     return;

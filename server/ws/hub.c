@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/embedded.h"
+#include "core/pending.h"
 #include "store/keys.h"
 #include "wire/pbjson.h"
 #include "ws/follow.h"
@@ -28,13 +29,6 @@
 
 typedef struct hub_session hub_session;
 
-/* A Redis request made for a session. The session may close before the reply
- * arrives: it then clears op->session and the reply is dropped. */
-typedef struct hub_op {
-  sg_hub *hub;
-  hub_session *session;
-  struct hub_op *next; /* in the session's list of ops in flight */
-} hub_op;
 
 typedef enum session_state {
   SESSION_SYNCING,     /* waiting for a snapshot or a replay */
@@ -52,7 +46,7 @@ struct hub_session {
   uint64_t pos;   /* next ring position to send */
   sg_ring_id last; /* last update queued for this console */
   sg_ring_queue q; /* private messages: snapshot, replay, replies */
-  hub_op *ops; /* Redis requests in flight for this console */
+  sg_pending *ops; /* Redis requests in flight for this console */
   unsigned char *rx;
   size_t rx_len;
   int rx_overflow;
@@ -156,32 +150,8 @@ static void go_live(hub_session *s) {
   lws_callback_on_writable(s->wsi);
 }
 
-static hub_op *op_start(hub_session *s) {
-  hub_op *op = malloc(sizeof(*op));
-  if (op == NULL)
-    return NULL;
-  op->hub = s->hub;
-  op->session = s;
-  op->next = s->ops;
-  s->ops = op;
-  return op;
-}
-
-/* Returns the session the reply is for, or NULL if it has gone. */
-static hub_session *op_finish(hub_op *op) {
-  hub_session *s = op->session;
-  if (s != NULL) {
-    hub_op **p = &s->ops;
-    while (*p != op)
-      p = &(*p)->next;
-    *p = op->next;
-  }
-  free(op);
-  return s;
-}
-
 static void on_snapshot(redisReply *reply, void *data) {
-  hub_session *s = op_finish(data);
+  hub_session *s = sg_pending_finish(data);
   if (s == NULL || s->hub == NULL || s->state == SESSION_CLOSING)
     return;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -226,7 +196,7 @@ static void start_snapshot(hub_session *s) {
     session_close(s, SG_HUB_CLOSE_RESYNC, "updates too fast to sync; reconnect");
     return;
   }
-  hub_op *op = op_start(s);
+  sg_pending *op = sg_pending_start(&s->ops, s);
   const char *argv[] = {"EVALSHA", h->sha_snapshot, "2", h->k_open, h->k_updates,
                         h->incident_prefix, h->snapshot_limit};
   size_t lens[7];
@@ -234,14 +204,14 @@ static void start_snapshot(hub_session *s) {
     lens[i] = strlen(argv[i]);
   if (op == NULL || sg_redis_command(h->commands, on_snapshot, op, 7, argv, lens) != 0) {
     if (op != NULL)
-      op_finish(op);
+      sg_pending_finish(op);
     session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
     session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
   }
 }
 
 static void on_resume(redisReply *reply, void *data) {
-  hub_session *s = op_finish(data);
+  hub_session *s = sg_pending_finish(data);
   if (s == NULL || s->hub == NULL || s->state == SESSION_CLOSING)
     return;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -276,14 +246,14 @@ static void start_resume(hub_session *s) {
   sg_hub *h = s->hub;
   char last[48];
   sg_ring_id_format(s->last, last, sizeof(last));
-  hub_op *op = op_start(s);
+  sg_pending *op = sg_pending_start(&s->ops, s);
   const char *argv[] = {"EVALSHA", h->sha_resume, "1", h->k_updates, last, h->replay_limit};
   size_t lens[6];
   for (int i = 0; i < 6; i++)
     lens[i] = strlen(argv[i]);
   if (op == NULL || sg_redis_command(h->commands, on_resume, op, 6, argv, lens) != 0) {
     if (op != NULL)
-      op_finish(op);
+      sg_pending_finish(op);
     session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
     session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
   }
@@ -437,7 +407,7 @@ static void reply_to(hub_session *s, const Siaga__V1__CommandReply *r) {
 }
 
 static void on_command_done(const Siaga__V1__CommandReply *r, void *data) {
-  hub_session *s = op_finish(data);
+  hub_session *s = sg_pending_finish(data);
   if (s != NULL && s->hub != NULL)
     reply_to(s, r);
 }
@@ -452,7 +422,7 @@ static void on_command(hub_session *s, const Siaga__V1__Command *c) {
     reply_to(s, &r);
     return;
   }
-  hub_op *op = op_start(s);
+  sg_pending *op = sg_pending_start(&s->ops, s);
   if (op == NULL) {
     session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     return;
@@ -546,9 +516,7 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
 
 static void on_closed(hub_session *s) {
   sg_hub *h = s->hub;
-  for (hub_op *op = s->ops; op != NULL; op = op->next)
-    op->session = NULL;
-  s->ops = NULL;
+  sg_pending_orphan(&s->ops);
   session_clear(s);
   free(s->rx);
   s->rx = NULL;

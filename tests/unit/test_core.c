@@ -4,6 +4,7 @@
 #include "check.h"
 #include "core/error.h"
 #include "core/hex.h"
+#include "core/pending.h"
 #include <uv.h>
 #include "core/utf8.h"
 
@@ -80,11 +81,27 @@ static void test_error_table(void) {
   CHECK(strcmp(sg_strerror(SG_ECLOSED), sg_strerror(SG_EFULL)) != 0);
 }
 
+static void test_pending(void) {
+  int owner;
+  sg_pending *list = NULL;
+  sg_pending *a = sg_pending_start(&list, &owner);
+  sg_pending *b = sg_pending_start(&list, &owner);
+  sg_pending *c = sg_pending_start(&list, &owner);
+  CHECK(a && b && c && list == c);
+  CHECK(sg_pending_finish(b) == &owner); /* from the middle */
+  CHECK(list == c && c->next == a);
+  sg_pending_orphan(&list); /* the owner leaves with two out */
+  CHECK(list == NULL);
+  CHECK(sg_pending_finish(a) == NULL);
+  CHECK(sg_pending_finish(c) == NULL);
+}
+
 int main(void) {
   RUN_TEST(test_utf8_next);
   RUN_TEST(test_utf8_encode_round_trip);
   RUN_TEST(test_utf8_prefix);
   RUN_TEST(test_hex);
   RUN_TEST(test_error_table);
+  RUN_TEST(test_pending);
   CHECK_DONE();
 }
