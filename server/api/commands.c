@@ -118,21 +118,21 @@ static Siaga__V1__UpdateKind apply_change(job *j, Siaga__V1__Incident *inc,
 /* The text SMS reporters get for this command, or "" when it is not a
  * status they hear about. */
 static const char *status_sms(const job *j, char *buf, size_t size) {
-  sg_smsurl_reply kind;
+  sg_sms_replies_kind kind;
   if (j->action != SIAGA__V1__COMMAND__ACTION_SET_STATUS)
     return "";
   switch (j->status) {
   case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED:
-    kind = SG_SMSURL_REPLY_DISPATCHED;
+    kind = SG_SMS_REPLIES_DISPATCHED;
     break;
   case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED:
   case SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED:
-    kind = SG_SMSURL_REPLY_CLOSED;
+    kind = SG_SMS_REPLIES_CLOSED;
     break;
   default:
     return "";
   }
-  return sg_smsurl_reply_text(buf, size, kind, j->incident_id) > 0 ? buf : "";
+  return sg_sms_replies_text(buf, size, kind, j->incident_id) > 0 ? buf : "";
 }
 
 static void on_read(redisReply *reply, void *data) {

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sms/replies.h"
-
 #define RESPONSE_MAX 4096 /* only the status line is read */
 
 struct sg_http_client {
@@ -26,6 +24,65 @@ struct sg_http_client {
   char response[RESPONSE_MAX];
   size_t response_len;
 };
+
+/* ---- the status line ---- */
+
+/* Finds "\r\n" from buf[from]; returns the index of '\r' or -1. */
+static long find_crlf(const char *buf, size_t len, size_t from) {
+  for (size_t i = from; i + 1 < len; i++) {
+    if (buf[i] == '\r' && buf[i + 1] == '\n')
+      return (long)i;
+  }
+  return -1;
+}
+
+int sg_http_client_parse_status(const char *buf, size_t len, int *status) {
+  size_t pos = 0;
+  for (;;) {
+    /* "HTTP/1.x SSS" with an optional reason phrase. Check what has arrived
+     * so far, so garbage is refused without waiting for a line end. */
+    static const char proto[] = "HTTP/1.";
+    size_t avail = len - pos;
+    size_t cmp = avail < sizeof(proto) - 1 ? avail : sizeof(proto) - 1;
+    if (memcmp(buf + pos, proto, cmp) != 0)
+      return -1;
+    long eol = find_crlf(buf, len, pos);
+    if (eol < 0)
+      return 0;
+    const char *line = buf + pos;
+    size_t line_len = (size_t)eol - pos;
+    if (line_len < 12 || (line[7] != '0' && line[7] != '1') || line[8] != ' ' ||
+        (line_len > 12 && line[12] != ' '))
+      return -1;
+    int code = 0;
+    for (int i = 9; i < 12; i++) {
+      if (line[i] < '0' || line[i] > '9')
+        return -1;
+      code = code * 10 + (line[i] - '0');
+    }
+    if (code < 100 || code > 599)
+      return -1;
+    if (code >= 200) {
+      *status = code;
+      return 1;
+    }
+    /* An interim response (100 Continue, 103 Early Hints): its header block
+     * ends with an empty line, and the real response follows. */
+    size_t i = (size_t)eol + 2;
+    for (;;) {
+      long next = find_crlf(buf, len, i);
+      if (next < 0)
+        return 0;
+      if ((size_t)next == i) {
+        pos = i + 2;
+        break;
+      }
+      i = (size_t)next + 2;
+    }
+    if (pos >= len)
+      return 0;
+  }
+}
 
 static void maybe_free(sg_http_client *req) {
   if (req->open == 0) {
@@ -76,7 +133,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   int status = 0;
   if (nread > 0) {
     req->response_len += (size_t)nread;
-    int rc = sg_smsurl_parse_status(req->response, req->response_len, &status);
+    int rc = sg_http_client_parse_status(req->response, req->response_len, &status);
     if (rc == 1)
       finish(req, status, NULL);
     else if (rc < 0)

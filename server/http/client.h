@@ -5,6 +5,7 @@
 #ifndef SG_HTTP_CLIENT_H
 #define SG_HTTP_CLIENT_H
 
+#include <stddef.h>
 #include <uv.h>
 
 typedef struct sg_http_client sg_http_client;
@@ -31,5 +32,11 @@ sg_http_client *sg_http_client_start(uv_loop_t *loop, const sg_http_client_optio
 /* Stops the request without calling cb; its memory goes once libuv has
  * closed its handles. */
 void sg_http_client_cancel(sg_http_client *req);
+
+/* Reads the start of an HTTP/1.x response: skips interim 1xx responses and
+ * stores the final status code. Returns 1 when *status is known, 0 when more
+ * bytes are needed, -1 when the bytes are not an HTTP/1.x response. Pure;
+ * exposed for the unit tests. */
+int sg_http_client_parse_status(const char *buf, size_t len, int *status);
 
 #endif

@@ -25,7 +25,7 @@
 #include "store/redisconn.h"
 #include "sms/inbound.h"
 #include "sms/outbound.h"
-#include "sms/replies.h"
+#include "http/url.h"
 
 typedef struct options {
   char listen_host[128];
@@ -291,7 +291,7 @@ static int serve(const options *opts) {
      * secret too. */
     char enc[128];
     size_t n = strlen(dlr_url);
-    if (sg_smsurl_encode(enc, sizeof(enc), o.webhook_secret, strlen(o.webhook_secret)) < 0 ||
+    if (sg_url_encode(enc, sizeof(enc), o.webhook_secret, strlen(o.webhook_secret)) < 0 ||
         snprintf(dlr_url + n, sizeof(dlr_url) - n, "?secret=%s", enc) >=
             (int)(sizeof(dlr_url) - n)) {
       fprintf(stderr, "siagad: --webhook-secret too long\n");

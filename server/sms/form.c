@@ -79,7 +79,7 @@ static int all_digits(const char *s, size_t max) {
   return 1;
 }
 
-int sg_smsparse_gateway_time(const char *s, int utc_offset_min, int64_t *ms) {
+int sg_sms_form_gateway_time(const char *s, int utc_offset_min, int64_t *ms) {
   int64_t v;
   if (all_digits(s, 10)) {
     v = strtoll(s, NULL, 10) * 1000;
@@ -95,7 +95,7 @@ int sg_smsparse_gateway_time(const char *s, int utc_offset_min, int64_t *ms) {
   return 0;
 }
 
-int sg_smsparse_rfc3339(const char *s, int64_t *ms) {
+int sg_sms_form_rfc3339(const char *s, int64_t *ms) {
   if (all_digits(s, 15)) {
     *ms = strtoll(s, NULL, 10);
     return 0;
@@ -132,7 +132,7 @@ int sg_smsparse_rfc3339(const char *s, int64_t *ms) {
 
 /* ---- phone numbers ---- */
 
-int sg_smsparse_phone(const char *s, char out[SG_SMSPARSE_PHONE_MAX]) {
+int sg_sms_form_phone(const char *s, char out[SG_SMS_FORM_PHONE_MAX]) {
   char d[24];
   size_t n = 0;
   int plus = 0;
@@ -165,7 +165,7 @@ int sg_smsparse_phone(const char *s, char out[SG_SMSPARSE_PHONE_MAX]) {
   if (len < 8 || len > 15 || digits_start[0] == '0')
     return -1;
   out[0] = '+';
-  memcpy(out + 1, digits_start, len + 1); /* len <= 15 fits SG_SMSPARSE_PHONE_MAX */
+  memcpy(out + 1, digits_start, len + 1); /* len <= 15 fits SG_SMS_FORM_PHONE_MAX */
   return 0;
 }
 
@@ -194,8 +194,8 @@ static long form_decode(const char *src, size_t len, char *dst) {
   return (long)o;
 }
 
-int sg_smsparse_form_parse(const char *body, size_t len, char *buf, size_t buf_size,
-                           sg_smsparse_form *form) {
+int sg_sms_form_form_parse(const char *body, size_t len, char *buf, size_t buf_size,
+                           sg_sms_form_form *form) {
   form->n = 0;
   if (buf_size < 2 * len + 2)
     return -1;
@@ -209,11 +209,11 @@ int sg_smsparse_form_parse(const char *body, size_t len, char *buf, size_t buf_s
     i++; /* past '&' */
     if (seg == 0)
       continue;
-    if (form->n == SG_SMSPARSE_FORM_MAX_PAIRS)
+    if (form->n == SG_SMS_FORM_FORM_MAX_PAIRS)
       return -1;
     const char *eq = memchr(body + start, '=', seg);
     size_t name_raw = eq != NULL ? (size_t)(eq - (body + start)) : seg;
-    sg_smsparse_pair *p = &form->pairs[form->n];
+    sg_sms_form_pair *p = &form->pairs[form->n];
     long nl = form_decode(body + start, name_raw, w);
     if (nl < 0)
       return -1;
@@ -231,7 +231,7 @@ int sg_smsparse_form_parse(const char *body, size_t len, char *buf, size_t buf_s
   return 0;
 }
 
-const sg_smsparse_pair *sg_smsparse_form_get(const sg_smsparse_form *form, const char *name) {
+const sg_sms_form_pair *sg_sms_form_form_get(const sg_sms_form_form *form, const char *name) {
   size_t n = strlen(name);
   for (size_t i = 0; i < form->n; i++) {
     if (form->pairs[i].name_len == n && memcmp(form->pairs[i].name, name, n) == 0)
@@ -248,15 +248,15 @@ static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
 }
 
 static int pair_cmp(const void *x, const void *y) {
-  const sg_smsparse_pair *a = *(const sg_smsparse_pair *const *)x;
-  const sg_smsparse_pair *b = *(const sg_smsparse_pair *const *)y;
+  const sg_sms_form_pair *a = *(const sg_sms_form_pair *const *)x;
+  const sg_sms_form_pair *b = *(const sg_sms_form_pair *const *)y;
   int c = bytes_cmp(a->name, a->name_len, b->name, b->name_len);
   return c != 0 ? c : bytes_cmp(a->value, a->value_len, b->value, b->value_len);
 }
 
-int sg_smsparse_twilio_signature(const char *token, const char *url, const sg_smsparse_form *form,
-                                 char out[SG_SMSPARSE_TWILIO_SIG_LEN + 1]) {
-  const sg_smsparse_pair *sorted[SG_SMSPARSE_FORM_MAX_PAIRS];
+int sg_sms_form_twilio_signature(const char *token, const char *url, const sg_sms_form_form *form,
+                                 char out[SG_SMS_FORM_TWILIO_SIG_LEN + 1]) {
+  const sg_sms_form_pair *sorted[SG_SMS_FORM_FORM_MAX_PAIRS];
   for (size_t i = 0; i < form->n; i++)
     sorted[i] = &form->pairs[i];
   qsort(sorted, form->n, sizeof(sorted[0]), pair_cmp);
@@ -287,7 +287,7 @@ cleanup:
   return rc;
 }
 
-int sg_smsparse_twilio_url(const char *base, const char *path, int n, const char *const *frag,
+int sg_sms_form_twilio_url(const char *base, const char *path, int n, const char *const *frag,
                            const int *len, char *out, size_t size) {
   int w = snprintf(out, size, "%s%s", base, path);
   if (w < 0 || (size_t)w >= size)
@@ -315,7 +315,7 @@ int sg_smsparse_twilio_url(const char *base, const char *path, int n, const char
   return 0;
 }
 
-int sg_smsparse_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len) {
+int sg_sms_form_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len) {
   unsigned char ha[32], hb[32];
   unsigned int la = 0, lb = 0;
   if (!EVP_Digest(a, a_len, ha, &la, EVP_sha256(), NULL) ||
@@ -324,13 +324,13 @@ int sg_smsparse_secret_equal(const char *a, size_t a_len, const char *b, size_t 
   return CRYPTO_memcmp(ha, hb, 32) == 0 && a_len == b_len;
 }
 
-int sg_smsparse_loopback(const char *ip) {
+int sg_sms_form_loopback(const char *ip) {
   if (strncmp(ip, "::ffff:", 7) == 0 || strncmp(ip, "::FFFF:", 7) == 0)
     ip += 7;
   return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
 }
 
-int sg_smsparse_content_type_charset(const char *ct, char *out, size_t size) {
+int sg_sms_form_content_type_charset(const char *ct, char *out, size_t size) {
   const char *p = ct;
   out[0] = '\0';
   while ((p = strchr(p, ';')) != NULL) {
@@ -354,7 +354,7 @@ int sg_smsparse_content_type_charset(const char *ct, char *out, size_t size) {
   return 0;
 }
 
-long sg_smsparse_hex(const char *hex, size_t len, uint8_t *out, size_t size) {
+long sg_sms_form_hex(const char *hex, size_t len, uint8_t *out, size_t size) {
   if (len % 2 != 0 || len / 2 > size)
     return -1;
   for (size_t i = 0; i < len; i += 2) {
@@ -400,7 +400,7 @@ static int bad_utf8_before(const char *text, size_t len, size_t offset) {
   return 0;
 }
 
-int sg_smsparse_inbound_json(const char *text, size_t len, sg_smsparse_inbound *out,
+int sg_sms_form_inbound_json(const char *text, size_t len, sg_sms_form_inbound *out,
                              char code[32], char *message, size_t message_size) {
   memset(out, 0, sizeof(*out));
   sg_jsonread_doc doc;
@@ -439,7 +439,7 @@ int sg_smsparse_inbound_json(const char *text, size_t len, sg_smsparse_inbound *
       if (v->type == SG_JSONREAD_INTEGER && v->u.integer >= 0) {
         out->received_at_ms = v->u.integer;
       } else if (v->type != SG_JSONREAD_STRING ||
-                 sg_smsparse_rfc3339(v->u.string.str, &out->received_at_ms) != 0) {
+                 sg_sms_form_rfc3339(v->u.string.str, &out->received_at_ms) != 0) {
         fail(code, message, message_size, "bad_time",
              "expected an RFC 3339 date-time or epoch milliseconds", k);
         goto done;
@@ -464,11 +464,11 @@ int sg_smsparse_inbound_json(const char *text, size_t len, sg_smsparse_inbound *
 done:
   sg_jsonread_close(&doc);
   if (rc != 0)
-    sg_smsparse_inbound_free(out);
+    sg_sms_form_inbound_free(out);
   return rc;
 }
 
-void sg_smsparse_inbound_free(sg_smsparse_inbound *in) {
+void sg_sms_form_inbound_free(sg_sms_form_inbound *in) {
   free(in->from);
   free(in->to);
   free(in->text);
@@ -511,7 +511,7 @@ static int aml_report(const char *text, size_t len, Siaga__V1__Report *r,
   return 0;
 }
 
-void sg_smsparse_report(const sg_textscan_gazetteer *gaz, const char *text, size_t text_len,
+void sg_sms_form_report(const sg_textscan_gazetteer *gaz, const char *text, size_t text_len,
                         Siaga__V1__Report *r, Siaga__V1__Location *loc, char *address,
                         size_t address_size, char *desc, size_t desc_size) {
   if (aml_report(text, text_len, r, loc, desc, desc_size) == 0)

@@ -51,7 +51,7 @@ typedef struct sms_job {
   int pending, failed;
   long long rate;
   int prank;
-  char phone[SG_SMSPARSE_PHONE_MAX];
+  char phone[SG_SMS_FORM_PHONE_MAX];
   char key[SG_REPORT_KEY_MAX + 1]; /* "" = no idempotency key */
   char gateway_id[SMS_ID_MAX + 1];
   int64_t sent_at_ms;
@@ -62,7 +62,7 @@ typedef struct sms_job {
 /* The query arguments, URL-decoded ('+' a space, %XX a byte) with their real
  * lengths: a value may hold a decoded NUL. */
 typedef struct args {
-  sg_smsparse_form form;
+  sg_sms_form_form form;
   char *buf;
 } args;
 
@@ -160,12 +160,12 @@ static int args_read(sg_http_request *http, args *a) {
   a->buf = malloc(size);
   if (a->buf == NULL)
     return -1;
-  return sg_smsparse_form_parse(q, len, a->buf, size, &a->form);
+  return sg_sms_form_form_parse(q, len, a->buf, size, &a->form);
 }
 
 /* The value of name, its length in *len; NULL if absent. */
 static const char *arg(const args *a, const char *name, size_t *len) {
-  const sg_smsparse_pair *p = sg_smsparse_form_get(&a->form, name);
+  const sg_sms_form_pair *p = sg_sms_form_form_get(&a->form, name);
   if (p == NULL)
     return NULL;
   *len = p->value_len;
@@ -198,13 +198,13 @@ static int authorize(sg_sms *s, sg_http_request *http, const args *a, sg_sms_rep
       len = n > 0 ? (size_t)n : 0;
     }
     if (got == NULL ||
-        !sg_smsparse_secret_equal(got, len, s->webhook_secret, strlen(s->webhook_secret))) {
+        !sg_sms_form_secret_equal(got, len, s->webhook_secret, strlen(s->webhook_secret))) {
       reply_error(reply, ctx, 401, "unauthorized", "missing or wrong webhook secret");
       return -1;
     }
     return 0;
   }
-  if (!sg_smsparse_loopback(sg_http_request_peer(http))) {
+  if (!sg_sms_form_loopback(sg_http_request_peer(http))) {
     reply_error(reply, ctx, 403, "forbidden",
                 "no webhook secret is configured: only loopback gateways are accepted");
     return -1;
@@ -218,7 +218,7 @@ static int job_sender(sms_job *j, const char *from) {
     job_error(j, 400, "missing_sender", "the sender's number is required");
     return -1;
   }
-  if (sg_smsparse_phone(from, j->phone) != 0) {
+  if (sg_sms_form_phone(from, j->phone) != 0) {
     job_error(j, 400, "bad_phone", "the sender is not a phone number");
     return -1;
   }
@@ -292,7 +292,7 @@ static void handle_kannel(sms_job *j, const sg_sms_request *req, const args *a) 
       return;
     }
     if (header(req->http, "content-type", ct, sizeof(ct)) > 0) {
-      int n = sg_smsparse_content_type_charset(ct, charset, sizeof(charset));
+      int n = sg_sms_form_content_type_charset(ct, charset, sizeof(charset));
       cs_name = n > 0 ? charset : NULL;
       cs_len = n > 0 ? (size_t)n : 0;
     }
@@ -310,7 +310,7 @@ static void handle_kannel(sms_job *j, const sg_sms_request *req, const args *a) 
       memcpy(coding, v, n + 1);
     cs_name = arg(a, "charset", &cs_len);
     if ((v = arg(a, "hex", &n)) != NULL) {
-      long got = sg_smsparse_hex(v, n, hexbuf, sizeof(hexbuf));
+      long got = sg_sms_form_hex(v, n, hexbuf, sizeof(hexbuf));
       if (got < 0) {
         job_error(j, n / 2 > sizeof(hexbuf) ? 413 : 400, n / 2 > sizeof(hexbuf) ? "too_long"
                                                                                 : "bad_encoding",
@@ -336,7 +336,7 @@ static void handle_kannel(sms_job *j, const sg_sms_request *req, const args *a) 
     return;
   /* A time we cannot read is dropped, not refused: the message matters more. */
   if (time_s[0] != '\0' &&
-      sg_smsparse_gateway_time(time_s, SMS_GATEWAY_UTC_OFFSET_MIN, &j->sent_at_ms) != 0)
+      sg_sms_form_gateway_time(time_s, SMS_GATEWAY_UTC_OFFSET_MIN, &j->sent_at_ms) != 0)
     j->sent_at_ms = 0;
   start_checks(j);
 }
@@ -355,34 +355,34 @@ static void handle_twilio(sms_job *j, const sg_sms_request *req) {
   }
   size_t buf_size = 2 * req->body_len + 2;
   char *buf = malloc(buf_size);
-  sg_smsparse_form *form = malloc(sizeof(*form));
+  sg_sms_form_form *form = malloc(sizeof(*form));
   if (buf == NULL || form == NULL) {
     job_error(j, 503, "unavailable", "out of memory");
     goto done;
   }
-  if (sg_smsparse_form_parse((const char *)req->body, req->body_len, buf, buf_size, form) != 0) {
+  if (sg_sms_form_form_parse((const char *)req->body, req->body_len, buf, buf_size, form) != 0) {
     job_error(j, 400, "bad_form", "body is not application/x-www-form-urlencoded");
     goto done;
   }
   if (j->sms->twilio_token != NULL) {
-    char url[1024], want[SG_SMSPARSE_TWILIO_SIG_LEN + 1], got[128];
+    char url[1024], want[SG_SMS_FORM_TWILIO_SIG_LEN + 1], got[128];
     /* Twilio signs the URL it requested, so the query goes in as it came. */
     const char *query = sg_http_request_query(req->http);
     int n = header(req->http, "x-twilio-signature", got, sizeof(got));
     int u = snprintf(url, sizeof(url), "%s%s%s%s", j->sms->public_url ? j->sms->public_url : "",
                      req->path, query[0] != '\0' ? "?" : "", query);
     if (n <= 0 || u < 0 || (size_t)u >= sizeof(url) ||
-        sg_smsparse_twilio_signature(j->sms->twilio_token, url, form, want) != 0 ||
-        !sg_smsparse_secret_equal(got, (size_t)n, want, strlen(want))) {
+        sg_sms_form_twilio_signature(j->sms->twilio_token, url, form, want) != 0 ||
+        !sg_sms_form_secret_equal(got, (size_t)n, want, strlen(want))) {
       job_error(j, 401, "unauthorized", "missing or wrong X-Twilio-Signature");
       goto done;
     }
   }
-  const sg_smsparse_pair *from = sg_smsparse_form_get(form, "From");
-  const sg_smsparse_pair *body = sg_smsparse_form_get(form, "Body");
-  const sg_smsparse_pair *sid = sg_smsparse_form_get(form, "MessageSid");
+  const sg_sms_form_pair *from = sg_sms_form_form_get(form, "From");
+  const sg_sms_form_pair *body = sg_sms_form_form_get(form, "Body");
+  const sg_sms_form_pair *sid = sg_sms_form_form_get(form, "MessageSid");
   if (sid == NULL)
-    sid = sg_smsparse_form_get(form, "SmsSid");
+    sid = sg_sms_form_form_get(form, "SmsSid");
   if (job_sender(j, from != NULL && from->value_len == strlen(from->value) ? from->value : NULL) !=
           0 ||
       job_id(j, "twilio", sid ? sid->value : NULL, sid ? sid->value_len : 0) != 0)
@@ -400,12 +400,12 @@ done:
 
 static void handle_inbound(sms_job *j, const sg_sms_request *req) {
   char code[32], message[192];
-  sg_smsparse_inbound in;
+  sg_sms_form_inbound in;
   if (!req->is_post) {
     job_error(j, 405, "method_not_allowed", "use POST");
     return;
   }
-  if (sg_smsparse_inbound_json((const char *)req->body, req->body_len, &in, code, message,
+  if (sg_sms_form_inbound_json((const char *)req->body, req->body_len, &in, code, message,
                                sizeof(message)) != 0) {
     job_error(j, strcmp(code, "unavailable") == 0 ? 503 : 400, code, message);
     return;
@@ -416,7 +416,7 @@ static void handle_inbound(sms_job *j, const sg_sms_request *req) {
     j->sent_at_ms = in.received_at_ms;
     start_checks(j);
   }
-  sg_smsparse_inbound_free(&in);
+  sg_sms_form_inbound_free(&in);
 }
 
 /* ---- delivery reports ---- */
@@ -459,9 +459,9 @@ static void handle_dlr(sg_sms *s, const args *a, sg_sms_reply_fn reply, void *ct
     reply_error(reply, ctx, 400, "bad_status", "status: the Kannel delivery value (%d)");
     return;
   }
-  char phone[SG_SMSPARSE_PHONE_MAX] = "";
+  char phone[SG_SMS_FORM_PHONE_MAX] = "";
   if (to != NULL && to_len == strlen(to))
-    sg_smsparse_phone(to, phone);
+    sg_sms_form_phone(to, phone);
   snprintf(now, sizeof(now), "%llu", (unsigned long long)sg_clock_now_ms());
   dlr_job *d = calloc(1, sizeof(*d));
   if (d == NULL) {
@@ -534,7 +534,7 @@ static void submit(sms_job *j) {
   if (j->prank)
     flags[r.n_flags++] = "prank_history";
   r.flags = flags;
-  sg_smsparse_report(j->sms->gaz, j->text, j->text_len, &r, &loc, address, sizeof(address), desc,
+  sg_sms_form_report(j->sms->gaz, j->text, j->text_len, &r, &loc, address, sizeof(address), desc,
                      sizeof(desc));
   sg_report_error err;
   if (sg_report_validate(&r, &err) != 0) {

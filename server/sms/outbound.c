@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "http/client.h"
+#include "http/url.h"
 #include "store/keys.h"
 #include "sms/replies.h"
 #include "core/utf8.h"
@@ -102,8 +103,8 @@ struct sg_sms_outbound {
   char region[32];
   char consumer[FIELD_MAX];
   unsigned per_minute;
-  sg_smsurl_parts gateway;
-  char host_header[SG_SMSURL_HOST_MAX + 16];
+  sg_url_parts gateway;
+  char host_header[SG_URL_HOST_MAX + 16];
   char *dlr_url;
 
   char k_out[SG_KEY_MAX];
@@ -569,8 +570,8 @@ static void http_start(msg *m) {
   char *target = malloc(TARGET_MAX);
   long n = -1;
   if (target != NULL)
-    n = sg_smsurl_sendsms_target(target, TARGET_MAX, o->gateway.target, m->to, m->text, m->text_len,
-                                 o->dlr_url, m->id);
+    n = sg_sms_replies_sendsms_target(target, TARGET_MAX, o->gateway.target, m->to, m->text,
+                                      m->text_len, o->dlr_url, m->id);
   if (n < 0) {
     free(target);
     if (target == NULL)
@@ -835,7 +836,7 @@ sg_sms_outbound *sg_sms_outbound_create(uv_loop_t *loop, const sg_redis_options 
   snprintf(o->consumer, sizeof(o->consumer), "%s", options->consumer);
   snprintf(o->claim_cursor, sizeof(o->claim_cursor), "0-0");
   o->per_minute = options->per_number_per_minute ? options->per_number_per_minute : 5;
-  if (sg_smsurl_parse(options->sendsms_url, &o->gateway) != 0 ||
+  if (sg_url_parse(options->sendsms_url, &o->gateway) != 0 ||
       sg_key(o->k_out, sizeof(o->k_out), o->region, "sms:out") < 0 ||
       sg_key(o->k_dead, sizeof(o->k_dead), o->region, "sms:out:dead") < 0)
     goto fail;

@@ -12,6 +12,7 @@
 
 #include "wire/report.h"
 #include "core/clock.h"
+#include "sms/gsm7.h"
 #include "sms/replies.h"
 #include "triage/triage_internal.h"
 
@@ -182,10 +183,10 @@ static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident
     return "";
   /* A report joining an incident whose help is already on the way says
    * so: the caller should not wait for a second message that never comes. */
-  sg_smsurl_reply kind = inc->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED
-                             ? SG_SMSURL_REPLY_ACK_DISPATCHED
-                             : SG_SMSURL_REPLY_ACK;
-  if (sg_smsurl_reply_text(text, size, kind, inc->id) < 0)
+  sg_sms_replies_kind kind = inc->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED
+                                 ? SG_SMS_REPLIES_ACK_DISPATCHED
+                                 : SG_SMS_REPLIES_ACK;
+  if (sg_sms_replies_text(text, size, kind, inc->id) < 0)
     return "";
   return r->reporter->phone;
 }
@@ -228,7 +229,7 @@ int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__ste
   snprintf(suffix, sizeof(suffix), "%s:phones", inc->id);
   if (sg_key2(k_phones, sizeof(k_phones), t->region, "incident", suffix) < 0)
     return SG_EINVAL;
-  char ack_text[SG_SMSURL_SMS_SEPTETS + 1];
+  char ack_text[SG_GSM7_SMS_SEPTETS + 1];
   const char *ack_to = sms_ack(r, inc, ack_text, sizeof(ack_text));
 
   char s_expected[24], s_status[8], s_priority[8], s_score[16], s_created[24], s_lon[32],

@@ -11,7 +11,7 @@
  * a fixed number of round trips per read rather than per report. Entries that cannot be decoded go to the dead
  * letter stream, so nothing is redelivered for ever.
  *
- * Functions return 0 or a negative SG_TRIAGE_E_* code; after
+ * Functions return 0 or a negative code of core/error.h (below); after
  * SG_EUNAVAIL the connection is unusable and the caller reconnects and
  * calls sg_triage_start again. Nothing is printed here. */
 #ifndef SG_TRIAGE_H

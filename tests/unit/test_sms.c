@@ -1,4 +1,4 @@
-/* The pure parts of the SMS webhooks (sg_smsparse): gateway times, phone
+/* The pure parts of the SMS webhooks (sg_sms_form): gateway times, phone
  * numbers, forms, Twilio signatures, the inbound JSON and text -> Report. */
 #include "check.h"
 #include "core/embedded.h"
@@ -6,38 +6,38 @@
 
 static void test_gateway_time(void) {
   int64_t ms = 0;
-  CHECK_INT_EQ(sg_smsparse_gateway_time("2026-11-28 15:30:00", 420, &ms), 0);
+  CHECK_INT_EQ(sg_sms_form_gateway_time("2026-11-28 15:30:00", 420, &ms), 0);
   CHECK_INT_EQ(ms, 1795854600000LL); /* 15:30 WIB is 08:30 UTC */
-  CHECK_INT_EQ(sg_smsparse_gateway_time("2026-11-28 15:30", 420, &ms), 0);
+  CHECK_INT_EQ(sg_sms_form_gateway_time("2026-11-28 15:30", 420, &ms), 0);
   CHECK_INT_EQ(ms, 1795854600000LL);
-  CHECK_INT_EQ(sg_smsparse_gateway_time("2024-03-01 06:59:59", 420, &ms), 0);
+  CHECK_INT_EQ(sg_sms_form_gateway_time("2024-03-01 06:59:59", 420, &ms), 0);
   CHECK_INT_EQ(ms, 1709251199000LL); /* across a leap day */
-  CHECK_INT_EQ(sg_smsparse_gateway_time("1795854600", 420, &ms), 0); /* %T */
+  CHECK_INT_EQ(sg_sms_form_gateway_time("1795854600", 420, &ms), 0); /* %T */
   CHECK_INT_EQ(ms, 1795854600000LL);
   const char *bad[] = {"", "2026-11-28", "2026-13-01 00:00", "2026-02-30 00:00", "2026-11-28 24:00",
                        "2026-11-28 15:30:00Z", "2026-11-28 15:30:0", "1999-12-31 23:59",
                        "abcd-ef-gh ij:kl", "99999999999", "2026-11-28 15:61"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    if (sg_smsparse_gateway_time(bad[i], 420, &ms) != -1)
+    if (sg_sms_form_gateway_time(bad[i], 420, &ms) != -1)
       CHECK_FAIL_("accepted bad time \"%s\"", bad[i]);
   }
 }
 
 static void test_rfc3339(void) {
   int64_t ms = 0;
-  CHECK_INT_EQ(sg_smsparse_rfc3339("2026-11-28T08:30:00Z", &ms), 0);
+  CHECK_INT_EQ(sg_sms_form_rfc3339("2026-11-28T08:30:00Z", &ms), 0);
   CHECK_INT_EQ(ms, 1795854600000LL);
-  CHECK_INT_EQ(sg_smsparse_rfc3339("2026-11-28T15:30:00.25+07:00", &ms), 0);
+  CHECK_INT_EQ(sg_sms_form_rfc3339("2026-11-28T15:30:00.25+07:00", &ms), 0);
   CHECK_INT_EQ(ms, 1795854600250LL);
-  CHECK_INT_EQ(sg_smsparse_rfc3339("2026-11-28t03:30:00-05:00", &ms), 0);
+  CHECK_INT_EQ(sg_sms_form_rfc3339("2026-11-28t03:30:00-05:00", &ms), 0);
   CHECK_INT_EQ(ms, 1795854600000LL);
-  CHECK_INT_EQ(sg_smsparse_rfc3339("1795854600000", &ms), 0);
+  CHECK_INT_EQ(sg_sms_form_rfc3339("1795854600000", &ms), 0);
   CHECK_INT_EQ(ms, 1795854600000LL);
-  CHECK_INT_EQ(sg_smsparse_rfc3339("2026-11-28T08:30:00", &ms), -1); /* no zone */
-  CHECK_INT_EQ(sg_smsparse_rfc3339("2026-11-28T08:30Z", &ms), -1);
-  CHECK_INT_EQ(sg_smsparse_rfc3339("2026-11-28T08:30:00.Z", &ms), -1);
-  CHECK_INT_EQ(sg_smsparse_rfc3339("2026-11-28T08:30:00+0700", &ms), -1);
-  CHECK_INT_EQ(sg_smsparse_rfc3339("-5", &ms), -1);
+  CHECK_INT_EQ(sg_sms_form_rfc3339("2026-11-28T08:30:00", &ms), -1); /* no zone */
+  CHECK_INT_EQ(sg_sms_form_rfc3339("2026-11-28T08:30Z", &ms), -1);
+  CHECK_INT_EQ(sg_sms_form_rfc3339("2026-11-28T08:30:00.Z", &ms), -1);
+  CHECK_INT_EQ(sg_sms_form_rfc3339("2026-11-28T08:30:00+0700", &ms), -1);
+  CHECK_INT_EQ(sg_sms_form_rfc3339("-5", &ms), -1);
 }
 
 static void test_phone(void) {
@@ -48,16 +48,16 @@ static void test_phone(void) {
       {"(0536) 322 1234", "+625363221234"}, {"+14155550123", "+14155550123"},
       {"6591234567", "+6591234567"},
   };
-  char out[SG_SMSPARSE_PHONE_MAX];
+  char out[SG_SMS_FORM_PHONE_MAX];
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    if (sg_smsparse_phone(cases[i][0], out) != 0)
+    if (sg_sms_form_phone(cases[i][0], out) != 0)
       CHECK_FAIL_("refused \"%s\"", cases[i][0]);
     CHECK_STR_EQ(out, cases[i][1]);
   }
   const char *bad[] = {"", "112", "3636", "TELKOMSEL", "+", "++6281234567890", "0812345678901234567",
                        "0812x4567890", "00", "0"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    if (sg_smsparse_phone(bad[i], out) != -1)
+    if (sg_sms_form_phone(bad[i], out) != -1)
       CHECK_FAIL_("accepted \"%s\" as %s", bad[i], out);
   }
 }
@@ -65,33 +65,33 @@ static void test_phone(void) {
 static void test_form(void) {
   const char body[] = "From=%2B6281234567890&Body=ada+banjir%21&&Empty=&Flag&Nul=a%00b";
   char buf[2 * sizeof(body) + 2];
-  sg_smsparse_form f;
-  CHECK_INT_EQ(sg_smsparse_form_parse(body, strlen(body), buf, sizeof(buf), &f), 0);
+  sg_sms_form_form f;
+  CHECK_INT_EQ(sg_sms_form_form_parse(body, strlen(body), buf, sizeof(buf), &f), 0);
   CHECK_INT_EQ(f.n, 5);
-  CHECK_STR_EQ(sg_smsparse_form_get(&f, "From")->value, "+6281234567890");
-  CHECK_STR_EQ(sg_smsparse_form_get(&f, "Body")->value, "ada banjir!");
-  CHECK_INT_EQ(sg_smsparse_form_get(&f, "Empty")->value_len, 0);
-  CHECK_INT_EQ(sg_smsparse_form_get(&f, "Flag")->value_len, 0);
-  CHECK_INT_EQ(sg_smsparse_form_get(&f, "Nul")->value_len, 3);
-  CHECK(sg_smsparse_form_get(&f, "body") == NULL);
-  CHECK_INT_EQ(sg_smsparse_form_parse("a=%4", 4, buf, sizeof(buf), &f), -1);
-  CHECK_INT_EQ(sg_smsparse_form_parse("a=%zz", 5, buf, sizeof(buf), &f), -1);
-  CHECK_INT_EQ(sg_smsparse_form_parse("a=1", 3, buf, 7, &f), -1); /* buffer under 2 * len + 2 */
+  CHECK_STR_EQ(sg_sms_form_form_get(&f, "From")->value, "+6281234567890");
+  CHECK_STR_EQ(sg_sms_form_form_get(&f, "Body")->value, "ada banjir!");
+  CHECK_INT_EQ(sg_sms_form_form_get(&f, "Empty")->value_len, 0);
+  CHECK_INT_EQ(sg_sms_form_form_get(&f, "Flag")->value_len, 0);
+  CHECK_INT_EQ(sg_sms_form_form_get(&f, "Nul")->value_len, 3);
+  CHECK(sg_sms_form_form_get(&f, "body") == NULL);
+  CHECK_INT_EQ(sg_sms_form_form_parse("a=%4", 4, buf, sizeof(buf), &f), -1);
+  CHECK_INT_EQ(sg_sms_form_form_parse("a=%zz", 5, buf, sizeof(buf), &f), -1);
+  CHECK_INT_EQ(sg_sms_form_form_parse("a=1", 3, buf, 7, &f), -1); /* buffer under 2 * len + 2 */
   char many[400] = "";
   for (int i = 0; i < 65; i++)
     strcat(many, "x=1&");
   char big[1000];
-  CHECK_INT_EQ(sg_smsparse_form_parse(many, strlen(many), big, sizeof(big), &f), -1);
+  CHECK_INT_EQ(sg_sms_form_form_parse(many, strlen(many), big, sizeof(big), &f), -1);
 }
 
 static void test_twilio_signature(void) {
   /* The example of Twilio's webhook security documentation. */
   const char body[] = "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&"
                       "From=%2B12349013030&To=%2B18005551212";
-  char buf[2 * sizeof(body) + 2], sig[SG_SMSPARSE_TWILIO_SIG_LEN + 1];
-  sg_smsparse_form f;
-  CHECK_INT_EQ(sg_smsparse_form_parse(body, strlen(body), buf, sizeof(buf), &f), 0);
-  CHECK_INT_EQ(sg_smsparse_twilio_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2",
+  char buf[2 * sizeof(body) + 2], sig[SG_SMS_FORM_TWILIO_SIG_LEN + 1];
+  sg_sms_form_form f;
+  CHECK_INT_EQ(sg_sms_form_form_parse(body, strlen(body), buf, sizeof(buf), &f), 0);
+  CHECK_INT_EQ(sg_sms_form_twilio_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2",
                                             &f, sig),
                0);
   CHECK_STR_EQ(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
@@ -99,53 +99,53 @@ static void test_twilio_signature(void) {
   const char *frag[] = {"secret=a b", "x=1=2"};
   int len[] = {10, 5};
   char url[128];
-  CHECK_INT_EQ(sg_smsparse_twilio_url("https://h", "/v1/sms/twilio", 2, frag, len, url,
+  CHECK_INT_EQ(sg_sms_form_twilio_url("https://h", "/v1/sms/twilio", 2, frag, len, url,
                                       sizeof(url)),
                0);
   CHECK_STR_EQ(url, "https://h/v1/sms/twilio?secret=a%20b&x=1%3D2");
-  CHECK_INT_EQ(sg_smsparse_twilio_url("https://h", "/v1/sms/twilio", 2, frag, len, url, 30), -1);
+  CHECK_INT_EQ(sg_sms_form_twilio_url("https://h", "/v1/sms/twilio", 2, frag, len, url, 30), -1);
 }
 
 static void test_small_checks(void) {
-  CHECK(sg_smsparse_secret_equal("abc", 3, "abc", 3));
-  CHECK(!sg_smsparse_secret_equal("abc", 3, "abd", 3));
-  CHECK(!sg_smsparse_secret_equal("abc", 3, "abcd", 4));
-  CHECK(!sg_smsparse_secret_equal("", 0, "a", 1));
-  CHECK(sg_smsparse_loopback("127.0.0.1"));
-  CHECK(sg_smsparse_loopback("127.8.9.10"));
-  CHECK(sg_smsparse_loopback("::1"));
-  CHECK(sg_smsparse_loopback("::ffff:127.0.0.1"));
-  CHECK(!sg_smsparse_loopback("10.0.0.1"));
-  CHECK(!sg_smsparse_loopback("::ffff:10.0.0.1"));
-  CHECK(!sg_smsparse_loopback("1127.0.0.1"));
+  CHECK(sg_sms_form_secret_equal("abc", 3, "abc", 3));
+  CHECK(!sg_sms_form_secret_equal("abc", 3, "abd", 3));
+  CHECK(!sg_sms_form_secret_equal("abc", 3, "abcd", 4));
+  CHECK(!sg_sms_form_secret_equal("", 0, "a", 1));
+  CHECK(sg_sms_form_loopback("127.0.0.1"));
+  CHECK(sg_sms_form_loopback("127.8.9.10"));
+  CHECK(sg_sms_form_loopback("::1"));
+  CHECK(sg_sms_form_loopback("::ffff:127.0.0.1"));
+  CHECK(!sg_sms_form_loopback("10.0.0.1"));
+  CHECK(!sg_sms_form_loopback("::ffff:10.0.0.1"));
+  CHECK(!sg_sms_form_loopback("1127.0.0.1"));
   char cs[16];
-  CHECK_INT_EQ(sg_smsparse_content_type_charset("text/plain; charset=\"UTF-16BE\"", cs, sizeof(cs)),
+  CHECK_INT_EQ(sg_sms_form_content_type_charset("text/plain; charset=\"UTF-16BE\"", cs, sizeof(cs)),
                8);
   CHECK_STR_EQ(cs, "UTF-16BE");
-  CHECK_INT_EQ(sg_smsparse_content_type_charset("text/plain;Charset=utf-8; x=y", cs, sizeof(cs)), 5);
+  CHECK_INT_EQ(sg_sms_form_content_type_charset("text/plain;Charset=utf-8; x=y", cs, sizeof(cs)), 5);
   CHECK_STR_EQ(cs, "utf-8");
-  CHECK_INT_EQ(sg_smsparse_content_type_charset("text/plain", cs, sizeof(cs)), 0);
-  CHECK_INT_EQ(sg_smsparse_content_type_charset("a; charset=0123456789abcdefgh", cs, sizeof(cs)),
+  CHECK_INT_EQ(sg_sms_form_content_type_charset("text/plain", cs, sizeof(cs)), 0);
+  CHECK_INT_EQ(sg_sms_form_content_type_charset("a; charset=0123456789abcdefgh", cs, sizeof(cs)),
                -1);
   uint8_t b[4];
-  CHECK_INT_EQ(sg_smsparse_hex("00Af", 4, b, sizeof(b)), 2);
+  CHECK_INT_EQ(sg_sms_form_hex("00Af", 4, b, sizeof(b)), 2);
   CHECK_INT_EQ(b[1], 0xAF);
-  CHECK_INT_EQ(sg_smsparse_hex("0", 1, b, sizeof(b)), -1);
-  CHECK_INT_EQ(sg_smsparse_hex("0g", 2, b, sizeof(b)), -1);
-  CHECK_INT_EQ(sg_smsparse_hex("0011223344", 10, b, sizeof(b)), -1);
+  CHECK_INT_EQ(sg_sms_form_hex("0", 1, b, sizeof(b)), -1);
+  CHECK_INT_EQ(sg_sms_form_hex("0g", 2, b, sizeof(b)), -1);
+  CHECK_INT_EQ(sg_sms_form_hex("0011223344", 10, b, sizeof(b)), -1);
 }
 
 static void test_inbound_json(void) {
-  sg_smsparse_inbound in;
+  sg_sms_form_inbound in;
   char code[32], msg[192];
   const char ok[] = "{\"from\":\"+6281234567890\",\"to\":\"112\",\"text\":\"tolong \\u2014\","
                     "\"messageId\":\"m-1\",\"receivedAt\":\"2026-11-28T08:30:00Z\"}";
-  CHECK_INT_EQ(sg_smsparse_inbound_json(ok, strlen(ok), &in, code, msg, sizeof(msg)), 0);
+  CHECK_INT_EQ(sg_sms_form_inbound_json(ok, strlen(ok), &in, code, msg, sizeof(msg)), 0);
   CHECK_STR_EQ(in.text, "tolong \xE2\x80\x94");
   CHECK_INT_EQ(in.text_len, 10);
   CHECK_STR_EQ(in.message_id, "m-1");
   CHECK_INT_EQ(in.received_at_ms, 1795854600000LL);
-  sg_smsparse_inbound_free(&in);
+  sg_sms_form_inbound_free(&in);
   const char *bad[][2] = {
       {"{\"from\":\"1\",\"text\":\"x\",\"x\":1}", "bad_json"},
       {"{\"from\":1,\"text\":\"x\"}", "bad_json"},
@@ -164,7 +164,7 @@ static void test_inbound_json(void) {
       {"", "bad_json"},
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    if (sg_smsparse_inbound_json(bad[i][0], strlen(bad[i][0]), &in, code, msg, sizeof(msg)) != -1)
+    if (sg_sms_form_inbound_json(bad[i][0], strlen(bad[i][0]), &in, code, msg, sizeof(msg)) != -1)
       CHECK_FAIL_("accepted %s", bad[i][0]);
     CHECK_STR_EQ(code, bad[i][1]);
     CHECK(in.from == NULL && in.text == NULL);
@@ -185,7 +185,7 @@ static void report_of(sg_textscan_gazetteer *g, const char *text, Siaga__V1__Rep
   Siaga__V1__Location l0 = SIAGA__V1__LOCATION__INIT;
   *r = r0;
   *loc = l0;
-  sg_smsparse_report(g, text, strlen(text), r, loc, addr, 512, desc, 2048);
+  sg_sms_form_report(g, text, strlen(text), r, loc, addr, 512, desc, 2048);
 }
 
 static void test_report(void) {

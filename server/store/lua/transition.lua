@@ -87,7 +87,7 @@ ARGV:
      one fire at the same moment thus open one incident, not two. ARGV 22-24
      are then passed ("" when the report is not linked by its number).
 
-SMS texts are composed by the caller (sg_smsurl_reply_text in
+SMS texts are composed by the caller (sg_sms_replies_text in
 server/sms/replies.c), which knows the incident id and the language; the
 script decides whether and to whom they go, because only it sees the
 previous status and the reporters' set at the moment of the write. The
