@@ -1,4 +1,4 @@
-/* Shared inside the textscan module only (textscan.c, lexicon.c,
+/* Shared inside the textscan module only (textscan.c, tokens.c, lexicon.c,
  * gazetteer.c): the token array and the helpers that read it. Not
  * for other modules; their contract is textscan.h. */
 #ifndef SG_TEXTSCAN_INTERNAL_H

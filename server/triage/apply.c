@@ -155,22 +155,6 @@ static int find_caller(sg_triage *t, const char *k_phone,
   return rc;
 }
 
-int sg_triage__next_seq(sg_triage *t, long long *seq) {
-  if (t->n_id_pool > 0) {
-    *seq = t->id_pool[0];
-    memmove(t->id_pool, t->id_pool + 1, --t->n_id_pool * sizeof(t->id_pool[0]));
-    return SG_OK;
-  }
-  redisReply *reply = redisCommand(t->c, "INCR %s", t->k_seq);
-  int rc = sg_triage__check(t, reply);
-  if (rc == SG_OK && reply->type != REDIS_REPLY_INTEGER)
-    rc = SG_EREPLY;
-  if (rc == SG_OK)
-    *seq = reply->integer;
-  freeReplyObject(reply);
-  return rc;
-}
-
 /* The acknowledgement for a citizen who reported by SMS, written into text;
  * returns the number to send it to, or "" when the report did not come by
  * SMS (app users see their report in the app; AML messages are sent by the
@@ -353,30 +337,6 @@ static int transition(sg_triage *t, const sg_triage__step *step, sg_triage__outc
     rc = sg_triage__outcome_of(t, reply, out);
   freeReplyObject(reply);
   return rc;
-}
-
-int sg_triage__take_numbers(sg_triage *t, long long asked) {
-  redisReply *reply = NULL;
-  if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-    return SG_EUNAVAIL;
-  int rc = sg_triage__check(t, reply);
-  if (rc == SG_OK && (reply->type != REDIS_REPLY_INTEGER || reply->integer < asked))
-    rc = SG_EREPLY;
-  /* INCRBY answers the last of the numbers it gave. */
-  for (long long k = asked - 1; rc == SG_OK && k >= 0; k--)
-    t->id_pool[t->n_id_pool++] = reply->integer - k;
-  freeReplyObject(reply);
-  return rc;
-}
-
-void sg_triage__drop_numbers(sg_triage *t, size_t k, const unsigned char *used) {
-  size_t kept = 0;
-  for (size_t i = 0; i < k; i++) {
-    if (!used[i])
-      t->id_pool[kept++] = t->id_pool[i];
-  }
-  memmove(t->id_pool + kept, t->id_pool + k, (t->n_id_pool - k) * sizeof(t->id_pool[0]));
-  t->n_id_pool -= k - kept;
 }
 
 int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,

@@ -47,92 +47,9 @@
 
 #include "core/clock.h"
 #include "wire/report.h"
-#include "triage/triage_internal.h"
+#include "triage/batch.h"
 
 #define BATCH_ATTEMPTS 3 /* EXEC refused this often: the one-report path */
-/* Open addressing, a power of two above twice the incidents one batch can
- * name: GEOSEARCH candidates and caller incidents of every report. */
-#define VIEW_SLOTS 2048
-_Static_assert(VIEW_SLOTS >= 2 * SG_TRIAGE_BATCH * (SG_TRIAGE_GEO_CANDIDATES + 1),
-               "VIEW_SLOTS too small for a batch");
-
-/* An incident as the batch sees it. */
-typedef struct view_incident {
-  char *id;                 /* an opened one's is written once C gave its number */
-  char *key;                /* siaga:{r}:incident:<id>, for one read from Redis */
-  Siaga__V1__Incident *cur; /* the state after the calls planned so far; NULL: none usable */
-  int64_t version;          /* the hash's version after those calls; 0: does not exist */
-  int unreadable;           /* Redis answered its HMGET with an error */
-  int is_new;               /* opened by this batch */
-  int n_calls;              /* calls planned on it */
-  int n_live;               /* ... and still to be sent in write_calls */
-  struct plan *opener;      /* for one the batch opens, the plan that opens it */
-  struct view_incident *next_touched;
-} view_incident;
-
-typedef struct geo_hit {
-  view_incident *inc;
-  double dist_m;
-} geo_hit;
-
-/* A number the batch links reports by, and its phone map. */
-typedef struct view_phone {
-  const char *phone;
-  char key[SG_KEY_MAX];
-  char read[SG_KEY_ID_MAX + 1]; /* the map's value as search_nearby read it, "" for none */
-  view_incident *read_inc;      /* the incident that value names, if it names one */
-  view_incident *mapped;        /* the map after the planned calls; NULL: as read */
-  int broken;                   /* Redis answered the GET with something unusable */
-} view_phone;
-
-typedef enum plan_state {
-  PLAN_UNDECIDED = 0,
-  PLAN_CALL,  /* a transition.lua call is planned */
-  PLAN_DONE,  /* applied, or processed before */
-  PLAN_ALONE, /* takes the one-report path */
-} plan_state;
-
-typedef struct plan {
-  plan_state state;
-  view_phone *phone; /* NULL: not linked by number */
-  int reads_phone;   /* this report sent its number's GET (the first of the number) */
-  int searched;      /* a GEOSEARCH was sent: the report has a point */
-  int search_failed; /* ... and Redis answered it with an error */
-  geo_hit *hits;     /* nearest first, as GEOSEARCH ASC answered */
-  size_t n_hits;
-  const char **named; /* every member GEOSEARCH answered, even one making no key */
-  size_t n_named;
-  view_incident *inc; /* the incident the call writes */
-  Siaga__V1__Incident *next;
-  int64_t expected;
-  Siaga__V1__UpdateKind kind;
-  int64_t now_ms;
-  view_incident *seen_inc; /* the phone map before the call: this one's id ... */
-  const char *seen_read;   /* ... or, when NULL, the value search_nearby read */
-  int sent;                /* the call went out in write_calls */
-  int number_taken;        /* an opening refused because its number exists already */
-} plan;
-
-typedef struct batch {
-  sg_triage *t;
-  sg_arena *a;
-  sg_triage__entry *entries;
-  plan *plans;
-  size_t n;
-  size_t n_left;           /* entries not opened on sight, which this path plans */
-  view_incident **slots;   /* VIEW_SLOTS, by id */
-  view_incident **to_read; /* every incident in slots, in the order named */
-  size_t n_to_read, max_to_read;
-  view_incident *touched; /* incidents with a planned call, in the order first touched */
-  view_incident **touched_tail;
-  view_incident **opened; /* in the order opened, which is the order of their ids */
-  size_t n_opened;
-  view_phone *phones;
-  size_t n_phones;
-  int watching;        /* WATCH sent, neither EXEC nor UNWATCH yet */
-  long long topped_up; /* numbers search_nearby's INCRBY asks for; 0: none sent */
-  size_t n_numbered;   /* the pool's first numbers, given to b->opened in order */
-} batch;
 
 int sg_triage__in_geo_set(const Siaga__V1__Location *loc) {
   return sg_report_has_point(loc) && fabs(loc->lon) <= 180 &&
@@ -284,13 +201,7 @@ static int take_hits(batch *b, plan *p, const redisReply *reply) {
  * the one-report path, which meets it again and says so. */
 static int search_nearby(batch *b) {
   sg_triage *t = b->t;
-  /* Any report may open an incident: the pool is topped up to the batch's
-   * size, so write_calls never waits for a number, and to half a batch at least, so
-   * that the next batches open on sight. */
-  size_t want = b->n_left > SG_TRIAGE_BATCH / 2 ? b->n_left : SG_TRIAGE_BATCH / 2;
-  b->topped_up = t->n_id_pool < b->n_left ? (long long)(want - t->n_id_pool) : 0;
-  if (b->topped_up > 0 &&
-      redisAppendCommand(t->c, "INCRBY %s %lld", t->k_seq, b->topped_up) != REDIS_OK)
+  if (sg_triage__top_up_numbers(b) != SG_OK)
     return SG_EUNAVAIL;
   for (size_t i = 0; i < b->n; i++) {
     int rc = append_a(b, i);
@@ -496,36 +407,6 @@ static int decide(batch *b, size_t i) {
   p->now_ms = now_ms;
   p->state = PLAN_CALL;
   return SG_OK;
-}
-
-/* ---- numbers for the opened incidents ---- */
-
-/* In the order opened, a later report's incident has the larger number:
- * the pool's first ones, which search_nearby made sure are there. */
-static int number_openings(batch *b) {
-  sg_triage *t = b->t;
-  if (b->n_opened > t->n_id_pool)
-    return SG_EREPLY; /* search_nearby's INCRBY failed: the one-report path says why */
-  for (size_t k = 0; k < b->n_opened; k++) {
-    if (sg_triage_incident_id(b->opened[k]->id, SG_TRIAGE_ID_MAX, t->region, t->id_pool[k]) < 0)
-      return SG_EINVAL;
-  }
-  b->n_numbered = b->n_opened;
-  return SG_OK;
-}
-
-/* After write_calls: the numbers of openings that were applied leave the pool; those
- * of openings refused or never sent stay for the next one, in order. When
- * the connection failed, whether a sent opening was applied is unknown,
- * and its number is not used again. */
-static void settle_numbers(batch *b, int connection_failed) {
-  unsigned char used[SG_TRIAGE_BATCH];
-  for (size_t k = 0; k < b->n_numbered; k++) {
-    const plan *p = b->opened[k]->opener;
-    used[k] = p->state == PLAN_DONE || p->number_taken || (connection_failed && p->sent);
-  }
-  sg_triage__drop_numbers(b->t, b->n_numbered, used);
-  b->n_numbered = 0;
 }
 
 /* ---- write_calls: the transition calls ---- */
@@ -744,10 +625,10 @@ static int attempt(batch *b, int *aborted) {
       rc = decide(b, i);
   }
   if (rc == SG_OK)
-    rc = number_openings(b);
+    rc = sg_triage__number_openings(b);
   if (rc == SG_OK)
     rc = write_calls(b, aborted);
-  settle_numbers(b, rc == SG_EUNAVAIL);
+  sg_triage__settle_numbers(b, rc == SG_EUNAVAIL);
   if (rc == SG_EUNAVAIL)
     return rc;
   if (b->watching) { /* gave up before write_calls: the next transaction must not inherit it */
