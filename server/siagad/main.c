@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/commands.h"
+#include "core/error.h"
 #include "core/hostport.h"
 #include "http/server.h"
 #include "ws/hub.h"
@@ -55,7 +56,10 @@ typedef struct server {
   sg_sms *sms;
   sg_sms_outbound *smsout;
   sg_api *api;
+  struct lws_protocols protocols[4]; /* lws keeps pointing at these */
+  void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
+  int signals; /* how many of sigint, sigterm are initialised */
   uv_timer_t shutdown_timer;
   int stopping;
 } server;
@@ -240,6 +244,26 @@ static void on_shutdown_timer(uv_timer_t *t) {
   uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
 }
 
+/* The first step of the shutdown, in the order that is safe: stop
+ * accepting, abort requests in flight (before the api goes), then lws; the
+ * timer finishes the job on a later loop turn. */
+static void begin_shutdown(server *srv) {
+  sg_listener_destroy(srv->listener);
+  srv->listener = NULL;
+  sg_http_destroy(srv->http); /* aborts requests in flight: before the api goes */
+  srv->http = NULL;
+  lws_context_destroy(srv->lws);
+  uv_timer_start(&srv->shutdown_timer, on_shutdown_timer, 10, 0);
+}
+
+static void close_signals(server *srv) {
+  if (srv->signals > 0)
+    uv_close((uv_handle_t *)&srv->sigint, on_close_signal);
+  if (srv->signals > 1)
+    uv_close((uv_handle_t *)&srv->sigterm, on_close_signal);
+  srv->signals = 0;
+}
+
 static void on_signal(uv_signal_t *sig, int signum) {
   server *srv = sig->data;
   (void)signum;
@@ -247,14 +271,8 @@ static void on_signal(uv_signal_t *sig, int signum) {
     return;
   srv->stopping = 1;
   fprintf(stderr, "siagad: stopping\n");
-  uv_close((uv_handle_t *)&srv->sigint, on_close_signal);
-  uv_close((uv_handle_t *)&srv->sigterm, on_close_signal);
-  sg_listener_destroy(srv->listener);
-  srv->listener = NULL;
-  sg_http_destroy(srv->http); /* aborts requests in flight: before the api goes */
-  srv->http = NULL;
-  lws_context_destroy(srv->lws);
-  uv_timer_start(&srv->shutdown_timer, on_shutdown_timer, 10, 0);
+  close_signals(srv);
+  begin_shutdown(srv);
 }
 
 static void raise_fd_limit(void) {
@@ -265,122 +283,198 @@ static void raise_fd_limit(void) {
   }
 }
 
+/* The URL gateways use to reach us, and Kannel's delivery-report URL under
+ * it. -1 with a message if the secret does not fit. */
+static int make_urls(const options *o, char *public_url, size_t public_size, char *dlr_url,
+                     size_t dlr_size) {
+  if (o->public_url != NULL)
+    snprintf(public_url, public_size, "%s", o->public_url);
+  else
+    snprintf(public_url, public_size, "http://%s:%d", o->listen_host, o->listen_port);
+  snprintf(dlr_url, dlr_size, "%s/v1/sms/dlr", public_url);
+  if (o->webhook_secret != NULL) {
+    /* Kannel calls the delivery-report URL like any webhook: it needs the
+     * secret too. */
+    char enc[128];
+    size_t n = strlen(dlr_url);
+    if (sg_url_encode(enc, sizeof(enc), o->webhook_secret, strlen(o->webhook_secret)) < 0 ||
+        snprintf(dlr_url + n, dlr_size - n, "?secret=%s", enc) >= (int)(dlr_size - n)) {
+      fprintf(stderr, "siagad: --webhook-secret too long\n");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* The Redis side: the commands connection and everything that uses it.
+ * -1 with a message on failure; what was created is left in srv. */
+static int create_store(server *srv, const options *o) {
+  sg_redis_options ro = {.host = o->redis_host, .port = o->redis_port, .name = "commands"};
+  sg_redis_options fo = {.host = o->redis_host, .port = o->redis_port, .name = "follow"};
+  sg_hub_options ho = {.region = o->region, .max_lag = o->console_max_lag};
+  const char *what = NULL;
+  if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)
+    what = "the Redis client";
+  else if ((srv->ingest = sg_ingest_create(srv->redis, o->region)) == NULL)
+    what = "ingest";
+  else if ((srv->hub = sg_hub_create(srv->loop, srv->redis, &fo, &ho)) == NULL)
+    what = "the console hub";
+  else if ((srv->commands = sg_commands_create(srv->redis, o->region)) == NULL)
+    what = "commands";
+  if (what != NULL) {
+    fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
+    return -1;
+  }
+  sg_hub_set_commands(srv->hub, srv->commands);
+  return 0;
+}
+
+/* SMS in and out, then the api over all of it. -1 with a message. */
+static int create_sms_api(server *srv, const options *o) {
+  char public_url[160], dlr_url[320], consumer[64];
+  if (make_urls(o, public_url, sizeof(public_url), dlr_url, sizeof(dlr_url)) != 0)
+    return -1;
+  snprintf(consumer, sizeof(consumer), "siagad-%ld", (long)getpid());
+  sg_sms_options so = {.region = o->region,
+                       .webhook_secret = o->webhook_secret,
+                       .twilio_token = o->twilio_token,
+                       .public_url = public_url,
+                       .gazetteer_path = o->gazetteer};
+  if ((srv->sms = sg_sms_create(srv->ingest, srv->redis, &so)) == NULL) {
+    fprintf(stderr, "siagad: cannot start SMS (out of memory or unreadable gazetteer)\n");
+    return -1;
+  }
+  if (o->kannel_sendsms != NULL) {
+    sg_redis_options sro = {.host = o->redis_host, .port = o->redis_port, .name = "smsout"};
+    sg_sms_outbound_options soo = {.region = o->region,
+                                   .sendsms_url = o->kannel_sendsms,
+                                   .dlr_url = dlr_url,
+                                   .consumer = consumer,
+                                   .per_number_per_minute = o->sms_per_minute};
+    if ((srv->smsout = sg_sms_outbound_create(srv->loop, &sro, &soo)) == NULL) {
+      fprintf(stderr, "siagad: bad --kannel-sendsms URL\n");
+      return -1;
+    }
+  }
+  srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, srv->sms, o->region);
+  if (srv->api == NULL) {
+    fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
+    return -1;
+  }
+  return 0;
+}
+
+/* lws on our loop for the consoles. -1 with a message. */
+static int create_lws(server *srv) {
+  struct lws_protocols protocols[] = {
+      {"http-only", on_unclaimed, 0, 0, 0, NULL, 0},
+      {SG_HUB_PROTOCOL_PB, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv->hub, 65536},
+      {SG_HUB_PROTOCOL_JSON, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv->hub, 65536},
+      {NULL, NULL, 0, 0, 0, NULL, 0}};
+  memcpy(srv->protocols, protocols, sizeof(protocols));
+  /* Consoles are pinged when quiet so dead peers are found and closed. */
+  static const lws_retry_bo_t retry = {.secs_since_valid_ping = 30, .secs_since_valid_hangup = 40};
+  srv->foreign_loops[0] = srv->loop;
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof(info));
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  info.foreign_loops = srv->foreign_loops;
+  info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* we accept, see listener.h */
+  info.protocols = srv->protocols;
+  info.retry_and_idle_policy = &retry;
+  info.timeout_secs = 10; /* a WebSocket handshake lws has not finished */
+  info.pcontext = &srv->lws;
+  if ((srv->lws = lws_create_context(&info)) == NULL) {
+    fprintf(stderr, "siagad: cannot start: lws context failed\n");
+    return -1;
+  }
+  return 0;
+}
+
+/* sg_http and the listening socket. -1 with a message. */
+static int create_http(server *srv, const options *o) {
+  sg_http_options hto = {.handler = &sg_api_handler,
+                         .handler_data = srv->api,
+                         .request_data_size = sg_api_request_size(),
+                         .on_upgrade = on_upgrade,
+                         .upgrade_data = srv,
+                         .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
+                         .body_timeout_ms = 10000,
+                         .idle_timeout_ms = 30000}; /* and keepalive_timeout 30 */
+  int err = SG_ENOMEM;
+  if ((srv->http = sg_http_create(srv->loop, &hto)) != NULL)
+    srv->listener = sg_listener_create(srv->loop, srv->http, o->listen_host, o->listen_port, &err);
+  if (srv->listener == NULL) {
+    fprintf(stderr, "siagad: cannot serve on %s:%d: %s\n", o->listen_host, o->listen_port,
+            sg_strerror(err));
+    return -1;
+  }
+  return 0;
+}
+
+static int start_signals(server *srv) {
+  srv->sigint.data = srv->sigterm.data = srv;
+  int err = uv_signal_init(srv->loop, &srv->sigint);
+  if (err == 0) {
+    srv->signals = 1;
+    err = uv_signal_init(srv->loop, &srv->sigterm);
+  }
+  if (err == 0) {
+    srv->signals = 2;
+    err = uv_signal_start(&srv->sigint, on_signal, SIGINT);
+  }
+  if (err == 0)
+    err = uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+  if (err != 0) {
+    fprintf(stderr, "siagad: cannot catch signals: %s\n", sg_strerror(err));
+    return -1;
+  }
+  return 0;
+}
+
 static int serve(const options *opts) {
   options o = *opts;
   server srv;
   memset(&srv, 0, sizeof(srv));
   uv_loop_t loop;
-  uv_loop_init(&loop);
+  int rc = uv_loop_init(&loop);
+  if (rc != 0) {
+    fprintf(stderr, "siagad: cannot start the loop: %s\n", sg_strerror(rc));
+    return 1;
+  }
   srv.loop = &loop;
-
-  sg_redis_options ro = {.host = o.redis_host, .port = o.redis_port, .name = "commands"};
-  sg_redis_options fo = {.host = o.redis_host, .port = o.redis_port, .name = "follow"};
-  sg_hub_options ho = {.region = o.region, .max_lag = o.console_max_lag};
-  srv.redis = sg_redis_create(&loop, &ro);
-  srv.ingest = srv.redis ? sg_ingest_create(srv.redis, o.region) : NULL;
-  srv.hub = srv.redis ? sg_hub_create(&loop, srv.redis, &fo, &ho) : NULL;
-  srv.commands = srv.redis ? sg_commands_create(srv.redis, o.region) : NULL;
-  char public_url[160], dlr_url[320], consumer[64];
-  if (o.public_url != NULL)
-    snprintf(public_url, sizeof(public_url), "%s", o.public_url);
-  else
-    snprintf(public_url, sizeof(public_url), "http://%s:%d", o.listen_host, o.listen_port);
-  snprintf(dlr_url, sizeof(dlr_url), "%s/v1/sms/dlr", public_url);
-  if (o.webhook_secret != NULL) {
-    /* Kannel calls the delivery-report URL like any webhook: it needs the
-     * secret too. */
-    char enc[128];
-    size_t n = strlen(dlr_url);
-    if (sg_url_encode(enc, sizeof(enc), o.webhook_secret, strlen(o.webhook_secret)) < 0 ||
-        snprintf(dlr_url + n, sizeof(dlr_url) - n, "?secret=%s", enc) >=
-            (int)(sizeof(dlr_url) - n)) {
-      fprintf(stderr, "siagad: --webhook-secret too long\n");
-      return 1;
-    }
-  }
-  snprintf(consumer, sizeof(consumer), "siagad-%ld", (long)getpid());
-  sg_sms_options so = {.region = o.region,
-                       .webhook_secret = o.webhook_secret,
-                       .twilio_token = o.twilio_token,
-                       .public_url = public_url,
-                       .gazetteer_path = o.gazetteer};
-  srv.sms = srv.ingest ? sg_sms_create(srv.ingest, srv.redis, &so) : NULL;
-  if (o.kannel_sendsms != NULL) {
-    sg_redis_options sro = {.host = o.redis_host, .port = o.redis_port, .name = "smsout"};
-    sg_sms_outbound_options soo = {.region = o.region,
-                                   .sendsms_url = o.kannel_sendsms,
-                                   .dlr_url = dlr_url,
-                                   .consumer = consumer,
-                                   .per_number_per_minute = o.sms_per_minute};
-    srv.smsout = sg_sms_outbound_create(&loop, &sro, &soo);
-    if (srv.smsout == NULL) {
-      fprintf(stderr, "siagad: bad --kannel-sendsms URL\n");
-      return 1;
-    }
-  }
-  srv.api =
-      srv.hub && srv.sms ? sg_api_create(srv.redis, srv.ingest, srv.hub, srv.sms, o.region) : NULL;
-  if (srv.ingest == NULL || srv.api == NULL || srv.commands == NULL) {
-    fprintf(stderr, "siagad: cannot start (out of memory or bad options)\n");
-    return 1;
-  }
-  sg_hub_set_commands(srv.hub, srv.commands);
-
-  struct lws_protocols protocols[] = {
-      {"http-only", on_unclaimed, 0, 0, 0, NULL, 0},
-      {SG_HUB_PROTOCOL_PB, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv.hub, 65536},
-      {SG_HUB_PROTOCOL_JSON, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv.hub, 65536},
-      {NULL, NULL, 0, 0, 0, NULL, 0}};
-  /* Consoles are pinged when quiet so dead peers are found and closed. */
-  static const lws_retry_bo_t retry = {.secs_since_valid_ping = 30, .secs_since_valid_hangup = 40};
-  void *foreign_loops[1] = {&loop};
-  struct lws_context_creation_info info;
-  memset(&info, 0, sizeof(info));
-  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
-  info.foreign_loops = foreign_loops;
-  info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* we accept, see listener.h */
-  info.protocols = protocols;
-  info.retry_and_idle_policy = &retry;
-  info.timeout_secs = 10; /* a WebSocket handshake lws has not finished */
-  info.pcontext = &srv.lws;
-  srv.lws = lws_create_context(&info);
-  sg_http_options hto = {.handler = &sg_api_handler,
-                         .handler_data = srv.api,
-                         .request_data_size = sg_api_request_size(),
-                         .on_upgrade = on_upgrade,
-                         .upgrade_data = &srv,
-                         .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
-                         .body_timeout_ms = 10000,
-                         .idle_timeout_ms = 30000}; /* and keepalive_timeout 30 */
-  int err = 0;
-  if (srv.lws != NULL && (srv.http = sg_http_create(&loop, &hto)) == NULL)
-    err = -ENOMEM;
-  if (srv.http != NULL)
-    srv.listener = sg_listener_create(&loop, srv.http, o.listen_host, o.listen_port, &err);
-  if (srv.listener == NULL) {
-    fprintf(stderr, "siagad: cannot serve on %s:%d: %s\n", o.listen_host, o.listen_port,
-            err ? strerror(-err) : "lws context failed");
-    return 1;
-  }
-
-  uv_signal_init(&loop, &srv.sigint);
-  uv_signal_init(&loop, &srv.sigterm);
   uv_timer_init(&loop, &srv.shutdown_timer);
-  srv.sigint.data = srv.sigterm.data = srv.shutdown_timer.data = &srv;
-  uv_signal_start(&srv.sigint, on_signal, SIGINT);
-  uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
+  srv.shutdown_timer.data = &srv;
+
+  int status = 1;
+  /* lws comes last: an lws context destroyed before the loop ever ran it
+   * crashes in lws 4.1 (its libuv plugin is unloaded with close callbacks
+   * still pending), so nothing may fail after it. Nothing reaches lws before
+   * uv_run: the listener only accepts then. */
+  if (create_store(&srv, &o) != 0 || create_sms_api(&srv, &o) != 0 ||
+      create_http(&srv, &o) != 0 || start_signals(&srv) != 0 || create_lws(&srv) != 0)
+    goto cleanup;
   fprintf(stderr, "siagad: serving on http://%s:%d/ (region %s, redis %s:%d)\n", o.listen_host,
           o.listen_port, o.region, o.redis_host, o.redis_port);
-
+  status = 0;
   uv_run(&loop, UV_RUN_DEFAULT);
+
+cleanup:
+  if (status != 0) {
+    /* The same steps as a stop signal, in the same order; the loop runs
+     * until every handle is closed. */
+    close_signals(&srv);
+    begin_shutdown(&srv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
   sg_api_destroy(srv.api);
   sg_ingest_destroy(srv.ingest);
   sg_commands_destroy(srv.commands);
   sg_sms_destroy(srv.sms);
-  int rc = uv_loop_close(&loop);
+  rc = uv_loop_close(&loop);
   if (rc != 0)
-    fprintf(stderr, "siagad: loop closed with handles open: %s\n", uv_strerror(rc));
-  return 0;
+    fprintf(stderr, "siagad: loop closed with handles open: %s\n", sg_strerror(rc));
+  return status;
 }
 
 /* Several processes, each with its own loop, share the listening port: one
