@@ -25,9 +25,8 @@
 
 #include "core/clock.h"
 #include "http/client.h"
-#include "http/url.h"
 #include "store/keys.h"
-#include "sms/replies.h"
+#include "sms/gateway.h"
 #include "core/utf8.h"
 
 #define GROUP "smsout"
@@ -42,9 +41,6 @@
 #define CLAIM_IDLE_MS "30000" /* an entry this idle belongs to a dead process */
 #define TICK_MS 250
 #define HOUSEKEEP_TICKS 20 /* every 5 s: claim, keep held entries ours, trim */
-#define CONNECT_TIMEOUT_MS 5000
-#define RESPONSE_TIMEOUT_MS 15000
-#define TARGET_MAX 8192
 #define SENT_TTL_S "604800" /* 7 days */
 #define TRY_TTL_S "604800"
 #define LIMIT_TTL_S "120"
@@ -103,9 +99,7 @@ struct sg_sms_outbound {
   char region[32];
   char consumer[FIELD_MAX];
   unsigned per_minute;
-  sg_url_parts gateway;
-  char host_header[SG_URL_HOST_MAX + 16];
-  char *dlr_url;
+  sg_sms_gateway *gateway;
 
   char k_out[SG_KEY_MAX];
   char k_dead[SG_KEY_MAX];
@@ -526,13 +520,14 @@ static void finish_dead(msg *m, const char *reason) {
 static void http_done(msg *m, int status, const char *error) {
   char buf[32];
   m->req = NULL;
-  if (status >= 200 && status <= 299) {
+  sg_sms_gateway_verdict verdict = sg_sms_gateway_verdict_of(status);
+  if (verdict == SG_SMS_GATEWAY_SENT) {
     m->http_status = status;
     m->delivered = 1;
     finish_sent(m);
     return;
   }
-  if (status == 0 || status == 429 || status >= 500) {
+  if (verdict == SG_SMS_GATEWAY_OUTAGE) {
     /* The gateway is down or overloaded: wait, never give up. */
     char why[80];
     if (error != NULL)
@@ -567,29 +562,12 @@ static void on_http_done(int status, const char *error, void *data) {
 
 static void http_start(msg *m) {
   sg_sms_outbound *o = m->owner;
-  char *target = malloc(TARGET_MAX);
-  long n = -1;
-  if (target != NULL)
-    n = sg_sms_replies_sendsms_target(target, TARGET_MAX, o->gateway.target, m->to, m->text,
-                                      m->text_len, o->dlr_url, m->id);
-  if (n < 0) {
-    free(target);
-    if (target == NULL)
-      retry_in(m, REDIS_RETRY_MS);
-    else
-      finish_dead(m, "text too long for a sendsms URL");
-    return;
-  }
-  sg_http_client_options ho = {.host = o->gateway.host,
-                               .port = o->gateway.port,
-                               .host_header = o->host_header,
-                               .target = target,
-                               .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-                               .response_timeout_ms = RESPONSE_TIMEOUT_MS};
   m->http_status = 0;
-  m->req = sg_http_client_start(o->loop, &ho, on_http_done, m);
-  free(target);
-  if (m->req == NULL)
+  int r = sg_sms_gateway_send(o->gateway, o->loop, m->to, m->text, m->text_len, m->id,
+                              on_http_done, m, &m->req);
+  if (r == SG_SMS_GATEWAY_TOO_LONG)
+    finish_dead(m, "text too long for a sendsms URL");
+  else if (r != SG_SMS_GATEWAY_STARTED)
     retry_in(m, REDIS_RETRY_MS);
 }
 
@@ -836,15 +814,9 @@ sg_sms_outbound *sg_sms_outbound_create(uv_loop_t *loop, const sg_redis_options 
   snprintf(o->consumer, sizeof(o->consumer), "%s", options->consumer);
   snprintf(o->claim_cursor, sizeof(o->claim_cursor), "0-0");
   o->per_minute = options->per_number_per_minute ? options->per_number_per_minute : 5;
-  if (sg_url_parse(options->sendsms_url, &o->gateway) != 0 ||
+  if ((o->gateway = sg_sms_gateway_create(options->sendsms_url, options->dlr_url)) == NULL ||
       sg_key(o->k_out, sizeof(o->k_out), o->region, "sms:out") < 0 ||
       sg_key(o->k_dead, sizeof(o->k_dead), o->region, "sms:out:dead") < 0)
-    goto fail;
-  if (strchr(o->gateway.host, ':') != NULL)
-    snprintf(o->host_header, sizeof(o->host_header), "[%s]:%d", o->gateway.host, o->gateway.port);
-  else
-    snprintf(o->host_header, sizeof(o->host_header), "%s:%d", o->gateway.host, o->gateway.port);
-  if (options->dlr_url != NULL && (o->dlr_url = strdup(options->dlr_url)) == NULL)
     goto fail;
 
   sg_redis_options ro = *redis_options;
@@ -863,7 +835,7 @@ sg_sms_outbound *sg_sms_outbound_create(uv_loop_t *loop, const sg_redis_options 
   return o;
 fail:
   sg_redis_destroy(o->cmd);
-  free(o->dlr_url);
+  sg_sms_gateway_destroy(o->gateway);
   free(o);
   return NULL;
 }
@@ -887,6 +859,6 @@ void sg_sms_outbound_destroy(sg_sms_outbound *o) {
     sg_http_client_cancel(m->req);
     msg_free(m);
   }
-  free(o->dlr_url);
+  sg_sms_gateway_destroy(o->gateway);
   uv_close((uv_handle_t *)&o->tick, on_tick_closed);
 }
