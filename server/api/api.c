@@ -5,14 +5,16 @@
 #include <string.h>
 
 #include "core/embedded.h"
+#include "auth/password.h"
 #include "core/pending.h"
 #include "store/keys.h"
+#include "wire/jsonread.h"
 #include "wire/pbjson.h"
 #include "wire/report.h"
 
 #define CT_JSON "application/json"
 #define CT_PROTOBUF "application/x-protobuf"
-#define RETRY_AFTER_SECONDS "2"
+#define RETRY_AFTER_SECONDS 2
 
 typedef enum route {
   ROUTE_NONE,
@@ -21,7 +23,9 @@ typedef enum route {
   ROUTE_INCIDENT,
   ROUTE_HEALTH,
   ROUTE_STATIC,
-  ROUTE_SMS
+  ROUTE_SMS,
+  ROUTE_LOGIN,
+  ROUTE_LOGOUT
 } route;
 
 struct sg_api {
@@ -33,6 +37,7 @@ struct sg_api {
   char k_updates[SG_KEY_MAX];
   char incident_prefix[SG_KEY_MAX];
   char sha_snapshot[SG_REDIS_SHA_LEN + 1];
+  sg_auth *auth;
 };
 
 typedef struct api_session api_session;
@@ -51,8 +56,10 @@ struct api_session {
   int has_key;
   char key[SG_REPORT_KEY_MAX + 1];
   sg_pending *op; /* the Redis request in flight, if any */
-  int retry_after;
+  int retry_after; /* seconds, for a Retry-After header; 0 = none */
   const char *allow;
+  const char *set_cookie; /* a Set-Cookie value for the answer, or NULL */
+  sg_identity who;        /* the signed-in caller of an authenticated route */
 };
 
 sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
@@ -77,6 +84,10 @@ fail:
   return NULL;
 }
 
+void sg_api_set_auth(sg_api *api, sg_auth *auth) {
+  api->auth = auth;
+}
+
 void sg_api_destroy(sg_api *api) {
   free(api);
 }
@@ -94,11 +105,14 @@ static void release(api_session *s) {
 /* Answers the request; s is not to be used afterwards. */
 static void respond(api_session *s, int status, const char *content_type, const void *body,
                     size_t len) {
-  char headers[128];
-  snprintf(headers, sizeof(headers), "cache-control: no-store\r\n%s%s%s%s",
-           s->retry_after ? "retry-after: " RETRY_AFTER_SECONDS "\r\n" : "",
+  char headers[320];
+  char retry[40] = "";
+  if (s->retry_after > 0)
+    snprintf(retry, sizeof(retry), "retry-after: %d\r\n", s->retry_after);
+  snprintf(headers, sizeof(headers), "cache-control: no-store\r\n%s%s%s%s%s%s%s", retry,
            s->allow != NULL ? "allow: " : "", s->allow != NULL ? s->allow : "",
-           s->allow != NULL ? "\r\n" : "");
+           s->allow != NULL ? "\r\n" : "", s->set_cookie != NULL ? "set-cookie: " : "",
+           s->set_cookie != NULL ? s->set_cookie : "", s->set_cookie != NULL ? "\r\n" : "");
   sg_http_response r = {.status = status,
                         .content_type = content_type,
                         .body = body,
@@ -141,7 +155,7 @@ static void respond_error(api_session *s, int status, const char *code, const ch
 }
 
 static void respond_unavailable(api_session *s, const char *message) {
-  s->retry_after = 1;
+  s->retry_after = RETRY_AFTER_SECONDS;
   respond_error(s, 503, "unavailable", message);
 }
 
@@ -250,7 +264,7 @@ static void respond_health(api_session *s, int up) {
   char body[128];
   int n = snprintf(body, sizeof(body), "{\"status\":\"%s\",\"redis\":\"%s\",\"consoles\":%zu}",
                    up ? "ok" : "unavailable", up ? "up" : "down", sg_hub_sessions(s->api->hub));
-  s->retry_after = !up;
+  s->retry_after = up ? 0 : RETRY_AFTER_SECONDS;
   respond(s, up ? 200 : 503, CT_JSON, body, (size_t)n);
 }
 
@@ -328,6 +342,159 @@ static void begin_report(api_session *s) {
   sg_http_read_body(req);
 }
 
+/* ---- signing in and out ---- */
+
+#define LOGIN_BODY_MAX 4096
+
+/* The string member name of a JSON object root, NULL if absent or not a
+ * string. */
+static const char *json_string(const sg_jsonread_doc *doc, const char *name, size_t *len) {
+  const sg_jsonread_value *root = &doc->values[0];
+  if (root->type != SG_JSONREAD_OBJECT)
+    return NULL;
+  for (size_t i = 1; i < root->span; i += doc->values[i].span) {
+    const sg_jsonread_value *v = &doc->values[i];
+    if (strcmp(v->key, name) == 0 && v->type == SG_JSONREAD_STRING) {
+      *len = v->u.string.len;
+      return v->u.string.str;
+    }
+  }
+  return NULL;
+}
+
+static void on_login(void *data, const sg_auth_login_result *r) {
+  api_session *s = sg_pending_finish(data);
+  if (s == NULL)
+    return;
+  if (r->status == SG_AUTH_LOCKED) {
+    s->retry_after = (int)((r->retry_after_ms + 999) / 1000);
+    respond_error(s, 429, "too_many_failures",
+                  "too many failed sign-ins for this name: wait, then try again");
+  } else if (r->status == SG_AUTH_BAD_CREDENTIALS) {
+    respond_error(s, 401, "bad_credentials", "wrong name or password");
+  } else if (r->status != SG_AUTH_OK) {
+    respond_unavailable(s, "the account store is unavailable; try again");
+  } else {
+    char cookie[160], body[256];
+    snprintf(cookie, sizeof(cookie),
+             SG_AUTH_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%llu", r->token,
+             (unsigned long long)(sg_auth_idle_ms(s->api->auth) / 1000));
+    int n = snprintf(body, sizeof(body), "{\"token\":\"%s\",\"role\":\"%s\",\"expiresAtMs\":%lld}",
+                     r->token, sg_role_name(r->role), (long long)r->expires_at_ms);
+    s->set_cookie = cookie;
+    respond(s, 200, CT_JSON, body, (size_t)n);
+  }
+}
+
+static void handle_login(api_session *s) {
+  size_t len = 0;
+  const uint8_t *body = sg_http_request_body(s->req, &len);
+  sg_jsonread_doc doc;
+  sg_jsonread_error err;
+  if (sg_jsonread_parse(&doc, (const char *)body, len, 4, &err) != 0) {
+    respond_error(s, 400, "bad_json", "the body is not JSON");
+    return;
+  }
+  size_t name_len = 0, pw_len = 0;
+  const char *name = json_string(&doc, "username", &name_len);
+  const char *pw = json_string(&doc, "password", &pw_len);
+  int rc = SG_EINVAL;
+  sg_pending *op = NULL;
+  if (name == NULL || pw == NULL) {
+    respond_error(s, 400, "bad_request", "expected {\"username\":\"...\",\"password\":\"...\"}");
+  } else if (pw_len > SG_PASSWORD_MAX || name_len > 256) {
+    respond_error(s, 401, "bad_credentials", "wrong name or password");
+  } else if ((op = sg_pending_start(&s->op, s)) == NULL) {
+    respond_unavailable(s, "out of memory");
+  } else if ((rc = sg_auth_login(s->api->auth, name, pw, pw_len, on_login, op)) != 0) {
+    sg_pending_finish(op);
+    respond_unavailable(s, "the account store is unavailable; try again");
+  }
+  sg_jsonread_close(&doc);
+}
+
+static void on_logout(void *data, sg_auth_status status) {
+  api_session *s = sg_pending_finish(data);
+  if (s == NULL)
+    return;
+  if (status != SG_AUTH_OK) {
+    respond_unavailable(s, "the account store is unavailable; try again");
+    return;
+  }
+  s->set_cookie = SG_AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+  respond(s, 200, CT_JSON, "{\"ok\":true}", 11);
+}
+
+/* The session token of the request, or NULL. */
+static const char *request_token(api_session *s, char token[SG_BEARER_LEN + 1]) {
+  return sg_bearer_from_headers(sg_http_request_header(s->req, "authorization"),
+                               sg_http_request_header(s->req, "cookie"), SG_AUTH_COOKIE,
+                               token) == 0
+             ? token
+             : NULL;
+}
+
+static int check_login(api_session *s) {
+  int64_t cl = sg_http_request_content_length(s->req);
+  const char *ct = sg_http_request_header(s->req, "content-type");
+  if (cl < 0)
+    respond_error(s, 411, "length_required", "Content-Length is required");
+  else if (cl > LOGIN_BODY_MAX)
+    respond_error(s, 413, "too_large", "a sign-in is at most 4096 bytes");
+  else if (ct == NULL || !starts_with(ct, CT_JSON))
+    respond_error(s, 415, "unsupported_media_type", "send application/json");
+  else
+    return 0;
+  return -1;
+}
+
+static void begin_logout(api_session *s) {
+  char token[SG_BEARER_LEN + 1];
+  sg_pending *op = NULL;
+  if (request_token(s, token) == NULL)
+    respond_error(s, 401, "unauthenticated", "no session to end");
+  else if ((op = sg_pending_start(&s->op, s)) == NULL)
+    respond_unavailable(s, "out of memory");
+  else if (sg_auth_logout(s->api->auth, token, on_logout, op) != 0) {
+    sg_pending_finish(op);
+    respond_unavailable(s, "the account store is unavailable; try again");
+  }
+}
+
+/* ---- authenticated routes: the session is checked, then the route runs ---- */
+
+static void serve_authenticated(api_session *s);
+
+static void on_authenticated(void *data, sg_auth_status status, const sg_identity *who) {
+  api_session *s = sg_pending_finish(data);
+  if (s == NULL)
+    return;
+  if (status == SG_AUTH_UNAVAILABLE)
+    respond_unavailable(s, "the account store is unavailable; try again");
+  else if (status != SG_AUTH_OK)
+    respond_error(s, 401, "unauthenticated", "the session is unknown or has ended: sign in again");
+  else if (who->role < SG_ROLE_DISPATCHER)
+    respond_error(s, 403, "forbidden", "this account may not read incidents");
+  else {
+    s->who = *who;
+    serve_authenticated(s);
+  }
+}
+
+static void authenticate(api_session *s) {
+  char token[SG_BEARER_LEN + 1];
+  sg_pending *op = NULL;
+  if (request_token(s, token) == NULL)
+    respond_error(s, 401, "unauthenticated",
+                  "sign in first: POST /v1/auth/login, then Authorization: Bearer TOKEN");
+  else if ((op = sg_pending_start(&s->op, s)) == NULL)
+    respond_unavailable(s, "out of memory");
+  else if (sg_auth_check(s->api->auth, token, on_authenticated, op) != 0) {
+    sg_pending_finish(op);
+    respond_unavailable(s, "the account store is unavailable; try again");
+  }
+}
+
 /* ---- SMS webhooks: the sms module answers through a pending ticket ---- */
 
 static void on_sms_reply(void *ctx, int status, const char *content_type, const char *body,
@@ -335,7 +502,7 @@ static void on_sms_reply(void *ctx, int status, const char *content_type, const 
   api_session *s = sg_pending_finish(ctx);
   if (s == NULL)
     return;
-  s->retry_after = status == 503;
+  s->retry_after = status == 503 ? RETRY_AFTER_SECONDS : 0;
   respond(s, status, content_type, body, len);
 }
 
@@ -368,6 +535,28 @@ static void begin_static(api_session *s, const char *name) {
     respond(s, 200, ct, f->data, f->size);
 }
 
+/* The incident reads, once the caller's session was checked. */
+static void serve_authenticated(api_session *s) {
+  sg_api *api = s->api;
+  if (s->route == ROUTE_INCIDENTS) {
+    const char *argv[] = {"EVALSHA", api->sha_snapshot, "2", api->k_open, api->k_updates,
+                          api->incident_prefix, "5000"};
+    if (query(s, on_incidents, 7, argv) != 0)
+      respond_unavailable(s, "incident store unavailable");
+  } else {
+    const char *id = sg_http_request_path(s->req) + strlen("/v1/incidents/");
+    if (!sg_key_id_valid(id)) {
+      respond_error(s, 404, "not_found", "no incident with that id");
+    } else {
+      char key[SG_KEY_MAX];
+      int n = snprintf(key, sizeof(key), "%s%s", api->incident_prefix, id);
+      const char *argv[] = {"HGET", key, "pb"};
+      if (n >= (int)sizeof(key) || query(s, on_incident, 3, argv) != 0)
+        respond_unavailable(s, "incident store unavailable");
+    }
+  }
+}
+
 static int method_allowed(api_session *s, sg_http_method want) {
   if (sg_http_request_method(s->req) == want)
     return 1;
@@ -387,26 +576,18 @@ static void on_request(void *data, sg_http_request *req) {
     s->route = ROUTE_REPORTS;
     if (method_allowed(s, SG_HTTP_POST))
       begin_report(s);
-  } else if (strcmp(path, "/v1/incidents") == 0) {
-    s->route = ROUTE_INCIDENTS;
-    if (method_allowed(s, SG_HTTP_GET)) {
-      const char *argv[] = {"EVALSHA", api->sha_snapshot, "2", api->k_open, api->k_updates,
-                            api->incident_prefix, "5000"};
-      if (query(s, on_incidents, 7, argv) != 0)
-        respond_unavailable(s, "incident store unavailable");
-    }
-  } else if (starts_with(path, "/v1/incidents/")) {
-    const char *id = path + strlen("/v1/incidents/");
-    s->route = ROUTE_INCIDENT;
-    if (!sg_key_id_valid(id)) {
-      respond_error(s, 404, "not_found", "no incident with that id");
-    } else if (method_allowed(s, SG_HTTP_GET)) {
-      char key[SG_KEY_MAX];
-      int n = snprintf(key, sizeof(key), "%s%s", api->incident_prefix, id);
-      const char *argv[] = {"HGET", key, "pb"};
-      if (n >= (int)sizeof(key) || query(s, on_incident, 3, argv) != 0)
-        respond_unavailable(s, "incident store unavailable");
-    }
+  } else if (strcmp(path, "/v1/incidents") == 0 || starts_with(path, "/v1/incidents/")) {
+    s->route = path[strlen("/v1/incidents")] == '\0' ? ROUTE_INCIDENTS : ROUTE_INCIDENT;
+    if (method_allowed(s, SG_HTTP_GET))
+      authenticate(s);
+  } else if (strcmp(path, "/v1/auth/login") == 0) {
+    s->route = ROUTE_LOGIN;
+    if (method_allowed(s, SG_HTTP_POST) && check_login(s) == 0)
+      sg_http_read_body(req);
+  } else if (strcmp(path, "/v1/auth/logout") == 0) {
+    s->route = ROUTE_LOGOUT;
+    if (method_allowed(s, SG_HTTP_POST))
+      begin_logout(s);
   } else if (sg_sms_route(path)) {
     s->route = ROUTE_SMS;
     if (sg_http_request_method(req) == SG_HTTP_GET)
@@ -435,6 +616,8 @@ static void on_body(void *data, sg_http_request *req) {
   (void)data;
   if (s->route == ROUTE_REPORTS)
     handle_report(s);
+  else if (s->route == ROUTE_LOGIN)
+    handle_login(s);
   else
     handle_sms(s, 1);
 }

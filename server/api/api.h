@@ -12,6 +12,7 @@
 #ifndef SG_API_H
 #define SG_API_H
 
+#include "auth/auth.h"
 #include "http/server.h"
 #include "ws/hub.h"
 #include "store/ingest.h"
@@ -24,6 +25,10 @@ typedef struct sg_api sg_api;
  * memory. */
 sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
                       const char *region);
+/* The sessions that GET /v1/incidents* are checked against, and that
+ * /v1/auth/login and /v1/auth/logout open and end (README, "Signing in").
+ * auth must outlive the api object. */
+void sg_api_set_auth(sg_api *api, sg_auth *auth);
 /* After the sg_http serving it was destroyed (which aborts what is in flight). */
 void sg_api_destroy(sg_api *api);
 

@@ -29,6 +29,7 @@ typedef struct job {
   Siaga__V1__Command__ActionCase action;
   char request_id[64];
   char actor[SG_COMMANDS_ACTOR_MAX + 1];
+  sg_role role;
   char incident_id[SG_KEY_ID_MAX + 1];
   Siaga__V1__IncidentStatus status;
   char *note;
@@ -135,6 +136,27 @@ static const char *status_sms(const job *j, char *buf, size_t size) {
   return sg_sms_replies_text(buf, size, kind, j->incident_id) > 0 ? buf : "";
 }
 
+/* Statuses move forward (OPEN, ACKNOWLEDGED, DISPATCHED, RESOLVED, CLOSED,
+ * skipping steps when the work went faster); going back, which reopens a
+ * closed incident or undoes a step, is a supervisor's. The same status again
+ * is refused: it would send every console an update that changes nothing. */
+static int status_refused(Siaga__V1__IncidentStatus from, Siaga__V1__IncidentStatus to,
+                          sg_role role, const char **code, const char **why) {
+  if (to == from) {
+    *code = "no_change";
+    *why = "the incident has that status already";
+    return 1;
+  }
+  if (to < from && role < SG_ROLE_SUPERVISOR) {
+    *code = "forbidden";
+    *why = from == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED
+               ? "only a supervisor may reopen a closed incident"
+               : "only a supervisor may move an incident back";
+    return 1;
+  }
+  return 0;
+}
+
 static void on_read(redisReply *reply, void *data) {
   job *j = data;
   if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
@@ -153,6 +175,15 @@ static void on_read(redisReply *reply, void *data) {
     siaga__v1__incident__free_unpacked(inc, NULL);
     finish(j, 0, "version_conflict", "the incident changed since you saw it; reload and retry");
     return;
+  }
+  if (j->action == SIAGA__V1__COMMAND__ACTION_SET_STATUS) {
+    const char *code, *why;
+    Siaga__V1__IncidentStatus from = inc->status;
+    if (status_refused(from, j->status, j->role, &code, &why)) {
+      siaga__v1__incident__free_unpacked(inc, NULL);
+      finish(j, 0, code, why);
+      return;
+    }
   }
 
   /* Change the decoded incident in place; restore what we borrowed before
@@ -314,8 +345,8 @@ static void run_prank(job *j) {
     finish(j, 0, "unavailable", "incident store unavailable; try again");
 }
 
-void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, sg_commands_done done,
-                     void *data) {
+void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_identity *who,
+                     sg_commands_done done, void *data) {
   job *j = calloc(1, sizeof(*j));
   if (j == NULL) {
     Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
@@ -330,12 +361,15 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, sg_commands_
   j->data = data;
   j->action = cmd->action_case;
   snprintf(j->request_id, sizeof(j->request_id), "%s", cmd->request_id);
-  size_t actor_len = strlen(cmd->actor);
-  if (actor_len > SG_COMMANDS_ACTOR_MAX || !sg_utf8_valid(cmd->actor, actor_len)) {
-    finish(j, 0, "bad_command", "actor: at most 64 bytes of UTF-8");
+  /* The actor is who signed in; whatever name the client puts in actor is
+   * not read. Incidents are worked by dispatchers and supervisors: an
+   * admin's account is for accounts, a responder's for its unit. */
+  snprintf(j->actor, sizeof(j->actor), "%s", who->name);
+  j->role = who->role;
+  if (who->role != SG_ROLE_DISPATCHER && who->role != SG_ROLE_SUPERVISOR) {
+    finish(j, 0, "forbidden", "this account may not work incidents");
     return;
   }
-  snprintf(j->actor, sizeof(j->actor), "%s", actor_len ? cmd->actor : "dispatcher");
 
   const char *incident_id = NULL;
   if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_SET_STATUS) {

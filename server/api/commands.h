@@ -3,11 +3,13 @@
  * with transition.lua, the same atomic step the workers use, so the change
  * reaches every console as an update and the incident's audit trail.
  *
- * Who may send which command is not checked yet: consoles are trusted (see
- * README, "Not yet"). */
+ * The actor of every command is the signed-in identity the console was
+ * admitted with, never a name the client sends; each command checks the
+ * role first, and a refused one writes nothing ("forbidden"). */
 #ifndef SG_COMMANDS_H
 #define SG_COMMANDS_H
 
+#include "auth/auth.h"
 #include "store/redisconn.h"
 #include "siaga/v1/siaga.pb-c.h"
 
@@ -26,6 +28,6 @@ void sg_commands_destroy(sg_commands *commands);
 /* Runs SetStatus, AddNote or MarkPrank. done is called exactly once, possibly before
  * this returns; the command is copied and need not outlive the call. */
 void sg_commands_run(sg_commands *commands, const Siaga__V1__Command *command,
-                     sg_commands_done done, void *data);
+                     const sg_identity *who, sg_commands_done done, void *data);
 
 #endif

@@ -26,7 +26,8 @@
   X(ESCRIPT, "a Lua script is not built into the binary")                                          \
   X(ECONFLICT, "the record kept changing under us")                                                \
   X(EFULL, "the connection limit is reached")                                                      \
-  X(ECLOSED, "the connection is closed")
+  X(ECLOSED, "the connection is closed")                                                           \
+  X(ECRYPTO, "the cryptography library failed")
 
 #define SG_ERROR_BASE (-30000)
 

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/hostport.h"
 #include "http/server.h"
+#include "ws/gate.h"
 #include "ws/hub.h"
 #include "store/ingest.h"
 #include "store/keys.h"
@@ -42,6 +43,9 @@ typedef struct options {
   const char *gazetteer;
   unsigned sms_per_minute;
   size_t console_max_lag;
+  uint64_t session_idle_ms;
+  const char *allowed_origins[8];
+  size_t n_allowed_origins;
 } options;
 
 typedef struct server {
@@ -56,6 +60,8 @@ typedef struct server {
   sg_sms *sms;
   sg_sms_outbound *smsout;
   sg_api *api;
+  sg_auth *auth;
+  sg_gate *gate;
   struct lws_protocols protocols[4]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
@@ -84,6 +90,10 @@ static void usage(FILE *out) {
           "  --gazetteer FILE    places for SMS text (default: the built-in Palangka Raya list)\n"
           "  --console-max-lag N updates a console may fall behind before it is closed\n"
           "                      (4000) to resume with ?after= (default 16384)\n"
+          "  --session-idle MIN  minutes a signed-in session lives unused (default 720, a\n"
+          "                      shift)\n"
+          "  --allowed-origin URL  a web origin besides siagad's own that may open the\n"
+          "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
           "  --help              this text\n");
 }
 
@@ -111,6 +121,8 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"sms-per-minute", required_argument, NULL, 'm'},
                                            {"gazetteer", required_argument, NULL, 'z'},
                                            {"console-max-lag", required_argument, NULL, 'c'},
+                                           {"session-idle", required_argument, NULL, 'i'},
+                                           {"allowed-origin", required_argument, NULL, 'o'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -122,6 +134,8 @@ static int parse_options(int argc, char **argv, options *o) {
   o->webhook_secret = o->twilio_token = o->public_url = o->kannel_sendsms = o->gazetteer = NULL;
   o->sms_per_minute = 5;
   o->console_max_lag = 0;
+  o->session_idle_ms = 0;
+  o->n_allowed_origins = 0;
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -179,6 +193,19 @@ static int parse_options(int argc, char **argv, options *o) {
         return -1;
       o->console_max_lag = (size_t)n;
       break;
+    case 'i':
+      if (parse_count("session-idle", optarg, 1, 7 * 24 * 60, &n) != 0)
+        return -1;
+      o->session_idle_ms = (uint64_t)n * 60 * 1000;
+      break;
+    case 'o':
+      if (o->n_allowed_origins == sizeof(o->allowed_origins) / sizeof(o->allowed_origins[0]) ||
+          (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)) {
+        fprintf(stderr, "siagad: --allowed-origin wants http(s)://HOST[:PORT], at most 8\n");
+        return -1;
+      }
+      o->allowed_origins[o->n_allowed_origins++] = optarg;
+      break;
     case 'h':
       usage(stdout);
       exit(0);
@@ -204,13 +231,14 @@ static int on_unclaimed(struct lws *wsi, enum lws_callback_reasons reason, void 
   return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-/* A WebSocket upgrade read by sg_http: lws parses the handshake from the
- * bytes as if it had just read them, and owns the socket from now on (it
- * closes it itself if adoption fails). */
-static void on_upgrade(void *data, int fd, const char *bytes, size_t len) {
+/* A WebSocket upgrade the gate admitted (ws/gate.h): the hub learns who it
+ * is, then lws parses the handshake from the bytes as if it had just read
+ * them, and owns the socket from now on (it closes it itself if adoption
+ * fails). */
+static void on_admitted(void *data, int fd, const char *bytes, size_t len, const sg_identity *who) {
   server *srv = data;
   struct lws_vhost *vhost = srv->lws != NULL ? lws_get_vhost_by_name(srv->lws, "default") : NULL;
-  if (vhost == NULL) {
+  if (vhost == NULL || sg_hub_admit(srv->hub, fd, who) != 0) {
     close(fd);
     return;
   }
@@ -237,6 +265,8 @@ static void on_shutdown_timer(uv_timer_t *t) {
   srv->lws = NULL;
   sg_hub_destroy(srv->hub);
   srv->hub = NULL;
+  sg_auth_destroy(srv->auth); /* its calls in flight fail with the client below */
+  srv->auth = NULL;
   sg_sms_outbound_destroy(srv->smsout);
   srv->smsout = NULL;
   sg_redis_destroy(srv->redis);
@@ -252,6 +282,8 @@ static void begin_shutdown(server *srv) {
   srv->listener = NULL;
   sg_http_destroy(srv->http); /* aborts requests in flight: before the api goes */
   srv->http = NULL;
+  sg_gate_destroy(srv->gate); /* closes upgrades still being checked */
+  srv->gate = NULL;
   lws_context_destroy(srv->lws);
   uv_timer_start(&srv->shutdown_timer, on_shutdown_timer, 10, 0);
 }
@@ -312,6 +344,7 @@ static int create_store(server *srv, const options *o) {
   sg_redis_options ro = {.host = o->redis_host, .port = o->redis_port, .name = "commands"};
   sg_redis_options fo = {.host = o->redis_host, .port = o->redis_port, .name = "follow"};
   sg_hub_options ho = {.region = o->region, .max_lag = o->console_max_lag};
+  sg_auth_options ao = {.region = o->region, .idle_ms = o->session_idle_ms};
   const char *what = NULL;
   if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)
     what = "the Redis client";
@@ -321,11 +354,14 @@ static int create_store(server *srv, const options *o) {
     what = "the console hub";
   else if ((srv->commands = sg_commands_create(srv->redis, o->region)) == NULL)
     what = "commands";
+  else if ((srv->auth = sg_auth_create(srv->loop, srv->redis, &ao)) == NULL)
+    what = "sign-in (libsodium)";
   if (what != NULL) {
     fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
     return -1;
   }
   sg_hub_set_commands(srv->hub, srv->commands);
+  sg_hub_set_auth(srv->hub, srv->auth);
   return 0;
 }
 
@@ -361,6 +397,7 @@ static int create_sms_api(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
     return -1;
   }
+  sg_api_set_auth(srv->api, srv->auth);
   return 0;
 }
 
@@ -393,11 +430,20 @@ static int create_lws(server *srv) {
 
 /* sg_http and the listening socket. -1 with a message. */
 static int create_http(server *srv, const options *o) {
+  sg_gate_options go = {.auth = srv->auth,
+                        .allowed_origins = o->allowed_origins,
+                        .n_allowed_origins = o->n_allowed_origins,
+                        .admit = on_admitted,
+                        .admit_data = srv};
+  if ((srv->gate = sg_gate_create(&go)) == NULL) {
+    fprintf(stderr, "siagad: cannot start the WebSocket gate (out of memory)\n");
+    return -1;
+  }
   sg_http_options hto = {.handler = &sg_api_handler,
                          .handler_data = srv->api,
                          .request_data_size = sg_api_request_size(),
-                         .on_upgrade = on_upgrade,
-                         .upgrade_data = srv,
+                         .on_upgrade = sg_gate_upgrade,
+                         .upgrade_data = srv->gate,
                          .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
                          .body_timeout_ms = 10000,
                          .idle_timeout_ms = 30000}; /* and keepalive_timeout 30 */

@@ -8,7 +8,7 @@
 
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 2000
-#define MAX_SCRIPTS 8
+#define MAX_SCRIPTS 32
 
 typedef struct script {
   const char *body;

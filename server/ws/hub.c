@@ -8,6 +8,7 @@
 #include "core/pending.h"
 #include "store/keys.h"
 #include "wire/pbjson.h"
+#include "ws/admitted.h"
 #include "ws/follow.h"
 #include "ws/msg.h"
 #include "ws/ring.h"
@@ -53,6 +54,7 @@ struct hub_session {
   int attempts;
   int close_code;
   char close_reason[64];
+  sg_identity who; /* the signed-in account the console acts as */
 };
 
 struct sg_hub {
@@ -77,6 +79,8 @@ struct sg_hub {
 
   hub_session *sessions;
   size_t n_sessions;
+  sg_admitted *admitted; /* identities of upgrades lws has not established yet */
+  sg_auth *auth;
 };
 
 /* ---- per-session queue of private messages (snapshot, replay, replies) ---- */
@@ -363,12 +367,14 @@ sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_option
       sg_redis_add_script(commands, (const char *)resume->data, resume->size, h->sha_resume) != 0)
     goto fail;
   h->follow = sg_follow_create(loop, follow_options, h->k_updates, &follow_events, h);
-  if (h->follow == NULL)
+  if (h->follow == NULL || (h->admitted = sg_admitted_create()) == NULL)
     goto fail;
   return h;
 fail:
-  if (h != NULL)
+  if (h != NULL) {
+    sg_follow_destroy(h->follow);
     sg_ring_free(&h->ring);
+  }
   free(h);
   return NULL;
 }
@@ -381,12 +387,41 @@ void sg_hub_destroy(sg_hub *h) {
   /* Sessions still listed are closed by lws after this; detach them. */
   for (hub_session *s = h->sessions; s != NULL; s = s->next)
     s->hub = NULL;
+  sg_admitted_destroy(h->admitted);
   sg_ring_free(&h->ring);
   free(h);
 }
 
 void sg_hub_set_commands(sg_hub *h, sg_commands *commands) {
   h->commands_runner = commands;
+}
+
+int sg_hub_admit(sg_hub *h, int fd, const sg_identity *who) {
+  return sg_admitted_put(h->admitted, fd, who);
+}
+
+static void on_rechecked(void *data, sg_auth_status status, const sg_identity *who) {
+  hub_session *s = sg_pending_finish(data);
+  (void)who;
+  /* Unavailable is not an ending: the console stays until the store says. */
+  if (s != NULL && s->hub != NULL && status == SG_AUTH_BAD_CREDENTIALS)
+    session_close(s, SG_HUB_CLOSE_SIGNED_OUT, "the session has ended: sign in again");
+}
+
+static void on_sessions_due(void *data) {
+  sg_hub *h = data;
+  for (hub_session *s = h->sessions; s != NULL; s = s->next) {
+    if (s->state == SESSION_CLOSING)
+      continue;
+    sg_pending *op = sg_pending_start(&s->ops, s);
+    if (op != NULL && sg_auth_check_digest(h->auth, s->who.digest, on_rechecked, op) != 0)
+      sg_pending_finish(op);
+  }
+}
+
+void sg_hub_set_auth(sg_hub *h, sg_auth *auth) {
+  h->auth = auth;
+  sg_auth_watch(auth, 0, on_sessions_due, h);
 }
 
 size_t sg_hub_sessions(const sg_hub *h) {
@@ -427,7 +462,7 @@ static void on_command(hub_session *s, const Siaga__V1__Command *c) {
     session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     return;
   }
-  sg_commands_run(s->hub->commands_runner, c, on_command_done, op);
+  sg_commands_run(s->hub->commands_runner, c, &s->who, on_command_done, op);
 }
 
 static void on_receive(hub_session *s, const void *in, size_t len) {
@@ -497,6 +532,10 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
     h->sessions->prev = s;
   h->sessions = s;
   h->n_sessions++;
+  if (sg_admitted_take(h->admitted, lws_get_socket_fd(wsi), &s->who) != 0) {
+    session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not signed in");
+    return;
+  }
 
   char arg[64];
   /* The value comes back URL-decoded, after "after=" inside arg. */

@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "api/commands.h"
+#include "auth/auth.h"
 #include "store/redisconn.h"
 
 #define SG_HUB_PROTOCOL_PB "siaga.console.v1"
@@ -27,6 +28,7 @@
 #define SG_HUB_CLOSE_LAGGING 4000     /* fell too far behind: resume with ?after= */
 #define SG_HUB_CLOSE_RESYNC 4001      /* the server lost its place: reconnect */
 #define SG_HUB_CLOSE_TRY_AGAIN 1013   /* RFC 6455 registry: the store is unavailable */
+#define SG_HUB_CLOSE_SIGNED_OUT 4003  /* the session ended (sign-out, disabled, expired) */
 
 typedef struct sg_hub sg_hub;
 
@@ -59,6 +61,14 @@ size_t sg_hub_session_size(void);
 /* Who runs console commands other than Ping; without it they are refused
  * as unsupported. commands must outlive the hub. */
 void sg_hub_set_commands(sg_hub *hub, sg_commands *commands);
+
+/* Sessions: consoles are admitted by ws/gate with the signed-in identity
+ * (sg_hub_admit, just before lws gets the socket), and act as that identity;
+ * with auth set, their sessions are checked again whenever some session may
+ * have ended, and a console whose session has is closed with 4003. auth must
+ * outlive the hub. */
+int sg_hub_admit(sg_hub *hub, int fd, const sg_identity *who);
+void sg_hub_set_auth(sg_hub *hub, sg_auth *auth);
 
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);

@@ -33,6 +33,9 @@ PB_PROTO = "siaga.console.v1"
 STOP_TIMEOUT = 5.0
 START_TIMEOUT = 20.0
 
+DISPATCHER = "disp"            # the account every stack signs its consoles in with
+DISPATCHER_PASSWORD = "disp-password-1"
+
 _all_stacks = []
 
 
@@ -128,7 +131,8 @@ class Stack:
             raise RuntimeError("SIAGA_BUILD is not set (directory with siagad and siaga-worker)")
         self.siagad_bin = os.path.join(build, "siagad")
         self.worker_bin = os.path.join(build, "siaga-worker")
-        for b in (self.siagad_bin, self.worker_bin):
+        self.admin_bin = os.path.join(build, "siaga-admin")
+        for b in (self.siagad_bin, self.worker_bin, self.admin_bin):
             if not os.access(b, os.X_OK):
                 raise RuntimeError("missing executable %s" % b)
         self.n_workers, self.claim_idle_ms, self.name = workers, claim_idle_ms, name
@@ -139,16 +143,19 @@ class Stack:
         self.redis_proc, self.siagad, self.workers = None, None, []
         self.all_procs = []
         self.sms_sent = 0  # message ids for post_sms, unique on this stack's Redis
+        self.token = None  # the dispatcher's session, once started
         _all_stacks.append(self)
 
     # -- lifecycle
     def start(self):
         try:
             self.start_redis()
+            self.add_user(DISPATCHER, "dispatcher", DISPATCHER_PASSWORD)
             self.start_siagad()
             for i in range(1, self.n_workers + 1):
                 self.start_worker(i)
             wait_until(self._healthy, START_TIMEOUT, "siagad /healthz 200", interval=0.1)
+            self.token = self.login(DISPATCHER, DISPATCHER_PASSWORD)
         except BaseException:
             self.stop()
             raise
@@ -221,6 +228,29 @@ class Stack:
             out.append("---- %s (%s) last %d lines ----\n%s" % (p.name, p.log_path, n, p.tail(n)))
         return "\n".join(out)
 
+    # -- accounts
+    def admin(self, *args, stdin=None):
+        """Runs siaga-admin against this stack's Redis: (exit code, stdout, stderr)."""
+        p = subprocess.run([self.admin_bin, "--redis", "127.0.0.1:%d" % self.redis_port] +
+                           list(args), input=stdin, capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+    def add_user(self, name, role, password):
+        rc, out, err = self.admin("user", "add", name, "--role", role, stdin=password + "\n")
+        if rc != 0:
+            raise AssertionError("siaga-admin user add %s: %s %s" % (name, out, err))
+
+    def login(self, name, password):
+        """Signs in; returns the session token."""
+        resp = self.http("POST", "/v1/auth/login", {"username": name, "password": password},
+                         auth=False)
+        if resp.status != 200:
+            raise AssertionError("sign-in of %s: %r" % (name, resp))
+        return resp.json()["token"]
+
+    def auth_headers(self, token=None):
+        return {"Authorization": "Bearer " + (token or self.token)}
+
     # -- clients
     def redis(self, timeout=5.0):
         return Redis(self.redis_port, timeout=timeout)
@@ -229,7 +259,13 @@ class Stack:
         with Redis(self.redis_port) as c:
             return c(*args)
 
-    def http(self, method, path, body=None, headers=None, timeout=10.0):
+    def http(self, method, path, body=None, headers=None, timeout=10.0, auth=True):
+        """An HTTP request, signed in as the stack's dispatcher unless auth is False
+        or headers name their own Authorization."""
+        if auth and self.token:
+            headers = dict(headers or {})
+            if not any(k.lower() == "authorization" for k in headers):
+                headers.update(self.auth_headers())
         return http(self.http_port, method, path, body, headers, timeout)
 
     def raw(self, data, timeout=10.0, shutdown_write=False):
@@ -238,8 +274,9 @@ class Stack:
     def post_report(self, report, headers=None):
         return self.http("POST", "/v1/reports", report, headers)
 
-    def ws(self, path="/v1/console", protocols=(JSON_PROTO,), timeout=5.0):
-        hs = ws_handshake(self.http_port, path, protocols, timeout)
+    def ws(self, path="/v1/console", protocols=(JSON_PROTO,), timeout=5.0, token=None):
+        hs = ws_handshake(self.http_port, path, protocols, timeout,
+                          extra_headers=self.auth_headers(token))
         if hs.ws is None:
             raise AssertionError("websocket upgrade %s %r refused: %s %r" %
                                  (path, protocols, hs.status, hs.headers))

@@ -53,6 +53,7 @@ class AmlAndPrank(harness.StackTestCase):
         return {r["rule"]: r for r in inc.get("reasons", [])}
 
     def command(self, ws, request_id, **action):
+        # "actor" is a forged name: the server must act as the signed-in account
         ws.send_json({"command": dict({"requestId": request_id, "actor": "Budi"}, **action)})
         return json_messages_until(
             ws, lambda m: m.get("reply", {}).get("requestId") == request_id, 10,
@@ -143,13 +144,13 @@ class AmlAndPrank(harness.StackTestCase):
         self.assertTrue(rep.get("ok"), rep)
         self.assertEqual(rep["incident"]["id"], inc["id"])
         note = rep["incident"]["notes"][-1]
-        self.assertEqual(note["text"], "Nomor pelapor ditandai laporan palsu oleh Budi")
-        self.assertEqual(note["author"], "Budi")
+        self.assertEqual(note["text"], "Nomor pelapor ditandai laporan palsu oleh disp")
+        self.assertEqual(note["author"], "disp")
         upd = json_messages_until(
             other, lambda m: m.get("update", {}).get("kind") == "UPDATE_KIND_NOTE_ADDED", 5,
             "note update on the other console")[-1]["update"]
         self.assertEqual(upd["incident"]["id"], inc["id"])
-        self.assertEqual(upd["actor"], "Budi")
+        self.assertEqual(upd["actor"], "disp")
         self.assertEqual(self.stack.r("SISMEMBER", key("prank"), "+6281111111111"), 1)
 
         # An AML-only caller's number is marked too; unmarking takes it off.
@@ -160,7 +161,7 @@ class AmlAndPrank(harness.StackTestCase):
         rep = self.command(ws, "prank-3", markPrank={"incidentId": aml_only["id"], "prank": False})
         self.assertTrue(rep.get("ok"), rep)
         self.assertEqual(self.stack.r("SISMEMBER", key("prank"), "+6285555555555"), 0)
-        self.assertIn("dicabut oleh Budi", rep["incident"]["notes"][-1]["text"])
+        self.assertIn("dicabut oleh disp", rep["incident"]["notes"][-1]["text"])
         self.assertEqual(self.stack.r("SISMEMBER", key("prank"), "+6281111111111"), 1)
 
         # Refusals write nothing.

@@ -130,7 +130,8 @@ class BadInput(harness.StackTestCase):
         self.assertEqual(self.stack.xlen(), before, "a truncated body was written")
 
     def refused(self, path, protocols):
-        hs = harness.ws_handshake(self.stack.http_port, path, protocols)
+        hs = harness.ws_handshake(self.stack.http_port, path, protocols,
+                                  extra_headers=self.stack.auth_headers())
         if hs.ws is None:
             self.assertNotEqual(hs.status, 101)
             return

@@ -8,6 +8,7 @@ from clients import json_messages_until
 
 
 def command(ws, request_id, **action):
+    # "actor" is a forged name: the server must act as the signed-in account
     ws.send_json({"command": dict({"requestId": request_id, "actor": "Budi"}, **action)})
 
 
@@ -46,13 +47,13 @@ class Commands(harness.StackTestCase):
         upd = json_messages_until(other, lambda m: m.get("update", {}).get("kind") == "UPDATE_KIND_STATUS_CHANGED",
                                   5, "status update on the other console")[-1]["update"]
         self.assertEqual(upd["incident"]["id"], inc["id"])
-        self.assertEqual(upd["actor"], "Budi")
+        self.assertEqual(upd["actor"], "disp")
 
         command(ws, "note-1", addNote={"incidentId": inc["id"], "text": "Damkar Pahandut dikirim"})
         rep = reply_for(ws, "note-1")
         self.assertTrue(rep.get("ok"), rep)
         self.assertEqual(rep["incident"]["notes"][-1]["text"], "Damkar Pahandut dikirim")
-        self.assertEqual(rep["incident"]["notes"][-1]["author"], "Budi")
+        self.assertEqual(rep["incident"]["notes"][-1]["author"], "disp")
 
         # The stored incident and its audit trail agree with the replies.
         stored = self.stack.http("GET", "/v1/incidents/" + inc["id"]).json()

@@ -81,11 +81,12 @@ class Conn:
         self.sock.close()
 
 
-def ws_upgrade_request(port, protocols=(JSON_PROTO,)):
+def ws_upgrade_request(port, token, protocols=(JSON_PROTO,)):
     nonce = base64.b64encode(os.urandom(16))
     lines = ["GET /v1/console HTTP/1.1", "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",
              "Connection: Upgrade", "Sec-WebSocket-Key: " + nonce.decode(),
-             "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: " + ", ".join(protocols)]
+             "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: " + ", ".join(protocols),
+             "Authorization: Bearer " + token]
     want = base64.b64encode(hashlib.sha1(nonce + WS_GUID).digest()).decode()
     return ("\r\n".join(lines) + "\r\n\r\n").encode(), want
 
@@ -188,7 +189,7 @@ class Http(harness.StackTestCase):
         c = self.conn()
         c.send(get("/healthz"))
         self.assertEqual(c.response().status, 200)
-        req, want = ws_upgrade_request(self.stack.http_port)
+        req, want = ws_upgrade_request(self.stack.http_port, self.stack.token)
         for piece in (req[:5], req[5:40], req[40:-3], req[-3:]):
             c.send(piece)
             time.sleep(0.05)
@@ -204,7 +205,7 @@ class Http(harness.StackTestCase):
 
     def test_websocket_upgrade_byte_by_byte(self):
         c = self.conn()
-        req, want = ws_upgrade_request(self.stack.http_port)
+        req, want = ws_upgrade_request(self.stack.http_port, self.stack.token)
         for i in range(len(req)):
             c.send(req[i:i + 1])
         r = c.response(head_only=True)

@@ -41,7 +41,8 @@ class RedisOutage(harness.StackTestCase):
         self.assertEqual(health.status, 503, health)
 
         # The console refuses or tells it cannot serve; siagad must not crash.
-        hs = harness.ws_handshake(self.stack.http_port, "/v1/console", (harness.JSON_PROTO,))
+        hs = harness.ws_handshake(self.stack.http_port, "/v1/console", (harness.JSON_PROTO,),
+                                  extra_headers=self.stack.auth_headers())
         if hs.ws is not None:
             hs.ws.close()
         self.assertTrue(self.stack.siagad.alive(), "siagad died during the outage")

@@ -29,7 +29,8 @@ class SlowConsole(harness.StackTestCase):
     def test_slow_console_is_dropped_and_resumes(self):
         fast = self.stack.ws()
         self.assertIn("snapshot", fast.recv_json(5))
-        hs = ws_handshake(self.stack.http_port, "/v1/console", (JSON_PROTO,), 5, rcvbuf=4096)
+        hs = ws_handshake(self.stack.http_port, "/v1/console", (JSON_PROTO,), 5, rcvbuf=4096,
+                          extra_headers=self.stack.auth_headers())
         self.assertIsNotNone(hs.ws, hs.status)
         slow = hs.ws
         self.assertIn("snapshot", slow.recv_json(5))

@@ -82,6 +82,7 @@ def sms_report(report_id, phone, lat, lon, description, category="fire"):
 
 
 def command(ws, request_id, **action):
+    # "actor" is a forged name: the server must act as the signed-in account
     ws.send_json({"command": dict({"requestId": request_id, "actor": "Budi"}, **action)})
     reply = json_messages_until(ws, lambda m: m.get("reply", {}).get("requestId") == request_id,
                                 5, "reply %s" % request_id)[-1]["reply"]

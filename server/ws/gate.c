@@ -1,0 +1,204 @@
+#include "ws/gate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/pending.h"
+#include "http/parse.h"
+#include "ws/hub.h"
+
+/* An upgrade whose session is being checked. */
+typedef struct upgrade {
+  sg_gate *gate;
+  int fd;
+  char *bytes; /* as read, for lws */
+  size_t len;
+  sg_pending *op;
+  struct upgrade *prev, *next;
+} upgrade;
+
+struct sg_gate {
+  sg_gate_options o;
+  upgrade *waiting;
+};
+
+sg_gate *sg_gate_create(const sg_gate_options *o) {
+  sg_gate *g = calloc(1, sizeof(*g));
+  if (g != NULL)
+    g->o = *o;
+  return g;
+}
+
+static void upgrade_free(upgrade *u) {
+  sg_gate *g = u->gate;
+  if (u->prev != NULL)
+    u->prev->next = u->next;
+  else
+    g->waiting = u->next;
+  if (u->next != NULL)
+    u->next->prev = u->prev;
+  sg_pending_orphan(&u->op);
+  free(u->bytes);
+  free(u);
+}
+
+void sg_gate_destroy(sg_gate *g) {
+  if (g == NULL)
+    return;
+  while (g->waiting != NULL) {
+    close(g->waiting->fd);
+    upgrade_free(g->waiting);
+  }
+  free(g);
+}
+
+/* A refusal, written at once: it is small, and the socket has just been
+ * read from, so the kernel takes it whole; a client that does not read it
+ * loses only its own answer. */
+static void refuse(int fd, int status, const char *code, const char *message) {
+  char body[256], out[768];
+  size_t body_len = sg_http_parse_error_body(body, sizeof(body), code, message);
+  sg_http_response r = {.status = status,
+                        .content_type = "application/json",
+                        .body = body,
+                        .body_len = body_len,
+                        .headers = status == 503 ? "retry-after: 2\r\n" : NULL};
+  size_t n = sg_http_parse_response_head(out, sizeof(out) - body_len, &r, 1, 1);
+  memcpy(out + n, body, body_len);
+  ssize_t w = write(fd, out, n + body_len);
+  (void)w; /* nothing more to do for a client that is gone */
+  close(fd);
+}
+
+/* 1 if the comma-separated list names a console subprotocol. */
+static int names_console(const char *list) {
+  const char *p = list;
+  while (p != NULL && *p != '\0') {
+    while (*p == ' ' || *p == ',')
+      p++;
+    size_t n = strcspn(p, ", ");
+    if ((n == strlen(SG_HUB_PROTOCOL_PB) && strncmp(p, SG_HUB_PROTOCOL_PB, n) == 0) ||
+        (n == strlen(SG_HUB_PROTOCOL_JSON) && strncmp(p, SG_HUB_PROTOCOL_JSON, n) == 0))
+      return 1;
+    p += n;
+  }
+  return 0;
+}
+
+/* No Origin: not a browser (a browser always sends it on a WebSocket). */
+static int origin_allowed(const sg_gate *g, const char *origin, const char *host) {
+  if (origin == NULL)
+    return 1;
+  for (size_t i = 0; i < g->o.n_allowed_origins; i++)
+    if (strcasecmp(origin, g->o.allowed_origins[i]) == 0)
+      return 1;
+  const char *rest = NULL;
+  if (strncasecmp(origin, "http://", 7) == 0)
+    rest = origin + 7;
+  else if (strncasecmp(origin, "https://", 8) == 0)
+    rest = origin + 8;
+  return rest != NULL && host != NULL && strcasecmp(rest, host) == 0;
+}
+
+static void on_checked(void *data, sg_auth_status status, const sg_identity *who) {
+  upgrade *u = sg_pending_finish(data);
+  if (u == NULL)
+    return; /* the gate has gone, and closed the socket */
+  sg_gate *g = u->gate;
+  int fd = u->fd;
+  if (status == SG_AUTH_UNAVAILABLE)
+    refuse(fd, 503, "unavailable", "the session store is unavailable, try again");
+  else if (status != SG_AUTH_OK)
+    refuse(fd, 401, "unauthenticated", "the session is unknown or has ended: sign in again");
+  else if (who->role < SG_ROLE_DISPATCHER)
+    refuse(fd, 403, "forbidden", "this account may not use the console");
+  else
+    g->o.admit(g->o.admit_data, fd, u->bytes, u->len, who);
+  upgrade_free(u);
+}
+
+/* Reads what the checks need from a copy of the head (parsing cuts it). */
+typedef struct head_fields {
+  char path[64];
+  char token[SG_BEARER_LEN + 1];
+  int has_token, console_protocol, origin_ok;
+} head_fields;
+
+static int read_head(const sg_gate *g, const char *bytes, size_t len, head_fields *f) {
+  char *copy = malloc(len + 1);
+  sg_http_parse_request *h = malloc(sizeof(*h));
+  int rc = -1;
+  if (copy == NULL || h == NULL)
+    goto done;
+  memcpy(copy, bytes, len);
+  sg_http_parse_scan scan = {0, 0};
+  sg_http_parse_error e;
+  size_t head_len;
+  sg_http_parse_reset(h);
+  if (sg_http_parse_find_end(&scan, copy, len, &head_len, &e) != 1 ||
+      sg_http_parse_head(h, copy, head_len, &e) != 0)
+    goto done;
+  sg_http_parse_terminate(h);
+  snprintf(f->path, sizeof(f->path), "%s", h->path);
+  const char *proto = sg_http_parse_header_value(h, "sec-websocket-protocol");
+  f->console_protocol = proto != NULL && names_console(proto);
+  f->origin_ok = origin_allowed(g, sg_http_parse_header_value(h, "origin"),
+                                sg_http_parse_header_value(h, "host"));
+  f->has_token = sg_bearer_from_headers(sg_http_parse_header_value(h, "authorization"),
+                                       sg_http_parse_header_value(h, "cookie"), SG_AUTH_COOKIE,
+                                       f->token) == 0;
+  rc = 0;
+done:
+  free(h);
+  free(copy);
+  return rc;
+}
+
+void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
+  sg_gate *g = data;
+  head_fields f;
+  memset(&f, 0, sizeof(f));
+  if (read_head(g, bytes, len, &f) != 0) {
+    refuse(fd, 400, "bad_request", "the upgrade request cannot be read");
+    return;
+  }
+  if (strcmp(f.path, "/v1/console") != 0) {
+    refuse(fd, 404, "not_found", "no WebSocket at this path");
+  } else if (!f.console_protocol) {
+    refuse(fd, 400, "no_subprotocol",
+           "name the subprotocol " SG_HUB_PROTOCOL_PB " or " SG_HUB_PROTOCOL_JSON);
+  } else if (!f.origin_ok) {
+    refuse(fd, 403, "bad_origin", "this page's origin may not open the console");
+  } else if (!f.has_token) {
+    refuse(fd, 401, "unauthenticated", "sign in first (Authorization: Bearer, or the cookie)");
+  } else {
+    upgrade *u = calloc(1, sizeof(*u));
+    char *copy = u != NULL ? malloc(len) : NULL;
+    sg_pending *op = copy != NULL ? sg_pending_start(&u->op, u) : NULL;
+    if (op == NULL) {
+      free(copy);
+      free(u);
+      refuse(fd, 503, "unavailable", "out of memory");
+      return;
+    }
+    memcpy(copy, bytes, len);
+    u->gate = g;
+    u->fd = fd;
+    u->bytes = copy;
+    u->len = len;
+    u->next = g->waiting;
+    if (g->waiting != NULL)
+      g->waiting->prev = u;
+    g->waiting = u;
+    int rc = sg_auth_check(g->o.auth, f.token, on_checked, op);
+    if (rc != 0) {
+      sg_pending_finish(op); /* never handed out */
+      upgrade_free(u);
+      refuse(fd, rc == SG_EINVAL ? 401 : 503, rc == SG_EINVAL ? "unauthenticated" : "unavailable",
+             rc == SG_EINVAL ? "malformed session token" : "the session store is unavailable");
+    }
+  }
+}
