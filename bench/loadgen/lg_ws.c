@@ -189,6 +189,16 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     return 0;
   lg_ws_pool *p = c->pool;
   switch (reason) {
+  case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+    /* siagad admits consoles that are signed in (its ws/gate.h). */
+    if (p->o.authorization != NULL) {
+      unsigned char **pos = in, *end = *pos + len;
+      if (lws_add_http_header_by_name(wsi, (const unsigned char *)"authorization:",
+                                      (const unsigned char *)p->o.authorization,
+                                      (int)strlen(p->o.authorization), pos, end) != 0)
+        return -1;
+    }
+    break;
   case LWS_CALLBACK_CLIENT_ESTABLISHED:
     if (c->state == WS_CONNECTING) {
       p->inflight--;

@@ -31,6 +31,7 @@ typedef struct lg_ws_options {
   int port;
   const char *path;        /* e.g. "/v1/console" or "/sub?id=x" */
   const char *subprotocol; /* Sec-WebSocket-Protocol, or NULL for none */
+  const char *authorization; /* Authorization header value ("Bearer T"), or NULL */
   size_t connections;
   size_t connect_window;   /* handshakes in flight at once; 0 = 64 */
   size_t max_message;      /* longer messages are skipped; 0 = 64 KiB */

@@ -755,9 +755,15 @@ int main(int argc, char **argv) {
   char sub_path[128];
   snprintf(sub_path, sizeof(sub_path), "/sub?id=%s", r.o.channel);
   int nchan = r.o.mode == MODE_NCHAN || (r.o.mode == MODE_IDLE && r.o.idle_nchan);
+  /* siagad's consoles sign in: bench/run puts a session token in SIAGA_TOKEN. */
+  static char authorization[128];
+  const char *token = getenv("SIAGA_TOKEN");
+  if (token != NULL && !nchan)
+    snprintf(authorization, sizeof(authorization), "Bearer %s", token);
   lg_ws_options wo = {.host = r.o.host, .port = r.o.port,
                       .path = nchan ? sub_path : "/v1/console",
                       .subprotocol = nchan ? NULL : "siaga.console.v1",
+                      .authorization = authorization[0] != '\0' ? authorization : NULL,
                       .connections = r.o.consoles, .connect_window = r.o.connect_window,
                       .resume = r.o.mode == MODE_SIAGA, .on_message = on_message, .data = &r};
   if (r.o.consoles > 0 && (r.ws = lg_wsthread_start(&wo)) == NULL) {

@@ -1,5 +1,11 @@
 // siaga dispatcher console: live list of open incidents.
 //
+// Signed in: the page asks GET /v1/auth/session (the HttpOnly cookie
+// siaga_session goes with it); without a session it shows the sign-in form,
+// which POSTs /v1/auth/login and gets the cookie. The WebSocket upgrade then
+// carries the cookie too. A close with 4003 (the session ended: signed out,
+// disabled, expired) brings the form back.
+//
 // Talks to siagad over WebSocket /v1/console with subprotocol
 // siaga.console.v1.json; each text frame is one siaga.v1.ConsoleServerMessage
 // in the proto3 JSON mapping (fields at their default value are omitted,
@@ -83,6 +89,13 @@
   var connText = connEl.querySelector('.conn-text');
   var emptyEl = $('empty');
   var bannerEl = $('banner');
+  var signinEl = $('signin');
+  var signinForm = $('signin-form');
+  var signinError = $('signin-error');
+  var signinSubmit = $('signin-submit');
+  var whoEl = $('who');
+  var ROLE_LABEL = { dispatcher: 'dispatcher', supervisor: 'supervisor', admin: 'admin' };
+  var signedIn = null; // {name, role} once the session is known
   var announcer = $('announcer');
   var lastUpdateEl = $('last-update');
   var clockEl = $('clock');
@@ -473,6 +486,17 @@
       if (ws !== sock) return;
       ws = null;
       stopPing();
+      if (ev.code === 4003) {
+        showSignIn('Sesi Anda berakhir. Silakan masuk lagi. (Your session has ended: sign in again.)');
+        return;
+      }
+      if (!opened) {
+        // A refused upgrade looks like any failure here: ask whether the
+        // session is still there before trying again.
+        attempt++;
+        checkSession(function () { scheduleReconnect(); }, scheduleReconnect);
+        return;
+      }
       // Backoff grows with every close that brought no message; a frame
       // received resets it (see onmessage).
       attempt++;
@@ -515,13 +539,98 @@
   function stopPing() { clearInterval(pingTimer); pingTimer = null; }
 
   // Reconnect at once when the network or the tab comes back.
-  window.addEventListener('online', function () { if (!ws) { attempt = 0; connect(); } });
+  window.addEventListener('online', function () { if (!ws && signedIn) { attempt = 0; connect(); } });
   document.addEventListener('visibilitychange', function () {
-    if (document.visibilityState === 'visible' && !ws && reconnectTimer) { attempt = 0; connect(); }
+    if (document.visibilityState === 'visible' && !ws && reconnectTimer && signedIn) { attempt = 0; connect(); }
+  });
+
+  // ---- signing in ----
+  function onSignedIn(who) {
+    signedIn = who;
+    $('who-name').textContent = who.name;
+    $('who-role').textContent = ROLE_LABEL[who.role] || who.role;
+    whoEl.hidden = false;
+    signinEl.hidden = true;
+    attempt = 0;
+    if (!ws) connect();
+  }
+
+  function showSignIn(message) {
+    signedIn = null;
+    clearTimeout(reconnectTimer);
+    clearInterval(countdownTimer);
+    reconnectTimer = null;
+    if (ws) { var s = ws; ws = null; s.close(1000, 'signed out'); }
+    stopPing();
+    incidents.clear();
+    gone.clear();
+    lastUpdateId = '';
+    haveData = false;
+    scheduleRender();
+    whoEl.hidden = true;
+    setConn('disconnected', 'belum masuk');
+    signinError.hidden = !message;
+    signinError.textContent = message || '';
+    signinEl.hidden = false;
+    signinSubmit.disabled = false;
+    $('signin-user').focus();
+  }
+
+  // GET /v1/auth/session: signed in (ok(who)), 401/403 (the form), or the
+  // server is away (otherwise(), by default ask again in 2 s).
+  function checkSession(ok, otherwise) {
+    fetch('/v1/auth/session', { credentials: 'same-origin', cache: 'no-store' }).then(function (r) {
+      if (r.ok) return r.json().then(ok);
+      if (r.status === 401 || r.status === 403) return showSignIn(signedIn ? 'Sesi Anda berakhir. (Your session has ended.)' : '');
+      throw new Error('status ' + r.status);
+    }).catch(function () {
+      if (otherwise) otherwise(); else setTimeout(function () { checkSession(ok); }, 2000);
+    });
+  }
+
+  signinForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var name = $('signin-user').value.trim().toLowerCase();
+    var password = $('signin-pass').value;
+    signinSubmit.disabled = true;
+    signinError.hidden = true;
+    fetch('/v1/auth/login', {
+      method: 'POST', credentials: 'same-origin', cache: 'no-store',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: name, password: password })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        signinSubmit.disabled = false;
+        if (r.ok) {
+          $('signin-pass').value = '';
+          onSignedIn({ name: name, role: body.role });
+          return;
+        }
+        var text;
+        if (r.status === 401) text = 'Nama pengguna atau kata sandi salah. (Wrong username or password.)';
+        else if (r.status === 429) {
+          var min = Math.max(1, Math.ceil((Number(r.headers.get('Retry-After')) || 60) / 60));
+          text = 'Terlalu banyak percobaan gagal. Coba lagi dalam ' + min + ' menit. (Too many failed attempts: try again in ' + min + ' min.)';
+        } else text = 'Server tidak dapat dihubungi, coba lagi. (The server is unavailable, try again.)';
+        signinError.textContent = text;
+        signinError.hidden = false;
+        $('signin-pass').select();
+      });
+    }).catch(function () {
+      signinSubmit.disabled = false;
+      signinError.textContent = 'Jaringan terputus, coba lagi. (No network, try again.)';
+      signinError.hidden = false;
+    });
+  });
+
+  $('signout').addEventListener('click', function () {
+    fetch('/v1/auth/logout', { method: 'POST', credentials: 'same-origin', cache: 'no-store' })
+      .catch(function () {}).then(function () { showSignIn(''); });
   });
 
   // Test and debugging hook, read-only.
   window.siagaConsole = {
+    get signedIn() { return signedIn; },
     get lastUpdateId() { return lastUpdateId; },
     get count() { return incidents.size; }
   };
@@ -529,5 +638,5 @@
   tick();
   setInterval(tick, 500);
   render();
-  connect();
+  checkSession(onSignedIn);
 })();

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/embedded.h"
 #include "auth/password.h"
 #include "core/pending.h"
@@ -25,7 +26,8 @@ typedef enum route {
   ROUTE_STATIC,
   ROUTE_SMS,
   ROUTE_LOGIN,
-  ROUTE_LOGOUT
+  ROUTE_LOGOUT,
+  ROUTE_SESSION
 } route;
 
 struct sg_api {
@@ -538,7 +540,13 @@ static void begin_static(api_session *s, const char *name) {
 /* The incident reads, once the caller's session was checked. */
 static void serve_authenticated(api_session *s) {
   sg_api *api = s->api;
-  if (s->route == ROUTE_INCIDENTS) {
+  if (s->route == ROUTE_SESSION) {
+    char body[160];
+    int n = snprintf(body, sizeof(body), "{\"name\":\"%s\",\"role\":\"%s\",\"expiresAtMs\":%llu}",
+                     s->who.name, sg_role_name(s->who.role),
+                     (unsigned long long)(sg_clock_now_ms() + sg_auth_idle_ms(api->auth)));
+    respond(s, 200, CT_JSON, body, (size_t)n);
+  } else if (s->route == ROUTE_INCIDENTS) {
     const char *argv[] = {"EVALSHA", api->sha_snapshot, "2", api->k_open, api->k_updates,
                           api->incident_prefix, "5000"};
     if (query(s, on_incidents, 7, argv) != 0)
@@ -584,6 +592,10 @@ static void on_request(void *data, sg_http_request *req) {
     s->route = ROUTE_LOGIN;
     if (method_allowed(s, SG_HTTP_POST) && check_login(s) == 0)
       sg_http_read_body(req);
+  } else if (strcmp(path, "/v1/auth/session") == 0) {
+    s->route = ROUTE_SESSION;
+    if (method_allowed(s, SG_HTTP_GET))
+      authenticate(s);
   } else if (strcmp(path, "/v1/auth/logout") == 0) {
     s->route = ROUTE_LOGOUT;
     if (method_allowed(s, SG_HTTP_POST))

@@ -362,11 +362,11 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_ide
   j->action = cmd->action_case;
   snprintf(j->request_id, sizeof(j->request_id), "%s", cmd->request_id);
   /* The actor is who signed in; whatever name the client puts in actor is
-   * not read. Incidents are worked by dispatchers and supervisors: an
-   * admin's account is for accounts, a responder's for its unit. */
+   * not read. Incidents are worked by dispatchers and up (an admin may do
+   * what a supervisor does); a responder's account is for its unit. */
   snprintf(j->actor, sizeof(j->actor), "%s", who->name);
   j->role = who->role;
-  if (who->role != SG_ROLE_DISPATCHER && who->role != SG_ROLE_SUPERVISOR) {
+  if (who->role < SG_ROLE_DISPATCHER) {
     finish(j, 0, "forbidden", "this account may not work incidents");
     return;
   }

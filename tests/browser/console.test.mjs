@@ -12,7 +12,7 @@
 // after hook (and killed on exit if the runner itself is cut short).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -45,7 +45,24 @@ const FLOOD_REPORT = {
   reporter: { phone: '+6281234567892' },
 };
 
+const DISPATCHER = { name: 'wati', password: 'wati-password-112' };
+
 // ---------------------------------------------------------------- helpers
+
+function addUser(redisPort, name, role, password) {
+  const r = spawnSync(path.join(BUILD, 'siaga-admin'),
+                      ['--redis', `127.0.0.1:${redisPort}`, 'user', 'add', name, '--role', role],
+                      { input: `${password}\n`, encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, `siaga-admin user add ${name}: ${r.stdout} ${r.stderr}`);
+}
+
+// Fills the sign-in form; resolves once the form has answered.
+async function signIn(page, name, password) {
+  await page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
+  await page.fill('#signin-user', name);
+  await page.fill('#signin-pass', password);
+  await page.click('#signin-submit');
+}
 
 const children = new Set();
 function killChildren() {
@@ -217,7 +234,7 @@ describe('dispatcher console', { timeout: 180000 }, () => {
   before(async () => {
     fs.mkdirSync(OUT, { recursive: true });
     for (const f of fs.readdirSync(OUT)) if (f.endsWith('.log')) fs.rmSync(path.join(OUT, f));
-    for (const bin of ['siagad', 'siaga-worker']) {
+    for (const bin of ['siagad', 'siaga-worker', 'siaga-admin']) {
       assert.ok(fs.existsSync(path.join(BUILD, bin)),
                 `${path.join(BUILD, bin)} not found: build first or set SIAGA_BUILD`);
     }
@@ -225,6 +242,7 @@ describe('dispatcher console', { timeout: 180000 }, () => {
 
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siaga-browser-'));
     redis = await startRedis(tmp);
+    addUser(redis.port, DISPATCHER.name, 'dispatcher', DISPATCHER.password);
     siagad = await startSiagad('siagad', await freePort(), redis.port);
     worker = startProc('siaga-worker', path.join(BUILD, 'siaga-worker'),
                        ['--redis', `127.0.0.1:${redis.port}`]);
@@ -255,9 +273,24 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     }
   });
 
-  test('shows reports as live incidents, highest priority first', async () => {
+  test('asks for a sign-in, refuses a wrong password, then connects', async () => {
     const resp = await page.goto(`${siagad.base}/`, { waitUntil: 'load', timeout: 15000 });
     assert.equal(resp.status(), 200, 'GET / serves the console');
+    await signIn(page, DISPATCHER.name, 'not-the-password');
+    await page.waitForSelector('#signin-error:not([hidden])', { timeout: 10000 });
+    assert.match(await page.textContent('#signin-error'), /salah/);
+    assert.equal(socketUrls.length, 0, 'no console socket before signing in');
+    await page.screenshot({ path: path.join(OUT, 'console-signin.png'), fullPage: false });
+    await signIn(page, DISPATCHER.name, DISPATCHER.password);
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: 10000 });
+    assert.equal(await page.textContent('#who-name'), DISPATCHER.name);
+    assert.equal(await page.textContent('#who-role'), 'dispatcher');
+    assert.equal(await page.isHidden('#signin'), true);
+    // The token is in an HttpOnly cookie: the page's scripts cannot read it.
+    assert.equal(await page.evaluate(() => document.cookie.includes('siaga_session')), false);
+  });
+
+  test('shows reports as live incidents, highest priority first', async () => {
     await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: 10000 });
     assert.match(await page.textContent('#conn-state'), /terhubung/);
     assert.ok(socketUrls.some((u) => u.endsWith('/v1/console')), `socket urls: ${socketUrls}`);
@@ -329,6 +362,16 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.equal(await page.evaluate(() => window.__noReload), true, 'resumed without reload');
     await page.screenshot({ path: path.join(OUT, 'console-resumed.png'), fullPage: false });
     await pageB.close();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test('signing out closes the console and brings the form back', async () => {
+    await page.click('#signout');
+    await page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
+    assert.equal((await listRows(page)).length, 0, 'no incident stays on screen after signing out');
+    // The old session is over: a reload asks for the sign-in again.
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
     assert.deepEqual(pageErrors, []);
   });
 });

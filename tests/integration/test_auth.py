@@ -3,7 +3,8 @@ refusal is precise. Sign-in (right, wrong, unknown, locked after 5 failures),
 sessions (Bearer or cookie, stored hashed, sliding idle expiry, sign-out),
 siaga-admin (passwords hashed with Argon2id, disable ends sessions and open
 consoles at once), the console upgrade (no session, no subprotocol, a foreign
-Origin), roles (an admin may not work incidents, only a supervisor reopens)."""
+Origin), roles (only a supervisor or an admin reopens; a refused command writes
+nothing)."""
 import hashlib
 import time
 
@@ -225,15 +226,14 @@ class Auth(harness.StackTestCase):
         inc = self.open_incident(disp, 902)
         before = self.stack.r("HGET", key("incident:" + inc["id"]), "pb")
 
-        # An admin's account is for accounts: refused, and nothing written.
-        command(admin, "a1", addNote={"incidentId": inc["id"], "text": "catatan"})
-        rep = reply_for(admin, "a1")
-        self.assertFalse(rep.get("ok"), rep)
-        self.assertEqual(rep["errorCode"], "forbidden")
-        self.assertEqual(self.stack.r("HGET", key("incident:" + inc["id"]), "pb"), before)
-
+        # A dispatcher may not move an incident back: refused, nothing written.
+        command(disp, "d0", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_OPEN",
+                                       "expectedVersion": inc["version"]})
+        self.assertEqual(reply_for(disp, "d0").get("errorCode"), "no_change")
         command(disp, "d1", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_CLOSED"})
         self.assertTrue(reply_for(disp, "d1").get("ok"))
+        closed = self.stack.r("HGET", key("incident:" + inc["id"]), "pb")
+        self.assertNotEqual(closed, before)
         # The same status again changes nothing and says so.
         command(disp, "d2", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_CLOSED"})
         self.assertEqual(reply_for(disp, "d2").get("errorCode"), "no_change")
@@ -241,6 +241,10 @@ class Auth(harness.StackTestCase):
         command(disp, "d3", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_OPEN"})
         rep = reply_for(disp, "d3")
         self.assertEqual(rep.get("errorCode"), "forbidden", rep)
+        self.assertEqual(self.stack.r("HGET", key("incident:" + inc["id"]), "pb"), closed)
+        # An admin may do what a supervisor does.
+        command(admin, "a1", addNote={"incidentId": inc["id"], "text": "dicek admin"})
+        self.assertTrue(reply_for(admin, "a1").get("ok"))
         command(sup, "s1", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_OPEN"})
         rep = reply_for(sup, "s1")
         self.assertTrue(rep.get("ok"), rep)
