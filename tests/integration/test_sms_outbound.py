@@ -172,8 +172,9 @@ class SmsOutbound(harness.StackTestCase):
         status = lambda s: {"setStatus": {"incidentId": incident, "status": "INCIDENT_STATUS_" + s}}
         self.assertTrue(command(ws, "ack", **status("ACKNOWLEDGED")).get("ok"))
         self.assertTrue(command(ws, "disp", **status("DISPATCHED")).get("ok"))
-        # The same status again and a note change nothing for citizens.
-        self.assertTrue(command(ws, "disp-again", **status("DISPATCHED")).get("ok"))
+        # The same status again is refused (no update, no SMS); a note changes
+        # nothing for citizens.
+        self.assertEqual(command(ws, "disp-again", **status("DISPATCHED")).get("errorCode"), "no_change")
         self.assertTrue(command(ws, "note", addNote={"incidentId": incident, "text": "Damkar OTW"}).get("ok"))
         for phone in (first, second):
             wait_until(lambda: len(self.gw.to(phone, 202)) == 2, 15, "dispatched message to %s" % phone)
