@@ -403,8 +403,12 @@
     updateFooter();
   }
 
+  // The time of the last change the page has, not its stream id (which
+  // means nothing to a dispatcher; it is kept for ?after= and in the title).
   function updateFooter() {
-    lastUpdateEl.textContent = lastUpdateId || '–';
+    var ms = /^(\d+)-\d+$/.exec(lastUpdateId || '');
+    lastUpdateEl.textContent = ms ? formatClock(new Date(Number(ms[1]))) : '–';
+    lastUpdateEl.title = lastUpdateId || '';
   }
 
   function tick() {

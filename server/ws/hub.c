@@ -7,6 +7,7 @@
 #include "core/embedded.h"
 #include "core/pending.h"
 #include "store/keys.h"
+#include "wire/jsonread.h"
 #include "wire/pbjson.h"
 #include "ws/admitted.h"
 #include "ws/follow.h"
@@ -465,6 +466,32 @@ static void on_command(hub_session *s, const Siaga__V1__Command *c) {
   sg_commands_run(s->hub->commands_runner, c, &s->who, on_command_done, op);
 }
 
+/* A text frame that is JSON but no ConsoleClientMessage: answers it as a
+ * refused command, with its requestId when it has one. 0 if the frame is
+ * not even JSON (then it is a protocol error). */
+static int reply_bad_command(hub_session *s, const char *why) {
+  sg_jsonread_doc doc;
+  if (sg_jsonread_parse(&doc, (const char *)s->rx, s->rx_len, 8, NULL) != 0)
+    return 0;
+  const char *request_id = "";
+  const sg_jsonread_value *v = doc.values;
+  for (size_t i = 1; v[0].type == SG_JSONREAD_OBJECT && i < v[0].span; i += v[i].span) {
+    if (strcmp(v[i].key, "command") != 0 || v[i].type != SG_JSONREAD_OBJECT)
+      continue;
+    for (size_t j = i + 1; j < i + v[i].span; j += v[j].span)
+      if (strcmp(v[j].key, "requestId") == 0 && v[j].type == SG_JSONREAD_STRING &&
+          v[j].u.string.len < 64)
+        request_id = v[j].u.string.str;
+  }
+  Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
+  r.request_id = (char *)request_id;
+  r.error_code = "bad_command";
+  r.message = (char *)why;
+  reply_to(s, &r);
+  sg_jsonread_close(&doc);
+  return 1;
+}
+
 static void on_receive(hub_session *s, const void *in, size_t len) {
   struct lws *wsi = s->wsi;
   if (lws_is_first_fragment(wsi)) {
@@ -503,7 +530,10 @@ static void on_receive(hub_session *s, const void *in, size_t len) {
   else
     sg_pbjson_decode(&siaga__v1__console_client_message__descriptor, (const char *)s->rx,
                      s->rx_len, NULL, (ProtobufCMessage **)&cm, err, sizeof(err));
-  if (cm == NULL || cm->msg_case != SIAGA__V1__CONSOLE_CLIENT_MESSAGE__MSG_COMMAND) {
+  if (cm == NULL && !binary && reply_bad_command(s, err)) {
+    /* Well-formed JSON that is not a valid command (a misspelt enum, a
+     * field of the wrong type): the console gets a reply and stays. */
+  } else if (cm == NULL || cm->msg_case != SIAGA__V1__CONSOLE_CLIENT_MESSAGE__MSG_COMMAND) {
     session_send_error(s, "bad_message", err);
     session_close(s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "malformed message");
   } else {

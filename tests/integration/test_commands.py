@@ -98,5 +98,19 @@ class Commands(harness.StackTestCase):
         ws.close()
 
 
+    def test_a_misspelt_command_is_answered_and_the_console_stays(self):
+        ws, inc = self.open_incident(3)
+        # "ACKNOWLEDGED" is not an IncidentStatus name (INCIDENT_STATUS_ACKNOWLEDGED is).
+        command(ws, "bad-1", setStatus={"incidentId": inc["id"], "status": "ACKNOWLEDGED"})
+        rep = reply_for(ws, "bad-1")
+        self.assertFalse(rep.get("ok"), rep)
+        self.assertEqual(rep["errorCode"], "bad_command")
+        self.assertIn("status", rep["message"])
+        command(ws, "bad-2", frobnicate={})
+        self.assertEqual(reply_for(ws, "bad-2")["errorCode"], "bad_command")
+        command(ws, "after", ping={})
+        self.assertTrue(reply_for(ws, "after").get("ok"), "the console was closed")
+        ws.close()
+
 if __name__ == "__main__":
     harness.main()
