@@ -96,6 +96,14 @@
   var whoEl = $('who');
   var ROLE_LABEL = { dispatcher: 'dispatcher', supervisor: 'supervisor', admin: 'admin' };
   var signedIn = null; // {name, role} once the session is known
+  var detailEl = $('detail');
+  var detailBody = $('detail-body');
+  var detailMsg = $('detail-msg');
+  var noteText = $('note-text');
+  var selectedId = null;   // the incident open in the detail panel
+  var selectedInc = null;  // its latest state, kept when it leaves the open list
+  var commandSeq = 0;
+  var commandsInFlight = new Map(); // requestId -> what it was, for its reply
   var announcer = $('announcer');
   var lastUpdateEl = $('last-update');
   var clockEl = $('clock');
@@ -193,6 +201,7 @@
   // Applies one incident state; returns true when the shown list changed.
   function applyIncident(inc) {
     if (!inc || !inc.id) return false;
+    noteSelected(inc);
     var v = bigVersion(inc.version);
     var shown = incidents.get(inc.id);
     if (shown && v < bigVersion(shown.version)) return false; // stale
@@ -253,10 +262,13 @@
       var rep = msg.reply;
       if (rep.requestId && rep.requestId.indexOf('ping-') === 0) {
         serverAnswersPing = true;
-      } else if (rep.ok && rep.incident && applyIncident(rep.incident)) {
-        scheduleRender();
-      } else if (!rep.ok) {
-        showBanner('Perintah ditolak (command refused): ' + (rep.errorCode || '') + ' ' + (rep.message || ''));
+      } else {
+        if (rep.ok && rep.incident && applyIncident(rep.incident)) scheduleRender();
+        if (rep.incident) noteSelected(rep.incident);
+        var what = commandsInFlight.get(rep.requestId);
+        commandsInFlight.delete(rep.requestId);
+        if (what) commandAnswered(what, rep);
+        else if (!rep.ok) showBanner('Perintah ditolak (command refused): ' + (rep.errorCode || '') + ' ' + (rep.message || ''));
       }
     } else if (msg.error) {
       showBanner('Galat server (server error): ' + (msg.error.code || 'unknown') +
@@ -279,6 +291,8 @@
     tr.dataset.incidentId = inc.id;
     tr.dataset.priority = pri;
     tr.dataset.version = inc.version || '0';
+    tr.tabIndex = 0;
+    if (inc.id === selectedId) tr.classList.add('selected');
 
     // Priority badge + score + status
     var tdPri = el('td', 'pri');
@@ -390,6 +404,7 @@
       $('count-' + p).parentNode.classList.toggle('zero', counts[p] === 0);
     });
     $('count-all').textContent = sorted.length;
+    renderDetail();
     document.title = (counts.P1 ? '(' + counts.P1 + ' P1) ' : '') + 'SIAGA 112 · Konsol Dispatcher';
 
     if (!haveData) {
@@ -441,6 +456,206 @@
     clearTimeout(showBanner.t);
     showBanner.t = setTimeout(function () { bannerEl.hidden = true; }, 15000);
   }
+
+  // ---- an incident's detail and the dispatcher's commands ----
+  var STATUS_ORDER = ['INCIDENT_STATUS_OPEN', 'INCIDENT_STATUS_ACKNOWLEDGED', 'INCIDENT_STATUS_DISPATCHED',
+                      'INCIDENT_STATUS_RESOLVED', 'INCIDENT_STATUS_CLOSED'];
+  var STATUS_DONE = {
+    INCIDENT_STATUS_ACKNOWLEDGED: 'Insiden diterima (acknowledged)',
+    INCIDENT_STATUS_DISPATCHED: 'Tercatat: bantuan diberangkatkan (dispatched)',
+    INCIDENT_STATUS_RESOLVED: 'Tercatat: selesai ditangani (resolved)',
+    INCIDENT_STATUS_CLOSED: 'Insiden ditutup (closed)'
+  };
+  var REFUSAL = {
+    version_conflict: 'Insiden ini berubah sejak Anda melihatnya (oleh petugas lain atau laporan baru). ' +
+      'Panel sudah menampilkan versi terbaru: periksa, lalu ulangi bila masih perlu. ' +
+      '(It changed since you saw it: check the latest version, then retry.)',
+    forbidden: 'Peran Anda tidak boleh melakukan ini. (Your role may not do this.)',
+    no_change: 'Status itu sudah berlaku. (It already has that status.)',
+    not_found: 'Insiden tidak ditemukan. (No such incident.)',
+    unavailable: 'Server sibuk atau terputus dari penyimpanan; coba lagi. (Store unavailable: retry.)'
+  };
+
+  function noteSelected(inc) {
+    if (inc && inc.id === selectedId &&
+        (!selectedInc || bigVersion(inc.version) >= bigVersion(selectedInc.version))) {
+      selectedInc = inc;
+      if (detailEl.hidden === false) scheduleRender();
+    }
+  }
+
+  function openDetail(id) {
+    var inc = incidents.get(id);
+    if (!inc) return;
+    selectedId = id;
+    selectedInc = inc;
+    detailMsg.hidden = true;
+    detailEl.hidden = false;
+    document.body.classList.add('with-panel');
+    rows.forEach(function (tr, rid) { tr.classList.toggle('selected', rid === id); });
+    renderDetail();
+  }
+
+  function closeDetail() {
+    selectedId = null;
+    selectedInc = null;
+    detailEl.hidden = true;
+    document.body.classList.remove('with-panel');
+    rows.forEach(function (tr) { tr.classList.remove('selected'); });
+  }
+
+  function dlRow(dl, term, value) {
+    dl.appendChild(el('dt', null, term));
+    var dd = el('dd');
+    if (value instanceof Node) dd.appendChild(value); else dd.textContent = value;
+    dl.appendChild(dd);
+  }
+
+  function renderDetail() {
+    if (detailEl.hidden || !selectedInc) return;
+    var inc = selectedInc;
+    var pri = priorityOf(inc);
+    var title = $('detail-title');
+    title.textContent = '';
+    title.appendChild(el('span', 'badge ' + pri.toLowerCase(), pri === 'P0' ? '–' : pri));
+    title.appendChild(document.createTextNode(' ' + inc.id + ' · ' + (CATEGORY_LABEL[inc.category] || inc.category || '?')));
+
+    detailBody.textContent = '';
+    detailBody.appendChild(el('p', 'summary-big', inc.summary || '(tanpa ringkasan)'));
+    var dl = el('dl');
+    var st = inc.status || 'INCIDENT_STATUS_OPEN';
+    dlRow(dl, 'Status', STATUS_LABEL[st] || st);
+    dlRow(dl, 'Skor (score)', String(inc.score || 0));
+    var loc = inc.location || {};
+    var where = placeText(loc);
+    if (loc.lat || loc.lon) where += ' (' + formatCoord(loc.lat || 0) + ', ' + formatCoord(loc.lon || 0) + ')';
+    dlRow(dl, 'Lokasi', where);
+    var how = [];
+    if (SOURCE_LABEL[loc.source]) how.push(SOURCE_LABEL[loc.source]);
+    if (loc.accuracyM) how.push('±' + Math.round(loc.accuracyM) + ' m');
+    if (loc.confidence) how.push('keyakinan ' + Math.round(loc.confidence * 100) + '%');
+    if (how.length) dlRow(dl, 'Cara ditemukan', how.join(' · '));
+    var created = int64(inc.createdAtMs);
+    if (created) dlRow(dl, 'Dibuat (created)', new Date(created).toLocaleString('id-ID') + ' · ' + formatAge(Date.now() - created) + ' lalu');
+    dlRow(dl, 'Laporan (reports)', String(inc.reportCount || (inc.reportIds || []).length));
+    if ((inc.phones || []).length) dlRow(dl, 'Nomor pelapor', inc.phones.join(', '));
+    dlRow(dl, 'Versi (version)', String(inc.version || 0));
+    detailBody.appendChild(dl);
+
+    var why = el('section');
+    why.appendChild(el('h3', null, 'Alasan skor (why this score)'));
+    var ul = el('ul', 'reasons');
+    (inc.reasons || []).forEach(function (r) {
+      var li = el('li');
+      var p = r.points || 0;
+      li.appendChild(el('span', 'pts' + (p < 0 ? ' neg' : ''), (p < 0 ? '−' + (-p) : '+' + p)));
+      li.appendChild(el('code', 'rule', r.rule || '?'));
+      if (r.detail) li.appendChild(el('span', 'detail', r.detail));
+      ul.appendChild(li);
+    });
+    why.appendChild(ul);
+    detailBody.appendChild(why);
+
+    var notes = el('section');
+    notes.appendChild(el('h3', null, 'Catatan (notes)'));
+    if ((inc.notes || []).length) {
+      var ol = el('ol', 'notes');
+      inc.notes.forEach(function (n) {
+        var li = el('li');
+        li.appendChild(el('div', null, n.text || ''));
+        var at = int64(n.atMs);
+        li.appendChild(el('div', 'note-meta', (n.author || '?') + (at ? ' · ' + formatClock(new Date(at)) : '')));
+        ol.appendChild(li);
+      });
+      notes.appendChild(ol);
+    } else {
+      notes.appendChild(el('p', 'meta', 'Belum ada catatan. (No notes yet.)'));
+    }
+    detailBody.appendChild(notes);
+
+    var at = STATUS_ORDER.indexOf(st);
+    var acts = detailEl.querySelectorAll('.act');
+    for (var i = 0; i < acts.length; i++) {
+      var to = acts[i].dataset.status;
+      acts[i].classList.toggle('current', to === st);
+      acts[i].disabled = STATUS_ORDER.indexOf(to) <= at || !ws;
+    }
+  }
+
+  function sendCommand(what, body) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      showDetailMsg('Tidak terhubung; perintah tidak dikirim. (Not connected: not sent.)', true);
+      return;
+    }
+    commandSeq++;
+    var id = 'cmd-' + commandSeq;
+    commandsInFlight.set(id, what);
+    body.requestId = id;
+    ws.send(JSON.stringify({ command: body }));
+  }
+
+  function showDetailMsg(text, bad) {
+    detailMsg.textContent = text;
+    detailMsg.classList.toggle('bad', !!bad);
+    detailMsg.hidden = false;
+  }
+
+  function commandAnswered(what, rep) {
+    if (rep.ok) {
+      if (what.note) noteText.value = '';
+      showDetailMsg(what.done, false);
+      return;
+    }
+    showDetailMsg(REFUSAL[rep.errorCode] || ('Ditolak (refused): ' + (rep.errorCode || '') + ' ' + (rep.message || '')), true);
+  }
+
+  function setStatus(to) {
+    if (!selectedInc) return;
+    sendCommand({ done: STATUS_DONE[to] || 'OK' },
+                { setStatus: { incidentId: selectedInc.id, status: to, expectedVersion: String(selectedInc.version || 0) } });
+  }
+
+  tbody.addEventListener('click', function (ev) {
+    var tr = ev.target.closest('tr[data-incident-id]');
+    if (tr) openDetail(tr.dataset.incidentId);
+  });
+  tbody.addEventListener('keydown', function (ev) {
+    var tr = ev.target.closest('tr[data-incident-id]');
+    if (!tr) return;
+    if (ev.key === 'Enter') { openDetail(tr.dataset.incidentId); ev.preventDefault(); }
+    if (ev.key === 'ArrowDown' && tr.nextElementSibling) { tr.nextElementSibling.focus(); ev.preventDefault(); }
+    if (ev.key === 'ArrowUp' && tr.previousElementSibling) { tr.previousElementSibling.focus(); ev.preventDefault(); }
+  });
+  $('detail-close').addEventListener('click', closeDetail);
+  Array.prototype.forEach.call(detailEl.querySelectorAll('.act'), function (b) {
+    b.addEventListener('click', function () { setStatus(b.dataset.status); });
+  });
+  $('note-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var text = noteText.value.trim();
+    if (!text || !selectedInc) return;
+    sendCommand({ done: 'Catatan ditambahkan. (Note added.)', note: true },
+                { addNote: { incidentId: selectedInc.id, text: text } });
+  });
+  // Shortcuts while a detail is open and the dispatcher is not typing.
+  var SHORTCUT = { a: 'INCIDENT_STATUS_ACKNOWLEDGED', d: 'INCIDENT_STATUS_DISPATCHED',
+                   r: 'INCIDENT_STATUS_RESOLVED', c: 'INCIDENT_STATUS_CLOSED' };
+  document.addEventListener('keydown', function (ev) {
+    if (detailEl.hidden || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+    if (ev.key === 'Escape') { if (typing) document.activeElement.blur(); else closeDetail(); return; }
+    if (typing) return;
+    var k = ev.key.toLowerCase();
+    if (k === 'n') { noteText.focus(); ev.preventDefault(); return; }
+    if (SHORTCUT[k]) {
+      var b = detailEl.querySelector('.act[data-status="' + SHORTCUT[k] + '"]');
+      if (b && !b.disabled) setStatus(SHORTCUT[k]);
+      ev.preventDefault();
+    }
+  });
+  noteText.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); $('note-form').requestSubmit(); }
+  });
 
   // ---- connection ----
   var CONN_EN = { connected: 'connected', connecting: 'connecting', disconnected: 'disconnected, reconnecting' };
@@ -561,6 +776,7 @@
 
   function showSignIn(message) {
     signedIn = null;
+    closeDetail();
     clearTimeout(reconnectTimer);
     clearInterval(countdownTimer);
     reconnectTimer = null;

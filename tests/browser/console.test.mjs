@@ -365,6 +365,44 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  test('works an incident from arrival to close on the page', async () => {
+    const fire = await waitForRow(page, 'Tjilik Riwut', 5000, [siagad]);
+    await page.click(`#incidents [data-incident-id="${fire.id}"] .summary`);
+    await page.waitForSelector('#detail:not([hidden])');
+    assert.match(await page.textContent('#detail-title'), new RegExp(fire.id));
+    assert.match(await page.textContent('#detail-body'), /Kebakaran rumah, ada anak terjebak/);
+    assert.ok(await page.locator('#detail-body .reasons li').count() > 0, 'the reasons are in the detail');
+
+    // Acknowledge by keyboard, as a dispatcher on a shift would.
+    await page.keyboard.press('a');
+    await page.waitForFunction((id) => /Diterima/.test(
+      document.querySelector(`#incidents [data-incident-id="${id}"] .status`).textContent), fire.id);
+    assert.match(await page.textContent('#detail-msg'), /diterima/);
+
+    await page.keyboard.press('n');
+    await page.keyboard.type('Damkar Pahandut berangkat 2 unit');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /Damkar Pahandut berangkat 2 unit/.test(
+      document.querySelector('#detail-body .notes')?.textContent || ''));
+    assert.match(await page.textContent('#detail-body .notes'), new RegExp(DISPATCHER.name),
+                 'the note is signed by the signed-in dispatcher');
+    assert.equal(await page.inputValue('#note-text'), '', 'the note field is cleared once written');
+    await page.screenshot({ path: path.join(OUT, 'console-detail.png'), fullPage: false });
+
+    await page.click('#detail .act[data-status="INCIDENT_STATUS_DISPATCHED"]');
+    await page.waitForSelector('#detail .act.current[data-status="INCIDENT_STATUS_DISPATCHED"]');
+    // Backwards is disabled on the page (and refused by the server for a dispatcher).
+    assert.equal(await page.isDisabled('#detail .act[data-status="INCIDENT_STATUS_ACKNOWLEDGED"]'), true);
+    await page.keyboard.press('c');
+    await page.waitForFunction((id) => !document.querySelector(`#incidents [data-incident-id="${id}"]`), fire.id);
+    // The panel keeps the closed incident in view, with nothing left to do.
+    assert.match(await page.textContent('#detail-body'), /Ditutup/);
+    assert.equal(await page.isDisabled('#detail .act[data-status="INCIDENT_STATUS_CLOSED"]'), true);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#detail', { state: 'hidden' });
+    assert.deepEqual(pageErrors, []);
+  });
+
   test('signing out closes the console and brings the form back', async () => {
     await page.click('#signout');
     await page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
