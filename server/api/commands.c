@@ -9,6 +9,7 @@
 #include "store/keys.h"
 #include "wire/report.h"
 #include "sms/replies.h"
+#include "triage/rules.h"
 #include "core/utf8.h"
 
 #define ATTEMPTS 5 /* re-reads when another change wins the race (expected_version 0) */
@@ -32,7 +33,10 @@ typedef struct job {
   sg_role role;
   char incident_id[SG_KEY_ID_MAX + 1];
   Siaga__V1__IncidentStatus status;
-  char *note;
+  Siaga__V1__Priority priority;      /* SetPriority */
+  char category[32];                 /* SetCategory */
+  int clear;                         /* SetPriority/SetCategory: drop the override */
+  char *note;                        /* AddNote's text, or an override's reason */
   int prank; /* MarkPrank: 1 mark, 0 unmark */
   int64_t expected_version;
   int attempts;
@@ -100,13 +104,50 @@ static void on_applied(redisReply *reply, void *data) {
   }
 }
 
+static const char *const priority_names[] = {"", "P1", "P2", "P3", "P4"};
+
+/* An override as the incident keeps it; override is caller-owned and lives
+ * until the incident is packed. */
+static Siaga__V1__Override *override_set(job *j, Siaga__V1__Override *o, const char *value,
+                                         uint64_t now) {
+  siaga__v1__override__init(o);
+  o->value = (char *)value;
+  o->reason = j->note;
+  o->by = j->actor;
+  o->at_ms = (int64_t)now;
+  return o;
+}
+
 static Siaga__V1__UpdateKind apply_change(job *j, Siaga__V1__Incident *inc,
                                           Siaga__V1__Note **note_slot, Siaga__V1__Note *note,
-                                          uint64_t now) {
+                                          Siaga__V1__Override *override, uint64_t now) {
   /* AddNote and MarkPrank (whose record is a note) add a note. */
   if (j->action == SIAGA__V1__COMMAND__ACTION_SET_STATUS) {
+    if (j->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_ACKNOWLEDGED) {
+      /* Acknowledging takes the incident in hand: the others see who. */
+      inc->handler = j->actor;
+      inc->acknowledged_at_ms = (int64_t)now;
+    }
     inc->status = j->status;
     return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_STATUS_CHANGED;
+  }
+  if (j->action == SIAGA__V1__COMMAND__ACTION_SET_PRIORITY) {
+    if (j->clear) {
+      inc->priority_override = NULL;
+    } else {
+      inc->priority = j->priority;
+      inc->priority_override = override_set(j, override, priority_names[j->priority], now);
+    }
+    return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_PRIORITY_CHANGED;
+  }
+  if (j->action == SIAGA__V1__COMMAND__ACTION_SET_CATEGORY) {
+    if (j->clear) {
+      inc->category_override = NULL;
+    } else {
+      inc->category = j->category;
+      inc->category_override = override_set(j, override, j->category, now);
+    }
+    return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CATEGORY_CHANGED;
   }
   note->author = j->actor;
   note->text = j->note;
@@ -201,7 +242,13 @@ static void on_read(redisReply *reply, void *data) {
   if (inc->n_notes > 0)
     memcpy(notes, inc->notes, inc->n_notes * sizeof(*notes));
   inc->notes = notes;
-  Siaga__V1__UpdateKind kind = apply_change(j, inc, &notes[inc->n_notes], &note, now);
+  /* What apply_change points the incident at is ours: put back before the
+   * unpacked incident is freed. */
+  Siaga__V1__Override override;
+  Siaga__V1__Override *saved_priority_override = inc->priority_override;
+  Siaga__V1__Override *saved_category_override = inc->category_override;
+  char *saved_category = inc->category, *saved_handler = inc->handler;
+  Siaga__V1__UpdateKind kind = apply_change(j, inc, &notes[inc->n_notes], &note, &override, now);
   inc->version = current + 1;
   inc->updated_at_ms = (int64_t)now;
 
@@ -233,6 +280,10 @@ static void on_read(redisReply *reply, void *data) {
 
   inc->notes = saved_notes;
   inc->n_notes = saved_n_notes;
+  inc->priority_override = saved_priority_override;
+  inc->category_override = saved_category_override;
+  inc->category = saved_category;
+  inc->handler = saved_handler;
   free(notes);
   siaga__v1__incident__free_unpacked(inc, NULL);
   if (j->result_pb == NULL || upd_pb == NULL) {
@@ -391,6 +442,41 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_ide
     }
     j->note = strdup(cmd->add_note->text);
     if (j->note == NULL) {
+      finish(j, 0, "unavailable", "out of memory");
+      return;
+    }
+  } else if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_SET_PRIORITY ||
+             cmd->action_case == SIAGA__V1__COMMAND__ACTION_SET_CATEGORY) {
+    int is_priority = cmd->action_case == SIAGA__V1__COMMAND__ACTION_SET_PRIORITY;
+    const char *reason = is_priority ? cmd->set_priority->reason : cmd->set_category->reason;
+    incident_id = is_priority ? cmd->set_priority->incident_id : cmd->set_category->incident_id;
+    j->expected_version =
+        is_priority ? cmd->set_priority->expected_version : cmd->set_category->expected_version;
+    j->clear = is_priority ? cmd->set_priority->clear : cmd->set_category->clear;
+    size_t n = strlen(reason);
+    if (j->clear && who->role < SG_ROLE_SUPERVISOR) {
+      finish(j, 0, "forbidden", "only a supervisor may clear a dispatcher's override");
+      return;
+    }
+    if (!j->clear && (n == 0 || n > SG_COMMANDS_REASON_MAX || !sg_utf8_valid(reason, n))) {
+      finish(j, 0, "bad_command", "reason: say why, 1 to 200 bytes of UTF-8");
+      return;
+    }
+    if (is_priority) {
+      j->priority = cmd->set_priority->priority;
+      if (!j->clear && (j->priority < SIAGA__V1__PRIORITY__P1 || j->priority > SIAGA__V1__PRIORITY__P4)) {
+        finish(j, 0, "bad_command", "priority: one of P1, P2, P3, P4");
+        return;
+      }
+    } else {
+      const char *cat = cmd->set_category->category;
+      if (!j->clear && (strlen(cat) >= sizeof(j->category) || !sg_rules_category_known(cat))) {
+        finish(j, 0, "bad_command", "category: one of the categories triage knows (README)");
+        return;
+      }
+      snprintf(j->category, sizeof(j->category), "%s", cat);
+    }
+    if ((j->note = strdup(reason)) == NULL) {
       finish(j, 0, "unavailable", "out of memory");
       return;
     }

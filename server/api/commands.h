@@ -15,6 +15,7 @@
 
 #define SG_COMMANDS_NOTE_MAX 1000 /* bytes of a note */
 #define SG_COMMANDS_ACTOR_MAX 64
+#define SG_COMMANDS_REASON_MAX 200 /* bytes of an override's reason */
 
 typedef struct sg_commands sg_commands;
 
@@ -25,7 +26,7 @@ typedef void (*sg_commands_done)(const Siaga__V1__CommandReply *reply, void *dat
 sg_commands *sg_commands_create(sg_redis *redis, const char *region);
 void sg_commands_destroy(sg_commands *commands);
 
-/* Runs SetStatus, AddNote or MarkPrank. done is called exactly once, possibly before
+/* Runs SetStatus, AddNote, SetPriority, SetCategory or MarkPrank. done is called exactly once, possibly before
  * this returns; the command is copied and need not outlive the call. */
 void sg_commands_run(sg_commands *commands, const Siaga__V1__Command *command,
                      const sg_identity *who, sg_commands_done done, void *data);

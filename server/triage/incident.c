@@ -313,6 +313,30 @@ static int reasons_build(sg_arena *a, const sg_rules_result *res, const notices 
 
 /* ---- building ---- */
 
+#define PHONES_MAX 10 /* callers' numbers an incident keeps, for call-backs */
+
+/* cur's phones with the reporter's number added when it is new and there is
+ * room; 0, or -1 out of memory. */
+static int phones_add(sg_arena *a, const Siaga__V1__Incident *cur, const Siaga__V1__Report *r,
+                      Siaga__V1__Incident *out) {
+  out->phones = cur != NULL ? cur->phones : NULL;
+  out->n_phones = cur != NULL ? cur->n_phones : 0;
+  const char *phone = r->reporter != NULL ? r->reporter->phone : "";
+  if (phone[0] == '\0' || out->n_phones >= PHONES_MAX)
+    return 0;
+  for (size_t i = 0; i < out->n_phones; i++)
+    if (strcmp(out->phones[i], phone) == 0)
+      return 0;
+  char **phones = sg_arena_alloc(a, (out->n_phones + 1) * sizeof(char *));
+  if (phones == NULL)
+    return -1;
+  if (out->n_phones > 0)
+    memcpy(phones, out->phones, out->n_phones * sizeof(char *));
+  phones[out->n_phones++] = (char *)phone;
+  out->phones = phones;
+  return 0;
+}
+
 int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
                             const sg_rules_result *res, const char *id, int64_t now_ms,
                             Siaga__V1__Incident *out) {
@@ -336,7 +360,7 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
       out->report_ids == NULL || notices_init(a, &ns, r->n_flags + 1) != 0 ||
       notices_add_flags(a, &ns, r) != 0 ||
       (is_aml_fix(r->location) && notices_add_aml(a, &ns, r->location) != 0) ||
-      reasons_build(a, &scored, &ns, out) != 0)
+      reasons_build(a, &scored, &ns, out) != 0 || phones_add(a, NULL, r, out) != 0)
     return -1;
   out->report_ids[0] = r->id;
   out->n_report_ids = 1;
@@ -377,8 +401,12 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
     out->report_count++;
   }
 
+  if (phones_add(a, cur, r, out) != 0)
+    return -1;
   int is_aml = r->channel == SIAGA__V1__CHANNEL__CHANNEL_AML;
-  int takeover = link == SG_TRIAGE_LINK_CALLER && strcmp(cur->category, CATEGORY_UNKNOWN) == 0 &&
+  /* A dispatcher's category stands: the caller's words do not take over. */
+  int takeover = cur->category_override == NULL && link == SG_TRIAGE_LINK_CALLER &&
+                 strcmp(cur->category, CATEGORY_UNKNOWN) == 0 &&
                  strcmp(res->category, CATEGORY_UNKNOWN) != 0 &&
                  strcmp(res->category, CATEGORY_OTHER) != 0;
   if (is_aml)
@@ -446,7 +474,9 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
   if (reasons_build(a, &merged, &ns, out) != 0)
     return -1;
   out->score = merged.score;
-  out->priority = merged.priority;
+  /* A dispatcher's priority stands whatever later reports say (the score
+   * and reasons still show what they said). */
+  out->priority = cur->priority_override != NULL ? cur->priority : merged.priority;
   out->updated_at_ms = now_ms;
   out->version = cur->version + 1;
   return 0;

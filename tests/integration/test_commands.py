@@ -112,5 +112,51 @@ class Commands(harness.StackTestCase):
         self.assertTrue(reply_for(ws, "after").get("ok"), "the console was closed")
         ws.close()
 
+    def test_acknowledge_claims_and_overrides_stand(self):
+        ws, inc = self.open_incident(4)
+        self.assertEqual(inc.get("phones"), ["+62812%07d" % 4], "the caller's number is kept")
+        command(ws, "ack", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_ACKNOWLEDGED"})
+        rep = reply_for(ws, "ack")
+        self.assertEqual(rep["incident"]["handler"], harness.DISPATCHER)
+        self.assertTrue(int(rep["incident"]["acknowledgedAtMs"]) > 0)
+
+        # An override needs a reason, and is shown with it.
+        command(ws, "p-noreason", setPriority={"incidentId": inc["id"], "priority": "P4"})
+        self.assertEqual(reply_for(ws, "p-noreason").get("errorCode"), "bad_command")
+        command(ws, "p4", setPriority={"incidentId": inc["id"], "priority": "P4",
+                                       "reason": "Api sudah padam menurut petugas RT"})
+        rep = reply_for(ws, "p4")
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertEqual(rep["incident"]["priority"], "P4")
+        self.assertEqual(rep["incident"]["priorityOverride"]["reason"], "Api sudah padam menurut petugas RT")
+        self.assertEqual(rep["incident"]["priorityOverride"]["by"], harness.DISPATCHER)
+        self.assertEqual(self.stack.r("HGET", key("incident:" + inc["id"]), "priority"), b"4")
+        command(ws, "cat", setCategory={"incidentId": inc["id"], "category": "rescue",
+                                        "reason": "Orang terjebak, bukan kebakaran"})
+        self.assertEqual(reply_for(ws, "cat")["incident"]["category"], "rescue")
+        command(ws, "cat-bad", setCategory={"incidentId": inc["id"], "category": "alien", "reason": "x"})
+        self.assertEqual(reply_for(ws, "cat-bad").get("errorCode"), "bad_command")
+
+        # A later, alarming report from another caller joins the incident and
+        # does not undo the dispatcher's decisions.
+        later = json_report(4, description="Kebakaran besar, ada orang terjebak di dalam")
+        later["reporter"]["phone"] = "+6281299999904"
+        later["category"] = "rescue"
+        r = self.stack.post_report(later)
+        self.assertEqual(r.status, 202, r)
+        rid = r.json()["reportId"]
+        upd = json_messages_until(
+            ws, lambda m: rid in m.get("update", {}).get("incident", {}).get("reportIds", []),
+            15, "the later report joining")[-1]["update"]["incident"]
+        self.assertEqual(upd["id"], inc["id"])
+        self.assertEqual(upd["priority"], "P4")
+        self.assertEqual(upd["category"], "rescue")
+        self.assertEqual(sorted(upd["phones"]), sorted(["+62812%07d" % 4, "+6281299999904"]))
+
+        # Clearing is a supervisor's.
+        command(ws, "clear", setPriority={"incidentId": inc["id"], "clear": True})
+        self.assertEqual(reply_for(ws, "clear").get("errorCode"), "forbidden")
+        ws.close()
+
 if __name__ == "__main__":
     harness.main()
