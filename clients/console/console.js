@@ -61,7 +61,9 @@
     UPDATE_KIND_CREATED: 'insiden baru',
     UPDATE_KIND_REPORT_ATTACHED: 'laporan tambahan',
     UPDATE_KIND_STATUS_CHANGED: 'status berubah',
-    UPDATE_KIND_NOTE_ADDED: 'catatan baru'
+    UPDATE_KIND_NOTE_ADDED: 'catatan baru',
+    UPDATE_KIND_PRIORITY_CHANGED: 'prioritas diubah',
+    UPDATE_KIND_CATEGORY_CHANGED: 'kategori diubah'
   };
 
   // ---- state ----
@@ -304,6 +306,12 @@
     tdPri.appendChild(score);
     var st = inc.status || 'INCIDENT_STATUS_UNSPECIFIED';
     tdPri.appendChild(el('div', 'status s-' + (STATUS_LABEL[st] || st).toLowerCase(), STATUS_LABEL[st] || st));
+    if (inc.handler) tdPri.appendChild(el('div', 'handler', inc.handler));
+    if (inc.priorityOverride) {
+      var tag = el('span', 'override-tag', 'manual');
+      tag.title = 'Prioritas diubah oleh ' + (inc.priorityOverride.by || '?') + ': ' + (inc.priorityOverride.reason || '');
+      tdPri.appendChild(tag);
+    }
     tr.appendChild(tdPri);
 
     // Category
@@ -524,7 +532,15 @@
     detailBody.appendChild(el('p', 'summary-big', inc.summary || '(tanpa ringkasan)'));
     var dl = el('dl');
     var st = inc.status || 'INCIDENT_STATUS_OPEN';
-    dlRow(dl, 'Status', STATUS_LABEL[st] || st);
+    dlRow(dl, 'Status', (STATUS_LABEL[st] || st) + (inc.handler ? ' · ditangani ' + inc.handler + ' (in hand)' : ''));
+    if (inc.priorityOverride) {
+      var po = inc.priorityOverride;
+      dlRow(dl, 'Prioritas diubah', po.value + ' oleh ' + (po.by || '?') + ': “' + (po.reason || '') + '”');
+    }
+    if (inc.categoryOverride) {
+      var co = inc.categoryOverride;
+      dlRow(dl, 'Kategori diubah', (CATEGORY_LABEL[co.value] || co.value) + ' oleh ' + (co.by || '?') + ': “' + (co.reason || '') + '”');
+    }
     dlRow(dl, 'Skor (score)', String(inc.score || 0));
     var loc = inc.location || {};
     var where = placeText(loc);
@@ -538,7 +554,18 @@
     var created = int64(inc.createdAtMs);
     if (created) dlRow(dl, 'Dibuat (created)', new Date(created).toLocaleString('id-ID') + ' · ' + formatAge(Date.now() - created) + ' lalu');
     dlRow(dl, 'Laporan (reports)', String(inc.reportCount || (inc.reportIds || []).length));
-    if ((inc.phones || []).length) dlRow(dl, 'Nomor pelapor', inc.phones.join(', '));
+    if ((inc.phones || []).length) {
+      var ph = el('span');
+      inc.phones.forEach(function (p, i) {
+        if (i) ph.appendChild(document.createTextNode(', '));
+        var a = el('a', 'phone', p);
+        a.href = 'tel:' + p;
+        ph.appendChild(a);
+      });
+      dlRow(dl, 'Nomor pelapor', ph);
+    } else {
+      dlRow(dl, 'Nomor pelapor', '– (tidak ada / none)');
+    }
     dlRow(dl, 'Versi (version)', String(inc.version || 0));
     detailBody.appendChild(dl);
 
@@ -603,6 +630,11 @@
   function commandAnswered(what, rep) {
     if (rep.ok) {
       if (what.note) noteText.value = '';
+      if (what.override) {
+        $('override-priority').value = '';
+        $('override-category').value = '';
+        $('override-reason').value = '';
+      }
       showDetailMsg(what.done, false);
       return;
     }
@@ -630,6 +662,27 @@
   Array.prototype.forEach.call(detailEl.querySelectorAll('.act'), function (b) {
     b.addEventListener('click', function () { setStatus(b.dataset.status); });
   });
+  (function fillCategories() {
+    var sel = $('override-category');
+    Object.keys(CATEGORY_LABEL).forEach(function (c) {
+      var o = document.createElement('option');
+      o.value = c;
+      o.textContent = CATEGORY_LABEL[c] + ' (' + c + ')';
+      sel.appendChild(o);
+    });
+  })();
+  $('override-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    if (!selectedInc) return;
+    var pri = $('override-priority').value, cat = $('override-category').value;
+    var reason = $('override-reason').value.trim();
+    if (!pri && !cat) { showDetailMsg('Pilih prioritas atau kategori. (Choose a priority or a category.)', true); return; }
+    if (!reason) { showDetailMsg('Tulis alasannya: dispatcher lain akan membacanya. (Say why.)', true); $('override-reason').focus(); return; }
+    var done = { done: 'Perubahan disimpan. (Override saved.)', override: true };
+    if (pri) sendCommand(done, { setPriority: { incidentId: selectedInc.id, priority: pri, reason: reason,
+                                                expectedVersion: String(selectedInc.version || 0) } });
+    if (cat) sendCommand(done, { setCategory: { incidentId: selectedInc.id, category: cat, reason: reason } });
+  });
   $('note-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var text = noteText.value.trim();
@@ -647,6 +700,7 @@
     if (typing) return;
     var k = ev.key.toLowerCase();
     if (k === 'n') { noteText.focus(); ev.preventDefault(); return; }
+    if (k === 'p') { $('override-priority').focus(); ev.preventDefault(); return; }
     if (SHORTCUT[k]) {
       var b = detailEl.querySelector('.act[data-status="' + SHORTCUT[k] + '"]');
       if (b && !b.disabled) setStatus(SHORTCUT[k]);

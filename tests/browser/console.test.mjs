@@ -387,6 +387,20 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.match(await page.textContent('#detail-body .notes'), new RegExp(DISPATCHER.name),
                  'the note is signed by the signed-in dispatcher');
     assert.equal(await page.inputValue('#note-text'), '', 'the note field is cleared once written');
+    // The caller's number is there for a call-back.
+    assert.equal(await page.getAttribute('#detail-body a.phone', 'href'), `tel:${FIRE_REPORT.reporter.phone}`);
+    assert.match(await page.textContent('#detail-body'), new RegExp(`ditangani ${DISPATCHER.name}`));
+
+    // A priority override needs a reason, and shows who made it and why.
+    await page.selectOption('#override-priority', 'P2');
+    await page.click('#override-form button[type="submit"]');
+    assert.match(await page.textContent('#detail-msg'), /alasan/i);
+    await page.fill('#override-reason', 'Anak sudah keluar, dikonfirmasi RT');
+    await page.click('#override-form button[type="submit"]');
+    await page.waitForFunction((id) => document.querySelector(
+      `#incidents [data-incident-id="${id}"]`)?.dataset.priority === 'P2', fire.id);
+    assert.match(await page.textContent('#detail-body'), /Anak sudah keluar, dikonfirmasi RT/);
+    assert.equal(await page.locator(`#incidents [data-incident-id="${fire.id}"] .override-tag`).count(), 1);
     await page.screenshot({ path: path.join(OUT, 'console-detail.png'), fullPage: false });
 
     await page.click('#detail .act[data-status="INCIDENT_STATUS_DISPATCHED"]');
