@@ -465,6 +465,53 @@
     showBanner.t = setTimeout(function () { bannerEl.hidden = true; }, 15000);
   }
 
+  // ---- the P1 alarm ----
+  // A P1 nobody has acknowledged yet rings, generated here (no audio file),
+  // every ALARM_EVERY_MS until a dispatcher acknowledges it. Muting lasts a
+  // minute and is for this page only.
+  var ALARM_EVERY_MS = 2500;
+  var audio = null;
+  var mutedUntil = 0;
+  var alarmIds = [];
+  function unacknowledgedP1() {
+    var ids = [];
+    incidents.forEach(function (inc) {
+      if (inc.priority === 'P1' && (inc.status || 'INCIDENT_STATUS_OPEN') === 'INCIDENT_STATUS_OPEN') ids.push(inc.id);
+    });
+    return ids;
+  }
+  function beep() {
+    try {
+      if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === 'suspended') audio.resume();
+      var t = audio.currentTime;
+      [0, 0.25].forEach(function (dt, i) {
+        var o = audio.createOscillator(), g = audio.createGain();
+        o.type = 'square';
+        o.frequency.value = i ? 660 : 880;
+        g.gain.setValueAtTime(0.0001, t + dt);
+        g.gain.exponentialRampToValueAtTime(0.2, t + dt + 0.02);
+        g.gain.exponentialRampToValueAtTime(0.0001, t + dt + 0.2);
+        o.connect(g).connect(audio.destination);
+        o.start(t + dt);
+        o.stop(t + dt + 0.22);
+      });
+    } catch (e) { /* no audio device: the banner still shows */ }
+  }
+  function alarmTick() {
+    alarmIds = signedIn ? unacknowledgedP1() : [];
+    var alarmEl = $('alarm');
+    alarmEl.hidden = alarmIds.length === 0;
+    if (alarmIds.length) {
+      $('alarm-text').textContent = alarmIds.length + ' insiden P1 belum diterima (' + alarmIds.join(', ') +
+        ') — P1 not acknowledged yet';
+      if (Date.now() >= mutedUntil) beep();
+    }
+  }
+  $('alarm-mute').addEventListener('click', function () { mutedUntil = Date.now() + 60000; });
+  $('alarm-open').addEventListener('click', function () { if (alarmIds[0]) openDetail(alarmIds[0]); });
+  setInterval(alarmTick, ALARM_EVERY_MS);
+
   // ---- an incident's detail and the dispatcher's commands ----
   var STATUS_ORDER = ['INCIDENT_STATUS_OPEN', 'INCIDENT_STATUS_ACKNOWLEDGED', 'INCIDENT_STATUS_DISPATCHED',
                       'INCIDENT_STATUS_RESOLVED', 'INCIDENT_STATUS_CLOSED'];
@@ -905,6 +952,7 @@
   // Test and debugging hook, read-only.
   window.siagaConsole = {
     get signedIn() { return signedIn; },
+    get alarming() { return unacknowledgedP1().length > 0 && !$('alarm').hidden; },
     get lastUpdateId() { return lastUpdateId; },
     get count() { return incidents.size; }
   };

@@ -373,11 +373,16 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.match(await page.textContent('#detail-body'), /Kebakaran rumah, ada anak terjebak/);
     assert.ok(await page.locator('#detail-body .reasons li').count() > 0, 'the reasons are in the detail');
 
-    // Acknowledge by keyboard, as a dispatcher on a shift would.
+    // A P1 nobody has acknowledged rings and says so.
+    assert.equal(fire.priority, 'P1', 'a house fire with a child trapped is P1');
+    await page.waitForSelector('#alarm:not([hidden])', { timeout: 5000 });
+    assert.match(await page.textContent('#alarm-text'), new RegExp(fire.id));
+    // Acknowledge by keyboard, as a dispatcher on a shift would: the alarm stops.
     await page.keyboard.press('a');
     await page.waitForFunction((id) => /Diterima/.test(
       document.querySelector(`#incidents [data-incident-id="${id}"] .status`).textContent), fire.id);
     assert.match(await page.textContent('#detail-msg'), /diterima/);
+    await page.waitForSelector('#alarm', { state: 'hidden', timeout: 5000 });
 
     await page.keyboard.press('n');
     await page.keyboard.type('Damkar Pahandut berangkat 2 unit');
