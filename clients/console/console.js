@@ -40,6 +40,11 @@
     medical: 'Medis',
     crime: 'Kriminal',
     rescue: 'Penyelamatan',
+    land_fire: 'Karhutla',
+    haze: 'Kabut asap',
+    animal: 'Hewan',
+    hazard: 'Bahaya (pohon, listrik, gas)',
+    nonemergency: 'Bukan darurat',
     other: 'Lainnya',
     unknown: 'Tak diketahui'
   };
@@ -382,8 +387,52 @@
     return tr;
   }
 
+  // ---- filters: what the list shows (the tallies always count everything) ----
+  var NON_EMERGENCY = { nonemergency: true };
+  function filterOf() {
+    return {
+      q: $('f-search').value.trim().toLowerCase(),
+      priority: $('f-priority').value,
+      category: $('f-category').value,
+      status: $('f-status').value,
+      nonemergency: $('f-nonemergency').checked
+    };
+  }
+  function shown(inc, f) {
+    if (!f.nonemergency && NON_EMERGENCY[inc.category] && f.category !== inc.category) return false;
+    if (f.priority && inc.priority !== f.priority) return false;
+    if (f.category && inc.category !== f.category) return false;
+    if (f.status && (inc.status || 'INCIDENT_STATUS_OPEN') !== f.status) return false;
+    if (f.q) {
+      var hay = [inc.id, inc.summary, placeText(inc.location), inc.category, CATEGORY_LABEL[inc.category],
+                 inc.handler].concat(inc.phones || []).join(' ').toLowerCase();
+      if (hay.indexOf(f.q) < 0) return false;
+    }
+    return true;
+  }
+  ['f-search', 'f-priority', 'f-category', 'f-status', 'f-nonemergency'].forEach(function (id) {
+    $(id).addEventListener(id === 'f-search' ? 'input' : 'change', scheduleRender);
+  });
+  document.addEventListener('keydown', function (ev) {
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+    if (ev.key === '/' && !typing) { $('f-search').focus(); ev.preventDefault(); }
+  });
+  (function fillFilterCategories() {
+    var sel = $('f-category');
+    Object.keys(CATEGORY_LABEL).forEach(function (c) {
+      var o = document.createElement('option');
+      o.value = c;
+      o.textContent = CATEGORY_LABEL[c];
+      sel.appendChild(o);
+    });
+  })();
+
   function render() {
-    var sorted = Array.from(incidents.values()).sort(compareIncidents);
+    var all = Array.from(incidents.values()).sort(compareIncidents);
+    var f = filterOf();
+    var sorted = all.filter(function (inc) { return shown(inc, f); });
+    $('f-count').textContent = sorted.length === all.length ? '' :
+      sorted.length + ' dari ' + all.length + ' ditampilkan (shown)';
     var keep = new Set();
     var now = Date.now();
     sorted.forEach(function (inc, i) {
@@ -406,19 +455,20 @@
     });
 
     var counts = { P1: 0, P2: 0, P3: 0, P4: 0 };
-    sorted.forEach(function (inc) { if (counts[inc.priority] !== undefined) counts[inc.priority]++; });
+    all.forEach(function (inc) { if (counts[inc.priority] !== undefined) counts[inc.priority]++; });
     Object.keys(counts).forEach(function (p) {
       $('count-' + p).textContent = counts[p];
       $('count-' + p).parentNode.classList.toggle('zero', counts[p] === 0);
     });
-    $('count-all').textContent = sorted.length;
+    $('count-all').textContent = all.length;
     renderDetail();
     document.title = (counts.P1 ? '(' + counts.P1 + ' P1) ' : '') + 'SIAGA 112 · Konsol Dispatcher';
 
     if (!haveData) {
       emptyEl.hidden = false;
     } else if (sorted.length === 0) {
-      emptyEl.textContent = 'Tidak ada insiden terbuka. (No open incidents.)';
+      emptyEl.textContent = all.length ? 'Tidak ada yang cocok dengan saringan. (Nothing matches the filters.)'
+                                       : 'Tidak ada insiden terbuka. (No open incidents.)';
       emptyEl.hidden = false;
     } else {
       emptyEl.hidden = true;

@@ -324,6 +324,18 @@ describe('dispatcher console', { timeout: 180000 }, () => {
       { id: fire.id, before: age }, { timeout: 5000 });
 
     await page.screenshot({ path: path.join(OUT, 'console.png'), fullPage: false });
+
+    // Filters narrow the list, the tallies still count everything.
+    await page.fill('#f-search', 'obos');
+    await page.waitForFunction(() => document.querySelectorAll('#incidents [data-incident-id]').length === 1);
+    assert.equal((await listRows(page))[0].id, tree.id);
+    assert.equal(await page.textContent('#count-all'), '2');
+    await page.fill('#f-search', '');
+    await page.selectOption('#f-priority', fire.priority);
+    await page.waitForFunction(() => document.querySelectorAll('#incidents [data-incident-id]').length === 1);
+    assert.equal((await listRows(page))[0].id, fire.id);
+    await page.selectOption('#f-priority', '');
+    await page.waitForFunction(() => document.querySelectorAll('#incidents [data-incident-id]').length === 2);
     assert.deepEqual(pageErrors, []);
   });
 
