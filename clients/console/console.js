@@ -427,6 +427,90 @@
     });
   })();
 
+  // ---- the map: Leaflet from Debian's libjs-leaflet, served by siagad ----
+  // Tiles only when siagad was given --map-tiles (a centre's own tile
+  // server); otherwise a plain grid with the gazetteer's kelurahan names,
+  // which still orients a dispatcher with no internet.
+  var PRIORITY_COLOUR = { P1: '#da3633', P2: '#f0883e', P3: '#e3b341', P4: '#6e7681', P0: '#6e7681' };
+  var mapEl = $('map');
+  var map = null;
+  var mapTiles = '';
+  var markers = new Map(); // id -> circle marker
+  function ensureMap() {
+    if (map || typeof L === 'undefined') return map;
+    map = L.map(mapEl, { zoomControl: true, attributionControl: !!mapTiles });
+    if (mapTiles) {
+      L.tileLayer(mapTiles, { maxZoom: 19, attribution: 'peta pusat 112' }).addTo(map);
+    } else {
+      mapEl.classList.add('plain');
+      loadPlaces();
+    }
+    map.setView([-2.2, 113.9], 12);
+    return map;
+  }
+  function loadPlaces() {
+    fetch('/gazetteer.tsv', { cache: 'force-cache' }).then(function (r) { return r.ok ? r.text() : ''; })
+      .then(function (text) {
+        text.split('\n').forEach(function (line) {
+          var f = line.split('\t');
+          if (line[0] === '#' || f.length < 5 || (f[0] !== 'kelurahan' && f[0] !== 'kecamatan')) return;
+          var lat = Number(f[3]), lon = Number(f[4]);
+          if (!isFinite(lat) || !isFinite(lon)) return;
+          var label = el('span', null, f[1].split('|')[0]);
+          L.marker([lat, lon], {
+            icon: L.divIcon({ className: 'place-label ' + f[0], html: label, iconSize: null }),
+            interactive: false, keyboard: false
+          }).addTo(map);
+        });
+      }).catch(function () { /* the markers still show */ });
+  }
+  function renderMap(list) {
+    if (!map || mapEl.hidden) return;
+    var keep = new Set();
+    list.forEach(function (inc) {
+      var loc = inc.location || {};
+      if (!loc.lat && !loc.lon) return;
+      keep.add(inc.id);
+      var pri = priorityOf(inc);
+      var style = { radius: pri === 'P1' ? 10 : pri === 'P2' ? 8 : 6, color: '#0d1117', weight: 1,
+                    fillColor: PRIORITY_COLOUR[pri], fillOpacity: 0.9 };
+      var m = markers.get(inc.id);
+      if (!m) {
+        m = L.circleMarker([loc.lat, loc.lon], style).addTo(map);
+        m.on('click', function () { openDetail(inc.id); });
+        markers.set(inc.id, m);
+      } else {
+        m.setLatLng([loc.lat, loc.lon]);
+        m.setStyle(style);
+        m.setRadius(style.radius);
+      }
+      m.off('click');
+      m.on('click', function () { openDetail(inc.id); });
+      var tip = pri + ' · ' + inc.id + ' · ' + (CATEGORY_LABEL[inc.category] || inc.category || '?');
+      if (m.getTooltip()) m.setTooltipContent(tip); else m.bindTooltip(tip);
+      m.getElement && m.getElement() && m.getElement().setAttribute('data-incident-id', inc.id);
+    });
+    markers.forEach(function (m, id) { if (!keep.has(id)) { m.remove(); markers.delete(id); } });
+  }
+  function toggleMap() {
+    if (typeof L === 'undefined') {
+      showBanner('Peta tidak tersedia: Leaflet tidak terpasang di server (apt-get install libjs-leaflet).');
+      return;
+    }
+    mapEl.hidden = !mapEl.hidden;
+    $('map-toggle').setAttribute('aria-pressed', String(!mapEl.hidden));
+    if (!mapEl.hidden) { ensureMap(); map.invalidateSize(); }
+    scheduleRender();
+  }
+  $('map-toggle').addEventListener('click', toggleMap);
+  document.addEventListener('keydown', function (ev) {
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+    if (!typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey && ev.key.toLowerCase() === 'm' && signedIn) {
+      toggleMap();
+      ev.preventDefault();
+    }
+  });
+
   function render() {
     var all = Array.from(incidents.values()).sort(compareIncidents);
     var f = filterOf();
@@ -462,6 +546,7 @@
     });
     $('count-all').textContent = all.length;
     renderDetail();
+    renderMap(sorted);
     document.title = (counts.P1 ? '(' + counts.P1 + ' P1) ' : '') + 'SIAGA 112 · Konsol Dispatcher';
 
     if (!haveData) {
@@ -917,6 +1002,7 @@
   // ---- signing in ----
   function onSignedIn(who) {
     signedIn = who;
+    if (who.mapTiles) mapTiles = who.mapTiles;
     $('who-name').textContent = who.name;
     $('who-role').textContent = ROLE_LABEL[who.role] || who.role;
     whoEl.hidden = false;

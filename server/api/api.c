@@ -40,6 +40,8 @@ struct sg_api {
   char incident_prefix[SG_KEY_MAX];
   char sha_snapshot[SG_REDIS_SHA_LEN + 1];
   sg_auth *auth;
+  const sg_assets *assets;
+  const char *map_tiles; /* a tile URL template for the console's map, or "" */
 };
 
 typedef struct api_session api_session;
@@ -88,6 +90,11 @@ fail:
 
 void sg_api_set_auth(sg_api *api, sg_auth *auth) {
   api->auth = auth;
+}
+
+void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles) {
+  api->assets = assets;
+  api->map_tiles = map_tiles != NULL ? map_tiles : "";
 }
 
 void sg_api_destroy(sg_api *api) {
@@ -531,6 +538,8 @@ static void begin_static(api_session *s, const char *name) {
     ct = "text/javascript; charset=utf-8";
   else if (strstr(name, ".css") != NULL)
     ct = "text/css; charset=utf-8";
+  else if (strstr(name, ".tsv") != NULL)
+    ct = "text/tab-separated-values; charset=utf-8";
   if (f == NULL)
     respond_error(s, 404, "not_found", "no such page");
   else
@@ -541,10 +550,12 @@ static void begin_static(api_session *s, const char *name) {
 static void serve_authenticated(api_session *s) {
   sg_api *api = s->api;
   if (s->route == ROUTE_SESSION) {
-    char body[160];
-    int n = snprintf(body, sizeof(body), "{\"name\":\"%s\",\"role\":\"%s\",\"expiresAtMs\":%llu}",
+    char body[160 + SG_API_MAP_TILES_MAX];
+    int n = snprintf(body, sizeof(body),
+                     "{\"name\":\"%s\",\"role\":\"%s\",\"expiresAtMs\":%llu,\"mapTiles\":\"%s\"}",
                      s->who.name, sg_role_name(s->who.role),
-                     (unsigned long long)(sg_clock_now_ms() + sg_auth_idle_ms(api->auth)));
+                     (unsigned long long)(sg_clock_now_ms() + sg_auth_idle_ms(api->auth)),
+                     api->map_tiles ? api->map_tiles : "");
     respond(s, 200, CT_JSON, body, (size_t)n);
   } else if (s->route == ROUTE_INCIDENTS) {
     const char *argv[] = {"EVALSHA", api->sha_snapshot, "2", api->k_open, api->k_updates,
@@ -614,10 +625,22 @@ static void on_request(void *data, sg_http_request *req) {
         respond_health(s, 0);
     }
   } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0 ||
-             strcmp(path, "/console.js") == 0 || strcmp(path, "/console.css") == 0) {
+             strcmp(path, "/console.js") == 0 || strcmp(path, "/console.css") == 0 ||
+             strcmp(path, "/gazetteer.tsv") == 0) {
     s->route = ROUTE_STATIC;
     if (method_allowed(s, SG_HTTP_GET))
-      begin_static(s, strcmp(path, "/") == 0 ? "index.html" : path + 1);
+      begin_static(s, strcmp(path, "/") == 0               ? "index.html"
+                      : strcmp(path, "/gazetteer.tsv") == 0 ? "palangka-raya.tsv"
+                                                            : path + 1);
+  } else if (starts_with(path, "/vendor/")) {
+    const sg_asset *a = sg_assets_find(api->assets, path + strlen("/vendor/"));
+    s->route = ROUTE_STATIC;
+    if (!method_allowed(s, SG_HTTP_GET))
+      return;
+    if (a == NULL)
+      respond_error(s, 404, "not_found", "not installed here (apt-get install libjs-leaflet)");
+    else
+      respond(s, 200, a->content_type, a->data, a->size);
   } else {
     respond_error(s, 404, "not_found", "no such path");
   }

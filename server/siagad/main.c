@@ -44,6 +44,8 @@ typedef struct options {
   unsigned sms_per_minute;
   size_t console_max_lag;
   uint64_t session_idle_ms;
+  const char *leaflet_dir;
+  const char *map_tiles;
   const char *allowed_origins[8];
   size_t n_allowed_origins;
 } options;
@@ -62,6 +64,7 @@ typedef struct server {
   sg_api *api;
   sg_auth *auth;
   sg_gate *gate;
+  sg_assets *assets;
   struct lws_protocols protocols[4]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
@@ -92,6 +95,11 @@ static void usage(FILE *out) {
           "                      (4000) to resume with ?after= (default 16384)\n"
           "  --session-idle MIN  minutes a signed-in session lives unused (default 720, a\n"
           "                      shift)\n"
+          "  --map-tiles URL     tile URL template for the console's map, e.g.\n"
+          "                      http://tiles.lan/{z}/{x}/{y}.png (default: none, the map\n"
+          "                      shows the kelurahan names on a plain background)\n"
+          "  --leaflet-dir DIR   where Leaflet is (default /usr/share/javascript/leaflet,\n"
+          "                      Debian's libjs-leaflet)\n"
           "  --allowed-origin URL  a web origin besides siagad's own that may open the\n"
           "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
           "  --help              this text\n");
@@ -123,6 +131,8 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"console-max-lag", required_argument, NULL, 'c'},
                                            {"session-idle", required_argument, NULL, 'i'},
                                            {"allowed-origin", required_argument, NULL, 'o'},
+                                           {"map-tiles", required_argument, NULL, 'T'},
+                                           {"leaflet-dir", required_argument, NULL, 'L'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -136,6 +146,8 @@ static int parse_options(int argc, char **argv, options *o) {
   o->console_max_lag = 0;
   o->session_idle_ms = 0;
   o->n_allowed_origins = 0;
+  o->leaflet_dir = "/usr/share/javascript/leaflet";
+  o->map_tiles = "";
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -205,6 +217,17 @@ static int parse_options(int argc, char **argv, options *o) {
         return -1;
       }
       o->allowed_origins[o->n_allowed_origins++] = optarg;
+      break;
+    case 'T':
+      if (strlen(optarg) > SG_API_MAP_TILES_MAX || strpbrk(optarg, "\"\\ ") != NULL ||
+          (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)) {
+        fprintf(stderr, "siagad: --map-tiles wants an http(s):// URL template without quotes\n");
+        return -1;
+      }
+      o->map_tiles = optarg;
+      break;
+    case 'L':
+      o->leaflet_dir = optarg;
       break;
     case 'h':
       usage(stdout);
@@ -398,6 +421,14 @@ static int create_sms_api(server *srv, const options *o) {
     return -1;
   }
   sg_api_set_auth(srv->api, srv->auth);
+  if ((srv->assets = sg_assets_load(o->leaflet_dir)) == NULL) {
+    fprintf(stderr, "siagad: out of memory\n");
+    return -1;
+  }
+  if (sg_assets_find(srv->assets, "leaflet.js") == NULL)
+    fprintf(stderr, "siagad: no Leaflet in %s: the console has no map (apt-get install "
+                    "libjs-leaflet)\n", o->leaflet_dir);
+  sg_api_set_console(srv->api, srv->assets, o->map_tiles);
   return 0;
 }
 
@@ -514,6 +545,7 @@ cleanup:
     uv_run(&loop, UV_RUN_DEFAULT);
   }
   sg_api_destroy(srv.api);
+  sg_assets_destroy(srv.assets);
   sg_ingest_destroy(srv.ingest);
   sg_commands_destroy(srv.commands);
   sg_sms_destroy(srv.sms);

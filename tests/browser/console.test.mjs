@@ -336,6 +336,20 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.equal((await listRows(page))[0].id, fire.id);
     await page.selectOption('#f-priority', '');
     await page.waitForFunction(() => document.querySelectorAll('#incidents [data-incident-id]').length === 2);
+
+    // The map (Leaflet from Debian, served by siagad; no tiles given, so the
+    // kelurahan names on a plain background) has a marker per incident.
+    await page.click('#map-toggle');
+    await page.waitForSelector('#map.leaflet-container', { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelectorAll('#map path.leaflet-interactive').length === 2);
+    assert.ok(await page.locator('#map .place-label').count() >= 30, 'kelurahan names orient the map');
+    await page.screenshot({ path: path.join(OUT, 'console-map.png'), fullPage: false });
+    await page.locator(`#map path.leaflet-interactive[data-incident-id="${fire.id}"]`).click({ force: true });
+    await page.waitForSelector('#detail:not([hidden])');
+    assert.match(await page.textContent('#detail-title'), new RegExp(fire.id));
+    await page.keyboard.press('Escape');
+    await page.locator('body').press('m'); // the shortcut hides it again
+    await page.waitForSelector('#map', { state: 'hidden' });
     assert.deepEqual(pageErrors, []);
   });
 
