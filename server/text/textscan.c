@@ -275,8 +275,9 @@ static void match_counts(const tokens *tk, sg_textscan_result *r) {
 
 /* Ties go to the category whose responders are hardest to redirect later. */
 static const sg_textscan_category tie_order[] = {
-    SG_TEXTSCAN_RESCUE,  SG_TEXTSCAN_FIRE,  SG_TEXTSCAN_ACCIDENT, SG_TEXTSCAN_CRIME,
-    SG_TEXTSCAN_MEDICAL, SG_TEXTSCAN_FLOOD, SG_TEXTSCAN_OTHER};
+    SG_TEXTSCAN_RESCUE, SG_TEXTSCAN_LAND_FIRE, SG_TEXTSCAN_FIRE,   SG_TEXTSCAN_ACCIDENT,
+    SG_TEXTSCAN_CRIME,  SG_TEXTSCAN_MEDICAL,   SG_TEXTSCAN_FLOOD,  SG_TEXTSCAN_HAZARD,
+    SG_TEXTSCAN_ANIMAL, SG_TEXTSCAN_HAZE,      SG_TEXTSCAN_OTHER,  SG_TEXTSCAN_NONEMERGENCY};
 
 static void decide_category(sg_textscan_result *r) {
   int best = 0, total = 0;
@@ -596,7 +597,8 @@ size_t sg_textscan_format_address(const sg_textscan_result *r, char *buf, size_t
 
 const char *sg_textscan_category_name(sg_textscan_category c) {
   static const char *const names[SG_TEXTSCAN_CATEGORY_COUNT] = {
-      "unknown", "fire", "flood", "accident", "medical", "crime", "rescue", "other"};
+      "unknown", "fire",     "flood", "accident", "medical", "crime",       "rescue",
+      "other",   "land_fire", "haze", "animal",   "hazard",  "nonemergency"};
   return (unsigned)c < SG_TEXTSCAN_CATEGORY_COUNT ? names[c] : "unknown";
 }
 

@@ -32,7 +32,12 @@ typedef enum sg_textscan_category {
   SG_TEXTSCAN_MEDICAL,
   SG_TEXTSCAN_CRIME,
   SG_TEXTSCAN_RESCUE,
-  SG_TEXTSCAN_OTHER, /* recognised but none of the above: fallen tree, snake, ... */
+  SG_TEXTSCAN_OTHER,        /* recognised but none of the others */
+  SG_TEXTSCAN_LAND_FIRE,    /* karhutla: forest, peat, scrub, field */
+  SG_TEXTSCAN_HAZE,         /* smoke and haze complaints */
+  SG_TEXTSCAN_ANIMAL,       /* snakes, hornets, crocodiles, stray animals */
+  SG_TEXTSCAN_HAZARD,       /* fallen trees, live wires, gas leaks, road hazards */
+  SG_TEXTSCAN_NONEMERGENCY, /* questions, tests, thanks, past events, referrals (PLN, RT) */
   SG_TEXTSCAN_CATEGORY_COUNT
 } sg_textscan_category;
 

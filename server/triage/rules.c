@@ -6,7 +6,9 @@
  *    specific (not "other"/"unknown"); otherwise the text decides (textscan).
  *    Base points by how often the category means life at risk:
  *      fire 50, rescue 50, medical 40, accident 40, crime 35, flood 35,
- *      unknown 25 (unread text may hide anything), other 15.
+ *      land_fire 35, haze 30, animal 30, hazard 30, other 30,
+ *      unknown 25 (unread text may hide anything), nonemergency 10 (a P4:
+ *      still an incident, never dropped; its cues score nothing).
  *    If the app's category and a confident reading of the text disagree, a
  *    0-point reason says so, for the dispatcher to judge.
  * 2. Severity cues (one rule each, see cue_rules below), e.g. not breathing
@@ -20,7 +22,7 @@
  *    P1 >= 70  life at immediate risk (fire with someone trapped, unconscious)
  *    P2 >= 50  serious (any fire, accident with bleeding, flood chest-deep)
  *    P3 >= 30  respond soon (flood, theft, illness, a plea with no details)
- *    P4 <  30  no immediate danger (fallen tree, snake, unreadable text) */
+ *    P4 <  30  no immediate danger (questions, thanks, past events, unreadable text) */
 #include "triage/rules.h"
 
 #include <stdio.h>
@@ -49,7 +51,12 @@ typedef struct category_rule {
 static const category_rule category_rules[SG_TEXTSCAN_CATEGORY_COUNT] = {
     {"unknown", 25, "tidak diketahui"}, {"fire", 50, "kebakaran"}, {"flood", 35, "banjir"},
     {"accident", 40, "kecelakaan"},     {"medical", 40, "medis"},  {"crime", 35, "kriminal"},
-    {"rescue", 50, "penyelamatan"},     {"other", 15, "lainnya"},
+    {"rescue", 50, "penyelamatan"},     {"other", 30, "lainnya"},
+    {"land_fire", 35, "kebakaran hutan dan lahan"},
+    {"haze", 30, "kabut asap"},
+    {"animal", 30, "hewan"},
+    {"hazard", 30, "bahaya (pohon, kabel, gas)"},
+    {"nonemergency", 10, "bukan darurat"},
 };
 
 typedef struct cue_rule {
@@ -199,7 +206,9 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
     else
       snprintf(detail, sizeof detail, "%s (%s)", c->id, c->en);
     snprintf(rule, sizeof rule, "cue.%s", c->name);
-    add_reason(out, rule, c->points, detail);
+    /* Not an emergency (a question, thanks, a past event): the cue is shown
+     * for the dispatcher but raises nothing. */
+    add_reason(out, rule, cat == SG_TEXTSCAN_NONEMERGENCY ? 0 : c->points, detail);
   }
   sg_rules_settle(out);
 }

@@ -39,8 +39,9 @@ static void test_priority_thresholds(void) {
 }
 
 static void test_category_known(void) {
-  const char *known[] = {"fire",  "flood",  "accident", "medical",
-                         "crime", "rescue", "other",    "unknown"};
+  const char *known[] = {"fire",   "flood",  "accident", "medical", "crime",
+                         "rescue", "other",  "unknown",  "land_fire", "haze",
+                         "animal", "hazard", "nonemergency"};
   for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
     CHECK(sg_rules_category_known(known[k]));
   CHECK(!sg_rules_category_known("Fire"));
@@ -81,7 +82,11 @@ static const rules_case cases[] = {
      SG_CUE_WEAPON},
     {"", "anak tenggelam di sungai kahayan", "rescue", SIAGA__V1__PRIORITY__P1,
      SG_CUE_DROWNING | SG_CUE_CHILD},
-    {"", "pohon tumbang menutup jalan", "other", SIAGA__V1__PRIORITY__P4, 0},
+    /* issue 13: a fallen tree is a hazard (base 30, P3), no longer "other" P4 */
+    {"", "pohon tumbang menutup jalan", "hazard", SIAGA__V1__PRIORITY__P3, 0},
+    {"", "ada ular di dapur", "animal", SIAGA__V1__PRIORITY__P3, 0},
+    {"", "karhutla di kalampangan", "land_fire", SIAGA__V1__PRIORITY__P3, SG_CUE_PEAT_FIRE},
+    {"nonemergency", "terima kasih", "nonemergency", SIAGA__V1__PRIORITY__P4, 0},
     {"", "", "unknown", SIAGA__V1__PRIORITY__P4, 0},
     {"", "\xff\xfe\x01 garbage \xc3", "unknown", SIAGA__V1__PRIORITY__P4, 0},
     {"medical", "", "medical", SIAGA__V1__PRIORITY__P3, 0},
