@@ -14,6 +14,10 @@
  * 2. Severity cues (one rule each, see cue_rules below), e.g. not breathing
  *    +35, unconscious +30, trapped +25, drowning +25, weapon +20,
  *    many casualties +20, water chest-deep +20, ... urgent plea +5.
+ *    Scope (issue 13): a danger the text says has passed ("sudah
+ *    dipadamkan" -20, "udh sadar" cancels unconscious and leaves +10), a past
+ *    event and a question are reasons of their own; a plea with no readable
+ *    category gets +20 (P2 until clarified); a second category is shown.
  * 3. Corroboration: +5 per further distinct report, at most +15 (four
  *    reports). More reports make an incident surer, not graver, so the bonus
  *    stays below one severity cue.
@@ -40,6 +44,9 @@
 
 /* Confidence above which the text is trusted enough to contradict the app. */
 #define TEXT_DISAGREE_CONFIDENCE 0.6
+
+/* unknown 25 + a plea 5 + this = 50: P2 until the caller says what and where */
+#define UNCLEAR_PLEA_POINTS 20
 
 typedef struct category_rule {
   const char *name;
@@ -71,7 +78,15 @@ typedef struct cue_rule {
 static const cue_rule cue_rules[SG_CUE_COUNT] = {
     {SG_CUE_NOT_BREATHING, "not_breathing", 35, "Korban tidak bernapas", "not breathing"},
     {SG_CUE_UNCONSCIOUS, "unconscious", 30, "Korban tidak sadar", "unconscious"},
+    {SG_CUE_CYANOSIS, "cyanosis", 30, "Bibir biru atau napas lemah", "blue lips or faint breathing"},
+    {SG_CUE_STROKE, "stroke", 30, "Tanda stroke", "stroke signs"},
+    {SG_CUE_SEIZURE, "seizure", 30, "Kejang", "seizure"},
+    {SG_CUE_ELECTROCUTION, "electrocution", 30, "Tersengat listrik", "electrocution"},
+    {SG_CUE_ENVENOMATION, "envenomation", 30, "Gigitan atau sengatan berbisa",
+     "venomous bite or sting"},
+    {SG_CUE_OVERDOSE, "overdose", 30, "Overdosis atau keracunan", "overdose or poisoning"},
     {SG_CUE_TRAPPED, "trapped", 25, "Ada korban terjebak", "someone trapped"},
+    {SG_CUE_INSIDE, "inside", 25, "Masih ada orang di dalam", "someone still inside"},
     {SG_CUE_DROWNING, "drowning", 25, "Tenggelam atau hanyut", "drowning or swept away"},
     {SG_CUE_MANY_CASUALTIES, "many_casualties", 20, "Banyak korban", "many casualties"},
     {SG_CUE_WEAPON, "weapon", 20, "Ada senjata", "weapon involved"},
@@ -79,7 +94,11 @@ static const cue_rule cue_rules[SG_CUE_COUNT] = {
     {SG_CUE_BREATHING, "breathing", 20, "Sesak napas", "difficulty breathing"},
     {SG_CUE_DEEP_WATER, "deep_water", 20, "Air setinggi dada atau lebih",
      "water chest-deep or higher"},
+    {SG_CUE_CHEST_PAIN, "chest_pain", 20, "Nyeri dada", "chest pain"},
+    {SG_CUE_DANGEROUS_ANIMAL, "dangerous_animal", 20, "Hewan berbahaya", "dangerous animal"},
+    {SG_CUE_LIVE_WIRE, "live_wire", 20, "Kabel listrik bertegangan", "live wire"},
     {SG_CUE_BLEEDING, "bleeding", 15, "Perdarahan", "bleeding"},
+    {SG_CUE_ONGOING, "ongoing", 15, "Sedang terjadi", "happening now"},
     {SG_CUE_SPREADING, "spreading", 15, "Meluas atau besar", "spreading or large"},
     {SG_CUE_PREGNANT, "pregnant", 15, "Ibu hamil atau melahirkan", "pregnant or in labour"},
     {SG_CUE_FATALITY, "fatality", 10, "Ada korban jiwa", "fatality reported"},
@@ -87,8 +106,28 @@ static const cue_rule cue_rules[SG_CUE_COUNT] = {
     {SG_CUE_CHILD, "child", 10, "Melibatkan anak", "child involved"},
     {SG_CUE_ELDERLY, "elderly", 10, "Melibatkan lansia", "elderly person involved"},
     {SG_CUE_INJURED, "injured", 10, "Ada korban luka", "injured"},
+    {SG_CUE_SWEATING, "sweating", 10, "Keringat dingin", "cold sweat"},
     {SG_CUE_URGENT, "urgent", 5, "Minta tolong segera", "urgent plea for help"},
 };
+
+/* A cue's points in a category. Someone inside matters where a building,
+ * water or a vehicle holds them; in a crime it says the offender is still
+ * there, as "happening now" does, and both count only for a crime. A
+ * nonemergency (a question, thanks, a past event) scores no cue. */
+static int cue_points(const cue_rule *c, sg_textscan_category cat) {
+  if (cat == SG_TEXTSCAN_NONEMERGENCY)
+    return 0;
+  if (c->cue == SG_CUE_ONGOING)
+    return cat == SG_TEXTSCAN_CRIME ? c->points : 0;
+  if (c->cue == SG_CUE_INSIDE) {
+    if (cat == SG_TEXTSCAN_CRIME)
+      return 15;
+    if (cat == SG_TEXTSCAN_MEDICAL || cat == SG_TEXTSCAN_ANIMAL || cat == SG_TEXTSCAN_HAZE ||
+        cat == SG_TEXTSCAN_OTHER)
+      return 0;
+  }
+  return c->points;
+}
 
 const char *sg_rules_cue_name(uint32_t cue) {
   for (size_t k = 0; k < SG_CUE_COUNT; k++)
@@ -145,14 +184,62 @@ static void add_reason(sg_rules_result *r, const char *rule, int points, const c
   snprintf(last->detail + len, sizeof last->detail - len, " %s", rule + 4 /* after "cue." */);
 }
 
+static const sg_rules_reason *find_reason(const sg_rules_result *r, const char *rule) {
+  for (size_t k = 0; k < r->n_reasons; k++)
+    if (strcmp(r->reasons[k].rule, rule) == 0)
+      return &r->reasons[k];
+  return NULL;
+}
+
+/* The match that explains a cue (the first) or a category (the heaviest). */
 static const sg_textscan_match *first_match(const sg_textscan_result *ts, uint32_t cue,
                                             sg_textscan_category cat) {
+  const sg_textscan_match *best = NULL;
   for (size_t k = 0; k < ts->n_matches; k++) {
     const sg_textscan_match *m = &ts->matches[k];
-    if ((cue && (m->cue & cue)) || (!cue && cat && m->category == cat))
+    if (m->kind == SG_TEXTSCAN_MATCH_RESOLVED)
+      continue;
+    if (cue && (m->cue & cue))
       return m;
+    if (!cue && cat && m->category == cat && (!best || m->weight > best->weight))
+      best = m;
   }
-  return NULL;
+  return best;
+}
+
+/* What the text's scope said: a danger that passed (its points, once per
+ * kind, one lowering at most), a past event, a question; and a plea with no
+ * readable emergency, kept at P2 until someone clarifies it. */
+static void explain_scope(const sg_textscan_result *ts, sg_textscan_category cat,
+                          sg_rules_result *out) {
+  char detail[160], rule[48];
+  int lowered = 0, past = 0, question = 0;
+  for (size_t k = 0; k < ts->n_matches; k++) {
+    const sg_textscan_match *m = &ts->matches[k];
+    if (m->kind == SG_TEXTSCAN_MATCH_RESOLVED) {
+      const char *what = m->cue ? sg_cue_name(m->cue & -m->cue) : "danger";
+      int points = cat == SG_TEXTSCAN_NONEMERGENCY ? 0 : m->weight;
+      if (points < 0 && lowered++)
+        continue;
+      snprintf(rule, sizeof rule, "resolved.%s", what);
+      if (find_reason(out, rule))
+        continue;
+      snprintf(detail, sizeof detail, "Bahaya sudah lewat: kata \"%s\" (danger has passed: %s)",
+               m->typed, m->en);
+      add_reason(out, rule, points, detail);
+    } else if (m->kind == SG_TEXTSCAN_MATCH_PAST && !past++) {
+      snprintf(detail, sizeof detail,
+               "Kejadian lampau: kata \"%s\" (a past event: %s), tidak dihitung (not scored)",
+               m->typed, m->en);
+      add_reason(out, "text.past", 0, detail);
+    } else if (m->kind == SG_TEXTSCAN_MATCH_QUESTION && !question++) {
+      add_reason(out, "text.question", 0, "Pesan berupa pertanyaan (the message is a question)");
+    }
+  }
+  if (cat == SG_TEXTSCAN_UNKNOWN && (ts->cues & SG_CUE_URGENT))
+    add_reason(out, "category.unclear", UNCLEAR_PLEA_POINTS,
+               "Minta tolong tanpa keterangan: P2 sampai jelas (a plea with no details: P2 until "
+               "clarified)");
 }
 
 void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
@@ -195,6 +282,13 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
     add_reason(out, "category.text_disagrees", 0, detail);
   }
 
+  if (ts.secondary != SG_TEXTSCAN_UNKNOWN && ts.secondary != cat) {
+    snprintf(detail, sizeof detail, "Kategori kedua: %s (secondary category: %s)",
+             category_rules[ts.secondary].id, category_rules[ts.secondary].name);
+    add_reason(out, "category.secondary", 0, detail);
+  }
+  explain_scope(&ts, cat, out);
+
   out->cues = ts.cues;
   for (size_t k = 0; k < SG_CUE_COUNT; k++) {
     const cue_rule *c = &cue_rules[k];
@@ -208,7 +302,7 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
     snprintf(rule, sizeof rule, "cue.%s", c->name);
     /* Not an emergency (a question, thanks, a past event): the cue is shown
      * for the dispatcher but raises nothing. */
-    add_reason(out, rule, cat == SG_TEXTSCAN_NONEMERGENCY ? 0 : c->points, detail);
+    add_reason(out, rule, cue_points(c, cat), detail);
   }
   sg_rules_settle(out);
 }
