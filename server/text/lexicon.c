@@ -24,6 +24,7 @@ size_t sg_textscan_lexicon_size(const sg_textscan_lexicon *lex) { return lex ? l
 void sg_textscan_lexicon_destroy(sg_textscan_lexicon *lex) {
   if (!lex)
     return;
+  free(lex->by_key);
   free(lex->e);
   free(lex->sp);
   free(lex);
@@ -131,6 +132,24 @@ static int split_row(const char *line, size_t len, raw_row *r, const char **why)
     return -1;
   }
   return 0;
+}
+
+/* qsort has no context argument: the lexicon being sorted, per thread. */
+static _Thread_local const sg_textscan_lexicon *sort_lex;
+
+static int key_cmp(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  int c = strcmp(sort_lex->e[x].key, sort_lex->e[y].key);
+  return c ? c : (x > y) - (x < y); /* file order among equal keys */
+}
+
+size_t sg_textscan__squeeze(const char *s, size_t len, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < len && o + 1 < SG_TEXTSCAN__TOK_LEN; i++)
+    if (o == 0 || out[o - 1] != s[i])
+      out[o++] = s[i];
+  out[o] = '\0';
+  return o;
 }
 
 static int spelling_cmp(const void *a, const void *b) {
@@ -297,6 +316,19 @@ int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lex
   for (size_t k = 0; k < nf; k++)
     lex->e[fill[bucket_of(flat[k].phrase[0])]++] = flat[k];
   lex->n = nf;
+  lex->by_key = malloc((nf ? nf : 1) * sizeof *lex->by_key);
+  if (!lex->by_key)
+    goto fail;
+  for (size_t k = 0; k < nf; k++) {
+    lexentry *e = &lex->e[k];
+    sg_textscan__squeeze(e->phrase, strcspn(e->phrase, " "), e->key);
+    e->plen = (uint8_t)strlen(e->phrase);
+    e->multi = strchr(e->phrase, ' ') != NULL;
+    lex->by_key[k] = (uint32_t)k;
+  }
+  sort_lex = lex;
+  qsort(lex->by_key, nf, sizeof *lex->by_key, key_cmp);
+  sort_lex = NULL;
   free(flat);
   free(rows);
   free(tk);

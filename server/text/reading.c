@@ -27,32 +27,38 @@
 
 #define MAX_HITS 256
 #define NEGATION_REACH 3
+/* Cues that say someone or something is in danger now. */
+#define DANGER_CUES                                                                            \
+  (SG_CUE_TRAPPED | SG_CUE_UNCONSCIOUS | SG_CUE_NOT_BREATHING | SG_CUE_BREATHING |              \
+   SG_CUE_BLEEDING | SG_CUE_SPREADING | SG_CUE_DROWNING | SG_CUE_DEEP_WATER | SG_CUE_EXPLOSION |  \
+   SG_CUE_WEAPON | SG_CUE_INSIDE | SG_CUE_STROKE | SG_CUE_CHEST_PAIN | SG_CUE_SEIZURE |           \
+   SG_CUE_ELECTROCUTION | SG_CUE_ENVENOMATION | SG_CUE_OVERDOSE | SG_CUE_CYANOSIS |              \
+   SG_CUE_LIVE_WIRE)
+#define NAMED_WEIGHT 3 /* a word that names the emergency ("kebakaran") */
 #define QUESTION_WEIGHT 2 /* a '?' counts as this much nonemergency evidence */
-#define QUESTION_MAX_EVIDENCE 2 /* ... when no emergency weighs more than this */
+#define QUESTION_MAX_EVIDENCE 1 /* ... when no emergency weighs more than this */
 
-/* Optimal string alignment distance, capped: returns 0, 1 or 2 (= more). */
-static int distance_le1(const char *a, size_t n, const char *b, size_t m) {
-  if (n > m + 1 || m > n + 1 || n >= SG_TEXTSCAN__TOK_LEN || m >= SG_TEXTSCAN__TOK_LEN)
-    return 2;
-  int d[SG_TEXTSCAN__TOK_LEN + 1][SG_TEXTSCAN__TOK_LEN + 1];
-  for (size_t i = 0; i <= n; i++)
-    d[i][0] = (int)i;
-  for (size_t j = 0; j <= m; j++)
-    d[0][j] = (int)j;
-  for (size_t i = 1; i <= n; i++) {
-    for (size_t j = 1; j <= m; j++) {
-      int cost = a[i - 1] != b[j - 1];
-      int v = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < v)
-        v = d[i][j - 1] + 1;
-      if (d[i - 1][j - 1] + cost < v)
-        v = d[i - 1][j - 1] + cost;
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-        v = d[i - 2][j - 2] + 1;
-      d[i][j] = v;
-    }
+/* Whether a and b are exactly one edit apart (a substitution, insertion,
+ * deletion or swap of two neighbours: optimal string alignment distance 1),
+ * in one pass: this runs for every unknown long word against every long
+ * keyword of its letter. */
+static int one_edit(const char *a, size_t n, const char *b, size_t m) {
+  if (n > m + 1 || m > n + 1)
+    return 0;
+  size_t i = 0;
+  while (i < n && i < m && a[i] == b[i])
+    i++;
+  if (n == m) {
+    if (i == n)
+      return 0; /* equal */
+    if (memcmp(a + i + 1, b + i + 1, n - i - 1) == 0)
+      return 1;
+    return i + 1 < n && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+           memcmp(a + i + 2, b + i + 2, n - i - 2) == 0;
   }
-  return d[n][m] > 1 ? 2 : d[n][m];
+  if (n == m + 1)
+    return memcmp(a + i + 1, b + i, m - i) == 0;
+  return memcmp(a + i, b + i + 1, n - i) == 0;
 }
 
 static int bucket_of(char c) {
@@ -108,6 +114,8 @@ static void add_word(sg_textscan_result *r, const lexentry *e, const tokens *tk,
          n, fuzzy);
 }
 
+static const char *const conjunctions[] = {"dan", "tapi", "and", "but", NULL};
+
 static int negated(const tokens *tk, size_t i) {
   for (size_t back = 1; back <= NEGATION_REACH && back <= i; back++) {
     const tok *t = &tk->t[i - back];
@@ -117,6 +125,9 @@ static int negated(const tokens *tk, size_t i) {
      * phrase belongs to that phrase */
     if (!t->used && t->role == ROLE_NEGATOR)
       return 1;
+    /* "ga nangis dan lemas": a conjunction ends what a negation covers */
+    if (sg_textscan__word_in(t, conjunctions))
+      return 0;
   }
   return 0;
 }
@@ -126,30 +137,59 @@ static const char *const never_fuzzy[] = {"terbaik", "terbaru", "sekolah",  "kem
                                           "pencari", "tempat",  "rumahnya", NULL};
 static const char *const clitics[] = {"nya", "lah", "kah", "ku", "mu", NULL};
 
+/* The first index in by_key whose entry's key is not below key. */
+static size_t lower_bound(const sg_textscan_lexicon *lex, const char *key) {
+  size_t lo = 0, hi = lex->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (strcmp(lex->e[lex->by_key[mid]].key, key) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* Entries whose first word may be token i (less `strip` clitic bytes): the
+ * index narrows them to one key, phrase_at decides. */
+static void try_key(const sg_textscan_lexicon *lex, const tokens *tk, size_t i, size_t strip,
+                    const lexentry **best, size_t *best_n) {
+  const tok *t = &tk->t[i];
+  char key[SG_TEXTSCAN__TOK_LEN];
+  sg_textscan__squeeze(t->norm, t->len - strip, key);
+  for (size_t k = lower_bound(lex, key); k < lex->n; k++) {
+    const lexentry *e = &lex->e[lex->by_key[k]];
+    if (strcmp(e->key, key) != 0)
+      break;
+    size_t n = sg_textscan__phrase_at(tk, i, e->phrase, strip);
+    /* longest wins; among equal lengths the earlier row (lower index) */
+    if (n > *best_n || (n && n == *best_n && e < *best))
+      *best = e, *best_n = n;
+  }
+}
+
 static const lexentry *best_at(const sg_textscan_lexicon *lex, const tokens *tk, size_t i,
                                size_t *n_out, int *fuzzy) {
   const tok *t = &tk->t[i];
-  int b = bucket_of(t->norm[0]);
   const lexentry *best = NULL;
   size_t best_n = 0;
   *fuzzy = 0;
-  for (size_t k = lex->bucket[b]; k < lex->bucket[b + 1]; k++) {
-    const lexentry *e = &lex->e[k];
-    size_t n = sg_textscan__phrase_at(tk, i, e->phrase, 0);
-    for (const char *const *c = clitics; n == 0 && *c; c++) {
+  try_key(lex, tk, i, 0, &best, &best_n);
+  if (!best) {
+    for (const char *const *c = clitics; *c; c++) {
       size_t cl = strlen(*c);
       if (t->len >= cl + 3 && memcmp(t->norm + t->len - cl, *c, cl) == 0)
-        n = sg_textscan__phrase_at(tk, i, e->phrase, cl);
+        try_key(lex, tk, i, cl, &best, &best_n);
+      if (best)
+        break;
     }
-    if (n > best_n)
-      best = e, best_n = n;
   }
+  int b = bucket_of(t->norm[0]);
   if (!best && !t->digit && t->len >= 6 && !sg_textscan__word_in(t, never_fuzzy)) {
     for (size_t k = lex->bucket[b]; k < lex->bucket[b + 1]; k++) {
       const lexentry *e = &lex->e[k];
-      size_t pl = strlen(e->phrase);
-      if (e->kind == LEX_WORD && pl >= 7 && !strchr(e->phrase, ' ') &&
-          distance_le1(t->norm, t->len, e->phrase, pl) == 1) {
+      size_t pl = e->plen;
+      if (e->kind == LEX_WORD && pl >= 7 && !e->multi && one_edit(t->norm, t->len, e->phrase, pl)) {
         best = e, best_n = 1, *fuzzy = 1;
         break;
       }
@@ -286,11 +326,27 @@ static void decide_category(sg_textscan_result *r) {
     }
   }
   int non = r->category_weight[SG_TEXTSCAN_NONEMERGENCY];
-  if (non > 0 && non >= best) {
+  /* "bakar sampah tp makin besar": a danger said now outweighs the words
+   * that would make it routine. */
+  if (non > 0 && non >= best && !(best > 0 && (r->cues & DANGER_CUES))) {
     r->category = SG_TEXTSCAN_NONEMERGENCY;
     r->secondary = best >= 2 ? cat : SG_TEXTSCAN_UNKNOWN;
     r->category_confidence = (non / (non + 1.5)) * ((double)non / (non + total));
     return;
+  }
+  /* The victim's state ("ga sadar", "terjepit") is no incident of its own
+   * when a fire, a crash, a flood or a crime is named (weight 3): that one
+   * decides the first response, the medical or rescue need is secondary. */
+  if (cat == SG_TEXTSCAN_MEDICAL || cat == SG_TEXTSCAN_RESCUE) {
+    static const sg_textscan_category named[] = {SG_TEXTSCAN_FIRE, SG_TEXTSCAN_LAND_FIRE,
+                                                 SG_TEXTSCAN_ACCIDENT, SG_TEXTSCAN_FLOOD,
+                                                 SG_TEXTSCAN_CRIME};
+    for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+      if (r->category_weight[named[k]] >= NAMED_WEIGHT) {
+        sec = cat, second = best;
+        cat = named[k], best = r->category_weight[named[k]];
+        break;
+      }
   }
   /* A tree on an occupied car: the first response is the rescue. */
   if (cat == SG_TEXTSCAN_HAZARD && (r->cues & (SG_CUE_TRAPPED | SG_CUE_INSIDE))) {
@@ -350,7 +406,7 @@ void sg_textscan__read(const sg_textscan_lexicon *lex, const char *text, size_t 
   r->cues_resolved = r->cues & cancel;
   r->cues &= ~cancel;
   /* "kapan nyala pak?": a question with little emergency in it */
-  if (memchr(text, '?', len < SG_TEXTSCAN_MAX_INPUT ? len : SG_TEXTSCAN_MAX_INPUT) &&
+  if (tk->n > 0 && memchr(text, '?', len < SG_TEXTSCAN_MAX_INPUT ? len : SG_TEXTSCAN_MAX_INPUT) &&
       max_emergency(r) <= QUESTION_MAX_EVIDENCE) {
     r->category_weight[SG_TEXTSCAN_NONEMERGENCY] += QUESTION_WEIGHT;
     record(r, SG_TEXTSCAN_MATCH_QUESTION, SG_TEXTSCAN_NONEMERGENCY, QUESTION_WEIGHT, 0, "?",

@@ -33,7 +33,13 @@
 /* Equal when runs of one letter count once ("tolooong" == "tolong").
  * b is NUL-terminated and may end at a space (the next phrase word). */
 int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *blen_out) {
-  size_t i = 0, j = 0, blen = strcspn(b, " ");
+  /* Most comparisons fail at the first letter: decide those before
+   * measuring b (this is the reader's innermost loop). */
+  if (alen == 0 || a[0] != b[0])
+    return 0;
+  size_t i = 0, j = 0, blen = 1;
+  while (b[blen] && b[blen] != ' ')
+    blen++;
   /* Short words compare exactly: "g" (an initial) is not "gg" (gang). */
   if (alen < 4 || blen < 4) {
     if (alen != blen || memcmp(a, b, alen) != 0)
@@ -252,6 +258,8 @@ static void extract_landmark(const char *text, tokens *tk, sg_textscan_result *r
     const relation *rel = NULL;
     size_t rl = 0;
     for (const relation *x = relations; x->word; x++) {
+      if (x->word[0] != tk->t[i].norm[0])
+        continue;
       size_t n = sg_textscan__phrase_at(tk, i, x->word, 0);
       if (n > rl)
         rel = x, rl = n;

@@ -50,6 +50,9 @@ typedef struct lexentry {
   int8_t weight;
   uint32_t cue;
   char en[40]; /* English gloss shown in reasons, "" for none */
+  char key[SG_TEXTSCAN__TOK_LEN]; /* first word, runs of a letter squeezed: the index key */
+  uint8_t plen;                   /* strlen(phrase) */
+  uint8_t multi;                  /* more than one word */
 } lexentry;
 
 typedef struct spelling {
@@ -65,7 +68,13 @@ struct sg_textscan_lexicon {
   size_t bucket[SG_TEXTSCAN__BUCKETS + 1];
   spelling *sp; /* sorted by from */
   size_t n_sp;
+  uint32_t *by_key; /* indices into e, sorted by key (then file order) */
 };
+
+/* Writes s[0..len) with runs of one letter squeezed into out (size
+ * SG_TEXTSCAN__TOK_LEN), cut to fit; returns the length. Two words compare
+ * equal under sg_textscan__squeeze_eq only if their squeezed forms do. */
+size_t sg_textscan__squeeze(const char *s, size_t len, char *out);
 
 void sg_textscan__tokenize(const char *text, size_t len, tokens *out);
 /* Reads tokens through the lexicon's spelling table and drops a glued "2"

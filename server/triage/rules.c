@@ -5,14 +5,15 @@
  * 1. Category (exactly one rule). The category the app sent wins when it is
  *    specific (not "other"/"unknown"); otherwise the text decides (textscan).
  *    Base points by how often the category means life at risk:
- *      fire 50, rescue 50, medical 40, accident 40, crime 35, flood 35,
+ *      fire 50, rescue 50, crime 50 (a past one is nonemergency), medical 40,
+ *      accident 40, flood 35,
  *      land_fire 35, haze 30, animal 30, hazard 30, other 30,
  *      unknown 25 (unread text may hide anything), nonemergency 10 (a P4:
  *      still an incident, never dropped; its cues score nothing).
  *    If the app's category and a confident reading of the text disagree, a
  *    0-point reason says so, for the dispatcher to judge.
  * 2. Severity cues (one rule each, see cue_rules below), e.g. not breathing
- *    +35, unconscious +30, trapped +25, drowning +25, weapon +20,
+ *    +35, unconscious +30, trapped +25, drowning +25, weapon +15,
  *    many casualties +20, water chest-deep +20, ... urgent plea +5.
  *    Scope (issue 13): a danger the text says has passed ("sudah
  *    dipadamkan" -20, "udh sadar" cancels unconscious and leaves +10), a past
@@ -57,7 +58,7 @@ typedef struct category_rule {
 /* Indexed by sg_textscan_category. */
 static const category_rule category_rules[SG_TEXTSCAN_CATEGORY_COUNT] = {
     {"unknown", 25, "tidak diketahui"}, {"fire", 50, "kebakaran"}, {"flood", 35, "banjir"},
-    {"accident", 40, "kecelakaan"},     {"medical", 40, "medis"},  {"crime", 35, "kriminal"},
+    {"accident", 40, "kecelakaan"},     {"medical", 40, "medis"},  {"crime", 50, "kriminal"},
     {"rescue", 50, "penyelamatan"},     {"other", 30, "lainnya"},
     {"land_fire", 35, "kebakaran hutan dan lahan"},
     {"haze", 30, "kabut asap"},
@@ -89,7 +90,7 @@ static const cue_rule cue_rules[SG_CUE_COUNT] = {
     {SG_CUE_INSIDE, "inside", 25, "Masih ada orang di dalam", "someone still inside"},
     {SG_CUE_DROWNING, "drowning", 25, "Tenggelam atau hanyut", "drowning or swept away"},
     {SG_CUE_MANY_CASUALTIES, "many_casualties", 20, "Banyak korban", "many casualties"},
-    {SG_CUE_WEAPON, "weapon", 20, "Ada senjata", "weapon involved"},
+
     {SG_CUE_EXPLOSION, "explosion", 20, "Ledakan atau gas bocor", "explosion or gas leak"},
     {SG_CUE_BREATHING, "breathing", 20, "Sesak napas", "difficulty breathing"},
     {SG_CUE_DEEP_WATER, "deep_water", 20, "Air setinggi dada atau lebih",
@@ -97,8 +98,8 @@ static const cue_rule cue_rules[SG_CUE_COUNT] = {
     {SG_CUE_CHEST_PAIN, "chest_pain", 20, "Nyeri dada", "chest pain"},
     {SG_CUE_DANGEROUS_ANIMAL, "dangerous_animal", 20, "Hewan berbahaya", "dangerous animal"},
     {SG_CUE_LIVE_WIRE, "live_wire", 20, "Kabel listrik bertegangan", "live wire"},
+    {SG_CUE_WEAPON, "weapon", 15, "Ada senjata", "weapon involved"},
     {SG_CUE_BLEEDING, "bleeding", 15, "Perdarahan", "bleeding"},
-    {SG_CUE_ONGOING, "ongoing", 15, "Sedang terjadi", "happening now"},
     {SG_CUE_SPREADING, "spreading", 15, "Meluas atau besar", "spreading or large"},
     {SG_CUE_PREGNANT, "pregnant", 15, "Ibu hamil atau melahirkan", "pregnant or in labour"},
     {SG_CUE_FATALITY, "fatality", 10, "Ada korban jiwa", "fatality reported"},
@@ -108,24 +109,20 @@ static const cue_rule cue_rules[SG_CUE_COUNT] = {
     {SG_CUE_INJURED, "injured", 10, "Ada korban luka", "injured"},
     {SG_CUE_SWEATING, "sweating", 10, "Keringat dingin", "cold sweat"},
     {SG_CUE_URGENT, "urgent", 5, "Minta tolong segera", "urgent plea for help"},
+    {SG_CUE_ONGOING, "ongoing", 0, "Sedang terjadi", "happening now"},
 };
 
 /* A cue's points in a category. Someone inside matters where a building,
  * water or a vehicle holds them; in a crime it says the offender is still
- * there, as "happening now" does, and both count only for a crime. A
- * nonemergency (a question, thanks, a past event) scores no cue. */
+ * there, which the crime's base already assumes. A nonemergency (a
+ * question, thanks, a past event) scores no cue. */
 static int cue_points(const cue_rule *c, sg_textscan_category cat) {
   if (cat == SG_TEXTSCAN_NONEMERGENCY)
     return 0;
-  if (c->cue == SG_CUE_ONGOING)
-    return cat == SG_TEXTSCAN_CRIME ? c->points : 0;
-  if (c->cue == SG_CUE_INSIDE) {
-    if (cat == SG_TEXTSCAN_CRIME)
-      return 15;
-    if (cat == SG_TEXTSCAN_MEDICAL || cat == SG_TEXTSCAN_ANIMAL || cat == SG_TEXTSCAN_HAZE ||
-        cat == SG_TEXTSCAN_OTHER)
-      return 0;
-  }
+  if (c->cue == SG_CUE_INSIDE && (cat == SG_TEXTSCAN_CRIME || cat == SG_TEXTSCAN_MEDICAL ||
+                                   cat == SG_TEXTSCAN_ANIMAL || cat == SG_TEXTSCAN_HAZE ||
+                                   cat == SG_TEXTSCAN_OTHER))
+    return 0;
   return c->points;
 }
 
@@ -283,9 +280,15 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
   }
 
   if (ts.secondary != SG_TEXTSCAN_UNKNOWN && ts.secondary != cat) {
+    /* A victim to rescue or treat besides the incident: the graver base
+     * counts ("banjir ... ada yg hanyut" is scored as a rescue, read as a
+     * flood). */
+    int extra = category_rules[ts.secondary].points - category_rules[cat].points;
     snprintf(detail, sizeof detail, "Kategori kedua: %s (secondary category: %s)",
              category_rules[ts.secondary].id, category_rules[ts.secondary].name);
-    add_reason(out, "category.secondary", 0, detail);
+    int victim = ts.secondary == SG_TEXTSCAN_RESCUE || ts.secondary == SG_TEXTSCAN_MEDICAL;
+    add_reason(out, "category.secondary",
+               victim && extra > 0 && cat != SG_TEXTSCAN_NONEMERGENCY ? extra : 0, detail);
   }
   explain_scope(&ts, cat, out);
 
