@@ -298,6 +298,7 @@ int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lex
       rc = SG_EFORMAT;
       goto fail;
     }
+    flat[nf].line = (uint32_t)rows[k].line;
     nf++;
   }
   /* Bucket by first letter, keeping file order inside a bucket (the first
@@ -329,6 +330,22 @@ int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lex
   sort_lex = lex;
   qsort(lex->by_key, nf, sizeof *lex->by_key, key_cmp);
   sort_lex = NULL;
+  /* Two rows of one phrase (once spelling is applied, "ga sadar" is "tidak
+   * sadar") would leave the reader's choice to file order: refused. */
+  for (size_t a = 0; a < nf; a++) {
+    const lexentry *x = &lex->e[lex->by_key[a]];
+    for (size_t b = a + 1; b < nf; b++) {
+      const lexentry *y = &lex->e[lex->by_key[b]];
+      if (strcmp(x->key, y->key) != 0)
+        break;
+      if (strcmp(x->phrase, y->phrase) == 0) {
+        *why = "the same phrase as another row, once spelling is applied: keep one";
+        *bad_line = (int)(x->line > y->line ? x->line : y->line);
+        rc = SG_EFORMAT;
+        goto fail;
+      }
+    }
+  }
   free(flat);
   free(rows);
   free(tk);

@@ -53,6 +53,7 @@ typedef struct lexentry {
   char key[SG_TEXTSCAN__TOK_LEN]; /* first word, runs of a letter squeezed: the index key */
   uint8_t plen;                   /* strlen(phrase) */
   uint8_t multi;                  /* more than one word */
+  uint32_t line;                  /* in the file, for errors */
 } lexentry;
 
 typedef struct spelling {
