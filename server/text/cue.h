@@ -52,12 +52,16 @@ enum {
  * the ones the lexicon file (data/lexicon/triage.tsv) and the logs use. */
 static inline const char *sg_cue_name(uint32_t cue) {
   static const char *const names[SG_CUE_COUNT] = {
-      "trapped",       "unconscious",  "not_breathing", "breathing",        "bleeding",
-      "injured",       "child",        "elderly",       "pregnant",         "many_casualties",
-      "weapon",        "spreading",    "peat_fire",     "drowning",         "deep_water",
-      "explosion",     "fatality",     "urgent",        "inside",           "stroke",
-      "chest_pain",    "seizure",      "electrocution", "envenomation",     "overdose",
-      "cyanosis",      "dangerous_animal", "live_wire", "ongoing",          "sweating"};
+      "trapped",         "unconscious",   "not_breathing",
+      "breathing",       "bleeding",      "injured",
+      "child",           "elderly",       "pregnant",
+      "many_casualties", "weapon",        "spreading",
+      "peat_fire",       "drowning",      "deep_water",
+      "explosion",       "fatality",      "urgent",
+      "inside",          "stroke",        "chest_pain",
+      "seizure",         "electrocution", "envenomation",
+      "overdose",        "cyanosis",      "dangerous_animal",
+      "live_wire",       "ongoing",       "sweating"};
   for (int k = 0; k < SG_CUE_COUNT; k++)
     if (cue == 1u << k)
       return names[k];

@@ -15,11 +15,13 @@
 #define LEX_MAX_ROWS 8192
 #define LEX_BUILTIN "triage.tsv"
 
-static const char *const kind_names[] = {"", "word", "neutral", "negator", "past", "since",
-                                         "resolved", "spelling", NULL};
+static const char *const kind_names[] = {"",      "word",     "neutral",  "negator", "past",
+                                         "since", "resolved", "spelling", NULL};
 enum { KIND_SPELLING = 7 };
 
-size_t sg_textscan_lexicon_size(const sg_textscan_lexicon *lex) { return lex ? lex->n : 0; }
+size_t sg_textscan_lexicon_size(const sg_textscan_lexicon *lex) {
+  return lex ? lex->n : 0;
+}
 
 void sg_textscan_lexicon_destroy(sg_textscan_lexicon *lex) {
   if (!lex)
@@ -444,8 +446,8 @@ static const char *spelled(const sg_textscan_lexicon *lex, const char *w, size_t
   return o == len ? NULL : lookup(lex, buf);
 }
 
-static const char *const redup_exempt[] = {"rt", "rw", "km", "no", "gg", "blok", "jam", "lt",
-                                           "lantai", NULL};
+static const char *const redup_exempt[] = {"rt",   "rw",  "km", "no",     "gg",
+                                           "blok", "jam", "lt", "lantai", NULL};
 
 void sg_textscan__normalise(const sg_textscan_lexicon *lex, tokens *tk) {
   size_t o = 0;

@@ -28,14 +28,14 @@
 #define MAX_HITS 256
 #define NEGATION_REACH 3
 /* Cues that say someone or something is in danger now. */
-#define DANGER_CUES                                                                            \
-  (SG_CUE_TRAPPED | SG_CUE_UNCONSCIOUS | SG_CUE_NOT_BREATHING | SG_CUE_BREATHING |              \
-   SG_CUE_BLEEDING | SG_CUE_SPREADING | SG_CUE_DROWNING | SG_CUE_DEEP_WATER | SG_CUE_EXPLOSION |  \
-   SG_CUE_WEAPON | SG_CUE_INSIDE | SG_CUE_STROKE | SG_CUE_CHEST_PAIN | SG_CUE_SEIZURE |           \
-   SG_CUE_ELECTROCUTION | SG_CUE_ENVENOMATION | SG_CUE_OVERDOSE | SG_CUE_CYANOSIS |              \
+#define DANGER_CUES                                                                                \
+  (SG_CUE_TRAPPED | SG_CUE_UNCONSCIOUS | SG_CUE_NOT_BREATHING | SG_CUE_BREATHING |                 \
+   SG_CUE_BLEEDING | SG_CUE_SPREADING | SG_CUE_DROWNING | SG_CUE_DEEP_WATER | SG_CUE_EXPLOSION |   \
+   SG_CUE_WEAPON | SG_CUE_INSIDE | SG_CUE_STROKE | SG_CUE_CHEST_PAIN | SG_CUE_SEIZURE |            \
+   SG_CUE_ELECTROCUTION | SG_CUE_ENVENOMATION | SG_CUE_OVERDOSE | SG_CUE_CYANOSIS |                \
    SG_CUE_LIVE_WIRE)
-#define NAMED_WEIGHT 3 /* a word that names the emergency ("kebakaran") */
-#define QUESTION_WEIGHT 2 /* a '?' counts as this much nonemergency evidence */
+#define NAMED_WEIGHT 3          /* a word that names the emergency ("kebakaran") */
+#define QUESTION_WEIGHT 2       /* a '?' counts as this much nonemergency evidence */
 #define QUESTION_MAX_EVIDENCE 1 /* ... when no emergency weighs more than this */
 
 /* Whether a and b are exactly one edit apart (a substitution, insertion,
@@ -101,8 +101,8 @@ static void record(sg_textscan_result *r, sg_textscan_match_kind kind, sg_textsc
   }
 }
 
-static void add_word(sg_textscan_result *r, const lexentry *e, const tokens *tk, size_t i,
-                     size_t n, int fuzzy) {
+static void add_word(sg_textscan_result *r, const lexentry *e, const tokens *tk, size_t i, size_t n,
+                     int fuzzy) {
   if (e->cue)
     r->cues |= e->cue;
   if (e->category != SG_TEXTSCAN_UNKNOWN)
@@ -110,8 +110,8 @@ static void add_word(sg_textscan_result *r, const lexentry *e, const tokens *tk,
   sg_textscan_match_kind kind = e->cue && e->category ? SG_TEXTSCAN_MATCH_BOTH
                                 : e->cue              ? SG_TEXTSCAN_MATCH_CUE
                                                       : SG_TEXTSCAN_MATCH_CATEGORY;
-  record(r, kind, (sg_textscan_category)e->category, e->weight, e->cue, e->phrase, e->en, tk, i,
-         n, fuzzy);
+  record(r, kind, (sg_textscan_category)e->category, e->weight, e->cue, e->phrase, e->en, tk, i, n,
+         fuzzy);
 }
 
 static const char *const conjunctions[] = {"dan", "tapi", "and", "but", NULL};
@@ -308,8 +308,8 @@ static void match_counts(const tokens *tk, sg_textscan_result *r, const uint8_t 
 /* Ties go to the category whose responders are hardest to redirect later;
  * a land fire before a fire, as "api di semak" is the land's. */
 static const sg_textscan_category tie_order[] = {
-    SG_TEXTSCAN_RESCUE, SG_TEXTSCAN_LAND_FIRE, SG_TEXTSCAN_FIRE,   SG_TEXTSCAN_ACCIDENT,
-    SG_TEXTSCAN_CRIME,  SG_TEXTSCAN_MEDICAL,   SG_TEXTSCAN_FLOOD,  SG_TEXTSCAN_HAZARD,
+    SG_TEXTSCAN_RESCUE, SG_TEXTSCAN_LAND_FIRE, SG_TEXTSCAN_FIRE,  SG_TEXTSCAN_ACCIDENT,
+    SG_TEXTSCAN_CRIME,  SG_TEXTSCAN_MEDICAL,   SG_TEXTSCAN_FLOOD, SG_TEXTSCAN_HAZARD,
     SG_TEXTSCAN_ANIMAL, SG_TEXTSCAN_HAZE,      SG_TEXTSCAN_OTHER};
 
 static void decide_category(sg_textscan_result *r) {
@@ -392,8 +392,8 @@ void sg_textscan__read(const sg_textscan_lexicon *lex, const char *text, size_t 
     if (past[tk->t[i].clause] && e->category != SG_TEXTSCAN_NONEMERGENCY) {
       if (e->category != SG_TEXTSCAN_UNKNOWN) {
         r->category_weight[SG_TEXTSCAN_NONEMERGENCY] += e->weight;
-        record(r, SG_TEXTSCAN_MATCH_PAST, SG_TEXTSCAN_NONEMERGENCY, e->weight, 0, e->phrase,
-               e->en, tk, i, n, hits[h].fuzzy);
+        record(r, SG_TEXTSCAN_MATCH_PAST, SG_TEXTSCAN_NONEMERGENCY, e->weight, 0, e->phrase, e->en,
+               tk, i, n, hits[h].fuzzy);
       }
       continue;
     }

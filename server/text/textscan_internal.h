@@ -20,13 +20,13 @@ enum { SEP_NONE, SEP_SPACE, SEP_HYPHEN, SEP_SLASH, SEP_DOT, SEP_BREAK };
 enum { ROLE_NONE, ROLE_NEGATOR, ROLE_PAST, ROLE_SINCE };
 
 typedef struct tok {
-  uint16_t start, end; /* byte span in the input */
-  uint8_t len;         /* of norm */
-  uint8_t sep;         /* SEP_* after this token */
-  uint8_t digit;       /* all digits */
-  uint8_t used;        /* consumed by a lexicon match */
-  uint8_t role;        /* ROLE_*: set by a negator, past or since phrase */
-  uint16_t clause;     /* index of the clause (SEP_BREAK-separated) it is in */
+  uint16_t start, end;              /* byte span in the input */
+  uint8_t len;                      /* of norm */
+  uint8_t sep;                      /* SEP_* after this token */
+  uint8_t digit;                    /* all digits */
+  uint8_t used;                     /* consumed by a lexicon match */
+  uint8_t role;                     /* ROLE_*: set by a negator, past or since phrase */
+  uint16_t clause;                  /* index of the clause (SEP_BREAK-separated) it is in */
   char norm[SG_TEXTSCAN__TOK_LEN];  /* folded, then read through the spelling table */
   char typed[SG_TEXTSCAN__TOK_LEN]; /* folded as typed, for the reasons */
 } tok;
@@ -49,7 +49,7 @@ typedef struct lexentry {
   uint8_t category; /* sg_textscan_category, UNKNOWN for none */
   int8_t weight;
   uint32_t cue;
-  char en[40]; /* English gloss shown in reasons, "" for none */
+  char en[40];                    /* English gloss shown in reasons, "" for none */
   char key[SG_TEXTSCAN__TOK_LEN]; /* first word, runs of a letter squeezed: the index key */
   uint8_t plen;                   /* strlen(phrase) */
   uint8_t multi;                  /* more than one word */

@@ -107,8 +107,7 @@ static void test_spelling(void) {
 static void test_negation_and_time(void) {
   CHECK_INT_EQ(scan("blm ada yg luka").cues & SG_CUE_INJURED, 0);
   CHECK_INT_EQ(scan("ga ada korban jiwa").cues & SG_CUE_FATALITY, 0);
-  CHECK_INT_EQ(scan("tidak ada kebakaran, cuma bakar sampah").category,
-               SG_TEXTSCAN_NONEMERGENCY);
+  CHECK_INT_EQ(scan("tidak ada kebakaran, cuma bakar sampah").category, SG_TEXTSCAN_NONEMERGENCY);
   sg_textscan_result r = scan("kemarin ada kebakaran di pasar, sekarang aman");
   CHECK_INT_EQ(r.category, SG_TEXTSCAN_NONEMERGENCY);
   int past = 0;
@@ -142,9 +141,9 @@ static void test_resolution(void) {
 }
 
 static void test_nonemergency(void) {
-  const char *texts[] = {"terima kasih damkar", "tes tes", "maaf salah kirim",
-                         "mati lampu dari sore, kapan nyala?", "mau tanya nomor damkar",
-                         "thanks for last night"};
+  const char *texts[] = {"terima kasih damkar",    "tes tes",
+                         "maaf salah kirim",       "mati lampu dari sore, kapan nyala?",
+                         "mau tanya nomor damkar", "thanks for last night"};
   for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
     sg_textscan_result r = scan(texts[k]);
     if (r.category != SG_TEXTSCAN_NONEMERGENCY)
@@ -153,8 +152,7 @@ static void test_nonemergency(void) {
   /* a question with an emergency in it stays an emergency */
   CHECK_INT_EQ(scan("anak sy diculik? dibawa org ga dikenal").category, SG_TEXTSCAN_CRIME);
   /* a danger said now outweighs a routine word */
-  CHECK_INT_EQ(scan("bakar sampah tapi apinya makin besar, merembet").category,
-               SG_TEXTSCAN_FIRE);
+  CHECK_INT_EQ(scan("bakar sampah tapi apinya makin besar, merembet").category, SG_TEXTSCAN_FIRE);
 }
 
 static void test_determinants(void) {

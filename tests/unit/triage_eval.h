@@ -51,8 +51,8 @@ static inline void triage_eval_message(const sg_textscan_gazetteer *gaz, const c
 
 /* Scores every message of the file into *fg; with verbose, prints each miss
  * and its reasons. Returns -1 if the file cannot be read or a line is bad. */
-static inline int triage_eval_file(const sg_textscan_gazetteer *gaz, const char *path,
-                                   int verbose, triage_figures *fg) {
+static inline int triage_eval_file(const sg_textscan_gazetteer *gaz, const char *path, int verbose,
+                                   triage_figures *fg) {
   static char line[8192], text[8192];
   FILE *f = fopen(path, "r");
   int status = 0;
