@@ -215,6 +215,8 @@ int sg_textscan_gazetteer_load(const char *path, sg_textscan_gazetteer **out, in
 static const char *const kel_markers[] = {"kel", "kelurahan", "desa", "kampung", NULL};
 static const char *const kec_markers[] = {"kec", "kecamatan", NULL};
 
+static const char *const not_the_scene[] = {"ke", "arah", "menuju", "to", "towards", NULL};
+
 typedef struct candidate {
   const gaz_entry *e;
   double conf;
@@ -223,6 +225,7 @@ typedef struct candidate {
 void sg_textscan__match_gazetteer(const sg_textscan_gazetteer *gaz, const char *text,
                                   const tokens *tk, sg_textscan_result *r) {
   candidate kel = {NULL, 0}, kec = {NULL, 0};
+  int between = 0;
   (void)text;
   for (size_t i = 0; i < tk->n; i++) {
     const gaz_entry *best_kel = NULL, *best_kec = NULL;
@@ -230,6 +233,8 @@ void sg_textscan__match_gazetteer(const sg_textscan_gazetteer *gaz, const char *
     for (size_t k = 0; k < gaz->n; k++) {
       const gaz_entry *e = &gaz->rows[k];
       for (size_t a = 0; a < e->n_alts; a++) {
+        if (e->alts[a][0] != tk->t[i].norm[0])
+          continue; /* most rows, decided without a call */
         size_t n = sg_textscan__phrase_at(tk, i, e->alts[a], 0);
         /* "Palangka Raya" is the city, not kelurahan Palangka */
         if (n == 1 && i + 1 < tk->n && tk->t[i].sep < SEP_BREAK &&
@@ -247,6 +252,20 @@ void sg_textscan__match_gazetteer(const sg_textscan_gazetteer *gaz, const char *
     }
     if (!best_n)
       continue;
+    /* "lari ke arah Langkai", "dibawa ke Menteng", "jalan antara Menteng dan
+     * Bukit Tunggal": a destination, a direction or a road between two
+     * places is not where it happens. */
+    const tok *before = i > 0 && tk->t[i - 1].sep < SEP_BREAK ? &tk->t[i - 1] : NULL;
+    int away = before && sg_textscan__word_in(before, not_the_scene);
+    if (before && sg_textscan__word_in(before, (const char *const[]){"antara", "between", NULL}))
+      away = between = 1;
+    else if (between && before &&
+             sg_textscan__word_in(before, (const char *const[]){"dan", "and", NULL}))
+      away = 1, between = 0;
+    if (away) {
+      i += best_n - 1;
+      continue;
+    }
     int kel_marked = i > 0 && sg_textscan__word_in(&tk->t[i - 1], kel_markers);
     int kec_marked = i > 0 && sg_textscan__word_in(&tk->t[i - 1], kec_markers);
     if (best_kel && !(kec_marked && best_kec)) {

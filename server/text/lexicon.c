@@ -1,552 +1,478 @@
-/* The keyword lexicon: what people in Palangka Raya type when they report an
- * emergency, in Bahasa Indonesia (formal, informal, SMS abbreviations, a few
- * Banjar words) and English.
- *
- * Phrases are written folded (lower case, no diacritics, words split at
- * punctuation and at letter/digit boundaries). Doubled letters need not be
- * listed twice: matching squeezes runs ("tengelam" meets "tenggelam").
- * One-letter typos of keywords of seven letters or more are found without
- * being listed, so the informal spellings here are the ones further away
- * ("kclkaan", "bnjr").
- *
- * Weights: 3 = the word names the emergency ("kebakaran"), 2 = strong hint
- * ("asap tebal"), 1 = weak hint that needs company ("asap", "motor").
- * Words with several meanings are entered as the longer phrase that
- * disambiguates ("senjata api" is a weapon; "mati lampu" a power cut). */
+/* The lexicon: read from a TSV file (data/lexicon/triage.tsv, built in; its
+ * format is documented at the top of that file), kept as phrase entries
+ * bucketed by first letter plus a sorted spelling table. Also here: what the
+ * spelling table does to scanned tokens (sg_textscan__normalise). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/embedded.h"
 #include "text/textscan_internal.h"
 
-#define FIRE SG_TEXTSCAN_FIRE
-#define FLOOD SG_TEXTSCAN_FLOOD
-#define ACC SG_TEXTSCAN_ACCIDENT
-#define MED SG_TEXTSCAN_MEDICAL
-#define CRIME SG_TEXTSCAN_CRIME
-#define RESCUE SG_TEXTSCAN_RESCUE
-#define OTHER SG_TEXTSCAN_OTHER
-#define NONE SG_TEXTSCAN_UNKNOWN
+#define LEX_MAX_BYTES (1u << 20)
+#define LEX_MAX_ROWS 8192
+#define LEX_BUILTIN "triage.tsv"
 
-const lexentry sg_textscan__lexicon[] = {
-    /* fire */
-    {"kebakaran", FIRE, 3, 0, "fire"},
-    {"kbkrn", FIRE, 3, 0, "fire"},
-    {"kbkran", FIRE, 3, 0, "fire"},
-    {"kebakar", FIRE, 3, 0, "fire"},
-    {"terbakar", FIRE, 3, 0, "burning"},
-    {"trbakar", FIRE, 3, 0, "burning"},
-    {"tbakar", FIRE, 3, 0, "burning"},
-    {"kbakar", FIRE, 3, 0, "burning"},
-    {"dibakar", FIRE, 2, 0, "set on fire"},
-    {"membakar", FIRE, 1, 0, "burning"},
-    {"bakar", FIRE, 1, 0, "burn"},
-    {"api", FIRE, 2, 0, "fire, flames"},
-    {"kobaran api", FIRE, 3, 0, "blaze"},
-    {"jago merah", FIRE, 3, 0, "fire"},
-    {"asap", FIRE, 1, 0, "smoke"},
-    {"asap tebal", FIRE, 2, 0, "thick smoke"},
-    {"kabut asap", FIRE, 1, 0, "haze"},
-    {"hangus", FIRE, 2, 0, "burnt"},
-    {"damkar", FIRE, 3, 0, "fire brigade"},
-    {"pemadam", FIRE, 2, 0, "firefighters"},
-    {"korsleting", FIRE, 2, 0, "short circuit"},
-    {"konslet", FIRE, 2, 0, "short circuit"},
-    {"korslet", FIRE, 2, 0, "short circuit"},
-    {"fire", FIRE, 3, 0, "fire"},
-    {"on fire", FIRE, 3, 0, "on fire"},
-    {"burning", FIRE, 3, 0, "burning"},
-    {"burnt", FIRE, 2, 0, "burnt"},
-    {"blaze", FIRE, 3, 0, "blaze"},
-    {"flames", FIRE, 2, 0, "flames"},
-    {"smoke", FIRE, 1, 0, "smoke"},
-    {"meledak", FIRE, 1, SG_CUE_EXPLOSION, "exploded"},
-    {"ledakan", FIRE, 1, SG_CUE_EXPLOSION, "explosion"},
-    {"ledakkan", FIRE, 1, SG_CUE_EXPLOSION, "explosion"},
-    {"explosion", FIRE, 1, SG_CUE_EXPLOSION, "explosion"},
-    {"exploded", FIRE, 1, SG_CUE_EXPLOSION, "exploded"},
-    {"gas bocor", FIRE, 2, SG_CUE_EXPLOSION, "gas leak"},
-    {"bau gas", FIRE, 2, SG_CUE_EXPLOSION, "smell of gas"},
-    {"gas leak", FIRE, 2, SG_CUE_EXPLOSION, "gas leak"},
-    {"karhutla", FIRE, 3, SG_CUE_PEAT_FIRE, "forest and land fire"},
-    {"karlahut", FIRE, 3, SG_CUE_PEAT_FIRE, "forest and land fire"},
-    {"gambut", FIRE, 2, SG_CUE_PEAT_FIRE, "peat"},
-    {"lahan terbakar", FIRE, 3, SG_CUE_PEAT_FIRE, "land on fire"},
-    {"hutan terbakar", FIRE, 3, SG_CUE_PEAT_FIRE, "forest on fire"},
-    {"kebakaran lahan", FIRE, 3, SG_CUE_PEAT_FIRE, "land fire"},
-    {"kebakaran hutan", FIRE, 3, SG_CUE_PEAT_FIRE, "forest fire"},
-    {"bakar lahan", FIRE, 3, SG_CUE_PEAT_FIRE, "land burning"},
-    {"semak terbakar", FIRE, 3, SG_CUE_PEAT_FIRE, "scrub on fire"},
-    {"peat", FIRE, 2, SG_CUE_PEAT_FIRE, "peat"},
-    {"forest fire", FIRE, 3, SG_CUE_PEAT_FIRE, "forest fire"},
-    {"wildfire", FIRE, 3, SG_CUE_PEAT_FIRE, "wildfire"},
-    {"bush fire", FIRE, 3, SG_CUE_PEAT_FIRE, "bush fire"},
-    {"merembet", FIRE, 1, SG_CUE_SPREADING, "spreading"},
-    {"menjalar", FIRE, 1, SG_CUE_SPREADING, "spreading"},
-    {"meluas", NONE, 0, SG_CUE_SPREADING, "spreading"},
-    {"membesar", NONE, 0, SG_CUE_SPREADING, "growing"},
-    {"makin besar", NONE, 0, SG_CUE_SPREADING, "growing"},
-    {"semakin besar", NONE, 0, SG_CUE_SPREADING, "growing"},
-    {"api besar", FIRE, 3, SG_CUE_SPREADING, "large fire"},
-    {"kebakaran besar", FIRE, 3, SG_CUE_SPREADING, "large fire"},
-    {"api sudah besar", FIRE, 3, SG_CUE_SPREADING, "large fire"},
-    {"api sdh besar", FIRE, 3, SG_CUE_SPREADING, "large fire"},
-    {"api udah besar", FIRE, 3, SG_CUE_SPREADING, "large fire"},
-    {"api makin besar", FIRE, 3, SG_CUE_SPREADING, "fire growing"},
-    {"percikan api", FIRE, 1, 0, "sparks"},
-    {"spreading", NONE, 0, SG_CUE_SPREADING, "spreading"},
-    {"big fire", FIRE, 3, SG_CUE_SPREADING, "large fire"},
-    {"large fire", FIRE, 3, SG_CUE_SPREADING, "large fire"},
-    {"huge fire", FIRE, 3, SG_CUE_SPREADING, "large fire"},
-    {"beberapa rumah", NONE, 0, SG_CUE_SPREADING, "several houses"},
-    {"banyak rumah", NONE, 0, SG_CUE_SPREADING, "many houses"},
+static const char *const kind_names[] = {"",      "word",     "neutral",  "negator", "past",
+                                         "since", "resolved", "spelling", NULL};
+enum { KIND_SPELLING = 7 };
 
-    /* flood */
-    {"banjir", FLOOD, 3, 0, "flood"},
-    {"bnjr", FLOOD, 3, 0, "flood"},
-    {"banjr", FLOOD, 3, 0, "flood"},
-    {"bnjir", FLOOD, 3, 0, "flood"},
-    {"kebanjiran", FLOOD, 3, 0, "flooded"},
-    {"banjir bandang", FLOOD, 3, 0, "flash flood"},
-    {"air naik", FLOOD, 3, 0, "water rising"},
-    {"air meluap", FLOOD, 3, 0, "overflowing"},
-    {"air pasang", FLOOD, 2, 0, "high water"},
-    {"meluap", FLOOD, 2, 0, "overflowing"},
-    {"luapan", FLOOD, 2, 0, "overflow"},
-    {"tergenang", FLOOD, 2, 0, "inundated"},
-    {"genangan", FLOOD, 2, 0, "standing water"},
-    {"terendam", FLOOD, 3, 0, "submerged"},
-    {"tanggul jebol", FLOOD, 3, 0, "levee breached"},
-    {"flood", FLOOD, 3, 0, "flood"},
-    {"flooding", FLOOD, 3, 0, "flooding"},
-    {"flooded", FLOOD, 3, 0, "flooded"},
-    {"water rising", FLOOD, 3, 0, "water rising"},
-    {"rising water", FLOOD, 3, 0, "water rising"},
-    {"sedada", FLOOD, 1, SG_CUE_DEEP_WATER, "chest-deep"},
-    {"se dada", FLOOD, 1, SG_CUE_DEEP_WATER, "chest-deep"},
-    {"sampai dada", FLOOD, 1, SG_CUE_DEEP_WATER, "chest-deep"},
-    {"setinggi dada", FLOOD, 1, SG_CUE_DEEP_WATER, "chest-deep"},
-    {"seleher", FLOOD, 1, SG_CUE_DEEP_WATER, "neck-deep"},
-    {"sampai leher", FLOOD, 1, SG_CUE_DEEP_WATER, "neck-deep"},
-    {"sampai atap", FLOOD, 1, SG_CUE_DEEP_WATER, "up to the roof"},
-    {"ke atap", NONE, 0, SG_CUE_DEEP_WATER, "onto the roof"},
-    {"chest deep", FLOOD, 1, SG_CUE_DEEP_WATER, "chest-deep"},
-    {"neck deep", FLOOD, 1, SG_CUE_DEEP_WATER, "neck-deep"},
-    {"roof", NONE, 0, SG_CUE_DEEP_WATER, "up to the roof"},
-    {"sepinggang", FLOOD, 1, 0, "waist-deep"},
-    {"selutut", FLOOD, 1, 0, "knee-deep"},
-    {"semata kaki", FLOOD, 1, 0, "ankle-deep"},
-    {"waist deep", FLOOD, 1, 0, "waist-deep"},
-    {"knee deep", FLOOD, 1, 0, "knee-deep"},
+size_t sg_textscan_lexicon_size(const sg_textscan_lexicon *lex) {
+  return lex ? lex->n : 0;
+}
 
-    /* accident */
-    {"kecelakaan", ACC, 3, 0, "accident"},
-    {"kclkaan", ACC, 3, 0, "accident"},
-    {"kclakaan", ACC, 3, 0, "accident"},
-    {"kecelakan", ACC, 3, 0, "accident"},
-    {"klakaan", ACC, 3, 0, "accident"},
-    {"laka", ACC, 3, 0, "traffic accident"},
-    {"lakalantas", ACC, 3, 0, "traffic accident"},
-    {"laka lantas", ACC, 3, 0, "traffic accident"},
-    {"tabrakan", ACC, 3, 0, "collision"},
-    {"tabrak", ACC, 2, 0, "collision"},
-    {"ditabrak", ACC, 3, 0, "hit by a vehicle"},
-    {"tertabrak", ACC, 3, 0, "hit by a vehicle"},
-    {"ketabrak", ACC, 3, 0, "hit by a vehicle"},
-    {"nabrak", ACC, 3, 0, "crashed into"},
-    {"menabrak", ACC, 3, 0, "crashed into"},
-    {"tabrak lari", ACC, 3, 0, "hit and run"},
-    {"terbalik", ACC, 2, 0, "overturned"},
-    {"terguling", ACC, 2, 0, "rolled over"},
-    {"serempet", ACC, 2, 0, "sideswiped"},
-    {"diserempet", ACC, 2, 0, "sideswiped"},
-    {"keserempet", ACC, 2, 0, "sideswiped"},
-    {"senggolan", ACC, 2, 0, "collision"},
-    {"jatuh dari motor", ACC, 3, 0, "fell off a motorbike"},
-    {"masuk parit", ACC, 2, 0, "went into a ditch"},
-    {"masuk sungai", ACC, 1, 0, "went into the river"},
-    {"accident", ACC, 3, 0, "accident"},
-    {"crash", ACC, 3, 0, "crash"},
-    {"crashed", ACC, 3, 0, "crash"},
-    {"collision", ACC, 3, 0, "collision"},
-    {"hit by", ACC, 2, 0, "hit by"},
-    {"run over", ACC, 3, 0, "run over"},
-    {"overturned", ACC, 2, 0, "overturned"},
-    {"motor", ACC, 1, 0, "motorbike"},
-    {"sepeda motor", ACC, 1, 0, "motorbike"},
-    {"mobil", ACC, 1, 0, "car"},
-    {"truk", ACC, 1, 0, "truck"},
-    {"truck", ACC, 1, 0, "truck"},
-    {"bus", ACC, 1, 0, "bus"},
-    {"car", ACC, 1, 0, "car"},
-    {"motorbike", ACC, 1, 0, "motorbike"},
-    {"motorcycle", ACC, 1, 0, "motorbike"},
-    {"pengendara", ACC, 1, 0, "rider"},
+void sg_textscan_lexicon_destroy(sg_textscan_lexicon *lex) {
+  if (!lex)
+    return;
+  free(lex->by_key);
+  free(lex->e);
+  free(lex->sp);
+  free(lex);
+}
 
-    /* medical */
-    {"sakit", MED, 2, 0, "ill"},
-    {"sakit parah", MED, 3, 0, "seriously ill"},
-    {"sakit jantung", MED, 3, 0, "heart condition"},
-    {"sakit perut", MED, 2, 0, "stomach pain"},
-    {"sakit dada", MED, 3, 0, "chest pain"},
-    {"nyeri dada", MED, 3, 0, "chest pain"},
-    {"pingsan", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"tidak sadar", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"tdk sadar", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"tak sadar", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"ga sadar", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"gak sadar", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"nggak sadar", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"tak sadarkan diri", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"tidak sadarkan diri", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"hilang kesadaran", MED, 2, SG_CUE_UNCONSCIOUS, "lost consciousness"},
-    {"unconscious", MED, 2, SG_CUE_UNCONSCIOUS, "unconscious"},
-    {"passed out", MED, 2, SG_CUE_UNCONSCIOUS, "passed out"},
-    {"fainted", MED, 2, SG_CUE_UNCONSCIOUS, "fainted"},
-    {"collapsed", MED, 2, SG_CUE_UNCONSCIOUS, "collapsed"},
-    {"not breathing", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"stopped breathing", MED, 3, SG_CUE_NOT_BREATHING, "stopped breathing"},
-    {"tidak bernapas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"tidak bernafas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"tdk bernapas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"tdk bernafas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"tidak napas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"tidak nafas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"ga napas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"ga nafas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"gak napas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"gak nafas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"ga bernapas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"gak bernafas", MED, 3, SG_CUE_NOT_BREATHING, "not breathing"},
-    {"henti napas", MED, 3, SG_CUE_NOT_BREATHING, "respiratory arrest"},
-    {"henti nafas", MED, 3, SG_CUE_NOT_BREATHING, "respiratory arrest"},
-    {"berhenti bernapas", MED, 3, SG_CUE_NOT_BREATHING, "stopped breathing"},
-    {"napas berhenti", MED, 3, SG_CUE_NOT_BREATHING, "stopped breathing"},
-    {"nafas berhenti", MED, 3, SG_CUE_NOT_BREATHING, "stopped breathing"},
-    {"sesak", MED, 3, SG_CUE_BREATHING, "short of breath"},
-    {"sesak napas", MED, 3, SG_CUE_BREATHING, "short of breath"},
-    {"sesak nafas", MED, 3, SG_CUE_BREATHING, "short of breath"},
-    {"susah napas", MED, 3, SG_CUE_BREATHING, "difficulty breathing"},
-    {"susah nafas", MED, 3, SG_CUE_BREATHING, "difficulty breathing"},
-    {"sulit bernapas", MED, 3, SG_CUE_BREATHING, "difficulty breathing"},
-    {"sulit bernafas", MED, 3, SG_CUE_BREATHING, "difficulty breathing"},
-    {"asma", MED, 3, SG_CUE_BREATHING, "asthma"},
-    {"asthma", MED, 3, SG_CUE_BREATHING, "asthma"},
-    {"difficulty breathing", MED, 3, SG_CUE_BREATHING, "difficulty breathing"},
-    {"cant breathe", MED, 3, SG_CUE_BREATHING, "cannot breathe"},
-    {"can t breathe", MED, 3, SG_CUE_BREATHING, "cannot breathe"},
-    {"kejang", MED, 3, 0, "seizure"},
-    {"stroke", MED, 3, 0, "stroke"},
-    {"struk", MED, 3, 0, "stroke"},
-    {"serangan jantung", MED, 3, 0, "heart attack"},
-    {"heart attack", MED, 3, 0, "heart attack"},
-    {"chest pain", MED, 3, 0, "chest pain"},
-    {"seizure", MED, 3, 0, "seizure"},
-    {"keracunan", MED, 3, 0, "poisoning"},
-    {"overdosis", MED, 3, 0, "overdose"},
-    {"overdose", MED, 3, 0, "overdose"},
-    {"tersengat listrik", MED, 3, 0, "electrocuted"},
-    {"kesetrum", MED, 3, 0, "electrocuted"},
-    {"kesetrom", MED, 3, 0, "electrocuted"},
-    {"digigit ular", MED, 3, 0, "snakebite"},
-    {"digigit anjing", MED, 2, 0, "dog bite"},
-    {"diare", MED, 2, 0, "diarrhoea"},
-    {"muntah", MED, 2, 0, "vomiting"},
-    {"demam", MED, 2, 0, "fever"},
-    {"demam tinggi", MED, 3, 0, "high fever"},
-    {"medis", MED, 3, 0, "medical"},
-    {"ambulans", MED, 1, 0, "ambulance"},
-    {"ambulan", MED, 1, 0, "ambulance"},
-    {"ambulance", MED, 1, 0, "ambulance"},
-    {"dokter", MED, 1, 0, "doctor"},
-    {"medical", MED, 3, 0, "medical"},
-    {"sick", MED, 2, 0, "sick"},
-    {"fever", MED, 2, 0, "fever"},
-    {"vomiting", MED, 2, 0, "vomiting"},
-    {"pusing", MED, 1, 0, "dizzy"},
-    {"lemas", MED, 1, 0, "weak"},
-    {"lemes", MED, 1, 0, "weak"},
-    {"jatuh", MED, 1, 0, "fell"},
-    {"terjatuh", MED, 1, 0, "fell"},
-    {"fell", MED, 1, 0, "fell"},
-    {"melahirkan", MED, 3, SG_CUE_PREGNANT, "giving birth"},
-    {"lahiran", MED, 3, SG_CUE_PREGNANT, "giving birth"},
-    {"mau lahir", MED, 3, SG_CUE_PREGNANT, "about to give birth"},
-    {"persalinan", MED, 3, SG_CUE_PREGNANT, "labour"},
-    {"ketuban pecah", MED, 3, SG_CUE_PREGNANT, "waters broke"},
-    {"in labor", MED, 3, SG_CUE_PREGNANT, "in labour"},
-    {"in labour", MED, 3, SG_CUE_PREGNANT, "in labour"},
-    {"giving birth", MED, 3, SG_CUE_PREGNANT, "giving birth"},
-    {"hamil", MED, 1, SG_CUE_PREGNANT, "pregnant"},
-    {"bumil", MED, 1, SG_CUE_PREGNANT, "pregnant woman"},
-    {"pregnant", MED, 1, SG_CUE_PREGNANT, "pregnant"},
-    {"pendarahan", MED, 2, SG_CUE_BLEEDING, "haemorrhage"},
-    {"perdarahan", MED, 2, SG_CUE_BLEEDING, "haemorrhage"},
-    {"darah", MED, 1, SG_CUE_BLEEDING, "bleeding"},
-    {"berdarah", MED, 1, SG_CUE_BLEEDING, "bleeding"},
-    {"berdarah darah", MED, 1, SG_CUE_BLEEDING, "bleeding heavily"},
-    {"bleeding", MED, 1, SG_CUE_BLEEDING, "bleeding"},
-    {"blood", MED, 1, SG_CUE_BLEEDING, "bleeding"},
-    {"luka", MED, 1, SG_CUE_INJURED, "injured"},
-    {"terluka", MED, 1, SG_CUE_INJURED, "injured"},
-    {"luka parah", MED, 2, SG_CUE_INJURED, "badly injured"},
-    {"luka bakar", MED, 2, SG_CUE_INJURED, "burn injury"},
-    {"luka berat", MED, 2, SG_CUE_INJURED, "badly injured"},
-    {"patah", MED, 1, SG_CUE_INJURED, "broken bone"},
-    {"patah tulang", MED, 2, SG_CUE_INJURED, "broken bone"},
-    {"cedera", MED, 1, SG_CUE_INJURED, "injured"},
-    {"cidera", MED, 1, SG_CUE_INJURED, "injured"},
-    {"injured", MED, 1, SG_CUE_INJURED, "injured"},
-    {"injury", MED, 1, SG_CUE_INJURED, "injured"},
-    {"hurt", MED, 1, SG_CUE_INJURED, "injured"},
-    {"korban luka", MED, 1, SG_CUE_INJURED, "injured victim"},
+static int bucket_of(char c) {
+  if (c >= 'a' && c <= 'z')
+    return c - 'a';
+  if (c >= '0' && c <= '9')
+    return 26 + (c - '0');
+  return SG_TEXTSCAN__BUCKETS - 1;
+}
 
-    /* crime */
-    {"maling", CRIME, 3, 0, "thief"},
-    {"kemalingan", CRIME, 3, 0, "burgled"},
-    {"rampok", CRIME, 3, 0, "robbery"},
-    {"perampokan", CRIME, 3, 0, "robbery"},
-    {"dirampok", CRIME, 3, 0, "robbed"},
-    {"merampok", CRIME, 3, 0, "robbing"},
-    {"perampok", CRIME, 3, 0, "robber"},
-    {"begal", CRIME, 3, 0, "mugging"},
-    {"dibegal", CRIME, 3, 0, "mugged"},
-    {"pembegalan", CRIME, 3, 0, "mugging"},
-    {"pencurian", CRIME, 3, 0, "theft"},
-    {"pencuri", CRIME, 3, 0, "thief"},
-    {"curi", CRIME, 2, 0, "steal"},
-    {"dicuri", CRIME, 3, 0, "stolen"},
-    {"mencuri", CRIME, 3, 0, "stealing"},
-    {"jambret", CRIME, 3, 0, "snatch theft"},
-    {"dijambret", CRIME, 3, 0, "snatched"},
-    {"copet", CRIME, 3, 0, "pickpocket"},
-    {"kecopetan", CRIME, 3, 0, "pickpocketed"},
-    {"dibobol", CRIME, 3, 0, "broken into"},
-    {"bobol", CRIME, 2, 0, "break in"},
-    {"penjarahan", CRIME, 3, 0, "looting"},
-    {"dijarah", CRIME, 3, 0, "looted"},
-    {"ditodong", CRIME, 3, SG_CUE_WEAPON, "held up"},
-    {"penodongan", CRIME, 3, SG_CUE_WEAPON, "hold-up"},
-    {"perkelahian", CRIME, 3, 0, "fight"},
-    {"berkelahi", CRIME, 3, 0, "fighting"},
-    {"berantem", CRIME, 2, 0, "fighting"},
-    {"tawuran", CRIME, 3, 0, "brawl"},
-    {"keributan", CRIME, 2, 0, "disturbance"},
-    {"ribut", CRIME, 1, 0, "commotion"},
-    {"dikeroyok", CRIME, 3, SG_CUE_INJURED, "mob assault"},
-    {"pengeroyokan", CRIME, 3, 0, "mob assault"},
-    {"dipukul", CRIME, 2, 0, "beaten"},
-    {"dipukuli", CRIME, 3, SG_CUE_INJURED, "beaten"},
-    {"pemukulan", CRIME, 3, 0, "beating"},
-    {"penganiayaan", CRIME, 3, 0, "assault"},
-    {"dianiaya", CRIME, 3, SG_CUE_INJURED, "assaulted"},
-    {"kdrt", CRIME, 3, 0, "domestic violence"},
-    {"pemerkosaan", CRIME, 3, 0, "rape"},
-    {"diperkosa", CRIME, 3, 0, "raped"},
-    {"pelecehan", CRIME, 3, 0, "harassment"},
-    {"penculikan", CRIME, 3, 0, "kidnapping"},
-    {"diculik", CRIME, 3, 0, "kidnapped"},
-    {"pembunuhan", CRIME, 3, SG_CUE_FATALITY, "murder"},
-    {"dibunuh", CRIME, 3, SG_CUE_FATALITY, "murdered"},
-    {"ditusuk", CRIME, 3, SG_CUE_WEAPON | SG_CUE_INJURED, "stabbed"},
-    {"penusukan", CRIME, 3, SG_CUE_WEAPON, "stabbing"},
-    {"ditembak", CRIME, 3, SG_CUE_WEAPON | SG_CUE_INJURED, "shot"},
-    {"penembakan", CRIME, 3, SG_CUE_WEAPON, "shooting"},
-    {"dibacok", CRIME, 3, SG_CUE_WEAPON | SG_CUE_INJURED, "hacked with a blade"},
-    {"narkoba", CRIME, 2, 0, "drugs"},
-    {"orang mabuk", CRIME, 2, 0, "drunk person"},
-    {"mabuk", CRIME, 1, 0, "drunk"},
-    {"polisi", CRIME, 1, 0, "police"},
-    {"crime", CRIME, 3, 0, "crime"},
-    {"robbery", CRIME, 3, 0, "robbery"},
-    {"robbed", CRIME, 3, 0, "robbed"},
-    {"thief", CRIME, 3, 0, "thief"},
-    {"thieves", CRIME, 3, 0, "thieves"},
-    {"theft", CRIME, 3, 0, "theft"},
-    {"stolen", CRIME, 3, 0, "stolen"},
-    {"burglary", CRIME, 3, 0, "burglary"},
-    {"break in", CRIME, 2, 0, "break-in"},
-    {"broke into", CRIME, 3, 0, "break-in"},
-    {"mugged", CRIME, 3, 0, "mugged"},
-    {"assault", CRIME, 3, 0, "assault"},
-    {"attacked", CRIME, 2, 0, "attacked"},
-    {"fight", CRIME, 2, 0, "fight"},
-    {"stabbed", CRIME, 3, SG_CUE_WEAPON | SG_CUE_INJURED, "stabbed"},
-    {"shooting", CRIME, 3, SG_CUE_WEAPON, "shooting"},
-    {"kidnapped", CRIME, 3, 0, "kidnapped"},
-    {"police", CRIME, 1, 0, "police"},
-    {"senjata", CRIME, 1, SG_CUE_WEAPON, "weapon"},
-    {"bersenjata", CRIME, 2, SG_CUE_WEAPON, "armed"},
-    {"senjata tajam", CRIME, 2, SG_CUE_WEAPON, "sharp weapon"},
-    {"sajam", CRIME, 2, SG_CUE_WEAPON, "sharp weapon"},
-    {"senjata api", CRIME, 2, SG_CUE_WEAPON, "firearm"},
-    {"senpi", CRIME, 2, SG_CUE_WEAPON, "firearm"},
-    {"pisau", CRIME, 1, SG_CUE_WEAPON, "knife"},
-    {"parang", CRIME, 1, SG_CUE_WEAPON, "machete"},
-    {"mandau", CRIME, 1, SG_CUE_WEAPON, "mandau (Dayak blade)"},
-    {"golok", CRIME, 1, SG_CUE_WEAPON, "machete"},
-    {"celurit", CRIME, 1, SG_CUE_WEAPON, "sickle blade"},
-    {"clurit", CRIME, 1, SG_CUE_WEAPON, "sickle blade"},
-    {"pistol", CRIME, 1, SG_CUE_WEAPON, "pistol"},
-    {"knife", CRIME, 1, SG_CUE_WEAPON, "knife"},
-    {"gun", CRIME, 1, SG_CUE_WEAPON, "gun"},
-    {"weapon", CRIME, 1, SG_CUE_WEAPON, "weapon"},
-    {"machete", CRIME, 1, SG_CUE_WEAPON, "machete"},
-    {"armed", CRIME, 2, SG_CUE_WEAPON, "armed"},
+static const char *spelled(const sg_textscan_lexicon *lex, const char *w, size_t len);
 
-    /* rescue */
-    {"tenggelam", RESCUE, 3, SG_CUE_DROWNING, "drowning"},
-    {"tnggelam", RESCUE, 3, SG_CUE_DROWNING, "drowning"},
-    {"tenggelem", RESCUE, 3, SG_CUE_DROWNING, "drowning"},
-    {"hanyut", RESCUE, 3, SG_CUE_DROWNING, "swept away"},
-    {"terseret arus", RESCUE, 3, SG_CUE_DROWNING, "swept away"},
-    {"tercebur", RESCUE, 2, SG_CUE_DROWNING, "fell into the water"},
-    {"kecebur", RESCUE, 2, SG_CUE_DROWNING, "fell into the water"},
-    {"jatuh ke sungai", RESCUE, 3, SG_CUE_DROWNING, "fell into the river"},
-    {"perahu terbalik", RESCUE, 3, SG_CUE_DROWNING, "boat capsized"},
-    {"kapal terbalik", RESCUE, 3, SG_CUE_DROWNING, "boat capsized"},
-    {"klotok terbalik", RESCUE, 3, SG_CUE_DROWNING, "boat capsized"},
-    {"speedboat terbalik", RESCUE, 3, SG_CUE_DROWNING, "boat capsized"},
-    {"kapal tenggelam", RESCUE, 3, SG_CUE_DROWNING, "boat sank"},
-    {"drowning", RESCUE, 3, SG_CUE_DROWNING, "drowning"},
-    {"drowned", RESCUE, 3, SG_CUE_DROWNING, "drowned"},
-    {"swept away", RESCUE, 3, SG_CUE_DROWNING, "swept away"},
-    {"capsized", RESCUE, 3, SG_CUE_DROWNING, "capsized"},
-    {"terjebak", RESCUE, 2, SG_CUE_TRAPPED, "trapped"},
-    {"terjepit", RESCUE, 2, SG_CUE_TRAPPED, "pinned"},
-    {"kejepit", RESCUE, 2, SG_CUE_TRAPPED, "pinned"},
-    {"terperangkap", RESCUE, 2, SG_CUE_TRAPPED, "trapped"},
-    {"terkurung", RESCUE, 2, SG_CUE_TRAPPED, "locked in"},
-    {"tertimpa", RESCUE, 2, SG_CUE_TRAPPED, "crushed under"},
-    {"ketimpa", RESCUE, 2, SG_CUE_TRAPPED, "crushed under"},
-    {"tertimbun", RESCUE, 2, SG_CUE_TRAPPED, "buried"},
-    {"tidak bisa keluar", RESCUE, 2, SG_CUE_TRAPPED, "cannot get out"},
-    {"tdk bisa keluar", RESCUE, 2, SG_CUE_TRAPPED, "cannot get out"},
-    {"ga bisa keluar", RESCUE, 2, SG_CUE_TRAPPED, "cannot get out"},
-    {"gak bisa keluar", RESCUE, 2, SG_CUE_TRAPPED, "cannot get out"},
-    {"gk bisa keluar", RESCUE, 2, SG_CUE_TRAPPED, "cannot get out"},
-    {"trapped", RESCUE, 2, SG_CUE_TRAPPED, "trapped"},
-    {"stuck", RESCUE, 1, SG_CUE_TRAPPED, "stuck"},
-    {"pinned", RESCUE, 2, SG_CUE_TRAPPED, "pinned"},
-    {"cannot get out", RESCUE, 2, SG_CUE_TRAPPED, "cannot get out"},
-    {"can t get out", RESCUE, 2, SG_CUE_TRAPPED, "cannot get out"},
-    {"evakuasi", RESCUE, 2, 0, "evacuation"},
-    {"dievakuasi", RESCUE, 2, 0, "evacuation"},
-    {"sar", RESCUE, 3, 0, "search and rescue"},
-    {"basarnas", RESCUE, 3, 0, "search and rescue"},
-    {"pencarian", RESCUE, 2, 0, "search"},
-    {"orang hilang", RESCUE, 3, 0, "missing person"},
-    {"org hilang", RESCUE, 3, 0, "missing person"},
-    {"anak hilang", RESCUE, 3, SG_CUE_CHILD, "missing child"},
-    {"belum ditemukan", RESCUE, 2, 0, "not yet found"},
-    {"hilang", RESCUE, 1, 0, "missing"},
-    {"tersesat", RESCUE, 2, 0, "lost"},
-    {"missing", RESCUE, 2, 0, "missing"},
-    {"rescue", RESCUE, 3, 0, "rescue"},
-    {"jatuh ke sumur", RESCUE, 3, SG_CUE_TRAPPED, "fell into a well"},
-    {"longsor", RESCUE, 2, 0, "landslide"},
-    {"buaya", RESCUE, 2, 0, "crocodile"},
-    {"diterkam buaya", RESCUE, 3, 0, "crocodile attack"},
+/* Folds a phrase as scanned text is folded, each word read through the
+ * spelling table, so the file may use either form. */
+static int fold_phrase(const sg_textscan_lexicon *lex, tokens *tk, const char *s, size_t len,
+                       char *out, size_t size) {
+  size_t o = 0;
+  sg_textscan__tokenize(s, len, tk);
+  out[0] = '\0';
+  for (size_t k = 0; k < tk->n; k++) {
+    const char *w = tk->t[k].norm;
+    size_t wl = tk->t[k].len;
+    const char *canon = lex ? spelled(lex, w, wl) : NULL;
+    if (canon)
+      w = canon, wl = strlen(canon);
+    if (o + wl + (o ? 1 : 0) + 1 > size)
+      return -1;
+    if (o)
+      out[o++] = ' ';
+    memcpy(out + o, w, wl);
+    o += wl;
+    out[o] = '\0';
+  }
+  return o ? 0 : -1;
+}
 
-    /* other: incidents that need a service but fit none of the above */
-    {"pohon tumbang", OTHER, 3, 0, "fallen tree"},
-    {"pohon roboh", OTHER, 3, 0, "fallen tree"},
-    {"pohon patah", OTHER, 3, 0, "fallen tree"},
-    {"tumbang", OTHER, 2, 0, "fallen"},
-    {"roboh", OTHER, 2, 0, "collapsed"},
-    {"ambruk", OTHER, 2, 0, "collapsed"},
-    {"ular", OTHER, 3, 0, "snake"},
-    {"sarang tawon", OTHER, 3, 0, "wasp nest"},
-    {"tawon", OTHER, 2, 0, "wasps"},
-    {"lebah", OTHER, 2, 0, "bees"},
-    {"kabel putus", OTHER, 3, 0, "broken power line"},
-    {"kabel listrik putus", OTHER, 3, 0, "broken power line"},
-    {"kabel listrik", OTHER, 2, 0, "power line"},
-    {"tiang listrik", OTHER, 2, 0, "power pole"},
-    {"listrik padam", OTHER, 2, 0, "power cut"},
-    {"mati lampu", OTHER, 2, 0, "power cut"},
-    {"mati listrik", OTHER, 2, 0, "power cut"},
-    {"jalan rusak", OTHER, 2, 0, "damaged road"},
-    {"jalan berlubang", OTHER, 2, 0, "pothole"},
-    {"orang gila", OTHER, 2, 0, "disturbed person"},
-    {"odgj", OTHER, 2, 0, "disturbed person"},
-    {"fallen tree", OTHER, 3, 0, "fallen tree"},
-    {"tree fell", OTHER, 3, 0, "fallen tree"},
-    {"snake", OTHER, 3, 0, "snake"},
-    {"power line", OTHER, 2, 0, "power line"},
-    {"power outage", OTHER, 2, 0, "power cut"},
-    {"blackout", OTHER, 2, 0, "power cut"},
-    {"hewan", OTHER, 1, 0, "animal"},
+static int cue_from_names(const char *s, size_t len, uint32_t *out) {
+  *out = 0;
+  if (len == 1 && s[0] == '-')
+    return 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= len; i++) {
+    if (i < len && s[i] != ',')
+      continue;
+    size_t n = i - start;
+    int found = 0;
+    for (int k = 0; k < SG_CUE_COUNT && !found; k++) {
+      const char *name = sg_cue_name(1u << k);
+      if (strlen(name) == n && memcmp(name, s + start, n) == 0)
+        *out |= 1u << k, found = 1;
+    }
+    if (!found)
+      return -1;
+    start = i + 1;
+  }
+  return 0;
+}
 
-    /* cues without a category of their own */
-    {"anak", NONE, 0, SG_CUE_CHILD, "child"},
-    {"anak kecil", NONE, 0, SG_CUE_CHILD, "small child"},
-    {"balita", NONE, 0, SG_CUE_CHILD, "toddler"},
-    {"bayi", NONE, 0, SG_CUE_CHILD, "baby"},
-    {"bocah", NONE, 0, SG_CUE_CHILD, "child"},
-    {"murid", NONE, 0, SG_CUE_CHILD, "pupil"},
-    {"siswa", NONE, 0, SG_CUE_CHILD, "pupil"},
-    {"child", NONE, 0, SG_CUE_CHILD, "child"},
-    {"children", NONE, 0, SG_CUE_CHILD, "children"},
-    {"kid", NONE, 0, SG_CUE_CHILD, "child"},
-    {"kids", NONE, 0, SG_CUE_CHILD, "children"},
-    {"baby", NONE, 0, SG_CUE_CHILD, "baby"},
-    {"toddler", NONE, 0, SG_CUE_CHILD, "toddler"},
-    {"boy", NONE, 0, SG_CUE_CHILD, "child"},
-    {"girl", NONE, 0, SG_CUE_CHILD, "child"},
-    {"lansia", NONE, 0, SG_CUE_ELDERLY, "elderly"},
-    {"manula", NONE, 0, SG_CUE_ELDERLY, "elderly"},
-    {"kakek", NONE, 0, SG_CUE_ELDERLY, "elderly man"},
-    {"nenek", NONE, 0, SG_CUE_ELDERLY, "elderly woman"},
-    {"mbah", NONE, 0, SG_CUE_ELDERLY, "elderly person"},
-    {"nini", NONE, 0, SG_CUE_ELDERLY, "elderly woman (Banjar)"},
-    {"elderly", NONE, 0, SG_CUE_ELDERLY, "elderly"},
-    {"old man", NONE, 0, SG_CUE_ELDERLY, "elderly man"},
-    {"old woman", NONE, 0, SG_CUE_ELDERLY, "elderly woman"},
-    {"old lady", NONE, 0, SG_CUE_ELDERLY, "elderly woman"},
-    {"grandmother", NONE, 0, SG_CUE_ELDERLY, "elderly woman"},
-    {"grandfather", NONE, 0, SG_CUE_ELDERLY, "elderly man"},
-    {"grandma", NONE, 0, SG_CUE_ELDERLY, "elderly woman"},
-    {"grandpa", NONE, 0, SG_CUE_ELDERLY, "elderly man"},
-    {"banyak korban", NONE, 0, SG_CUE_MANY_CASUALTIES, "many casualties"},
-    {"korban banyak", NONE, 0, SG_CUE_MANY_CASUALTIES, "many casualties"},
-    {"banyak yang luka", NONE, 0, SG_CUE_MANY_CASUALTIES, "many injured"},
-    {"banyak yg luka", NONE, 0, SG_CUE_MANY_CASUALTIES, "many injured"},
-    {"korban massal", NONE, 0, SG_CUE_MANY_CASUALTIES, "mass casualty"},
-    {"many injured", NONE, 0, SG_CUE_MANY_CASUALTIES, "many injured"},
-    {"many casualties", NONE, 0, SG_CUE_MANY_CASUALTIES, "many casualties"},
-    {"many people", NONE, 0, SG_CUE_MANY_CASUALTIES, "many people"},
-    {"mass casualty", NONE, 0, SG_CUE_MANY_CASUALTIES, "mass casualty"},
-    {"meninggal", NONE, 0, SG_CUE_FATALITY, "died"},
-    {"meninggal dunia", NONE, 0, SG_CUE_FATALITY, "died"},
-    {"tewas", NONE, 0, SG_CUE_FATALITY, "killed"},
-    {"wafat", NONE, 0, SG_CUE_FATALITY, "died"},
-    {"korban jiwa", NONE, 0, SG_CUE_FATALITY, "fatalities"},
-    {"mayat", NONE, 0, SG_CUE_FATALITY, "body found"},
-    {"jenazah", NONE, 0, SG_CUE_FATALITY, "body found"},
-    {"dead", NONE, 0, SG_CUE_FATALITY, "dead"},
-    {"died", NONE, 0, SG_CUE_FATALITY, "died"},
-    {"killed", NONE, 0, SG_CUE_FATALITY, "killed"},
-    {"tolong", NONE, 0, SG_CUE_URGENT, "help"},
-    {"tlg", NONE, 0, SG_CUE_URGENT, "help"},
-    {"tolongin", NONE, 0, SG_CUE_URGENT, "help"},
-    {"toloong", NONE, 0, SG_CUE_URGENT, "help"},
-    {"segera", NONE, 0, SG_CUE_URGENT, "urgent"},
-    {"sgr", NONE, 0, SG_CUE_URGENT, "urgent"},
-    {"darurat", NONE, 0, SG_CUE_URGENT, "emergency"},
-    {"gawat", NONE, 0, SG_CUE_URGENT, "critical"},
-    {"cepat", NONE, 0, SG_CUE_URGENT, "quickly"},
-    {"cpt", NONE, 0, SG_CUE_URGENT, "quickly"},
-    {"cepet", NONE, 0, SG_CUE_URGENT, "quickly"},
-    {"help", NONE, 0, SG_CUE_URGENT, "help"},
-    {"sos", NONE, 0, SG_CUE_URGENT, "help"},
-    {"urgent", NONE, 0, SG_CUE_URGENT, "urgent"},
-    {"emergency", NONE, 0, SG_CUE_URGENT, "emergency"},
+static int category_from(const char *s, size_t len, uint8_t *out) {
+  char buf[24];
+  if (len == 1 && s[0] == '-') {
+    *out = SG_TEXTSCAN_UNKNOWN;
+    return 0;
+  }
+  if (len == 0 || len >= sizeof buf)
+    return -1;
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  sg_textscan_category c = sg_textscan_category_from_name(buf);
+  if (c == SG_TEXTSCAN_UNKNOWN)
+    return -1;
+  *out = (uint8_t)c;
+  return 0;
+}
 
-    /* Neutral phrases: names and compounds that contain a keyword but mean
-     * something else. Matching them consumes the words. Kelurahan names are
-     * here too because rules.c scans without a gazetteer. */
-    {"tumbang rungan", NONE, 0, 0, NULL},
-    {"tumbang tahai", NONE, 0, 0, NULL},
-    {"kereta api", NONE, 0, 0, NULL},
-    {"korek api", NONE, 0, 0, NULL},
-    {"kembang api", NONE, 0, 0, NULL},
-    {"air mata", NONE, 0, 0, NULL},
-    {NULL, 0, 0, 0, NULL},
-};
+typedef struct raw_row {
+  int line;
+  int kind;
+  const char *f[6];
+  size_t fl[6];
+} raw_row;
+
+static int split_row(const char *line, size_t len, raw_row *r, const char **why) {
+  size_t nf = 0, start = 0;
+  for (size_t i = 0; i <= len && nf < 6; i++) {
+    if (i == len || line[i] == '\t') {
+      r->f[nf] = line + start;
+      r->fl[nf++] = i - start;
+      start = i + 1;
+    }
+  }
+  if (nf != 6 || start <= len) {
+    *why = "expected 6 tab-separated fields: kind, phrase, category, weight, cues, en";
+    return -1;
+  }
+  r->kind = 0;
+  for (int k = 1; kind_names[k]; k++)
+    if (strlen(kind_names[k]) == r->fl[0] && memcmp(kind_names[k], r->f[0], r->fl[0]) == 0)
+      r->kind = k;
+  if (!r->kind) {
+    *why = "unknown kind (word, neutral, negator, past, since, resolved, spelling)";
+    return -1;
+  }
+  return 0;
+}
+
+/* qsort has no context argument: the lexicon being sorted, per thread. */
+static _Thread_local const sg_textscan_lexicon *sort_lex;
+
+static int key_cmp(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  int c = strcmp(sort_lex->e[x].key, sort_lex->e[y].key);
+  return c ? c : (x > y) - (x < y); /* file order among equal keys */
+}
+
+size_t sg_textscan__squeeze(const char *s, size_t len, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < len && o + 1 < SG_TEXTSCAN__TOK_LEN; i++)
+    if (o == 0 || out[o - 1] != s[i])
+      out[o++] = s[i];
+  out[o] = '\0';
+  return o;
+}
+
+static int spelling_cmp(const void *a, const void *b) {
+  return strcmp(((const spelling *)a)->from, ((const spelling *)b)->from);
+}
+
+static int parse_entry(const sg_textscan_lexicon *lex, tokens *tk, const raw_row *r, lexentry *e,
+                       const char **why) {
+  char num[16];
+  memset(e, 0, sizeof *e);
+  e->kind = (uint8_t)r->kind;
+  if (fold_phrase(lex, tk, r->f[1], r->fl[1], e->phrase, sizeof e->phrase) < 0) {
+    *why = "phrase empty or longer than 47 bytes";
+    return -1;
+  }
+  if (category_from(r->f[2], r->fl[2], &e->category) < 0) {
+    *why = "unknown category";
+    return -1;
+  }
+  if (r->fl[3] == 0 || r->fl[3] >= sizeof num) {
+    *why = "weight is not a number";
+    return -1;
+  }
+  memcpy(num, r->f[3], r->fl[3]);
+  num[r->fl[3]] = '\0';
+  char *end;
+  long w = strtol(num, &end, 10);
+  int lo = e->kind == LEX_RESOLVED ? -100 : 0, hi = e->kind == LEX_RESOLVED ? 100 : 5;
+  if (*end || w < lo || w > hi) {
+    *why = "weight out of range (word 0..5, resolved -100..100)";
+    return -1;
+  }
+  e->weight = (int8_t)w;
+  if (cue_from_names(r->f[4], r->fl[4], &e->cue) < 0) {
+    *why = "unknown cue name (see server/text/cue.h)";
+    return -1;
+  }
+  if (e->kind == LEX_WORD && !e->cue && e->category == SG_TEXTSCAN_UNKNOWN) {
+    *why = "a word needs a category or a cue (a compound that counts for nothing is neutral)";
+    return -1;
+  }
+  if (e->kind == LEX_WORD && e->category != SG_TEXTSCAN_UNKNOWN && e->weight == 0) {
+    *why = "a word with a category needs a weight of 1..5";
+    return -1;
+  }
+  size_t el = r->fl[5];
+  if (el >= sizeof e->en)
+    el = sizeof e->en - 1;
+  memcpy(e->en, r->f[5], el);
+  e->en[el] = '\0';
+  if (strcmp(e->en, "-") == 0)
+    e->en[0] = '\0';
+  return 0;
+}
+
+static int parse_spelling(tokens *tk, const raw_row *r, spelling *s, const char **why) {
+  char a[48], b[48];
+  if (fold_phrase(NULL, tk, r->f[1], r->fl[1], a, sizeof a) < 0 ||
+      fold_phrase(NULL, tk, r->f[2], r->fl[2], b, sizeof b) < 0 || strchr(a, ' ') ||
+      strchr(b, ' ') || strlen(a) >= sizeof s->from || strlen(b) >= sizeof s->to) {
+    *why = "spelling: the typed and the canonical form must be one word each";
+    return -1;
+  }
+  memcpy(s->from, a, strlen(a) + 1); /* lengths checked above */
+  memcpy(s->to, b, strlen(b) + 1);
+  return 0;
+}
+
+int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lexicon **out,
+                                    int *bad_line, const char **why) {
+  const char *dummy_why;
+  int dummy_line;
+  if (!why)
+    why = &dummy_why;
+  if (!bad_line)
+    bad_line = &dummy_line;
+  *out = NULL;
+  *bad_line = 0;
+  *why = NULL;
+  if (len > LEX_MAX_BYTES) {
+    *why = "file over 1 MiB";
+    return SG_ETOOBIG;
+  }
+  int rc = SG_ENOMEM;
+  raw_row *rows = malloc(LEX_MAX_ROWS * sizeof *rows);
+  tokens *tk = malloc(sizeof *tk);
+  sg_textscan_lexicon *lex = calloc(1, sizeof *lex);
+  lexentry *flat = NULL;
+  size_t n_rows = 0, n_sp = 0, n_e = 0;
+  if (!rows || !tk || !lex)
+    goto fail;
+  /* Pass 1: split every row; spelling first, so the phrases of the other
+   * rows can be read through it wherever they stand in the file. */
+  int line_no = 0;
+  for (size_t pos = 0; pos < len;) {
+    const char *nl = memchr(buf + pos, '\n', len - pos);
+    size_t end = nl ? (size_t)(nl - buf) : len;
+    size_t l = end - pos;
+    const char *line = buf + pos;
+    line_no++;
+    pos = end + 1;
+    if (l > 0 && line[l - 1] == '\r')
+      l--;
+    if (l == 0 || line[0] == '#' || (l >= 5 && memcmp(line, "kind\t", 5) == 0))
+      continue;
+    if (n_rows >= LEX_MAX_ROWS) {
+      *why = "more than 8192 rows";
+      *bad_line = line_no;
+      rc = SG_ETOOBIG;
+      goto fail;
+    }
+    rows[n_rows].line = line_no;
+    if (split_row(line, l, &rows[n_rows], why) < 0) {
+      *bad_line = line_no;
+      rc = SG_EFORMAT;
+      goto fail;
+    }
+    if (rows[n_rows].kind == KIND_SPELLING)
+      n_sp++;
+    else
+      n_e++;
+    n_rows++;
+  }
+  lex->sp = calloc(n_sp ? n_sp : 1, sizeof *lex->sp);
+  flat = calloc(n_e ? n_e : 1, sizeof *flat);
+  lex->e = calloc(n_e ? n_e : 1, sizeof *lex->e);
+  if (!lex->sp || !flat || !lex->e)
+    goto fail;
+  for (size_t k = 0; k < n_rows; k++) {
+    if (rows[k].kind != KIND_SPELLING)
+      continue;
+    if (parse_spelling(tk, &rows[k], &lex->sp[lex->n_sp], why) < 0) {
+      *bad_line = rows[k].line;
+      rc = SG_EFORMAT;
+      goto fail;
+    }
+    lex->n_sp++;
+  }
+  qsort(lex->sp, lex->n_sp, sizeof *lex->sp, spelling_cmp);
+  size_t nf = 0;
+  for (size_t k = 0; k < n_rows; k++) {
+    if (rows[k].kind == KIND_SPELLING)
+      continue;
+    if (parse_entry(lex, tk, &rows[k], &flat[nf], why) < 0) {
+      *bad_line = rows[k].line;
+      rc = SG_EFORMAT;
+      goto fail;
+    }
+    flat[nf].line = (uint32_t)rows[k].line;
+    nf++;
+  }
+  /* Bucket by first letter, keeping file order inside a bucket (the first
+   * of two equal phrases wins). */
+  size_t count[SG_TEXTSCAN__BUCKETS] = {0};
+  for (size_t k = 0; k < nf; k++)
+    count[bucket_of(flat[k].phrase[0])]++;
+  size_t at = 0;
+  for (int b = 0; b < SG_TEXTSCAN__BUCKETS; b++) {
+    lex->bucket[b] = at;
+    at += count[b];
+  }
+  lex->bucket[SG_TEXTSCAN__BUCKETS] = at;
+  size_t fill[SG_TEXTSCAN__BUCKETS];
+  memcpy(fill, lex->bucket, sizeof fill);
+  for (size_t k = 0; k < nf; k++)
+    lex->e[fill[bucket_of(flat[k].phrase[0])]++] = flat[k];
+  lex->n = nf;
+  lex->by_key = malloc((nf ? nf : 1) * sizeof *lex->by_key);
+  if (!lex->by_key)
+    goto fail;
+  for (size_t k = 0; k < nf; k++) {
+    lexentry *e = &lex->e[k];
+    sg_textscan__squeeze(e->phrase, strcspn(e->phrase, " "), e->key);
+    e->plen = (uint8_t)strlen(e->phrase);
+    e->multi = strchr(e->phrase, ' ') != NULL;
+    lex->by_key[k] = (uint32_t)k;
+  }
+  sort_lex = lex;
+  qsort(lex->by_key, nf, sizeof *lex->by_key, key_cmp);
+  sort_lex = NULL;
+  /* Two rows of one phrase (once spelling is applied, "ga sadar" is "tidak
+   * sadar") would leave the reader's choice to file order: refused. */
+  for (size_t a = 0; a < nf; a++) {
+    const lexentry *x = &lex->e[lex->by_key[a]];
+    for (size_t b = a + 1; b < nf; b++) {
+      const lexentry *y = &lex->e[lex->by_key[b]];
+      if (strcmp(x->key, y->key) != 0)
+        break;
+      if (strcmp(x->phrase, y->phrase) == 0) {
+        *why = "the same phrase as another row, once spelling is applied: keep one";
+        *bad_line = (int)(x->line > y->line ? x->line : y->line);
+        rc = SG_EFORMAT;
+        goto fail;
+      }
+    }
+  }
+  free(flat);
+  free(rows);
+  free(tk);
+  *out = lex;
+  return 0;
+fail:
+  if (rc == SG_ENOMEM && !*why)
+    *why = "out of memory";
+  free(flat);
+  free(rows);
+  free(tk);
+  sg_textscan_lexicon_destroy(lex);
+  return rc;
+}
+
+int sg_textscan_lexicon_load(const char *path, sg_textscan_lexicon **out, int *bad_line,
+                             const char **why) {
+  const char *dummy;
+  if (!why)
+    why = &dummy;
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    *why = "cannot open the file";
+    return SG_EIO;
+  }
+  char *buf = malloc(LEX_MAX_BYTES + 1);
+  if (!buf) {
+    fclose(f);
+    *why = "out of memory";
+    return SG_ENOMEM;
+  }
+  size_t n = fread(buf, 1, LEX_MAX_BYTES + 1, f);
+  int err = ferror(f);
+  fclose(f);
+  int rc;
+  if (err) {
+    *why = "cannot read the file";
+    rc = SG_EIO;
+  } else {
+    rc = sg_textscan_lexicon_load_buffer(buf, n, out, bad_line, why);
+  }
+  free(buf);
+  return rc;
+}
+
+/* The built-in lexicon is read once, on first use, and never changes after:
+ * a constant of the program like the tables it replaced, shared by every
+ * thread. A unit test loads the same file, so a bad one never ships. */
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+static sg_textscan_lexicon *builtin;
+
+static void load_builtin(void) {
+  const sg_embedded_file *f = sg_embedded_find(LEX_BUILTIN);
+  if (f)
+    (void)sg_textscan_lexicon_load_buffer((const char *)f->data, f->size, &builtin, NULL, NULL);
+}
+
+const sg_textscan_lexicon *sg_textscan_lexicon_builtin(void) {
+  pthread_once(&builtin_once, load_builtin);
+  return builtin;
+}
+
+/* ---- what the spelling table does to scanned text ---- */
+
+static const char *lookup(const sg_textscan_lexicon *lex, const char *w) {
+  size_t lo = 0, hi = lex->n_sp;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int c = strcmp(w, lex->sp[mid].from);
+    if (c == 0)
+      return lex->sp[mid].to;
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return NULL;
+}
+
+static const char *spelled(const sg_textscan_lexicon *lex, const char *w, size_t len) {
+  char buf[SG_TEXTSCAN__TOK_LEN];
+  if (len >= sizeof buf)
+    return NULL;
+  memcpy(buf, w, len);
+  buf[len] = '\0';
+  const char *hit = lookup(lex, buf);
+  if (hit || len < 4)
+    return hit;
+  /* "bangeeet", "tulungg": runs of a letter count once */
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++)
+    if (o == 0 || buf[o - 1] != w[i])
+      buf[o++] = w[i];
+  buf[o] = '\0';
+  return o == len ? NULL : lookup(lex, buf);
+}
+
+static const char *const redup_exempt[] = {"rt",   "rw",  "km", "no",     "gg",
+                                           "blok", "jam", "lt", "lantai", NULL};
+
+void sg_textscan__normalise(const sg_textscan_lexicon *lex, tokens *tk) {
+  size_t o = 0;
+  for (size_t k = 0; k < tk->n; k++) {
+    tok *t = &tk->t[k];
+    /* "anak2", "teriak2": a "2" glued to a word repeats it; drop it and
+     * keep what separated it from the next word. */
+    if (o > 0 && t->digit && t->len == 1 && t->norm[0] == '2') {
+      tok *prev = &tk->t[o - 1];
+      if (!prev->digit && prev->sep == SEP_NONE && !sg_textscan__word_in(prev, redup_exempt)) {
+        prev->sep = t->sep;
+        prev->end = t->end;
+        continue;
+      }
+    }
+    if (o != k)
+      tk->t[o] = *t;
+    t = &tk->t[o++];
+    memcpy(t->typed, t->norm, sizeof t->typed);
+    const char *canon = t->digit ? NULL : spelled(lex, t->norm, t->len);
+    if (canon) {
+      size_t cl = strlen(canon);
+      memcpy(t->norm, canon, cl + 1);
+      t->len = (uint8_t)cl;
+    }
+  }
+  tk->n = o;
+}

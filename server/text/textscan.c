@@ -13,6 +13,8 @@
  *     keyword with one typo ("kbakaran"), the first letter kept.
  *  4. A keyword with a negation up to three words before it in the same
  *     clause ("tidak ada korban jiwa", "no one trapped") counts for nothing.
+ *  5. Spelling, scope (negation, past, resolution) and the category decision
+ *     are in reading.c, driven by the lexicon file (lexicon.c).
  * Place markers (jl, gg, dekat, rt, rw, kel, kec) then pick out the words
  * after them, stopping at punctuation, keywords and function words. */
 #include "text/textscan.h"
@@ -31,7 +33,13 @@
 /* Equal when runs of one letter count once ("tolooong" == "tolong").
  * b is NUL-terminated and may end at a space (the next phrase word). */
 int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *blen_out) {
-  size_t i = 0, j = 0, blen = strcspn(b, " ");
+  /* Most comparisons fail at the first letter: decide those before
+   * measuring b (this is the reader's innermost loop). */
+  if (alen == 0 || a[0] != b[0])
+    return 0;
+  size_t i = 0, j = 0, blen = 1;
+  while (b[blen] && b[blen] != ' ')
+    blen++;
   /* Short words compare exactly: "g" (an initial) is not "gg" (gang). */
   if (alen < 4 || blen < 4) {
     if (alen != blen || memcmp(a, b, alen) != 0)
@@ -55,30 +63,6 @@ int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *b
 }
 
 /* Optimal string alignment distance, capped: returns 0, 1 or 2 (= more). */
-static int distance_le1(const char *a, size_t n, const char *b, size_t m) {
-  if (n > m + 1 || m > n + 1 || n >= SG_TEXTSCAN__TOK_LEN || m >= SG_TEXTSCAN__TOK_LEN)
-    return 2;
-  int d[SG_TEXTSCAN__TOK_LEN + 1][SG_TEXTSCAN__TOK_LEN + 1];
-  for (size_t i = 0; i <= n; i++)
-    d[i][0] = (int)i;
-  for (size_t j = 0; j <= m; j++)
-    d[0][j] = (int)j;
-  for (size_t i = 1; i <= n; i++) {
-    for (size_t j = 1; j <= m; j++) {
-      int cost = a[i - 1] != b[j - 1];
-      int v = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < v)
-        v = d[i][j - 1] + 1;
-      if (d[i - 1][j - 1] + cost < v)
-        v = d[i - 1][j - 1] + cost;
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-        v = d[i - 2][j - 2] + 1;
-      d[i][j] = v;
-    }
-  }
-  return d[n][m] > 1 ? 2 : d[n][m];
-}
-
 int sg_textscan__word_in(const tok *t, const char *const *list) {
   size_t dummy;
   for (; *list; list++)
@@ -118,179 +102,6 @@ size_t sg_textscan__phrase_at(const tokens *tk, size_t i, const char *phrase, si
     }
   }
   return k;
-}
-
-static const char *const negators[] = {
-    "tidak", "tdk",   "tak",   "ga",  "gak", "gk",  "nggak",  "ngga", "enggak", "engga", "bukan",
-    "bkn",   "tanpa", "belum", "blm", "no",  "not", "nobody", "none", "never",  "tiada", NULL};
-
-static int negated(const tokens *tk, size_t i) {
-  for (size_t back = 1; back <= 3 && back <= i; back++) {
-    const tok *t = &tk->t[i - back];
-    if (t->sep >= SEP_BREAK)
-      return 0;
-    /* "tdk sadar dan ga napas": a negation inside an earlier keyword
-     * phrase belongs to that phrase */
-    if (!t->used && sg_textscan__word_in(t, negators))
-      return 1;
-  }
-  return 0;
-}
-
-/* Words that look like a typo of a keyword but are ordinary words. */
-static const char *const never_fuzzy[] = {"terbaik", "terbaru", "sekolah",  "kemarin", "bersama",
-                                          "pencari", "tempat",  "rumahnya", NULL};
-
-static void add_match(sg_textscan_result *r, const lexentry *e, const tokens *tk, size_t i,
-                      size_t n, int fuzzy) {
-  if (!e->cue && e->category == SG_TEXTSCAN_UNKNOWN)
-    return; /* a neutral phrase */
-  if (e->cue)
-    r->cues |= e->cue;
-  if (e->category != SG_TEXTSCAN_UNKNOWN)
-    r->category_weight[e->category] += e->weight;
-  if (r->n_matches >= SG_TEXTSCAN_MAX_MATCHES)
-    return;
-  sg_textscan_match *m = &r->matches[r->n_matches++];
-  memset(m, 0, sizeof *m);
-  m->kind = e->cue && e->category ? SG_TEXTSCAN_MATCH_BOTH
-            : e->cue              ? SG_TEXTSCAN_MATCH_CUE
-                                  : SG_TEXTSCAN_MATCH_CATEGORY;
-  m->category = (sg_textscan_category)e->category;
-  m->cue = e->cue;
-  m->weight = e->weight;
-  m->fuzzy = fuzzy;
-  m->en = e->en;
-  snprintf(m->word, sizeof m->word, "%s", e->phrase);
-  size_t o = 0;
-  for (size_t k = i; k < i + n && o + 1 < sizeof m->typed; k++) {
-    int w = snprintf(m->typed + o, sizeof m->typed - o, "%s%s", k > i ? " " : "", tk->t[k].norm);
-    if (w < 0)
-      break;
-    o += (size_t)w;
-    if (o >= sizeof m->typed)
-      o = sizeof m->typed - 1;
-  }
-}
-
-static const char *const clitics[] = {"nya", "lah", "kah", "ku", "mu", NULL};
-
-static void match_lexicon(tokens *tk, sg_textscan_result *r) {
-  for (size_t i = 0; i < tk->n; i++) {
-    const lexentry *best = NULL;
-    size_t best_n = 0;
-    int fuzzy = 0;
-    for (const lexentry *e = sg_textscan__lexicon; e->phrase; e++) {
-      if (e->phrase[0] != tk->t[i].norm[0])
-        continue; /* see sg_textscan__phrase_at */
-      size_t n = sg_textscan__phrase_at(tk, i, e->phrase, 0);
-      for (const char *const *c = clitics; n == 0 && *c; c++) {
-        size_t cl = strlen(*c);
-        const tok *t = &tk->t[i];
-        if (t->len >= cl + 3 && memcmp(t->norm + t->len - cl, *c, cl) == 0)
-          n = sg_textscan__phrase_at(tk, i, e->phrase, cl);
-      }
-      if (n > best_n)
-        best = e, best_n = n;
-    }
-    const tok *t = &tk->t[i];
-    if (!best && !t->digit && t->len >= 6 && !sg_textscan__word_in(t, never_fuzzy)) {
-      for (const lexentry *e = sg_textscan__lexicon; e->phrase; e++) {
-        size_t pl = strlen(e->phrase);
-        if (pl >= 7 && !strchr(e->phrase, ' ') && e->phrase[0] == t->norm[0] &&
-            distance_le1(t->norm, t->len, e->phrase, pl) == 1) {
-          best = e, best_n = 1, fuzzy = 1;
-          break;
-        }
-      }
-    }
-    if (!best)
-      continue;
-    for (size_t k = i; k < i + best_n; k++)
-      tk->t[k].used = 1;
-    /* A plea for help is never negated: "ga bisa jalan tolong". */
-    if (best->cue == SG_CUE_URGENT || !negated(tk, i))
-      add_match(r, best, tk, i, best_n, fuzzy);
-    i += best_n - 1;
-  }
-}
-
-/* ---- numbers: "5 orang luka", "tiga rumah terbakar" ---- */
-
-static const char *const number_words[] = {
-    "dua",     "tiga",    "empat",   "lima",    "enam", "tujuh",  "delapan", "sembilan",
-    "sepuluh", "belasan", "puluhan", "ratusan", "two",  "three",  "four",    "five",
-    "six",     "seven",   "eight",   "nine",    "ten",  "dozens", NULL};
-static const char *const people_words[] = {"orang",      "org",     "korban",
-                                           "jiwa",       "warga",   "penumpang",
-                                           "penduduk",   "kk",      /* households */ "people",
-                                           "persons",    "victims", "injured",
-                                           "casualties", NULL};
-static const char *const age_words[] = {"umur", "usia", "umurnya", "usianya", "age", "aged", NULL};
-static const char *const house_words[] = {"rumah",  "ruko",  "kios",      "bangunan",
-                                          "houses", "homes", "buildings", NULL};
-static const char *const number_prefixes[] = {"km",   "no",   "nomor", "rt",    "rw", "gg",
-                                              "gang", "blok", "jam",   "pukul", NULL};
-
-static long token_count(const tok *t) {
-  if (t->digit)
-    return t->len > 6 ? 0 : strtol(t->norm, NULL, 10);
-  for (size_t k = 0; number_words[k]; k++) {
-    size_t dummy;
-    if (sg_textscan__squeeze_eq(t->norm, t->len, number_words[k], &dummy) &&
-        number_words[k][dummy] == 0)
-      return k == 0 ? 2 : 3 + (long)(k >= 12 ? k - 12 : k - 1);
-  }
-  return 0;
-}
-
-static void match_counts(const tokens *tk, sg_textscan_result *r) {
-  static const lexentry many = {"n orang", 0, 0, SG_CUE_MANY_CASUALTIES, "many casualties"};
-  static const lexentry houses = {"n rumah", 0, 0, SG_CUE_SPREADING, "several buildings"};
-  for (size_t i = 0; i < tk->n; i++) {
-    const tok *t = &tk->t[i];
-    long n = token_count(t);
-    /* "umur 70", "usia 3": an age says elderly or child */
-    if (t->digit && i > 0 && sg_textscan__word_in(&tk->t[i - 1], age_words) && n <= 120) {
-      static const lexentry old = {"umur", 0, 0, SG_CUE_ELDERLY, "elderly (age)"};
-      static const lexentry young = {"umur", 0, 0, SG_CUE_CHILD, "child (age)"};
-      if (n >= 60)
-        add_match(r, &old, tk, i - 1, 2, 0);
-      else if (n <= 12)
-        add_match(r, &young, tk, i - 1, 2, 0);
-      continue;
-    }
-    if (n < 2 || i + 1 >= tk->n || t->sep >= SEP_BREAK ||
-        (i > 0 && sg_textscan__word_in(&tk->t[i - 1], number_prefixes)))
-      continue;
-    const tok *next = &tk->t[i + 1];
-    if (n >= 3 && sg_textscan__word_in(next, people_words) && !negated(tk, i))
-      add_match(r, &many, tk, i, 2, 0);
-    else if (sg_textscan__word_in(next, house_words) && !negated(tk, i))
-      add_match(r, &houses, tk, i, 2, 0);
-  }
-}
-
-/* ---- category decision ---- */
-
-/* Ties go to the category whose responders are hardest to redirect later. */
-static const sg_textscan_category tie_order[] = {
-    SG_TEXTSCAN_RESCUE,  SG_TEXTSCAN_FIRE,  SG_TEXTSCAN_ACCIDENT, SG_TEXTSCAN_CRIME,
-    SG_TEXTSCAN_MEDICAL, SG_TEXTSCAN_FLOOD, SG_TEXTSCAN_OTHER};
-
-static void decide_category(sg_textscan_result *r) {
-  int best = 0, total = 0;
-  sg_textscan_category cat = SG_TEXTSCAN_UNKNOWN;
-  for (size_t k = 0; k < sizeof tie_order / sizeof tie_order[0]; k++) {
-    int w = r->category_weight[tie_order[k]];
-    total += w;
-    if (w > best)
-      best = w, cat = tie_order[k];
-  }
-  r->category = cat;
-  /* Strength grows with evidence (one strong keyword: 0.67), scaled by the
-   * share the winner has over competing categories. */
-  r->category_confidence = best > 0 ? (best / (best + 1.5)) * ((double)best / total) : 0.0;
 }
 
 /* ---- places ---- */
@@ -447,6 +258,8 @@ static void extract_landmark(const char *text, tokens *tk, sg_textscan_result *r
     const relation *rel = NULL;
     size_t rl = 0;
     for (const relation *x = relations; x->word; x++) {
+      if (x->word[0] != tk->t[i].norm[0])
+        continue;
       size_t n = sg_textscan__phrase_at(tk, i, x->word, 0);
       if (n > rl)
         rel = x, rl = n;
@@ -532,25 +345,34 @@ static void extract_places(const char *text, tokens *tk, sg_textscan_result *r) 
 
 /* ---- entry point ---- */
 
-void sg_textscan_scan(const sg_textscan_gazetteer *gaz, const char *text, size_t len,
-                      sg_textscan_result *out) {
+void sg_textscan_scan_with(const sg_textscan_lexicon *lex, const sg_textscan_gazetteer *gaz,
+                           const char *text, size_t len, sg_textscan_result *out) {
   static tokens empty;
   memset(out, 0, sizeof *out);
   if (!text)
     return;
+  if (!lex)
+    lex = sg_textscan_lexicon_builtin();
   tokens *tk = malloc(sizeof *tk);
-  if (!tk)
+  if (!tk) {
     tk = &empty; /* out of memory: no tokens, an empty but valid result */
-  else
+  } else {
     sg_textscan__tokenize(text, len, tk);
-  match_lexicon(tk, out);
-  match_counts(tk, out);
-  decide_category(out);
+    if (lex)
+      sg_textscan__normalise(lex, tk);
+  }
+  if (lex)
+    sg_textscan__read(lex, text, len, tk, out);
   extract_places(text, tk, out);
   if (gaz)
     sg_textscan__match_gazetteer(gaz, text, tk, out);
   if (tk != &empty)
     free(tk);
+}
+
+void sg_textscan_scan(const sg_textscan_gazetteer *gaz, const char *text, size_t len,
+                      sg_textscan_result *out) {
+  sg_textscan_scan_with(NULL, gaz, text, len, out);
 }
 
 size_t sg_textscan_format_address(const sg_textscan_result *r, char *buf, size_t size) {
@@ -596,7 +418,8 @@ size_t sg_textscan_format_address(const sg_textscan_result *r, char *buf, size_t
 
 const char *sg_textscan_category_name(sg_textscan_category c) {
   static const char *const names[SG_TEXTSCAN_CATEGORY_COUNT] = {
-      "unknown", "fire", "flood", "accident", "medical", "crime", "rescue", "other"};
+      "unknown", "fire",     "flood", "accident", "medical", "crime",       "rescue",
+      "other",   "land_fire", "haze", "animal",   "hazard",  "nonemergency"};
   return (unsigned)c < SG_TEXTSCAN_CATEGORY_COUNT ? names[c] : "unknown";
 }
 

@@ -7,11 +7,13 @@
  * bytes are separators, and only the first SG_TEXTSCAN_MAX_INPUT bytes are read.
  *
  * Place names of the city (kelurahan, kecamatan) come from a gazetteer file
- * loaded at runtime (data/gazetteer/palangka-raya.tsv); its format is
- * documented at the top of that file. Everything else is compiled in.
+ * loaded at runtime (data/gazetteer/palangka-raya.tsv); the words, their
+ * spellings and the words that scope them (negation, time, resolution) from
+ * a lexicon file (data/lexicon/triage.tsv, built in). Both formats are
+ * documented at the top of their files.
  *
- * Nothing here allocates except the gazetteer; scanning is a pure function
- * and may run on any number of threads sharing one gazetteer. */
+ * Scanning is a pure function and may run on any number of threads sharing
+ * one gazetteer and one lexicon. */
 #ifndef SG_TEXTSCAN_H
 #define SG_TEXTSCAN_H
 
@@ -22,7 +24,7 @@
 #include "text/cue.h"
 
 #define SG_TEXTSCAN_MAX_INPUT 4096 /* bytes read; ten concatenated SMS fit */
-#define SG_TEXTSCAN_MAX_MATCHES 24
+#define SG_TEXTSCAN_MAX_MATCHES 32
 
 typedef enum sg_textscan_category {
   SG_TEXTSCAN_UNKNOWN = 0, /* nothing recognised */
@@ -32,7 +34,12 @@ typedef enum sg_textscan_category {
   SG_TEXTSCAN_MEDICAL,
   SG_TEXTSCAN_CRIME,
   SG_TEXTSCAN_RESCUE,
-  SG_TEXTSCAN_OTHER, /* recognised but none of the above: fallen tree, snake, ... */
+  SG_TEXTSCAN_OTHER,        /* recognised but none of the others */
+  SG_TEXTSCAN_LAND_FIRE,    /* karhutla: forest, peat, scrub, field */
+  SG_TEXTSCAN_HAZE,         /* smoke and haze complaints */
+  SG_TEXTSCAN_ANIMAL,       /* snakes, hornets, crocodiles, stray animals */
+  SG_TEXTSCAN_HAZARD,       /* fallen trees, live wires, gas leaks, road hazards */
+  SG_TEXTSCAN_NONEMERGENCY, /* questions, tests, thanks, past events, referrals (PLN, RT) */
   SG_TEXTSCAN_CATEGORY_COUNT
 } sg_textscan_category;
 
@@ -60,12 +67,38 @@ int sg_textscan_gazetteer_load_buffer(const char *buf, size_t len, sg_textscan_g
 void sg_textscan_gazetteer_destroy(sg_textscan_gazetteer *gaz);
 size_t sg_textscan_gazetteer_size(const sg_textscan_gazetteer *gaz);
 
+/* ---- lexicon ---- */
+
+typedef struct sg_textscan_lexicon sg_textscan_lexicon;
+
+/* Loads a lexicon TSV. On success *out owns it: free it with
+ * sg_textscan_lexicon_destroy. On error *out is NULL and *bad_line (1-based,
+ * 0 when no line is to blame) and *why (a static English sentence) say what
+ * is wrong; either may be NULL. Errors: SG_EFORMAT (a bad row), SG_ETOOBIG
+ * (over 1 MiB or 8192 rows), SG_EIO, SG_ENOMEM. */
+int sg_textscan_lexicon_load(const char *path, sg_textscan_lexicon **out, int *bad_line,
+                             const char **why);
+int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lexicon **out,
+                                    int *bad_line, const char **why);
+void sg_textscan_lexicon_destroy(sg_textscan_lexicon *lex);
+size_t sg_textscan_lexicon_size(const sg_textscan_lexicon *lex); /* phrase rows */
+
+/* The built-in lexicon (data/lexicon/triage.tsv embedded at build time),
+ * read on first use and owned by the program; NULL only if that file is
+ * bad, which tests/unit/test_textscan.c rules out. */
+const sg_textscan_lexicon *sg_textscan_lexicon_builtin(void);
+
 /* ---- scanning ---- */
 
 typedef enum sg_textscan_match_kind {
   SG_TEXTSCAN_MATCH_CATEGORY = 1, /* a keyword counted for `category` */
   SG_TEXTSCAN_MATCH_CUE,          /* a severity cue, bit in `cue` */
   SG_TEXTSCAN_MATCH_BOTH,         /* both at once (tenggelam: rescue + drowning) */
+  SG_TEXTSCAN_MATCH_PAST,         /* a keyword about the past ("kemarin ... kebakaran"):
+                                     its weight counted for nonemergency, no cue */
+  SG_TEXTSCAN_MATCH_RESOLVED,     /* a danger that passed ("udh sadar"): `cue` the cues
+                                     it cancelled, `weight` its points */
+  SG_TEXTSCAN_MATCH_QUESTION,     /* a question mark with little else: nonemergency */
 } sg_textscan_match_kind;
 
 /* One keyword found, to explain a decision. `word` is the lexicon form
@@ -80,14 +113,17 @@ typedef struct sg_textscan_match {
   int fuzzy; /* 1 if matched by a one-letter typo, not exactly */
   char word[32];
   char typed[32];
-  const char *en; /* static string */
+  const char *en; /* owned by the lexicon (or static), "" for none */
 } sg_textscan_match;
 
 typedef struct sg_textscan_result {
   sg_textscan_category category;                   /* best category, UNKNOWN if none */
+  sg_textscan_category secondary;                  /* a second emergency category with
+                                                      real evidence, UNKNOWN if none */
   double category_confidence;                      /* 0..1; 0 for UNKNOWN */
   int category_weight[SG_TEXTSCAN_CATEGORY_COUNT]; /* evidence per category */
-  uint32_t cues;                                   /* SG_CUE_* bits */
+  uint32_t cues;                                   /* SG_CUE_* bits, resolved ones removed */
+  uint32_t cues_resolved;                          /* cues said to have passed ("udh sadar") */
 
   /* Place, each field "" / 0 when absent. Text fields are copied from the
    * input (valid UTF-8, trimmed), without their marker word: street
@@ -115,6 +151,9 @@ typedef struct sg_textscan_result {
  * then no kelurahan/kecamatan is matched. Never fails. */
 void sg_textscan_scan(const sg_textscan_gazetteer *gaz, const char *text, size_t len,
                       sg_textscan_result *out);
+/* The same with a lexicon of one's own (lex NULL: the built-in one). */
+void sg_textscan_scan_with(const sg_textscan_lexicon *lex, const sg_textscan_gazetteer *gaz,
+                           const char *text, size_t len, sg_textscan_result *out);
 
 /* Writes a one-line address for a dispatcher from the place fields, e.g.
  * "Jl. Tjilik Riwut km 5, Gg. Damai, dekat pasar Kahayan, RT 3/RW 5,

@@ -11,6 +11,7 @@
 
 #define CATEGORY_UNKNOWN "unknown"
 #define CATEGORY_OTHER "other"
+#define CATEGORY_NONEMERGENCY "nonemergency" /* "terima kasih" after a plea lowers nothing */
 #define CATEGORY_RULE_PREFIX "category."
 #define AML_RULE "location.aml"
 
@@ -408,7 +409,8 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
   int takeover = cur->category_override == NULL && link == SG_TRIAGE_LINK_CALLER &&
                  strcmp(cur->category, CATEGORY_UNKNOWN) == 0 &&
                  strcmp(res->category, CATEGORY_UNKNOWN) != 0 &&
-                 strcmp(res->category, CATEGORY_OTHER) != 0;
+                 strcmp(res->category, CATEGORY_OTHER) != 0 &&
+                 strcmp(res->category, CATEGORY_NONEMERGENCY) != 0;
   if (is_aml)
     out->summary = cur->summary;
   else if (takeover)

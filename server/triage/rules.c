@@ -5,13 +5,20 @@
  * 1. Category (exactly one rule). The category the app sent wins when it is
  *    specific (not "other"/"unknown"); otherwise the text decides (textscan).
  *    Base points by how often the category means life at risk:
- *      fire 50, rescue 50, medical 40, accident 40, crime 35, flood 35,
- *      unknown 25 (unread text may hide anything), other 15.
+ *      fire 50, rescue 50, crime 50 (a past one is nonemergency), medical 40,
+ *      accident 40, flood 35,
+ *      land_fire 35, haze 30, animal 30, hazard 30, other 30,
+ *      unknown 25 (unread text may hide anything), nonemergency 10 (a P4:
+ *      still an incident, never dropped; its cues score nothing).
  *    If the app's category and a confident reading of the text disagree, a
  *    0-point reason says so, for the dispatcher to judge.
  * 2. Severity cues (one rule each, see cue_rules below), e.g. not breathing
- *    +35, unconscious +30, trapped +25, drowning +25, weapon +20,
+ *    +35, unconscious +30, trapped +25, drowning +25, weapon +15,
  *    many casualties +20, water chest-deep +20, ... urgent plea +5.
+ *    Scope (issue 13): a danger the text says has passed ("sudah
+ *    dipadamkan" -20, "udh sadar" cancels unconscious and leaves +10), a past
+ *    event and a question are reasons of their own; a plea with no readable
+ *    category gets +20 (P2 until clarified); a second category is shown.
  * 3. Corroboration: +5 per further distinct report, at most +15 (four
  *    reports). More reports make an incident surer, not graver, so the bonus
  *    stays below one severity cue.
@@ -20,7 +27,7 @@
  *    P1 >= 70  life at immediate risk (fire with someone trapped, unconscious)
  *    P2 >= 50  serious (any fire, accident with bleeding, flood chest-deep)
  *    P3 >= 30  respond soon (flood, theft, illness, a plea with no details)
- *    P4 <  30  no immediate danger (fallen tree, snake, unreadable text) */
+ *    P4 <  30  no immediate danger (questions, thanks, past events, unreadable text) */
 #include "triage/rules.h"
 
 #include <stdio.h>
@@ -39,6 +46,9 @@
 /* Confidence above which the text is trusted enough to contradict the app. */
 #define TEXT_DISAGREE_CONFIDENCE 0.6
 
+/* unknown 25 + a plea 5 + this = 50: P2 until the caller says what and where */
+#define UNCLEAR_PLEA_POINTS 20
+
 typedef struct category_rule {
   const char *name;
   int points;
@@ -48,8 +58,13 @@ typedef struct category_rule {
 /* Indexed by sg_textscan_category. */
 static const category_rule category_rules[SG_TEXTSCAN_CATEGORY_COUNT] = {
     {"unknown", 25, "tidak diketahui"}, {"fire", 50, "kebakaran"}, {"flood", 35, "banjir"},
-    {"accident", 40, "kecelakaan"},     {"medical", 40, "medis"},  {"crime", 35, "kriminal"},
-    {"rescue", 50, "penyelamatan"},     {"other", 15, "lainnya"},
+    {"accident", 40, "kecelakaan"},     {"medical", 40, "medis"},  {"crime", 50, "kriminal"},
+    {"rescue", 50, "penyelamatan"},     {"other", 30, "lainnya"},
+    {"land_fire", 35, "kebakaran hutan dan lahan"},
+    {"haze", 30, "kabut asap"},
+    {"animal", 30, "hewan"},
+    {"hazard", 30, "bahaya (pohon, kabel, gas)"},
+    {"nonemergency", 10, "bukan darurat"},
 };
 
 typedef struct cue_rule {
@@ -64,14 +79,26 @@ typedef struct cue_rule {
 static const cue_rule cue_rules[SG_CUE_COUNT] = {
     {SG_CUE_NOT_BREATHING, "not_breathing", 35, "Korban tidak bernapas", "not breathing"},
     {SG_CUE_UNCONSCIOUS, "unconscious", 30, "Korban tidak sadar", "unconscious"},
+    {SG_CUE_CYANOSIS, "cyanosis", 30, "Bibir biru atau napas lemah", "blue lips or faint breathing"},
+    {SG_CUE_STROKE, "stroke", 30, "Tanda stroke", "stroke signs"},
+    {SG_CUE_SEIZURE, "seizure", 30, "Kejang", "seizure"},
+    {SG_CUE_ELECTROCUTION, "electrocution", 30, "Tersengat listrik", "electrocution"},
+    {SG_CUE_ENVENOMATION, "envenomation", 30, "Gigitan atau sengatan berbisa",
+     "venomous bite or sting"},
+    {SG_CUE_OVERDOSE, "overdose", 30, "Overdosis atau keracunan", "overdose or poisoning"},
     {SG_CUE_TRAPPED, "trapped", 25, "Ada korban terjebak", "someone trapped"},
+    {SG_CUE_INSIDE, "inside", 25, "Masih ada orang di dalam", "someone still inside"},
     {SG_CUE_DROWNING, "drowning", 25, "Tenggelam atau hanyut", "drowning or swept away"},
     {SG_CUE_MANY_CASUALTIES, "many_casualties", 20, "Banyak korban", "many casualties"},
-    {SG_CUE_WEAPON, "weapon", 20, "Ada senjata", "weapon involved"},
+
     {SG_CUE_EXPLOSION, "explosion", 20, "Ledakan atau gas bocor", "explosion or gas leak"},
     {SG_CUE_BREATHING, "breathing", 20, "Sesak napas", "difficulty breathing"},
     {SG_CUE_DEEP_WATER, "deep_water", 20, "Air setinggi dada atau lebih",
      "water chest-deep or higher"},
+    {SG_CUE_CHEST_PAIN, "chest_pain", 20, "Nyeri dada", "chest pain"},
+    {SG_CUE_DANGEROUS_ANIMAL, "dangerous_animal", 20, "Hewan berbahaya", "dangerous animal"},
+    {SG_CUE_LIVE_WIRE, "live_wire", 20, "Kabel listrik bertegangan", "live wire"},
+    {SG_CUE_WEAPON, "weapon", 15, "Ada senjata", "weapon involved"},
     {SG_CUE_BLEEDING, "bleeding", 15, "Perdarahan", "bleeding"},
     {SG_CUE_SPREADING, "spreading", 15, "Meluas atau besar", "spreading or large"},
     {SG_CUE_PREGNANT, "pregnant", 15, "Ibu hamil atau melahirkan", "pregnant or in labour"},
@@ -80,8 +107,24 @@ static const cue_rule cue_rules[SG_CUE_COUNT] = {
     {SG_CUE_CHILD, "child", 10, "Melibatkan anak", "child involved"},
     {SG_CUE_ELDERLY, "elderly", 10, "Melibatkan lansia", "elderly person involved"},
     {SG_CUE_INJURED, "injured", 10, "Ada korban luka", "injured"},
+    {SG_CUE_SWEATING, "sweating", 10, "Keringat dingin", "cold sweat"},
     {SG_CUE_URGENT, "urgent", 5, "Minta tolong segera", "urgent plea for help"},
+    {SG_CUE_ONGOING, "ongoing", 0, "Sedang terjadi", "happening now"},
 };
+
+/* A cue's points in a category. Someone inside matters where a building,
+ * water or a vehicle holds them; in a crime it says the offender is still
+ * there, which the crime's base already assumes. A nonemergency (a
+ * question, thanks, a past event) scores no cue. */
+static int cue_points(const cue_rule *c, sg_textscan_category cat) {
+  if (cat == SG_TEXTSCAN_NONEMERGENCY)
+    return 0;
+  if (c->cue == SG_CUE_INSIDE && (cat == SG_TEXTSCAN_CRIME || cat == SG_TEXTSCAN_MEDICAL ||
+                                   cat == SG_TEXTSCAN_ANIMAL || cat == SG_TEXTSCAN_HAZE ||
+                                   cat == SG_TEXTSCAN_OTHER))
+    return 0;
+  return c->points;
+}
 
 const char *sg_rules_cue_name(uint32_t cue) {
   for (size_t k = 0; k < SG_CUE_COUNT; k++)
@@ -138,14 +181,62 @@ static void add_reason(sg_rules_result *r, const char *rule, int points, const c
   snprintf(last->detail + len, sizeof last->detail - len, " %s", rule + 4 /* after "cue." */);
 }
 
+static const sg_rules_reason *find_reason(const sg_rules_result *r, const char *rule) {
+  for (size_t k = 0; k < r->n_reasons; k++)
+    if (strcmp(r->reasons[k].rule, rule) == 0)
+      return &r->reasons[k];
+  return NULL;
+}
+
+/* The match that explains a cue (the first) or a category (the heaviest). */
 static const sg_textscan_match *first_match(const sg_textscan_result *ts, uint32_t cue,
                                             sg_textscan_category cat) {
+  const sg_textscan_match *best = NULL;
   for (size_t k = 0; k < ts->n_matches; k++) {
     const sg_textscan_match *m = &ts->matches[k];
-    if ((cue && (m->cue & cue)) || (!cue && cat && m->category == cat))
+    if (m->kind == SG_TEXTSCAN_MATCH_RESOLVED)
+      continue;
+    if (cue && (m->cue & cue))
       return m;
+    if (!cue && cat && m->category == cat && (!best || m->weight > best->weight))
+      best = m;
   }
-  return NULL;
+  return best;
+}
+
+/* What the text's scope said: a danger that passed (its points, once per
+ * kind, one lowering at most), a past event, a question; and a plea with no
+ * readable emergency, kept at P2 until someone clarifies it. */
+static void explain_scope(const sg_textscan_result *ts, sg_textscan_category cat,
+                          sg_rules_result *out) {
+  char detail[160], rule[48];
+  int lowered = 0, past = 0, question = 0;
+  for (size_t k = 0; k < ts->n_matches; k++) {
+    const sg_textscan_match *m = &ts->matches[k];
+    if (m->kind == SG_TEXTSCAN_MATCH_RESOLVED) {
+      const char *what = m->cue ? sg_cue_name(m->cue & -m->cue) : "danger";
+      int points = cat == SG_TEXTSCAN_NONEMERGENCY ? 0 : m->weight;
+      if (points < 0 && lowered++)
+        continue;
+      snprintf(rule, sizeof rule, "resolved.%s", what);
+      if (find_reason(out, rule))
+        continue;
+      snprintf(detail, sizeof detail, "Bahaya sudah lewat: kata \"%s\" (danger has passed: %s)",
+               m->typed, m->en);
+      add_reason(out, rule, points, detail);
+    } else if (m->kind == SG_TEXTSCAN_MATCH_PAST && !past++) {
+      snprintf(detail, sizeof detail,
+               "Kejadian lampau: kata \"%s\" (a past event: %s), tidak dihitung (not scored)",
+               m->typed, m->en);
+      add_reason(out, "text.past", 0, detail);
+    } else if (m->kind == SG_TEXTSCAN_MATCH_QUESTION && !question++) {
+      add_reason(out, "text.question", 0, "Pesan berupa pertanyaan (the message is a question)");
+    }
+  }
+  if (cat == SG_TEXTSCAN_UNKNOWN && (ts->cues & SG_CUE_URGENT))
+    add_reason(out, "category.unclear", UNCLEAR_PLEA_POINTS,
+               "Minta tolong tanpa keterangan: P2 sampai jelas (a plea with no details: P2 until "
+               "clarified)");
 }
 
 void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
@@ -188,6 +279,19 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
     add_reason(out, "category.text_disagrees", 0, detail);
   }
 
+  if (ts.secondary != SG_TEXTSCAN_UNKNOWN && ts.secondary != cat) {
+    /* A victim to rescue or treat besides the incident: the graver base
+     * counts ("banjir ... ada yg hanyut" is scored as a rescue, read as a
+     * flood). */
+    int extra = category_rules[ts.secondary].points - category_rules[cat].points;
+    snprintf(detail, sizeof detail, "Kategori kedua: %s (secondary category: %s)",
+             category_rules[ts.secondary].id, category_rules[ts.secondary].name);
+    int victim = ts.secondary == SG_TEXTSCAN_RESCUE || ts.secondary == SG_TEXTSCAN_MEDICAL;
+    add_reason(out, "category.secondary",
+               victim && extra > 0 && cat != SG_TEXTSCAN_NONEMERGENCY ? extra : 0, detail);
+  }
+  explain_scope(&ts, cat, out);
+
   out->cues = ts.cues;
   for (size_t k = 0; k < SG_CUE_COUNT; k++) {
     const cue_rule *c = &cue_rules[k];
@@ -199,7 +303,9 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
     else
       snprintf(detail, sizeof detail, "%s (%s)", c->id, c->en);
     snprintf(rule, sizeof rule, "cue.%s", c->name);
-    add_reason(out, rule, c->points, detail);
+    /* Not an emergency (a question, thanks, a past event): the cue is shown
+     * for the dispatcher but raises nothing. */
+    add_reason(out, rule, cue_points(c, cat), detail);
   }
   sg_rules_settle(out);
 }

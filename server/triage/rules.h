@@ -26,8 +26,9 @@ typedef struct sg_rules_reason {
 } sg_rules_reason;
 
 typedef struct sg_rules_result {
-  char category[SG_RULES_CATEGORY_MAX]; /* canonical: fire, flood, accident, medical, crime,
-                                           rescue, other, unknown */
+  char category[SG_RULES_CATEGORY_MAX]; /* canonical: fire, land_fire, haze, flood, accident,
+                                           medical, crime, rescue, animal, hazard, other,
+                                           nonemergency, unknown */
   int score;                            /* 0..100 */
   Siaga__V1__Priority priority;         /* from the score, see sg_rules_priority */
   uint32_t cues;                        /* bit set of SG_CUE_* found in the text */

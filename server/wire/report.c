@@ -83,8 +83,8 @@ int sg_report_validate(const Siaga__V1__Report *r, sg_report_error *err) {
     return -1;
   if (r->category[0] != '\0' && !sg_rules_category_known(r->category))
     return fail(err, "bad_category",
-                "category: \"%.32s\" is not one of fire, flood, accident, medical, crime, "
-                "rescue, other, unknown",
+                "category: \"%.32s\" is not one of fire, land_fire, haze, flood, accident, "
+                "medical, crime, rescue, animal, hazard, other, nonemergency, unknown",
                 r->category);
   if (r->reporter != NULL) {
     if (check_text(err, "reporter.name", r->reporter->name, SG_REPORT_NAME_MAX) != 0 ||

@@ -39,8 +39,9 @@ static void test_priority_thresholds(void) {
 }
 
 static void test_category_known(void) {
-  const char *known[] = {"fire",  "flood",  "accident", "medical",
-                         "crime", "rescue", "other",    "unknown"};
+  const char *known[] = {"fire",   "flood",  "accident", "medical", "crime",
+                         "rescue", "other",  "unknown",  "land_fire", "haze",
+                         "animal", "hazard", "nonemergency"};
   for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
     CHECK(sg_rules_category_known(known[k]));
   CHECK(!sg_rules_category_known("Fire"));
@@ -76,12 +77,30 @@ static const rules_case cases[] = {
      SG_CUE_DEEP_WATER | SG_CUE_ELDERLY | SG_CUE_URGENT},
     {"", "tlg ada org pingsan tdk bernapas di pasar", "medical", SIAGA__V1__PRIORITY__P1,
      SG_CUE_UNCONSCIOUS | SG_CUE_NOT_BREATHING},
-    {"", "motor saya dicuri tadi malam", "crime", SIAGA__V1__PRIORITY__P3, 0},
+    /* issue 13: a theft of last night is a past event, nonemergency P4
+     * (was crime P3); the same theft now is a crime */
+    {"", "motor saya dicuri tadi malam", "nonemergency", SIAGA__V1__PRIORITY__P4, 0},
+    {"", "motor saya dicuri barusan", "crime", SIAGA__V1__PRIORITY__P2, SG_CUE_ONGOING},
+    /* scope: negation, resolution, people at risk without the keyword */
+    {"", "kebakaran rumah, nenek sy msh di dlm kamar", "fire", SIAGA__V1__PRIORITY__P1,
+     SG_CUE_INSIDE | SG_CUE_ELDERLY},
+    {"", "tadi ada api di dapur tp udh dipadamkan", "fire", SIAGA__V1__PRIORITY__P3, 0},
+    {"", "mama pingsan tadi tp udh sadar", "medical", SIAGA__V1__PRIORITY__P2, 0},
+    {"", "bapak tiba2 bicaranya pelo, mulut mencong", "medical", SIAGA__V1__PRIORITY__P1,
+     SG_CUE_STROKE},
+    {"", "digigit ular di kebun", "medical", SIAGA__V1__PRIORITY__P1, SG_CUE_ENVENOMATION},
+    {"", "ada sapi di jalan, tapi aman", "unknown", SIAGA__V1__PRIORITY__P4, 0},
+    {"", "terima kasih damkar tadi malam", "nonemergency", SIAGA__V1__PRIORITY__P4, 0},
+    {"", "tolong", "unknown", SIAGA__V1__PRIORITY__P2, SG_CUE_URGENT},
     {"", "ada begal bawa parang di jalan tjilik riwut km 12", "crime", SIAGA__V1__PRIORITY__P2,
      SG_CUE_WEAPON},
     {"", "anak tenggelam di sungai kahayan", "rescue", SIAGA__V1__PRIORITY__P1,
      SG_CUE_DROWNING | SG_CUE_CHILD},
-    {"", "pohon tumbang menutup jalan", "other", SIAGA__V1__PRIORITY__P4, 0},
+    /* issue 13: a fallen tree is a hazard (base 30, P3), no longer "other" P4 */
+    {"", "pohon tumbang menutup jalan", "hazard", SIAGA__V1__PRIORITY__P3, 0},
+    {"", "ada ular di dapur", "animal", SIAGA__V1__PRIORITY__P3, 0},
+    {"", "karhutla di kalampangan", "land_fire", SIAGA__V1__PRIORITY__P3, SG_CUE_PEAT_FIRE},
+    {"nonemergency", "terima kasih", "nonemergency", SIAGA__V1__PRIORITY__P4, 0},
     {"", "", "unknown", SIAGA__V1__PRIORITY__P4, 0},
     {"", "\xff\xfe\x01 garbage \xc3", "unknown", SIAGA__V1__PRIORITY__P4, 0},
     {"medical", "", "medical", SIAGA__V1__PRIORITY__P3, 0},

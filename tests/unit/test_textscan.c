@@ -55,7 +55,7 @@ static void test_categories_basic(void) {
       {"pencarian korban", SG_TEXTSCAN_RESCUE},
       {"tengelam", SG_TEXTSCAN_RESCUE},
       {"hanyut", SG_TEXTSCAN_RESCUE},
-      {"pohon tumbang", SG_TEXTSCAN_OTHER},
+      {"pohon tumbang", SG_TEXTSCAN_HAZARD}, /* issue 13 taxonomy: was OTHER */
       {"selamat pagi", SG_TEXTSCAN_UNKNOWN},
       {"ada senjata api", SG_TEXTSCAN_CRIME},       /* longest phrase: not a fire */
       {"semoga yang terbaik", SG_TEXTSCAN_UNKNOWN}, /* not a typo of "terbalik" */
