@@ -17,10 +17,9 @@
 
 #define SG_TRIAGE_REGION_MAX 32
 #define SG_TRIAGE_CONSUMER_MAX 128
-#define SG_TRIAGE_UPDATES_MAXLEN 10000
 #define SG_TRIAGE_DEAD_MAXLEN 10000
 #define SG_TRIAGE_MARKER_TTL_S (7 * 24 * 3600)
-#define SG_TRIAGE_INDEX_TTL_S "2592000" /* report index: 30 days, like idempotency keys */
+#define SG_TRIAGE_INDEX_TTL_S 2592000 /* report index: 30 days, like idempotency keys */
 #define SG_TRIAGE_ARENA_LIMIT (8u << 20)    /* memory for one report, all in */
 #define SG_TRIAGE_INCIDENT_PB_MAX (1u << 20) /* a candidate larger than this is skipped */
 /* A batch's decoded reports: a report is decoded only while at least
