@@ -4,7 +4,6 @@
  * we read again and decide again. This is the path of a report whose
  * batch's plan failed (batch.c); the transition.lua call of both is
  * filled in here, and its keys and arguments laid out by store/transition. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,107 +14,83 @@
 #include "sms/gsm7.h"
 #include "sms/replies.h"
 #include "store/transition.h"
+#include "triage/match.h"
 #include "triage/triage_internal.h"
 
 #define MAX_ATTEMPTS 8       /* a busy incident can lose a few races, not for ever */
 #define ACTOR "worker"
 
-/* Decodes an HMGET pb version reply into *found / *version when it holds an
- * incident that may take the report by this link (same category nearby, or
- * the same caller); anything else leaves *found as it is. */
-static void take_candidate(sg_triage *t, const redisReply *reply, const char *category,
-                           int64_t ref_ms, sg_triage_link link, Siaga__V1__Incident **found,
-                           int64_t *version) {
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-      reply->element[0]->type != REDIS_REPLY_STRING ||
-      reply->element[1]->type != REDIS_REPLY_STRING ||
-      reply->element[0]->len > SG_TRIAGE_INCIDENT_PB_MAX)
-    return;
-  /* A candidate that does not decode is skipped, not fatal: the report then
-   * looks further or opens an incident of its own. */
-  Siaga__V1__Incident *inc =
-      siaga__v1__incident__unpack(&t->arena.allocator, (size_t)reply->element[0]->len,
-                                  (const uint8_t *)reply->element[0]->str);
-  if (inc == NULL)
-    return;
-  int ok = link == SG_TRIAGE_LINK_CALLER ? sg_triage_incident_matches_caller(inc, ref_ms)
-                                         : sg_triage_incident_matches(inc, category, ref_ms);
-  if (ok) {
-    *found = inc;
-    *version = strtoll(reply->element[1]->str, NULL, 10);
-  }
-}
-
 /* Finds the nearest open incident that may take the report. On success
  * *found is that incident (decoded into the arena) and *version its
- * current version, or *found is NULL when there is none; *near is the
+ * current version, or *found is NULL when there is none; *check is the
  * opening check for when there is none: every member the search named. */
 static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *category,
                       int64_t ref_ms, Siaga__V1__Incident **found, int64_t *version,
-                      sg_triage__near *near) {
+                      sg_transition_check *check) {
   *found = NULL;
-  *near = (sg_triage__near){0, NULL, 0};
-  const Siaga__V1__Location *loc = r->location;
-  /* Without a point there is nothing to measure distance from; a later
-   * matcher may use the reporter or the place name. */
-  if (!sg_report_has_point(loc) || fabs(loc->lat) > SG_TRIAGE_GEO_LAT_LIMIT)
+  *check = (sg_transition_check){0};
+  if (!sg_triage_match_searchable(r->location))
     return SG_OK;
 
-  char lon[32], lat[32];
-  snprintf(lon, sizeof(lon), "%.9f", loc->lon);
-  snprintf(lat, sizeof(lat), "%.9f", loc->lat);
-  redisReply *ids =
-      redisCommand(t->c, "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d", t->k_geo, lon,
-                   lat, SG_TRIAGE_DEDUP_RADIUS_M, SG_TRIAGE_GEO_CANDIDATES);
-  int rc = sg_triage__check(t, ids);
-  if (rc == SG_OK && ids->type != REDIS_REPLY_ARRAY)
-    rc = SG_EREPLY;
-  if (rc != SG_OK) {
-    freeReplyObject(ids);
+  redisReply *reply = NULL;
+  int rc = sg_triage_match_append_search(t, r->location);
+  if (rc == SG_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+    rc = SG_EUNAVAIL;
+  if (rc == SG_OK)
+    rc = sg_triage__check(t, reply);
+  sg_triage_match_hit *hits = NULL;
+  size_t n_hits = 0;
+  if (rc == SG_OK)
+    rc = sg_triage_match_hits(reply, &t->arena, &hits, &n_hits);
+  freeReplyObject(reply);
+  if (rc != SG_OK)
     return rc;
-  }
 
   /* The script's opening check compares against every member named here,
    * even one that makes no key and is not read. */
-  const char **known = sg_arena_alloc(&t->arena, (ids->elements + 1) * sizeof(*known));
-  if (known == NULL) {
-    freeReplyObject(ids);
+  const char **known = sg_arena_alloc(&t->arena, (n_hits + 1) * sizeof(*known));
+  sg_triage_match_candidate *cands = sg_arena_alloc(&t->arena, (n_hits + 1) * sizeof(*cands));
+  int64_t *versions = sg_arena_alloc(&t->arena, (n_hits + 1) * sizeof(*versions));
+  if (known == NULL || cands == NULL || versions == NULL)
     return SG_ENOMEM;
-  }
   /* One round trip for all candidates: pipeline the reads. */
   size_t n = 0;
-  for (size_t i = 0; i < ids->elements; i++) {
+  for (size_t i = 0; i < n_hits; i++) {
     char key[SG_KEY_MAX];
-    const redisReply *id = ids->element[i];
-    if (id->type != REDIS_REPLY_STRING)
+    known[i] = hits[i].id;
+    if (sg_key2(key, sizeof(key), t->region, "incident", hits[i].id) < 0)
       continue;
-    if ((known[near->n_known] = sg_arena_strndup(&t->arena, id->str, id->len)) == NULL) {
-      rc = SG_ENOMEM;
-      break;
-    }
-    near->n_known++;
-    if (sg_key2(key, sizeof(key), t->region, "incident", id->str) < 0)
-      continue;
-    redisAppendCommand(t->c, "HMGET %s pb version", key);
+    if (sg_triage_match_append_read(t, key) != SG_OK)
+      return SG_EUNAVAIL;
+    cands[n] = (sg_triage_match_candidate){NULL, hits[i].dist_m};
+    versions[n] = 0;
     n++;
   }
-  freeReplyObject(ids);
-  near->check = 1;
-  near->known = known;
+  *check = sg_triage_match_check(known, n_hits);
 
-  /* Replies come in distance order; every one must be read, even after a
-   * match, to keep the connection in step. */
+  /* Every reply must be read, even after a problem, to keep the connection
+   * in step. */
   for (size_t i = 0; i < n; i++) {
-    redisReply *reply = NULL;
+    reply = NULL;
     if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
       return SG_EUNAVAIL;
     if (rc == SG_OK)
       rc = sg_triage__check(t, reply);
-    if (rc == SG_OK && *found == NULL)
-      take_candidate(t, reply, category, ref_ms, SG_TRIAGE_LINK_NEARBY, found, version);
+    /* A reply of another shape is no candidate, not a failure. */
+    Siaga__V1__Incident *inc = NULL;
+    if (rc == SG_OK)
+      (void)sg_triage_match_read(reply, &t->arena, &inc, &versions[i]);
+    cands[i].inc = inc;
     freeReplyObject(reply);
   }
-  return rc;
+  if (rc != SG_OK)
+    return rc;
+  long best = sg_triage_match_nearest(cands, n, category, ref_ms);
+  if (best >= 0) {
+    *found = (Siaga__V1__Incident *)cands[best].inc;
+    *version = versions[best];
+  }
+  return SG_OK;
 }
 
 /* Looks up the incident the report's number last reported into (the phone
@@ -148,11 +123,21 @@ static int find_caller(sg_triage *t, const char *k_phone,
   if (!usable)
     return rc;
 
-  reply = redisCommand(t->c, "HMGET %s pb version", k_incident);
-  rc = sg_triage__check(t, reply);
+  reply = NULL;
+  rc = sg_triage_match_append_read(t, k_incident);
+  if (rc == SG_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
+    rc = SG_EUNAVAIL;
   if (rc == SG_OK)
-    take_candidate(t, reply, NULL, ref_ms, SG_TRIAGE_LINK_CALLER, found, version);
+    rc = sg_triage__check(t, reply);
+  Siaga__V1__Incident *inc = NULL;
+  int64_t v = 0;
+  if (rc == SG_OK)
+    (void)sg_triage_match_read(reply, &t->arena, &inc, &v); /* another shape: none */
   freeReplyObject(reply);
+  if (rc == SG_OK && sg_triage_match_caller(inc, ref_ms)) {
+    *found = inc;
+    *version = v;
+  }
   return rc;
 }
 
@@ -222,8 +207,7 @@ int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__ste
                       .phone = cm->phone,
                       .phone_ttl_s = SG_TRIAGE_PHONE_TTL_S,
                       .phone_seen = cm->seen,
-                      .check = {step->near.check, SG_TRIAGE_DEDUP_RADIUS_M,
-                                SG_TRIAGE_GEO_CANDIDATES, step->near.known, step->near.n_known}};
+                      .check = step->check};
   sg_transition_call call;
   int rc = sg_transition_build(&call, &tr, t->sha, with_body ? t->script : NULL);
   if (rc != SG_OK)
@@ -300,7 +284,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
     int64_t now_ms = (int64_t)sg_clock_now_ms();
     Siaga__V1__Incident *found = NULL;
     int64_t version = 0;
-    sg_triage__near near = {0, NULL, 0};
+    sg_transition_check check = {0};
     sg_triage_link link = SG_TRIAGE_LINK_CALLER;
     int rc = SG_OK;
     /* The same caller first, whatever the category or distance: an AML fix
@@ -309,7 +293,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
       rc = find_caller(t, k_phone, ref_ms, seen, sizeof(seen), &found, &version);
     if (rc == SG_OK && found == NULL) {
       link = SG_TRIAGE_LINK_NEARBY;
-      rc = find_match(t, r, res->category, ref_ms, &found, &version, &near);
+      rc = find_match(t, r, res->category, ref_ms, &found, &version, &check);
     }
     if (rc != SG_OK)
       return rc;
@@ -339,7 +323,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
 
     sg_triage__step step = {.entry_id = entry_id, .token = token, .r = r, .inc = &next,
                             .expected = expected, .kind = kind, .now_ms = now_ms, .cm = cm,
-                            .near = found == NULL ? near : (sg_triage__near){0, NULL, 0}};
+                            .check = found == NULL ? check : (sg_transition_check){0}};
     sg_triage__outcome what;
     rc = transition(t, &step, &what);
     if (rc != SG_OK || what == SG_TRIAGE__OUTCOME_DONE)
