@@ -98,40 +98,40 @@ int sg_transition_build(sg_transition_call *call, const sg_transition *tr, const
     push(call, call->keys[i]);
 
   /* ARGV, numbered as in transition.lua. */
-  push_int(call, &n_numbers, tr->expected_version);              /* 1 */
-  push(call, or_empty(tr->incident_id));                         /* 2 */
-  push_bytes(call, tr->incident_pb, tr->incident_pb_len);        /* 3 */
-  push_bytes(call, tr->update_pb, tr->update_pb_len);            /* 4 */
-  push_int(call, &n_numbers, tr->status);                        /* 5 */
-  push_int(call, &n_numbers, tr->priority);                      /* 6 */
-  push_int(call, &n_numbers, tr->score);                         /* 7 */
-  push_int(call, &n_numbers, tr->created_at_ms);                 /* 8 */
+  push_int(call, &n_numbers, tr->expected_version);                 /* 1 */
+  push(call, or_empty(tr->incident_id));                            /* 2 */
+  push_bytes(call, tr->incident_pb, tr->incident_pb_len);           /* 3 */
+  push_bytes(call, tr->update_pb, tr->update_pb_len);               /* 4 */
+  push_int(call, &n_numbers, tr->status);                           /* 5 */
+  push_int(call, &n_numbers, tr->priority);                         /* 6 */
+  push_int(call, &n_numbers, tr->score);                            /* 7 */
+  push_int(call, &n_numbers, tr->created_at_ms);                    /* 8 */
   push_coordinate(call, &n_numbers, tr->has_point ? tr->lon : 0.0); /* 9 */
   push_coordinate(call, &n_numbers, tr->has_point ? tr->lat : 0.0); /* 10 */
-  push(call, has_report ? tr->entry_id : "");                    /* 11 */
-  push(call, SG_GROUP_TRIAGE);                                   /* 12 */
-  push_int(call, &n_numbers, tr->marker_ttl_s);                  /* 13 */
-  push(call, or_empty(tr->report_id));                           /* 14 */
-  push_int(call, &n_numbers, SG_TRANSITION_UPDATES_MAXLEN);      /* 15 */
-  push_int(call, &n_numbers, tr->updated_at_ms);                 /* 16 */
+  push(call, has_report ? tr->entry_id : "");                       /* 11 */
+  push(call, SG_GROUP_TRIAGE);                                      /* 12 */
+  push_int(call, &n_numbers, tr->marker_ttl_s);                     /* 13 */
+  push(call, or_empty(tr->report_id));                              /* 14 */
+  push_int(call, &n_numbers, SG_TRANSITION_UPDATES_MAXLEN);         /* 15 */
+  push_int(call, &n_numbers, tr->updated_at_ms);                    /* 16 */
   const char *ack_to = or_empty(tr->ack_to);
-  push(call, ack_to);                                            /* 17 */
-  push(call, ack_to[0] != '\0' ? or_empty(tr->ack_text) : "");   /* 18 */
-  push(call, or_empty(tr->status_text));                         /* 19 */
+  push(call, ack_to);                                          /* 17 */
+  push(call, ack_to[0] != '\0' ? or_empty(tr->ack_text) : ""); /* 18 */
+  push(call, or_empty(tr->status_text));                       /* 19 */
   if (!has_report && !has_phone && !check->on)
     return SG_OK;
-  push(call, or_empty(tr->token));                               /* 20 */
-  push_int(call, &n_numbers, tr->index_ttl_s);                   /* 21 */
+  push(call, or_empty(tr->token));             /* 20 */
+  push_int(call, &n_numbers, tr->index_ttl_s); /* 21 */
   if (!has_phone && !check->on)
     return SG_OK;
-  push(call, has_phone ? tr->phone : "");                        /* 22 */
-  push_int(call, &n_numbers, tr->phone_ttl_s);                   /* 23 */
-  push(call, or_empty(tr->phone_seen));                          /* 24 */
+  push(call, has_phone ? tr->phone : "");      /* 22 */
+  push_int(call, &n_numbers, tr->phone_ttl_s); /* 23 */
+  push(call, or_empty(tr->phone_seen));        /* 24 */
   if (!check->on)
     return SG_OK;
-  push_int(call, &n_numbers, check->radius_m);                   /* 25 */
-  push_int(call, &n_numbers, check->count);                      /* 26 */
-  for (size_t i = 0; i < check->n_known; i++)                    /* 27.. */
+  push_int(call, &n_numbers, check->radius_m); /* 25 */
+  push_int(call, &n_numbers, check->count);    /* 26 */
+  for (size_t i = 0; i < check->n_known; i++)  /* 27.. */
     push(call, or_empty(check->known[i]));
   return SG_OK;
 }

@@ -49,8 +49,8 @@
 #define SG_TRANSITION_KEYS_MAX 12
 #define SG_TRANSITION_ARGS_FIXED 26 /* ARGV 1-26; the known ids follow */
 #define SG_TRANSITION_KNOWN_MAX 64  /* ids of one opening check */
-#define SG_TRANSITION_ARGC_MAX (3 + SG_TRANSITION_KEYS_MAX + SG_TRANSITION_ARGS_FIXED + \
-                                SG_TRANSITION_KNOWN_MAX)
+#define SG_TRANSITION_ARGC_MAX                                                                     \
+  (3 + SG_TRANSITION_KEYS_MAX + SG_TRANSITION_ARGS_FIXED + SG_TRANSITION_KNOWN_MAX)
 #define SG_TRANSITION_UPDATES_MAXLEN 10000 /* the updates stream, approximate (~) */
 
 /* The opening check (ARGV 25-27..): the open incidents the caller's

@@ -321,8 +321,14 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
       kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
     }
 
-    sg_triage__step step = {.entry_id = entry_id, .token = token, .r = r, .inc = &next,
-                            .expected = expected, .kind = kind, .now_ms = now_ms, .cm = cm,
+    sg_triage__step step = {.entry_id = entry_id,
+                            .token = token,
+                            .r = r,
+                            .inc = &next,
+                            .expected = expected,
+                            .kind = kind,
+                            .now_ms = now_ms,
+                            .cm = cm,
                             .check = found == NULL ? check : (sg_transition_check){0}};
     sg_triage__outcome what;
     rc = transition(t, &step, &what);

@@ -16,9 +16,9 @@ int sg_triage_match_append_search(sg_triage *t, const Siaga__V1__Location *loc) 
   snprintf(lat, sizeof(lat), "%.9f", loc->lat);
   /* The same radius and COUNT as the opening check (sg_triage_match_check),
    * so the script looks where the caller looked. */
-  int rc = redisAppendCommand(t->c, "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d WITHDIST",
-                              t->k_geo, lon, lat, SG_TRIAGE_DEDUP_RADIUS_M,
-                              SG_TRIAGE_GEO_CANDIDATES);
+  int rc =
+      redisAppendCommand(t->c, "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d WITHDIST",
+                         t->k_geo, lon, lat, SG_TRIAGE_DEDUP_RADIUS_M, SG_TRIAGE_GEO_CANDIDATES);
   return rc == REDIS_OK ? SG_OK : SG_EUNAVAIL;
 }
 
