@@ -20,6 +20,18 @@
 #define MAX_ATTEMPTS 8       /* a busy incident can lose a few races, not for ever */
 #define ACTOR "worker"
 
+/* Waits for the reply of the one command just appended (rc: how the append
+ * went). Returns 0 with a usable *reply, or the code; *reply, set either
+ * way or NULL, is the caller's to free. */
+static int await_reply(sg_triage *t, int rc, redisReply **reply) {
+  *reply = NULL;
+  if (rc == SG_OK && redisGetReply(t->c, (void **)reply) != REDIS_OK)
+    rc = SG_EUNAVAIL;
+  if (rc == SG_OK)
+    rc = sg_triage__check(t, *reply);
+  return rc;
+}
+
 /* Finds the nearest open incident that may take the report. On success
  * *found is that incident (decoded into the arena) and *version its
  * current version, or *found is NULL when there is none; *check is the
@@ -32,12 +44,8 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
   if (!sg_triage_match_searchable(r->location))
     return SG_OK;
 
-  redisReply *reply = NULL;
-  int rc = sg_triage_match_append_search(t, r->location);
-  if (rc == SG_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-    rc = SG_EUNAVAIL;
-  if (rc == SG_OK)
-    rc = sg_triage__check(t, reply);
+  redisReply *reply;
+  int rc = await_reply(t, sg_triage_match_append_search(t, r->location), &reply);
   sg_triage_match_hit *hits = NULL;
   size_t n_hits = 0;
   if (rc == SG_OK)
@@ -123,12 +131,7 @@ static int find_caller(sg_triage *t, const char *k_phone,
   if (!usable)
     return rc;
 
-  reply = NULL;
-  rc = sg_triage_match_append_read(t, k_incident);
-  if (rc == SG_OK && redisGetReply(t->c, (void **)&reply) != REDIS_OK)
-    rc = SG_EUNAVAIL;
-  if (rc == SG_OK)
-    rc = sg_triage__check(t, reply);
+  rc = await_reply(t, sg_triage_match_append_read(t, k_incident), &reply);
   Siaga__V1__Incident *inc = NULL;
   int64_t v = 0;
   if (rc == SG_OK)

@@ -118,10 +118,6 @@ static redisContext *fresh(void) {
   return c;
 }
 
-static void key(char *buf, const char *suffix) {
-  CHECK(sg_key(buf, SG_KEY_MAX, REGION, suffix) > 0);
-}
-
 /* A command's integer answer. */
 static long long int_of(redisContext *c, const char *fmt, const char *arg) {
   redisReply *reply = redisCommand(c, fmt, arg);
@@ -223,6 +219,17 @@ static void run(redisContext *c, const sg_transition *tr, int with_body, char *w
   freeReplyObject(reply);
 }
 
+/* An empty database with the script loaded and the triage group. */
+static redisContext *fresh_with_script(void) {
+  redisContext *c = fresh();
+  load_script(c);
+  sg_arena_init(&arena, 1 << 20);
+  redisReply *reply = redisCommand(c, "XGROUP CREATE siaga:{plk}:reports triage $ MKSTREAM");
+  CHECK(reply != NULL && reply->type == REDIS_REPLY_STATUS);
+  freeReplyObject(reply);
+  return c;
+}
+
 /* The shape of a call follows what is set, as the script's header says. */
 static void test_transition_shape(void) {
   sg_transition tr;
@@ -301,12 +308,8 @@ static void test_transition_shape(void) {
 
 /* A new incident, a join on it, and a join on a version it no longer has. */
 static void test_transition_open_join_conflict(void) {
-  redisContext *c = fresh();
-  load_script(c);
-  sg_arena_init(&arena, 1 << 20);
-  char k[SG_KEY_MAX], buf[64], what[32], second[64];
-  key(k, "reports");
-  freeReplyObject(redisCommand(c, "XGROUP CREATE %s triage $ MKSTREAM", k));
+  redisContext *c = fresh_with_script();
+  char buf[64], what[32], second[64];
 
   sg_transition tr;
   fill(&tr, "PLK-000001", 1, "fire", SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN);
@@ -386,12 +389,8 @@ static void test_transition_command(void) {
 /* The script's own checks: an opening that missed an incident nearby, and
  * a phone map that moved since it was read. */
 static void test_transition_refusals(void) {
-  redisContext *c = fresh();
-  load_script(c);
-  sg_arena_init(&arena, 1 << 20);
-  char k[SG_KEY_MAX], what[32], second[64];
-  key(k, "reports");
-  freeReplyObject(redisCommand(c, "XGROUP CREATE %s triage $ MKSTREAM", k));
+  redisContext *c = fresh_with_script();
+  char what[32], second[64];
   sg_transition tr;
   fill(&tr, "PLK-000001", 1, "fire", SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN);
   tr.entry_id = "1-1";
