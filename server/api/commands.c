@@ -7,13 +7,13 @@
 #include "core/clock.h"
 #include "core/embedded.h"
 #include "store/keys.h"
+#include "store/transition.h"
 #include "wire/report.h"
 #include "sms/replies.h"
 #include "triage/rules.h"
 #include "core/utf8.h"
 
 #define ATTEMPTS 5 /* re-reads when another change wins the race (expected_version 0) */
-#define UPDATES_MAXLEN "10000"
 
 struct sg_commands {
   sg_redis *redis;
@@ -266,17 +266,19 @@ static void on_read(redisReply *reply, void *data) {
     siaga__v1__incident_update__pack(&upd, upd_pb);
   }
 
-  char expected[24], status[8], priority[8], score[16], created[24], lon[32],
-      lat[32], updated[24];
-  snprintf(expected, sizeof(expected), "%lld", (long long)current);
-  snprintf(status, sizeof(status), "%d", (int)inc->status);
-  snprintf(priority, sizeof(priority), "%d", (int)inc->priority);
-  snprintf(score, sizeof(score), "%d", (int)inc->score);
-  snprintf(created, sizeof(created), "%lld", (long long)inc->created_at_ms);
-  snprintf(updated, sizeof(updated), "%llu", (unsigned long long)now);
-  int point = sg_report_has_point(inc->location);
-  snprintf(lon, sizeof(lon), "%.7f", point ? inc->location->lon : 0.0);
-  snprintf(lat, sizeof(lat), "%.7f", point ? inc->location->lat : 0.0);
+  sg_transition tr = {.region = j->commands->region,
+                      .incident_id = j->incident_id,
+                      .expected_version = current,
+                      .incident_pb_len = inc_len,
+                      .update_pb_len = upd_len,
+                      .status = (int)inc->status,
+                      .priority = (int)inc->priority,
+                      .score = (int)inc->score,
+                      .created_at_ms = inc->created_at_ms,
+                      .updated_at_ms = (int64_t)now,
+                      .has_point = sg_report_has_point(inc->location),
+                      .lon = inc->location != NULL ? inc->location->lon : 0.0,
+                      .lat = inc->location != NULL ? inc->location->lat : 0.0};
 
   inc->notes = saved_notes;
   inc->n_notes = saved_n_notes;
@@ -293,32 +295,18 @@ static void on_read(redisReply *reply, void *data) {
   }
   j->result = siaga__v1__incident__unpack(NULL, inc_len, j->result_pb);
 
-  char k_inc[SG_KEY_MAX], k_open[SG_KEY_MAX], k_geo[SG_KEY_MAX], k_upd[SG_KEY_MAX],
-      k_audit[SG_KEY_MAX], k_reports[SG_KEY_MAX];
-  const char *region = j->commands->region;
-  sg_key2(k_inc, sizeof(k_inc), region, "incident", j->incident_id);
-  sg_key(k_open, sizeof(k_open), region, SG_KEY_OPEN);
-  sg_key(k_geo, sizeof(k_geo), region, SG_KEY_GEO);
-  sg_key(k_upd, sizeof(k_upd), region, SG_KEY_UPDATES);
-  sg_key2(k_audit, sizeof(k_audit), region, "audit", j->incident_id);
-  sg_key(k_reports, sizeof(k_reports), region, SG_KEY_REPORTS);
-  /* SMS reporters hear when help is sent and when it is over; the script
-   * decides from the previous status whether this change is such a moment. */
-  char k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], sms_suffix[SG_KEY_ID_MAX + 8], sms_text[256];
-  snprintf(sms_suffix, sizeof(sms_suffix), "%s:sms", j->incident_id);
-  sg_key(k_smsout, sizeof(k_smsout), region, "sms:out");
-  sg_key2(k_sms, sizeof(k_sms), region, "incident", sms_suffix);
-  /* No report: KEYS 6-8 are untouched by the script; ARGV 11 and 17 are empty. */
-  const char *argv[] = {"EVALSHA", j->commands->sha, "10", k_inc, k_open, k_geo, k_upd, k_audit,
-                        k_reports, k_reports, k_reports, k_smsout, k_sms, expected, j->incident_id,
-                        (const char *)j->result_pb, (const char *)upd_pb, status, priority, score,
-                        created, lon, lat, "", SG_GROUP_TRIAGE, "0", "", UPDATES_MAXLEN, updated,
-                        "", "", status_sms(j, sms_text, sizeof(sms_text))};
-  enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
-  size_t lens[ARGC];
-  for (size_t i = 0; i < ARGC; i++)
-    lens[i] = i == 15 ? inc_len : i == 16 ? upd_len : strlen(argv[i]);
-  int rc = sg_redis_command(j->commands->redis, on_applied, j, ARGC, argv, lens);
+  /* No report: the script leaves the processed marker, the report index
+   * and the phone map alone. SMS reporters hear when help is sent and when
+   * it is over; the script decides from the previous status whether this
+   * change is such a moment. */
+  char sms_text[256];
+  tr.incident_pb = j->result_pb;
+  tr.update_pb = upd_pb;
+  tr.status_text = status_sms(j, sms_text, sizeof(sms_text));
+  sg_transition_call call;
+  int rc = sg_transition_build(&call, &tr, j->commands->sha, NULL);
+  if (rc == SG_OK)
+    rc = sg_redis_command(j->commands->redis, on_applied, j, call.argc, call.argv, call.lens);
   free(upd_pb);
   if (rc != 0)
     finish(j, 0, "unavailable", "incident store unavailable; try again");

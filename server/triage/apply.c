@@ -2,9 +2,8 @@
  * nearby, then one transition.lua call. Optimistic concurrency: the script
  * refuses to write when the incident's version moved since we read it, and
  * we read again and decide again. This is the path of a report whose
- * batch's plan failed (triage_batch.c); the transition.lua call itself is
- * built here for both. */
-#include <math.h>
+ * batch's plan failed (batch.c); the transition.lua call of both is
+ * filled in here, and its keys and arguments laid out by store/transition. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,107 +13,92 @@
 #include "core/clock.h"
 #include "sms/gsm7.h"
 #include "sms/replies.h"
+#include "store/transition.h"
+#include "triage/match.h"
 #include "triage/triage_internal.h"
 
 #define MAX_ATTEMPTS 8       /* a busy incident can lose a few races, not for ever */
 #define ACTOR "worker"
 
-/* Decodes an HMGET pb version reply into *found / *version when it holds an
- * incident that may take the report by this link (same category nearby, or
- * the same caller); anything else leaves *found as it is. */
-static void take_candidate(sg_triage *t, const redisReply *reply, const char *category,
-                           int64_t ref_ms, sg_triage_link link, Siaga__V1__Incident **found,
-                           int64_t *version) {
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-      reply->element[0]->type != REDIS_REPLY_STRING ||
-      reply->element[1]->type != REDIS_REPLY_STRING ||
-      reply->element[0]->len > SG_TRIAGE_INCIDENT_PB_MAX)
-    return;
-  /* A candidate that does not decode is skipped, not fatal: the report then
-   * looks further or opens an incident of its own. */
-  Siaga__V1__Incident *inc =
-      siaga__v1__incident__unpack(&t->arena.allocator, (size_t)reply->element[0]->len,
-                                  (const uint8_t *)reply->element[0]->str);
-  if (inc == NULL)
-    return;
-  int ok = link == SG_TRIAGE_LINK_CALLER ? sg_triage_incident_matches_caller(inc, ref_ms)
-                                         : sg_triage_incident_matches(inc, category, ref_ms);
-  if (ok) {
-    *found = inc;
-    *version = strtoll(reply->element[1]->str, NULL, 10);
-  }
+/* Waits for the reply of the one command just appended (rc: how the append
+ * went). Returns 0 with a usable *reply, or the code; *reply, set either
+ * way or NULL, is the caller's to free. */
+static int await_reply(sg_triage *t, int rc, redisReply **reply) {
+  *reply = NULL;
+  if (rc == SG_OK && redisGetReply(t->c, (void **)reply) != REDIS_OK)
+    rc = SG_EUNAVAIL;
+  if (rc == SG_OK)
+    rc = sg_triage__check(t, *reply);
+  return rc;
 }
 
 /* Finds the nearest open incident that may take the report. On success
  * *found is that incident (decoded into the arena) and *version its
- * current version, or *found is NULL when there is none; *near is the
+ * current version, or *found is NULL when there is none; *check is the
  * opening check for when there is none: every member the search named. */
 static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *category,
                       int64_t ref_ms, Siaga__V1__Incident **found, int64_t *version,
-                      sg_triage__near *near) {
+                      sg_transition_check *check) {
   *found = NULL;
-  *near = (sg_triage__near){0, NULL, 0};
-  const Siaga__V1__Location *loc = r->location;
-  /* Without a point there is nothing to measure distance from; a later
-   * matcher may use the reporter or the place name. */
-  if (!sg_report_has_point(loc) || fabs(loc->lat) > SG_TRIAGE_GEO_LAT_LIMIT)
+  *check = (sg_transition_check){0};
+  if (!sg_triage_match_searchable(r->location))
     return SG_OK;
 
-  char lon[32], lat[32];
-  snprintf(lon, sizeof(lon), "%.9f", loc->lon);
-  snprintf(lat, sizeof(lat), "%.9f", loc->lat);
-  redisReply *ids =
-      redisCommand(t->c, "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d", t->k_geo, lon,
-                   lat, SG_TRIAGE_DEDUP_RADIUS_M, SG_TRIAGE_GEO_CANDIDATES);
-  int rc = sg_triage__check(t, ids);
-  if (rc == SG_OK && ids->type != REDIS_REPLY_ARRAY)
-    rc = SG_EREPLY;
-  if (rc != SG_OK) {
-    freeReplyObject(ids);
+  redisReply *reply;
+  int rc = await_reply(t, sg_triage_match_append_search(t, r->location), &reply);
+  sg_triage_match_hit *hits = NULL;
+  size_t n_hits = 0;
+  if (rc == SG_OK)
+    rc = sg_triage_match_hits(reply, &t->arena, &hits, &n_hits);
+  freeReplyObject(reply);
+  if (rc != SG_OK)
     return rc;
-  }
 
   /* The script's opening check compares against every member named here,
    * even one that makes no key and is not read. */
-  const char **known = sg_arena_alloc(&t->arena, (ids->elements + 1) * sizeof(*known));
-  if (known == NULL) {
-    freeReplyObject(ids);
+  const char **known = sg_arena_alloc(&t->arena, (n_hits + 1) * sizeof(*known));
+  sg_triage_match_candidate *cands = sg_arena_alloc(&t->arena, (n_hits + 1) * sizeof(*cands));
+  int64_t *versions = sg_arena_alloc(&t->arena, (n_hits + 1) * sizeof(*versions));
+  if (known == NULL || cands == NULL || versions == NULL)
     return SG_ENOMEM;
-  }
   /* One round trip for all candidates: pipeline the reads. */
   size_t n = 0;
-  for (size_t i = 0; i < ids->elements; i++) {
+  for (size_t i = 0; i < n_hits; i++) {
     char key[SG_KEY_MAX];
-    const redisReply *id = ids->element[i];
-    if (id->type != REDIS_REPLY_STRING)
+    known[i] = hits[i].id;
+    if (sg_key2(key, sizeof(key), t->region, "incident", hits[i].id) < 0)
       continue;
-    if ((known[near->n_known] = sg_arena_strndup(&t->arena, id->str, id->len)) == NULL) {
-      rc = SG_ENOMEM;
-      break;
-    }
-    near->n_known++;
-    if (sg_key2(key, sizeof(key), t->region, "incident", id->str) < 0)
-      continue;
-    redisAppendCommand(t->c, "HMGET %s pb version", key);
+    if (sg_triage_match_append_read(t, key) != SG_OK)
+      return SG_EUNAVAIL;
+    cands[n] = (sg_triage_match_candidate){NULL, hits[i].dist_m};
+    versions[n] = 0;
     n++;
   }
-  freeReplyObject(ids);
-  near->check = 1;
-  near->known = known;
+  *check = sg_triage_match_check(known, n_hits);
 
-  /* Replies come in distance order; every one must be read, even after a
-   * match, to keep the connection in step. */
+  /* Every reply must be read, even after a problem, to keep the connection
+   * in step. */
   for (size_t i = 0; i < n; i++) {
-    redisReply *reply = NULL;
+    reply = NULL;
     if (redisGetReply(t->c, (void **)&reply) != REDIS_OK)
       return SG_EUNAVAIL;
     if (rc == SG_OK)
       rc = sg_triage__check(t, reply);
-    if (rc == SG_OK && *found == NULL)
-      take_candidate(t, reply, category, ref_ms, SG_TRIAGE_LINK_NEARBY, found, version);
+    /* A reply of another shape is no candidate, not a failure. */
+    Siaga__V1__Incident *inc = NULL;
+    if (rc == SG_OK)
+      (void)sg_triage_match_read(reply, &t->arena, &inc, &versions[i]);
+    cands[i].inc = inc;
     freeReplyObject(reply);
   }
-  return rc;
+  if (rc != SG_OK)
+    return rc;
+  long best = sg_triage_match_nearest(cands, n, category, ref_ms);
+  if (best >= 0) {
+    *found = (Siaga__V1__Incident *)cands[best].inc;
+    *version = versions[best];
+  }
+  return SG_OK;
 }
 
 /* Looks up the incident the report's number last reported into (the phone
@@ -147,11 +131,16 @@ static int find_caller(sg_triage *t, const char *k_phone,
   if (!usable)
     return rc;
 
-  reply = redisCommand(t->c, "HMGET %s pb version", k_incident);
-  rc = sg_triage__check(t, reply);
+  rc = await_reply(t, sg_triage_match_append_read(t, k_incident), &reply);
+  Siaga__V1__Incident *inc = NULL;
+  int64_t v = 0;
   if (rc == SG_OK)
-    take_candidate(t, reply, NULL, ref_ms, SG_TRIAGE_LINK_CALLER, found, version);
+    (void)sg_triage_match_read(reply, &t->arena, &inc, &v); /* another shape: none */
   freeReplyObject(reply);
+  if (rc == SG_OK && sg_triage_match_caller(inc, ref_ms)) {
+    *found = inc;
+    *version = v;
+  }
   return rc;
 }
 
@@ -175,14 +164,6 @@ static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident
   return r->reporter->phone;
 }
 
-/* Appends one command to the output buffer; hiredis copies every argument
- * there, so the caller's buffers may go right after. */
-static int append_argv(sg_triage *t, size_t argc, const char **argv, const size_t *lens) {
-  if (redisAppendCommandArgv(t->c, (int)argc, argv, lens) != REDIS_OK)
-    return SG_EUNAVAIL; /* out of memory in hiredis: c->err is set */
-  return SG_OK;
-}
-
 int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__step *step,
                                  int with_body) {
   const Siaga__V1__Report *r = step->r;
@@ -199,97 +180,46 @@ int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__ste
   uint8_t *upd_pb = sg_triage_pack(a, &upd.base, &upd_len);
   if (inc_pb == NULL || upd_pb == NULL)
     return SG_ENOMEM;
-
-  char k_incident[SG_KEY_MAX], k_audit[SG_KEY_MAX], k_marker[SG_KEY_MAX], k_index[SG_KEY_MAX],
-      k_smsout[SG_KEY_MAX], k_sms[SG_KEY_MAX], k_phones[SG_KEY_MAX], suffix[SG_KEY_MAX];
-  snprintf(suffix, sizeof(suffix), "%s:sms", inc->id);
-  if (sg_key2(k_incident, sizeof(k_incident), t->region, "incident", inc->id) < 0 ||
-      sg_key2(k_audit, sizeof(k_audit), t->region, "audit", inc->id) < 0 ||
-      sg_key2(k_marker, sizeof(k_marker), t->region, "processed", step->entry_id) < 0 ||
-      sg_key2(k_index, sizeof(k_index), t->region, "report", r->id) < 0 ||
-      sg_key(k_smsout, sizeof(k_smsout), t->region, "sms:out") < 0 ||
-      sg_key2(k_sms, sizeof(k_sms), t->region, "incident", suffix) < 0)
-    return SG_EINVAL; /* checked when the report was decoded */
-  snprintf(suffix, sizeof(suffix), "%s:phones", inc->id);
-  if (sg_key2(k_phones, sizeof(k_phones), t->region, "incident", suffix) < 0)
-    return SG_EINVAL;
   char ack_text[SG_GSM7_SMS_SEPTETS + 1];
   const char *ack_to = sms_ack(r, inc, ack_text, sizeof(ack_text));
 
-  char s_expected[24], s_status[8], s_priority[8], s_score[16], s_created[24], s_lon[32],
-      s_lat[32], s_ttl[16], s_maxlen[16], s_updated[24], s_phone_ttl[16];
-  const Siaga__V1__Location *loc = inc->location;
-  int has_point = sg_report_has_point(loc);
-  snprintf(s_expected, sizeof(s_expected), "%lld", (long long)step->expected);
-  snprintf(s_status, sizeof(s_status), "%d", (int)inc->status);
-  snprintf(s_priority, sizeof(s_priority), "%d", (int)inc->priority);
-  snprintf(s_score, sizeof(s_score), "%d", (int)inc->score);
-  snprintf(s_created, sizeof(s_created), "%lld", (long long)inc->created_at_ms);
-  snprintf(s_lon, sizeof(s_lon), "%.9f", has_point ? loc->lon : 0.0);
-  snprintf(s_lat, sizeof(s_lat), "%.9f", has_point ? loc->lat : 0.0);
-  snprintf(s_ttl, sizeof(s_ttl), "%d", SG_TRIAGE_MARKER_TTL_S);
-  snprintf(s_maxlen, sizeof(s_maxlen), "%d", SG_TRIAGE_UPDATES_MAXLEN);
-  snprintf(s_updated, sizeof(s_updated), "%lld", (long long)inc->updated_at_ms);
-  snprintf(s_phone_ttl, sizeof(s_phone_ttl), "%d", SG_TRIAGE_PHONE_TTL_S);
-
-  /* KEYS and ARGV in the order documented in transition.lua. KEYS 11-12
-   * go only with a report linked by its number, and ARGV 22-24 with them or
-   * before an opening check (ARGV 25-27..). */
-  int linked = cm->phone != NULL;
-  const char *keys[] = {k_incident, t->k_open, t->k_geo, t->k_updates, k_audit, k_marker,
-                        k_index, t->k_reports, k_smsout, k_sms, cm->k_phone, k_phones};
-  /* A report never changes the status, so no status message (ARGV 19). */
-  const char *args[] = {s_expected, inc->id, (const char *)inc_pb, (const char *)upd_pb, s_status,
-                        s_priority, s_score, s_created, s_lon, s_lat, step->entry_id,
-                        SG_GROUP_TRIAGE, s_ttl, r->id, s_maxlen, s_updated, ack_to,
-                        ack_to[0] != '\0' ? ack_text : "", "", step->token,
-                        SG_TRIAGE_INDEX_TTL_S, linked ? cm->phone : "", s_phone_ttl, cm->seen};
-  enum {
-    N_KEYS = sizeof(keys) / sizeof(keys[0]),
-    N_ARGS = sizeof(args) / sizeof(args[0]),
-    ARG_INC_PB = 2,
-    ARG_UPD_PB = 3,
-  };
-  const sg_triage__near *near = &step->near;
-  size_t n_keys = linked ? N_KEYS : N_KEYS - 2;
-  size_t n_args = linked || near->check ? N_ARGS : N_ARGS - 3;
-  char s_numkeys[8], s_radius[16], s_count[16];
-  snprintf(s_numkeys, sizeof(s_numkeys), "%zu", n_keys);
-  snprintf(s_radius, sizeof(s_radius), "%d", SG_TRIAGE_DEDUP_RADIUS_M);
-  snprintf(s_count, sizeof(s_count), "%d", SG_TRIAGE_GEO_CANDIDATES);
-  size_t max_argc = 3 + N_KEYS + N_ARGS + (near->check ? 2 + near->n_known : 0);
-  const char **argv = sg_arena_alloc(a, max_argc * sizeof(*argv));
-  size_t *lens = sg_arena_alloc(a, max_argc * sizeof(*lens));
-  if (argv == NULL || lens == NULL)
-    return SG_ENOMEM;
-  size_t argc = 0;
-  argv[argc++] = with_body ? "EVAL" : "EVALSHA";
-  argv[argc++] = with_body ? (const char *)t->script->data : t->sha;
-  argv[argc++] = s_numkeys;
-  for (size_t i = 0; i < n_keys; i++)
-    argv[argc++] = keys[i];
-  size_t first_arg = argc;
-  for (size_t i = 0; i < n_args; i++)
-    argv[argc++] = args[i];
-  if (near->check) {
-    argv[argc++] = s_radius;
-    argv[argc++] = s_count;
-    for (size_t i = 0; i < near->n_known; i++)
-      argv[argc++] = near->known[i];
-  }
-  /* The protobufs are bytes, not strings: strlen would run past their end
-   * into whatever the arena holds next. */
-  for (size_t i = 0; i < argc; i++) {
-    if (i == first_arg + ARG_INC_PB)
-      lens[i] = inc_len;
-    else if (i == first_arg + ARG_UPD_PB)
-      lens[i] = upd_len;
-    else if (i == 1 && with_body)
-      lens[i] = t->script->size;
-    else
-      lens[i] = strlen(argv[i]);
-  }
-  return append_argv(t, argc, argv, lens);
+  /* A report never changes the status, so no status message. The phone
+   * map goes only with a report linked by its number. */
+  sg_transition tr = {.region = t->region,
+                      .incident_id = inc->id,
+                      .expected_version = step->expected,
+                      .incident_pb = inc_pb,
+                      .incident_pb_len = inc_len,
+                      .update_pb = upd_pb,
+                      .update_pb_len = upd_len,
+                      .status = (int)inc->status,
+                      .priority = (int)inc->priority,
+                      .score = (int)inc->score,
+                      .created_at_ms = inc->created_at_ms,
+                      .updated_at_ms = inc->updated_at_ms,
+                      .has_point = sg_report_has_point(inc->location),
+                      .lon = inc->location != NULL ? inc->location->lon : 0.0,
+                      .lat = inc->location != NULL ? inc->location->lat : 0.0,
+                      .entry_id = step->entry_id,
+                      .report_id = r->id,
+                      .token = step->token,
+                      .marker_ttl_s = SG_TRIAGE_MARKER_TTL_S,
+                      .index_ttl_s = SG_TRIAGE_INDEX_TTL_S,
+                      .ack_to = ack_to,
+                      .ack_text = ack_text,
+                      .phone = cm->phone,
+                      .phone_ttl_s = SG_TRIAGE_PHONE_TTL_S,
+                      .phone_seen = cm->seen,
+                      .check = step->check};
+  sg_transition_call call;
+  int rc = sg_transition_build(&call, &tr, t->sha, with_body ? t->script : NULL);
+  if (rc != SG_OK)
+    return rc; /* ids and numbers were checked when the report was decoded */
+  /* hiredis copies every argument into its output buffer, so the call's
+   * buffers may go right after. */
+  if (redisAppendCommandArgv(t->c, call.argc, call.argv, call.lens) != REDIS_OK)
+    return SG_EUNAVAIL; /* out of memory in hiredis: c->err is set */
+  return SG_OK;
 }
 
 int sg_triage__noscript(const redisReply *reply) {
@@ -357,7 +287,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
     int64_t now_ms = (int64_t)sg_clock_now_ms();
     Siaga__V1__Incident *found = NULL;
     int64_t version = 0;
-    sg_triage__near near = {0, NULL, 0};
+    sg_transition_check check = {0};
     sg_triage_link link = SG_TRIAGE_LINK_CALLER;
     int rc = SG_OK;
     /* The same caller first, whatever the category or distance: an AML fix
@@ -366,7 +296,7 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
       rc = find_caller(t, k_phone, ref_ms, seen, sizeof(seen), &found, &version);
     if (rc == SG_OK && found == NULL) {
       link = SG_TRIAGE_LINK_NEARBY;
-      rc = find_match(t, r, res->category, ref_ms, &found, &version, &near);
+      rc = find_match(t, r, res->category, ref_ms, &found, &version, &check);
     }
     if (rc != SG_OK)
       return rc;
@@ -394,9 +324,15 @@ int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
       kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED;
     }
 
-    sg_triage__step step = {.entry_id = entry_id, .token = token, .r = r, .inc = &next,
-                            .expected = expected, .kind = kind, .now_ms = now_ms, .cm = cm,
-                            .near = found == NULL ? near : (sg_triage__near){0, NULL, 0}};
+    sg_triage__step step = {.entry_id = entry_id,
+                            .token = token,
+                            .r = r,
+                            .inc = &next,
+                            .expected = expected,
+                            .kind = kind,
+                            .now_ms = now_ms,
+                            .cm = cm,
+                            .check = found == NULL ? check : (sg_transition_check){0}};
     sg_triage__outcome what;
     rc = transition(t, &step, &what);
     if (rc != SG_OK || what == SG_TRIAGE__OUTCOME_DONE)

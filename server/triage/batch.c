@@ -48,6 +48,11 @@
 #include "core/clock.h"
 #include "wire/report.h"
 #include "triage/batch.h"
+#include "triage/match.h"
+
+/* An opening's check names its search's hits and the batch's openings. */
+_Static_assert(SG_TRIAGE_GEO_CANDIDATES + SG_TRIAGE_BATCH <= SG_TRANSITION_KNOWN_MAX,
+               "an opening check may name more ids than a transition call takes");
 
 #define BATCH_ATTEMPTS 3 /* EXEC refused this often: the one-report path */
 
@@ -114,19 +119,6 @@ static view_phone *phone_get(batch *b, const char *phone, int *is_first) {
 
 /* ---- search_nearby: GEOSEARCH and phone maps ---- */
 
-static int append_geosearch(batch *b, const Siaga__V1__Location *loc, int with_dist) {
-  char lon[32], lat[32];
-  snprintf(lon, sizeof(lon), "%.9f", loc->lon);
-  snprintf(lat, sizeof(lat), "%.9f", loc->lat);
-  /* hiredis splits the format at its spaces, not inside a %s: the option
-   * must be a word of the format itself. */
-  const char *fmt = with_dist ? "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d WITHDIST"
-                              : "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC COUNT %d";
-  int rc = redisAppendCommand(b->t->c, fmt, b->t->k_geo, lon, lat, SG_TRIAGE_DEDUP_RADIUS_M,
-                              SG_TRIAGE_GEO_CANDIDATES);
-  return rc == REDIS_OK ? SG_OK : SG_EUNAVAIL;
-}
-
 static int append_a(batch *b, size_t i) {
   sg_triage *t = b->t;
   plan *p = &b->plans[i];
@@ -138,10 +130,8 @@ static int append_a(batch *b, size_t i) {
     if (p->reads_phone && redisAppendCommand(t->c, "GET %s", p->phone->key) != REDIS_OK)
       return SG_EUNAVAIL;
   }
-  /* Without a point there is nothing to measure distance from. */
-  const Siaga__V1__Location *loc = r->location;
-  if (sg_report_has_point(loc) && fabs(loc->lat) <= SG_TRIAGE_GEO_LAT_LIMIT) {
-    if (append_geosearch(b, loc, 1) != SG_OK)
+  if (sg_triage_match_searchable(r->location)) {
+    if (sg_triage_match_append_search(t, r->location) != SG_OK)
       return SG_EUNAVAIL;
     p->searched = 1;
   }
@@ -165,33 +155,29 @@ static int take_phone(batch *b, view_phone *ph, const redisReply *reply) {
   return rc;
 }
 
-/* GEOSEARCH WITHDIST answers [[member, distance], ...], nearest first. */
+/* The report's GEOSEARCH answer: every member it named, and those that
+ * make a key as the batch's hits. */
 static int take_hits(batch *b, plan *p, const redisReply *reply) {
-  if (reply->type != REDIS_REPLY_ARRAY) {
+  sg_triage_match_hit *found = NULL;
+  size_t n = 0;
+  int rc = sg_triage_match_hits(reply, b->a, &found, &n);
+  if (rc == SG_EREPLY) {
     p->search_failed = 1;
     return SG_OK;
   }
-  p->hits = sg_arena_alloc(b->a, (reply->elements + 1) * sizeof(*p->hits));
-  p->named = sg_arena_alloc(b->a, (reply->elements + 1) * sizeof(*p->named));
+  if (rc != SG_OK)
+    return rc;
+  p->hits = sg_arena_alloc(b->a, (n + 1) * sizeof(*p->hits));
+  p->named = sg_arena_alloc(b->a, (n + 1) * sizeof(*p->named));
   if (p->hits == NULL || p->named == NULL)
     return SG_ENOMEM;
-  for (size_t k = 0; k < reply->elements; k++) {
-    const redisReply *e = reply->element[k];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_STRING)
-      continue;
-    p->named[p->n_named] = sg_arena_strndup(b->a, e->element[0]->str, e->element[0]->len);
-    if (p->named[p->n_named++] == NULL)
-      return SG_ENOMEM;
-    int rc = SG_OK;
-    view_incident *v = view_get(b, e->element[0]->str, e->element[0]->len, &rc);
+  for (size_t k = 0; k < n; k++) {
+    p->named[p->n_named++] = found[k].id;
+    view_incident *v = view_get(b, found[k].id, found[k].len, &rc);
     if (rc != SG_OK)
       return rc;
-    if (v != NULL) {
-      p->hits[p->n_hits].inc = v;
-      p->hits[p->n_hits].dist_m = strtod(e->element[1]->str, NULL);
-      p->n_hits++;
-    }
+    if (v != NULL)
+      p->hits[p->n_hits++] = (geo_hit){v, found[k].dist_m};
   }
   return SG_OK;
 }
@@ -239,19 +225,12 @@ static int search_nearby(batch *b) {
  * large or does not decode stays without a state, as the one-report path
  * skips it. */
 static int take_incident(batch *b, view_incident *v, const redisReply *reply) {
-  if (reply->type != REDIS_REPLY_ARRAY) {
+  if (sg_triage_match_read(reply, b->a, &v->cur, &v->version) != SG_OK) {
     v->unreadable = 1;
     return SG_OK;
   }
-  if (reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
-      reply->element[1]->type != REDIS_REPLY_STRING ||
-      reply->element[0]->len > SG_TRIAGE_INCIDENT_PB_MAX)
-    return SG_OK;
-  v->cur = siaga__v1__incident__unpack(&b->a->allocator, (size_t)reply->element[0]->len,
-                                       (const uint8_t *)reply->element[0]->str);
   if (v->cur == NULL && b->a->exhausted)
     return SG_ENOMEM; /* the batch's fault, not the incident's */
-  v->version = strtoll(reply->element[1]->str, NULL, 10);
   return SG_OK;
 }
 
@@ -271,7 +250,7 @@ static int read_incidents(batch *b) {
     return SG_EUNAVAIL;
   b->watching = 1;
   for (size_t k = 0; k < b->n_to_read; k++) {
-    if (redisAppendCommand(b->t->c, "HMGET %s pb version", b->to_read[k]->key) != REDIS_OK)
+    if (sg_triage_match_append_read(b->t, b->to_read[k]->key) != SG_OK)
       return SG_EUNAVAIL;
   }
   int rc = SG_OK;
@@ -308,32 +287,37 @@ static view_incident *nearest(batch *b, const plan *p, const Siaga__V1__Report *
     *alone = 1;
     return NULL;
   }
-  view_incident *best = NULL;
-  double best_m = 0;
+  size_t max = p->n_hits + b->n_opened + b->n_to_read + 1;
+  sg_triage_match_candidate *c = sg_arena_alloc(b->a, max * sizeof(*c));
+  view_incident **of = sg_arena_alloc(b->a, max * sizeof(*of));
+  if (c == NULL || of == NULL) {
+    *alone = 1; /* as a batch out of memory: the one-report path */
+    return NULL;
+  }
+  size_t n = 0;
   for (size_t k = 0; k < p->n_hits; k++) {
     view_incident *v = p->hits[k].inc;
     if (v->unreadable) {
       *alone = 1;
       return NULL;
     }
-    if (v->n_calls > 0 || v->cur == NULL || !sg_triage_incident_matches(v->cur, category, ref_ms))
-      continue;
-    if (best == NULL || p->hits[k].dist_m < best_m) {
-      best = v;
-      best_m = p->hits[k].dist_m;
+    if (v->n_calls == 0) {
+      of[n] = v;
+      c[n++] = (sg_triage_match_candidate){v->cur, p->hits[k].dist_m};
     }
   }
   for (view_incident *v = b->touched; v != NULL; v = v->next_touched) {
     const Siaga__V1__Location *loc = v->cur->location;
-    if (!sg_triage__in_geo_set(loc) || !sg_triage_incident_matches(v->cur, category, ref_ms))
+    if (!sg_triage__in_geo_set(loc))
       continue;
     double m = sg_triage_distance_m(r->location->lat, r->location->lon, loc->lat, loc->lon);
-    if (m <= SG_TRIAGE_DEDUP_RADIUS_M && (best == NULL || m < best_m)) {
-      best = v;
-      best_m = m;
+    if (m <= SG_TRIAGE_DEDUP_RADIUS_M && n < max) {
+      of[n] = v;
+      c[n++] = (sg_triage_match_candidate){v->cur, m};
     }
   }
-  return best;
+  long best = sg_triage_match_nearest(c, n, category, ref_ms);
+  return best >= 0 ? of[best] : NULL;
 }
 
 static view_incident *view_open(batch *b, plan *opener) {
@@ -362,7 +346,7 @@ static int decide(batch *b, size_t i) {
   if (p->phone != NULL) {
     view_incident *m = p->phone->mapped != NULL ? p->phone->mapped : p->phone->read_inc;
     alone = p->phone->broken || (m != NULL && m->unreadable);
-    if (m != NULL && m->cur != NULL && sg_triage_incident_matches_caller(m->cur, ref_ms))
+    if (m != NULL && sg_triage_match_caller(m->cur, ref_ms))
       found = m;
     p->seen_inc = p->phone->mapped;
     p->seen_read = p->phone->read;
@@ -413,8 +397,8 @@ static int decide(batch *b, size_t i) {
 
 /* An opening's check: what its GEOSEARCH named, and the incidents the batch
  * opens before it (write_calls sends them first), which may lie within reach. */
-static int near_of(batch *b, const plan *p, sg_triage__near *near) {
-  *near = (sg_triage__near){0, NULL, 0};
+static int check_of(batch *b, const plan *p, sg_transition_check *check) {
+  *check = (sg_transition_check){0};
   if (p->kind != SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED || !p->searched)
     return SG_OK;
   const char **known = sg_arena_alloc(b->a, (p->n_named + b->n_opened + 1) * sizeof(*known));
@@ -425,7 +409,7 @@ static int near_of(batch *b, const plan *p, sg_triage__near *near) {
     known[n++] = p->named[k];
   for (size_t k = 0; k < b->n_opened && b->opened[k] != p->inc; k++)
     known[n++] = b->opened[k]->id;
-  *near = (sg_triage__near){1, known, n};
+  *check = sg_triage_match_check(known, n);
   return SG_OK;
 }
 
@@ -439,7 +423,7 @@ static int append_call(batch *b, plan *p, size_t i) {
                           .kind = p->kind,
                           .now_ms = p->now_ms,
                           .cm = {NULL, "", ""}};
-  if (near_of(b, p, &step.near) != SG_OK)
+  if (check_of(b, p, &step.check) != SG_OK)
     return SG_ENOMEM;
   if (p->phone != NULL) {
     step.cm.phone = p->phone->phone;

@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "wire/report.h"
+#include "triage/match.h"
 #include "triage/triage_internal.h"
 
 /* Degrees of latitude no two points within the dedup radius can be apart
@@ -93,7 +94,7 @@ static int append_opening(sg_triage *t, sg_triage__entry *e, long long seq) {
                           .kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CREATED,
                           .now_ms = now_ms,
                           .cm = {NULL, "", ""},
-                          .near = {1, NULL, 0}}; /* no incident may be within reach */
+                          .check = sg_triage_match_check(NULL, 0)}; /* none may be within reach */
   if (sg_triage_report_links_caller(e->r) &&
       sg_key2(k_phone, SG_KEY_MAX, t->region, "phone", e->r->reporter->phone) >= 0)
     step.cm = (sg_triage__caller_map){e->r->reporter->phone, k_phone, ""};

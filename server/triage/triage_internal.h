@@ -1,8 +1,9 @@
 /* Shared by the files of the triage module only: triage.c reads the stream
- * and decodes entries, triage_batch.c matches a whole batch of reports to
- * incidents with a fixed number of round trips, triage_apply.c matches one
+ * and decodes entries, batch.c matches a whole batch of reports to
+ * incidents with a fixed number of round trips, apply.c matches one
  * report at a time (the path a report takes when its batch's plan for it
- * failed) and builds the transition.lua calls of both. */
+ * failed) and fills in the transition.lua calls of both; match.c is the
+ * join-or-open decision both make. */
 #ifndef SG_TRIAGE_INTERNAL_H
 #define SG_TRIAGE_INTERNAL_H
 
@@ -11,16 +12,16 @@
 
 #include "core/embedded.h"
 #include "store/keys.h"
+#include "store/transition.h"
 #include "triage/rules.h"
 #include "triage/triage.h"
 #include "triage/incident.h"
 
 #define SG_TRIAGE_REGION_MAX 32
 #define SG_TRIAGE_CONSUMER_MAX 128
-#define SG_TRIAGE_UPDATES_MAXLEN 10000
 #define SG_TRIAGE_DEAD_MAXLEN 10000
 #define SG_TRIAGE_MARKER_TTL_S (7 * 24 * 3600)
-#define SG_TRIAGE_INDEX_TTL_S "2592000" /* report index: 30 days, like idempotency keys */
+#define SG_TRIAGE_INDEX_TTL_S 2592000 /* report index: 30 days, like idempotency keys */
 #define SG_TRIAGE_ARENA_LIMIT (8u << 20)    /* memory for one report, all in */
 #define SG_TRIAGE_INCIDENT_PB_MAX (1u << 20) /* a candidate larger than this is skipped */
 /* A batch's decoded reports: a report is decoded only while at least
@@ -91,15 +92,6 @@ typedef struct sg_triage__caller_map {
   const char *seen;    /* the map's value the decision was made on, "" for none */
 } sg_triage__caller_map;
 
-/* The opening check of a transition.lua call (ARGV 25-27..): the open
- * incidents the caller's GEOSEARCH named near the report when it chose to
- * open one. The script refuses the opening if it finds another there. */
-typedef struct sg_triage__near {
-  int check;                /* 0: no check (a join, or no search was made) */
-  const char *const *known; /* incident ids, as GEOSEARCH answered them */
-  size_t n_known;
-} sg_triage__near;
-
 /* One transition.lua call: report r opens or joins incident inc. */
 typedef struct sg_triage__step {
   const char *entry_id;
@@ -110,7 +102,7 @@ typedef struct sg_triage__step {
   Siaga__V1__UpdateKind kind;
   int64_t now_ms;
   sg_triage__caller_map cm;
-  sg_triage__near near;
+  sg_transition_check check; /* an opening's, from sg_triage_match_check */
 } sg_triage__step;
 
 /* What transition.lua did with one call. */
