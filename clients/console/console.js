@@ -292,6 +292,20 @@
     setTimeout(function () { renderQueued = false; render(); }, 0);
   }
 
+  // A score's reasons: points, rule, and what the rule saw.
+  function reasonList(reasons) {
+    var ul = el('ul', 'reasons');
+    reasons.forEach(function (r) {
+      var li = el('li');
+      var p = r.points || 0;
+      li.appendChild(el('span', 'pts' + (p < 0 ? ' neg' : ''), (p < 0 ? '−' + (-p) : '+' + p)));
+      li.appendChild(el('code', 'rule', r.rule || '?'));
+      if (r.detail) li.appendChild(el('span', 'detail', r.detail));
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
   function buildRow(inc) {
     var pri = priorityOf(inc);
     var tr = el('tr', 'inc ' + pri.toLowerCase());
@@ -370,16 +384,7 @@
       return Math.abs(b.points || 0) - Math.abs(a.points || 0);
     });
     if (reasons.length) {
-      var ul = el('ul', 'reasons');
-      reasons.forEach(function (r) {
-        var li = el('li');
-        var p = r.points || 0;
-        li.appendChild(el('span', 'pts' + (p < 0 ? ' neg' : ''), (p < 0 ? '−' + (-p) : '+' + p)));
-        li.appendChild(el('code', 'rule', r.rule || '?'));
-        if (r.detail) li.appendChild(el('span', 'detail', r.detail));
-        ul.appendChild(li);
-      });
-      tdWhy.appendChild(ul);
+      tdWhy.appendChild(reasonList(reasons));
     } else {
       tdWhy.appendChild(el('span', 'meta', '–'));
     }
@@ -753,16 +758,7 @@
 
     var why = el('section');
     why.appendChild(el('h3', null, 'Alasan skor (why this score)'));
-    var ul = el('ul', 'reasons');
-    (inc.reasons || []).forEach(function (r) {
-      var li = el('li');
-      var p = r.points || 0;
-      li.appendChild(el('span', 'pts' + (p < 0 ? ' neg' : ''), (p < 0 ? '−' + (-p) : '+' + p)));
-      li.appendChild(el('code', 'rule', r.rule || '?'));
-      if (r.detail) li.appendChild(el('span', 'detail', r.detail));
-      ul.appendChild(li);
-    });
-    why.appendChild(ul);
+    why.appendChild(reasonList(inc.reasons || []));
     detailBody.appendChild(why);
 
     var notes = el('section');

@@ -32,14 +32,6 @@ void sg_textscan_lexicon_destroy(sg_textscan_lexicon *lex) {
   free(lex);
 }
 
-static int bucket_of(char c) {
-  if (c >= 'a' && c <= 'z')
-    return c - 'a';
-  if (c >= '0' && c <= '9')
-    return 26 + (c - '0');
-  return SG_TEXTSCAN__BUCKETS - 1;
-}
-
 static const char *spelled(const sg_textscan_lexicon *lex, const char *w, size_t len);
 
 /* Folds a phrase as scanned text is folded, each word read through the
@@ -307,7 +299,7 @@ int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lex
    * of two equal phrases wins). */
   size_t count[SG_TEXTSCAN__BUCKETS] = {0};
   for (size_t k = 0; k < nf; k++)
-    count[bucket_of(flat[k].phrase[0])]++;
+    count[sg_textscan__bucket(flat[k].phrase[0])]++;
   size_t at = 0;
   for (int b = 0; b < SG_TEXTSCAN__BUCKETS; b++) {
     lex->bucket[b] = at;
@@ -317,7 +309,7 @@ int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lex
   size_t fill[SG_TEXTSCAN__BUCKETS];
   memcpy(fill, lex->bucket, sizeof fill);
   for (size_t k = 0; k < nf; k++)
-    lex->e[fill[bucket_of(flat[k].phrase[0])]++] = flat[k];
+    lex->e[fill[sg_textscan__bucket(flat[k].phrase[0])]++] = flat[k];
   lex->n = nf;
   lex->by_key = malloc((nf ? nf : 1) * sizeof *lex->by_key);
   if (!lex->by_key)

@@ -61,14 +61,6 @@ static int one_edit(const char *a, size_t n, const char *b, size_t m) {
   return memcmp(a + i, b + i + 1, n - i) == 0;
 }
 
-static int bucket_of(char c) {
-  if (c >= 'a' && c <= 'z')
-    return c - 'a';
-  if (c >= '0' && c <= '9')
-    return 26 + (c - '0');
-  return SG_TEXTSCAN__BUCKETS - 1;
-}
-
 typedef struct hit {
   const lexentry *e;
   uint16_t i, n;
@@ -184,7 +176,7 @@ static const lexentry *best_at(const sg_textscan_lexicon *lex, const tokens *tk,
         break;
     }
   }
-  int b = bucket_of(t->norm[0]);
+  int b = sg_textscan__bucket(t->norm[0]);
   if (!best && !t->digit && t->len >= 6 && !sg_textscan__word_in(t, never_fuzzy)) {
     for (size_t k = lex->bucket[b]; k < lex->bucket[b + 1]; k++) {
       const lexentry *e = &lex->e[k];

@@ -63,6 +63,16 @@ typedef struct spelling {
 /* Entries are bucketed by the first letter of their phrase (a-z, 0-9, other):
  * a token is compared with its own bucket only. */
 #define SG_TEXTSCAN__BUCKETS 37
+
+/* The bucket of a phrase by its first letter: a-z, 0-9, the rest. The
+ * lexicon sorts its entries so, and the reader looks only in a token's. */
+static inline int sg_textscan__bucket(char c) {
+  if (c >= 'a' && c <= 'z')
+    return c - 'a';
+  if (c >= '0' && c <= '9')
+    return 26 + (c - '0');
+  return SG_TEXTSCAN__BUCKETS - 1;
+}
 struct sg_textscan_lexicon {
   lexentry *e; /* bucket b is e[bucket[b] .. bucket[b + 1]) */
   size_t n;
