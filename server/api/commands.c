@@ -70,6 +70,12 @@ static void finish(job *j, int ok, const char *code, const char *message) {
   r.error_code = ok ? (char *)"" : (char *)code;
   r.message = ok ? (char *)"" : (char *)message;
   r.incident = ok ? j->result : NULL;
+  Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
+  if (!ok) {
+    e.code = r.error_code;
+    e.message = r.message;
+    r.error = &e;
+  }
   j->done(&r, j->data);
   if (j->result != NULL)
     siaga__v1__incident__free_unpacked(j->result, NULL);

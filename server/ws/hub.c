@@ -437,8 +437,15 @@ size_t sg_hub_session_size(void) {
 
 static void reply_to(hub_session *s, const Siaga__V1__CommandReply *r) {
   Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  Siaga__V1__CommandReply copy = *r;
+  Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
+  if (!r->ok && r->error == NULL) { /* every refusal carries {code, message} */
+    e.code = r->error_code;
+    e.message = r->message;
+    copy.error = &e;
+  }
   sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_REPLY;
-  sm.reply = (Siaga__V1__CommandReply *)r;
+  sm.reply = &copy;
   session_send(s, &sm);
 }
 

@@ -90,6 +90,8 @@ class Commands(harness.StackTestCase):
                 self.assertFalse(rep.get("ok"), rep)
                 self.assertEqual(rep.get("errorCode"), code, rep)
                 self.assertTrue(rep.get("message"), rep)
+                # The one shape of a refusal: {code, message}.
+                self.assertEqual(rep["error"], {"code": code, "message": rep["message"]})
         # Nothing refused was written.
         self.assertEqual(self.stack.xlen("updates"), before)
         ping_id = "ping-after"
