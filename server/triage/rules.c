@@ -243,7 +243,12 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
   sg_textscan_result ts;
   char detail[160], rule[48];
   const char *text = report && report->description ? report->description : "";
-  const char *app = report && report->category ? report->category : "";
+  /* Only an app's report has a category its reporter chose; an SMS's (and
+   * an AML message's) was read from the same text by the SMS parser, and
+   * the reason must say it came from the text. */
+  int chosen = report == NULL || report->channel == SIAGA__V1__CHANNEL__CHANNEL_APP ||
+               report->channel == SIAGA__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+  const char *app = chosen && report && report->category ? report->category : "";
 
   memset(out, 0, sizeof *out);
   sg_textscan_scan(NULL, text, strlen(text), &ts);

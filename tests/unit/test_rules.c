@@ -165,6 +165,25 @@ static void test_reasons_explain(void) {
   CHECK(find_reason(&res, "category.text_disagrees") != NULL);
 }
 
+/* Only an app's reporter chooses a category: an SMS's was read from its
+ * text, and the reason says so. */
+static void test_category_source_is_told(void) {
+  Siaga__V1__Report r;
+  sg_rules_result res;
+  make_report(&r, "fire", "kebakaran rumah di jalan rajawali");
+  r.channel = SIAGA__V1__CHANNEL__CHANNEL_SMS;
+  sg_rules_evaluate(&r, &res);
+  const sg_rules_reason *cat = find_reason(&res, "category.fire");
+  CHECK(cat != NULL);
+  CHECK(strstr(cat->detail, "dari teks") != NULL);
+  CHECK(strstr(cat->detail, "pelapor") == NULL);
+  r.channel = SIAGA__V1__CHANNEL__CHANNEL_APP;
+  sg_rules_evaluate(&r, &res);
+  cat = find_reason(&res, "category.fire");
+  CHECK(cat != NULL);
+  CHECK(strstr(cat->detail, "dari pelapor") != NULL);
+}
+
 static void test_null_report(void) {
   sg_rules_result res;
   sg_rules_evaluate(NULL, &res);
@@ -227,6 +246,7 @@ int main(void) {
   RUN_TEST(test_cue_names);
   RUN_TEST(test_cases);
   RUN_TEST(test_reasons_explain);
+  RUN_TEST(test_category_source_is_told);
   RUN_TEST(test_null_report);
   RUN_TEST(test_every_cue_overflows_cleanly);
   RUN_TEST(test_corroborate);
