@@ -42,6 +42,7 @@ typedef struct options {
   const char *gazetteer;
   unsigned sms_per_minute;
   size_t console_max_lag;
+  size_t snapshot_page;
 } options;
 
 typedef struct server {
@@ -84,6 +85,7 @@ static void usage(FILE *out) {
           "  --gazetteer FILE    places for SMS text (default: the built-in Palangka Raya list)\n"
           "  --console-max-lag N updates a console may fall behind before it is closed\n"
           "                      (4000) to resume with ?after= (default 16384)\n"
+          "  --snapshot-page N   open incidents per page of a console's snapshot (default 500)\n"
           "  --help              this text\n");
 }
 
@@ -111,6 +113,7 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"sms-per-minute", required_argument, NULL, 'm'},
                                            {"gazetteer", required_argument, NULL, 'z'},
                                            {"console-max-lag", required_argument, NULL, 'c'},
+                                           {"snapshot-page", required_argument, NULL, 'P'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -122,6 +125,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->webhook_secret = o->twilio_token = o->public_url = o->kannel_sendsms = o->gazetteer = NULL;
   o->sms_per_minute = 5;
   o->console_max_lag = 0;
+  o->snapshot_page = 0;
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -178,6 +182,11 @@ static int parse_options(int argc, char **argv, options *o) {
       if (parse_count("console-max-lag", optarg, 16, 1000000, &n) != 0)
         return -1;
       o->console_max_lag = (size_t)n;
+      break;
+    case 'P':
+      if (parse_count("snapshot-page", optarg, 1, 100000, &n) != 0)
+        return -1;
+      o->snapshot_page = (size_t)n;
       break;
     case 'h':
       usage(stdout);
@@ -311,7 +320,8 @@ static int make_urls(const options *o, char *public_url, size_t public_size, cha
 static int create_store(server *srv, const options *o) {
   sg_redis_options ro = {.host = o->redis_host, .port = o->redis_port, .name = "commands"};
   sg_redis_options fo = {.host = o->redis_host, .port = o->redis_port, .name = "follow"};
-  sg_hub_options ho = {.region = o->region, .max_lag = o->console_max_lag};
+  sg_hub_options ho = {
+      .region = o->region, .max_lag = o->console_max_lag, .snapshot_page = o->snapshot_page};
   const char *what = NULL;
   if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)
     what = "the Redis client";
