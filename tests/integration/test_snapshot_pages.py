@@ -147,6 +147,23 @@ class SnapshotPages(harness.StackTestCase):
             self.assertEqual(resp.json()["code"], code, q)
         self.assertEqual(self.stack.http("GET", "/v1/incidents?limit=5000").status, 200)
 
+    def test_5_equal_scores_are_paged_once_each(self):
+        # Same score, same creation millisecond: the cursor's id breaks the tie.
+        ties = range(INCIDENTS, INCIDENTS + 5)
+        for i in ties:
+            put(self.stack, i, 1, 5 * 10 ** 12, "tie")
+        got, cursor = [], ""
+        for _ in range(100):
+            path = "/v1/incidents?limit=2" + ("&cursor=" + cursor if cursor else "")
+            body = self.stack.http("GET", path).json()
+            got += [inc["id"] for inc in body.get("incidents", [])]
+            cursor = body.get("nextCursor", "")
+            if not cursor:
+                break
+        self.assertEqual(len(got), INCIDENTS + 5)
+        self.assertEqual(set(got), {incident_id(i) for i in range(INCIDENTS + 5)})
+        self.assertEqual(got[-5:], sorted((incident_id(i) for i in ties), reverse=True))
+
 
 if __name__ == "__main__":
     harness.main()
