@@ -18,7 +18,10 @@
  * first: a console could otherwise keep 32 MiB per connection, and with
  * thousands of consoles that is the machine's memory, not a bound. A buffer
  * that grew past the ordinary limit is freed after its message, so the large
- * allocations live only while a snapshot is being received. */
+ * allocations live only while a snapshot is being received. A snapshot comes
+ * in pages (Snapshot.more), back to back: the message after a snapshot page
+ * gets the same allowance, so every page may be large, and an update after
+ * the last page only has a bound it does not need. */
 #define DEFAULT_MAX_FIRST_MESSAGE (32u * 1024 * 1024)
 
 typedef enum ws_state { WS_QUEUED = 0, WS_CONNECTING, WS_OPEN, WS_STOPPED } ws_state;
@@ -124,6 +127,13 @@ static void count_skipped(lg_ws_pool *p) {
   uv_mutex_unlock(&p->stats_mutex);
 }
 
+/* A Snapshot frame, protobuf (ConsoleServerMessage field 1) or JSON. */
+static int is_snapshot(const uint8_t *m, size_t len) {
+  static const char json[] = "{\"snapshot\"";
+  return (len > 0 && m[0] == 0x0a) ||
+         (len >= sizeof(json) - 1 && memcmp(m, json, sizeof(json) - 1) == 0);
+}
+
 static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t *in, size_t len) {
   size_t normal = p->o.max_message ? p->o.max_message : DEFAULT_MAX_MESSAGE;
   size_t max = normal;
@@ -140,6 +150,7 @@ static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t
       count_skipped(p);
       return;
     }
+    c->first_message = is_snapshot(in, len);
     deliver(p, c, in, len);
     return;
   }
@@ -172,7 +183,7 @@ static void on_receive(lg_ws_pool *p, ws_conn *c, struct lws *wsi, const uint8_t
   }
   if (!last)
     return;
-  c->first_message = 0;
+  c->first_message = !c->skipping && is_snapshot(c->buf, c->len);
   if (!c->skipping)
     deliver(p, c, c->buf, c->len);
   if (c->cap > normal) {

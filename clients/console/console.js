@@ -79,6 +79,7 @@
   var lastUpdateId = '';       // last stream id seen, sent back as ?after= on reconnect
   var haveData = false;        // a snapshot (or resumed stream) has been applied
   var renderQueued = false;
+  var pages = null;            // incidents of a snapshot whose last page has not come yet
 
   var ws = null;
   var attempt = 0;             // consecutive failed connection attempts
@@ -189,8 +190,16 @@
   }
 
   // ---- applying server messages ----
+  // A snapshot comes in pages (more: true on all but the last): they are
+  // gathered and the list is replaced only when the last one arrives, so a
+  // connection lost between pages leaves the list and lastUpdateId as they
+  // were, and the reconnect asks for what it really has.
   function applySnapshot(snap) {
-    var list = snap.incidents || [];
+    if (!pages) pages = [];
+    Array.prototype.push.apply(pages, snap.incidents || []);
+    if (snap.more) return false;
+    var list = pages;
+    pages = null;
     var before = new Set(incidents.keys());
     incidents.clear();
     gone.clear();
@@ -203,6 +212,7 @@
     lastUpdateId = snap.lastUpdateId || '';
     haveData = true;
     scheduleRender();
+    return true;
   }
 
   // Applies one incident state; returns true when the shown list changed.
@@ -260,8 +270,7 @@
     }
     lastMessageAt = Date.now();
     if (msg.snapshot) {
-      applySnapshot(msg.snapshot);
-      setConn('connected');
+      if (applySnapshot(msg.snapshot)) setConn('connected');
     } else if (msg.update) {
       applyUpdate(msg.update);
       if (connEl.dataset.state !== 'connected') setConn('connected');
@@ -936,6 +945,7 @@
     sock.onclose = function (ev) {
       if (ws !== sock) return;
       ws = null;
+      pages = null; // a snapshot cut short is asked for again
       stopPing();
       if (ev.code === 4003) {
         showSignIn('Sesi Anda berakhir. Silakan masuk lagi. (Your session has ended: sign in again.)');

@@ -8,6 +8,8 @@
 #include "core/embedded.h"
 #include "auth/password.h"
 #include "core/pending.h"
+#include "sms/form.h"
+#include "store/incidents.h"
 #include "store/keys.h"
 #include "wire/jsonread.h"
 #include "wire/pbjson.h"
@@ -16,6 +18,11 @@
 #define CT_JSON "application/json"
 #define CT_PROTOBUF "application/x-protobuf"
 #define RETRY_AFTER_SECONDS 2
+/* GET /v1/incidents: open set members per page unless ?limit= says fewer,
+ * and the most ?limit= may ask for (README "HTTP API"). */
+#define INCIDENTS_LIMIT_DEFAULT 1000
+#define INCIDENTS_LIMIT_MAX 5000
+#define QUERY_MAX 512 /* longest query string GET /v1/incidents reads */
 
 typedef enum route {
   ROUTE_NONE,
@@ -35,10 +42,7 @@ struct sg_api {
   sg_ingest *ingest;
   sg_hub *hub;
   sg_sms *sms;
-  char k_open[SG_KEY_MAX];
-  char k_updates[SG_KEY_MAX];
-  char incident_prefix[SG_KEY_MAX];
-  char sha_snapshot[SG_REDIS_SHA_LEN + 1];
+  sg_incidents *incidents;
   sg_auth *auth;
   const sg_assets *assets;
   const char *map_tiles; /* a tile URL template for the console's map, or "" */
@@ -68,24 +72,18 @@ struct api_session {
 
 sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
                       const char *region) {
-  const sg_embedded_file *snap = sg_embedded_find("snapshot.lua");
   sg_api *api = calloc(1, sizeof(*api));
-  if (api == NULL || snap == NULL)
-    goto fail;
+  if (api == NULL)
+    return NULL;
   api->redis = redis;
   api->ingest = ingest;
   api->hub = hub;
   api->sms = sms;
-  if (sg_key(api->k_open, sizeof(api->k_open), region, SG_KEY_OPEN) < 0 ||
-      sg_key(api->k_updates, sizeof(api->k_updates), region, SG_KEY_UPDATES) < 0 ||
-      sg_key2(api->incident_prefix, sizeof(api->incident_prefix), region, "incident", "") < 0)
-    goto fail;
-  if (sg_redis_add_script(redis, (const char *)snap->data, snap->size, api->sha_snapshot) != 0)
-    goto fail;
+  if ((api->incidents = sg_incidents_create(redis, region)) == NULL) {
+    free(api);
+    return NULL;
+  }
   return api;
-fail:
-  free(api);
-  return NULL;
 }
 
 void sg_api_set_auth(sg_api *api, sg_auth *auth) {
@@ -98,6 +96,9 @@ void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_ti
 }
 
 void sg_api_destroy(sg_api *api) {
+  if (api == NULL)
+    return;
+  sg_incidents_destroy(api->incidents);
   free(api);
 }
 
@@ -223,50 +224,80 @@ static void handle_report(api_session *s) {
   siaga__v1__report__free_unpacked(r, NULL);
 }
 
-static void on_incidents(redisReply *reply, void *data) {
+static void on_incidents(void *data, const sg_incidents_page *page) {
   api_session *s = sg_pending_finish(data);
   if (s == NULL)
     return;
-  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-      reply->element[0]->type != REDIS_REPLY_STRING) {
+  if (page->status != SG_INCIDENTS_OK) {
     respond_unavailable(s, "incident store unavailable");
     return;
-  }
-  size_t n = reply->elements - 1, got = 0;
-  Siaga__V1__Incident **list = calloc(n ? n : 1, sizeof(*list));
-  for (size_t i = 0; list != NULL && i < n; i++) {
-    redisReply *e = reply->element[i + 1];
-    if (e->type == REDIS_REPLY_STRING &&
-        (list[got] = siaga__v1__incident__unpack(NULL, e->len, (const uint8_t *)e->str)) != NULL)
-      got++;
   }
   Siaga__V1__IncidentList out = SIAGA__V1__INCIDENT_LIST__INIT;
-  out.incidents = list;
-  out.n_incidents = got;
-  out.last_update_id = reply->element[0]->str;
+  out.incidents = page->incidents;
+  out.n_incidents = page->n_incidents;
+  out.last_update_id = (char *)page->position;
+  out.next_cursor = (char *)page->next_cursor;
   respond_message(s, 200, &out.base);
-  for (size_t i = 0; i < got; i++)
-    siaga__v1__incident__free_unpacked(list[i], NULL);
-  free(list);
 }
 
-static void on_incident(redisReply *reply, void *data) {
+static void on_incident(void *data, sg_incidents_status status, const Siaga__V1__Incident *inc) {
   api_session *s = sg_pending_finish(data);
   if (s == NULL)
     return;
-  if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+  if (status == SG_INCIDENTS_UNAVAILABLE)
     respond_unavailable(s, "incident store unavailable");
-    return;
-  }
-  Siaga__V1__Incident *inc = NULL;
-  if (reply->type == REDIS_REPLY_STRING)
-    inc = siaga__v1__incident__unpack(NULL, reply->len, (const uint8_t *)reply->str);
-  if (inc == NULL) {
+  else if (inc == NULL)
     respond_error(s, 404, "not_found", "no incident with that id");
+  else
+    respond_message(s, 200, &inc->base);
+}
+
+/* GET /v1/incidents[?limit=N][&cursor=C]: one page of the open incidents. */
+static void begin_incidents(api_session *s) {
+  const char *query = sg_http_request_query(s->req);
+  size_t qlen = strlen(query);
+  char buf[2 * QUERY_MAX + 2];
+  sg_sms_form_form form;
+  if (qlen > QUERY_MAX || sg_sms_form_form_parse(query, qlen, buf, sizeof(buf), &form) != 0) {
+    respond_error(s, 400, "bad_query", "the query string does not decode");
     return;
   }
-  respond_message(s, 200, &inc->base);
-  siaga__v1__incident__free_unpacked(inc, NULL);
+  sg_incidents_query q = {.limit = INCIDENTS_LIMIT_DEFAULT};
+  for (size_t i = 0; i < form.n; i++) {
+    const sg_sms_form_pair *p = &form.pairs[i];
+    if (strcmp(p->name, "limit") == 0) {
+      char *end;
+      unsigned long n = strtoul(p->value, &end, 10);
+      if (p->value_len == 0 || p->value_len > 6 || *end != '\0' || p->value[0] == '-' || n < 1 ||
+          n > INCIDENTS_LIMIT_MAX) {
+        respond_error(s, 400, "bad_limit", "limit: a number from 1 to 5000");
+        return;
+      }
+      q.limit = n;
+    } else if (strcmp(p->name, "cursor") == 0) {
+      if (p->value_len != strlen(p->value) ||
+          (p->value_len > 0 && !sg_incidents_cursor_valid(p->value))) {
+        respond_error(s, 400, "bad_cursor", "cursor: pass back the nextCursor of a page");
+        return;
+      }
+      q.cursor = p->value;
+    }
+  }
+  sg_pending *op = sg_pending_start(&s->op, s);
+  if (op != NULL && sg_incidents_page_read(s->api->incidents, &q, on_incidents, op) == 0)
+    return;
+  if (op != NULL)
+    sg_pending_finish(op);
+  respond_unavailable(s, "incident store unavailable");
+}
+
+static void begin_incident(api_session *s, const char *id) {
+  sg_pending *op = sg_pending_start(&s->op, s);
+  if (op != NULL && sg_incidents_get(s->api->incidents, id, on_incident, op) == 0)
+    return;
+  if (op != NULL)
+    sg_pending_finish(op);
+  respond_unavailable(s, "incident store unavailable");
 }
 
 static void respond_health(api_session *s, int up) {
@@ -558,21 +589,13 @@ static void serve_authenticated(api_session *s) {
                      api->map_tiles ? api->map_tiles : "");
     respond(s, 200, CT_JSON, body, (size_t)n);
   } else if (s->route == ROUTE_INCIDENTS) {
-    const char *argv[] = {"EVALSHA", api->sha_snapshot, "2", api->k_open, api->k_updates,
-                          api->incident_prefix, "5000"};
-    if (query(s, on_incidents, 7, argv) != 0)
-      respond_unavailable(s, "incident store unavailable");
+    begin_incidents(s);
   } else {
     const char *id = sg_http_request_path(s->req) + strlen("/v1/incidents/");
-    if (!sg_key_id_valid(id)) {
+    if (!sg_key_id_valid(id))
       respond_error(s, 404, "not_found", "no incident with that id");
-    } else {
-      char key[SG_KEY_MAX];
-      int n = snprintf(key, sizeof(key), "%s%s", api->incident_prefix, id);
-      const char *argv[] = {"HGET", key, "pb"};
-      if (n >= (int)sizeof(key) || query(s, on_incident, 3, argv) != 0)
-        respond_unavailable(s, "incident store unavailable");
-    }
+    else
+      begin_incident(s, id);
   }
 }
 

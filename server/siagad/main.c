@@ -48,6 +48,7 @@ typedef struct options {
   const char *map_tiles;
   const char *allowed_origins[8];
   size_t n_allowed_origins;
+  size_t snapshot_page;
 } options;
 
 typedef struct server {
@@ -102,6 +103,7 @@ static void usage(FILE *out) {
           "                      Debian's libjs-leaflet)\n"
           "  --allowed-origin URL  a web origin besides siagad's own that may open the\n"
           "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
+          "  --snapshot-page N   open incidents per page of a console's snapshot (default 500)\n"
           "  --help              this text\n");
 }
 
@@ -133,6 +135,7 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"allowed-origin", required_argument, NULL, 'o'},
                                            {"map-tiles", required_argument, NULL, 'T'},
                                            {"leaflet-dir", required_argument, NULL, 'L'},
+                                           {"snapshot-page", required_argument, NULL, 'P'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -148,6 +151,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->n_allowed_origins = 0;
   o->leaflet_dir = "/usr/share/javascript/leaflet";
   o->map_tiles = "";
+  o->snapshot_page = 0;
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -228,6 +232,11 @@ static int parse_options(int argc, char **argv, options *o) {
       break;
     case 'L':
       o->leaflet_dir = optarg;
+      break;
+    case 'P':
+      if (parse_count("snapshot-page", optarg, 1, 100000, &n) != 0)
+        return -1;
+      o->snapshot_page = (size_t)n;
       break;
     case 'h':
       usage(stdout);
@@ -366,7 +375,8 @@ static int make_urls(const options *o, char *public_url, size_t public_size, cha
 static int create_store(server *srv, const options *o) {
   sg_redis_options ro = {.host = o->redis_host, .port = o->redis_port, .name = "commands"};
   sg_redis_options fo = {.host = o->redis_host, .port = o->redis_port, .name = "follow"};
-  sg_hub_options ho = {.region = o->region, .max_lag = o->console_max_lag};
+  sg_hub_options ho = {
+      .region = o->region, .max_lag = o->console_max_lag, .snapshot_page = o->snapshot_page};
   sg_auth_options ao = {.region = o->region, .idle_ms = o->session_idle_ms};
   const char *what = NULL;
   if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)

@@ -6,6 +6,7 @@
 
 #include "core/embedded.h"
 #include "core/pending.h"
+#include "store/incidents.h"
 #include "store/keys.h"
 #include "wire/jsonread.h"
 #include "wire/pbjson.h"
@@ -53,6 +54,12 @@ struct hub_session {
   size_t rx_len;
   int rx_overflow;
   int attempts;
+  /* A snapshot in pages: the position of its first page, the cursor of the
+   * next, and whether that page is to be read once this console has taken
+   * everything queued (so a console that reads slowly holds one page here). */
+  char snap_position[SG_INCIDENTS_POSITION_MAX];
+  char snap_cursor[SG_INCIDENTS_CURSOR_MAX];
+  int snap_page_due;
   int close_code;
   char close_reason[64];
   sg_identity who; /* the signed-in account the console acts as */
@@ -63,12 +70,10 @@ struct sg_hub {
   sg_redis *commands;
   sg_follow *follow;
   sg_commands *commands_runner;
+  sg_incidents *incidents;
   char k_updates[SG_KEY_MAX];
-  char k_open[SG_KEY_MAX];
-  char incident_prefix[SG_KEY_MAX];
-  char sha_snapshot[SG_REDIS_SHA_LEN + 1];
   char sha_resume[SG_REDIS_SHA_LEN + 1];
-  char snapshot_limit[24];
+  size_t snapshot_page;
   char replay_limit[24];
   size_t max_lag;
 
@@ -155,64 +160,72 @@ static void go_live(hub_session *s) {
   lws_callback_on_writable(s->wsi);
 }
 
-static void on_snapshot(redisReply *reply, void *data) {
+static void store_unavailable(hub_session *s) {
+  session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+  session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+}
+
+static void read_snapshot_page(hub_session *s);
+
+/* A page of the snapshot goes to the console's queue. The first page fixes
+ * the snapshot's position: the console follows the updates after it, which
+ * bring whatever changed while the later pages were read (snapshot.lua
+ * leaves those incidents out of them). */
+static void on_snapshot_page(void *data, const sg_incidents_page *page) {
   hub_session *s = sg_pending_finish(data);
   if (s == NULL || s->hub == NULL || s->state == SESSION_CLOSING)
     return;
-  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-      reply->element[0]->type != REDIS_REPLY_STRING ||
-      sg_ring_id_parse(reply->element[0]->str, reply->element[0]->len, &s->last) != 0) {
-    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
-    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+  if (page->status != SG_INCIDENTS_OK ||
+      strlen(page->next_cursor) >= sizeof(s->snap_cursor) ||
+      (s->snap_position[0] == '\0' &&
+       (strlen(page->position) >= sizeof(s->snap_position) ||
+        sg_ring_id_parse(page->position, strlen(page->position), &s->last) != 0))) {
+    store_unavailable(s);
     return;
   }
-  size_t n = reply->elements - 1;
-  Siaga__V1__Incident **incidents = calloc(n ? n : 1, sizeof(*incidents));
-  size_t got = 0;
-  for (size_t i = 0; incidents != NULL && i < n; i++) {
-    redisReply *e = reply->element[i + 1];
-    if (e->type != REDIS_REPLY_STRING)
-      continue;
-    incidents[got] = siaga__v1__incident__unpack(NULL, e->len, (const uint8_t *)e->str);
-    if (incidents[got] != NULL)
-      got++;
-  }
-  char last[48];
-  sg_ring_id_format(s->last, last, sizeof(last));
+  if (s->snap_position[0] == '\0')
+    memcpy(s->snap_position, page->position, strlen(page->position) + 1);
   Siaga__V1__Snapshot snap = SIAGA__V1__SNAPSHOT__INIT;
-  snap.incidents = incidents;
-  snap.n_incidents = got;
-  snap.last_update_id = last;
+  snap.incidents = page->incidents;
+  snap.n_incidents = page->n_incidents;
+  snap.last_update_id = s->snap_position;
+  snap.more = page->next_cursor[0] != '\0';
   Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
   sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_SNAPSHOT;
   sm.snapshot = &snap;
   session_send(s, &sm);
-  for (size_t i = 0; i < got; i++)
-    siaga__v1__incident__free_unpacked(incidents[i], NULL);
-  free(incidents);
-  if (s->state != SESSION_CLOSING)
-    go_live(s);
+  if (s->state == SESSION_CLOSING)
+    return;
+  if (snap.more) {
+    memcpy(s->snap_cursor, page->next_cursor, strlen(page->next_cursor) + 1);
+    s->snap_page_due = 1; /* read in on_writeable, once this page is written */
+    return;
+  }
+  go_live(s);
+}
+
+static void read_snapshot_page(hub_session *s) {
+  sg_hub *h = s->hub;
+  sg_incidents_query q = {.cursor = s->snap_cursor, .position = s->snap_position,
+                          .limit = h->snapshot_page};
+  sg_pending *op = sg_pending_start(&s->ops, s);
+  if (op == NULL || sg_incidents_page_read(h->incidents, &q, on_snapshot_page, op) != 0) {
+    if (op != NULL)
+      sg_pending_finish(op);
+    store_unavailable(s);
+  }
 }
 
 static void start_snapshot(hub_session *s) {
-  sg_hub *h = s->hub;
   s->state = SESSION_SYNCING;
   if (++s->attempts > SYNC_ATTEMPTS) {
     session_close(s, SG_HUB_CLOSE_RESYNC, "updates too fast to sync; reconnect");
     return;
   }
-  sg_pending *op = sg_pending_start(&s->ops, s);
-  const char *argv[] = {"EVALSHA", h->sha_snapshot, "2", h->k_open, h->k_updates,
-                        h->incident_prefix, h->snapshot_limit};
-  size_t lens[7];
-  for (int i = 0; i < 7; i++)
-    lens[i] = strlen(argv[i]);
-  if (op == NULL || sg_redis_command(h->commands, on_snapshot, op, 7, argv, lens) != 0) {
-    if (op != NULL)
-      sg_pending_finish(op);
-    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
-    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
-  }
+  s->snap_position[0] = '\0';
+  s->snap_cursor[0] = '\0';
+  s->snap_page_due = 0;
+  read_snapshot_page(s);
 }
 
 static void on_resume(redisReply *reply, void *data) {
@@ -221,8 +234,7 @@ static void on_resume(redisReply *reply, void *data) {
     return;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
       reply->element[0]->type != REDIS_REPLY_STRING || (reply->elements - 1) % 2 != 0) {
-    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
-    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+    store_unavailable(s);
     return;
   }
   if (strcmp(reply->element[0]->str, "ok") != 0) {
@@ -259,8 +271,7 @@ static void start_resume(hub_session *s) {
   if (op == NULL || sg_redis_command(h->commands, on_resume, op, 6, argv, lens) != 0) {
     if (op != NULL)
       sg_pending_finish(op);
-    session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
-    session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+    store_unavailable(s);
   }
 }
 
@@ -343,10 +354,9 @@ static const sg_follow_events follow_events = {
 
 sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_options *follow_options,
                       const sg_hub_options *o) {
-  const sg_embedded_file *snap = sg_embedded_find("snapshot.lua");
   const sg_embedded_file *resume = sg_embedded_find("resume.lua");
   sg_hub *h = calloc(1, sizeof(*h));
-  if (h == NULL || snap == NULL || resume == NULL)
+  if (h == NULL || resume == NULL)
     goto fail;
   h->loop = loop;
   h->commands = commands;
@@ -354,18 +364,16 @@ sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_option
   size_t cap = o->ring_size ? o->ring_size : h->max_lag + 4096;
   if (cap < h->max_lag + SG_FOLLOW_BATCH)
     cap = h->max_lag + SG_FOLLOW_BATCH; /* a session's position never leaves the ring */
-  snprintf(h->snapshot_limit, sizeof(h->snapshot_limit), "%zu",
-           o->snapshot_limit ? o->snapshot_limit : 5000);
+  h->snapshot_page = o->snapshot_page ? o->snapshot_page : SG_HUB_SNAPSHOT_PAGE;
   snprintf(h->replay_limit, sizeof(h->replay_limit), "%zu",
            o->replay_limit ? o->replay_limit : h->max_lag);
-  if (sg_key(h->k_updates, sizeof(h->k_updates), o->region, SG_KEY_UPDATES) < 0 ||
-      sg_key(h->k_open, sizeof(h->k_open), o->region, SG_KEY_OPEN) < 0 ||
-      sg_key2(h->incident_prefix, sizeof(h->incident_prefix), o->region, "incident", "") < 0)
+  if (sg_key(h->k_updates, sizeof(h->k_updates), o->region, SG_KEY_UPDATES) < 0)
+    goto fail;
+  if ((h->incidents = sg_incidents_create(commands, o->region)) == NULL)
     goto fail;
   if (sg_ring_init(&h->ring, cap, sg_msg_release) != 0)
     goto fail;
-  if (sg_redis_add_script(commands, (const char *)snap->data, snap->size, h->sha_snapshot) != 0 ||
-      sg_redis_add_script(commands, (const char *)resume->data, resume->size, h->sha_resume) != 0)
+  if (sg_redis_add_script(commands, (const char *)resume->data, resume->size, h->sha_resume) != 0)
     goto fail;
   h->follow = sg_follow_create(loop, follow_options, h->k_updates, &follow_events, h);
   if (h->follow == NULL || (h->admitted = sg_admitted_create()) == NULL)
@@ -375,6 +383,7 @@ fail:
   if (h != NULL) {
     sg_follow_destroy(h->follow);
     sg_ring_free(&h->ring);
+    sg_incidents_destroy(h->incidents);
   }
   free(h);
   return NULL;
@@ -390,6 +399,7 @@ void sg_hub_destroy(sg_hub *h) {
     s->hub = NULL;
   sg_admitted_destroy(h->admitted);
   sg_ring_free(&h->ring);
+  sg_incidents_destroy(h->incidents);
   free(h);
 }
 
@@ -708,8 +718,14 @@ static int on_writeable(hub_session *s) {
   int rc = flush(s);
   if (rc < 0)
     return -1;
-  if (rc > 0 || s->state == SESSION_CLOSING)
+  if (rc > 0 || s->state == SESSION_CLOSING) {
     lws_callback_on_writable(s->wsi); /* more is due, or the close frame */
+  } else if (s->snap_page_due && !lws_partial_buffered(s->wsi)) {
+    s->snap_page_due = 0; /* the last page is written: read the next */
+    read_snapshot_page(s);
+  } else if (s->snap_page_due) {
+    lws_callback_on_writable(s->wsi);
+  }
   return 0;
 }
 

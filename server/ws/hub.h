@@ -1,7 +1,7 @@
 /* The console hub: dispatcher consoles on WebSocket /v1/console.
  *
- * Each console gets a snapshot of the open incidents with the id of the last
- * update it includes, then every update live. A console that reconnects with
+ * Each console gets a snapshot of the open incidents, in pages, with the id
+ * of the last update it follows from, then every update live. A console that reconnects with
  * ?after=<last update id it saw> gets exactly what it missed, or a fresh
  * snapshot when that is no longer retained.
  *
@@ -30,6 +30,12 @@
 #define SG_HUB_CLOSE_TRY_AGAIN 1013   /* RFC 6455 registry: the store is unavailable */
 #define SG_HUB_CLOSE_SIGNED_OUT 4003  /* the session ended (sign-out, disabled, expired) */
 
+/* A snapshot comes in pages of this many open incidents (the last ones
+ * fewer), each written before the next is read: a console connecting while
+ * thousands are open gets them all without one big read or message holding
+ * the loop, and a console that reads slowly holds one page in the server. */
+#define SG_HUB_SNAPSHOT_PAGE 500
+
 typedef struct sg_hub sg_hub;
 
 typedef struct sg_hub_options {
@@ -38,7 +44,7 @@ typedef struct sg_hub_options {
   size_t max_lag;        /* updates one console may be behind; 0 = 16384, eight seconds of
                             a 2000 reports/s surge: consoles ride it out instead of
                             resyncing while the machine is busiest */
-  size_t snapshot_limit; /* most open incidents in a snapshot; 0 = 5000 */
+  size_t snapshot_page;  /* open set members per snapshot page; 0 = SG_HUB_SNAPSHOT_PAGE */
   size_t replay_limit;   /* most updates replayed on resume; 0 = max_lag: a console dropped
                            for lagging gets an exact replay */
 } sg_hub_options;

@@ -179,7 +179,9 @@ async function startRedis(dir) {
 
 async function startSiagad(name, port, redisPort) {
   const h = startProc(name, path.join(BUILD, 'siagad'),
-                      ['--listen', `127.0.0.1:${port}`, '--redis', `127.0.0.1:${redisPort}`]);
+                      // Pages of one incident: every snapshot with two open comes in pages.
+                      ['--listen', `127.0.0.1:${port}`, '--redis', `127.0.0.1:${redisPort}`,
+                       '--snapshot-page', '1']);
   h.port = port;
   h.base = `http://127.0.0.1:${port}`;
   await waitFor(`${name} GET /healthz = 200`, 15000, async () => {
@@ -322,6 +324,16 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     await page.waitForFunction(
       ({ id, before }) => document.querySelector(`#incidents [data-incident-id="${id}"] time`).textContent !== before,
       { id: fire.id, before: age }, { timeout: 5000 });
+
+    // A console opened now gets both in a snapshot of two pages, and shows both.
+    const second = await page.context().newPage(); // signed in: the same cookie
+    await second.goto(`${siagad.base}/`, { waitUntil: 'load', timeout: 15000 });
+    await second.waitForFunction(
+      (ids) => ids.every((id) => document.querySelector(`#incidents [data-incident-id="${id}"]`)),
+      [fire.id, tree.id], { timeout: 10000 });
+    assert.equal(await second.evaluate(() => window.siagaConsole.count), rows.length,
+                 'the paged snapshot shows every open incident');
+    await second.close();
 
     await page.screenshot({ path: path.join(OUT, 'console.png'), fullPage: false });
 

@@ -11,7 +11,8 @@ touches one Redis Cluster slot.
 
 KEYS:
   1  siaga:{r}:incident:<id>      hash: pb, version, status, priority, score,
-                                  updated_at
+                                  updated_at, update (id of its last entry in
+                                  the updates stream)
   2  siaga:{r}:open               zset of open incident ids (ZREVRANGE = most
                                   urgent first: score, then newest)
   3  siaga:{r}:geo                geo set of open incident ids
@@ -228,6 +229,9 @@ else
 end
 
 local update_id = redis.call("XADD", KEYS[4], "MAXLEN", "~", updates_maxlen, "*", "u", ARGV[4])
+-- The last update's id, so a paged snapshot (snapshot.lua) can tell an
+-- incident that changed while its pages were read.
+redis.call("HSET", KEYS[1], "update", update_id)
 -- The audit trail is not trimmed: it is the record of who changed what.
 redis.call("XADD", KEYS[5], "*", "u", ARGV[4], "update", update_id)
 

@@ -1,0 +1,160 @@
+#include "store/incidents.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/embedded.h"
+#include "core/error.h"
+#include "store/keys.h"
+
+struct sg_incidents {
+  sg_redis *redis;
+  char k_open[SG_KEY_MAX];
+  char k_updates[SG_KEY_MAX];
+  char incident_prefix[SG_KEY_MAX];
+  char sha_snapshot[SG_REDIS_SHA_LEN + 1];
+};
+
+/* One read in flight: hiredis hands its reply to this, which decodes it
+ * for the caller. */
+typedef struct read_op {
+  sg_incidents_page_cb page_cb;
+  sg_incidents_get_cb get_cb;
+  void *data;
+} read_op;
+
+sg_incidents *sg_incidents_create(sg_redis *redis, const char *region) {
+  const sg_embedded_file *snap = sg_embedded_find("snapshot.lua");
+  sg_incidents *in = calloc(1, sizeof(*in));
+  if (in == NULL || snap == NULL)
+    goto fail;
+  in->redis = redis;
+  if (sg_key(in->k_open, sizeof(in->k_open), region, SG_KEY_OPEN) < 0 ||
+      sg_key(in->k_updates, sizeof(in->k_updates), region, SG_KEY_UPDATES) < 0 ||
+      sg_key2(in->incident_prefix, sizeof(in->incident_prefix), region, "incident", "") < 0)
+    goto fail;
+  if (sg_redis_add_script(redis, (const char *)snap->data, snap->size, in->sha_snapshot) != 0)
+    goto fail;
+  return in;
+fail:
+  free(in);
+  return NULL;
+}
+
+void sg_incidents_destroy(sg_incidents *in) {
+  free(in);
+}
+
+int sg_incidents_cursor_valid(const char *s) {
+  size_t digits = strspn(s, "0123456789");
+  /* 16 digits hold any score below 2^53 (score * 1e13 + created_at_ms). */
+  if (digits == 0 || digits > 16 || s[digits] != ':')
+    return 0;
+  return sg_key_id_valid(s + digits + 1);
+}
+
+static int position_valid(const char *s) {
+  size_t ms = strspn(s, "0123456789");
+  if (ms == 0 || ms > 20 || s[ms] != '-')
+    return 0;
+  size_t seq = strspn(s + ms + 1, "0123456789");
+  return seq > 0 && seq <= 20 && s[ms + 1 + seq] == '\0';
+}
+
+static int command(sg_incidents *in, read_op *op, sg_redis_reply_cb cb, int argc,
+                   const char **argv) {
+  size_t lens[9];
+  for (int i = 0; i < argc && i < 9; i++)
+    lens[i] = strlen(argv[i]);
+  int rc = sg_redis_command(in->redis, cb, op, argc, argv, lens);
+  if (rc != 0)
+    free(op);
+  return rc;
+}
+
+static int is_string(const redisReply *r) {
+  return r->type == REDIS_REPLY_STRING;
+}
+
+static void on_page(redisReply *reply, void *data) {
+  read_op *op = data;
+  sg_incidents_page page = {.status = SG_INCIDENTS_UNAVAILABLE, .position = "", .next_cursor = ""};
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+      !is_string(reply->element[0]) || !is_string(reply->element[1])) {
+    op->page_cb(op->data, &page);
+    free(op);
+    return;
+  }
+  size_t n = reply->elements - 2, got = 0;
+  Siaga__V1__Incident **list = calloc(n ? n : 1, sizeof(*list));
+  for (size_t i = 0; list != NULL && i < n; i++) {
+    redisReply *e = reply->element[i + 2];
+    if (is_string(e) &&
+        (list[got] = siaga__v1__incident__unpack(NULL, e->len, (const uint8_t *)e->str)) != NULL)
+      got++;
+  }
+  if (list != NULL) {
+    page.status = SG_INCIDENTS_OK;
+    page.position = reply->element[0]->str;
+    page.next_cursor = reply->element[1]->str;
+    page.incidents = list;
+    page.n_incidents = got;
+  }
+  op->page_cb(op->data, &page);
+  for (size_t i = 0; i < got; i++)
+    siaga__v1__incident__free_unpacked(list[i], NULL);
+  free(list);
+  free(op);
+}
+
+int sg_incidents_page_read(sg_incidents *in, const sg_incidents_query *q,
+                           sg_incidents_page_cb cb, void *data) {
+  const char *cursor = q->cursor != NULL ? q->cursor : "";
+  const char *position = q->position != NULL ? q->position : "";
+  if (q->limit == 0 || (cursor[0] != '\0' && !sg_incidents_cursor_valid(cursor)) ||
+      (position[0] != '\0' && !position_valid(position)))
+    return SG_EINVAL;
+  read_op *op = calloc(1, sizeof(*op));
+  if (op == NULL)
+    return SG_ENOMEM;
+  op->page_cb = cb;
+  op->data = data;
+  char limit[24];
+  snprintf(limit, sizeof(limit), "%zu", q->limit);
+  const char *argv[] = {"EVALSHA", in->sha_snapshot, "2",      in->k_open, in->k_updates,
+                        in->incident_prefix, limit,  cursor, position};
+  return command(in, op, on_page, 9, argv);
+}
+
+static void on_get(redisReply *reply, void *data) {
+  read_op *op = data;
+  if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+    op->get_cb(op->data, SG_INCIDENTS_UNAVAILABLE, NULL);
+    free(op);
+    return;
+  }
+  Siaga__V1__Incident *inc = NULL;
+  if (is_string(reply))
+    inc = siaga__v1__incident__unpack(NULL, reply->len, (const uint8_t *)reply->str);
+  op->get_cb(op->data, inc != NULL ? SG_INCIDENTS_OK : SG_INCIDENTS_NOT_FOUND, inc);
+  if (inc != NULL)
+    siaga__v1__incident__free_unpacked(inc, NULL);
+  free(op);
+}
+
+int sg_incidents_get(sg_incidents *in, const char *id, sg_incidents_get_cb cb, void *data) {
+  char key[SG_KEY_MAX];
+  if (!sg_key_id_valid(id))
+    return SG_EINVAL;
+  int n = snprintf(key, sizeof(key), "%s%s", in->incident_prefix, id);
+  if (n < 0 || n >= (int)sizeof(key))
+    return SG_EINVAL;
+  read_op *op = calloc(1, sizeof(*op));
+  if (op == NULL)
+    return SG_ENOMEM;
+  op->get_cb = cb;
+  op->data = data;
+  const char *argv[] = {"HGET", key, "pb"};
+  return command(in, op, on_get, 3, argv);
+}
