@@ -20,15 +20,13 @@ typedef enum route {
   ROUTE_INCIDENTS,
   ROUTE_INCIDENT,
   ROUTE_HEALTH,
-  ROUTE_STATIC,
-  ROUTE_SMS
+  ROUTE_STATIC
 } route;
 
 struct sg_api {
   sg_redis *redis;
   sg_ingest *ingest;
   sg_hub *hub;
-  sg_sms *sms;
   char k_open[SG_KEY_MAX];
   char k_updates[SG_KEY_MAX];
   char incident_prefix[SG_KEY_MAX];
@@ -55,8 +53,7 @@ struct api_session {
   const char *allow;
 };
 
-sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
-                      const char *region) {
+sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region) {
   const sg_embedded_file *snap = sg_embedded_find("snapshot.lua");
   sg_api *api = calloc(1, sizeof(*api));
   if (api == NULL || snap == NULL)
@@ -64,7 +61,6 @@ sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *s
   api->redis = redis;
   api->ingest = ingest;
   api->hub = hub;
-  api->sms = sms;
   if (sg_key(api->k_open, sizeof(api->k_open), region, SG_KEY_OPEN) < 0 ||
       sg_key(api->k_updates, sizeof(api->k_updates), region, SG_KEY_UPDATES) < 0 ||
       sg_key2(api->incident_prefix, sizeof(api->incident_prefix), region, "incident", "") < 0)
@@ -328,33 +324,6 @@ static void begin_report(api_session *s) {
   sg_http_read_body(req);
 }
 
-/* ---- SMS webhooks: the sms module answers through a pending ticket ---- */
-
-static void on_sms_reply(void *ctx, int status, const char *content_type, const char *body,
-                         size_t len) {
-  api_session *s = sg_pending_finish(ctx);
-  if (s == NULL)
-    return;
-  s->retry_after = status == 503;
-  respond(s, status, content_type, body, len);
-}
-
-static void handle_sms(api_session *s, int is_post) {
-  sg_pending *op = sg_pending_start(&s->op, s);
-  if (op == NULL) {
-    respond_unavailable(s, "out of memory");
-    return;
-  }
-  size_t body_len = 0;
-  const uint8_t *body = is_post ? sg_http_request_body(s->req, &body_len) : NULL;
-  sg_sms_request req = {.http = s->req,
-                        .path = sg_http_request_path(s->req),
-                        .is_post = is_post,
-                        .body = body,
-                        .body_len = body_len};
-  sg_sms_handle(s->api->sms, &req, on_sms_reply, op);
-}
-
 static void begin_static(api_session *s, const char *name) {
   const sg_embedded_file *f = sg_embedded_find(name);
   const char *ct = "text/html; charset=utf-8";
@@ -390,8 +359,8 @@ static void on_request(void *data, sg_http_request *req) {
   } else if (strcmp(path, "/v1/incidents") == 0) {
     s->route = ROUTE_INCIDENTS;
     if (method_allowed(s, SG_HTTP_GET)) {
-      const char *argv[] = {"EVALSHA", api->sha_snapshot, "2", api->k_open, api->k_updates,
-                            api->incident_prefix, "5000"};
+      const char *argv[] = {"EVALSHA",      api->sha_snapshot,    "2",   api->k_open,
+                            api->k_updates, api->incident_prefix, "5000"};
       if (query(s, on_incidents, 7, argv) != 0)
         respond_unavailable(s, "incident store unavailable");
     }
@@ -407,12 +376,6 @@ static void on_request(void *data, sg_http_request *req) {
       if (n >= (int)sizeof(key) || query(s, on_incident, 3, argv) != 0)
         respond_unavailable(s, "incident store unavailable");
     }
-  } else if (sg_sms_route(path)) {
-    s->route = ROUTE_SMS;
-    if (sg_http_request_method(req) == SG_HTTP_GET)
-      handle_sms(s, 0);
-    else if (method_allowed(s, SG_HTTP_POST) && check_length(s) == 0)
-      sg_http_read_body(req);
   } else if (strcmp(path, "/healthz") == 0) {
     s->route = ROUTE_HEALTH;
     if (method_allowed(s, SG_HTTP_GET)) {
@@ -433,10 +396,7 @@ static void on_request(void *data, sg_http_request *req) {
 static void on_body(void *data, sg_http_request *req) {
   api_session *s = sg_http_request_data(req);
   (void)data;
-  if (s->route == ROUTE_REPORTS)
-    handle_report(s);
-  else
-    handle_sms(s, 1);
+  handle_report(s);
 }
 
 static void on_abort(void *data, sg_http_request *req) {
