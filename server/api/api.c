@@ -31,7 +31,6 @@ typedef enum route {
   ROUTE_INCIDENT,
   ROUTE_HEALTH,
   ROUTE_STATIC,
-  ROUTE_SMS,
   ROUTE_LOGIN,
   ROUTE_LOGOUT,
   ROUTE_SESSION
@@ -41,7 +40,6 @@ struct sg_api {
   sg_redis *redis;
   sg_ingest *ingest;
   sg_hub *hub;
-  sg_sms *sms;
   sg_incidents *incidents;
   sg_auth *auth;
   const sg_assets *assets;
@@ -70,15 +68,13 @@ struct api_session {
   sg_identity who;        /* the signed-in caller of an authenticated route */
 };
 
-sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
-                      const char *region) {
+sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region) {
   sg_api *api = calloc(1, sizeof(*api));
   if (api == NULL)
     return NULL;
   api->redis = redis;
   api->ingest = ingest;
   api->hub = hub;
-  api->sms = sms;
   if ((api->incidents = sg_incidents_create(redis, region)) == NULL) {
     free(api);
     return NULL;
@@ -535,33 +531,6 @@ static void authenticate(api_session *s) {
   }
 }
 
-/* ---- SMS webhooks: the sms module answers through a pending ticket ---- */
-
-static void on_sms_reply(void *ctx, int status, const char *content_type, const char *body,
-                         size_t len) {
-  api_session *s = sg_pending_finish(ctx);
-  if (s == NULL)
-    return;
-  s->retry_after = status == 503 ? RETRY_AFTER_SECONDS : 0;
-  respond(s, status, content_type, body, len);
-}
-
-static void handle_sms(api_session *s, int is_post) {
-  sg_pending *op = sg_pending_start(&s->op, s);
-  if (op == NULL) {
-    respond_unavailable(s, "out of memory");
-    return;
-  }
-  size_t body_len = 0;
-  const uint8_t *body = is_post ? sg_http_request_body(s->req, &body_len) : NULL;
-  sg_sms_request req = {.http = s->req,
-                        .path = sg_http_request_path(s->req),
-                        .is_post = is_post,
-                        .body = body,
-                        .body_len = body_len};
-  sg_sms_handle(s->api->sms, &req, on_sms_reply, op);
-}
-
 static void begin_static(api_session *s, const char *name) {
   const sg_embedded_file *f = sg_embedded_find(name);
   const char *ct = "text/html; charset=utf-8";
@@ -634,12 +603,6 @@ static void on_request(void *data, sg_http_request *req) {
     s->route = ROUTE_LOGOUT;
     if (method_allowed(s, SG_HTTP_POST))
       begin_logout(s);
-  } else if (sg_sms_route(path)) {
-    s->route = ROUTE_SMS;
-    if (sg_http_request_method(req) == SG_HTTP_GET)
-      handle_sms(s, 0);
-    else if (method_allowed(s, SG_HTTP_POST) && check_length(s) == 0)
-      sg_http_read_body(req);
   } else if (strcmp(path, "/healthz") == 0) {
     s->route = ROUTE_HEALTH;
     if (method_allowed(s, SG_HTTP_GET)) {
@@ -672,12 +635,10 @@ static void on_request(void *data, sg_http_request *req) {
 static void on_body(void *data, sg_http_request *req) {
   api_session *s = sg_http_request_data(req);
   (void)data;
-  if (s->route == ROUTE_REPORTS)
-    handle_report(s);
-  else if (s->route == ROUTE_LOGIN)
+  if (s->route == ROUTE_LOGIN)
     handle_login(s);
   else
-    handle_sms(s, 1);
+    handle_report(s);
 }
 
 static void on_abort(void *data, sg_http_request *req) {

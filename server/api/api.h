@@ -1,5 +1,6 @@
-/* The HTTP API of siagad: report ingest, incident reads, health, SMS
- * webhooks and the console page, served as an sg_http handler. Routes and
+/* The HTTP API of siagad: report ingest, incident reads, health and the
+ * console page, served as an sg_http handler (the SMS webhooks are
+ * sms/inbound's own handler). Routes and
  * status codes are listed in README.md.
  *
  * Every request body is hostile until validated: bodies need a
@@ -18,14 +19,12 @@
 #include "ws/hub.h"
 #include "store/ingest.h"
 #include "store/redisconn.h"
-#include "sms/inbound.h"
 
 typedef struct sg_api sg_api;
 
-/* redis, ingest, hub and sms must outlive the api object. Returns NULL on out of
+/* redis, ingest and hub must outlive the api object. Returns NULL on out of
  * memory. */
-sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, sg_sms *sms,
-                      const char *region);
+sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region);
 /* The sessions that GET /v1/incidents* are checked against, and that
  * /v1/auth/login and /v1/auth/logout open and end (README, "Signing in").
  * auth must outlive the api object. */

@@ -18,6 +18,7 @@
 #include "api/commands.h"
 #include "core/error.h"
 #include "core/hostport.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "ws/gate.h"
 #include "ws/hub.h"
@@ -66,6 +67,7 @@ typedef struct server {
   sg_auth *auth;
   sg_gate *gate;
   sg_assets *assets;
+  sg_http_router *router;            /* /v1/sms/ to sms, the rest to api */
   struct lws_protocols protocols[4]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
@@ -425,8 +427,11 @@ static int create_sms_api(server *srv, const options *o) {
       return -1;
     }
   }
-  srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, srv->sms, o->region);
-  if (srv->api == NULL) {
+  srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, o->region);
+  sg_http_route routes[] = {{SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
+                            {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
+  if (srv->api == NULL ||
+      (srv->router = sg_http_router_create(routes, sizeof(routes) / sizeof(routes[0]))) == NULL) {
     fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
     return -1;
   }
@@ -480,9 +485,9 @@ static int create_http(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start the WebSocket gate (out of memory)\n");
     return -1;
   }
-  sg_http_options hto = {.handler = &sg_api_handler,
-                         .handler_data = srv->api,
-                         .request_data_size = sg_api_request_size(),
+  sg_http_options hto = {.handler = &sg_http_router_handler,
+                         .handler_data = srv->router,
+                         .request_data_size = sg_http_router_request_size(srv->router),
                          .on_upgrade = sg_gate_upgrade,
                          .upgrade_data = srv->gate,
                          .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
@@ -554,6 +559,7 @@ cleanup:
     begin_shutdown(&srv);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
+  sg_http_router_destroy(srv.router);
   sg_api_destroy(srv.api);
   sg_assets_destroy(srv.assets);
   sg_ingest_destroy(srv.ingest);

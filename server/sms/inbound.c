@@ -1,6 +1,8 @@
 /* Inbound SMS webhooks. Each request is read completely while its HTTP
  * request is valid (authentication, arguments, headers, body, decoding to UTF-8), then
- * the rest is asynchronous and owns only an sms_job: the per-number counter
+ * the rest is asynchronous and owns only an sms_job, which answers through
+ * a pending ticket (core/pending.h) so that a gateway that left is simply
+ * not answered: the per-number counter
  * and the prank list are read from Redis, the Report is built (AML or free
  * text), validated and handed to ingest; the gateway hears 2xx only once
  * ingest confirmed, so a gateway that retries on anything else loses nothing.
@@ -12,23 +14,24 @@
 #include <string.h>
 
 #include "sms/charset.h"
-#include "core/clock.h"
 #include "core/embedded.h"
+#include "core/pending.h"
 #include "store/keys.h"
 #include "wire/pbjson.h"
 #include "wire/report.h"
+#include "sms/dlr.h"
 #include "sms/form.h"
 #include "text/textscan.h"
 
-#define SMS_TEXT_MAX 1600             /* bytes of UTF-8: ten concatenated parts */
+#define SMS_TEXT_MAX 1600              /* bytes of UTF-8: ten concatenated parts */
 #define SMS_RAW_MAX (4 * SMS_TEXT_MAX) /* bytes before decoding */
 #define SMS_GATEWAY_UTC_OFFSET_MIN 420 /* Kannel times are Asia/Jakarta (WIB) */
 #define SMS_RATE_WINDOW_S "600"
 #define SMS_RATE_LIMIT 10 /* more in the window sets the rate_limited flag */
-#define SMS_DLR_TTL_S "604800"
-#define SMS_ID_MAX 100 /* gateway ids; "twilio:" + id stays within SG_REPORT_KEY_MAX */
+#define SMS_ID_MAX 100    /* gateway ids; "twilio:" + id stays within SG_REPORT_KEY_MAX */
 
 #define CT_JSON "application/json"
+#define RETRY_AFTER_SECONDS "2"
 #define TWIML_EMPTY "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"
 
 typedef enum sms_kind { SMS_NONE, SMS_KANNEL, SMS_TWILIO, SMS_INBOUND, SMS_DLR } sms_kind;
@@ -41,12 +44,28 @@ struct sg_sms {
   sg_textscan_gazetteer *gaz;
 };
 
+/* sg_http's per-request memory, zeroed per request: valid until answered
+ * or aborted. */
+typedef struct sms_session {
+  sg_http_request *req;
+  sg_pending *op;    /* the ticket of the webhook in progress, if any */
+  const char *allow; /* an Allow header for a 405 */
+} sms_session;
+
+/* One webhook request as read from sg_http, valid until it is answered. */
+typedef struct sms_request {
+  sg_http_request *http;
+  const char *path;
+  int is_post;
+  const uint8_t *body; /* the whole body (POST), NULL for GET */
+  size_t body_len;
+} sms_request;
+
 /* One webhook after its request was read: everything the asynchronous part
  * needs, copied. */
 typedef struct sms_job {
   sg_sms *sms;
-  sg_sms_reply_fn reply;
-  void *ctx;
+  sg_pending *op;
   int twiml; /* answer Twilio's way */
   int pending, failed;
   long long rate;
@@ -68,8 +87,24 @@ typedef struct args {
 
 /* ---- answers ---- */
 
-static void reply_error(sg_sms_reply_fn reply, void *ctx, int status, const char *code,
-                        const char *message) {
+/* Every answer is no-store, and a 503 says when to retry. */
+static void send_answer(sms_session *s, int status, const char *content_type, const char *body,
+                        size_t len) {
+  char headers[128];
+  snprintf(headers, sizeof(headers), "cache-control: no-store\r\n%s%s%s%s",
+           status == 503 ? "retry-after: " RETRY_AFTER_SECONDS "\r\n" : "",
+           s->allow != NULL ? "allow: " : "", s->allow != NULL ? s->allow : "",
+           s->allow != NULL ? "\r\n" : "");
+  sg_http_response r = {.status = status,
+                        .content_type = content_type,
+                        .body = body,
+                        .body_len = len,
+                        .headers = headers};
+  sg_http_respond(s->req, &r);
+}
+
+/* {"code","message"}, the same JSON as api/ errors. */
+static void send_error(sms_session *s, int status, const char *code, const char *message) {
   Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
   e.code = (char *)code;
   e.message = (char *)message;
@@ -77,15 +112,29 @@ static void reply_error(sg_sms_reply_fn reply, void *ctx, int status, const char
   size_t len;
   if (sg_pbjson_encode(&e.base, &json, &len) != 0) {
     static const char oom[] = "{\"code\":\"unavailable\",\"message\":\"out of memory\"}";
-    reply(ctx, 503, CT_JSON, oom, sizeof(oom) - 1);
+    send_answer(s, 503, CT_JSON, oom, sizeof(oom) - 1);
     return;
   }
-  reply(ctx, status, CT_JSON, json, len);
+  send_answer(s, status, CT_JSON, json, len);
   free(json);
 }
 
+/* The answer owed on ticket op; dropped if the gateway left. */
+static void answer(sg_pending *op, int status, const char *content_type, const char *body,
+                   size_t len) {
+  sms_session *s = sg_pending_finish(op);
+  if (s != NULL)
+    send_answer(s, status, content_type, body, len);
+}
+
+static void reply_error(sg_pending *op, int status, const char *code, const char *message) {
+  sms_session *s = sg_pending_finish(op);
+  if (s != NULL)
+    send_error(s, status, code, message);
+}
+
 static void job_error(sms_job *j, int status, const char *code, const char *message) {
-  reply_error(j->reply, j->ctx, status, code, message);
+  reply_error(j->op, status, code, message);
   free(j);
 }
 
@@ -146,11 +195,7 @@ static sms_kind kind_of(const char *path) {
   return SMS_NONE;
 }
 
-int sg_sms_route(const char *path) {
-  return kind_of(path) != SMS_NONE;
-}
-
-/* ---- reading the request (valid during sg_sms_handle) ---- */
+/* ---- reading the request (valid until the webhook is answered) ---- */
 
 /* Decodes the query; -1 on a bad %-escape or too many arguments. */
 static int args_read(sg_http_request *http, args *a) {
@@ -186,8 +231,7 @@ static int header(sg_http_request *http, const char *name, char *buf, int size) 
 }
 
 /* 0 if the request may go on; else the answer is sent. */
-static int authorize(sg_sms *s, sg_http_request *http, const args *a, sg_sms_reply_fn reply,
-                     void *ctx) {
+static int authorize(sg_sms *s, sg_http_request *http, const args *a, sg_pending *op) {
   if (s->webhook_secret != NULL) {
     char hdr[256];
     size_t len = 0;
@@ -199,13 +243,13 @@ static int authorize(sg_sms *s, sg_http_request *http, const args *a, sg_sms_rep
     }
     if (got == NULL ||
         !sg_sms_form_secret_equal(got, len, s->webhook_secret, strlen(s->webhook_secret))) {
-      reply_error(reply, ctx, 401, "unauthorized", "missing or wrong webhook secret");
+      reply_error(op, 401, "unauthorized", "missing or wrong webhook secret");
       return -1;
     }
     return 0;
   }
   if (!sg_sms_form_loopback(sg_http_request_peer(http))) {
-    reply_error(reply, ctx, 403, "forbidden",
+    reply_error(op, 403, "forbidden",
                 "no webhook secret is configured: only loopback gateways are accepted");
     return -1;
   }
@@ -241,9 +285,9 @@ static int job_id(sms_job *j, const char *prefix, const char *id, size_t len) {
 
 /* Decodes the text to UTF-8 into the job; 0 or an answer sent. */
 static int job_text(sms_job *j, sg_charset cs, const uint8_t *raw, size_t len) {
-  int rc = len > SMS_RAW_MAX ? SG_ETOOBIG
-                             : sg_charset_to_utf8(cs, raw, len, j->text, sizeof(j->text),
-                                                  &j->text_len);
+  int rc = len > SMS_RAW_MAX
+               ? SG_ETOOBIG
+               : sg_charset_to_utf8(cs, raw, len, j->text, sizeof(j->text), &j->text_len);
   if (rc == SG_ETOOBIG) {
     job_error(j, 413, "too_long", "SMS text over 1600 bytes of UTF-8");
     return -1;
@@ -276,7 +320,7 @@ static int kannel_charset(sms_job *j, const char *name, size_t name_len, const c
 
 static void start_checks(sms_job *j);
 
-static void handle_kannel(sms_job *j, const sg_sms_request *req, const args *a) {
+static void handle_kannel(sms_job *j, const sms_request *req, const args *a) {
   char from[64] = "", time_s[40] = "", coding[8] = "", ct[128] = "", charset[40] = "";
   const char *cs_name = NULL;
   size_t cs_len = 0, len = 0, id_len = 0;
@@ -312,8 +356,8 @@ static void handle_kannel(sms_job *j, const sg_sms_request *req, const args *a) 
     if ((v = arg(a, "hex", &n)) != NULL) {
       long got = sg_sms_form_hex(v, n, hexbuf, sizeof(hexbuf));
       if (got < 0) {
-        job_error(j, n / 2 > sizeof(hexbuf) ? 413 : 400, n / 2 > sizeof(hexbuf) ? "too_long"
-                                                                                : "bad_encoding",
+        job_error(j, n / 2 > sizeof(hexbuf) ? 413 : 400,
+                  n / 2 > sizeof(hexbuf) ? "too_long" : "bad_encoding",
                   "hex: expected pairs of hex digits (Kannel %e)");
         return;
       }
@@ -341,7 +385,7 @@ static void handle_kannel(sms_job *j, const sg_sms_request *req, const args *a) 
   start_checks(j);
 }
 
-static void handle_twilio(sms_job *j, const sg_sms_request *req) {
+static void handle_twilio(sms_job *j, const sms_request *req) {
   char ct[128] = "";
   j->twiml = 1;
   if (!req->is_post) {
@@ -398,7 +442,7 @@ done:
   free(buf);
 }
 
-static void handle_inbound(sms_job *j, const sg_sms_request *req) {
+static void handle_inbound(sms_job *j, const sms_request *req) {
   char code[32], message[192];
   sg_sms_form_inbound in;
   if (!req->is_post) {
@@ -419,76 +463,27 @@ static void handle_inbound(sms_job *j, const sg_sms_request *req) {
   sg_sms_form_inbound_free(&in);
 }
 
-/* ---- delivery reports ---- */
+/* ---- delivery reports (sms/dlr) ---- */
 
-typedef struct dlr_job {
-  sg_sms_reply_fn reply;
-  void *ctx;
-  int pending, failed;
-} dlr_job;
-
-static void dlr_done(dlr_job *d) {
-  if (--d->pending > 0)
-    return;
-  if (d->failed)
-    reply_error(d->reply, d->ctx, 503, "unavailable", "store unavailable; retry later");
+static void on_dlr_stored(void *data, int ok) {
+  if (ok)
+    answer(data, 200, "text/plain", "ok", 2);
   else
-    d->reply(d->ctx, 200, "text/plain", "ok", 2);
-  free(d);
+    reply_error(data, 503, "unavailable", "store unavailable; retry later");
 }
 
-static void on_dlr(redisReply *reply, void *data) {
-  dlr_job *d = data;
-  d->failed |= reply == NULL || reply->type == REDIS_REPLY_ERROR;
-  dlr_done(d);
-}
-
-static void handle_dlr(sg_sms *s, const args *a, sg_sms_reply_fn reply, void *ctx) {
+static void handle_dlr(sg_sms *s, const args *a, sg_pending *op) {
   size_t id_len = 0, st_len = 0, to_len = 0;
   const char *id = arg(a, "id", &id_len), *st = arg(a, "status", &st_len);
   const char *to = arg(a, "to", &to_len);
-  char key[SG_KEY_MAX], now[24];
-  if (id == NULL || id_len == 0 || id_len > 64 || !sg_report_key_valid(id, id_len) ||
-      sg_key2(key, sizeof(key), s->region, "sms:dlr", id) < 0) {
-    reply_error(reply, ctx, 400, "bad_id", "id: the outbound entry id (1 to 64 characters)");
-    return;
-  }
-  char *end;
-  long status = st != NULL ? strtol(st, &end, 10) : -1;
-  if (st == NULL || st_len == 0 || st_len > 4 || *end != '\0' || status < 0) {
-    reply_error(reply, ctx, 400, "bad_status", "status: the Kannel delivery value (%d)");
-    return;
-  }
-  char phone[SG_SMS_FORM_PHONE_MAX] = "";
-  if (to != NULL && to_len == strlen(to))
-    sg_sms_form_phone(to, phone);
-  snprintf(now, sizeof(now), "%llu", (unsigned long long)sg_clock_now_ms());
-  dlr_job *d = calloc(1, sizeof(*d));
-  if (d == NULL) {
-    reply_error(reply, ctx, 503, "unavailable", "out of memory");
-    return;
-  }
-  d->reply = reply;
-  d->ctx = ctx;
-  d->pending = 1;
-  const char *hset[] = {"HSET", key, "status", st, "at", now, "to", phone};
-  const char *expire[] = {"EXPIRE", key, SMS_DLR_TTL_S};
-  size_t hl[8], el[3];
-  for (int i = 0; i < 8; i++)
-    hl[i] = strlen(hset[i]);
-  for (int i = 0; i < 3; i++)
-    el[i] = strlen(expire[i]);
-  int argc = phone[0] != '\0' ? 8 : 6;
-  if (sg_redis_command(s->redis, on_dlr, d, argc, hset, hl) == 0) {
-    d->pending++;
-    if (sg_redis_command(s->redis, on_dlr, d, 3, expire, el) == 0)
-      d->pending++;
-    else
-      d->failed = 1;
-  } else {
-    d->failed = 1;
-  }
-  dlr_done(d); /* drops the guard: answers now if nothing was queued */
+  sg_sms_dlr_status rc =
+      sg_sms_dlr_store(s->redis, s->region, id, id_len, st, st_len, to, to_len, on_dlr_stored, op);
+  if (rc == SG_SMS_DLR_BAD_ID)
+    reply_error(op, 400, "bad_id", "id: the outbound entry id (1 to 64 characters)");
+  else if (rc == SG_SMS_DLR_BAD_STATUS)
+    reply_error(op, 400, "bad_status", "status: the Kannel delivery value (%d)");
+  else if (rc == SG_SMS_DLR_NOMEM)
+    reply_error(op, 503, "unavailable", "out of memory");
 }
 
 /* ---- the report ---- */
@@ -500,7 +495,7 @@ static void on_ingested(const sg_ingest_result *r, void *data) {
     return;
   }
   if (j->twiml) {
-    j->reply(j->ctx, 200, "text/xml", TWIML_EMPTY, strlen(TWIML_EMPTY));
+    answer(j->op, 200, "text/xml", TWIML_EMPTY, strlen(TWIML_EMPTY));
     free(j);
     return;
   }
@@ -514,7 +509,7 @@ static void on_ingested(const sg_ingest_result *r, void *data) {
     job_error(j, 503, "unavailable", "out of memory");
     return;
   }
-  j->reply(j->ctx, 202, CT_JSON, json, len);
+  answer(j->op, 202, CT_JSON, json, len);
   free(json);
   free(j);
 }
@@ -611,37 +606,83 @@ static void start_checks(sms_job *j) {
   check_done(j);
 }
 
-/* ---- entry ---- */
+/* ---- the HTTP handler ---- */
 
-void sg_sms_handle(sg_sms *s, const sg_sms_request *req, sg_sms_reply_fn reply, void *ctx) {
-  sms_kind kind = kind_of(req->path);
+/* The webhook proper, on a ticket of its own. */
+static void handle(sg_sms *s, sms_session *ss, int is_post) {
+  sg_pending *op = sg_pending_start(&ss->op, ss);
+  if (op == NULL) {
+    send_error(ss, 503, "unavailable", "out of memory");
+    return;
+  }
+  sms_request req = {.http = ss->req, .path = sg_http_request_path(ss->req), .is_post = is_post};
+  if (is_post)
+    req.body = sg_http_request_body(ss->req, &req.body_len);
+  sms_kind kind = kind_of(req.path);
   args *a = malloc(sizeof(*a));
   sms_job *j = NULL;
   if (a == NULL) {
-    reply_error(reply, ctx, 503, "unavailable", "out of memory");
+    reply_error(op, 503, "unavailable", "out of memory");
     return;
   }
-  if (args_read(req->http, a) != 0) {
-    reply_error(reply, ctx, 400, "bad_query", "the query is not valid percent-encoding");
-  } else if (kind == SMS_NONE) {
-    reply_error(reply, ctx, 404, "not_found", "no such path");
-  } else if (authorize(s, req->http, a, reply, ctx) != 0) {
+  if (args_read(req.http, a) != 0) {
+    reply_error(op, 400, "bad_query", "the query is not valid percent-encoding");
+  } else if (authorize(s, req.http, a, op) != 0) {
     /* answered */
   } else if (kind == SMS_DLR) {
-    handle_dlr(s, a, reply, ctx);
+    handle_dlr(s, a, op);
   } else if ((j = calloc(1, sizeof(*j))) == NULL) {
-    reply_error(reply, ctx, 503, "unavailable", "out of memory");
+    reply_error(op, 503, "unavailable", "out of memory");
   } else {
     j->sms = s;
-    j->reply = reply;
-    j->ctx = ctx;
+    j->op = op;
     if (kind == SMS_KANNEL)
-      handle_kannel(j, req, a);
+      handle_kannel(j, &req, a);
     else if (kind == SMS_TWILIO)
-      handle_twilio(j, req);
+      handle_twilio(j, &req);
     else
-      handle_inbound(j, req);
+      handle_inbound(j, &req);
   }
   free(a->buf);
   free(a);
+}
+
+/* Unknown paths, methods and lengths are answered as api/ answers them. */
+static void on_request(void *data, sg_http_request *req) {
+  sms_session *s = sg_http_request_data(req);
+  s->req = req;
+  int64_t cl = sg_http_request_content_length(req);
+  sg_http_method method = sg_http_request_method(req);
+  if (kind_of(sg_http_request_path(req)) == SMS_NONE) {
+    send_error(s, 404, "not_found", "no such path");
+  } else if (method == SG_HTTP_GET) {
+    handle(data, s, 0);
+  } else if (method != SG_HTTP_POST) {
+    s->allow = "POST";
+    send_error(s, 405, "method_not_allowed", "use POST");
+  } else if (cl < 0) {
+    send_error(s, 411, "length_required", "Content-Length is required");
+  } else if (cl > SG_REPORT_BODY_MAX) {
+    send_error(s, 413, "too_large", "bodies are limited to 65536 bytes");
+  } else {
+    sg_http_read_body(req);
+  }
+}
+
+static void on_body(void *data, sg_http_request *req) {
+  handle(data, sg_http_request_data(req), 1);
+}
+
+/* The gateway left: the webhook goes on (a report is stored all the same)
+ * and its answer is dropped. */
+static void on_abort(void *data, sg_http_request *req) {
+  sms_session *s = sg_http_request_data(req);
+  (void)data;
+  sg_pending_orphan(&s->op);
+}
+
+const sg_http_handler sg_sms_handler = {on_request, on_body, on_abort};
+
+size_t sg_sms_request_size(void) {
+  return sizeof(sms_session);
 }

@@ -35,30 +35,21 @@ typedef struct sg_sms_options {
                                 palangka-raya.tsv */
 } sg_sms_options;
 
-/* One webhook request, as read by the HTTP layer. http is valid only during
- * sg_sms_handle (headers, query, peer address). */
-typedef struct sg_sms_request {
-  sg_http_request *http;
-  const char *path; /* e.g. "/v1/sms/kannel" */
-  int is_post;
-  const uint8_t *body; /* the whole body (POST), NULL for GET */
-  size_t body_len;
-} sg_sms_request;
-
-/* Sends the HTTP answer; called exactly once per request, possibly before
- * sg_sms_handle returns. body is copied. */
-typedef void (*sg_sms_reply_fn)(void *ctx, int status, const char *content_type,
-                                const char *body, size_t len);
-
 /* ingest and redis must outlive the object (pending Redis commands are
  * answered by sg_redis_destroy, which must come first). Returns NULL on out
  * of memory or an unreadable gazetteer. */
 sg_sms *sg_sms_create(sg_ingest *ingest, sg_redis *redis, const sg_sms_options *options);
 void sg_sms_destroy(sg_sms *sms);
 
-/* 1 if path is one of the webhooks above. */
-int sg_sms_route(const char *path);
+/* The webhooks' routes: every path under it is the sms handler's (an
+ * unknown one is answered 404). */
+#define SG_SMS_ROUTE_PREFIX "/v1/sms/"
 
-void sg_sms_handle(sg_sms *sms, const sg_sms_request *request, sg_sms_reply_fn reply, void *ctx);
+/* The handler of the webhooks, for sg_http (or an sg_http_router route):
+ * handler_data is the sms object, request_data_size is
+ * sg_sms_request_size(). GET, or POST with a Content-Length of at most
+ * 64 KiB (405, 411, 413 otherwise, as the api answers). */
+extern const sg_http_handler sg_sms_handler;
+size_t sg_sms_request_size(void);
 
 #endif

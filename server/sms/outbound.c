@@ -1,10 +1,13 @@
 /* Outbound SMS through Kannel's sendsms, following siaga:{R}:sms:out as a
  * member of the "smsout" consumer group.
  *
- * Why two Redis connections: the blocking XREADGROUP would stall every
- * command queued behind it (hiredis pipelines in order), so it has a
- * connection of its own and everything else (limits, acknowledgements,
- * claims) goes on the other.
+ * This file owns the messages: the held list, each entry's steps on Redis
+ * (checks, attempt count, record or dead stream), the HTTP attempt and the
+ * scheduling. Reading the stream and the group's housekeeping (claims,
+ * keep-alive, trim, the tick) are sms/outstream's, which hands entries to the
+ * held list through the sg_sms_outstream_held callbacks at the end of this
+ * file. Limits, acknowledgements and claims share one Redis connection;
+ * outstream has a second one for the blocking read.
  *
  * One entry's life: read (or claimed) -> held in memory, WAITING until due
  * -> checks (already sent? per-number limit) -> attempt counted -> HTTP GET
@@ -27,29 +30,22 @@
 #include "http/client.h"
 #include "store/keys.h"
 #include "sms/gateway.h"
-#include "core/utf8.h"
+#include "sms/outstream.h"
 
-#define GROUP "smsout"
-#define READ_COUNT 16
-#define READ_BLOCK_MS "2000" /* finite, so a dead connection is noticed */
-#define MAX_HELD 64          /* entries in memory: waiting for their turn or in flight */
-#define MAX_INFLIGHT 4       /* entries being checked, sent or recorded at once */
-#define MAX_REFUSALS 10      /* gateway answers that are not 2xx before giving up */
+#define GROUP SG_SMS_OUTSTREAM_GROUP
+#define MAX_HELD 64     /* entries in memory: waiting for their turn or in flight */
+#define MAX_INFLIGHT 4  /* entries being checked, sent or recorded at once */
+#define MAX_REFUSALS 10 /* gateway answers that are not 2xx before giving up */
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 60000
-#define REDIS_RETRY_MS 1000   /* a check or record that failed on Redis */
-#define CLAIM_IDLE_MS "30000" /* an entry this idle belongs to a dead process */
-#define TICK_MS 250
-#define HOUSEKEEP_TICKS 20 /* every 5 s: claim, keep held entries ours, trim */
+#define REDIS_RETRY_MS 1000 /* a check or record that failed on Redis */
 #define SENT_TTL_S "604800" /* 7 days */
 #define TRY_TTL_S "604800"
 #define LIMIT_TTL_S "120"
 #define DEAD_MAXLEN "10000"
-#define KEEP_MS (7 * 24 * 3600 * 1000ULL) /* acknowledged entries kept this long */
-#define TEXT_MAX 1024 /* bytes; Kannel splits long texts, more is a writer's bug */
-#define TO_MAX 24
-#define ID_MAX 48
-#define FIELD_MAX 64
+#define TO_MAX SG_SMS_OUTSTREAM_TO_MAX
+#define ID_MAX SG_SMS_OUTSTREAM_ID_MAX
+#define FIELD_MAX SG_SMS_OUTSTREAM_FIELD_MAX
 
 typedef enum msg_state { MSG_WAITING, MSG_BUSY } msg_state;
 
@@ -77,7 +73,7 @@ typedef struct msg {
   uint64_t due_ms;
   int delivered; /* the gateway took it; only the record is missing */
   int limit_logged;
-  int asked; /* named in the keep-alive XCLAIM in flight */
+  int asked; /* named in the keep-alive XCLAIM in flight (outstream) */
   int seen;  /* and found still pending by it */
   int http_status;
   char http_error[64];
@@ -91,9 +87,8 @@ typedef struct msg {
 
 struct sg_sms_outbound {
   uv_loop_t *loop;
-  sg_redis *read; /* the blocking XREADGROUP only */
-  sg_redis *cmd;  /* everything else */
-  uv_timer_t tick;
+  sg_redis *cmd;            /* everything but the blocking read */
+  sg_sms_outstream *stream; /* the read, the claims, the tick */
   int destroying;
 
   char region[32];
@@ -104,19 +99,11 @@ struct sg_sms_outbound {
   char k_out[SG_KEY_MAX];
   char k_dead[SG_KEY_MAX];
 
-  int group_ready;
-  int reading;
-  int housekeeping; /* replies outstanding for the housekeeping commands */
-  unsigned ticks;
-  char claim_cursor[ID_MAX];
-
   msg *held; /* in stream order, oldest first */
   size_t n_held;
   size_t inflight;
 };
 
-static void pump(sg_sms_outbound *o);
-static void read_next(sg_sms_outbound *o);
 static void http_start(msg *m);
 static void finish_sent(msg *m);
 static void finish_dead(msg *m, const char *reason);
@@ -138,40 +125,6 @@ static int command(sg_redis *r, sg_redis_reply_cb cb, void *data, int argc, cons
   for (int i = 0; i < argc; i++)
     lens[i] = strlen(argv[i]);
   return sg_redis_command(r, cb, data, argc, argv, lens);
-}
-
-static const redisReply *field(const redisReply *fields, const char *name) {
-  for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2) {
-    const redisReply *k = fields->element[i], *v = fields->element[i + 1];
-    if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0)
-      return v->type == REDIS_REPLY_STRING ? v : NULL;
-  }
-  return NULL;
-}
-
-static int copy_field(char *dst, size_t size, const redisReply *v) {
-  if (v == NULL) {
-    dst[0] = '\0';
-    return 0;
-  }
-  if ((size_t)v->len >= size || memchr(v->str, '\0', (size_t)v->len) != NULL)
-    return -1;
-  memcpy(dst, v->str, (size_t)v->len);
-  dst[v->len] = '\0';
-  return 0;
-}
-
-/* E.164 with or without '+', or a national number: what Kannel takes. */
-static int phone_valid(const char *to) {
-  const char *p = to[0] == '+' ? to + 1 : to;
-  size_t n = strlen(p);
-  if (n < 3 || n > 20)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    if (p[i] < '0' || p[i] > '9')
-      return 0;
-  }
-  return 1;
 }
 
 static void on_ignored(redisReply *reply, void *data) {
@@ -203,53 +156,6 @@ static void unlink_msg(sg_sms_outbound *o, msg *m) {
       return;
     }
   }
-}
-
-/* Takes an entry [id, [field, value, ...]] from a read or a claim. */
-static void add_entry(sg_sms_outbound *o, const redisReply *e) {
-  if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-      e->element[0]->type != REDIS_REPLY_STRING || (size_t)e->element[0]->len >= ID_MAX)
-    return;
-  const char *id = e->element[0]->str;
-  if (find_held(o, id) != NULL)
-    return;
-  const redisReply *fields = e->element[1];
-  if (fields->type != REDIS_REPLY_ARRAY) {
-    /* Trimmed or deleted while pending: nothing left to send. */
-    const char *argv[] = {"XACK", o->k_out, GROUP, id};
-    command(o->cmd, on_ignored, NULL, 4, argv);
-    return;
-  }
-  msg *m = calloc(1, sizeof(*m));
-  if (m == NULL)
-    return; /* stays pending; a claim brings it back */
-  m->owner = o;
-  snprintf(m->id, sizeof(m->id), "%s", id);
-  const redisReply *to = field(fields, "to"), *text = field(fields, "text");
-  if (copy_field(m->to, sizeof(m->to), to) != 0 || !phone_valid(m->to))
-    m->invalid = "bad or missing \"to\"";
-  if (copy_field(m->kind, sizeof(m->kind), field(fields, "kind")) != 0 ||
-      copy_field(m->incident, sizeof(m->incident), field(fields, "incident")) != 0 ||
-      copy_field(m->report, sizeof(m->report), field(fields, "report")) != 0)
-    m->invalid = "kind, incident or report too long";
-  if (text == NULL || text->len == 0 || (size_t)text->len > TEXT_MAX ||
-      !sg_utf8_valid(text->str, (size_t)text->len)) {
-    m->invalid = "text missing, too long or not UTF-8";
-  } else if ((m->text = malloc((size_t)text->len + 1)) != NULL) {
-    memcpy(m->text, text->str, (size_t)text->len);
-    m->text[text->len] = '\0';
-    m->text_len = (size_t)text->len;
-  } else {
-    free(m);
-    return;
-  }
-  m->state = MSG_WAITING;
-  m->due_ms = 0;
-  msg **tail = &o->held;
-  while (*tail != NULL)
-    tail = &(*tail)->next;
-  *tail = m;
-  o->n_held++;
 }
 
 /* Back to waiting: the slot it used is free for another message. */
@@ -436,7 +342,7 @@ static void after_finish(msg *m) {
   sg_sms_outbound *o = m->owner;
   release(m);
   /* Room in memory again: read on if the reader had stopped. */
-  read_next(o);
+  sg_sms_outstream_read(o->stream);
 }
 
 static void step_dispatch(msg *m) {
@@ -563,8 +469,8 @@ static void on_http_done(int status, const char *error, void *data) {
 static void http_start(msg *m) {
   sg_sms_outbound *o = m->owner;
   m->http_status = 0;
-  int r = sg_sms_gateway_send(o->gateway, o->loop, m->to, m->text, m->text_len, m->id,
-                              on_http_done, m, &m->req);
+  int r = sg_sms_gateway_send(o->gateway, o->loop, m->to, m->text, m->text_len, m->id, on_http_done,
+                              m, &m->req);
   if (r == SG_SMS_GATEWAY_TOO_LONG)
     finish_dead(m, "text too long for a sendsms URL");
   else if (r != SG_SMS_GATEWAY_STARTED)
@@ -606,111 +512,74 @@ static void pump(sg_sms_outbound *o) {
   }
 }
 
-/* ---- reading the stream ---- */
+/* ---- the held list, as sms/outstream sees it ---- */
 
-static void on_group(redisReply *reply, void *data);
-
-static void group_create(sg_sms_outbound *o) {
-  const char *argv[] = {"XGROUP", "CREATE", o->k_out, GROUP, "0", "MKSTREAM"};
-  command(o->read, on_group, o, 6, argv);
+static size_t held_room(void *data) {
+  const sg_sms_outbound *o = data;
+  return o->n_held < MAX_HELD ? MAX_HELD - o->n_held : 0;
 }
 
-static void on_read(redisReply *reply, void *data) {
+static int held_take(void *data, const sg_sms_outstream_entry *e) {
   sg_sms_outbound *o = data;
-  o->reading = 0;
-  if (o->destroying || reply == NULL)
-    return; /* connection lost: the state callback starts again */
-  if (reply->type == REDIS_REPLY_ERROR) {
-    fprintf(stderr, "smsout: XREADGROUP failed: %s\n", reply->str);
-    if (strncmp(reply->str, "NOGROUP", 7) == 0) {
-      /* Redis came back without the group (data lost): make it again. */
-      o->group_ready = 0;
-      group_create(o);
-    }
-    return; /* the tick reads again */
+  if (find_held(o, e->id) != NULL)
+    return 0;
+  if (e->deleted) {
+    /* Trimmed or deleted while pending: nothing left to send. */
+    const char *argv[] = {"XACK", o->k_out, GROUP, e->id};
+    command(o->cmd, on_ignored, NULL, 4, argv);
+    return 0;
   }
-  if (reply->type == REDIS_REPLY_ARRAY) {
-    for (size_t s = 0; s < reply->elements; s++) {
-      const redisReply *st = reply->element[s];
-      if (st->type != REDIS_REPLY_ARRAY || st->elements != 2 ||
-          st->element[1]->type != REDIS_REPLY_ARRAY)
-        continue;
-      for (size_t i = 0; i < st->element[1]->elements; i++)
-        add_entry(o, st->element[1]->element[i]);
-    }
+  msg *m = calloc(1, sizeof(*m));
+  if (m == NULL)
+    return 0; /* stays pending; a claim brings it back */
+  if (e->text != NULL && (m->text = malloc(e->text_len + 1)) == NULL) {
+    free(m);
+    return 0;
   }
-  pump(o);
-  read_next(o);
-}
-
-static void read_next(sg_sms_outbound *o) {
-  if (o->destroying || o->reading || !o->group_ready || o->n_held >= MAX_HELD)
-    return;
-  char count[8];
-  size_t room = MAX_HELD - o->n_held;
-  snprintf(count, sizeof(count), "%zu", room < READ_COUNT ? room : READ_COUNT);
-  const char *argv[] = {"XREADGROUP", "GROUP",       GROUP,     o->consumer, "COUNT", count,
-                        "BLOCK",      READ_BLOCK_MS, "STREAMS", o->k_out,    ">"};
-  if (command(o->read, on_read, o, 11, argv) == 0)
-    o->reading = 1;
-}
-
-static void on_group(redisReply *reply, void *data) {
-  sg_sms_outbound *o = data;
-  if (o->destroying || reply == NULL)
-    return;
-  if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0) {
-    fprintf(stderr, "smsout: cannot create the consumer group: %s\n", reply->str);
-    return; /* the state callback tries again on the next connect */
+  if (e->text != NULL) {
+    memcpy(m->text, e->text, e->text_len);
+    m->text[e->text_len] = '\0';
+    m->text_len = e->text_len;
   }
-  o->group_ready = 1;
-  read_next(o);
+  m->owner = o;
+  memcpy(m->id, e->id, sizeof(m->id));
+  memcpy(m->to, e->to, sizeof(m->to));
+  memcpy(m->kind, e->kind, sizeof(m->kind));
+  memcpy(m->incident, e->incident, sizeof(m->incident));
+  memcpy(m->report, e->report, sizeof(m->report));
+  m->invalid = e->invalid;
+  m->state = MSG_WAITING;
+  m->due_ms = 0;
+  msg **tail = &o->held;
+  while (*tail != NULL)
+    tail = &(*tail)->next;
+  *tail = m;
+  o->n_held++;
+  return 1;
 }
 
-static void on_read_state(sg_redis *r, int connected, void *data) {
+static void held_pump(void *data) {
+  pump(data);
+}
+
+static size_t held_ask(void *data, const char **ids, size_t max) {
   sg_sms_outbound *o = data;
-  (void)r;
-  o->group_ready = 0;
-  if (connected && !o->destroying)
-    group_create(o);
+  size_t n = 0;
+  for (msg *m = o->held; m != NULL; m = m->next) {
+    m->asked = n < max;
+    m->seen = 0;
+    if (m->asked)
+      ids[n++] = m->id;
+  }
+  return n;
 }
 
-/* ---- housekeeping: take over the dead's entries, keep ours, trim ---- */
-
-static void housekeeping_done(sg_sms_outbound *o) {
-  o->housekeeping--;
-}
-
-static void on_autoclaim(redisReply *reply, void *data) {
+/* A waiting message missing from the keep-alive's answer was acknowledged
+ * elsewhere (or trimmed) and is dropped. */
+static void held_answer(void *data, const redisReply *ids) {
   sg_sms_outbound *o = data;
-  if (o->destroying)
-    return;
-  housekeeping_done(o);
-  /* Redis 7: [next cursor, [entries], [ids deleted meanwhile]]. */
-  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
-      reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_ARRAY)
-    return;
-  snprintf(o->claim_cursor, sizeof(o->claim_cursor), "%s", reply->element[0]->str);
-  size_t before = o->n_held;
-  for (size_t i = 0; i < reply->element[1]->elements; i++)
-    add_entry(o, reply->element[1]->element[i]);
-  if (o->n_held > before)
-    fprintf(stderr, "smsout: took over %zu message(s) left by another process\n",
-            o->n_held - before);
-  pump(o);
-}
-
-/* XCLAIM answers with the ids still pending: a waiting message missing
- * from it was acknowledged elsewhere (or trimmed) and is dropped. */
-static void on_keepalive(redisReply *reply, void *data) {
-  sg_sms_outbound *o = data;
-  if (o->destroying)
-    return;
-  housekeeping_done(o);
-  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
-    return;
-  for (size_t i = 0; i < reply->elements; i++) {
-    const redisReply *id = reply->element[i];
+  for (size_t i = 0; i < ids->elements; i++) {
+    const redisReply *id = ids->element[i];
     msg *m = id->type == REDIS_REPLY_STRING ? find_held(o, id->str) : NULL;
     if (m != NULL)
       m->seen = 1;
@@ -727,77 +596,8 @@ static void on_keepalive(redisReply *reply, void *data) {
   }
 }
 
-static void on_pending_summary(redisReply *reply, void *data) {
-  sg_sms_outbound *o = data;
-  if (o->destroying)
-    return;
-  housekeeping_done(o);
-  /* [count, smallest id, greatest id, consumers]: nothing below the
-   * smallest pending id is still wanted, and a week of history is kept
-   * for people. Entries not yet read are never below it: we keep reading. */
-  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2)
-    return;
-  unsigned long long keep_from = sg_clock_now_ms() - KEEP_MS;
-  if (reply->element[1]->type == REDIS_REPLY_STRING) {
-    unsigned long long oldest = strtoull(reply->element[1]->str, NULL, 10);
-    if (oldest < keep_from)
-      keep_from = oldest;
-  }
-  char minid[32];
-  snprintf(minid, sizeof(minid), "%llu", keep_from);
-  const char *argv[] = {"XTRIM", o->k_out, "MINID", "~", minid};
-  command(o->cmd, on_ignored, NULL, 5, argv);
-}
-
-static void housekeep(sg_sms_outbound *o) {
-  if (o->housekeeping > 0 || !o->group_ready || !sg_redis_connected(o->cmd))
-    return;
-  if (o->n_held < MAX_HELD) {
-    char count[8];
-    snprintf(count, sizeof(count), "%zu",
-             (size_t)(MAX_HELD - o->n_held) < READ_COUNT ? (size_t)(MAX_HELD - o->n_held)
-                                                         : (size_t)READ_COUNT);
-    const char *argv[] = {"XAUTOCLAIM",  o->k_out,        GROUP,   o->consumer,
-                          CLAIM_IDLE_MS, o->claim_cursor, "COUNT", count};
-    if (command(o->cmd, on_autoclaim, o, 8, argv) == 0)
-      o->housekeeping++;
-  }
-  if (o->n_held > 0) {
-    /* Entries we hold, waiting for backoff or the next minute, would look
-     * dead to other processes after CLAIM_IDLE_MS: claiming them again
-     * (JUSTID: no delivery count) resets their idle time. */
-    const char *argv[6 + MAX_HELD + 1];
-    size_t lens[6 + MAX_HELD + 1];
-    int argc = 0;
-    argv[argc++] = "XCLAIM";
-    argv[argc++] = o->k_out;
-    argv[argc++] = GROUP;
-    argv[argc++] = o->consumer;
-    argv[argc++] = "0";
-    for (msg *m = o->held; m != NULL; m = m->next) {
-      m->asked = argc < 5 + MAX_HELD;
-      m->seen = 0;
-      if (m->asked)
-        argv[argc++] = m->id;
-    }
-    argv[argc++] = "JUSTID";
-    for (int i = 0; i < argc; i++)
-      lens[i] = strlen(argv[i]);
-    if (sg_redis_command(o->cmd, on_keepalive, o, argc, argv, lens) == 0)
-      o->housekeeping++;
-  }
-  const char *argv[] = {"XPENDING", o->k_out, GROUP};
-  if (command(o->cmd, on_pending_summary, o, 3, argv) == 0)
-    o->housekeeping++;
-}
-
-static void on_tick(uv_timer_t *t) {
-  sg_sms_outbound *o = t->data;
-  if (o->ticks++ % HOUSEKEEP_TICKS == 0)
-    housekeep(o);
-  pump(o);
-  read_next(o);
-}
+static const sg_sms_outstream_held held_hooks = {held_room, held_take, held_pump, held_ask,
+                                                 held_answer};
 
 /* ---- lifecycle ---- */
 
@@ -812,26 +612,18 @@ sg_sms_outbound *sg_sms_outbound_create(uv_loop_t *loop, const sg_redis_options 
   o->loop = loop;
   snprintf(o->region, sizeof(o->region), "%s", options->region);
   snprintf(o->consumer, sizeof(o->consumer), "%s", options->consumer);
-  snprintf(o->claim_cursor, sizeof(o->claim_cursor), "0-0");
   o->per_minute = options->per_number_per_minute ? options->per_number_per_minute : 5;
   if ((o->gateway = sg_sms_gateway_create(options->sendsms_url, options->dlr_url)) == NULL ||
       sg_key(o->k_out, sizeof(o->k_out), o->region, "sms:out") < 0 ||
       sg_key(o->k_dead, sizeof(o->k_dead), o->region, "sms:out:dead") < 0)
     goto fail;
 
-  sg_redis_options ro = *redis_options;
-  o->cmd = sg_redis_create(loop, &ro);
-  char read_name[64];
-  snprintf(read_name, sizeof(read_name), "%s-read",
-           redis_options->name ? redis_options->name : "smsout");
-  ro.name = read_name;
-  o->read = o->cmd != NULL ? sg_redis_create(loop, &ro) : NULL;
-  if (o->read == NULL)
+  o->cmd = sg_redis_create(loop, redis_options);
+  sg_sms_outstream_options so = {
+      .key = o->k_out, .consumer = o->consumer, .cmd = o->cmd, .held = &held_hooks, .held_data = o};
+  o->stream = o->cmd != NULL ? sg_sms_outstream_create(loop, redis_options, &so) : NULL;
+  if (o->stream == NULL)
     goto fail;
-  sg_redis_set_state_cb(o->read, on_read_state, o);
-  uv_timer_init(loop, &o->tick);
-  o->tick.data = o;
-  uv_timer_start(&o->tick, on_tick, TICK_MS, TICK_MS);
   return o;
 fail:
   sg_redis_destroy(o->cmd);
@@ -840,18 +632,14 @@ fail:
   return NULL;
 }
 
-static void on_tick_closed(uv_handle_t *h) {
-  free(h->data);
-}
-
 void sg_sms_outbound_destroy(sg_sms_outbound *o) {
   if (o == NULL)
     return;
   o->destroying = 1;
-  uv_timer_stop(&o->tick);
-  /* Pending replies come back now with NULL and see destroying; the
-   * messages they point at are still alive until the loop below. */
-  sg_redis_destroy(o->read);
+  /* The stream first (see outstream.h). Pending replies come back now with
+   * NULL and see destroying; the messages they point at are still alive
+   * until the loop below. */
+  sg_sms_outstream_destroy(o->stream);
   sg_redis_destroy(o->cmd);
   while (o->held != NULL) {
     msg *m = o->held;
@@ -860,5 +648,5 @@ void sg_sms_outbound_destroy(sg_sms_outbound *o) {
     msg_free(m);
   }
   sg_sms_gateway_destroy(o->gateway);
-  uv_close((uv_handle_t *)&o->tick, on_tick_closed);
+  free(o);
 }
