@@ -1,4 +1,5 @@
 #include "ws/hub.h"
+#include "ws/hub_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,19 +9,14 @@
 #include "core/pending.h"
 #include "store/incidents.h"
 #include "store/keys.h"
-#include "wire/jsonread.h"
-#include "wire/pbjson.h"
 #include "ws/admitted.h"
 #include "ws/follow.h"
 #include "ws/msg.h"
 #include "ws/ring.h"
 #include "siaga/v1/siaga.pb-c.h"
 
-#define RX_MAX 65536           /* largest console command, bytes */
-#define PENDING_REPLIES_MAX 64 /* replies a console may leave unread */
 #define SYNC_ATTEMPTS 3
 #define WRITES_PER_CALLBACK 64
-#define BATCH_MAX 65536 /* bytes of frames sent to one console in one write */
 #define CLOSE_GRACE_SECONDS 2  /* a laggard gets this long to take its close frame */
 
 /* lws 4.1 sends the reason set by lws_close_reason() only when the callback
@@ -29,65 +25,6 @@
  * the frame is written here, with the opcode lws-write.h leaves out of its
  * public enum ("LWS_WRITE_CLOSE is handled by lws_close_reason"): 4. */
 #define WRITE_CLOSE_FRAME ((enum lws_write_protocol)4)
-
-typedef struct hub_session hub_session;
-
-
-typedef enum session_state {
-  SESSION_SYNCING,     /* waiting for a snapshot or a replay */
-  SESSION_WAIT_FOLLOW, /* synced, waiting for the hub to follow the stream */
-  SESSION_LIVE,
-  SESSION_CLOSING
-} session_state;
-
-struct hub_session {
-  struct lws *wsi;
-  sg_hub *hub;
-  int format;
-  session_state state;
-  hub_session *prev, *next;
-  uint64_t pos;   /* next ring position to send */
-  sg_ring_id last; /* last update queued for this console */
-  sg_ring_queue q; /* private messages: snapshot, replay, replies */
-  sg_pending *ops; /* Redis requests in flight for this console */
-  unsigned char *rx;
-  size_t rx_len;
-  int rx_overflow;
-  int attempts;
-  /* A snapshot in pages: the position of its first page, the cursor of the
-   * next, and whether that page is to be read once this console has taken
-   * everything queued (so a console that reads slowly holds one page here). */
-  char snap_position[SG_INCIDENTS_POSITION_MAX];
-  char snap_cursor[SG_INCIDENTS_CURSOR_MAX];
-  int snap_page_due;
-  int close_code;
-  char close_reason[64];
-  sg_identity who; /* the signed-in account the console acts as */
-};
-
-struct sg_hub {
-  uv_loop_t *loop;
-  sg_redis *commands;
-  sg_follow *follow;
-  sg_commands *commands_runner;
-  sg_incidents *incidents;
-  char k_updates[SG_KEY_MAX];
-  char sha_resume[SG_REDIS_SHA_LEN + 1];
-  size_t snapshot_page;
-  char replay_limit[24];
-  size_t max_lag;
-
-  unsigned char batch[LWS_PRE + BATCH_MAX]; /* one console's frames, one callback at a time */
-
-  sg_ring ring; /* of sg_msg, encoded in protobuf */
-  int following;
-  int destroying;
-
-  hub_session *sessions;
-  size_t n_sessions;
-  sg_admitted *admitted; /* identities of upgrades lws has not established yet */
-  sg_auth *auth;
-};
 
 /* ---- per-session queue of private messages (snapshot, replay, replies) ---- */
 
@@ -105,7 +42,7 @@ static void session_clear(hub_session *s) {
 
 /* Closes after what is queued for this console alone (an error message) is
  * sent; ring updates are not sent any more. */
-static void session_close(hub_session *s, int code, const char *reason) {
+void sg_hub__session_close(hub_session *s, int code, const char *reason) {
   if (s->state == SESSION_CLOSING)
     return;
   s->state = SESSION_CLOSING;
@@ -119,24 +56,24 @@ static void session_close(hub_session *s, int code, const char *reason) {
 }
 
 /* Sends a server message to one console only. */
-static void session_send(hub_session *s, const Siaga__V1__ConsoleServerMessage *sm) {
+void sg_hub__session_send(hub_session *s, const Siaga__V1__ConsoleServerMessage *sm) {
   sg_ring_id none = {0, 0};
   sg_msg *m = sg_msg_create(sm, 1 << s->format, none);
   if (m == NULL || session_push(s, m) != 0) {
-    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    sg_hub__session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     return;
   }
   lws_callback_on_writable(s->wsi);
 }
 
-static void session_send_error(hub_session *s, const char *code, const char *message) {
+void sg_hub__session_send_error(hub_session *s, const char *code, const char *message) {
   Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
   e.code = (char *)code;
   e.message = (char *)message;
   Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
   sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_ERROR;
   sm.error = &e;
-  session_send(s, &sm);
+  sg_hub__session_send(s, &sm);
 }
 
 /* ---- bringing a session in sync ---- */
@@ -161,8 +98,8 @@ static void go_live(hub_session *s) {
 }
 
 static void store_unavailable(hub_session *s) {
-  session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
-  session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
+  sg_hub__session_send_error(s, "unavailable", "incident store unavailable; reconnect later");
+  sg_hub__session_close(s, SG_HUB_CLOSE_TRY_AGAIN, "store unavailable");
 }
 
 static void read_snapshot_page(hub_session *s);
@@ -193,7 +130,7 @@ static void on_snapshot_page(void *data, const sg_incidents_page *page) {
   Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
   sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_SNAPSHOT;
   sm.snapshot = &snap;
-  session_send(s, &sm);
+  sg_hub__session_send(s, &sm);
   if (s->state == SESSION_CLOSING)
     return;
   if (snap.more) {
@@ -219,7 +156,7 @@ static void read_snapshot_page(hub_session *s) {
 static void start_snapshot(hub_session *s) {
   s->state = SESSION_SYNCING;
   if (++s->attempts > SYNC_ATTEMPTS) {
-    session_close(s, SG_HUB_CLOSE_RESYNC, "updates too fast to sync; reconnect");
+    sg_hub__session_close(s, SG_HUB_CLOSE_RESYNC, "updates too fast to sync; reconnect");
     return;
   }
   s->snap_position[0] = '\0';
@@ -251,7 +188,7 @@ static void on_resume(redisReply *reply, void *data) {
       continue;
     s->last = m->id;
     if (session_push(s, m) != 0) {
-      session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+      sg_hub__session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
       return;
     }
   }
@@ -279,7 +216,7 @@ static void start_resume(hub_session *s) {
 
 static void close_all(sg_hub *h, int code, const char *reason) {
   for (hub_session *s = h->sessions; s != NULL; s = s->next)
-    session_close(s, code, reason);
+    sg_hub__session_close(s, code, reason);
 }
 
 static int flush(hub_session *s);
@@ -309,7 +246,7 @@ static void wake_sessions(sg_hub *h) {
     if (s->state != SESSION_LIVE)
       continue;
     if (h->ring.head - s->pos > h->max_lag)
-      session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
+      sg_hub__session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
     else
       push_now(s);
   }
@@ -416,7 +353,7 @@ static void on_rechecked(void *data, sg_auth_status status, const sg_identity *w
   (void)who;
   /* Unavailable is not an ending: the console stays until the store says. */
   if (s != NULL && s->hub != NULL && status == SG_AUTH_BAD_CREDENTIALS)
-    session_close(s, SG_HUB_CLOSE_SIGNED_OUT, "the session has ended: sign in again");
+    sg_hub__session_close(s, SG_HUB_CLOSE_SIGNED_OUT, "the session has ended: sign in again");
 }
 
 static void on_sessions_due(void *data) {
@@ -443,123 +380,6 @@ size_t sg_hub_session_size(void) {
   return sizeof(hub_session);
 }
 
-/* ---- console commands ---- */
-
-static void reply_to(hub_session *s, const Siaga__V1__CommandReply *r) {
-  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
-  Siaga__V1__CommandReply copy = *r;
-  Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
-  if (!r->ok && r->error == NULL) { /* every refusal carries {code, message} */
-    e.code = r->error_code;
-    e.message = r->message;
-    copy.error = &e;
-  }
-  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_REPLY;
-  sm.reply = &copy;
-  session_send(s, &sm);
-}
-
-static void on_command_done(const Siaga__V1__CommandReply *r, void *data) {
-  hub_session *s = sg_pending_finish(data);
-  if (s != NULL && s->hub != NULL)
-    reply_to(s, r);
-}
-
-static void on_command(hub_session *s, const Siaga__V1__Command *c) {
-  Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
-  r.request_id = c->request_id;
-  if (c->action_case == SIAGA__V1__COMMAND__ACTION_PING || s->hub->commands_runner == NULL) {
-    r.ok = c->action_case == SIAGA__V1__COMMAND__ACTION_PING;
-    r.error_code = r.ok ? "" : "unsupported_command";
-    r.message = r.ok ? "" : "this server does not take that command";
-    reply_to(s, &r);
-    return;
-  }
-  sg_pending *op = sg_pending_start(&s->ops, s);
-  if (op == NULL) {
-    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
-    return;
-  }
-  sg_commands_run(s->hub->commands_runner, c, &s->who, on_command_done, op);
-}
-
-/* A text frame that is JSON but no ConsoleClientMessage: answers it as a
- * refused command, with its requestId when it has one. 0 if the frame is
- * not even JSON (then it is a protocol error). */
-static int reply_bad_command(hub_session *s, const char *why) {
-  sg_jsonread_doc doc;
-  if (sg_jsonread_parse(&doc, (const char *)s->rx, s->rx_len, 8, NULL) != 0)
-    return 0;
-  const char *request_id = "";
-  const sg_jsonread_value *v = doc.values;
-  for (size_t i = 1; v[0].type == SG_JSONREAD_OBJECT && i < v[0].span; i += v[i].span) {
-    if (strcmp(v[i].key, "command") != 0 || v[i].type != SG_JSONREAD_OBJECT)
-      continue;
-    for (size_t j = i + 1; j < i + v[i].span; j += v[j].span)
-      if (strcmp(v[j].key, "requestId") == 0 && v[j].type == SG_JSONREAD_STRING &&
-          v[j].u.string.len < 64)
-        request_id = v[j].u.string.str;
-  }
-  Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
-  r.request_id = (char *)request_id;
-  r.error_code = "bad_command";
-  r.message = (char *)why;
-  reply_to(s, &r);
-  sg_jsonread_close(&doc);
-  return 1;
-}
-
-static void on_receive(hub_session *s, const void *in, size_t len) {
-  struct lws *wsi = s->wsi;
-  if (lws_is_first_fragment(wsi)) {
-    s->rx_len = 0;
-    s->rx_overflow = 0;
-  }
-  if (s->rx_overflow || s->state == SESSION_CLOSING)
-    return;
-  if (s->rx_len + len > RX_MAX) {
-    s->rx_overflow = 1;
-    session_close(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "command larger than 64 KiB");
-    return;
-  }
-  if (s->rx == NULL && (s->rx = malloc(RX_MAX)) == NULL) {
-    session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
-    return;
-  }
-  memcpy(s->rx + s->rx_len, in, len);
-  s->rx_len += len;
-  if (!lws_is_final_fragment(wsi))
-    return;
-  int binary = lws_frame_is_binary(wsi);
-  if (binary != (s->format == SG_MSG_PB)) {
-    session_close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
-                  binary ? "this subprotocol takes text frames" : "this subprotocol takes binary frames");
-    return;
-  }
-  if (s->q.len > PENDING_REPLIES_MAX) {
-    session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many unread replies");
-    return;
-  }
-  Siaga__V1__ConsoleClientMessage *cm = NULL;
-  char err[160] = "not a siaga.v1.ConsoleClientMessage";
-  if (binary)
-    cm = siaga__v1__console_client_message__unpack(NULL, s->rx_len, s->rx);
-  else
-    sg_pbjson_decode(&siaga__v1__console_client_message__descriptor, (const char *)s->rx,
-                     s->rx_len, NULL, (ProtobufCMessage **)&cm, err, sizeof(err));
-  if (cm == NULL && !binary && reply_bad_command(s, err)) {
-    /* Well-formed JSON that is not a valid command (a misspelt enum, a
-     * field of the wrong type): the console gets a reply and stays. */
-  } else if (cm == NULL || cm->msg_case != SIAGA__V1__CONSOLE_CLIENT_MESSAGE__MSG_COMMAND) {
-    session_send_error(s, "bad_message", err);
-    session_close(s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "malformed message");
-  } else {
-    on_command(s, cm->command);
-  }
-  if (cm != NULL)
-    protobuf_c_message_free_unpacked(&cm->base, NULL);
-}
-
 /* ---- the lws protocol ---- */
 
 static int path_is_console(struct lws *wsi) {
@@ -580,7 +400,7 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
   h->sessions = s;
   h->n_sessions++;
   if (sg_admitted_take(h->admitted, lws_get_socket_fd(wsi), &s->who) != 0) {
-    session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not signed in");
+    sg_hub__session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not signed in");
     return;
   }
 
@@ -589,8 +409,8 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
   const char *after = lws_get_urlarg_by_name(wsi, "after=", arg, sizeof(arg));
   if (after != NULL) {
     if (sg_ring_id_parse(after, strlen(after), &s->last) != 0) {
-      session_send_error(s, "bad_after", "after: expected a stream id like 1700000000000-0");
-      session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "bad after parameter");
+      sg_hub__session_send_error(s, "bad_after", "after: expected a stream id like 1700000000000-0");
+      sg_hub__session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "bad after parameter");
       return;
     }
     s->state = SESSION_SYNCING;
@@ -682,9 +502,9 @@ static int flush(hub_session *s) {
     }
     size_t frame_len = m->header_len[s->format] + m->len[s->format];
     int rc = 0;
-    if (used + frame_len > BATCH_MAX)
+    if (used + frame_len > SG_HUB__BATCH_MAX)
       rc = write_batch(s, batch, &used);
-    if (rc == 0 && frame_len > BATCH_MAX) {
+    if (rc == 0 && frame_len > SG_HUB__BATCH_MAX) {
       rc = write_frame(s, m);
     } else if (rc == 0) {
       memcpy(batch + used, m->data[s->format] + LWS_PRE - m->header_len[s->format], frame_len);
@@ -708,7 +528,7 @@ static int on_writeable(hub_session *s) {
   if (h == NULL)
     return write_close(s);
   if (s->state == SESSION_LIVE && s->pos < sg_ring_oldest(&h->ring)) {
-    session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
+    sg_hub__session_close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?after=");
     return 0;
   }
   /* A closing console's close frame goes in a callback of its own, after
@@ -746,7 +566,7 @@ int sg_hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_SERVER_WRITEABLE:
     return on_writeable(s);
   case LWS_CALLBACK_RECEIVE:
-    on_receive(s, in, len);
+    sg_hub__receive(s, in, len);
     return 0;
   case LWS_CALLBACK_CLOSED:
     on_closed(s);
