@@ -167,7 +167,7 @@ static void respond_unavailable(api_session *s, const char *message) {
 
 /* ---- async steps ---- */
 
-static void on_ingested(const sg_ingest_result *r, void *data) {
+static void on_ingested(void *data, const sg_ingest_result *r) {
   api_session *s = sg_pending_finish(data);
   if (s == NULL)
     return; /* the client left; its report is stored all the same */
@@ -304,7 +304,7 @@ static void respond_health(api_session *s, int up) {
   respond(s, up ? 200 : 503, CT_JSON, body, (size_t)n);
 }
 
-static void on_ping(redisReply *reply, void *data) {
+static void on_ping(void *data, redisReply *reply) {
   api_session *s = sg_pending_finish(data);
   if (s != NULL)
     respond_health(s, reply != NULL && reply->type == REDIS_REPLY_STATUS);

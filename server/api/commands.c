@@ -25,7 +25,7 @@ struct sg_commands {
 /* A command in flight: a copy of what it needs, since Redis answers later. */
 typedef struct job {
   sg_commands *commands;
-  sg_commands_done done;
+  sg_commands_done_cb done;
   void *data;
   Siaga__V1__Command__ActionCase action;
   char request_id[64];
@@ -76,7 +76,7 @@ static void finish(job *j, int ok, const char *code, const char *message) {
     e.message = r.message;
     r.error = &e;
   }
-  j->done(&r, j->data);
+  j->done(j->data, &r);
   if (j->result != NULL)
     siaga__v1__incident__free_unpacked(j->result, NULL);
   free(j->result_pb);
@@ -86,7 +86,7 @@ static void finish(job *j, int ok, const char *code, const char *message) {
 
 static void read_incident(job *j);
 
-static void on_applied(redisReply *reply, void *data) {
+static void on_applied(void *data, redisReply *reply) {
   job *j = data;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
       reply->element[0]->type != REDIS_REPLY_STRING) {
@@ -204,7 +204,7 @@ static int status_refused(Siaga__V1__IncidentStatus from, Siaga__V1__IncidentSta
   return 0;
 }
 
-static void on_read(redisReply *reply, void *data) {
+static void on_read(void *data, redisReply *reply) {
   job *j = data;
   if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
     finish(j, 0, "unavailable", "incident store unavailable; try again");
@@ -333,7 +333,7 @@ static void read_incident(job *j) {
  * claims what did not happen. If the note then fails, the dispatcher gets
  * an error and retries: marking again changes nothing, and the note is
  * written once it succeeds. */
-static void on_prank(redisReply *reply, void *data) {
+static void on_prank(void *data, redisReply *reply) {
   job *j = data;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
       reply->element[0]->type != REDIS_REPLY_STRING) {
@@ -391,14 +391,14 @@ static void run_prank(job *j) {
 }
 
 void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_identity *who,
-                     sg_commands_done done, void *data) {
+                     sg_commands_done_cb done, void *data) {
   job *j = calloc(1, sizeof(*j));
   if (j == NULL) {
     Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
     r.request_id = cmd->request_id;
     r.error_code = "unavailable";
     r.message = "out of memory";
-    done(&r, data);
+    done(data, &r);
     return;
   }
   j->commands = c;

@@ -20,7 +20,7 @@
 typedef struct sg_commands sg_commands;
 
 /* reply and everything it points to live only during the call. */
-typedef void (*sg_commands_done)(const Siaga__V1__CommandReply *reply, void *data);
+typedef void (*sg_commands_done_cb)(void *data, const Siaga__V1__CommandReply *reply);
 
 /* redis must outlive the object. Returns NULL on out of memory. */
 sg_commands *sg_commands_create(sg_redis *redis, const char *region);
@@ -29,6 +29,6 @@ void sg_commands_destroy(sg_commands *commands);
 /* Runs SetStatus, AddNote, SetPriority, SetCategory or MarkPrank. done is called exactly once, possibly before
  * this returns; the command is copied and need not outlive the call. */
 void sg_commands_run(sg_commands *commands, const Siaga__V1__Command *command,
-                     const sg_identity *who, sg_commands_done done, void *data);
+                     const sg_identity *who, sg_commands_done_cb done, void *data);
 
 #endif

@@ -189,7 +189,7 @@ static void login_finish(job *j, sg_auth_status status) {
   job_free(j);
 }
 
-static void on_opened(redisReply *reply, void *data) {
+static void on_opened(void *data, redisReply *reply) {
   job *j = data;
   if (reply == NULL || j->auth->closing) {
     login_finish(j, SG_AUTH_UNAVAILABLE);
@@ -204,7 +204,7 @@ static void on_opened(redisReply *reply, void *data) {
   }
 }
 
-static void on_failure_counted(redisReply *reply, void *data) {
+static void on_failure_counted(void *data, redisReply *reply) {
   job *j = data;
   login_finish(j, reply == NULL ? SG_AUTH_UNAVAILABLE : SG_AUTH_BAD_CREDENTIALS);
 }
@@ -264,7 +264,7 @@ static long long reply_int(const redisReply *r) {
   return 0;
 }
 
-static void on_login_read(redisReply *reply, void *data) {
+static void on_login_read(void *data, redisReply *reply) {
   job *j = data;
   sg_auth *a = j->auth;
   if (reply == NULL || a->closing || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
@@ -322,7 +322,7 @@ int sg_auth_login(sg_auth *a, const char *name, const char *password, size_t len
 
 /* ---- checking a session ---- */
 
-static void on_checked(redisReply *reply, void *data) {
+static void on_checked(void *data, redisReply *reply) {
   job *j = data;
   sg_identity id;
   memset(&id, 0, sizeof(id));
@@ -374,7 +374,7 @@ int sg_auth_check(sg_auth *a, const char *token, sg_auth_check_cb cb, void *data
 
 /* ---- signing out ---- */
 
-static void on_closed(redisReply *reply, void *data) {
+static void on_closed(void *data, redisReply *reply) {
   job *j = data;
   j->cb.done(j->data, reply == NULL || reply->type == REDIS_REPLY_ERROR ? SG_AUTH_UNAVAILABLE
                                                                          : SG_AUTH_OK);
@@ -403,7 +403,7 @@ int sg_auth_logout(sg_auth *a, const char *token, sg_auth_done_cb cb, void *data
 
 /* ---- watching the epoch ---- */
 
-static void on_epoch(redisReply *reply, void *data) {
+static void on_epoch(void *data, redisReply *reply) {
   job *j = data;
   sg_auth *a = j->auth;
   if (reply != NULL && !a->closing &&

@@ -111,7 +111,7 @@ static void finish(sg_http_client *req, int status, const char *error) {
   sg_http_client_cb cb = req->cb;
   req->cb = NULL;
   if (cb != NULL)
-    cb(status, error, req->data);
+    cb(req->data, status, error);
 }
 
 static void on_timeout(uv_timer_t *t) {

@@ -12,7 +12,7 @@ typedef struct sg_http_client sg_http_client;
 
 /* status is the HTTP status, or 0 with error text when the server could not
  * be reached or answered something that is not HTTP/1.x. */
-typedef void (*sg_http_client_cb)(int status, const char *error, void *data);
+typedef void (*sg_http_client_cb)(void *data, int status, const char *error);
 
 typedef struct sg_http_client_options {
   const char *host; /* name or address to resolve */

@@ -61,13 +61,13 @@ typedef struct sg_http_handler {
 
 /* A WebSocket upgrade: fd is now the callee's (it must close it, even on
  * failure), bytes are what was read from it, the upgrade request first. */
-typedef void (*sg_http_upgrade_fn)(void *data, int fd, const char *bytes, size_t len);
+typedef void (*sg_http_upgrade_cb)(void *data, int fd, const char *bytes, size_t len);
 
 typedef struct sg_http_options {
   const sg_http_handler *handler;
   void *handler_data;
   size_t request_data_size; /* per-request memory for the handler, zeroed per request */
-  sg_http_upgrade_fn on_upgrade;
+  sg_http_upgrade_cb on_upgrade;
   void *upgrade_data;
   unsigned max_connections; /* 0 = 16384 */
   uint64_t head_timeout_ms; /* 0 = 10 s */

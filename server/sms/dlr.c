@@ -27,7 +27,7 @@ static void dlr_done(dlr_job *d) {
   free(d);
 }
 
-static void on_dlr(redisReply *reply, void *data) {
+static void on_dlr(void *data, redisReply *reply) {
   dlr_job *d = data;
   d->failed |= reply == NULL || reply->type == REDIS_REPLY_ERROR;
   dlr_done(d);

@@ -488,7 +488,7 @@ static void handle_dlr(sg_sms *s, const args *a, sg_pending *op) {
 
 /* ---- the report ---- */
 
-static void on_ingested(const sg_ingest_result *r, void *data) {
+static void on_ingested(void *data, const sg_ingest_result *r) {
   sms_job *j = data;
   if (r->status != SG_INGEST_OK && r->status != SG_INGEST_DUPLICATE) {
     job_error(j, 503, "unavailable", "report store unavailable; retry with the same message id");
@@ -550,7 +550,7 @@ static void check_done(sms_job *j) {
     submit(j);
 }
 
-static void on_rate(redisReply *reply, void *data) {
+static void on_rate(void *data, redisReply *reply) {
   sms_job *j = data;
   if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
     j->rate = reply->integer;
@@ -559,13 +559,13 @@ static void on_rate(redisReply *reply, void *data) {
   check_done(j);
 }
 
-static void on_expire(redisReply *reply, void *data) {
+static void on_expire(void *data, redisReply *reply) {
   sms_job *j = data;
   j->failed |= reply == NULL || reply->type != REDIS_REPLY_INTEGER;
   check_done(j);
 }
 
-static void on_prank(redisReply *reply, void *data) {
+static void on_prank(void *data, redisReply *reply) {
   sms_job *j = data;
   if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
     j->prank = reply->integer == 1;

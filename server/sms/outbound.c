@@ -127,7 +127,7 @@ static int command(sg_redis *r, sg_redis_reply_cb cb, void *data, int argc, cons
   return sg_redis_command(r, cb, data, argc, argv, lens);
 }
 
-static void on_ignored(redisReply *reply, void *data) {
+static void on_ignored(void *data, redisReply *reply) {
   (void)data;
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
     fprintf(stderr, "smsout: redis: %s\n", reply->str);
@@ -207,11 +207,11 @@ static void step_reply(msg *m, int ok) {
   step_dispatch(m);
 }
 
-static void on_step_ignored(redisReply *reply, void *data) {
+static void on_step_ignored(void *data, redisReply *reply) {
   step_reply(data, reply != NULL && reply->type != REDIS_REPLY_ERROR);
 }
 
-static void on_step_integer(redisReply *reply, void *data) {
+static void on_step_integer(void *data, redisReply *reply) {
   msg *m = data;
   int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
   if (ok)
@@ -219,7 +219,7 @@ static void on_step_integer(redisReply *reply, void *data) {
   step_reply(m, ok);
 }
 
-static void on_step_exists(redisReply *reply, void *data) {
+static void on_step_exists(void *data, redisReply *reply) {
   msg *m = data;
   int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
   if (ok)
@@ -227,7 +227,7 @@ static void on_step_exists(redisReply *reply, void *data) {
   step_reply(m, ok);
 }
 
-static void on_step_count(redisReply *reply, void *data) {
+static void on_step_count(void *data, redisReply *reply) {
   msg *m = data;
   int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
   if (ok)
@@ -237,7 +237,7 @@ static void on_step_count(redisReply *reply, void *data) {
 
 /* EXEC answers an array of the queued commands' replies, or nil or an error
  * when the transaction did not run. */
-static void on_step_exec(redisReply *reply, void *data) {
+static void on_step_exec(void *data, redisReply *reply) {
   step_reply(data, reply != NULL && reply->type == REDIS_REPLY_ARRAY);
 }
 
@@ -460,7 +460,7 @@ static void http_done(msg *m, int status, const char *error) {
   step_end(m);
 }
 
-static void on_http_done(int status, const char *error, void *data) {
+static void on_http_done(void *data, int status, const char *error) {
   msg *m = data;
   m->req = NULL;
   http_done(m, status, error);

@@ -46,7 +46,7 @@ static int command(sg_redis *r, sg_redis_reply_cb cb, void *data, int argc, cons
   return sg_redis_command(r, cb, data, argc, argv, lens);
 }
 
-static void on_ignored(redisReply *reply, void *data) {
+static void on_ignored(void *data, redisReply *reply) {
   (void)data;
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
     fprintf(stderr, "smsout: redis: %s\n", reply->str);
@@ -122,14 +122,14 @@ static size_t batch(const sg_sms_outstream *s) {
 
 /* ---- reading the stream ---- */
 
-static void on_group(redisReply *reply, void *data);
+static void on_group(void *data, redisReply *reply);
 
 static void group_create(sg_sms_outstream *s) {
   const char *argv[] = {"XGROUP", "CREATE", s->key, GROUP, "0", "MKSTREAM"};
   command(s->read, on_group, s, 6, argv);
 }
 
-static void on_read(redisReply *reply, void *data) {
+static void on_read(void *data, redisReply *reply) {
   sg_sms_outstream *s = data;
   s->reading = 0;
   if (s->destroying || reply == NULL)
@@ -171,7 +171,7 @@ void sg_sms_outstream_read(sg_sms_outstream *s) {
     s->reading = 1;
 }
 
-static void on_group(redisReply *reply, void *data) {
+static void on_group(void *data, redisReply *reply) {
   sg_sms_outstream *s = data;
   if (s->destroying || reply == NULL)
     return;
@@ -183,7 +183,7 @@ static void on_group(redisReply *reply, void *data) {
   sg_sms_outstream_read(s);
 }
 
-static void on_read_state(sg_redis *r, int connected, void *data) {
+static void on_read_state(void *data, sg_redis *r, int connected) {
   sg_sms_outstream *s = data;
   (void)r;
   s->group_ready = 0;
@@ -193,7 +193,7 @@ static void on_read_state(sg_redis *r, int connected, void *data) {
 
 /* ---- housekeeping: take over the dead's entries, keep ours, trim ---- */
 
-static void on_autoclaim(redisReply *reply, void *data) {
+static void on_autoclaim(void *data, redisReply *reply) {
   sg_sms_outstream *s = data;
   if (s->destroying)
     return;
@@ -213,7 +213,7 @@ static void on_autoclaim(redisReply *reply, void *data) {
 
 /* XCLAIM answers with the ids still pending: the owner drops the waiting
  * entries missing from it. */
-static void on_keepalive(redisReply *reply, void *data) {
+static void on_keepalive(void *data, redisReply *reply) {
   sg_sms_outstream *s = data;
   if (s->destroying)
     return;
@@ -223,7 +223,7 @@ static void on_keepalive(redisReply *reply, void *data) {
   s->held->answer(s->held_data, reply);
 }
 
-static void on_pending_summary(redisReply *reply, void *data) {
+static void on_pending_summary(void *data, redisReply *reply) {
   sg_sms_outstream *s = data;
   if (s->destroying)
     return;

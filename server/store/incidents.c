@@ -77,7 +77,7 @@ static int is_string(const redisReply *r) {
   return r->type == REDIS_REPLY_STRING;
 }
 
-static void on_page(redisReply *reply, void *data) {
+static void on_page(void *data, redisReply *reply) {
   read_op *op = data;
   sg_incidents_page page = {.status = SG_INCIDENTS_UNAVAILABLE, .position = "", .next_cursor = ""};
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
@@ -127,7 +127,7 @@ int sg_incidents_page_read(sg_incidents *in, const sg_incidents_query *q,
   return command(in, op, on_page, 9, argv);
 }
 
-static void on_get(redisReply *reply, void *data) {
+static void on_get(void *data, redisReply *reply) {
   read_op *op = data;
   if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
     op->get_cb(op->data, SG_INCIDENTS_UNAVAILABLE, NULL);

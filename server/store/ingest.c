@@ -61,7 +61,7 @@ static void finish(submission *s, sg_ingest_status status, const char *id, size_
     memcpy(res.report_id, id, id_len);
   if (token != NULL && token_len <= SG_TOKEN_LEN)
     memcpy(res.token, token, token_len);
-  s->cb(&res, s->data);
+  s->cb(s->data, &res);
   free(s);
 }
 
@@ -72,7 +72,7 @@ static int passing_error(const redisReply *reply) {
 }
 
 /* The reply of the plain XADD: the new entry's id. */
-static void on_added(redisReply *reply, void *data) {
+static void on_added(void *data, redisReply *reply) {
   submission *s = data;
   if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
@@ -85,7 +85,7 @@ static void on_added(redisReply *reply, void *data) {
 }
 
 /* The reply of ingest.lua. */
-static void on_appended(redisReply *reply, void *data) {
+static void on_appended(void *data, redisReply *reply) {
   submission *s = data;
   if (reply == NULL) {
     finish(s, SG_INGEST_UNAVAILABLE, NULL, 0, NULL, 0);
@@ -110,7 +110,7 @@ void sg_ingest_submit(sg_ingest *in, Siaga__V1__Report *report, const char *key,
   submission *s = malloc(sizeof(*s));
   if (s == NULL) {
     sg_ingest_result res = {.status = SG_INGEST_UNAVAILABLE};
-    cb(&res, data);
+    cb(data, &res);
     return;
   }
   s->cb = cb;

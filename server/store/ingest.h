@@ -23,7 +23,7 @@ typedef struct sg_ingest_result {
   char token[SG_TOKEN_LEN + 1];
 } sg_ingest_result;
 
-typedef void (*sg_ingest_cb)(const sg_ingest_result *result, void *data);
+typedef void (*sg_ingest_cb)(void *data, const sg_ingest_result *result);
 
 /* redis must outlive the ingest object. Returns NULL on out of memory. */
 sg_ingest *sg_ingest_create(sg_redis *redis, const char *region);

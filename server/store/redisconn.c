@@ -190,7 +190,7 @@ static void lost(sg_redis *r, const char *why) {
   log_outage(r, why);
   schedule_reconnect(r);
   if (was_ready && r->state_cb != NULL)
-    r->state_cb(r, 0, r->state_data);
+    r->state_cb(r->state_data, r, 0);
 }
 
 static void on_script_loaded(redisAsyncContext *ac, void *reply, void *privdata) {
@@ -223,7 +223,7 @@ static void on_connect(const redisAsyncContext *cac, int status) {
   }
   r->ready = 1;
   if (r->state_cb != NULL)
-    r->state_cb(r, 1, r->state_data);
+    r->state_cb(r->state_data, r, 1);
 }
 
 static void on_disconnect(const redisAsyncContext *cac, int status) {
@@ -352,7 +352,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
   (void)ac;
   pending *p = privdata;
   p->redis->inflight--;
-  p->cb(reply, p->data);
+  p->cb(p->data, reply);
   free(p);
 }
 

@@ -23,10 +23,10 @@
 
 typedef struct sg_redis sg_redis;
 
-typedef void (*sg_redis_reply_cb)(redisReply *reply, void *data);
+typedef void (*sg_redis_reply_cb)(void *data, redisReply *reply);
 /* connected is 1 when the connection (and its scripts) are ready, 0 when it
  * was lost; reconnection is already scheduled then. */
-typedef void (*sg_redis_state_cb)(sg_redis *redis, int connected, void *data);
+typedef void (*sg_redis_state_cb)(void *data, sg_redis *redis, int connected);
 
 typedef struct sg_redis_options {
   const char *host;

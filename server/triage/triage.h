@@ -32,13 +32,13 @@
 
 /* Called for each entry moved to the dead letter stream, with the reason, so
  * the program can log it; the triage module itself prints nothing. */
-typedef void (*sg_triage_on_dead)(void *data, const char *entry_id, const char *reason);
+typedef void (*sg_triage_dead_cb)(void *data, const char *entry_id, const char *reason);
 
 typedef struct sg_triage_options {
   const char *region;   /* e.g. "plk" */
   const char *consumer; /* unique per worker process */
   long claim_idle_ms;   /* entries pending this long are claimed from others */
-  sg_triage_on_dead on_dead; /* may be NULL */
+  sg_triage_dead_cb on_dead; /* may be NULL */
   void *data;                /* passed to on_dead */
 } sg_triage_options;
 

@@ -50,7 +50,7 @@ struct sg_triage {
   char region[SG_TRIAGE_REGION_MAX];
   char consumer[SG_TRIAGE_CONSUMER_MAX];
   long claim_idle_ms;
-  sg_triage_on_dead on_dead;
+  sg_triage_dead_cb on_dead;
   void *data;
 
   redisContext *c; /* borrowed from the caller between start and stop */

@@ -25,7 +25,7 @@ struct sg_follow {
 static void follow_read(sg_follow *f);
 static void follow_check(sg_follow *f);
 
-static void on_follow_read(redisReply *reply, void *data) {
+static void on_follow_read(void *data, redisReply *reply) {
   sg_follow *f = data;
   int behind = 0;
   if (f->destroying || reply == NULL)
@@ -83,7 +83,7 @@ static int follow_position(const redisReply *reply, sg_ring_id *last, long long 
  * would skip them without a word: count, and if entries we never read are
  * gone, make every console start again (4001) rather than leave a silent
  * hole. */
-static void on_follow_check(redisReply *reply, void *data) {
+static void on_follow_check(void *data, redisReply *reply) {
   sg_follow *f = data;
   if (f->destroying || reply == NULL)
     return;
@@ -123,7 +123,7 @@ static void follow_read(sg_follow *f) {
   sg_redis_command(f->redis, on_follow_read, f, 8, argv, lens);
 }
 
-static void on_follow_start(redisReply *reply, void *data) {
+static void on_follow_start(void *data, redisReply *reply) {
   sg_follow *f = data;
   if (f->destroying || reply == NULL)
     return;
@@ -152,7 +152,7 @@ static void on_follow_start(redisReply *reply, void *data) {
   follow_check(f); /* entries trimmed while we were away? then on to XREAD */
 }
 
-static void on_follow_state(sg_redis *redis, int connected, void *data) {
+static void on_follow_state(void *data, sg_redis *redis, int connected) {
   sg_follow *f = data;
   if (!connected || f->destroying)
     return;

@@ -26,7 +26,7 @@ typedef struct sg_gate sg_gate;
 
 /* fd and bytes (the upgrade request and whatever followed it) as sg_http
  * read them; who is valid during the call. */
-typedef void (*sg_gate_admit_fn)(void *data, int fd, const char *bytes, size_t len,
+typedef void (*sg_gate_admit_cb)(void *data, int fd, const char *bytes, size_t len,
                                  const sg_identity *who);
 
 typedef struct sg_gate_options {
@@ -34,7 +34,7 @@ typedef struct sg_gate_options {
   /* Origins besides the server's own ("https://console.example"), or NULL. */
   const char *const *allowed_origins;
   size_t n_allowed_origins;
-  sg_gate_admit_fn admit;
+  sg_gate_admit_cb admit;
   void *admit_data;
 } sg_gate_options;
 
@@ -44,7 +44,7 @@ sg_gate *sg_gate_create(const sg_gate_options *options);
 /* Closes the sockets of upgrades still being checked. */
 void sg_gate_destroy(sg_gate *gate);
 
-/* An sg_http_upgrade_fn: takes fd (always) and checks the upgrade. */
+/* An sg_http_upgrade_cb: takes fd (always) and checks the upgrade. */
 void sg_gate_upgrade(void *gate, int fd, const char *bytes, size_t len);
 
 #endif

@@ -165,7 +165,7 @@ static void start_snapshot(hub_session *s) {
   read_snapshot_page(s);
 }
 
-static void on_resume(redisReply *reply, void *data) {
+static void on_resume(void *data, redisReply *reply) {
   hub_session *s = sg_pending_finish(data);
   if (s == NULL || s->hub == NULL || s->state == SESSION_CLOSING)
     return;

@@ -25,7 +25,7 @@ static void reply_to(hub_session *s, const Siaga__V1__CommandReply *r) {
   sg_hub__session_send(s, &sm);
 }
 
-static void on_command_done(const Siaga__V1__CommandReply *r, void *data) {
+static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
   hub_session *s = sg_pending_finish(data);
   if (s != NULL && s->hub != NULL)
     reply_to(s, r);

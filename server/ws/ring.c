@@ -37,7 +37,7 @@ void sg_ring_id_format(sg_ring_id id, char *buf, size_t size) {
 
 /* ---- the shared ring ---- */
 
-int sg_ring_init(sg_ring *r, size_t cap, sg_ring_release_fn release) {
+int sg_ring_init(sg_ring *r, size_t cap, sg_ring_release_cb release) {
   memset(r, 0, sizeof(*r));
   r->slots = calloc(cap, sizeof(*r->slots));
   if (r->slots == NULL)
@@ -97,7 +97,7 @@ struct sg_ring_node {
   sg_ring_node *next;
 };
 
-int sg_ring_queue_push(sg_ring_queue *q, void *item, sg_ring_release_fn release) {
+int sg_ring_queue_push(sg_ring_queue *q, void *item, sg_ring_release_cb release) {
   sg_ring_node *n = malloc(sizeof(*n));
   if (n == NULL) {
     release(item);
@@ -127,7 +127,7 @@ void *sg_ring_queue_pop(sg_ring_queue *q) {
   return item;
 }
 
-void sg_ring_queue_clear(sg_ring_queue *q, sg_ring_release_fn release) {
+void sg_ring_queue_clear(sg_ring_queue *q, sg_ring_release_cb release) {
   void *item;
   while ((item = sg_ring_queue_pop(q)) != NULL)
     release(item);

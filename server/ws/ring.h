@@ -27,7 +27,7 @@ int sg_ring_id_parse(const char *s, size_t len, sg_ring_id *out);
 int sg_ring_id_cmp(sg_ring_id a, sg_ring_id b); /* -1, 0, 1 */
 void sg_ring_id_format(sg_ring_id id, char *buf, size_t size);
 
-typedef void (*sg_ring_release_fn)(void *item);
+typedef void (*sg_ring_release_cb)(void *item);
 
 typedef struct sg_ring_entry {
   sg_ring_id id;
@@ -39,11 +39,11 @@ typedef struct sg_ring {
   size_t cap;
   uint64_t head;          /* items ever pushed */
   sg_ring_id known_after; /* the ring holds every update after this id */
-  sg_ring_release_fn release;
+  sg_ring_release_cb release;
 } sg_ring;
 
 /* cap > 0. Returns -1 on out of memory. */
-int sg_ring_init(sg_ring *r, size_t cap, sg_ring_release_fn release);
+int sg_ring_init(sg_ring *r, size_t cap, sg_ring_release_cb release);
 /* Releases every item held. */
 void sg_ring_free(sg_ring *r);
 /* Takes the caller's reference to item; may release the oldest. */
@@ -65,9 +65,9 @@ typedef struct sg_ring_queue {
 } sg_ring_queue; /* zeroed is empty */
 
 /* Takes item; on out of memory releases it with release and returns -1. */
-int sg_ring_queue_push(sg_ring_queue *q, void *item, sg_ring_release_fn release);
+int sg_ring_queue_push(sg_ring_queue *q, void *item, sg_ring_release_cb release);
 /* NULL when empty; the caller owns the item. */
 void *sg_ring_queue_pop(sg_ring_queue *q);
-void sg_ring_queue_clear(sg_ring_queue *q, sg_ring_release_fn release);
+void sg_ring_queue_clear(sg_ring_queue *q, sg_ring_release_cb release);
 
 #endif
