@@ -120,13 +120,6 @@ static const char *masked(const char *to, char *buf, size_t size) {
   return buf;
 }
 
-static int command(sg_redis *r, sg_redis_reply_cb cb, void *data, int argc, const char **argv) {
-  size_t lens[32];
-  for (int i = 0; i < argc; i++)
-    lens[i] = strlen(argv[i]);
-  return sg_redis_command(r, cb, data, argc, argv, lens);
-}
-
 static void on_ignored(void *data, redisReply *reply) {
   (void)data;
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
@@ -191,7 +184,7 @@ static void step_begin(msg *m, msg_step step) {
 }
 
 static void step_cmd(msg *m, sg_redis_reply_cb cb, int argc, const char **argv) {
-  if (command(m->owner->cmd, cb, m, argc, argv) == 0)
+  if (sg_redis_command(m->owner->cmd, cb, m, argc, argv, NULL) == 0)
     m->outstanding++;
   else
     m->failed = 1;
@@ -526,7 +519,7 @@ static int held_take(void *data, const sg_sms_outstream_entry *e) {
   if (e->deleted) {
     /* Trimmed or deleted while pending: nothing left to send. */
     const char *argv[] = {"XACK", o->k_out, GROUP, e->id};
-    command(o->cmd, on_ignored, NULL, 4, argv);
+    sg_redis_command(o->cmd, on_ignored, NULL, 4, argv, NULL);
     return 0;
   }
   msg *m = calloc(1, sizeof(*m));

@@ -39,13 +39,6 @@ struct sg_sms_outstream {
   char claim_cursor[CURSOR_MAX];
 };
 
-static int command(sg_redis *r, sg_redis_reply_cb cb, void *data, int argc, const char **argv) {
-  size_t lens[16];
-  for (int i = 0; i < argc; i++)
-    lens[i] = strlen(argv[i]);
-  return sg_redis_command(r, cb, data, argc, argv, lens);
-}
-
 static void on_ignored(void *data, redisReply *reply) {
   (void)data;
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
@@ -126,7 +119,7 @@ static void on_group(void *data, redisReply *reply);
 
 static void group_create(sg_sms_outstream *s) {
   const char *argv[] = {"XGROUP", "CREATE", s->key, GROUP, "0", "MKSTREAM"};
-  command(s->read, on_group, s, 6, argv);
+  sg_redis_command(s->read, on_group, s, 6, argv, NULL);
 }
 
 static void on_read(void *data, redisReply *reply) {
@@ -167,7 +160,7 @@ void sg_sms_outstream_read(sg_sms_outstream *s) {
   snprintf(count, sizeof(count), "%zu", n);
   const char *argv[] = {"XREADGROUP", "GROUP",       GROUP,     s->consumer, "COUNT", count,
                         "BLOCK",      READ_BLOCK_MS, "STREAMS", s->key,      ">"};
-  if (command(s->read, on_read, s, 11, argv) == 0)
+  if (sg_redis_command(s->read, on_read, s, 11, argv, NULL) == 0)
     s->reading = 1;
 }
 
@@ -242,7 +235,7 @@ static void on_pending_summary(void *data, redisReply *reply) {
   char minid[32];
   snprintf(minid, sizeof(minid), "%llu", keep_from);
   const char *argv[] = {"XTRIM", s->key, "MINID", "~", minid};
-  command(s->cmd, on_ignored, NULL, 5, argv);
+  sg_redis_command(s->cmd, on_ignored, NULL, 5, argv, NULL);
 }
 
 /* Entries we hold, waiting for backoff or the next minute, would look dead
@@ -276,12 +269,12 @@ static void housekeep(sg_sms_outstream *s) {
     snprintf(count, sizeof(count), "%zu", n);
     const char *argv[] = {"XAUTOCLAIM",  s->key,          GROUP,   s->consumer,
                           CLAIM_IDLE_MS, s->claim_cursor, "COUNT", count};
-    if (command(s->cmd, on_autoclaim, s, 8, argv) == 0)
+    if (sg_redis_command(s->cmd, on_autoclaim, s, 8, argv, NULL) == 0)
       s->housekeeping++;
   }
   keepalive(s);
   const char *argv[] = {"XPENDING", s->key, GROUP};
-  if (command(s->cmd, on_pending_summary, s, 3, argv) == 0)
+  if (sg_redis_command(s->cmd, on_pending_summary, s, 3, argv, NULL) == 0)
     s->housekeeping++;
 }
 
