@@ -677,7 +677,9 @@
     forbidden: 'Peran Anda tidak boleh melakukan ini. (Your role may not do this.)',
     no_change: 'Status itu sudah berlaku. (It already has that status.)',
     not_found: 'Insiden tidak ditemukan. (No such incident.)',
-    unavailable: 'Server sibuk atau terputus dari penyimpanan; coba lagi. (Store unavailable: retry.)'
+    unavailable: 'Server sibuk atau terputus dari penyimpanan; coba lagi. (Store unavailable: retry.)',
+    no_phones: 'Tidak ada pelapor lewat SMS di insiden ini. (Nobody reported it by SMS.)',
+    unknown_phone: 'Nomor itu tidak melapor lewat SMS ke insiden ini. (That number did not report it by SMS.)'
   };
 
   function noteSelected(inc) {
@@ -787,6 +789,19 @@
     }
     detailBody.appendChild(notes);
 
+    var to = $('sms-to');
+    var want = (inc.phones || []).join(',');
+    if (to.dataset.phones !== want) {
+      to.dataset.phones = want;
+      while (to.options.length > 1) to.remove(1);
+      (inc.phones || []).forEach(function (p) {
+        var o = document.createElement('option');
+        o.value = p;
+        o.textContent = p;
+        to.appendChild(o);
+      });
+    }
+
     var at = STATUS_ORDER.indexOf(st);
     var acts = detailEl.querySelectorAll('.act');
     for (var i = 0; i < acts.length; i++) {
@@ -817,6 +832,7 @@
   function commandAnswered(what, rep) {
     if (rep.ok) {
       if (what.note) noteText.value = '';
+      if (what.sms) $('sms-text').value = '';
       if (what.override) {
         $('override-priority').value = '';
         $('override-category').value = '';
@@ -870,6 +886,13 @@
                                                 expectedVersion: String(selectedInc.version || 0) } });
     if (cat) sendCommand(done, { setCategory: { incidentId: selectedInc.id, category: cat, reason: reason } });
   });
+  $('sms-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var text = $('sms-text').value.trim();
+    if (!text || !selectedInc) return;
+    sendCommand({ done: 'SMS dikirim ke antrean keluar. (SMS queued to send.)', sms: true },
+                { replySms: { incidentId: selectedInc.id, text: text, phone: $('sms-to').value } });
+  });
   $('note-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var text = noteText.value.trim();
@@ -888,6 +911,7 @@
     var k = ev.key.toLowerCase();
     if (k === 'n') { noteText.focus(); ev.preventDefault(); return; }
     if (k === 'p') { $('override-priority').focus(); ev.preventDefault(); return; }
+    if (k === 's') { $('sms-text').focus(); ev.preventDefault(); return; }
     if (SHORTCUT[k]) {
       var b = detailEl.querySelector('.act[data-status="' + SHORTCUT[k] + '"]');
       if (b && !b.disabled) setStatus(SHORTCUT[k]);

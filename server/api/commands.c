@@ -35,6 +35,8 @@ typedef struct job {
   Siaga__V1__IncidentStatus status;
   Siaga__V1__Priority priority;      /* SetPriority */
   char category[32];                 /* SetCategory */
+  char reply_to[24];                 /* ReplySms: a reporter's number, or "*" for all */
+  char *reply_note;                  /* ReplySms: the note that records it */
   int clear;                         /* SetPriority/SetCategory: drop the override */
   char *note;                        /* AddNote's text, or an override's reason */
   int prank; /* MarkPrank: 1 mark, 0 unmark */
@@ -81,6 +83,7 @@ static void finish(job *j, int ok, const char *code, const char *message) {
     siaga__v1__incident__free_unpacked(j->result, NULL);
   free(j->result_pb);
   free(j->note);
+  free(j->reply_note);
   free(j);
 }
 
@@ -105,6 +108,10 @@ static void on_applied(void *data, redisReply *reply) {
     free(j->result_pb);
     j->result_pb = NULL;
     read_incident(j); /* someone else changed it first: apply ours on top */
+  } else if (strcmp(what, "unknown_phone") == 0) {
+    finish(j, 0, "unknown_phone", "that number did not report into this incident by SMS");
+  } else if (strcmp(what, "no_phones") == 0) {
+    finish(j, 0, "no_phones", "nobody reported this incident by SMS: there is no one to text");
   } else {
     finish(j, 0, "version_conflict", "the incident changed since you saw it; reload and retry");
   }
@@ -156,7 +163,7 @@ static Siaga__V1__UpdateKind apply_change(job *j, Siaga__V1__Incident *inc,
     return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_CATEGORY_CHANGED;
   }
   note->author = j->actor;
-  note->text = j->note;
+  note->text = j->action == SIAGA__V1__COMMAND__ACTION_REPLY_SMS ? j->reply_note : j->note;
   note->at_ms = (int64_t)now;
   *note_slot = note;
   inc->n_notes++;
@@ -309,6 +316,10 @@ static void on_read(void *data, redisReply *reply) {
   tr.incident_pb = j->result_pb;
   tr.update_pb = upd_pb;
   tr.status_text = status_sms(j, sms_text, sizeof(sms_text));
+  if (j->action == SIAGA__V1__COMMAND__ACTION_REPLY_SMS) {
+    tr.ack_to = j->reply_to; /* with no report: the dispatcher's reply */
+    tr.ack_text = j->note;
+  }
   sg_transition_call call;
   int rc = sg_transition_build(&call, &tr, j->commands->sha, NULL);
   if (rc == SG_OK)
@@ -474,6 +485,29 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_ide
       finish(j, 0, "unavailable", "out of memory");
       return;
     }
+  } else if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_REPLY_SMS) {
+    const Siaga__V1__ReplySms *rs = cmd->reply_sms;
+    incident_id = rs->incident_id;
+    size_t n = strlen(rs->text), np = strlen(rs->phone);
+    if (n == 0 || n > SG_COMMANDS_SMS_MAX || !sg_utf8_valid(rs->text, n)) {
+      finish(j, 0, "bad_command", "text: 1 to 300 bytes of UTF-8");
+      return;
+    }
+    if (np > 0 && (np < 8 || np > 16 || rs->phone[0] != '+' ||
+                   strspn(rs->phone + 1, "0123456789") != np - 1)) {
+      finish(j, 0, "bad_command", "phone: \"\" for every reporter, or one number as +62...");
+      return;
+    }
+    snprintf(j->reply_to, sizeof(j->reply_to), "%s", np > 0 ? rs->phone : "*");
+    size_t note_len = n + 64;
+    j->note = strdup(rs->text);
+    j->reply_note = malloc(note_len);
+    if (j->note == NULL || j->reply_note == NULL) {
+      finish(j, 0, "unavailable", "out of memory");
+      return;
+    }
+    snprintf(j->reply_note, note_len, "SMS ke %s: %s", np > 0 ? rs->phone : "semua pelapor",
+             rs->text);
   } else if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_MARK_PRANK) {
     /* Always applied on top of the current version: marking numbers does
      * not depend on what the dispatcher saw of the incident. */

@@ -16,6 +16,7 @@
 #define SG_COMMANDS_NOTE_MAX 1000 /* bytes of a note */
 #define SG_COMMANDS_ACTOR_MAX 64
 #define SG_COMMANDS_REASON_MAX 200 /* bytes of an override's reason */
+#define SG_COMMANDS_SMS_MAX 300    /* bytes of a dispatcher's SMS to citizens */
 
 typedef struct sg_commands sg_commands;
 
@@ -26,7 +27,7 @@ typedef void (*sg_commands_done_cb)(void *data, const Siaga__V1__CommandReply *r
 sg_commands *sg_commands_create(sg_redis *redis, const char *region);
 void sg_commands_destroy(sg_commands *commands);
 
-/* Runs SetStatus, AddNote, SetPriority, SetCategory or MarkPrank. done is called exactly once, possibly before
+/* Runs SetStatus, AddNote, SetPriority, SetCategory, ReplySms or MarkPrank. done is called exactly once, possibly before
  * this returns; the command is copied and need not outlive the call. */
 void sg_commands_run(sg_commands *commands, const Siaga__V1__Command *command,
                      const sg_identity *who, sg_commands_done_cb done, void *data);

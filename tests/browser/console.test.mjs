@@ -446,6 +446,11 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.equal(await page.locator(`#incidents [data-incident-id="${fire.id}"] .override-tag`).count(), 1);
     await page.screenshot({ path: path.join(OUT, 'console-detail.png'), fullPage: false });
 
+    // An app report has no SMS reporter to text: the refusal is said in words.
+    await page.fill('#sms-text', 'Petugas menuju lokasi');
+    await page.click('#sms-form button[type="submit"]');
+    await page.waitForFunction(() => /Tidak ada pelapor lewat SMS/.test(document.querySelector('#detail-msg').textContent));
+
     await page.click('#detail .act[data-status="INCIDENT_STATUS_DISPATCHED"]');
     await page.waitForSelector('#detail .act.current[data-status="INCIDENT_STATUS_DISPATCHED"]');
     // Backwards is disabled on the page (and refused by the server for a dispatcher).

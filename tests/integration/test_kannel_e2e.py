@@ -401,6 +401,40 @@ class KannelSiaga(unittest.TestCase):
         for text in (FIRE_SMS, UCS2_SMS):
             self.assertLessEqual(descs.count(text), 1, json.dumps(descs, ensure_ascii=False))
 
+    def test_6_dispatcher_replies_by_sms(self):
+        # The incident test_1's citizen reported into (the phone map names it).
+        inc_id = wait_until(lambda: self.stack.r("GET", harness.key("phone:" + CITIZEN)),
+                            INCIDENT_TIMEOUT, "the citizen's incident").decode()
+        ws = self.console()
+        try:
+            def reply(rid, **action):
+                ws.send_json({"command": dict({"requestId": rid}, replySms=dict(
+                    {"incidentId": inc_id}, **action))})
+                return json_messages_until(
+                    ws, lambda m: m.get("reply", {}).get("requestId") == rid, 10, rid)[-1]["reply"]
+
+            text = "Damkar sudah berangkat, tetap di luar rumah. Balas jika ada yang terjebak."
+            rep = reply("sms-all", text=text)
+            self.assertTrue(rep.get("ok"), rep)
+            self.assertEqual(rep["incident"]["notes"][-1]["text"], "SMS ke semua pelapor: " + text)
+            self.assertEqual(rep["incident"]["notes"][-1]["author"], harness.DISPATCHER)
+            mt = self.k.wait_mt(lambda m: m.receiver == CITIZEN and "tetap di luar rumah" in m.text,
+                                MT_TIMEOUT, "the dispatcher's SMS at the citizen's handset")
+            self.assertIn("Damkar sudah berangkat", mt.text)
+
+            rep = reply("sms-one", text="Apakah semua sudah keluar?", phone=CITIZEN)
+            self.assertTrue(rep.get("ok"), rep)
+            self.k.wait_mt(lambda m: m.receiver == CITIZEN and "semua sudah keluar" in m.text,
+                           MT_TIMEOUT, "the SMS to one number")
+            before = self.stack.xlen("sms:out")
+            rep = reply("sms-stranger", text="halo", phone="+6289999999999")
+            self.assertEqual(rep.get("errorCode"), "unknown_phone", rep)
+            rep = reply("sms-empty", text="")
+            self.assertEqual(rep.get("errorCode"), "bad_command", rep)
+            self.assertEqual(self.stack.xlen("sms:out"), before, "a refused reply queued an SMS")
+        finally:
+            ws.close()
+
 
 if __name__ == "__main__":
     harness.main()

@@ -61,8 +61,11 @@ ARGV:
   15 updates stream MAXLEN, approximate (~)
   16 updated_at_ms (stored in the hash)
   17 the reporter's number to acknowledge, or "": the caller passes it only
-     for a report that came by SMS (channel CHANNEL_SMS) with a number
-  18 acknowledgement text (ignored when ARGV[17] is "")
+     for a report that came by SMS (channel CHANNEL_SMS) with a number.
+     Without a report (ARGV[11] ""), a dispatcher's reply: one number of
+     KEYS[10] (else {"unknown_phone", number}, nothing written) or "*" for
+     every one (else {"no_phones", ""}), sent with kind "reply"
+  18 acknowledgement or reply text (ignored when ARGV[17] is "")
   19 status message text, or "": sent to every number in KEYS[10] when this
      transition takes the incident to DISPATCHED (3) from another status, or
      to RESOLVED (4) / CLOSED (5) from an open status (RESOLVED then CLOSED
@@ -158,9 +161,12 @@ end
 if not sms_enabled and (ack_to ~= "" or status_text ~= "") then
   return redis.error_reply("ERR transition.lua: SMS arguments without the SMS keys")
 end
-if ack_to ~= "" and (entry_id == "" or ack_text == "") then
-  return redis.error_reply("ERR transition.lua: acknowledgement without a report or a text")
+if ack_to ~= "" and ack_text == "" then
+  return redis.error_reply("ERR transition.lua: a text to send without its text")
 end
+-- A text without a report is a dispatcher's reply (replySms): to one number
+-- that reported into the incident, or "*" for all of them.
+local is_reply = ack_to ~= "" and entry_id == ""
 if phone_enabled and (phone == "" or entry_id == "" or phone_ttl == nil or phone_ttl <= 0
     or ARGV[24] == nil) then
   return redis.error_reply("ERR transition.lua: phone map without a number, report or TTL")
@@ -183,6 +189,13 @@ end
 local current = tonumber(redis.call("HGET", KEYS[1], "version") or "0") or 0
 if current ~= expected then
   return {"conflict", current}
+end
+if is_reply then
+  if ack_to == "*" and redis.call("SCARD", KEYS[10]) == 0 then
+    return {"no_phones", ""}
+  elseif ack_to ~= "*" and redis.call("SISMEMBER", KEYS[10], ack_to) == 0 then
+    return {"unknown_phone", ack_to}
+  end
 end
 if phone_enabled then
   local mapped = redis.call("GET", KEYS[11]) or ""
@@ -260,7 +273,18 @@ end
 -- still waiting for the gateway must not be cut off; smsout trims what it
 -- has acknowledged.
 local queued = 0
-if ack_to ~= "" then
+if is_reply then
+  local numbers = {ack_to}
+  if ack_to == "*" then
+    numbers = redis.call("SMEMBERS", KEYS[10])
+    table.sort(numbers)
+  end
+  for _, to in ipairs(numbers) do
+    redis.call("XADD", KEYS[9], "*", "to", to, "text", ack_text, "kind", "reply",
+      "incident", incident_id, "report", "")
+    queued = queued + 1
+  end
+elseif ack_to ~= "" then
   redis.call("SADD", KEYS[10], ack_to)
   redis.call("XADD", KEYS[9], "*", "to", ack_to, "text", ack_text, "kind", "ack",
     "incident", incident_id, "report", report_id)
