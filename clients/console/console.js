@@ -166,6 +166,13 @@
     var d = Math.floor(h / 24);
     return d + ' hari ' + (h % 24) + ' jam';
   }
+  // Targets for acknowledging an incident, per priority, in seconds (the
+  // centre's own may differ: change them here).
+  var ACK_TARGET_S = { P1: 60, P2: 180, P3: 600, P4: 1800 };
+  function formatSpan(s) {
+    s = Math.max(0, Math.round(s));
+    return Math.floor(s / 60) + ':' + (s % 60 < 10 ? '0' : '') + (s % 60);
+  }
   function pad2(n) { return (n < 10 ? '0' : '') + n; }
   function formatClock(d) {
     return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
@@ -372,6 +379,19 @@
       t.title = 'Dibuat (created) ' + new Date(created).toLocaleString('id-ID');
     }
     tdAge.appendChild(t);
+    // The time target: acknowledged within ACK_TARGET_S of arrival.
+    var target = ACK_TARGET_S[pri];
+    if (created && target && (inc.status || 'INCIDENT_STATUS_OPEN') === 'INCIDENT_STATUS_OPEN') {
+      var due = el('div', 'target');
+      due.dataset.due = String(created + target * 1000);
+      tdAge.appendChild(due);
+    } else if (created && int64(inc.acknowledgedAtMs)) {
+      var took = (int64(inc.acknowledgedAtMs) - created) / 1000;
+      var ok = el('div', 'target ' + (target && took > target ? 'late' : 'met'),
+                  'diterima ' + formatSpan(took));
+      ok.title = 'Diterima dalam ' + formatSpan(took) + ' (target ' + formatSpan(target || 0) + ')';
+      tdAge.appendChild(ok);
+    }
     tr.appendChild(tdAge);
 
     // Reports
@@ -585,6 +605,18 @@
 
   function tick() {
     var now = Date.now();
+    var dues = tbody.querySelectorAll('.target[data-due]');
+    for (var d = 0; d < dues.length; d++) {
+      var left = (Number(dues[d].dataset.due) - now) / 1000;
+      var text = left >= 0 ? 'sisa ' + formatSpan(left) : 'lewat ' + formatSpan(-left);
+      if (dues[d].textContent !== text) dues[d].textContent = text;
+      var late = left < 0;
+      dues[d].classList.toggle('late', late);
+      dues[d].title = late ? 'Target penerimaan terlewati (acknowledgement target breached)'
+                           : 'Sisa waktu target penerimaan (time left to acknowledge)';
+      var row = dues[d].closest('tr');
+      if (row) row.classList.toggle('breach', late);
+    }
     clockEl.textContent = formatClock(new Date(now));
     clockEl.dateTime = new Date(now).toISOString();
     var times = tbody.querySelectorAll('time[data-created]');

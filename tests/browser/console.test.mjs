@@ -415,12 +415,15 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.equal(fire.priority, 'P1', 'a house fire with a child trapped is P1');
     await page.waitForSelector('#alarm:not([hidden])', { timeout: 5000 });
     assert.match(await page.textContent('#alarm-text'), new RegExp(fire.id));
+    // A P1 is to be acknowledged within a minute: the time left runs on the row.
+    assert.match(await page.textContent(`#incidents [data-incident-id="${fire.id}"] .target`), /^(sisa|lewat) \d+:\d\d$/);
     // Acknowledge by keyboard, as a dispatcher on a shift would: the alarm stops.
     await page.keyboard.press('a');
     await page.waitForFunction((id) => /Diterima/.test(
       document.querySelector(`#incidents [data-incident-id="${id}"] .status`).textContent), fire.id);
     assert.match(await page.textContent('#detail-msg'), /diterima/);
     await page.waitForSelector('#alarm', { state: 'hidden', timeout: 5000 });
+    assert.match(await page.textContent(`#incidents [data-incident-id="${fire.id}"] .target`), /^diterima \d+:\d\d$/);
 
     await page.keyboard.press('n');
     await page.keyboard.type('Damkar Pahandut berangkat 2 unit');
