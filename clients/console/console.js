@@ -706,7 +706,7 @@
     version_conflict: 'Insiden ini berubah sejak Anda melihatnya (oleh petugas lain atau laporan baru). ' +
       'Panel sudah menampilkan versi terbaru: periksa, lalu ulangi bila masih perlu. ' +
       '(It changed since you saw it: check the latest version, then retry.)',
-    forbidden: 'Peran Anda tidak boleh melakukan ini. (Your role may not do this.)',
+    forbidden: 'Peran Anda tidak boleh melakukan ini (mis. mengambil alih setelah masa tenggang: minta supervisor). (Your role may not do this.)',
     no_change: 'Status itu sudah berlaku. (It already has that status.)',
     not_found: 'Insiden tidak ditemukan. (No such incident.)',
     unavailable: 'Server sibuk atau terputus dari penyimpanan; coba lagi. (Store unavailable: retry.)',
@@ -836,10 +836,15 @@
 
     var at = STATUS_ORDER.indexOf(st);
     var acts = detailEl.querySelectorAll('.act');
+    // Acknowledging one another dispatcher has in hand takes it over.
+    var others = st === 'INCIDENT_STATUS_ACKNOWLEDGED' && inc.handler && signedIn && inc.handler !== signedIn.name;
     for (var i = 0; i < acts.length; i++) {
       var to = acts[i].dataset.status;
-      acts[i].classList.toggle('current', to === st);
-      acts[i].disabled = STATUS_ORDER.indexOf(to) <= at || !ws;
+      var takeover = others && to === 'INCIDENT_STATUS_ACKNOWLEDGED';
+      acts[i].classList.toggle('current', to === st && !takeover);
+      acts[i].classList.toggle('takeover', !!takeover);
+      acts[i].title = takeover ? 'Ambil alih dari ' + inc.handler + ' (take over)' : '';
+      acts[i].disabled = (STATUS_ORDER.indexOf(to) <= at && !takeover) || !ws;
     }
   }
 
@@ -878,8 +883,20 @@
 
   function setStatus(to) {
     if (!selectedInc) return;
-    sendCommand({ done: STATUS_DONE[to] || 'OK' },
-                { setStatus: { incidentId: selectedInc.id, status: to, expectedVersion: String(selectedInc.version || 0) } });
+    var body = { incidentId: selectedInc.id, status: to, expectedVersion: String(selectedInc.version || 0) };
+    var inc = selectedInc;
+    if (to === 'INCIDENT_STATUS_ACKNOWLEDGED' && inc.status === to && inc.handler && signedIn &&
+        inc.handler !== signedIn.name) {
+      // Taking over: past the grace it is a supervisor's, with a reason.
+      if (signedIn.role === 'supervisor' || signedIn.role === 'admin') {
+        var reason = window.prompt('Alasan mengambil alih dari ' + inc.handler + ' (reason to take it over):', '');
+        if (reason === null) return;
+        body.reason = reason.trim();
+      }
+      sendCommand({ done: 'Insiden diambil alih. (Taken over.)' }, { setStatus: body });
+      return;
+    }
+    sendCommand({ done: STATUS_DONE[to] || 'OK' }, { setStatus: body });
   }
 
   tbody.addEventListener('click', function (ev) {

@@ -17,6 +17,7 @@
 
 struct sg_commands {
   sg_redis *redis;
+  uint64_t claim_grace_ms;
   char region[32];
   char sha[SG_REDIS_SHA_LEN + 1];       /* transition.lua */
   char sha_prank[SG_REDIS_SHA_LEN + 1]; /* prank.lua */
@@ -37,6 +38,7 @@ typedef struct job {
   char category[32];                 /* SetCategory */
   char reply_to[24];                 /* ReplySms: a reporter's number, or "*" for all */
   char *reply_note;                  /* ReplySms: the note that records it */
+  char *takeover_note;               /* SetStatus taking over another's incident */
   int clear;                         /* SetPriority/SetCategory: drop the override */
   char *note;                        /* AddNote's text, or an override's reason */
   int prank; /* MarkPrank: 1 mark, 0 unmark */
@@ -57,8 +59,13 @@ sg_commands *sg_commands_create(sg_redis *redis, const char *region) {
     return NULL;
   }
   c->redis = redis;
+  c->claim_grace_ms = SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS;
   snprintf(c->region, sizeof(c->region), "%s", region);
   return c;
+}
+
+void sg_commands_set_claim_grace(sg_commands *c, uint64_t ms) {
+  c->claim_grace_ms = ms;
 }
 
 void sg_commands_destroy(sg_commands *c) {
@@ -84,6 +91,7 @@ static void finish(job *j, int ok, const char *code, const char *message) {
   free(j->result_pb);
   free(j->note);
   free(j->reply_note);
+  free(j->takeover_note);
   free(j);
 }
 
@@ -136,7 +144,14 @@ static Siaga__V1__UpdateKind apply_change(job *j, Siaga__V1__Incident *inc,
                                           Siaga__V1__Override *override, uint64_t now) {
   /* AddNote and MarkPrank (whose record is a note) add a note. */
   if (j->action == SIAGA__V1__COMMAND__ACTION_SET_STATUS) {
-    if (j->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_ACKNOWLEDGED) {
+    if (j->takeover_note != NULL) {
+      inc->handler = j->actor; /* the first acknowledgement's time stays */
+      note->author = j->actor;
+      note->text = j->takeover_note;
+      note->at_ms = (int64_t)now;
+      *note_slot = note;
+      inc->n_notes++;
+    } else if (j->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_ACKNOWLEDGED) {
       /* Acknowledging takes the incident in hand: the others see who. */
       inc->handler = j->actor;
       inc->acknowledged_at_ms = (int64_t)now;
@@ -211,6 +226,36 @@ static int status_refused(Siaga__V1__IncidentStatus from, Siaga__V1__IncidentSta
   return 0;
 }
 
+/* Acknowledging an incident another dispatcher has in hand takes it over:
+ * anyone may within the claim grace of its acknowledgement (two dispatchers
+ * reaching for one call), after that only a supervisor, with a reason. On
+ * success j->takeover_note records it. */
+static int takeover_refused(job *j, const Siaga__V1__Incident *inc, const char **code,
+                            const char **why) {
+  uint64_t now = sg_clock_now_ms();
+  int64_t since = (int64_t)now - inc->acknowledged_at_ms;
+  int in_grace = since >= 0 && (uint64_t)since <= j->commands->claim_grace_ms;
+  if (!in_grace && j->role < SG_ROLE_SUPERVISOR) {
+    *code = "forbidden";
+    *why = "another dispatcher has it in hand: a supervisor may reassign it";
+    return 1;
+  }
+  if (!in_grace && j->note == NULL) {
+    *code = "bad_command";
+    *why = "reason: say why you take it over";
+    return 1;
+  }
+  size_t n = strlen(inc->handler) + (j->note != NULL ? strlen(j->note) : 0) + 96;
+  if ((j->takeover_note = malloc(n)) == NULL) {
+    *code = "unavailable";
+    *why = "out of memory";
+    return 1;
+  }
+  snprintf(j->takeover_note, n, "Diambil alih dari %s oleh %s%s%s", inc->handler, j->actor,
+           j->note != NULL ? ": " : "", j->note != NULL ? j->note : "");
+  return 0;
+}
+
 static void on_read(void *data, redisReply *reply) {
   job *j = data;
   if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
@@ -233,7 +278,14 @@ static void on_read(void *data, redisReply *reply) {
   if (j->action == SIAGA__V1__COMMAND__ACTION_SET_STATUS) {
     const char *code, *why;
     Siaga__V1__IncidentStatus from = inc->status;
-    if (status_refused(from, j->status, j->role, &code, &why)) {
+    int take = from == j->status && j->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_ACKNOWLEDGED &&
+               inc->handler[0] != '\0' && strcmp(inc->handler, j->actor) != 0;
+    if (take && takeover_refused(j, inc, &code, &why)) {
+      siaga__v1__incident__free_unpacked(inc, NULL);
+      finish(j, 0, code, why);
+      return;
+    }
+    if (!take && status_refused(from, j->status, j->role, &code, &why)) {
       siaga__v1__incident__free_unpacked(inc, NULL);
       finish(j, 0, code, why);
       return;
@@ -432,6 +484,15 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_ide
     incident_id = cmd->set_status->incident_id;
     j->status = cmd->set_status->status;
     j->expected_version = cmd->set_status->expected_version;
+    size_t rn = strlen(cmd->set_status->reason);
+    if (rn > SG_COMMANDS_REASON_MAX || !sg_utf8_valid(cmd->set_status->reason, rn)) {
+      finish(j, 0, "bad_command", "reason: at most 200 bytes of UTF-8");
+      return;
+    }
+    if (rn > 0 && (j->note = strdup(cmd->set_status->reason)) == NULL) {
+      finish(j, 0, "unavailable", "out of memory");
+      return;
+    }
     if (j->status <= SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_UNSPECIFIED ||
         j->status > SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED) {
       finish(j, 0, "bad_command", "status: one of OPEN, ACKNOWLEDGED, DISPATCHED, RESOLVED, CLOSED");

@@ -17,6 +17,7 @@
 #define SG_COMMANDS_ACTOR_MAX 64
 #define SG_COMMANDS_REASON_MAX 200 /* bytes of an override's reason */
 #define SG_COMMANDS_SMS_MAX 300    /* bytes of a dispatcher's SMS to citizens */
+#define SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS 120000 /* another may take an acknowledged one */
 
 typedef struct sg_commands sg_commands;
 
@@ -26,6 +27,10 @@ typedef void (*sg_commands_done_cb)(void *data, const Siaga__V1__CommandReply *r
 /* redis must outlive the object. Returns NULL on out of memory. */
 sg_commands *sg_commands_create(sg_redis *redis, const char *region);
 void sg_commands_destroy(sg_commands *commands);
+
+/* How long after an incident is acknowledged another dispatcher may still
+ * take it over without a supervisor (default 2 minutes). */
+void sg_commands_set_claim_grace(sg_commands *commands, uint64_t ms);
 
 /* Runs SetStatus, AddNote, SetPriority, SetCategory, ReplySms or MarkPrank. done is called exactly once, possibly before
  * this returns; the command is copied and need not outlive the call. */

@@ -45,6 +45,7 @@ typedef struct options {
   unsigned sms_per_minute;
   size_t console_max_lag;
   uint64_t session_idle_ms;
+  uint64_t claim_grace_ms;
   const char *leaflet_dir;
   const char *map_tiles;
   const char *allowed_origins[8];
@@ -96,6 +97,8 @@ static void usage(FILE *out) {
           "  --gazetteer FILE    places for SMS text (default: the built-in Palangka Raya list)\n"
           "  --console-max-lag N updates a console may fall behind before it is closed\n"
           "                      (4000) to resume with ?after= (default 16384)\n"
+          "  --claim-grace S     seconds after an incident is acknowledged during which\n"
+          "                      another dispatcher may take it over (default 120)\n"
           "  --session-idle MIN  minutes a signed-in session lives unused (default 720, a\n"
           "                      shift)\n"
           "  --map-tiles URL     tile URL template for the console's map, e.g.\n"
@@ -134,6 +137,7 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"gazetteer", required_argument, NULL, 'z'},
                                            {"console-max-lag", required_argument, NULL, 'c'},
                                            {"session-idle", required_argument, NULL, 'i'},
+                                           {"claim-grace", required_argument, NULL, 'G'},
                                            {"allowed-origin", required_argument, NULL, 'o'},
                                            {"map-tiles", required_argument, NULL, 'T'},
                                            {"leaflet-dir", required_argument, NULL, 'L'},
@@ -150,6 +154,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->sms_per_minute = 5;
   o->console_max_lag = 0;
   o->session_idle_ms = 0;
+  o->claim_grace_ms = SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS;
   o->n_allowed_origins = 0;
   o->leaflet_dir = "/usr/share/javascript/leaflet";
   o->map_tiles = "";
@@ -210,6 +215,11 @@ static int parse_options(int argc, char **argv, options *o) {
       if (parse_count("console-max-lag", optarg, 16, 1000000, &n) != 0)
         return -1;
       o->console_max_lag = (size_t)n;
+      break;
+    case 'G':
+      if (parse_count("claim-grace", optarg, 0, 3600, &n) != 0)
+        return -1;
+      o->claim_grace_ms = (uint64_t)n * 1000;
       break;
     case 'i':
       if (parse_count("session-idle", optarg, 1, 7 * 24 * 60, &n) != 0)
@@ -395,6 +405,7 @@ static int create_store(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
     return -1;
   }
+  sg_commands_set_claim_grace(srv->commands, o->claim_grace_ms);
   sg_hub_set_commands(srv->hub, srv->commands);
   sg_hub_set_auth(srv->hub, srv->auth);
   return 0;

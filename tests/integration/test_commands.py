@@ -2,6 +2,8 @@
 applied atomically, answered with a reply, broadcast as updates to every
 console, checked against the version the dispatcher saw, and refused with a
 precise error code when wrong."""
+import time
+
 import harness
 from harness import json_report, key
 from clients import json_messages_until
@@ -159,6 +161,53 @@ class Commands(harness.StackTestCase):
         command(ws, "clear", setPriority={"incidentId": inc["id"], "clear": True})
         self.assertEqual(reply_for(ws, "clear").get("errorCode"), "forbidden")
         ws.close()
+
+class ClaimGrace(harness.StackTestCase):
+    """Acknowledging takes an incident in hand; another dispatcher may take it
+    over within the claim grace, then only a supervisor, with a reason."""
+    STACK = {"workers": 1, "siagad_args": ["--claim-grace", "2"]}
+
+    def test_take_over_within_the_grace_then_only_a_supervisor(self):
+        ws = self.stack.ws()
+        self.assertIn("snapshot", ws.recv_json(5))
+        r = self.stack.post_report(json_report(7, description="Kebakaran rumah, ada orang terjebak"))
+        self.assertEqual(r.status, 202, r)
+        rid = r.json()["reportId"]
+        inc = json_messages_until(
+            ws, lambda m: rid in m.get("update", {}).get("incident", {}).get("reportIds", []),
+            15, "incident for %s" % rid)[-1]["update"]["incident"]
+        self.stack.add_user("tini", "dispatcher", "tini-password")
+        self.stack.add_user("kepala", "supervisor", "kepala-password")
+        tini = self.stack.ws(token=self.stack.login("tini", "tini-password"))
+        self.assertIn("snapshot", tini.recv_json(5))
+        boss = self.stack.ws(token=self.stack.login("kepala", "kepala-password"))
+        self.assertIn("snapshot", boss.recv_json(5))
+        ack = {"incidentId": inc["id"], "status": "INCIDENT_STATUS_ACKNOWLEDGED"}
+
+        command(ws, "mine", setStatus=ack)
+        self.assertEqual(reply_for(ws, "mine")["incident"]["handler"], harness.DISPATCHER)
+        command(ws, "again", setStatus=ack)  # one's own again changes nothing
+        self.assertEqual(reply_for(ws, "again").get("errorCode"), "no_change")
+        command(tini, "take", setStatus=ack)  # within the grace: anyone
+        rep = reply_for(tini, "take")
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertEqual(rep["incident"]["handler"], "tini")
+        self.assertEqual(rep["incident"]["notes"][-1]["text"], "Diambil alih dari disp oleh tini")
+
+        time.sleep(2.5)  # past the grace (2 s here)
+        command(ws, "late", setStatus=ack)
+        self.assertEqual(reply_for(ws, "late").get("errorCode"), "forbidden")
+        command(boss, "noreason", setStatus=ack)
+        self.assertEqual(reply_for(boss, "noreason").get("errorCode"), "bad_command")
+        command(boss, "reassign", setStatus=dict(ack, reason="tini pindah ke meja radio"))
+        rep = reply_for(boss, "reassign")
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertEqual(rep["incident"]["handler"], "kepala")
+        self.assertEqual(rep["incident"]["notes"][-1]["text"],
+                         "Diambil alih dari tini oleh kepala: tini pindah ke meja radio")
+        for c in (ws, tini, boss):
+            c.close()
+
 
 if __name__ == "__main__":
     harness.main()
