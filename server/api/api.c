@@ -259,9 +259,16 @@ static void begin_incidents(api_session *s) {
     return;
   }
   sg_incidents_query q = {.limit = INCIDENTS_LIMIT_DEFAULT};
+  int closed = 0;
   for (size_t i = 0; i < form.n; i++) {
     const sg_sms_form_pair *p = &form.pairs[i];
-    if (strcmp(p->name, "limit") == 0) {
+    if (strcmp(p->name, "status") == 0) {
+      if (strcmp(p->value, "closed") != 0 && strcmp(p->value, "open") != 0) {
+        respond_error(s, 400, "bad_status", "status: open (the default) or closed");
+        return;
+      }
+      closed = strcmp(p->value, "closed") == 0;
+    } else if (strcmp(p->name, "limit") == 0) {
       char *end;
       unsigned long n = strtoul(p->value, &end, 10);
       if (p->value_len == 0 || p->value_len > 6 || *end != '\0' || p->value[0] == '-' || n < 1 ||
@@ -280,7 +287,11 @@ static void begin_incidents(api_session *s) {
     }
   }
   sg_pending *op = sg_pending_start(&s->op, s);
-  if (op != NULL && sg_incidents_page_read(s->api->incidents, &q, on_incidents, op) == 0)
+  uint64_t day_ago = sg_clock_now_ms() - 24 * 3600 * 1000ULL;
+  int rc = op == NULL ? SG_ENOMEM
+           : closed   ? sg_incidents_closed(s->api->incidents, day_ago, q.limit, on_incidents, op)
+                      : sg_incidents_page_read(s->api->incidents, &q, on_incidents, op);
+  if (rc == 0)
     return;
   if (op != NULL)
     sg_pending_finish(op);

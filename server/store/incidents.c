@@ -14,6 +14,8 @@ struct sg_incidents {
   char k_updates[SG_KEY_MAX];
   char incident_prefix[SG_KEY_MAX];
   char sha_snapshot[SG_REDIS_SHA_LEN + 1];
+  char k_closed[SG_KEY_MAX];
+  char sha_closed[SG_REDIS_SHA_LEN + 1];
 };
 
 /* One read in flight: hiredis hands its reply to this, which decodes it
@@ -26,15 +28,18 @@ typedef struct read_op {
 
 sg_incidents *sg_incidents_create(sg_redis *redis, const char *region) {
   const sg_embedded_file *snap = sg_embedded_find("snapshot.lua");
+  const sg_embedded_file *closed = sg_embedded_find("closed.lua");
   sg_incidents *in = calloc(1, sizeof(*in));
-  if (in == NULL || snap == NULL)
+  if (in == NULL || snap == NULL || closed == NULL)
     goto fail;
   in->redis = redis;
   if (sg_key(in->k_open, sizeof(in->k_open), region, SG_KEY_OPEN) < 0 ||
       sg_key(in->k_updates, sizeof(in->k_updates), region, SG_KEY_UPDATES) < 0 ||
-      sg_key2(in->incident_prefix, sizeof(in->incident_prefix), region, "incident", "") < 0)
+      sg_key2(in->incident_prefix, sizeof(in->incident_prefix), region, "incident", "") < 0 ||
+      sg_key(in->k_closed, sizeof(in->k_closed), region, SG_KEY_CLOSED) < 0)
     goto fail;
-  if (sg_redis_add_script(redis, (const char *)snap->data, snap->size, in->sha_snapshot) != 0)
+  if (sg_redis_add_script(redis, (const char *)snap->data, snap->size, in->sha_snapshot) != 0 ||
+      sg_redis_add_script(redis, (const char *)closed->data, closed->size, in->sha_closed) != 0)
     goto fail;
   return in;
 fail:
@@ -125,6 +130,22 @@ int sg_incidents_page_read(sg_incidents *in, const sg_incidents_query *q,
   const char *argv[] = {"EVALSHA", in->sha_snapshot, "2",      in->k_open, in->k_updates,
                         in->incident_prefix, limit,  cursor, position};
   return command(in, op, on_page, 9, argv);
+}
+
+int sg_incidents_closed(sg_incidents *in, uint64_t since_ms, size_t limit,
+                        sg_incidents_page_cb cb, void *data) {
+  if (limit == 0)
+    return SG_EINVAL;
+  read_op *op = calloc(1, sizeof(*op));
+  if (op == NULL)
+    return SG_ENOMEM;
+  op->page_cb = cb;
+  op->data = data;
+  char since[24], n[24];
+  snprintf(since, sizeof(since), "%llu", (unsigned long long)since_ms);
+  snprintf(n, sizeof(n), "%zu", limit);
+  const char *argv[] = {"EVALSHA", in->sha_closed, "1", in->k_closed, in->incident_prefix, since, n};
+  return command(in, op, on_page, 7, argv);
 }
 
 static void on_get(void *data, redisReply *reply) {

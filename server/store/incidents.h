@@ -12,6 +12,7 @@
 #define SG_INCIDENTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/redisconn.h"
 #include "siaga/v1/siaga.pb-c.h"
@@ -65,6 +66,12 @@ int sg_incidents_cursor_valid(const char *s);
  * what sg_redis_command refused otherwise. */
 int sg_incidents_page_read(sg_incidents *incidents, const sg_incidents_query *query,
                            sg_incidents_page_cb cb, void *data);
+
+/* The incidents closed (RESOLVED or CLOSED) since since_ms, at most limit,
+ * the most recent first, as one page with no cursor. Same return and
+ * callback rules. transition.lua keeps a day of them. */
+int sg_incidents_closed(sg_incidents *incidents, uint64_t since_ms, size_t limit,
+                        sg_incidents_page_cb cb, void *data);
 
 /* Reads one incident, any status. Same return and callback rules; SG_EINVAL
  * for an id that sg_key_id_valid refuses. */

@@ -13,6 +13,7 @@
 #define SG_KEY_REPORTS "reports"           /* stream, field "r" = Report protobuf */
 #define SG_KEY_UPDATES "updates"           /* stream, field "u" = IncidentUpdate protobuf */
 #define SG_KEY_OPEN "open"                 /* zset: open incident ids by score */
+#define SG_KEY_CLOSED "closed"             /* zset: ids closed in the last day, by when */
 #define SG_KEY_GEO "geo"                   /* geo set: open incident ids by location */
 #define SG_KEY_INCIDENT_SEQ "seq:incident" /* counter for incident ids */
 

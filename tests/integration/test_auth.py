@@ -234,6 +234,10 @@ class Auth(harness.StackTestCase):
         self.assertTrue(reply_for(disp, "d1").get("ok"))
         closed = self.stack.r("HGET", key("incident:" + inc["id"]), "pb")
         self.assertNotEqual(closed, before)
+        # The last day's closed incidents, for the console (a supervisor may reopen them).
+        listed = self.stack.http("GET", "/v1/incidents?status=closed").json().get("incidents", [])
+        self.assertIn(inc["id"], [i["id"] for i in listed])
+        self.assertEqual(self.stack.http("GET", "/v1/incidents?status=gone").status, 400)
         # The same status again changes nothing and says so.
         command(disp, "d2", setStatus={"incidentId": inc["id"], "status": "INCIDENT_STATUS_CLOSED"})
         self.assertEqual(reply_for(disp, "d2").get("errorCode"), "no_change")
@@ -251,6 +255,10 @@ class Auth(harness.StackTestCase):
         upd = json_messages_until(disp, lambda m: m.get("update", {}).get("actor") == "kepala", 5,
                                   "the supervisor's update")[-1]["update"]
         self.assertEqual(upd["incident"]["status"], "INCIDENT_STATUS_OPEN")
+        listed = self.stack.http("GET", "/v1/incidents?status=closed").json().get("incidents", [])
+        self.assertNotIn(inc["id"], [i["id"] for i in listed], "a reopened incident is not closed")
+        opened = self.stack.http("GET", "/v1/incidents").json().get("incidents", [])
+        self.assertIn(inc["id"], [i["id"] for i in opened])
         for ws in (admin, disp, sup):
             ws.close()
 

@@ -240,6 +240,15 @@ else
   redis.call("ZREM", KEYS[2], incident_id)
   redis.call("ZREM", KEYS[3], incident_id)
 end
+-- The incidents closed in the last day, for the console (closed.lua). Its
+-- name is the open set's with "closed" for "open": same hash tag, same slot.
+local k_closed = string.gsub(KEYS[2], "open$", "closed")
+if is_open then
+  redis.call("ZREM", k_closed, incident_id)
+elseif previous ~= 4 and previous ~= 5 then
+  redis.call("ZADD", k_closed, string.format("%.0f", updated_at), incident_id)
+  redis.call("ZREMRANGEBYSCORE", k_closed, "-inf", string.format("(%.0f", updated_at - 86400000))
+end
 
 local update_id = redis.call("XADD", KEYS[4], "MAXLEN", "~", updates_maxlen, "*", "u", ARGV[4])
 -- The last update's id, so a paged snapshot (snapshot.lua) can tell an
