@@ -722,8 +722,8 @@
     }
   }
 
-  function openDetail(id) {
-    var inc = incidents.get(id);
+  function openDetail(id, given) {
+    var inc = given || incidents.get(id);
     if (!inc) return;
     selectedId = id;
     selectedInc = inc;
@@ -834,8 +834,13 @@
       });
     }
 
+    var reopen = $('reopen');
+    reopen.hidden = !((st === 'INCIDENT_STATUS_RESOLVED' || st === 'INCIDENT_STATUS_CLOSED') && signedIn &&
+                      (signedIn.role === 'supervisor' || signedIn.role === 'admin'));
+    reopen.disabled = !ws;
+
     var at = STATUS_ORDER.indexOf(st);
-    var acts = detailEl.querySelectorAll('.act');
+    var acts = detailEl.querySelectorAll('.act[data-status]');
     // Acknowledging one another dispatcher has in hand takes it over.
     var others = st === 'INCIDENT_STATUS_ACKNOWLEDGED' && inc.handler && signedIn && inc.handler !== signedIn.name;
     for (var i = 0; i < acts.length; i++) {
@@ -869,6 +874,7 @@
   function commandAnswered(what, rep) {
     if (rep.ok) {
       if (what.note) noteText.value = '';
+      if (!closedEl.hidden) loadClosed();
       if (what.sms) $('sms-text').value = '';
       if (what.override) {
         $('override-priority').value = '';
@@ -911,7 +917,42 @@
     if (ev.key === 'ArrowUp' && tr.previousElementSibling) { tr.previousElementSibling.focus(); ev.preventDefault(); }
   });
   $('detail-close').addEventListener('click', closeDetail);
-  Array.prototype.forEach.call(detailEl.querySelectorAll('.act'), function (b) {
+  $('reopen').addEventListener('click', function () {
+    if (!selectedInc) return;
+    sendCommand({ done: 'Insiden dibuka lagi. (Reopened.)', reopened: true },
+                { setStatus: { incidentId: selectedInc.id, status: 'INCIDENT_STATUS_OPEN',
+                               expectedVersion: String(selectedInc.version || 0) } });
+  });
+
+  // ---- closed in the last 24 hours (GET /v1/incidents?status=closed) ----
+  var closedEl = $('closed');
+  function loadClosed() {
+    fetch('/v1/incidents?status=closed&limit=200', { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : { incidents: [] }; })
+      .then(function (list) {
+        var ul = $('closed-list');
+        ul.textContent = '';
+        (list.incidents || []).forEach(function (inc) {
+          var li = el('li');
+          li.dataset.incidentId = inc.id;
+          li.appendChild(el('span', 'cl-id', inc.id));
+          li.appendChild(el('span', 'badge ' + priorityOf(inc).toLowerCase(), priorityOf(inc)));
+          li.appendChild(el('span', null, (CATEGORY_LABEL[inc.category] || inc.category || '?') + ' · ' +
+                                         (inc.summary || '')));
+          var at = int64(inc.updatedAtMs);
+          li.appendChild(el('span', 'cl-when', (STATUS_LABEL[inc.status] || '') + (at ? ' ' + formatClock(new Date(at)) : '')));
+          li.addEventListener('click', function () { openDetail(inc.id, inc); });
+          ul.appendChild(li);
+        });
+        if (!ul.children.length) ul.appendChild(el('li', 'meta', 'Belum ada. (None yet.)'));
+      }).catch(function () { /* shown again on the next toggle */ });
+  }
+  $('closed-toggle').addEventListener('click', function () {
+    closedEl.hidden = !closedEl.hidden;
+    $('closed-toggle').setAttribute('aria-pressed', String(!closedEl.hidden));
+    if (!closedEl.hidden) loadClosed();
+  });
+  Array.prototype.forEach.call(detailEl.querySelectorAll('.act[data-status]'), function (b) {
     b.addEventListener('click', function () { setStatus(b.dataset.status); });
   });
   (function fillCategories() {

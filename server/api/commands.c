@@ -155,6 +155,8 @@ static Siaga__V1__UpdateKind apply_change(job *j, Siaga__V1__Incident *inc,
       /* Acknowledging takes the incident in hand: the others see who. */
       inc->handler = j->actor;
       inc->acknowledged_at_ms = (int64_t)now;
+    } else if (j->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN) {
+      inc->handler = (char *)""; /* reopened: back in the queue, to be acknowledged again */
     }
     inc->status = j->status;
     return SIAGA__V1__UPDATE_KIND__UPDATE_KIND_STATUS_CHANGED;

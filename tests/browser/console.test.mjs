@@ -46,6 +46,7 @@ const FLOOD_REPORT = {
 };
 
 const DISPATCHER = { name: 'wati', password: 'wati-password-112' };
+const SUPERVISOR = { name: 'kepala', password: 'kepala-password-112' };
 
 // ---------------------------------------------------------------- helpers
 
@@ -245,6 +246,7 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siaga-browser-'));
     redis = await startRedis(tmp);
     addUser(redis.port, DISPATCHER.name, 'dispatcher', DISPATCHER.password);
+    addUser(redis.port, SUPERVISOR.name, 'supervisor', SUPERVISOR.password);
     siagad = await startSiagad('siagad', await freePort(), redis.port);
     worker = startProc('siaga-worker', path.join(BUILD, 'siaga-worker'),
                        ['--redis', `127.0.0.1:${redis.port}`]);
@@ -460,9 +462,14 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.equal(await page.isDisabled('#detail .act[data-status="INCIDENT_STATUS_ACKNOWLEDGED"]'), true);
     await page.keyboard.press('c');
     await page.waitForFunction((id) => !document.querySelector(`#incidents [data-incident-id="${id}"]`), fire.id);
-    // The panel keeps the closed incident in view, with nothing left to do.
+    // The panel keeps the closed incident in view, with nothing left to do
+    // for a dispatcher (reopening is a supervisor's).
     assert.match(await page.textContent('#detail-body'), /Ditutup/);
     assert.equal(await page.isDisabled('#detail .act[data-status="INCIDENT_STATUS_CLOSED"]'), true);
+    assert.equal(await page.isHidden('#reopen'), true);
+    // It is in the day's closed list.
+    await page.click('#closed-toggle');
+    await page.waitForSelector(`#closed-list li[data-incident-id="${fire.id}"]`);
     await page.keyboard.press('Escape');
     await page.waitForSelector('#detail', { state: 'hidden' });
     assert.deepEqual(pageErrors, []);
@@ -475,6 +482,17 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     // The old session is over: a reload asks for the sign-in again.
     await page.reload({ waitUntil: 'load' });
     await page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
+
+    // A supervisor reopens the incident closed today.
+    await signIn(page, SUPERVISOR.name, SUPERVISOR.password);
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: 10000 });
+    const before = (await listRows(page)).length;
+    await page.click('#closed-toggle');
+    await page.click('#closed-list li[data-incident-id]');
+    await page.waitForSelector('#reopen:not([hidden])');
+    await page.click('#reopen');
+    await page.waitForFunction((n) => document.querySelectorAll('#incidents [data-incident-id]').length === n + 1, before);
+    await page.screenshot({ path: path.join(OUT, 'console-reopened.png'), fullPage: false });
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -255,6 +255,7 @@ class Auth(harness.StackTestCase):
         upd = json_messages_until(disp, lambda m: m.get("update", {}).get("actor") == "kepala", 5,
                                   "the supervisor's update")[-1]["update"]
         self.assertEqual(upd["incident"]["status"], "INCIDENT_STATUS_OPEN")
+        self.assertNotIn("handler", upd["incident"], "a reopened incident is nobody's until acknowledged")
         listed = self.stack.http("GET", "/v1/incidents?status=closed").json().get("incidents", [])
         self.assertNotIn(inc["id"], [i["id"] for i in listed], "a reopened incident is not closed")
         opened = self.stack.http("GET", "/v1/incidents").json().get("incidents", [])
