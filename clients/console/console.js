@@ -679,14 +679,30 @@
       });
     } catch (e) { /* no audio device: the banner still shows */ }
   }
+  // A supervisor is told of a P1 nobody has acknowledged for p1EscalateS
+  // (siagad --p1-escalate): the banner says so, and mute does not hide it.
+  function overdueP1(ids) {
+    var limit = ((signedIn && signedIn.p1EscalateS) || 120) * 1000, now = Date.now();
+    return ids.filter(function (id) {
+      var created = int64((incidents.get(id) || {}).createdAtMs);
+      return created && now - created > limit;
+    });
+  }
+  function spanWords(s) { return s < 60 ? s + ' detik' : Math.round(s / 6) / 10 + ' menit'; }
   function alarmTick() {
     alarmIds = signedIn ? unacknowledgedP1() : [];
     var alarmEl = $('alarm');
     alarmEl.hidden = alarmIds.length === 0;
     if (alarmIds.length) {
-      $('alarm-text').textContent = alarmIds.length + ' insiden P1 belum diterima (' + alarmIds.join(', ') +
-        ') — P1 not acknowledged yet';
-      if (Date.now() >= mutedUntil) beep();
+      var supervisor = signedIn.role === 'supervisor' || signedIn.role === 'admin';
+      var overdue = supervisor ? overdueP1(alarmIds) : [];
+      alarmEl.classList.toggle('escalated', overdue.length > 0);
+      $('alarm-text').textContent = overdue.length
+        ? 'SUPERVISOR: ' + overdue.length + ' insiden P1 belum diterima lebih dari ' +
+          spanWords(signedIn.p1EscalateS || 120) + ' (' + overdue.join(', ') +
+          ') — P1 waiting for a dispatcher'
+        : alarmIds.length + ' insiden P1 belum diterima (' + alarmIds.join(', ') + ') — P1 not acknowledged yet';
+      if (Date.now() >= mutedUntil || overdue.length) beep();
     }
   }
   $('alarm-mute').addEventListener('click', function () { mutedUntil = Date.now() + 60000; });
@@ -1180,7 +1196,8 @@
         signinSubmit.disabled = false;
         if (r.ok) {
           $('signin-pass').value = '';
-          onSignedIn({ name: name, role: body.role });
+          // The session's settings (map tiles, escalation) come with it.
+          checkSession(onSignedIn, function () { onSignedIn({ name: name, role: body.role }); });
           return;
         }
         var text;
@@ -1208,6 +1225,7 @@
   // Test and debugging hook, read-only.
   window.siagaConsole = {
     get signedIn() { return signedIn; },
+    get escalated() { return $('alarm').classList.contains('escalated') && !$('alarm').hidden; },
     get alarming() { return unacknowledgedP1().length > 0 && !$('alarm').hidden; },
     get lastUpdateId() { return lastUpdateId; },
     get count() { return incidents.size; }

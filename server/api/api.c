@@ -44,6 +44,7 @@ struct sg_api {
   sg_auth *auth;
   const sg_assets *assets;
   const char *map_tiles; /* a tile URL template for the console's map, or "" */
+  unsigned p1_escalate_s; /* a P1 nobody acknowledged for this long: tell the supervisors */
 };
 
 typedef struct api_session api_session;
@@ -86,9 +87,11 @@ void sg_api_set_auth(sg_api *api, sg_auth *auth) {
   api->auth = auth;
 }
 
-void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles) {
+void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles,
+                        unsigned p1_escalate_s) {
   api->assets = assets;
   api->map_tiles = map_tiles != NULL ? map_tiles : "";
+  api->p1_escalate_s = p1_escalate_s;
 }
 
 void sg_api_destroy(sg_api *api) {
@@ -563,10 +566,11 @@ static void serve_authenticated(api_session *s) {
   if (s->route == ROUTE_SESSION) {
     char body[160 + SG_API_MAP_TILES_MAX];
     int n = snprintf(body, sizeof(body),
-                     "{\"name\":\"%s\",\"role\":\"%s\",\"expiresAtMs\":%llu,\"mapTiles\":\"%s\"}",
+                     "{\"name\":\"%s\",\"role\":\"%s\",\"expiresAtMs\":%llu,\"mapTiles\":\"%s\","
+                     "\"p1EscalateS\":%u}",
                      s->who.name, sg_role_name(s->who.role),
                      (unsigned long long)(sg_clock_now_ms() + sg_auth_idle_ms(api->auth)),
-                     api->map_tiles ? api->map_tiles : "");
+                     api->map_tiles ? api->map_tiles : "", api->p1_escalate_s);
     respond(s, 200, CT_JSON, body, (size_t)n);
   } else if (s->route == ROUTE_INCIDENTS) {
     begin_incidents(s);

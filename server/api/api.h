@@ -30,12 +30,14 @@ sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const cha
  * auth must outlive the api object. */
 void sg_api_set_auth(sg_api *api, sg_auth *auth);
 /* What the console page needs besides its own files: Leaflet (assets,
- * served under /vendor/) and the map's tile URL template (given to the page
- * in GET /v1/auth/session), at most SG_API_MAP_TILES_MAX bytes of printable
+ * served under /vendor/), the map's tile URL template and after how many
+ * seconds a P1 nobody acknowledged is brought to the supervisors (both
+ * given to the page in GET /v1/auth/session); the template is at most SG_API_MAP_TILES_MAX bytes of printable
  * ASCII without '"' or '\\' (siagad checks its option). Both must outlive
  * the api object. */
 #define SG_API_MAP_TILES_MAX 256
-void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles);
+void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles,
+                        unsigned p1_escalate_s);
 /* After the sg_http serving it was destroyed (which aborts what is in flight). */
 void sg_api_destroy(sg_api *api);
 

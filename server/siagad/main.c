@@ -46,6 +46,7 @@ typedef struct options {
   size_t console_max_lag;
   uint64_t session_idle_ms;
   uint64_t claim_grace_ms;
+  unsigned p1_escalate_s;
   const char *leaflet_dir;
   const char *map_tiles;
   const char *allowed_origins[8];
@@ -97,6 +98,8 @@ static void usage(FILE *out) {
           "  --gazetteer FILE    places for SMS text (default: the built-in Palangka Raya list)\n"
           "  --console-max-lag N updates a console may fall behind before it is closed\n"
           "                      (4000) to resume with ?after= (default 16384)\n"
+          "  --p1-escalate S     seconds a P1 may wait unacknowledged before every\n"
+          "                      supervisor's console says so (default 120)\n"
           "  --claim-grace S     seconds after an incident is acknowledged during which\n"
           "                      another dispatcher may take it over (default 120)\n"
           "  --session-idle MIN  minutes a signed-in session lives unused (default 720, a\n"
@@ -138,6 +141,7 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"console-max-lag", required_argument, NULL, 'c'},
                                            {"session-idle", required_argument, NULL, 'i'},
                                            {"claim-grace", required_argument, NULL, 'G'},
+                                           {"p1-escalate", required_argument, NULL, 'E'},
                                            {"allowed-origin", required_argument, NULL, 'o'},
                                            {"map-tiles", required_argument, NULL, 'T'},
                                            {"leaflet-dir", required_argument, NULL, 'L'},
@@ -155,6 +159,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->console_max_lag = 0;
   o->session_idle_ms = 0;
   o->claim_grace_ms = SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS;
+  o->p1_escalate_s = 120;
   o->n_allowed_origins = 0;
   o->leaflet_dir = "/usr/share/javascript/leaflet";
   o->map_tiles = "";
@@ -215,6 +220,11 @@ static int parse_options(int argc, char **argv, options *o) {
       if (parse_count("console-max-lag", optarg, 16, 1000000, &n) != 0)
         return -1;
       o->console_max_lag = (size_t)n;
+      break;
+    case 'E':
+      if (parse_count("p1-escalate", optarg, 1, 3600, &n) != 0)
+        return -1;
+      o->p1_escalate_s = (unsigned)n;
       break;
     case 'G':
       if (parse_count("claim-grace", optarg, 0, 3600, &n) != 0)
@@ -454,7 +464,7 @@ static int create_sms_api(server *srv, const options *o) {
   if (sg_assets_find(srv->assets, "leaflet.js") == NULL)
     fprintf(stderr, "siagad: no Leaflet in %s: the console has no map (apt-get install "
                     "libjs-leaflet)\n", o->leaflet_dir);
-  sg_api_set_console(srv->api, srv->assets, o->map_tiles);
+  sg_api_set_console(srv->api, srv->assets, o->map_tiles, o->p1_escalate_s);
   return 0;
 }
 

@@ -182,7 +182,9 @@ async function startSiagad(name, port, redisPort) {
   const h = startProc(name, path.join(BUILD, 'siagad'),
                       // Pages of one incident: every snapshot with two open comes in pages.
                       ['--listen', `127.0.0.1:${port}`, '--redis', `127.0.0.1:${redisPort}`,
-                       '--snapshot-page', '1']);
+                       '--snapshot-page', '1',
+                       // A P1 waiting 3 s is brought to the supervisors (120 s by default).
+                       '--p1-escalate', '3']);
   h.port = port;
   h.base = `http://127.0.0.1:${port}`;
   await waitFor(`${name} GET /healthz = 200`, 15000, async () => {
@@ -493,6 +495,17 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     await page.click('#reopen');
     await page.waitForFunction((n) => document.querySelectorAll('#incidents [data-incident-id]').length === n + 1, before);
     await page.screenshot({ path: path.join(OUT, 'console-reopened.png'), fullPage: false });
+
+    // A new P1 that nobody acknowledges is brought to the supervisor.
+    await postReport(siagad.base, { ...FIRE_REPORT, description: 'Kebakaran gudang, ada orang terjebak di dalam',
+                                    location: { lat: -2.1900, lon: 113.9000, address: 'Jl. RTA Milono km 3' },
+                                    reporter: { phone: '+6281234567899' } });
+    await waitForRow(page, 'RTA Milono', 20000, [siagad, worker]);
+    await page.waitForSelector('#alarm:not([hidden])', { timeout: 5000 });
+    assert.equal(await page.evaluate(() => window.siagaConsole.escalated), false, 'not yet overdue');
+    await page.waitForFunction(() => window.siagaConsole.escalated, null, { timeout: 10000 });
+    assert.match(await page.textContent('#alarm-text'), /^SUPERVISOR: 1 insiden P1/);
+    await page.screenshot({ path: path.join(OUT, 'console-escalated.png'), fullPage: false });
     assert.deepEqual(pageErrors, []);
   });
 });
