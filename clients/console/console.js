@@ -92,6 +92,19 @@
 
   // ---- DOM ----
   var $ = function (id) { return document.getElementById(id); };
+  // Shortcut keys are letters: not while the dispatcher types in a field.
+  function isTyping() {
+    return /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+  }
+  // A <select> of the categories, "Label" or "Label (id)".
+  function fillCategorySelect(sel, withId) {
+    Object.keys(CATEGORY_LABEL).forEach(function (c) {
+      var o = document.createElement('option');
+      o.value = c;
+      o.textContent = CATEGORY_LABEL[c] + (withId ? ' (' + c + ')' : '');
+      sel.appendChild(o);
+    });
+  }
   var tbody = $('incidents');
   var connEl = $('conn-state');
   var connText = connEl.querySelector('.conn-text');
@@ -448,18 +461,10 @@
     $(id).addEventListener(id === 'f-search' ? 'input' : 'change', scheduleRender);
   });
   document.addEventListener('keydown', function (ev) {
-    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+    var typing = isTyping();
     if (ev.key === '/' && !typing) { $('f-search').focus(); ev.preventDefault(); }
   });
-  (function fillFilterCategories() {
-    var sel = $('f-category');
-    Object.keys(CATEGORY_LABEL).forEach(function (c) {
-      var o = document.createElement('option');
-      o.value = c;
-      o.textContent = CATEGORY_LABEL[c];
-      sel.appendChild(o);
-    });
-  })();
+  fillCategorySelect($('f-category'), false);
 
   // ---- the map: Leaflet from Debian's libjs-leaflet, served by siagad ----
   // Tiles only when siagad was given --map-tiles (a centre's own tile
@@ -538,7 +543,7 @@
   }
   $('map-toggle').addEventListener('click', toggleMap);
   document.addEventListener('keydown', function (ev) {
-    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+    var typing = isTyping();
     if (!typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey && ev.key.toLowerCase() === 'm' && signedIn) {
       toggleMap();
       ev.preventDefault();
@@ -971,15 +976,7 @@
   Array.prototype.forEach.call(detailEl.querySelectorAll('.act[data-status]'), function (b) {
     b.addEventListener('click', function () { setStatus(b.dataset.status); });
   });
-  (function fillCategories() {
-    var sel = $('override-category');
-    Object.keys(CATEGORY_LABEL).forEach(function (c) {
-      var o = document.createElement('option');
-      o.value = c;
-      o.textContent = CATEGORY_LABEL[c] + ' (' + c + ')';
-      sel.appendChild(o);
-    });
-  })();
+  fillCategorySelect($('override-category'), true);
   $('override-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     if (!selectedInc) return;
@@ -1011,7 +1008,7 @@
                    r: 'INCIDENT_STATUS_RESOLVED', c: 'INCIDENT_STATUS_CLOSED' };
   document.addEventListener('keydown', function (ev) {
     if (detailEl.hidden || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+    var typing = isTyping();
     if (ev.key === 'Escape') { if (typing) document.activeElement.blur(); else closeDetail(); return; }
     if (typing) return;
     var k = ev.key.toLowerCase();

@@ -67,12 +67,15 @@ static int position_valid(const char *s) {
   return seq > 0 && seq <= 20 && s[ms + 1 + seq] == '\0';
 }
 
-static int command(sg_incidents *in, read_op *op, sg_redis_reply_cb cb, int argc,
-                   const char **argv) {
-  size_t lens[9];
-  for (int i = 0; i < argc && i < 9; i++)
-    lens[i] = strlen(argv[i]);
-  int rc = sg_redis_command(in->redis, cb, op, argc, argv, lens);
+/* Sends one read for whichever of page_cb or get_cb is set; 0, or the
+ * refusal of sg_redis_command (the callbacks are then never called). */
+static int start_read(sg_incidents *in, sg_incidents_page_cb page_cb, sg_incidents_get_cb get_cb,
+                      void *data, sg_redis_reply_cb on_reply, int argc, const char **argv) {
+  read_op *op = calloc(1, sizeof(*op));
+  if (op == NULL)
+    return SG_ENOMEM;
+  *op = (read_op){page_cb, get_cb, data};
+  int rc = sg_redis_command(in->redis, on_reply, op, argc, argv, NULL);
   if (rc != 0)
     free(op);
   return rc;
@@ -120,32 +123,22 @@ int sg_incidents_page_read(sg_incidents *in, const sg_incidents_query *q,
   if (q->limit == 0 || (cursor[0] != '\0' && !sg_incidents_cursor_valid(cursor)) ||
       (position[0] != '\0' && !position_valid(position)))
     return SG_EINVAL;
-  read_op *op = calloc(1, sizeof(*op));
-  if (op == NULL)
-    return SG_ENOMEM;
-  op->page_cb = cb;
-  op->data = data;
   char limit[24];
   snprintf(limit, sizeof(limit), "%zu", q->limit);
   const char *argv[] = {"EVALSHA", in->sha_snapshot, "2",      in->k_open, in->k_updates,
                         in->incident_prefix, limit,  cursor, position};
-  return command(in, op, on_page, 9, argv);
+  return start_read(in, cb, NULL, data, on_page, 9, argv);
 }
 
 int sg_incidents_closed(sg_incidents *in, uint64_t since_ms, size_t limit,
                         sg_incidents_page_cb cb, void *data) {
   if (limit == 0)
     return SG_EINVAL;
-  read_op *op = calloc(1, sizeof(*op));
-  if (op == NULL)
-    return SG_ENOMEM;
-  op->page_cb = cb;
-  op->data = data;
   char since[24], n[24];
   snprintf(since, sizeof(since), "%llu", (unsigned long long)since_ms);
   snprintf(n, sizeof(n), "%zu", limit);
   const char *argv[] = {"EVALSHA", in->sha_closed, "1", in->k_closed, in->incident_prefix, since, n};
-  return command(in, op, on_page, 7, argv);
+  return start_read(in, cb, NULL, data, on_page, 7, argv);
 }
 
 static void on_get(void *data, redisReply *reply) {
@@ -171,11 +164,6 @@ int sg_incidents_get(sg_incidents *in, const char *id, sg_incidents_get_cb cb, v
   int n = snprintf(key, sizeof(key), "%s%s", in->incident_prefix, id);
   if (n < 0 || n >= (int)sizeof(key))
     return SG_EINVAL;
-  read_op *op = calloc(1, sizeof(*op));
-  if (op == NULL)
-    return SG_ENOMEM;
-  op->get_cb = cb;
-  op->data = data;
   const char *argv[] = {"HGET", key, "pb"};
-  return command(in, op, on_get, 3, argv);
+  return start_read(in, NULL, cb, data, on_get, 3, argv);
 }

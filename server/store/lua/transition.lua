@@ -243,9 +243,12 @@ end
 -- The incidents closed in the last day, for the console (closed.lua). Its
 -- name is the open set's with "closed" for "open": same hash tag, same slot.
 local k_closed = string.gsub(KEYS[2], "open$", "closed")
-if is_open then
+local was_open = previous ~= 4 and previous ~= 5
+-- Only a change across open/closed touches the zset: a report joining an
+-- open incident (the hot path) writes nothing here.
+if is_open and not was_open then
   redis.call("ZREM", k_closed, incident_id)
-elseif previous ~= 4 and previous ~= 5 then
+elseif not is_open and was_open then
   redis.call("ZADD", k_closed, string.format("%.0f", updated_at), incident_id)
   redis.call("ZREMRANGEBYSCORE", k_closed, "-inf", string.format("(%.0f", updated_at - 86400000))
 end
