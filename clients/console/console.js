@@ -217,6 +217,7 @@
   function applySnapshot(snap) {
     if (!pages) pages = [];
     Array.prototype.push.apply(pages, snap.incidents || []);
+    if (snap.units && snap.units.length) units.applyAll(snap.units);
     if (snap.more) return false;
     var list = pages;
     pages = null;
@@ -278,6 +279,7 @@
       (up.incident && up.incident.id ? ' · ' + up.incident.id : '') +
       (up.actor ? ' · oleh ' + up.actor : '') +
       (at ? ' · ' + formatClock(new Date(at)) : '');
+    units.applyUpdate(up);
     if (applyIncident(up.incident)) scheduleRender();
     else updateFooter();
   }
@@ -301,6 +303,7 @@
       } else {
         if (rep.ok && rep.incident && applyIncident(rep.incident)) scheduleRender();
         if (rep.incident) noteSelected(rep.incident);
+        units.answered(rep);
         var what = commandsInFlight.get(rep.requestId);
         commandsInFlight.delete(rep.requestId);
         if (what) commandAnswered(what, rep);
@@ -355,6 +358,7 @@
     var st = inc.status || 'INCIDENT_STATUS_UNSPECIFIED';
     tdPri.appendChild(el('div', 'status s-' + (STATUS_LABEL[st] || st).toLowerCase(), STATUS_LABEL[st] || st));
     if (inc.handler) tdPri.appendChild(el('div', 'handler', inc.handler));
+    if (isOpen(inc)) tdPri.appendChild(units.rowBadge(inc));
     if (inc.priorityOverride) {
       var tag = el('span', 'override-tag', 'manual');
       tag.title = 'Prioritas diubah oleh ' + (inc.priorityOverride.by || '?') + ': ' + (inc.priorityOverride.reason || '');
@@ -586,6 +590,8 @@
     $('count-all').textContent = all.length;
     renderDetail();
     renderMap(sorted);
+    units.renderStrip();
+    if (map && !mapEl.hidden) units.renderMap(map);
     document.title = (counts.P1 ? '(' + counts.P1 + ' P1) ' : '') + 'SIAGA 112 · Konsol Dispatcher';
 
     if (!haveData) {
@@ -696,7 +702,16 @@
   function spanWords(s) { return s < 60 ? s + ' detik' : Math.round(s / 6) / 10 + ' menit'; }
   function alarmTick() {
     alarmIds = signedIn ? unacknowledgedP1() : [];
+    var unanswered = signedIn ? units.alarmTick() : [];
     var alarmEl = $('alarm');
+    if (!alarmIds.length && unanswered.length) {
+      alarmIds = unanswered.map(function (a) { return a.incidentId; });
+      alarmEl.hidden = false;
+      alarmEl.classList.add('escalated');
+      $('alarm-text').textContent = 'Penugasan tidak dijawab: ' + unanswered.map(function (a) {
+        return a.unitId + ' → ' + a.incidentId; }).join(', ') + ' — assignment unanswered: offer the next unit';
+      return;
+    }
     alarmEl.hidden = alarmIds.length === 0;
     if (alarmIds.length) {
       var supervisor = signedIn.role === 'supervisor' || signedIn.role === 'admin';
@@ -713,6 +728,13 @@
   $('alarm-mute').addEventListener('click', function () { mutedUntil = Date.now() + 60000; });
   $('alarm-open').addEventListener('click', function () { if (alarmIds[0]) openDetail(alarmIds[0]); });
   setInterval(alarmTick, ALARM_EVERY_MS);
+
+  // ---- units and assignments (units.js) ----
+  var units = window.SiagaUnits.create({
+    el: el, int64: int64, beep: beep, showBanner: showBanner, scheduleRender: scheduleRender,
+    openDetail: function (id) { openDetail(id); },
+    sendCommand: function (what, body) { sendCommand(what, body); }
+  });
 
   // ---- an incident's detail and the dispatcher's commands ----
   var STATUS_ORDER = ['INCIDENT_STATUS_OPEN', 'INCIDENT_STATUS_ACKNOWLEDGED', 'INCIDENT_STATUS_DISPATCHED',
@@ -732,7 +754,11 @@
     not_found: 'Insiden tidak ditemukan. (No such incident.)',
     unavailable: 'Server sibuk atau terputus dari penyimpanan; coba lagi. (Store unavailable: retry.)',
     no_phones: 'Tidak ada pelapor lewat SMS di insiden ini. (Nobody reported it by SMS.)',
-    unknown_phone: 'Nomor itu tidak melapor lewat SMS ke insiden ini. (That number did not report it by SMS.)'
+    unknown_phone: 'Nomor itu tidak melapor lewat SMS ke insiden ini. (That number did not report it by SMS.)',
+    unit_busy: 'Unit itu sedang bertugas atau tidak tersedia. Pilih unit lain. (That unit is not available.)',
+    unit_not_found: 'Unit tidak ditemukan. (No such unit.)',
+    already_assigned: 'Unit itu sudah ditugaskan ke insiden ini. (Already assigned.)',
+    bad_state: 'Penugasan itu sudah tidak terbuka. (That assignment is no longer open.)'
   };
 
   function noteSelected(inc) {
@@ -752,6 +778,7 @@
     detailEl.hidden = false;
     document.body.classList.add('with-panel');
     rows.forEach(function (tr, rid) { tr.classList.toggle('selected', rid === id); });
+    units.seen(id);
     renderDetail();
   }
 
@@ -824,6 +851,7 @@
     why.appendChild(el('h3', null, 'Alasan skor (why this score)'));
     why.appendChild(reasonList(inc.reasons || []));
     detailBody.appendChild(why);
+    units.renderDetail(inc, detailBody);
 
     var notes = el('section');
     notes.appendChild(el('h3', null, 'Catatan (notes)'));
@@ -1015,6 +1043,7 @@
     if (k === 'n') { noteText.focus(); ev.preventDefault(); return; }
     if (k === 'p') { $('override-priority').focus(); ev.preventDefault(); return; }
     if (k === 's') { $('sms-text').focus(); ev.preventDefault(); return; }
+    if (k === 'u' && selectedInc) { units.recommend(selectedInc); ev.preventDefault(); return; }
     if (SHORTCUT[k]) {
       var b = detailEl.querySelector('.act[data-status="' + SHORTCUT[k] + '"]');
       if (b && !b.disabled) setStatus(SHORTCUT[k]);
