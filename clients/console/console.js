@@ -736,6 +736,10 @@
     sendCommand: function (what, body) { sendCommand(what, body); }
   });
 
+  var incidentHistory = window.SiagaHistory.create({
+    el: el, int64: int64, formatClock: formatClock, scheduleRender: scheduleRender
+  });
+
   // ---- an incident's detail and the dispatcher's commands ----
   var STATUS_ORDER = ['INCIDENT_STATUS_OPEN', 'INCIDENT_STATUS_ACKNOWLEDGED', 'INCIDENT_STATUS_DISPATCHED',
                       'INCIDENT_STATUS_RESOLVED', 'INCIDENT_STATUS_CLOSED'];
@@ -869,6 +873,7 @@
       notes.appendChild(el('p', 'meta', 'Belum ada catatan. (No notes yet.)'));
     }
     detailBody.appendChild(notes);
+    incidentHistory.render(inc, detailBody);
 
     var to = $('sms-to');
     var want = (inc.phones || []).join(',');

@@ -9,6 +9,7 @@
 #include "auth/password.h"
 #include "core/pending.h"
 #include "sms/form.h"
+#include "store/history.h"
 #include "store/incidents.h"
 #include "store/keys.h"
 #include "wire/jsonread.h"
@@ -41,6 +42,7 @@ struct sg_api {
   sg_ingest *ingest;
   sg_hub *hub;
   sg_incidents *incidents;
+  sg_history *history;
   sg_auth *auth;
   const sg_assets *assets;
   const char *map_tiles; /* a tile URL template for the console's map, or "" */
@@ -76,7 +78,9 @@ sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const cha
   api->redis = redis;
   api->ingest = ingest;
   api->hub = hub;
-  if ((api->incidents = sg_incidents_create(redis, region)) == NULL) {
+  if ((api->incidents = sg_incidents_create(redis, region)) == NULL ||
+      (api->history = sg_history_create(redis, region)) == NULL) {
+    sg_incidents_destroy(api->incidents);
     free(api);
     return NULL;
   }
@@ -98,6 +102,7 @@ void sg_api_destroy(sg_api *api) {
   if (api == NULL)
     return;
   sg_incidents_destroy(api->incidents);
+  sg_history_destroy(api->history);
   free(api);
 }
 
@@ -301,9 +306,24 @@ static void begin_incidents(api_session *s) {
   respond_unavailable(s, "incident store unavailable");
 }
 
-static void begin_incident(api_session *s, const char *id) {
+static void on_history(void *data, sg_history_status status,
+                       const Siaga__V1__IncidentHistory *history) {
+  api_session *s = sg_pending_finish(data);
+  if (s == NULL)
+    return;
+  if (status == SG_HISTORY_UNAVAILABLE)
+    respond_unavailable(s, "incident store unavailable");
+  else if (history == NULL)
+    respond_error(s, 404, "not_found", "no incident with that id");
+  else
+    respond_message(s, 200, &history->base);
+}
+
+/* GET /v1/incidents/{id} and /v1/incidents/{id}/history. */
+static void begin_incident(api_session *s, const char *id, int history) {
   sg_pending *op = sg_pending_start(&s->op, s);
-  if (op != NULL && sg_incidents_get(s->api->incidents, id, on_incident, op) == 0)
+  if (op != NULL && (history ? sg_history_read(s->api->history, id, on_history, op)
+                             : sg_incidents_get(s->api->incidents, id, on_incident, op)) == 0)
     return;
   if (op != NULL)
     sg_pending_finish(op);
@@ -575,11 +595,20 @@ static void serve_authenticated(api_session *s) {
   } else if (s->route == ROUTE_INCIDENTS) {
     begin_incidents(s);
   } else {
-    const char *id = sg_http_request_path(s->req) + strlen("/v1/incidents/");
+    char id[SG_KEY_ID_MAX + 1];
+    const char *rest = sg_http_request_path(s->req) + strlen("/v1/incidents/");
+    size_t len = strcspn(rest, "/");
+    int history = strcmp(rest + len, "/history") == 0;
+    if (len > SG_KEY_ID_MAX || (rest[len] != '\0' && !history)) {
+      respond_error(s, 404, "not_found", "no incident with that id");
+      return;
+    }
+    memcpy(id, rest, len);
+    id[len] = '\0';
     if (!sg_key_id_valid(id))
       respond_error(s, 404, "not_found", "no incident with that id");
     else
-      begin_incident(s, id);
+      begin_incident(s, id, history);
   }
 }
 
@@ -627,7 +656,7 @@ static void on_request(void *data, sg_http_request *req) {
     }
   } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0 ||
              strcmp(path, "/console.js") == 0 || strcmp(path, "/console.css") == 0 ||
-             strcmp(path, "/units.js") == 0 ||
+             strcmp(path, "/units.js") == 0 || strcmp(path, "/history.js") == 0 ||
              strcmp(path, "/gazetteer.tsv") == 0) {
     s->route = ROUTE_STATIC;
     if (method_allowed(s, SG_HTTP_GET))

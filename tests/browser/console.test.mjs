@@ -414,6 +414,10 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.match(await page.textContent('#detail-title'), new RegExp(fire.id));
     assert.match(await page.textContent('#detail-body'), /Kebakaran rumah, ada anak terjebak/);
     assert.ok(await page.locator('#detail-body .reasons li').count() > 0, 'the reasons are in the detail');
+    // Every report as its sender wrote it, with the caller's number, from the incident's history.
+    await page.waitForSelector('#detail-body ol.reports li', { timeout: 5000 });
+    assert.match(await page.textContent('#detail-body ol.reports'), /Kebakaran rumah, ada anak terjebak/);
+    assert.match(await page.textContent('#detail-body ol.reports'), new RegExp(FIRE_REPORT.reporter.phone.replace('+', '\\+')));
 
     // A P1 nobody has acknowledged rings and says so.
     assert.equal(fire.priority, 'P1', 'a house fire with a child trapped is P1');
@@ -451,6 +455,11 @@ describe('dispatcher console', { timeout: 180000 }, () => {
       `#incidents [data-incident-id="${id}"]`)?.dataset.priority === 'P2', fire.id);
     assert.match(await page.textContent('#detail-body'), /Anak sudah keluar, dikonfirmasi RT/);
     assert.equal(await page.locator(`#incidents [data-incident-id="${fire.id}"] .override-tag`).count(), 1);
+    // The audit trail names who did what.
+    await page.click('#detail-body details.trail summary');
+    await page.waitForFunction((name) => [...document.querySelectorAll('#detail-body .trail-list li')]
+      .some((li) => li.textContent.includes(name) && /prioritas diubah/.test(li.textContent)), DISPATCHER.name,
+      { timeout: 5000 });
     await page.screenshot({ path: path.join(OUT, 'console-detail.png'), fullPage: false });
 
     // An app report has no SMS reporter to text: the refusal is said in words.

@@ -1,0 +1,141 @@
+// siaga console: an incident's reports and audit trail in the detail panel.
+//
+// GET /v1/incidents/{id}/history (the session cookie signs it) gives every
+// report as its sender wrote it (channel, time, text, number) and the audit
+// trail (who did what, when). It is fetched when a detail opens and again
+// when the incident's version moves, at most once a second; the panel
+// shows the last answer meanwhile, so a busy incident does not flicker.
+//
+// window.SiagaHistory.create(hooks) -> api; hooks: el, int64, formatClock,
+// scheduleRender().
+(function () {
+  var CHANNEL = { CHANNEL_APP: 'aplikasi', CHANNEL_SMS: 'SMS', CHANNEL_AML: 'AML (lokasi ponsel)' };
+  var KIND = {
+    UPDATE_KIND_CREATED: 'insiden dibuat (created)',
+    UPDATE_KIND_REPORT_ATTACHED: 'laporan bergabung (report joined)',
+    UPDATE_KIND_STATUS_CHANGED: 'status diubah (status)',
+    UPDATE_KIND_NOTE_ADDED: 'catatan (note)',
+    UPDATE_KIND_PRIORITY_CHANGED: 'prioritas diubah (priority)',
+    UPDATE_KIND_CATEGORY_CHANGED: 'kategori diubah (category)',
+    UPDATE_KIND_UNIT_CHANGED: 'unit',
+    UPDATE_KIND_ASSIGNMENT_CHANGED: 'penugasan (assignment)'
+  };
+  var STATUS = {
+    INCIDENT_STATUS_OPEN: 'Baru', INCIDENT_STATUS_ACKNOWLEDGED: 'Diterima',
+    INCIDENT_STATUS_DISPATCHED: 'Diberangkatkan', INCIDENT_STATUS_RESOLVED: 'Selesai',
+    INCIDENT_STATUS_CLOSED: 'Ditutup'
+  };
+
+  function create(h) {
+    var el = h.el;
+    var got = null;        // {id, version, history}
+    var wanted = null;     // {id, version} being fetched
+    var lastFetch = 0;
+    var timer = null;
+
+    function fetchNow(id, version) {
+      wanted = { id: id, version: version };
+      lastFetch = Date.now();
+      fetch('/v1/incidents/' + encodeURIComponent(id) + '/history', { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body || !wanted || wanted.id !== id) return;
+          got = { id: id, version: version, history: body };
+          h.scheduleRender();
+        })
+        .catch(function () { /* the panel keeps the last answer */ });
+    }
+
+    function want(inc) {
+      var v = String(inc.version || 0);
+      if (got && got.id === inc.id && got.version === v) return;
+      if (wanted && wanted.id === inc.id && wanted.version === v) return;
+      var wait = 1000 - (Date.now() - lastFetch);
+      clearTimeout(timer);
+      if (wait <= 0) fetchNow(inc.id, v);
+      else timer = setTimeout(function () { fetchNow(inc.id, v); }, wait);
+    }
+
+    function when(ms) {
+      var t = h.int64(ms);
+      return t ? h.formatClock(new Date(t)) : '';
+    }
+
+    function reportItem(r) {
+      var li = el('li', 'rep-item');
+      var head = [];
+      head.push(CHANNEL[r.channel] || r.channel || '?');
+      if (r.receivedAtMs) head.push(when(r.receivedAtMs));
+      li.appendChild(el('div', 'note-meta', head.join(' · ')));
+      li.appendChild(el('div', 'rep-text', r.description || '(tanpa teks)'));
+      var phone = r.reporter && r.reporter.phone;
+      var meta = el('div', 'note-meta');
+      if (phone) {
+        var a = el('a', 'phone', phone);
+        a.href = 'tel:' + phone;
+        meta.appendChild(a);
+      }
+      var loc = r.location || {};
+      if (loc.address) meta.appendChild(document.createTextNode((phone ? ' · ' : '') + loc.address));
+      if ((r.flags || []).length) meta.appendChild(el('span', 'flag', ' ⚑ ' + r.flags.join(', ')));
+      li.appendChild(meta);
+      li.appendChild(el('div', 'meta id', r.id || ''));
+      return li;
+    }
+
+    function trailItem(u) {
+      var li = el('li');
+      var inc = u.incident || {};
+      var text = KIND[u.kind] || u.kind || '?';
+      if (u.kind === 'UPDATE_KIND_STATUS_CHANGED' && inc.status) text += ': ' + (STATUS[inc.status] || inc.status);
+      if (u.kind === 'UPDATE_KIND_PRIORITY_CHANGED' && inc.priority) text += ': ' + inc.priority;
+      if (u.kind === 'UPDATE_KIND_CATEGORY_CHANGED' && inc.category) text += ': ' + inc.category;
+      if (u.kind === 'UPDATE_KIND_NOTE_ADDED' && inc.notes && inc.notes[0]) text += ': “' + inc.notes[0].text + '”';
+      if (u.assignment && u.assignment.unitId) text += ': ' + u.assignment.unitId + ' ' +
+        String(u.assignment.state || '').replace('ASSIGNMENT_STATE_', '').toLowerCase();
+      if (u.reportId) text += ' · ' + u.reportId;
+      li.appendChild(el('span', 'trail-at', when(u.atMs)));
+      li.appendChild(el('span', 'trail-who', u.actor || '?'));
+      li.appendChild(el('span', null, text));
+      return li;
+    }
+
+    function render(inc, body) {
+      want(inc);
+      var hist = got && got.id === inc.id ? got.history : null;
+      var reps = el('section');
+      reps.appendChild(el('h3', null, 'Laporan (reports)'));
+      if (!hist) {
+        reps.appendChild(el('p', 'meta', 'Memuat… (loading)'));
+        body.appendChild(reps);
+        return;
+      }
+      var list = hist.reports || [];
+      if (list.length) {
+        var ol = el('ol', 'reports');
+        list.forEach(function (r) { ol.appendChild(reportItem(r)); });
+        reps.appendChild(ol);
+      }
+      var total = inc.reportCount || (inc.reportIds || []).length;
+      if (total > list.length) {
+        reps.appendChild(el('p', 'meta', (total - list.length) + ' laporan lama tidak disimpan lagi teksnya ' +
+                                         '(older reports: text no longer kept)'));
+      }
+      body.appendChild(reps);
+
+      var det = el('details', 'trail');
+      det.appendChild(el('summary', null, 'Riwayat (audit trail) · ' + (hist.updates || []).length +
+                                         (hist.more ? '+' : '') + ' entri'));
+      var tl = el('ol', 'trail-list');
+      (hist.updates || []).forEach(function (u) { tl.appendChild(trailItem(u)); });
+      det.appendChild(tl);
+      det.open = !!render.open;
+      det.addEventListener('toggle', function () { render.open = det.open; });
+      body.appendChild(det);
+    }
+
+    return { render: render };
+  }
+
+  window.SiagaHistory = { create: create };
+})();
