@@ -68,7 +68,11 @@
     UPDATE_KIND_STATUS_CHANGED: 'status berubah',
     UPDATE_KIND_NOTE_ADDED: 'catatan baru',
     UPDATE_KIND_PRIORITY_CHANGED: 'prioritas diubah',
-    UPDATE_KIND_CATEGORY_CHANGED: 'kategori diubah'
+    UPDATE_KIND_CATEGORY_CHANGED: 'kategori diubah',
+    UPDATE_KIND_UNIT_CHANGED: 'unit berubah',
+    UPDATE_KIND_ASSIGNMENT_CHANGED: 'penugasan berubah',
+    UPDATE_KIND_MERGED: 'digabung',
+    UPDATE_KIND_UNMERGED: 'dipisahkan kembali'
   };
 
   // ---- state ----
@@ -740,6 +744,14 @@
     el: el, int64: int64, formatClock: formatClock, scheduleRender: scheduleRender
   });
 
+  var merging = window.SiagaMerge.create({
+    el: el,
+    sendCommand: function (what, body) { sendCommand(what, body); },
+    openIncidents: function () { return Array.from(incidents.values()); },
+    openDetail: function (id) { openDetail(id); },
+    label: function (inc) { return (CATEGORY_LABEL[inc.category] || inc.category || '?') + ', ' + placeText(inc.location); }
+  });
+
   // ---- an incident's detail and the dispatcher's commands ----
   var STATUS_ORDER = ['INCIDENT_STATUS_OPEN', 'INCIDENT_STATUS_ACKNOWLEDGED', 'INCIDENT_STATUS_DISPATCHED',
                       'INCIDENT_STATUS_RESOLVED', 'INCIDENT_STATUS_CLOSED'];
@@ -762,7 +774,9 @@
     unit_busy: 'Unit itu sedang bertugas atau tidak tersedia. Pilih unit lain. (That unit is not available.)',
     unit_not_found: 'Unit tidak ditemukan. (No such unit.)',
     already_assigned: 'Unit itu sudah ditugaskan ke insiden ini. (Already assigned.)',
-    bad_state: 'Penugasan itu sudah tidak terbuka. (That assignment is no longer open.)'
+    bad_state: 'Penugasan itu sudah tidak terbuka. (That assignment is no longer open.)',
+    not_open: 'Insiden itu sudah ditutup atau digabung; buka lagi dulu. (Closed or merged: reopen it first.)',
+    not_merged: 'Insiden itu tidak sedang digabung. (It is not merged.)'
   };
 
   function noteSelected(inc) {
@@ -856,6 +870,7 @@
     why.appendChild(reasonList(inc.reasons || []));
     detailBody.appendChild(why);
     units.renderDetail(inc, detailBody);
+    merging.render(inc, detailBody);
 
     var notes = el('section');
     notes.appendChild(el('h3', null, 'Catatan (notes)'));
@@ -936,6 +951,7 @@
         $('override-reason').value = '';
       }
       showDetailMsg(what.done, false);
+      if (what.openAfter) openDetail(what.openAfter);
       return;
     }
     showDetailMsg(REFUSAL[rep.errorCode] || ('Ditolak (refused): ' + (rep.errorCode || '') + ' ' + (rep.message || '')), true);

@@ -18,7 +18,9 @@
     UPDATE_KIND_PRIORITY_CHANGED: 'prioritas diubah (priority)',
     UPDATE_KIND_CATEGORY_CHANGED: 'kategori diubah (category)',
     UPDATE_KIND_UNIT_CHANGED: 'unit',
-    UPDATE_KIND_ASSIGNMENT_CHANGED: 'penugasan (assignment)'
+    UPDATE_KIND_ASSIGNMENT_CHANGED: 'penugasan (assignment)',
+    UPDATE_KIND_MERGED: 'digabung (merged)',
+    UPDATE_KIND_UNMERGED: 'dipisahkan kembali (unmerged)'
   };
   var STATUS = {
     INCIDENT_STATUS_OPEN: 'Baru', INCIDENT_STATUS_ACKNOWLEDGED: 'Diterima',
@@ -118,8 +120,8 @@
       }
       var total = inc.reportCount || (inc.reportIds || []).length;
       if (total > list.length) {
-        reps.appendChild(el('p', 'meta', (total - list.length) + ' laporan lama tidak disimpan lagi teksnya ' +
-                                         '(older reports: text no longer kept)'));
+        reps.appendChild(el('p', 'meta', (total - list.length) + ' laporan lain tidak ditampilkan: teksnya sudah ' +
+                                         'tidak disimpan, atau lebih dari 200 (other reports not shown)'));
       }
       body.appendChild(reps);
 

@@ -657,6 +657,7 @@ static void on_request(void *data, sg_http_request *req) {
   } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0 ||
              strcmp(path, "/console.js") == 0 || strcmp(path, "/console.css") == 0 ||
              strcmp(path, "/units.js") == 0 || strcmp(path, "/history.js") == 0 ||
+             strcmp(path, "/merge.js") == 0 ||
              strcmp(path, "/gazetteer.tsv") == 0) {
     s->route = ROUTE_STATIC;
     if (method_allowed(s, SG_HTTP_GET))

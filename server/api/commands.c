@@ -1,5 +1,7 @@
 #include "api/commands.h"
 
+#include "api/merge.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 
 struct sg_commands {
   sg_redis *redis;
+  sg_merge *merge; /* Merge and Unmerge */
   uint64_t claim_grace_ms;
   char region[32];
   char sha[SG_REDIS_SHA_LEN + 1];       /* transition.lua */
@@ -54,7 +57,8 @@ sg_commands *sg_commands_create(sg_redis *redis, const char *region) {
   sg_commands *c = calloc(1, sizeof(*c));
   if (c == NULL || script == NULL || prank == NULL ||
       sg_redis_add_script(redis, (const char *)script->data, script->size, c->sha) != 0 ||
-      sg_redis_add_script(redis, (const char *)prank->data, prank->size, c->sha_prank) != 0) {
+      sg_redis_add_script(redis, (const char *)prank->data, prank->size, c->sha_prank) != 0 ||
+      (c->merge = sg_merge_create(redis, region)) == NULL) {
     free(c);
     return NULL;
   }
@@ -69,6 +73,8 @@ void sg_commands_set_claim_grace(sg_commands *c, uint64_t ms) {
 }
 
 void sg_commands_destroy(sg_commands *c) {
+  if (c != NULL)
+    sg_merge_destroy(c->merge);
   free(c);
 }
 
@@ -478,6 +484,12 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_ide
   j->role = who->role;
   if (who->role < SG_ROLE_DISPATCHER) {
     finish(j, 0, "forbidden", "this account may not work incidents");
+    return;
+  }
+  if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_MERGE ||
+      cmd->action_case == SIAGA__V1__COMMAND__ACTION_UNMERGE) {
+    free(j);
+    sg_merge_run(c->merge, cmd, who, done, data);
     return;
   }
 

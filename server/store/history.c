@@ -75,19 +75,27 @@ static const redisReply *field(const redisReply *fields, const char *name) {
   return NULL;
 }
 
-/* The trail's report ids, each once, in the order they joined. */
+static size_t add_id(const char **ids, size_t n, size_t max, const char *r) {
+  if (n >= max || r == NULL || r[0] == '\0' || !sg_key_id_valid(r))
+    return n;
+  for (size_t k = 0; k < n; k++)
+    if (strcmp(ids[k], r) == 0)
+      return n;
+  ids[n] = r;
+  return n + 1;
+}
+
+/* The incident's report ids, each once, in the order they joined: those its
+ * trail names, then those merges brought in (whose joining is in the other
+ * incident's trail). */
 static size_t report_ids(const history_op *op, const char **ids, size_t max) {
   size_t n = 0;
-  for (size_t i = 0; i < op->n_trail && n < max; i++) {
-    const char *r = op->trail[i]->report_id;
-    if (r == NULL || r[0] == '\0' || !sg_key_id_valid(r))
-      continue;
-    size_t k = 0;
-    while (k < n && strcmp(ids[k], r) != 0)
-      k++;
-    if (k == n)
-      ids[n++] = r;
-  }
+  for (size_t i = 0; i < op->n_trail; i++)
+    n = add_id(ids, n, max, op->trail[i]->report_id);
+  const Siaga__V1__Incident *last = op->n_trail > 0 ? op->trail[op->n_trail - 1]->incident : NULL;
+  for (size_t m = 0; last != NULL && m < last->n_merged; m++)
+    for (size_t k = 0; k < last->merged[m]->n_report_ids; k++)
+      n = add_id(ids, n, max, last->merged[m]->report_ids[k]);
   return n;
 }
 

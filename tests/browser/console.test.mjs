@@ -486,6 +486,37 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  test('merges two incidents that are one emergency, then unmerges them', async () => {
+    const tree = await waitForRow(page, 'G. Obos XII', 5000, [siagad]);
+    // A second caller about the fallen tree, placed 3 km off: it opens an incident of its own.
+    await postReport(siagad.base, { ...TREE_REPORT, description: 'pohon besar tumbang, jalan tertutup total',
+                                    location: { lat: -2.1580, lon: 113.8990, address: 'Jl. G. Obos ujung' },
+                                    reporter: { phone: '+6281234567893' } });
+    const second = await waitForRow(page, 'G. Obos ujung', 20000, [siagad, worker]);
+    assert.notEqual(second.id, tree.id);
+    await page.click(`#incidents [data-incident-id="${second.id}"] .summary`);
+    await page.waitForSelector('#merge-into');
+    // The nearest other incident is offered first.
+    assert.equal(await page.evaluate(() => document.querySelector('#merge-into').options[1].value), tree.id);
+    await page.selectOption('#merge-into', tree.id);
+    await page.click('#merge-go');
+    await page.waitForFunction((id) => !document.querySelector(`#incidents [data-incident-id="${id}"]`), second.id);
+    // The one that carries on counts both reports, and its detail says what came in.
+    await page.waitForFunction((id) => document.querySelector(
+      `#incidents [data-incident-id="${id}"] .rep`)?.textContent === '2', tree.id);
+    await page.waitForFunction((id) => new RegExp(id).test(document.querySelector('#detail-title').textContent), tree.id);
+    assert.match(await page.textContent('#detail-body .merge'), new RegExp(`${second.id} digabung ke sini oleh ${DISPATCHER.name}`));
+    // Both callers' words are in its reports.
+    await page.waitForFunction(() => /pohon besar tumbang/.test(document.querySelector('#detail-body ol.reports')?.textContent || ''));
+    await page.screenshot({ path: path.join(OUT, 'console-merged.png'), fullPage: false });
+    await page.click(`#detail-body button[data-unmerge="${second.id}"]`);
+    await page.waitForSelector(`#incidents [data-incident-id="${second.id}"]`, { timeout: 5000 });
+    await page.waitForFunction((id) => document.querySelector(
+      `#incidents [data-incident-id="${id}"] .rep`)?.textContent === '1', tree.id);
+    await page.keyboard.press('Escape');
+    assert.deepEqual(pageErrors, []);
+  });
+
   test('signing out closes the console and brings the form back', async () => {
     await page.click('#signout');
     await page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
