@@ -741,7 +741,8 @@
   });
 
   var incidentHistory = window.SiagaHistory.create({
-    el: el, int64: int64, formatClock: formatClock, scheduleRender: scheduleRender
+    el: el, int64: int64, formatClock: formatClock, scheduleRender: scheduleRender,
+    sendCommand: function (what, body) { sendCommand(what, body); }
   });
 
   var merging = window.SiagaMerge.create({
@@ -776,7 +777,9 @@
     already_assigned: 'Unit itu sudah ditugaskan ke insiden ini. (Already assigned.)',
     bad_state: 'Penugasan itu sudah tidak terbuka. (That assignment is no longer open.)',
     not_open: 'Insiden itu sudah ditutup atau digabung; buka lagi dulu. (Closed or merged: reopen it first.)',
-    not_merged: 'Insiden itu tidak sedang digabung. (It is not merged.)'
+    not_merged: 'Insiden itu tidak sedang digabung. (It is not merged.)',
+    only_report: 'Itu satu-satunya laporan insiden ini. (Its only report: nothing to split.)',
+    not_in_incident: 'Laporan itu sudah tidak di insiden ini. (That report is no longer in it.)'
   };
 
   function noteSelected(inc) {

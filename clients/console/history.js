@@ -6,8 +6,11 @@
 // when the incident's version moves, at most once a second; the panel
 // shows the last answer meanwhile, so a busy incident does not flicker.
 //
+// Each report of an open incident with more than one can be split off into
+// an incident of its own (a second emergency that joined by distance).
+//
 // window.SiagaHistory.create(hooks) -> api; hooks: el, int64, formatClock,
-// scheduleRender().
+// scheduleRender(), sendCommand(what, body).
 (function () {
   var CHANNEL = { CHANNEL_APP: 'aplikasi', CHANNEL_SMS: 'SMS', CHANNEL_AML: 'AML (lokasi ponsel)' };
   var KIND = {
@@ -63,7 +66,7 @@
       return t ? h.formatClock(new Date(t)) : '';
     }
 
-    function reportItem(r) {
+    function reportItem(r, inc, splittable) {
       var li = el('li', 'rep-item');
       var head = [];
       head.push(CHANNEL[r.channel] || r.channel || '?');
@@ -82,6 +85,17 @@
       if ((r.flags || []).length) meta.appendChild(el('span', 'flag', ' ⚑ ' + r.flags.join(', ')));
       li.appendChild(meta);
       li.appendChild(el('div', 'meta id', r.id || ''));
+      if (splittable && r.id) {
+        var b = el('button', 'btn-quiet split', 'Pisahkan ke insiden baru (split)');
+        b.type = 'button';
+        b.dataset.split = r.id;
+        b.title = 'Laporan ini keadaan darurat lain: jadikan insiden sendiri';
+        b.addEventListener('click', function () {
+          h.sendCommand({ done: 'Laporan dipisahkan ke insiden baru. (Split off.)' },
+                        { split: { incidentId: inc.id, reportId: r.id, expectedVersion: String(inc.version || 0) } });
+        });
+        li.appendChild(b);
+      }
       return li;
     }
 
@@ -115,7 +129,9 @@
       var list = hist.reports || [];
       if (list.length) {
         var ol = el('ol', 'reports');
-        list.forEach(function (r) { ol.appendChild(reportItem(r)); });
+        var open = inc.status !== 'INCIDENT_STATUS_RESOLVED' && inc.status !== 'INCIDENT_STATUS_CLOSED';
+        var splittable = open && (inc.reportCount || 0) > 1 && !inc.mergedInto;
+        list.forEach(function (r) { ol.appendChild(reportItem(r, inc, splittable)); });
         reps.appendChild(ol);
       }
       var total = inc.reportCount || (inc.reportIds || []).length;

@@ -1,6 +1,7 @@
 #include "api/commands.h"
 
 #include "api/merge.h"
+#include "api/split.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 struct sg_commands {
   sg_redis *redis;
   sg_merge *merge; /* Merge and Unmerge */
+  sg_split *split;
   uint64_t claim_grace_ms;
   char region[32];
   char sha[SG_REDIS_SHA_LEN + 1];       /* transition.lua */
@@ -58,7 +60,10 @@ sg_commands *sg_commands_create(sg_redis *redis, const char *region) {
   if (c == NULL || script == NULL || prank == NULL ||
       sg_redis_add_script(redis, (const char *)script->data, script->size, c->sha) != 0 ||
       sg_redis_add_script(redis, (const char *)prank->data, prank->size, c->sha_prank) != 0 ||
-      (c->merge = sg_merge_create(redis, region)) == NULL) {
+      (c->merge = sg_merge_create(redis, region)) == NULL ||
+      (c->split = sg_split_create(redis, region)) == NULL) {
+    if (c != NULL)
+      sg_merge_destroy(c->merge);
     free(c);
     return NULL;
   }
@@ -73,8 +78,10 @@ void sg_commands_set_claim_grace(sg_commands *c, uint64_t ms) {
 }
 
 void sg_commands_destroy(sg_commands *c) {
-  if (c != NULL)
+  if (c != NULL) {
     sg_merge_destroy(c->merge);
+    sg_split_destroy(c->split);
+  }
   free(c);
 }
 
@@ -490,6 +497,11 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_ide
       cmd->action_case == SIAGA__V1__COMMAND__ACTION_UNMERGE) {
     free(j);
     sg_merge_run(c->merge, cmd, who, done, data);
+    return;
+  }
+  if (cmd->action_case == SIAGA__V1__COMMAND__ACTION_SPLIT) {
+    free(j);
+    sg_split_run(c->split, cmd, who, done, data);
     return;
   }
 

@@ -149,22 +149,17 @@ static void on_applied(void *data, redisReply *reply) {
   }
 }
 
-typedef struct packed {
-  uint8_t *pb, *upd;
-  size_t pb_len, upd_len;
-} packed;
-
-static int pack(job *j, Siaga__V1__Incident *inc, Siaga__V1__UpdateKind kind, uint64_t now,
-                packed *out) {
+int sg_merge_pack(sg_arena *a, Siaga__V1__Incident *inc, Siaga__V1__UpdateKind kind,
+                  const char *actor, uint64_t now, sg_merge_packed *out) {
   Siaga__V1__IncidentUpdate upd = SIAGA__V1__INCIDENT_UPDATE__INIT;
   upd.kind = kind;
   upd.incident = inc;
-  upd.actor = j->actor;
+  upd.actor = (char *)actor;
   upd.at_ms = (int64_t)now;
   out->pb_len = siaga__v1__incident__get_packed_size(inc);
   out->upd_len = siaga__v1__incident_update__get_packed_size(&upd);
-  out->pb = alloc(j, out->pb_len);
-  out->upd = alloc(j, out->upd_len);
+  out->pb = sg_arena_alloc(a, out->pb_len + 1);
+  out->upd = sg_arena_alloc(a, out->upd_len + 1);
   if (out->pb == NULL || out->upd == NULL)
     return -1;
   siaga__v1__incident__pack(inc, out->pb);
@@ -172,9 +167,7 @@ static int pack(job *j, Siaga__V1__Incident *inc, Siaga__V1__UpdateKind kind, ui
   return 0;
 }
 
-/* The state merge.lua stores beside the pb, as text: status, priority,
- * score, created_at_ms, lon, lat. */
-static void state_args(const Siaga__V1__Incident *inc, char buf[6][32]) {
+void sg_merge_state_args(const Siaga__V1__Incident *inc, char buf[6][32]) {
   int point = sg_report_has_point(inc->location);
   snprintf(buf[0], 32, "%d", (int)inc->status);
   snprintf(buf[1], 32, "%d", (int)inc->priority);
@@ -187,8 +180,9 @@ static void state_args(const Siaga__V1__Incident *inc, char buf[6][32]) {
 static void call(job *j, Siaga__V1__Incident *src, Siaga__V1__Incident *dst, uint64_t now) {
   Siaga__V1__UpdateKind kind = j->unmerge ? SIAGA__V1__UPDATE_KIND__UPDATE_KIND_UNMERGED
                                           : SIAGA__V1__UPDATE_KIND__UPDATE_KIND_MERGED;
-  packed ps, pd;
-  if (pack(j, src, kind, now, &ps) != 0 || pack(j, dst, kind, now, &pd) != 0) {
+  sg_merge_packed ps, pd;
+  if (sg_merge_pack(&j->arena, src, kind, j->actor, now, &ps) != 0 ||
+      sg_merge_pack(&j->arena, dst, kind, j->actor, now, &pd) != 0) {
     finish(j, 0, "unavailable", "out of memory");
     return;
   }
@@ -216,8 +210,8 @@ static void call(job *j, Siaga__V1__Incident *src, Siaga__V1__Incident *dst, uin
   snprintf(tv, sizeof(tv), "%lld", (long long)(dst->version - 1));
   snprintf(maxlen, sizeof(maxlen), "%d", SG_TRANSITION_UPDATES_MAXLEN);
   snprintf(at, sizeof(at), "%llu", (unsigned long long)now);
-  state_args(src, st);
-  state_args(dst, tt);
+  sg_merge_state_args(src, st);
+  sg_merge_state_args(dst, tt);
   const char *argv[3 + 13 + 24];
   size_t lens[3 + 13 + 24];
   int n = 0;

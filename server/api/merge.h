@@ -15,6 +15,7 @@
 #define SG_MERGE_H
 
 #include "api/commands.h"
+#include "core/arena.h"
 
 typedef struct sg_merge sg_merge;
 
@@ -27,5 +28,17 @@ void sg_merge_destroy(sg_merge *merge);
  * this returns; the command need not outlive the call. */
 void sg_merge_run(sg_merge *merge, const Siaga__V1__Command *command, const sg_identity *who,
                   sg_commands_done_cb done, void *data);
+
+/* What merge.lua and split.lua take of each incident they write, shared
+ * with api/split.c: the Incident and the IncidentUpdate that carries it,
+ * packed into the arena. 0, or -1 when the arena is full. */
+typedef struct sg_merge_packed {
+  uint8_t *pb, *upd;
+  size_t pb_len, upd_len;
+} sg_merge_packed;
+int sg_merge_pack(sg_arena *arena, Siaga__V1__Incident *incident, Siaga__V1__UpdateKind kind,
+                  const char *actor, uint64_t now, sg_merge_packed *out);
+/* status, priority, score, created_at_ms, lon, lat as the scripts take them. */
+void sg_merge_state_args(const Siaga__V1__Incident *incident, char buf[6][32]);
 
 #endif

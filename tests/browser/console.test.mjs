@@ -513,6 +513,21 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     await page.waitForSelector(`#incidents [data-incident-id="${second.id}"]`, { timeout: 5000 });
     await page.waitForFunction((id) => document.querySelector(
       `#incidents [data-incident-id="${id}"] .rep`)?.textContent === '1', tree.id);
+
+    // Merged again, then the second caller's report split off into an incident of its own.
+    await page.click(`#incidents [data-incident-id="${second.id}"] .summary`);
+    await page.waitForFunction((id) => new RegExp(id).test(document.querySelector('#detail-title').textContent), second.id);
+    await page.selectOption('#merge-into', tree.id);
+    await page.click('#merge-go');
+    await page.waitForFunction((id) => document.querySelector(
+      `#incidents [data-incident-id="${id}"] .rep`)?.textContent === '2', tree.id);
+    await page.waitForSelector('#detail-body button[data-split]', { timeout: 5000 });
+    const rows = (await listRows(page)).length;
+    await page.click('#detail-body li:has-text("pohon besar tumbang") button[data-split]');
+    await page.waitForFunction((n) => document.querySelectorAll('#incidents [data-incident-id]').length === n + 1, rows);
+    await page.waitForFunction((id) => document.querySelector(
+      `#incidents [data-incident-id="${id}"] .rep`)?.textContent === '1', tree.id);
+    assert.match(await page.textContent('#detail-msg'), /dipisahkan/);
     await page.keyboard.press('Escape');
     assert.deepEqual(pageErrors, []);
   });

@@ -143,5 +143,59 @@ class Merge(harness.StackTestCase):
             s.close()
 
 
+class Split(harness.StackTestCase):
+    STACK = {"workers": 1}
+
+    def test_split_takes_a_report_out_into_a_new_incident(self):
+        ws = self.stack.ws()
+        self.assertIn("snapshot", ws.recv_json(5))
+        first = json_report(40, description="Kebakaran rumah, asap tebal")
+        r1 = self.stack.post_report(first).json()["reportId"]
+        inc = json_messages_until(
+            ws, lambda m: r1 in m.get("update", {}).get("incident", {}).get("reportIds", []),
+            15, "the first report")[-1]["update"]["incident"]
+        # A second emergency next door joins by distance: a man fell from a roof.
+        second = json_report(40, category="medical", description="ada orang jatuh dari atap, tidak sadar")
+        second["category"] = "fire"
+        second["reporter"] = {"phone": "+6281355500040"}
+        r2 = self.stack.post_report(second).json()["reportId"]
+        inc = json_messages_until(
+            ws, lambda m: r2 in m.get("update", {}).get("incident", {}).get("reportIds", []),
+            15, "the second report joining")[-1]["update"]["incident"]
+        self.assertEqual(inc["reportCount"], 2)
+
+        command(ws, "s1", split={"incidentId": inc["id"], "reportId": r2, "expectedVersion": inc["version"]})
+        rep = reply_for(ws, "s1")
+        self.assertTrue(rep.get("ok"), rep)
+        fresh = rep["incident"]
+        self.assertNotEqual(fresh["id"], inc["id"])
+        self.assertEqual(fresh["reportIds"], [r2])
+        self.assertEqual(fresh["status"] if "status" in fresh else "INCIDENT_STATUS_OPEN", "INCIDENT_STATUS_OPEN")
+        self.assertIn("+6281355500040", fresh.get("phones", []))
+        self.assertTrue(any(inc["id"] in n["text"] for n in fresh["notes"]), fresh["notes"])
+        left = self.stack.http("GET", "/v1/incidents/" + inc["id"]).json()
+        self.assertEqual(left["reportIds"], [r1])
+        self.assertEqual(left["reportCount"], 1)
+        self.assertEqual(int(left["version"]), int(inc["version"]) + 1)
+        self.assertIsNotNone(self.stack.r("ZSCORE", key("open"), fresh["id"]))
+        # The report's follower follows the new incident.
+        self.assertEqual(self.stack.r("HGET", key("report:" + r2), "incident"), fresh["id"].encode())
+        # One update for each: the one it left (SPLIT = 11), the new one (CREATED = 1).
+        last = [u["kind"] for _, u in harness.updates(self.stack)][-2:]
+        self.assertEqual(last, [11, 1])
+
+        n = self.stack.xlen("updates")
+        for rid, action, code in [
+            ("x1", {"split": {"incidentId": inc["id"], "reportId": r1}}, "only_report"),
+            ("x2", {"split": {"incidentId": "PLK-999999", "reportId": r1}}, "not_found"),
+            ("x3", {"split": {"incidentId": inc["id"], "reportId": "no such"}}, "bad_command"),
+        ]:
+            command(ws, rid, **action)
+            r = reply_for(ws, rid)
+            self.assertEqual(r["error"]["code"], code, (rid, r))
+        self.assertEqual(self.stack.xlen("updates"), n)
+        ws.close()
+
+
 if __name__ == "__main__":
     harness.main()
