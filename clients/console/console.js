@@ -958,6 +958,20 @@
       return;
     }
     showDetailMsg(REFUSAL[rep.errorCode] || ('Ditolak (refused): ' + (rep.errorCode || '') + ' ' + (rep.message || '')), true);
+    // Another change won: bring the panel to the latest version at once
+    // (the update may still be on its way), so the dispatcher decides again
+    // on what is true now.
+    if (rep.errorCode === 'version_conflict' && selectedId) {
+      var id = selectedId;
+      fetch('/v1/incidents/' + encodeURIComponent(id), { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (inc) {
+          if (!inc || inc.id !== id) return;
+          if (applyIncident(inc)) scheduleRender();
+          noteSelected(inc);
+        })
+        .catch(function () { /* the next update brings it */ });
+    }
   }
 
   function setStatus(to) {

@@ -532,6 +532,50 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  test('a version conflict between two dispatchers is explained, and the panel shows what won', async () => {
+    const flood = await waitForRow(page, 'Yos Sudarso', 5000, [siagad]);
+    addUser(redis.port, 'sari', 'dispatcher', 'sari-password-112');
+    const ctxB = await browser.newContext({ viewport: { width: 1440, height: 810 }, locale: 'id-ID',
+                                            timezoneId: 'Asia/Jakarta' });
+    ctxB.setDefaultTimeout(15000);
+    const pageB = await ctxB.newPage();
+    const errorsB = [];
+    pageB.on('pageerror', (e) => errorsB.push(e.message));
+    // Sari's updates are held back while Wati acts, as on a slow link: her
+    // panel still shows the version she saw when she clicks.
+    let hold = false;
+    await pageB.routeWebSocket(/\/v1\/console/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((m) => { if (!(hold && String(m).includes('"update"'))) ws.send(m); });
+      ws.onMessage((m) => server.send(m));
+    });
+    try {
+      await pageB.goto(`${siagad.base}/`, { waitUntil: 'load' });
+      await signIn(pageB, 'sari', 'sari-password-112');
+      await pageB.waitForSelector('#conn-state[data-state="connected"]');
+      await pageB.click(`#incidents [data-incident-id="${flood.id}"] .summary`);
+      await pageB.waitForSelector('#detail:not([hidden])');
+      hold = true;
+      await page.click(`#incidents [data-incident-id="${flood.id}"] .summary`);
+      await page.waitForFunction((id) => new RegExp(id).test(document.querySelector('#detail-title').textContent), flood.id);
+      await page.keyboard.press('a');
+      await page.waitForFunction((id) => /Diterima/.test(
+        document.querySelector(`#incidents [data-incident-id="${id}"] .status`).textContent), flood.id);
+      // Sari acknowledges the version she saw: refused, explained, and her
+      // panel shows that Wati has it now.
+      await pageB.click('#detail .act[data-status="INCIDENT_STATUS_ACKNOWLEDGED"]');
+      await pageB.waitForFunction(() => /berubah sejak Anda melihatnya/.test(document.querySelector('#detail-msg').textContent));
+      await pageB.waitForFunction((name) => new RegExp(`ditangani ${name}`).test(
+        document.querySelector('#detail-body').textContent), DISPATCHER.name);
+      await pageB.screenshot({ path: path.join(OUT, 'console-conflict.png'), fullPage: false });
+      hold = false;
+      assert.deepEqual(errorsB, []);
+    } finally {
+      await ctxB.close();
+    }
+    await page.keyboard.press('Escape');
+  });
+
   test('signing out closes the console and brings the form back', async () => {
     await page.click('#signout');
     await page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
