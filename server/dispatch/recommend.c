@@ -15,7 +15,7 @@
 #include "dispatch/unitstatus.h"
 #include "wire/report.h"
 
-#define RECOMMEND_RADIUS_KM "300"  /* beyond this a unit is "far": no distance */
+#define RECOMMEND_RADIUS_M "300000" /* beyond this a unit is "far": no distance */
 #define RECOMMEND_GEO_COUNT "1000" /* units looked at around the point */
 #define RECOMMEND_CANDIDATES 20
 #define RECOMMEND_PASSED 50
@@ -228,7 +228,7 @@ static void on_incident(void *data, redisReply *reply) {
     snprintf(lon, sizeof(lon), "%.7f", j->inc->location->lon);
     snprintf(lat, sizeof(lat), "%.7f", j->inc->location->lat);
     const char *geo[] = {"GEOSEARCH", k_geo, "FROMLONLAT", lon, lat, "BYRADIUS",
-                         RECOMMEND_RADIUS_KM, "km", "ASC", "COUNT", RECOMMEND_GEO_COUNT,
+                         RECOMMEND_RADIUS_M, "m", "ASC", "COUNT", RECOMMEND_GEO_COUNT,
                          "WITHDIST"};
     if (sg_redis_command(d->redis, on_geo, j, 12, geo, NULL) == 0)
       j->pending++;
