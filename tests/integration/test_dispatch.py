@@ -1,0 +1,258 @@
+"""Units and assignments (issue 12) with a real Redis (and Kannel for the SMS
+ladder): siaga-admin's unit commands, the console's Assign, CancelAssignment
+and Recommend reaching every console as updates, and a unit's SMS answer."""
+import hashlib
+import re
+import sys
+import time
+
+import harness
+import kannel
+from harness import json_report, key, wait_until
+from clients import json_messages_until
+
+
+def add_unit(stack, uid, kind="ambulance", phone=None, name=None, station="Pos 1"):
+    """Registers a unit; returns its token."""
+    phone = phone or "+628130000%04d" % (sum(map(ord, uid)) % 10000)
+    rc, out, err = stack.admin("unit", "add", uid, "--kind", kind, "--name", name or uid,
+                               "--phone", phone, "--station", station)
+    if rc != 0:
+        raise AssertionError("unit add %s: %s %s" % (uid, out, err))
+    m = re.search(r"token: ([0-9a-f]{64})", out)
+    if not m:
+        raise AssertionError("no token in %r" % out)
+    return m.group(1)
+
+
+def digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Admin(harness.StackTestCase):
+    STACK = {"workers": 0}
+
+    def test_unit_add_stores_only_the_digest(self):
+        token = add_unit(self.stack, "AMB-01", phone="+6281300000001")
+        self.assertEqual(self.stack.r("GET", key("unittoken:" + digest(token))), b"AMB-01")
+        self.assertEqual(self.stack.r("GET", key("unitphone:+6281300000001")), b"AMB-01")
+        stored = self.stack.r("HGETALL", key("unit:AMB-01"))
+        self.assertNotIn(token.encode(), stored)
+        self.assertIn(b"AMB-01", self.stack.r("SMEMBERS", key("units")))
+        # one UNIT_CHANGED update so open consoles see the new unit
+        ups = harness.updates(self.stack)
+        self.assertEqual(ups[-1][1]["kind"], 7)
+        self.assertEqual(len(self.stack.r("XRANGE", key("unitaudit:AMB-01"), "-", "+")), 1)
+
+    def test_refusals_write_nothing(self):
+        add_unit(self.stack, "DMK-01", kind="fire", phone="+6281300000011")
+        before = self.stack.r("DBSIZE")
+        for args, why in (
+                (("DMK-01", "--kind", "fire", "--name", "x", "--phone", "+6281300000012",
+                  "--station", "s"), "exists already"),
+                (("DMK-02", "--kind", "fire", "--name", "x", "--phone", "+6281300000011",
+                  "--station", "s"), "is the phone of unit DMK-01"),
+                (("DMK-03", "--kind", "tank", "--name", "x", "--phone", "+6281300000013",
+                  "--station", "s"), "--kind is one of"),
+                (("dmk-04", "--kind", "fire", "--name", "x", "--phone", "+6281300000014",
+                  "--station", "s"), "a unit id is"),
+                (("DMK-05", "--kind", "fire", "--name", "x", "--phone", "0813",
+                  "--station", "s"), "--phone")):
+            rc, out, err = self.stack.admin("unit", "add", *args)
+            self.assertEqual(rc, 1, (args, out, err))
+            self.assertIn(why, err)
+        self.assertEqual(self.stack.r("DBSIZE"), before)
+
+    def test_list_disable_and_token(self):
+        token = add_unit(self.stack, "POL-01", kind="police", phone="+6281300000021",
+                         name="Patroli Satu")
+        rc, out, err = self.stack.admin("unit", "list")
+        self.assertEqual(rc, 0, err)
+        line = [ln for ln in out.splitlines() if ln.startswith("POL-01")][0]
+        self.assertIn("police", line)
+        self.assertIn("AVAILABLE", line)
+        self.assertIn("enabled", line)
+        self.assertIn("Patroli Satu", line)
+
+        # a new token: the old one ends at once
+        rc, out, err = self.stack.admin("unit", "token", "POL-01")
+        self.assertEqual(rc, 0, err)
+        new = re.search(r"([0-9a-f]{64})", out).group(1)
+        self.assertIsNone(self.stack.r("GET", key("unittoken:" + digest(token))))
+        self.assertEqual(self.stack.r("GET", key("unittoken:" + digest(new))), b"POL-01")
+
+        epoch = int(self.stack.r("GET", key("auth:epoch")) or 0)
+        rc, out, err = self.stack.admin("unit", "disable", "POL-01")
+        self.assertEqual(rc, 0, err)
+        self.assertIsNone(self.stack.r("GET", key("unittoken:" + digest(new))))
+        self.assertGreater(int(self.stack.r("GET", key("auth:epoch"))), epoch)
+        rc, out, err = self.stack.admin("unit", "list")
+        self.assertIn("disabled", [ln for ln in out.splitlines() if ln.startswith("POL-01")][0])
+        rc, out, err = self.stack.admin("unit", "token", "NOPE-1")
+        self.assertEqual(rc, 1)
+        self.assertIn("no unit", err)
+
+
+def command(ws, request_id, **action):
+    ws.send_json({"command": dict({"requestId": request_id}, **action)})
+
+
+_backlog = {}  # id(ws) -> messages read while waiting for another one
+
+
+def until(ws, pred, timeout, what):
+    """The first message with pred true: from what was read before while
+    waiting for something else (an update may come before its reply), else
+    read on; what is passed over is kept for later."""
+    kept = _backlog.setdefault(id(ws), [])
+    for i, m in enumerate(kept):
+        if pred(m):
+            return kept.pop(i)
+    seen = json_messages_until(ws, pred, timeout, what)
+    kept.extend(seen[:-1])
+    return seen[-1]
+
+
+def reply_for(ws, request_id, timeout=10):
+    return until(ws, lambda m: m.get("reply", {}).get("requestId") == request_id,
+                 timeout, "reply %s" % request_id)["reply"]
+
+
+def console(stack):
+    ws = stack.ws()
+    json_messages_until(ws, lambda m: "snapshot" in m and not m["snapshot"].get("more"), 10,
+                        "snapshot")
+    return ws
+
+
+def open_incident(case, ws, i, category="medical", description=None):
+    """Posts a report and waits until the console sees its incident."""
+    r = case.stack.post_report(json_report(i, category=category, description=description or
+                                           "Orang pingsan di jalan no. %d, tidak sadar" % i))
+    case.assertEqual(r.status, 202, r)
+    rid = r.json()["reportId"]
+    msg = until(ws, lambda m: rid in m.get("update", {}).get("incident", {}).get("reportIds", []),
+                30, "incident for %s" % rid)
+    return msg["update"]["incident"]
+
+
+def assignment_update(ws, asg_id, state, timeout=15):
+    """The console's next ASSIGNMENT_CHANGED update of asg_id in state."""
+    def match(m):
+        up = m.get("update", {})
+        return (up.get("kind") == "UPDATE_KIND_ASSIGNMENT_CHANGED" and
+                up.get("assignment", {}).get("id") == asg_id and
+                up["assignment"].get("state") == "ASSIGNMENT_STATE_" + state)
+    return until(ws, match, timeout, "%s %s" % (asg_id, state))["update"]
+
+
+class Console(harness.StackTestCase):
+    STACK = {"workers": 1}
+
+    def test_assign_reaches_every_console_and_cancel_frees_the_unit(self):
+        add_unit(self.stack, "AMB-11", phone="+6281300000111")
+        ws, other = console(self.stack), console(self.stack)
+        inc = open_incident(self, ws, 1)
+        command(ws, "a1", assign={"incidentId": inc["id"], "unitId": "AMB-11"})
+        rep = reply_for(ws, "a1")
+        self.assertTrue(rep["ok"], rep)
+        asg = rep["assignment"]
+        self.assertEqual(asg["state"], "ASSIGNMENT_STATE_OFFERED")
+        self.assertEqual(asg["unitId"], "AMB-11")
+        self.assertEqual(asg["incidentId"], inc["id"])
+        self.assertEqual(asg["by"], harness.DISPATCHER)
+        self.assertEqual(rep["unit"]["status"], "UNIT_STATUS_ASSIGNED")
+        self.assertIn(asg["id"], [a["id"] for a in rep["incident"]["assignments"]])
+        self.assertNotEqual(rep["incident"]["times"].get("assignedAtMs", "0"), "0")
+        for c in (ws, other):
+            up = assignment_update(c, asg["id"], "OFFERED")
+            self.assertEqual(up["unit"]["status"], "UNIT_STATUS_ASSIGNED")
+            self.assertEqual(up["unit"]["assignmentId"], asg["id"])
+            self.assertEqual(up["actor"], harness.DISPATCHER)
+        # the same unit twice is refused, and writes nothing
+        before = self.stack.xlen("updates")
+        command(ws, "a2", assign={"incidentId": inc["id"], "unitId": "AMB-11"})
+        rep = reply_for(ws, "a2")
+        self.assertFalse(rep.get("ok"))
+        self.assertEqual(rep["error"]["code"], "unit_busy")
+        self.assertEqual(self.stack.xlen("updates"), before)
+        # the ladder knows it, the audit trails too
+        self.assertIsNotNone(self.stack.r("ZSCORE", key("assign:due"), asg["id"]))
+        self.assertGreaterEqual(len(self.stack.r("XRANGE", key("unitaudit:AMB-11"), "-", "+")), 2)
+
+        command(other, "c1", cancelAssignment={"assignmentId": asg["id"], "reason": "salah unit"})
+        rep = reply_for(other, "c1")
+        self.assertTrue(rep["ok"], rep)
+        self.assertEqual(rep["assignment"]["state"], "ASSIGNMENT_STATE_CANCELLED")
+        self.assertEqual(rep["assignment"]["reason"], "salah unit")
+        up = assignment_update(ws, asg["id"], "CANCELLED")
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_AVAILABLE")
+        self.assertEqual(up["unit"].get("assignmentId", ""), "")
+        self.assertIsNone(self.stack.r("ZSCORE", key("assign:due"), asg["id"]))
+        # cancelled twice: refused
+        command(other, "c2", cancelAssignment={"assignmentId": asg["id"]})
+        self.assertEqual(reply_for(other, "c2")["error"]["code"], "not_active")
+        # several units on one incident
+        add_unit(self.stack, "AMB-12", phone="+6281300000112")
+        for i, uid in enumerate(("AMB-11", "AMB-12")):
+            command(ws, "m%d" % i, assign={"incidentId": inc["id"], "unitId": uid})
+            self.assertTrue(reply_for(ws, "m%d" % i)["ok"])
+        inc_now = self.stack.r("HGET", key("incident:" + inc["id"]), "version")
+        self.assertGreater(int(inc_now), int(inc["version"]))
+
+    def test_refusals(self):
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 2)
+        add_unit(self.stack, "AMB-21", phone="+6281300000121")
+        self.stack.admin("unit", "disable", "AMB-21")
+        before = self.stack.xlen("updates")
+        for rid, action, code in (
+                ("r1", {"assign": {"incidentId": inc["id"], "unitId": "NOPE-99"}}, "not_found"),
+                ("r2", {"assign": {"incidentId": "PLK-999999", "unitId": "AMB-21"}}, "not_found"),
+                ("r3", {"assign": {"incidentId": inc["id"], "unitId": "AMB-21"}}, "unit_disabled"),
+                ("r4", {"assign": {"incidentId": inc["id"], "unitId": "x:y"}}, "not_found"),
+                ("r5", {"cancelAssignment": {"assignmentId": "A-999999"}}, "not_found"),
+                ("r6", {"cancelAssignment": {"assignmentId": "A-1", "reason": "x" * 201}},
+                 "bad_command"),
+                ("r7", {"recommend": {"incidentId": "PLK-999999"}}, "not_found")):
+            command(ws, rid, **action)
+            rep = reply_for(ws, rid)
+            self.assertFalse(rep.get("ok"), rep)
+            self.assertEqual(rep["error"]["code"], code, (rid, rep))
+            self.assertTrue(rep["error"]["message"])
+        self.assertEqual(self.stack.xlen("updates"), before)
+
+    def test_recommend_orders_by_distance_and_says_why_others_were_passed_over(self):
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 45)
+        lat, lon = inc["location"]["lat"], inc["location"]["lon"]
+        for n, (uid, kind, dlat) in enumerate((
+                ("AMB-31", "ambulance", 0.05), ("AMB-32", "ambulance", 0.01),
+                ("POL-31", "police", 0.001), ("AMB-33", "ambulance", 0.002),
+                ("AMB-34", "ambulance", 0.003))):
+            add_unit(self.stack, uid, kind=kind, phone="+628130000035%d" % n)
+            self.stack.r("GEOADD", key("unitgeo"), lon, lat + dlat, uid)
+        self.stack.admin("unit", "disable", "AMB-33")
+        other = open_incident(self, ws, 46)
+        command(ws, "busy", assign={"incidentId": other["id"], "unitId": "AMB-34"})
+        self.assertTrue(reply_for(ws, "busy")["ok"])
+
+        command(ws, "rec", recommend={"incidentId": inc["id"]})
+        rec = reply_for(ws, "rec")["recommendation"]
+        ids = [c["unit"]["id"] for c in rec["candidates"]]
+        self.assertEqual(ids[:2], ["AMB-32", "AMB-31"], rec)
+        first = rec["candidates"][0]
+        self.assertAlmostEqual(first["distanceM"], 1112, delta=30)
+        self.assertGreater(first["etaS"], 0)
+        self.assertTrue(first["stale"])  # never told a position by its app
+        self.assertIn("ambulance answers medical", first["why"])
+        passed = {c["unit"]["id"]: c["passedOver"] for c in rec["passedOver"]}
+        self.assertEqual(passed.get("POL-31"), "kind")
+        self.assertEqual(passed.get("AMB-33"), "disabled")
+        self.assertEqual(passed.get("AMB-34"), "busy")
+        for uid in ("POL-31", "AMB-33", "AMB-34"):
+            self.assertNotIn(uid, ids)
+
+
+if __name__ == "__main__":
+    harness.main()
