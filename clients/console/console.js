@@ -774,6 +774,9 @@
     unknown_phone: 'Nomor itu tidak melapor lewat SMS ke insiden ini. (That number did not report it by SMS.)',
     unit_busy: 'Unit itu sedang bertugas atau tidak tersedia. Pilih unit lain. (That unit is not available.)',
     unit_not_found: 'Unit tidak ditemukan. (No such unit.)',
+    unit_disabled: 'Unit itu dinonaktifkan. (That unit is disabled.)',
+    incident_closed: 'Insiden itu sudah selesai atau ditutup. (The incident is closed.)',
+    not_active: 'Penugasan itu sudah berakhir. (That assignment is over.)',
     already_assigned: 'Unit itu sudah ditugaskan ke insiden ini. (Already assigned.)',
     bad_state: 'Penugasan itu sudah tidak terbuka. (That assignment is no longer open.)',
     not_open: 'Insiden itu sudah ditutup atau digabung; buka lagi dulu. (Closed or merged: reopen it first.)',
@@ -1027,7 +1030,8 @@
           li.appendChild(el('span', null, (CATEGORY_LABEL[inc.category] || inc.category || '?') + ' · ' +
                                          (inc.summary || '')));
           var at = int64(inc.updatedAtMs);
-          li.appendChild(el('span', 'cl-when', (STATUS_LABEL[inc.status] || '') + (at ? ' ' + formatClock(new Date(at)) : '')));
+          li.appendChild(el('span', 'cl-when', (inc.mergedInto ? 'Digabung ke ' + inc.mergedInto : (STATUS_LABEL[inc.status] || '')) +
+                                               (at ? ' ' + formatClock(new Date(at)) : '')));
           li.addEventListener('click', function () { openDetail(inc.id, inc); });
           ul.appendChild(li);
         });

@@ -154,7 +154,8 @@
       var facts = [];
       if (c.distanceM >= 0) facts.push((c.distanceM / 1000).toFixed(1) + ' km');
       if (c.etaS >= 0) facts.push('±' + Math.max(1, Math.round(c.etaS / 60)) + ' mnt');
-      if (c.stale) facts.push('posisi lama (stale position)');
+      if (c.distanceM < 0) facts.push('posisi tak diketahui (no position yet)');
+      else if (c.stale) facts.push('posisi lama (stale position)');
       if (passed) facts.push('dilewati: ' + (PASSED[c.passedOver] || c.passedOver));
       if (c.why) facts.push(c.why);
       li.appendChild(el('div', 'meta', facts.join(' · ')));
@@ -256,7 +257,10 @@
         recommendation = rep.recommendation;
         h.scheduleRender();
       }
-      if (rep.ok && rep.assignment) h.scheduleRender();
+      if (rep.ok && rep.assignment) {
+        recommendation = null; // it named this unit as free: ask again for the next one
+        h.scheduleRender();
+      }
     }
 
     // The alarm: one repeating beep and a highlight while an assignment

@@ -576,6 +576,39 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     await page.keyboard.press('Escape');
   });
 
+  test('recommends units for an incident, assigns one and cancels it', async () => {
+    for (const [id, kind, phone] of [['DMK-01', 'fire', '+6281300000101'], ['SAR-01', 'sar_boat', '+6281300000102'],
+                                     ['AMB-01', 'ambulance', '+6281300000103']]) {
+      const r = spawnSync(path.join(BUILD, 'siaga-admin'),
+                          ['--redis', `127.0.0.1:${redis.port}`, 'unit', 'add', id, '--kind', kind, '--name', `Unit ${id}`,
+                           '--phone', phone, '--station', 'Pos Pahandut'], { encoding: 'utf8', timeout: 30000 });
+      assert.equal(r.status, 0, `unit add ${id}: ${r.stdout} ${r.stderr}`);
+    }
+    // New units reach the open console live.
+    await page.waitForFunction(() => document.querySelectorAll('#units .ustrip').length === 3);
+    const flood = await waitForRow(page, 'Yos Sudarso', 5000, [siagad]);
+    await page.click(`#incidents [data-incident-id="${flood.id}"] .summary`);
+    await page.waitForFunction((id) => new RegExp(id).test(document.querySelector('#detail-title').textContent), flood.id);
+    await page.keyboard.press('u');
+    // A boat answers a flood; the fire truck and the ambulance are passed over, and why.
+    await page.waitForSelector('#detail-body .cands li[data-unit-id="SAR-01"] button.assign');
+    assert.equal(await page.locator('#detail-body .cands li.cand:not(.passed)').count(), 1);
+    assert.match(await page.textContent('#detail-body .passed-list'), /DMK-01[\s\S]*jenis tidak sesuai/);
+    await page.click('#detail-body .cands li[data-unit-id="SAR-01"] button.assign');
+    await page.waitForSelector('#detail-body .alist li[data-state="ASSIGNMENT_STATE_OFFERED"]');
+    await page.waitForFunction(() => /Ditugaskan/.test(document.querySelector('#units [data-unit-id="SAR-01"]')?.textContent || ''));
+    assert.match(await page.textContent(`#incidents [data-incident-id="${flood.id}"] .unit-tag`), /SAR-01/);
+    await page.screenshot({ path: path.join(OUT, 'console-assigned.png'), fullPage: false });
+    // Cancelled with a reason: the incident is nobody's again.
+    page.once('dialog', (d) => d.accept('Salah unit'));
+    await page.click('#detail-body .alist li[data-state="ASSIGNMENT_STATE_OFFERED"] button');
+    await page.waitForSelector('#detail-body .alist li[data-state="ASSIGNMENT_STATE_CANCELLED"]');
+    await page.waitForFunction((id) => /belum ada unit/.test(
+      document.querySelector(`#incidents [data-incident-id="${id}"] .unit-tag`)?.textContent || ''), flood.id);
+    await page.keyboard.press('Escape');
+    assert.deepEqual(pageErrors, []);
+  });
+
   test('signing out closes the console and brings the form back', async () => {
     await page.click('#signout');
     await page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
