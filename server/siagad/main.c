@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/commands.h"
+#include "citizen/citizen.h"
 #include "core/error.h"
 #include "core/hostport.h"
 #include "http/router.h"
@@ -52,6 +53,7 @@ typedef struct options {
   const char *allowed_origins[8];
   size_t n_allowed_origins;
   size_t snapshot_page;
+  const char *sms_number;
 } options;
 
 typedef struct server {
@@ -69,8 +71,9 @@ typedef struct server {
   sg_auth *auth;
   sg_gate *gate;
   sg_assets *assets;
-  sg_http_router *router;            /* /v1/sms/ to sms, the rest to api */
-  struct lws_protocols protocols[4]; /* lws keeps pointing at these */
+  sg_citizen *citizen;
+  sg_http_router *router;            /* /v1/sms/ to sms, citizens' paths, the rest to api */
+  struct lws_protocols protocols[5]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
   int signals; /* how many of sigint, sigterm are initialised */
@@ -112,6 +115,7 @@ static void usage(FILE *out) {
           "  --allowed-origin URL  a web origin besides siagad's own that may open the\n"
           "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
           "  --snapshot-page N   open incidents per page of a console's snapshot (default 500)\n"
+          "  --sms-number N      the number citizens text reports to, shown by /lapor (112)\n"
           "  --help              this text\n");
 }
 
@@ -146,6 +150,7 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"map-tiles", required_argument, NULL, 'T'},
                                            {"leaflet-dir", required_argument, NULL, 'L'},
                                            {"snapshot-page", required_argument, NULL, 'P'},
+                                           {"sms-number", required_argument, NULL, 'N'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -164,6 +169,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->leaflet_dir = "/usr/share/javascript/leaflet";
   o->map_tiles = "";
   o->snapshot_page = 0;
+  o->sms_number = "112";
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -260,6 +266,14 @@ static int parse_options(int argc, char **argv, options *o) {
         return -1;
       o->snapshot_page = (size_t)n;
       break;
+    case 'N':
+      if (strlen(optarg) == 0 || strlen(optarg) > SG_CITIZEN_SMS_NUMBER_MAX ||
+          strspn(optarg, "0123456789+ ") != strlen(optarg)) {
+        fprintf(stderr, "siagad: --sms-number wants digits, '+' and spaces (at most 20)\n");
+        return -1;
+      }
+      o->sms_number = optarg;
+      break;
     case 'h':
       usage(stdout);
       exit(0);
@@ -292,7 +306,8 @@ static int on_unclaimed(struct lws *wsi, enum lws_callback_reasons reason, void 
 static void on_admitted(void *data, int fd, const char *bytes, size_t len, const sg_identity *who) {
   server *srv = data;
   struct lws_vhost *vhost = srv->lws != NULL ? lws_get_vhost_by_name(srv->lws, "default") : NULL;
-  if (vhost == NULL || sg_hub_admit(srv->hub, fd, who) != 0) {
+  /* who is NULL for a citizen's /v1/follow: no session to hand over. */
+  if (vhost == NULL || (who != NULL && sg_hub_admit(srv->hub, fd, who) != 0)) {
     close(fd);
     return;
   }
@@ -449,8 +464,15 @@ static int create_sms_api(server *srv, const options *o) {
     }
   }
   srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, o->region);
-  sg_http_route routes[] = {{SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
-                            {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
+  if ((srv->citizen = sg_citizen_create(srv->redis, o->region, o->sms_number)) == NULL) {
+    fprintf(stderr, "siagad: cannot start the citizens' routes (out of memory)\n");
+    return -1;
+  }
+  sg_hub_set_tap(srv->hub, sg_citizen_follow_tap, sg_citizen_follower(srv->citizen));
+  sg_http_route routes[2 + SG_CITIZEN_ROUTES] = {
+      {SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
+      {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
+  sg_citizen_routes(srv->citizen, routes + 2);
   if (srv->api == NULL ||
       (srv->router = sg_http_router_create(routes, sizeof(routes) / sizeof(routes[0]))) == NULL) {
     fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
@@ -474,6 +496,7 @@ static int create_lws(server *srv) {
       {"http-only", on_unclaimed, 0, 0, 0, NULL, 0},
       {SG_HUB_PROTOCOL_PB, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv->hub, 65536},
       {SG_HUB_PROTOCOL_JSON, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv->hub, 65536},
+      sg_citizen_protocol(srv->citizen),
       {NULL, NULL, 0, 0, 0, NULL, 0}};
   memcpy(srv->protocols, protocols, sizeof(protocols));
   /* Consoles are pinged when quiet so dead peers are found and closed. */
@@ -501,6 +524,7 @@ static int create_http(server *srv, const options *o) {
                         .allowed_origins = o->allowed_origins,
                         .n_allowed_origins = o->n_allowed_origins,
                         .admit = on_admitted,
+                        .admit_follow = on_admitted,
                         .admit_data = srv};
   if ((srv->gate = sg_gate_create(&go)) == NULL) {
     fprintf(stderr, "siagad: cannot start the WebSocket gate (out of memory)\n");
@@ -582,6 +606,7 @@ cleanup:
   }
   sg_http_router_destroy(srv.router);
   sg_api_destroy(srv.api);
+  sg_citizen_destroy(srv.citizen);
   sg_assets_destroy(srv.assets);
   sg_ingest_destroy(srv.ingest);
   sg_commands_destroy(srv.commands);
