@@ -203,8 +203,9 @@ static void handle_report(api_session *s) {
     respond_error(s, 400, err.code, err.message);
     return;
   }
-  if (sg_report_validate(r, &err) != 0) {
-    respond_error(s, 400, err.code, err.message);
+  /* The number first: validation takes only E.164 and short codes. */
+  if (sg_report_normalise_phone(r, &err) != 0 || sg_report_validate(r, &err) != 0) {
+    respond_error(s, strcmp(err.code, "unavailable") == 0 ? 503 : 400, err.code, err.message);
     siaga__v1__report__free_unpacked(r, NULL);
     return;
   }

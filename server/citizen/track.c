@@ -147,6 +147,7 @@ static const struct {
     {"/lapor/lapor.css", "lapor.css", "text/css; charset=utf-8", "cache-control: no-cache\r\n"},
     {"/lapor/manifest.webmanifest", "lapor.webmanifest", "application/manifest+json",
      "cache-control: no-cache\r\n"},
+    {"/lapor/icon.svg", "lapor-icon.svg", "image/svg+xml", "cache-control: max-age=86400\r\n"},
     /* The worker is checked for updates on each visit (no-cache). */
     {"/lapor/sw.js", "lapor-sw.js", "text/javascript; charset=utf-8",
      "cache-control: no-cache\r\nservice-worker-allowed: /lapor/\r\n"},

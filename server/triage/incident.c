@@ -63,13 +63,12 @@ double sg_triage_distance_m(double lat1, double lon1, double lat2, double lon2) 
 }
 
 int sg_triage_report_links_caller(const Siaga__V1__Report *r) {
-  return (r->channel == SIAGA__V1__CHANNEL__CHANNEL_SMS ||
-          r->channel == SIAGA__V1__CHANNEL__CHANNEL_AML) &&
-         r->reporter != NULL && r->reporter->phone != NULL && r->reporter->phone[0] != '\0';
+  return r->reporter != NULL && r->reporter->phone != NULL && r->reporter->phone[0] != '\0';
 }
 
 int sg_triage_incident_matches_caller(const Siaga__V1__Incident *inc, int64_t ref_ms) {
-  return status_open(inc->status) && inc->updated_at_ms >= ref_ms - SG_TRIAGE_CALLER_WINDOW_MS;
+  (void)ref_ms;
+  return status_open(inc->status);
 }
 
 /* ---- summary text ---- */
