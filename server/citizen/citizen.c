@@ -6,15 +6,18 @@ struct sg_citizen {
   sg_citizen_lookup *lookup;
   sg_citizen_track *track;
   sg_citizen_follow *follow;
+  sg_citizen_abuse *abuse;
 };
 
-sg_citizen *sg_citizen_create(sg_redis *redis, const char *region, const char *sms_number) {
+sg_citizen *sg_citizen_create(sg_redis *redis, sg_ingest *ingest, const char *region,
+                              const char *sms_number) {
   sg_citizen *c = calloc(1, sizeof(*c));
   if (c == NULL)
     return NULL;
   if ((c->lookup = sg_citizen_lookup_create(redis, region)) == NULL ||
       (c->track = sg_citizen_track_create(c->lookup, sms_number)) == NULL ||
-      (c->follow = sg_citizen_follow_create(c->lookup)) == NULL) {
+      (c->follow = sg_citizen_follow_create(c->lookup)) == NULL ||
+      (c->abuse = sg_citizen_abuse_create(redis, ingest, region)) == NULL) {
     sg_citizen_destroy(c);
     return NULL;
   }
@@ -24,6 +27,7 @@ sg_citizen *sg_citizen_create(sg_redis *redis, const char *region, const char *s
 void sg_citizen_destroy(sg_citizen *c) {
   if (c == NULL)
     return;
+  sg_citizen_abuse_destroy(c->abuse);
   sg_citizen_follow_destroy(c->follow);
   sg_citizen_track_destroy(c->track);
   sg_citizen_lookup_destroy(c->lookup);
@@ -46,6 +50,10 @@ struct lws_protocols sg_citizen_protocol(sg_citizen *c) {
                             c->follow,
                             1024};
   return p;
+}
+
+sg_citizen_abuse *sg_citizen_abuse_of(sg_citizen *c) {
+  return c->abuse;
 }
 
 sg_citizen_follow *sg_citizen_follower(sg_citizen *c) {

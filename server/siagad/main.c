@@ -464,7 +464,7 @@ static int create_sms_api(server *srv, const options *o) {
     }
   }
   srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, o->region);
-  if ((srv->citizen = sg_citizen_create(srv->redis, o->region, o->sms_number)) == NULL) {
+  if ((srv->citizen = sg_citizen_create(srv->redis, srv->ingest, o->region, o->sms_number)) == NULL) {
     fprintf(stderr, "siagad: cannot start the citizens' routes (out of memory)\n");
     return -1;
   }
@@ -479,6 +479,7 @@ static int create_sms_api(server *srv, const options *o) {
     return -1;
   }
   sg_api_set_auth(srv->api, srv->auth);
+  sg_api_set_abuse(srv->api, sg_citizen_abuse_of(srv->citizen));
   if ((srv->assets = sg_assets_load(o->leaflet_dir)) == NULL) {
     fprintf(stderr, "siagad: out of memory\n");
     return -1;

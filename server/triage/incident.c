@@ -267,6 +267,9 @@ static const flag_reason flag_reasons[] = {
      "Nomor ini pernah ditandai laporan palsu (number previously marked as prank)"},
     {"rate_limited", "flag.rate_limited",
      "Banyak pesan dari nomor ini dalam 10 menit (many messages from this number in 10 minutes)"},
+    {"rate_limited_address", "flag.rate_limited_address",
+     "Banyak laporan aplikasi dari alamat internet ini dalam 10 menit (many app reports from this "
+     "internet address in 10 minutes)"},
 };
 
 static int notices_add_flags(sg_arena *a, notices *ns, const Siaga__V1__Report *r) {

@@ -185,5 +185,44 @@ class Follow(harness.StackTestCase):
         self.assertEqual(got["reportId"], a["reportId"])
 
 
+    def incident(self, rid):
+        def applied():
+            v = self.stack.r("HGET", key("report:" + rid), "incident")
+            return v.decode() if v else None
+        iid = wait_until(applied, 15, "incident of %s" % rid)
+        return self.stack.http("GET", "/v1/incidents/" + iid).json()
+
+    def test_rate_limits_flag_app_reports_and_drop_none(self):
+        # Per number, as SMS: the 11th report in 10 minutes is flagged (the
+        # counter is the SMS one: one number, one reporter).
+        phone = "+6281399990001"
+        rids = []
+        for i in range(11):
+            body = json_report(500, description="Kebakaran ruko, api besar (%d)" % i)
+            body["reporter"]["phone"] = phone
+            r = self.stack.post_report(body)
+            self.assertEqual(r.status, 202, r)  # never refused
+            rids.append(r.json()["reportId"])
+        inc = self.incident(rids[-1])
+        rules = {x["rule"]: x for x in inc["reasons"]}
+        self.assertIn("flag.rate_limited", rules)
+        self.assertEqual(rules["flag.rate_limited"].get("points", 0), 0)  # informs, never scores
+        self.assertEqual(int(self.stack.r("GET", key("sms:rate:" + phone))), 11)
+        first = self.incident(rids[0])
+        self.assertEqual(first["id"], inc["id"])
+        # Per address: many phones behind one address (CGNAT) get a higher
+        # limit, then the flag.
+        used = int(self.stack.r("GET", key("app:rate:127.0.0.1")) or 0)
+        last = None
+        for i in range(max(0, 31 - used)):
+            body = json_report(600 + i, description="Pohon tumbang menutup jalan")
+            r = self.stack.post_report(body)
+            self.assertEqual(r.status, 202, r)
+            last = r.json()["reportId"]
+        rules = {x["rule"] for x in self.incident(last)["reasons"]}
+        self.assertIn("flag.rate_limited_address", rules)
+        self.assertNotIn("flag.rate_limited", rules)
+
+
 if __name__ == "__main__":
     harness.main()
