@@ -330,10 +330,26 @@
       pump();
       if (!ws) follow();
     });
+    takeLink();
     if (currentReport()) showStatus();
     pump();
     if ('serviceWorker' in navigator)
       navigator.serviceWorker.register('/lapor/sw.js', { scope: '/lapor/' }).catch(() => {});
+  }
+
+  // An SMS acknowledgement's link (/l/ID.TOKEN, sent here as #ID.TOKEN):
+  // the report becomes this phone's current one, then the fragment is
+  // dropped from the address bar.
+  function takeLink() {
+    const m = /^#(r-[A-Za-z0-9_-]{26})\.([A-Za-z0-9_-]{22})$/.exec(location.hash);
+    if (!m) return;
+    const reports = load(KEYS.reports, []);
+    const key = 'link-' + m[1];
+    if (!reports.some((r) => r.key === key))
+      reports.push({ key: key, reportId: m[1], token: m[2], sentAt: Date.now() });
+    save(KEYS.reports, reports.slice(-20));
+    save(KEYS.current, { key: key });
+    history.replaceState(null, '', location.pathname);
   }
 
   function setSms(n) {

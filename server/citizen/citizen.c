@@ -39,6 +39,8 @@ void sg_citizen_routes(sg_citizen *c, sg_http_route out[SG_CITIZEN_ROUTES]) {
                            sg_citizen_track_request_size()};
   out[1] = (sg_http_route){SG_CITIZEN_APP_PREFIX, &sg_citizen_track_handler, c->track,
                            sg_citizen_track_request_size()};
+  out[2] = (sg_http_route){SG_CITIZEN_LINK_PREFIX, &sg_citizen_track_handler, c->track,
+                           sg_citizen_track_request_size()};
 }
 
 struct lws_protocols sg_citizen_protocol(sg_citizen *c) {

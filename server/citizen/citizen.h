@@ -24,7 +24,7 @@ sg_citizen *sg_citizen_create(sg_redis *redis, sg_ingest *ingest, const char *re
 void sg_citizen_destroy(sg_citizen *c);
 
 /* The router entries of its HTTP paths (SG_CITIZEN_ROUTES of them). */
-#define SG_CITIZEN_ROUTES 2
+#define SG_CITIZEN_ROUTES 3
 void sg_citizen_routes(sg_citizen *c, sg_http_route out[SG_CITIZEN_ROUTES]);
 
 /* The lws protocol of /v1/follow, for the context's protocol list. */

@@ -174,6 +174,29 @@ static void begin_app(track_request *r, const char *path) {
   respond_error(r, 404, "not_found", "no such page");
 }
 
+/* /l/<report id>.<token> -> /lapor/#<report id>.<token>: the fragment
+ * never reaches a server log or a proxy, and the page reads it. A link
+ * that cannot be ours is 404 (nothing is looked up: the page does that). */
+static void begin_link(track_request *r, const char *path) {
+  const char *rest = path + strlen(SG_CITIZEN_LINK_PREFIX);
+  char id[SG_REPORT_ID_LEN + 1], token[SG_TOKEN_LEN + 1];
+  if (strlen(rest) != SG_REPORT_ID_LEN + 1 + SG_TOKEN_LEN || rest[SG_REPORT_ID_LEN] != '.') {
+    respond_error(r, 404, "not_found", "no such link");
+    return;
+  }
+  memcpy(id, rest, SG_REPORT_ID_LEN);
+  id[SG_REPORT_ID_LEN] = '\0';
+  memcpy(token, rest + SG_REPORT_ID_LEN + 1, SG_TOKEN_LEN + 1);
+  if (!sg_citizen_lookup_args_valid(id, token)) {
+    respond_error(r, 404, "not_found", "no such link");
+    return;
+  }
+  char headers[128];
+  snprintf(headers, sizeof(headers), "location: /lapor/#%s.%s\r\ncache-control: no-store\r\n", id,
+           token);
+  respond(r, 302, "text/plain", "/lapor/\n", 8, headers);
+}
+
 static void on_request(void *data, sg_http_request *req) {
   track_request *r = sg_http_request_data(req);
   r->req = req;
@@ -187,6 +210,8 @@ static void on_request(void *data, sg_http_request *req) {
   }
   if (strncmp(path, SG_CITIZEN_TRACK_PREFIX, strlen(SG_CITIZEN_TRACK_PREFIX)) == 0)
     begin_status(r);
+  else if (strncmp(path, SG_CITIZEN_LINK_PREFIX, strlen(SG_CITIZEN_LINK_PREFIX)) == 0)
+    begin_link(r, path);
   else
     begin_app(r, path);
 }

@@ -5,6 +5,9 @@
  *   GET /v1/reports/{reportId}?token=T   200 siaga.v1.ReportStatus (JSON)
  *                                        404 not_found: unknown report or
  *                                        wrong token, alike
+ *   GET /l/{reportId}.{token}            the short link of an SMS
+ *                                        acknowledgement: 302 to the app,
+ *                                        which follows that report
  *   GET /lapor, /lapor/...               the app's files (clients/lapor/),
  *                                        and /lapor/config.json with the
  *                                        SMS number to show
@@ -20,6 +23,7 @@
 
 #define SG_CITIZEN_TRACK_PREFIX "/v1/reports/"
 #define SG_CITIZEN_APP_PREFIX "/lapor"
+#define SG_CITIZEN_LINK_PREFIX "/l/"
 #define SG_CITIZEN_SMS_NUMBER_MAX 20
 
 typedef struct sg_citizen_track sg_citizen_track;

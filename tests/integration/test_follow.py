@@ -224,5 +224,46 @@ class Follow(harness.StackTestCase):
         self.assertNotIn("flag.rate_limited", rules)
 
 
+class LinkStack(harness.Stack):
+    """Workers that know siagad's public URL (siaga-worker --public-url)."""
+
+    def start_worker(self, i):
+        argv = [self.worker_bin, "--redis", "127.0.0.1:%d" % self.redis_port, "--consumer",
+                "w%d" % i, "--public-url", "http://127.0.0.1:%d" % self.http_port]
+        w = self._spawn("worker-w%d" % i, argv)
+        self.workers.append(w)
+        return w
+
+
+class SmsLink(harness.StackTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = LinkStack(name=cls.__name__, workers=1).start()
+
+    def test_sms_acknowledgement_links_to_the_page_in_one_sms(self):
+        rid = self.post_sms("+6281377770001", "kebakaran rumah di jl. rajawali, api besar")
+        def acked():
+            for _, f in harness.stream_entries(self.stack, "sms:out"):
+                if f[b"report"].decode() == rid:
+                    return f[b"text"].decode()
+            return None
+        text = wait_until(acked, 15, "acknowledgement of %s" % rid)
+        token = self.stack.r("HGET", key("report:" + rid), "token").decode()
+        link = "http://127.0.0.1:%d/l/%s.%s" % (self.stack.http_port, rid, token)
+        self.assertIn(link, text)
+        self.assertIn("PLK-", text)
+        self.assertIn("Balas", text)  # still invites a reply
+        self.assertLessEqual(len(text), 160)  # one SMS (the text is plain GSM 7-bit)
+        r = self.stack.http("GET", link[len("http://127.0.0.1:%d" % self.stack.http_port):], auth=False)
+        self.assertEqual(r.status, 302, r)
+        self.assertEqual(r.header("location"), "/lapor/#%s.%s" % (rid, token))
+        got = self.stack.http("GET", "/v1/reports/%s?token=%s" % (rid, token), auth=False)
+        self.assertEqual(got.status, 200, got)
+        # A link that cannot be ours; a well-formed one is redirected without
+        # a lookup (the page then finds the report, or not).
+        self.assertEqual(self.stack.http("GET", "/l/%s.%s" % (rid, "x" * 21 + "!"), auth=False).status, 404)
+        self.assertEqual(self.stack.http("GET", "/l/nothing", auth=False).status, 404)
+
+
 if __name__ == "__main__":
     harness.main()
