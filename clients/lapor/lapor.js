@@ -198,7 +198,9 @@
   function showStatus() {
     $('screen-form').hidden = true;
     $('screen-status').hidden = false;
+    renderStatus({}); // nothing known of this report yet: no older report's status
     renderDelivery();
+    window.scrollTo(0, 0);
     follow();
   }
 
@@ -230,6 +232,7 @@
       d.innerHTML = 'SUDAH SAMPAI di pusat 112 ✓<span class="en">Your report reached the 112 centre</span>';
     }
     $('add-details').hidden = !!r.pending || !!r.refused;
+    $('steps').hidden = !!r.pending || !!r.refused; // no status before the centre has it
   }
 
   function renderStatus(st) {
