@@ -104,7 +104,7 @@ long sg_sms_replies_ack_link(char *dst, size_t size, sg_sms_replies_kind kind,
   if (kind == SG_SMS_REPLIES_ACK)
     fmt = "SIAGA 112: Laporan %s diterima. Pantau: %s Balas jika ada info.";
   else if (kind == SG_SMS_REPLIES_ACK_DISPATCHED)
-    fmt = "SIAGA 112: Laporan %s diterima, petugas menuju lokasi. Pantau: %s Balas jika ada info.";
+    fmt = "SIAGA 112: Laporan %s, petugas menuju. Pantau: %s Balas jika ada info.";
   else
     return -1;
   int n = snprintf(dst, size, fmt, incident_id, link);
