@@ -46,6 +46,7 @@ struct sg_api {
   sg_auth *auth;
   const sg_assets *assets;
   const char *map_tiles; /* a tile URL template for the console's map, or "" */
+  sg_citizen_abuse *abuse; /* counts and flags app reports, or NULL */
   unsigned p1_escalate_s; /* a P1 nobody acknowledged for this long: tell the supervisors */
 };
 
@@ -89,6 +90,10 @@ sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const cha
 
 void sg_api_set_auth(sg_api *api, sg_auth *auth) {
   api->auth = auth;
+}
+
+void sg_api_set_abuse(sg_api *api, sg_citizen_abuse *abuse) {
+  api->abuse = abuse;
 }
 
 void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles,
@@ -208,8 +213,9 @@ static void handle_report(api_session *s) {
     respond_error(s, 400, err.code, err.message);
     return;
   }
-  if (sg_report_validate(r, &err) != 0) {
-    respond_error(s, 400, err.code, err.message);
+  /* The number first: validation takes only E.164 and short codes. */
+  if (sg_report_normalise_phone(r, &err) != 0 || sg_report_validate(r, &err) != 0) {
+    respond_error(s, strcmp(err.code, "unavailable") == 0 ? 503 : 400, err.code, err.message);
     siaga__v1__report__free_unpacked(r, NULL);
     return;
   }
@@ -223,7 +229,11 @@ static void handle_report(api_session *s) {
   sg_pending *op = sg_pending_start(&s->op, s);
   if (op == NULL)
     respond_unavailable(s, "out of memory");
-  else
+  else if (s->api->abuse != NULL) {
+    sg_citizen_abuse_submit(s->api->abuse, r, sg_http_request_peer(s->req),
+                            s->has_key ? s->key : NULL, on_ingested, op); /* takes r */
+    return;
+  } else
     sg_ingest_submit(s->api->ingest, r, s->has_key ? s->key : NULL, on_ingested, op);
   siaga__v1__report__free_unpacked(r, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include "api/assets.h"
 #include "auth/auth.h"
+#include "citizen/abuse.h"
 #include "http/server.h"
 #include "ws/hub.h"
 #include "store/ingest.h"
@@ -38,6 +39,9 @@ void sg_api_set_auth(sg_api *api, sg_auth *auth);
 #define SG_API_MAP_TILES_MAX 256
 void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles,
                         unsigned p1_escalate_s);
+/* App reports are counted per number and address and flagged (never
+ * refused) by abuse before they are stored. abuse must outlive the api. */
+void sg_api_set_abuse(sg_api *api, sg_citizen_abuse *abuse);
 /* After the sg_http serving it was destroyed (which aborts what is in flight). */
 void sg_api_destroy(sg_api *api);
 

@@ -15,6 +15,7 @@
 
 #include "api/api.h"
 #include "api/commands.h"
+#include "citizen/citizen.h"
 #include "core/error.h"
 #include "core/hostport.h"
 #include "dispatch/dispatch.h"
@@ -49,8 +50,9 @@ typedef struct server {
   sg_auth *auth;
   sg_gate *gate;
   sg_assets *assets;
-  sg_http_router *router;            /* /v1/sms/ to sms, the rest to api */
-  struct lws_protocols protocols[4]; /* lws keeps pointing at these */
+  sg_citizen *citizen;
+  sg_http_router *router;            /* /v1/sms/ to sms, citizens' paths, the rest to api */
+  struct lws_protocols protocols[5]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
   int signals; /* how many of sigint, sigterm are initialised */
@@ -75,7 +77,8 @@ static int on_unclaimed(struct lws *wsi, enum lws_callback_reasons reason, void 
 static void on_admitted(void *data, int fd, const char *bytes, size_t len, const sg_identity *who) {
   server *srv = data;
   struct lws_vhost *vhost = srv->lws != NULL ? lws_get_vhost_by_name(srv->lws, "default") : NULL;
-  if (vhost == NULL || sg_hub_admit(srv->hub, fd, who) != 0) {
+  /* who is NULL for a citizen's /v1/follow: no session to hand over. */
+  if (vhost == NULL || (who != NULL && sg_hub_admit(srv->hub, fd, who) != 0)) {
     close(fd);
     return;
   }
@@ -246,14 +249,22 @@ static int create_sms_api(server *srv, const options *o) {
     }
   }
   srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, o->region);
-  sg_http_route routes[] = {{SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
-                            {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
+  if ((srv->citizen = sg_citizen_create(srv->redis, srv->ingest, o->region, o->sms_number)) == NULL) {
+    fprintf(stderr, "siagad: cannot start the citizens' routes (out of memory)\n");
+    return -1;
+  }
+  sg_hub_set_tap(srv->hub, sg_citizen_follow_tap, sg_citizen_follower(srv->citizen));
+  sg_http_route routes[2 + SG_CITIZEN_ROUTES] = {
+      {SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
+      {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
+  sg_citizen_routes(srv->citizen, routes + 2);
   if (srv->api == NULL ||
       (srv->router = sg_http_router_create(routes, sizeof(routes) / sizeof(routes[0]))) == NULL) {
     fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
     return -1;
   }
   sg_api_set_auth(srv->api, srv->auth);
+  sg_api_set_abuse(srv->api, sg_citizen_abuse_of(srv->citizen));
   sg_sms_set_unit_hook(srv->sms, unit_sms, srv->dispatch);
   if ((srv->assets = sg_assets_load(o->leaflet_dir)) == NULL) {
     fprintf(stderr, "siagad: out of memory\n");
@@ -272,6 +283,7 @@ static int create_lws(server *srv) {
       {"http-only", on_unclaimed, 0, 0, 0, NULL, 0},
       {SG_HUB_PROTOCOL_PB, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv->hub, 65536},
       {SG_HUB_PROTOCOL_JSON, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv->hub, 65536},
+      sg_citizen_protocol(srv->citizen),
       {NULL, NULL, 0, 0, 0, NULL, 0}};
   memcpy(srv->protocols, protocols, sizeof(protocols));
   /* Consoles are pinged when quiet so dead peers are found and closed. */
@@ -299,6 +311,7 @@ static int create_http(server *srv, const options *o) {
                         .allowed_origins = o->allowed_origins,
                         .n_allowed_origins = o->n_allowed_origins,
                         .admit = on_admitted,
+                        .admit_follow = on_admitted,
                         .admit_data = srv};
   if ((srv->gate = sg_gate_create(&go)) == NULL) {
     fprintf(stderr, "siagad: cannot start the WebSocket gate (out of memory)\n");
@@ -380,6 +393,7 @@ cleanup:
   }
   sg_http_router_destroy(srv.router);
   sg_api_destroy(srv.api);
+  sg_citizen_destroy(srv.citizen);
   sg_assets_destroy(srv.assets);
   sg_ingest_destroy(srv.ingest);
   sg_commands_destroy(srv.commands);

@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "api/commands.h"
+#include "citizen/citizen.h"
 #include "core/hostport.h"
 #include "store/keys.h"
 
@@ -45,6 +46,7 @@ void sg_siagad_usage(FILE *out) {
           "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
           "  --snapshot-page N   open incidents per page of a console's snapshot (default 500)\n"
           "  --unit-kinds FILE   unit kinds and the categories they answer (default built in)\n"
+          "  --sms-number N      the number citizens text reports to, shown by /lapor (112)\n"
           "  --assign-ack-s S    seconds an assignment waits for the unit's answer before\n"
           "                      it goes by SMS, and again before it times out (default 60)\n"
           "  --assign-ack-p1-s S the same for P1 incidents (default 30)\n"
@@ -85,6 +87,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"leaflet-dir", required_argument, NULL, 'L'},
                                            {"snapshot-page", required_argument, NULL, 'P'},
                                            {"unit-kinds", required_argument, NULL, 'K'},
+                                           {"sms-number", required_argument, NULL, 'N'},
                                            {"assign-ack-s", required_argument, NULL, 'A'},
                                            {"assign-ack-p1-s", required_argument, NULL, '1'},
                                            {"unit-speed-kmh", required_argument, NULL, 'V'},
@@ -107,6 +110,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   o->leaflet_dir = "/usr/share/javascript/leaflet";
   o->map_tiles = "";
   o->snapshot_page = 0;
+  o->sms_number = "112";
   memset(&o->dispatch, 0, sizeof(o->dispatch));
   o->dispatch.ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
   o->dispatch.ack_s[1] = 30;
@@ -208,6 +212,14 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       break;
     case 'K':
       o->dispatch.kinds_path = optarg;
+      break;
+    case 'N':
+      if (strlen(optarg) == 0 || strlen(optarg) > SG_CITIZEN_SMS_NUMBER_MAX ||
+          strspn(optarg, "0123456789+ ") != strlen(optarg)) {
+        fprintf(stderr, "siagad: --sms-number wants digits, '+' and spaces (at most 20)\n");
+        return -1;
+      }
+      o->sms_number = optarg;
       break;
     case 'A':
     case '1':

@@ -31,6 +31,7 @@ typedef struct sg_siagad_options {
   size_t n_allowed_origins;
   size_t snapshot_page;
   sg_dispatch_options dispatch; /* region filled in at start */
+  const char *sms_number;       /* the number citizens text reports to, shown by /lapor */
 } sg_siagad_options;
 
 /* Prints the usage text. */

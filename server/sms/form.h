@@ -29,7 +29,8 @@ int sg_sms_form_gateway_time(const char *s, int utc_offset_min, int64_t *ms);
  * -1. */
 int sg_sms_form_rfc3339(const char *s, int64_t *ms);
 
-/* Normalises a sender to E.164: blanks, '-', '.', '(' and ')' are dropped;
+/* Normalises a sender to E.164 with wire/phone.h's sg_phone_e164 (the one
+ * normalisation of every channel): blanks, '-', '.', '(' and ')' are dropped;
  * "00" becomes "+"; Indonesian forms become +62: "0812..." and "62812..."
  * give "+62812...", and the common "+620812..." gives "+62812...". Other
  * digit strings of 8 to 15 digits are taken as international numbers that

@@ -95,3 +95,23 @@ long sg_sms_replies_text(char *dst, size_t size, sg_sms_replies_kind kind,
     return -1;
   return n;
 }
+
+long sg_sms_replies_ack_link(char *dst, size_t size, sg_sms_replies_kind kind,
+                             const char *incident_id, const char *link) {
+  /* Shorter words than the plain acknowledgement, so the link fits in the
+   * same one SMS; still the reference, and still the invitation to reply. */
+  const char *fmt;
+  if (kind == SG_SMS_REPLIES_ACK)
+    fmt = "SIAGA 112: Laporan %s diterima. Pantau: %s Balas jika ada info.";
+  else if (kind == SG_SMS_REPLIES_ACK_DISPATCHED)
+    fmt = "SIAGA 112: Laporan %s, petugas menuju. Pantau: %s Balas jika ada info.";
+  else
+    return -1;
+  int n = snprintf(dst, size, fmt, incident_id, link);
+  if (n < 0 || (size_t)n >= size)
+    return -1;
+  long septets = sg_gsm7_septets(dst, (size_t)n);
+  if (septets < 0 || septets > SG_GSM7_SMS_SEPTETS)
+    return -1;
+  return n;
+}

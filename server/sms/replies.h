@@ -33,4 +33,11 @@ typedef enum sg_sms_replies_kind {
  * would not fit in size bytes or in one SMS (an absurdly long id). */
 long sg_sms_replies_text(char *dst, size_t size, sg_sms_replies_kind kind, const char *incident_id);
 
+/* The acknowledgement (SG_SMS_REPLIES_ACK or _ACK_DISPATCHED) with a link
+ * to follow the report in the app (README "Following a report"): the same
+ * rules, one SMS of GSM 7-bit; -1 when it does not fit (a long public URL),
+ * and the caller sends sg_sms_replies_text instead. */
+long sg_sms_replies_ack_link(char *dst, size_t size, sg_sms_replies_kind kind,
+                             const char *incident_id, const char *link);
+
 #endif

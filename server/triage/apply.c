@@ -149,8 +149,8 @@ static int find_caller(sg_triage *t, const char *k_phone,
  * SMS (app users see their report in the app; AML messages are sent by the
  * handset, not typed by the caller). The script sends it only if it applies
  * the report, so a replay acknowledges nothing twice. */
-static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident *inc, char *text,
-                           size_t size) {
+static const char *sms_ack(const sg_triage *t, const Siaga__V1__Report *r, const char *token,
+                           const Siaga__V1__Incident *inc, char *text, size_t size) {
   if (r->channel != SIAGA__V1__CHANNEL__CHANNEL_SMS || r->reporter == NULL ||
       r->reporter->phone == NULL || r->reporter->phone[0] == '\0')
     return "";
@@ -159,6 +159,14 @@ static const char *sms_ack(const Siaga__V1__Report *r, const Siaga__V1__Incident
   sg_sms_replies_kind kind = inc->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED
                                  ? SG_SMS_REPLIES_ACK_DISPATCHED
                                  : SG_SMS_REPLIES_ACK;
+  /* With a public URL, a link to follow the report in the app, when it
+   * fits in the one SMS (else the plain text). */
+  char link[256];
+  if (t->public_url[0] != '\0' && token != NULL && token[0] != '\0' && r->id != NULL &&
+      snprintf(link, sizeof(link), "%s/l/%s.%s", t->public_url, r->id, token) <
+          (int)sizeof(link) &&
+      sg_sms_replies_ack_link(text, size, kind, inc->id, link) > 0)
+    return r->reporter->phone;
   if (sg_sms_replies_text(text, size, kind, inc->id) < 0)
     return "";
   return r->reporter->phone;
@@ -181,7 +189,7 @@ int sg_triage__append_transition(sg_triage *t, sg_arena *a, const sg_triage__ste
   if (inc_pb == NULL || upd_pb == NULL)
     return SG_ENOMEM;
   char ack_text[SG_GSM7_SMS_SEPTETS + 1];
-  const char *ack_to = sms_ack(r, inc, ack_text, sizeof(ack_text));
+  const char *ack_to = sms_ack(t, r, step->token, inc, ack_text, sizeof(ack_text));
 
   /* A report never changes the status, so no status message. The phone
    * map goes only with a report linked by its number. */

@@ -63,13 +63,12 @@ double sg_triage_distance_m(double lat1, double lon1, double lat2, double lon2) 
 }
 
 int sg_triage_report_links_caller(const Siaga__V1__Report *r) {
-  return (r->channel == SIAGA__V1__CHANNEL__CHANNEL_SMS ||
-          r->channel == SIAGA__V1__CHANNEL__CHANNEL_AML) &&
-         r->reporter != NULL && r->reporter->phone != NULL && r->reporter->phone[0] != '\0';
+  return r->reporter != NULL && r->reporter->phone != NULL && r->reporter->phone[0] != '\0';
 }
 
 int sg_triage_incident_matches_caller(const Siaga__V1__Incident *inc, int64_t ref_ms) {
-  return status_open(inc->status) && inc->updated_at_ms >= ref_ms - SG_TRIAGE_CALLER_WINDOW_MS;
+  (void)ref_ms;
+  return status_open(inc->status);
 }
 
 /* ---- summary text ---- */
@@ -268,6 +267,9 @@ static const flag_reason flag_reasons[] = {
      "Nomor ini pernah ditandai laporan palsu (number previously marked as prank)"},
     {"rate_limited", "flag.rate_limited",
      "Banyak pesan dari nomor ini dalam 10 menit (many messages from this number in 10 minutes)"},
+    {"rate_limited_address", "flag.rate_limited_address",
+     "Banyak laporan aplikasi dari alamat internet ini dalam 10 menit (many app reports from this "
+     "internet address in 10 minutes)"},
 };
 
 static int notices_add_flags(sg_arena *a, notices *ns, const Siaga__V1__Report *r) {

@@ -22,16 +22,17 @@
 #define SG_TRIAGE_DEDUP_WINDOW_MS (60 * 60 * 1000) /* ... if it changed this recently */
 #define SG_TRIAGE_REPORT_IDS_MAX 20       /* ids an incident carries: the first, then the latest */
 #define SG_TRIAGE_ID_MAX 32               /* "PLK-000042" and NUL, with room to spare */
-/* A number's next SMS or AML joins the incident it last reported into if that
- * changed this recently; the phone -> incident map lives as long, refreshed
- * by every message. */
-#define SG_TRIAGE_CALLER_WINDOW_MS (30 * 60 * 1000)
-#define SG_TRIAGE_PHONE_TTL_S (SG_TRIAGE_CALLER_WINDOW_MS / 1000)
+/* A number's next report (app, SMS or AML) joins the incident it last
+ * reported into for as long as that incident is open: a citizen answering
+ * the acknowledgement an hour later is still talking about the same
+ * emergency. The phone -> incident map lives this long, refreshed by every
+ * report of the number, so it outlasts any incident that is still worked. */
+#define SG_TRIAGE_PHONE_TTL_S (7 * 24 * 3600)
 
 /* How a report found the incident it joins. */
 typedef enum sg_triage_link {
   SG_TRIAGE_LINK_NEARBY = 0, /* same category, close by (GEOSEARCH) */
-  SG_TRIAGE_LINK_CALLER = 1, /* same phone number, by SMS or AML (the phone map) */
+  SG_TRIAGE_LINK_CALLER = 1, /* same phone number, any channel (the phone map) */
 } sg_triage_link;
 
 /* Writes the incident id for a sequence number: the region in upper case, a
@@ -51,14 +52,16 @@ int sg_triage_incident_matches(const Siaga__V1__Incident *inc, const char *categ
  * set compare against SG_TRIAGE_DEDUP_RADIUS_M alike. */
 double sg_triage_distance_m(double lat1, double lon1, double lat2, double lon2);
 
-/* Whether report r is linked to incidents by its number: it came by SMS or
- * AML and carries a phone number. */
+/* Whether report r is linked to incidents by its number: it carries a phone
+ * number (E.164 on every channel, wire/phone.h), whichever way it came: one
+ * number is one reporter, so an app report and an SMS of the same caller
+ * make one incident, and the caller does not corroborate themself. */
 int sg_triage_report_links_caller(const Siaga__V1__Report *r);
 
-/* Whether a decoded incident may take the next SMS or AML of a number that
- * last reported into it: still open and changed within
- * SG_TRIAGE_CALLER_WINDOW_MS of ref_ms. Any category: one caller, one
- * emergency. */
+/* Whether a decoded incident may take the next report of a number that
+ * last reported into it: still open, however long ago it last changed
+ * (ref_ms, the report's time, is not needed for that; the phone map's TTL
+ * bounds it). Any category: one caller, one emergency. */
 int sg_triage_incident_matches_caller(const Siaga__V1__Incident *inc, int64_t ref_ms);
 
 /* Fills out with a new incident opened by report r with rules result res:

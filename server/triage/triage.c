@@ -34,6 +34,9 @@ sg_triage *sg_triage_create(const sg_triage_options *opts, int *err) {
   snprintf(t->region, sizeof(t->region), "%s", opts->region);
   snprintf(t->consumer, sizeof(t->consumer), "%s", opts->consumer);
   t->claim_idle_ms = opts->claim_idle_ms;
+  /* A URL too long for the field would never fit in an SMS anyway. */
+  if (opts->public_url != NULL && strlen(opts->public_url) < sizeof(t->public_url))
+    snprintf(t->public_url, sizeof(t->public_url), "%s", opts->public_url);
   t->on_dead = opts->on_dead;
   t->data = opts->data;
   t->script = script;

@@ -38,6 +38,10 @@ typedef struct sg_triage_options {
   const char *region;   /* e.g. "plk" */
   const char *consumer; /* unique per worker process */
   long claim_idle_ms;   /* entries pending this long are claimed from others */
+  /* siagad as citizens reach it ("https://siaga.example"), or NULL: an SMS
+   * reporter's acknowledgement then carries a link to follow the report,
+   * PUBLIC_URL/l/<report id>.<tracking token>, when it fits in the SMS. */
+  const char *public_url;
   sg_triage_dead_cb on_dead; /* may be NULL */
   void *data;                /* passed to on_dead */
 } sg_triage_options;

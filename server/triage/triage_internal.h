@@ -50,6 +50,7 @@ struct sg_triage {
   char region[SG_TRIAGE_REGION_MAX];
   char consumer[SG_TRIAGE_CONSUMER_MAX];
   long claim_idle_ms;
+  char public_url[128]; /* "" when acknowledgements carry no link */
   sg_triage_dead_cb on_dead;
   void *data;
 

@@ -149,6 +149,49 @@ static int read_int(struct dec *d, const sg_jsonread_value *v, const struct sg_p
   return 0;
 }
 
+/* A proto3 JSON float or double may come as a string ("-2.2", "1e3"):
+ * only the JSON number grammar is taken (strtod alone would also take hex,
+ * "inf", leading blanks). 0 with *out, or -1. The special strings "NaN" and
+ * "Infinity" are refused later, as every non-finite value is. */
+static int string_number(const char *s, size_t len, double *out) {
+  char buf[64];
+  size_t i = 0;
+  if (len == 0 || len >= sizeof(buf))
+    return -1;
+  if (s[i] == '-')
+    i++;
+  if (i < len && s[i] == '0')
+    i++;
+  else if (i < len && s[i] >= '1' && s[i] <= '9')
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+      i++;
+  else
+    return -1;
+  if (i < len && s[i] == '.') {
+    size_t start = ++i;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+      i++;
+    if (i == start)
+      return -1;
+  }
+  if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+      i++;
+    size_t start = i;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+      i++;
+    if (i == start)
+      return -1;
+  }
+  if (i != len)
+    return -1;
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  *out = strtod(buf, NULL);
+  return 0;
+}
+
 static int b64_value(char c) {
   const char *p = c != '\0' ? strchr(sg_pbjson__b64_std, c) : NULL;
 
@@ -223,9 +266,15 @@ static int read_value(struct dec *d, const ProtobufCFieldDescriptor *f, const sg
   switch (f->type) {
   case PROTOBUF_C_TYPE_FLOAT:
   case PROTOBUF_C_TYPE_DOUBLE: {
-    if (!is_number(v))
+    double x;
+    if (v->type == SG_JSONREAD_STRING) {
+      if (string_number(v->u.string.str, v->u.string.len, &x) != 0)
+        return fail(d, "expected a number");
+    } else if (!is_number(v)) {
       return fail(d, "expected a number");
-    double x = number_value(v);
+    } else {
+      x = number_value(v);
+    }
     if (!isfinite(x))
       return fail(d, "expected a finite number");
     if (f->type == PROTOBUF_C_TYPE_DOUBLE) {

@@ -3,10 +3,12 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "triage/rules.h"
 #include "core/utf8.h"
+#include "wire/phone.h"
 
 static int fail(sg_report_error *err, const char *code, const char *fmt, ...) {
   va_list ap;
@@ -61,6 +63,22 @@ static int phone_valid(const char *p) {
       return 0;
   }
   return digits >= 3 && digits <= 15; /* 3 for short codes like 112, 15 for E.164 */
+}
+
+int sg_report_normalise_phone(Siaga__V1__Report *r, sg_report_error *err) {
+  if (r->reporter == NULL || r->reporter->phone == NULL || r->reporter->phone[0] == '\0')
+    return 0;
+  char e164[SG_PHONE_MAX];
+  if (sg_phone_e164(r->reporter->phone, e164) != 0)
+    return fail(err, "bad_phone",
+                "reporter.phone: a phone number, e.g. +6281234567890 or 081234567890");
+  char *copy = strdup(e164);
+  if (copy == NULL)
+    return fail(err, "unavailable", "out of memory");
+  if (r->reporter->phone != protobuf_c_empty_string)
+    free(r->reporter->phone);
+  r->reporter->phone = copy;
+  return 0;
 }
 
 int sg_report_has_point(const Siaga__V1__Location *loc) {

@@ -33,6 +33,15 @@ Siaga__V1__Report *sg_report_decode_pb(const uint8_t *buf, size_t len, sg_report
  * valid, else -1 with err filled. */
 int sg_report_validate(const Siaga__V1__Report *r, sg_report_error *err);
 
+/* What a client writes the caller's number as ("0812-3456-7890", "+62 812
+ * 3456 7890") becomes E.164 (wire/phone.h, the SMS path's normalisation),
+ * so one number is one reporter on every channel. For reports from outside
+ * only, before sg_report_validate (which takes E.164 only): r must have been unpacked or decoded with
+ * the default allocator (the string is replaced with malloc/free). Returns
+ * 0 (no number is fine), or -1 with err "bad_phone" for what is not a phone
+ * number (letters, short codes): nothing is changed then. */
+int sg_report_normalise_phone(Siaga__V1__Report *r, sg_report_error *err);
+
 /* 1 if the location carries coordinates (lat == 0 && lon == 0 means none). */
 int sg_report_has_point(const Siaga__V1__Location *loc);
 

@@ -66,7 +66,7 @@ static void sleep_ms(long ms) {
 static void usage(FILE *out) {
   fprintf(out,
           "usage: siaga-worker --redis HOST:PORT [--region REGION] [--consumer NAME]\n"
-          "                    [--claim-idle-ms N]\n"
+          "                    [--claim-idle-ms N] [--public-url URL]\n"
           "\n"
           "Reads the region's reports stream as a member of the \"triage\" consumer group,\n"
           "scores each report and opens or updates incidents in Redis.\n"
@@ -77,6 +77,8 @@ static void usage(FILE *out) {
           "                       (default worker-HOSTNAME-PID)\n"
           "  --claim-idle-ms N    take over reports another worker left pending\n"
           "                       for N ms (default %d)\n"
+          "  --public-url URL     siagad as citizens reach it: SMS acknowledgements\n"
+          "                       carry a link to follow the report (URL/l/...)\n"
           "  --help               show this text\n",
           SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
 }
@@ -87,6 +89,7 @@ typedef struct options {
   const char *region;
   char consumer[128];
   long claim_idle_ms;
+  const char *public_url;
 } options;
 
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
@@ -94,7 +97,8 @@ static int parse_options(int argc, char **argv, options *o) {
   static const struct option longopts[] = {
       {"redis", required_argument, NULL, 'r'},   {"region", required_argument, NULL, 'g'},
       {"consumer", required_argument, NULL, 'c'}, {"claim-idle-ms", required_argument, NULL, 'i'},
-      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+      {"public-url", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
@@ -122,6 +126,15 @@ static int parse_options(int argc, char **argv, options *o) {
         fprintf(stderr, "siaga-worker: --claim-idle-ms wants a positive number of ms\n");
         return -1;
       }
+      break;
+    case 'u':
+      /* Into an SMS as it is: printable ASCII, no blank, and short. */
+      if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
+          strlen(optarg) > 100 || strpbrk(optarg, " \"<>") != NULL) {
+        fprintf(stderr, "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
+        return -1;
+      }
+      o->public_url = optarg;
       break;
     case 'h':
       usage(stdout);
@@ -211,7 +224,7 @@ int main(int argc, char **argv) {
   srand((unsigned)getpid() ^ (unsigned)mono_ms()); /* jitter differs per worker */
 
   int err;
-  sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, on_dead, NULL};
+  sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, o.public_url, on_dead, NULL};
   sg_triage *t = sg_triage_create(&topts, &err);
   if (t == NULL) {
     fprintf(stderr, "siaga-worker: %s\n", sg_strerror(err));

@@ -10,6 +10,11 @@
 #include "http/parse.h"
 #include "ws/hub.h"
 
+/* The citizens' follow (citizen/follow.h names them too; ws/ does not
+ * depend on citizen/, so they are spelt here as well). */
+#define SG_FOLLOW_PATH "/v1/follow"
+#define SG_FOLLOW_PROTOCOL "siaga.follow.v1.json"
+
 /* An upgrade whose session is being checked. */
 typedef struct upgrade {
   sg_gate *gate;
@@ -73,15 +78,14 @@ static void refuse(int fd, int status, const char *code, const char *message) {
   close(fd);
 }
 
-/* 1 if the comma-separated list names a console subprotocol. */
-static int names_console(const char *list) {
+/* 1 if the comma-separated list names subprotocol a or b. */
+static int names_protocol(const char *list, const char *a, const char *b) {
   const char *p = list;
   while (p != NULL && *p != '\0') {
     while (*p == ' ' || *p == ',')
       p++;
     size_t n = strcspn(p, ", ");
-    if ((n == strlen(SG_HUB_PROTOCOL_PB) && strncmp(p, SG_HUB_PROTOCOL_PB, n) == 0) ||
-        (n == strlen(SG_HUB_PROTOCOL_JSON) && strncmp(p, SG_HUB_PROTOCOL_JSON, n) == 0))
+    if ((n == strlen(a) && strncmp(p, a, n) == 0) || (n == strlen(b) && strncmp(p, b, n) == 0))
       return 1;
     p += n;
   }
@@ -124,7 +128,7 @@ static void on_checked(void *data, sg_auth_status status, const sg_identity *who
 typedef struct head_fields {
   char path[64];
   char token[SG_BEARER_LEN + 1];
-  int has_token, console_protocol, origin_ok;
+  int has_token, console_protocol, follow_protocol, origin_ok;
 } head_fields;
 
 static int read_head(const sg_gate *g, const char *bytes, size_t len, head_fields *f) {
@@ -144,7 +148,10 @@ static int read_head(const sg_gate *g, const char *bytes, size_t len, head_field
   sg_http_parse_terminate(h);
   snprintf(f->path, sizeof(f->path), "%s", h->path);
   const char *proto = sg_http_parse_header_value(h, "sec-websocket-protocol");
-  f->console_protocol = proto != NULL && names_console(proto);
+  f->console_protocol =
+      proto != NULL && names_protocol(proto, SG_HUB_PROTOCOL_PB, SG_HUB_PROTOCOL_JSON);
+  f->follow_protocol =
+      proto != NULL && names_protocol(proto, SG_FOLLOW_PROTOCOL, SG_FOLLOW_PROTOCOL);
   f->origin_ok = origin_allowed(g, sg_http_parse_header_value(h, "origin"),
                                 sg_http_parse_header_value(h, "host"));
   f->has_token = sg_bearer_from_headers(sg_http_parse_header_value(h, "authorization"),
@@ -165,7 +172,12 @@ void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
     refuse(fd, 400, "bad_request", "the upgrade request cannot be read");
     return;
   }
-  if (strcmp(f.path, "/v1/console") != 0) {
+  if (strcmp(f.path, SG_FOLLOW_PATH) == 0 && g->o.admit_follow != NULL) {
+    if (f.follow_protocol)
+      g->o.admit_follow(g->o.admit_data, fd, bytes, len, NULL);
+    else
+      refuse(fd, 400, "no_subprotocol", "name the subprotocol " SG_FOLLOW_PROTOCOL);
+  } else if (strcmp(f.path, "/v1/console") != 0) {
     refuse(fd, 404, "not_found", "no WebSocket at this path");
   } else if (!f.console_protocol) {
     refuse(fd, 400, "no_subprotocol",

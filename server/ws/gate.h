@@ -2,7 +2,9 @@
  * checked here before libwebsockets sees a byte of it, and a refused one is
  * answered with a plain HTTP status and {"code","message"}, never a bare
  * hang-up:
- *   404 not_found          a path that is not /v1/console
+ *   404 not_found          a path that is not /v1/console (or /v1/follow,
+ *                          which needs no session: 400 no_subprotocol
+ *                          without siaga.follow.v1.json)
  *   400 no_subprotocol     Sec-WebSocket-Protocol names neither console one
  *   403 bad_origin         a browser page of another origin (cross-site
  *                          WebSocket hijacking): Origin must be the server's
@@ -36,6 +38,10 @@ typedef struct sg_gate_options {
   size_t n_allowed_origins;
   sg_gate_admit_cb admit;
   void *admit_data;
+  /* The citizens' /v1/follow (citizen/follow.h): no session, only its
+   * subprotocol is checked here (who is NULL); the report's token is
+   * checked once the WebSocket is up. NULL: 404 like any other path. */
+  sg_gate_admit_cb admit_follow;
 } sg_gate_options;
 
 /* NULL on out of memory. The options' strings must outlive the gate. */

@@ -268,6 +268,13 @@ static void on_follow_update(void *data, const char *id, size_t id_len, const ui
   sg_msg *m = sg_msg_from_update(id, id_len, pb, pb_len, 1 << SG_MSG_PB);
   if (m != NULL)
     sg_ring_push(&h->ring, m->id, m);
+  if (h->tap != NULL)
+    h->tap(h->tap_data, id, id_len, pb, pb_len);
+}
+
+void sg_hub_set_tap(sg_hub *h, sg_hub_tap_cb tap, void *data) {
+  h->tap = tap;
+  h->tap_data = data;
 }
 
 static void on_follow_read_done(void *data) {

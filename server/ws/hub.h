@@ -76,6 +76,14 @@ void sg_hub_set_commands(sg_hub *hub, sg_commands *commands);
 int sg_hub_admit(sg_hub *hub, int fd, const sg_identity *who);
 void sg_hub_set_auth(sg_hub *hub, sg_auth *auth);
 
+/* Another reader of the updates the hub follows (the citizens' follow,
+ * citizen/follow.h), so the stream is read once per process whoever
+ * listens: called with each update's stream id and packed IncidentUpdate,
+ * valid during the call. data must outlive the hub. */
+typedef void (*sg_hub_tap_cb)(void *data, const char *id, size_t id_len, const uint8_t *pb,
+                              size_t pb_len);
+void sg_hub_set_tap(sg_hub *hub, sg_hub_tap_cb tap, void *data);
+
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);
 

@@ -302,6 +302,14 @@ static void test_decoded_values(void)
     protobuf_c_message_free_unpacked(&r->base, NULL);
   }
 
+  /* proto3 JSON lets a float or double come as a string. */
+  Siaga__V1__Report *q = (Siaga__V1__Report *)decode_ok(
+      &siaga__v1__report__descriptor,
+      "{\"location\":{\"lat\":\"-2.2\",\"lon\":\"113.9e0\",\"accuracyM\":\"0\"}}");
+  CHECK(q->location->lat == -2.2);
+  CHECK(q->location->lon == 113.9);
+  protobuf_c_message_free_unpacked(&q->base, NULL);
+
   Scalars *s = (Scalars *)decode_ok(&scalars_descriptor, "{\"optNum\":0,\"data\":\"aGk\"}");
   CHECK_INT_EQ(s->has_opt_num, 1);
   CHECK_INT_EQ(s->data.len, 2);
@@ -358,7 +366,13 @@ static const struct bad_case bad_cases[] = {
     {REPORT, "{\"location\":{\"lat\":NaN}}", 0, "invalid JSON"},
     {REPORT, "{\"location\":{\"lat\":1e999}}", 0, "invalid JSON"},
     {REPORT, "{\"location\":{\"lat\":\"NaN\"}}", 0, "location.lat: expected a number"},
-    {REPORT, "{\"location\":{\"lat\":\"-2.2\"}}", 0, "location.lat: expected a number"},
+    {REPORT, "{\"location\":{\"lat\":\"-2.2x\"}}", 0, "location.lat: expected a number"},
+    {REPORT, "{\"location\":{\"lat\":\" 1\"}}", 0, "location.lat: expected a number"},
+    {REPORT, "{\"location\":{\"lat\":\"0x10\"}}", 0, "location.lat: expected a number"},
+    {REPORT, "{\"location\":{\"lat\":\"Infinity\"}}", 0, "location.lat: expected a number"},
+    {REPORT, "{\"location\":{\"lat\":\"1.\"}}", 0, "location.lat: expected a number"},
+    {REPORT, "{\"location\":{\"lat\":\"\"}}", 0, "location.lat: expected a number"},
+    {REPORT, "{\"location\":{\"lat\":\"1e999\"}}", 0, "location.lat: expected a finite number"},
     {REPORT, "{\"location\":{\"lat\":true}}", 0, "location.lat: expected a number"},
     {REPORT, "{\"category\":{}}", 0, "category: expected a string"},
     {REPORT, "{\"category\":5}", 0, "category: expected a string"},

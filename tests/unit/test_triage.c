@@ -362,7 +362,7 @@ static void test_links_caller(void) {
   CHECK(sg_triage_report_links_caller(&aml));
   Siaga__V1__Report app = make_report("r-22", "fire", "api");
   app.reporter = &caller;
-  CHECK(!sg_triage_report_links_caller(&app)); /* app reports link by place only */
+  CHECK(sg_triage_report_links_caller(&app)); /* one number, one reporter, any channel */
   Siaga__V1__Reporter nobody = SIAGA__V1__REPORTER__INIT;
   sms.reporter = &nobody;
   CHECK(!sg_triage_report_links_caller(&sms));
@@ -372,9 +372,10 @@ static void test_links_caller(void) {
   Siaga__V1__Incident inc = SIAGA__V1__INCIDENT__INIT;
   inc.category = "flood"; /* any category */
   inc.status = SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_ACKNOWLEDGED;
-  inc.updated_at_ms = NOW - SG_TRIAGE_CALLER_WINDOW_MS;
+  inc.updated_at_ms = NOW - 30 * 60 * 1000;
   CHECK(sg_triage_incident_matches_caller(&inc, NOW));
-  CHECK(!sg_triage_incident_matches_caller(&inc, NOW + 1));
+  /* A reply joins for as long as the incident is open, not 30 minutes. */
+  CHECK(sg_triage_incident_matches_caller(&inc, NOW + 6 * 3600 * 1000LL));
   inc.status = SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED;
   CHECK(!sg_triage_incident_matches_caller(&inc, NOW));
 }

@@ -13,6 +13,11 @@
 -- Stream entry fields: r = the report, t = its tracking token (the worker
 -- copies the token into the report index siaga:{R}:report:<id>).
 --
+-- The report index gets the token here already (same TTL as the key), so a
+-- citizen can follow the report as "received" before a worker files it
+-- (report_status.lua); the worker adds the incident. The index is named
+-- from KEYS[1]'s prefix (the same hash tag, so the same slot).
+--
 -- Returns {status, report id, tracking token}: status "new" when appended,
 -- "dup" when the key was seen before (nothing written; the first answer's id
 -- and token are returned so a retry gets the same reply).
@@ -27,4 +32,7 @@ end
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1], 't', ARGV[3])
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'token', ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
+local index = string.sub(KEYS[1], 1, -8) .. 'report:' .. ARGV[2]
+redis.call('HSET', index, 'token', ARGV[3])
+redis.call('EXPIRE', index, ARGV[5])
 return {'new', ARGV[2], ARGV[3]}
