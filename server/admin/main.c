@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "auth/auth.h"
 #include "auth/password.h"
 #include "core/clock.h"
@@ -19,10 +20,7 @@
 #include "core/hostport.h"
 #include "store/keys.h"
 
-typedef struct admin {
-  redisContext *c;
-  const char *region;
-} admin;
+typedef sg_admin admin;
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -36,6 +34,14 @@ static void usage(FILE *out) {
           "  user passwd NAME   a new password from standard input; ends its sessions\n"
           "  user disable NAME  refuses its sign-ins and ends its sessions at once\n"
           "  user enable NAME\n"
+          "\n"
+          "  unit add ID --kind K --name N --phone +62... --station S\n"
+          "                     registers a unit (ID such as AMB-01; K one of the kinds\n"
+          "                     of data/unit_kinds.tsv); prints its token once\n"
+          "  unit list          every unit: id, kind, status, enabled, phone, name\n"
+          "  unit disable ID    refuses its token at once\n"
+          "  unit enable ID     (give it a token again with unit token)\n"
+          "  unit token ID      a new token, printed once; the old one ends at once\n"
           "\n"
           "  --redis HOST:PORT  Redis server holding the region (default 127.0.0.1:6379)\n"
           "  --region NAME      region key tag (default " SG_REGION_DEFAULT ")\n",
@@ -247,7 +253,8 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (optind >= argc || strcmp(argv[optind], "user") != 0) {
+  int is_unit = optind < argc && strcmp(argv[optind], "unit") == 0;
+  if (optind >= argc || (strcmp(argv[optind], "user") != 0 && !is_unit)) {
     usage(stderr);
     return 2;
   }
@@ -263,7 +270,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   redisSetTimeout(a.c, (struct timeval){10, 0});
-  int rc = user_command(&a, argc - optind - 1, argv + optind + 1);
+  int rc = is_unit ? sg_admin_unit_command(&a, argc - optind - 1, argv + optind + 1)
+                   : user_command(&a, argc - optind - 1, argv + optind + 1);
   redisFree(a.c);
   if (rc == 2)
     usage(stderr);

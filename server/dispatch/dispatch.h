@@ -38,6 +38,8 @@
 #define SG_DISPATCH_UNIT_ID_MAX 16    /* "AMB-01": [A-Z0-9-], 2..16 */
 #define SG_DISPATCH_REASON_MAX 200    /* bytes of a decline's or cancel's reason */
 #define SG_DISPATCH_ACK_DEFAULT_S 60  /* --assign-ack-s */
+#define SG_DISPATCH_TEXT_MAX 64       /* bytes of a unit's name or station */
+#define SG_DISPATCH_NOTE_MAX 1000     /* bytes of a crew's note */
 
 typedef struct sg_dispatch sg_dispatch;
 
@@ -47,15 +49,22 @@ typedef void (*sg_dispatch_done_cb)(void *data, const Siaga__V1__CommandReply *r
 typedef struct sg_dispatch_options {
   const char *region;
   /* Which unit kinds answer which categories: data/unit_kinds.tsv, read at
-   * create. */
+   * create; NULL = the copy built into the binary. */
   const char *kinds_path;
   /* The acknowledgement ladder: an assignment not accepted within ack_s[P]
    * seconds (index 1..4 by priority, 0 = default for any) goes to the
-   * unit's phone by SMS; after as long again it times out. */
+   * unit's phone by SMS; after as long again it times out. 0 entries take
+   * ack_s[0], and ack_s[0] 0 takes SG_DISPATCH_ACK_DEFAULT_S. */
   unsigned ack_s[5];
   double speed_kmh;      /* for the estimated time of arrival; 0 = 40 */
   unsigned stale_s;      /* a position older than this ranks lower; 0 = 300 */
 } sg_dispatch_options;
+
+/* 1 if id may name a unit: 2..SG_DISPATCH_UNIT_ID_MAX of [A-Z0-9-], starting
+ * with a letter or digit (it becomes part of keys). */
+int sg_dispatch_unit_id_valid(const char *id);
+/* 1 if phone is a crew phone as units keep it: '+' and 8..15 digits. */
+int sg_dispatch_phone_valid(const char *phone);
 
 /* redis (and loop) must outlive the object. NULL on bad options (an
  * unreadable kinds file) or out of memory. */

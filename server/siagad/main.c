@@ -18,6 +18,7 @@
 #include "api/commands.h"
 #include "core/error.h"
 #include "core/hostport.h"
+#include "dispatch/dispatch.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "ws/gate.h"
@@ -52,6 +53,7 @@ typedef struct options {
   const char *allowed_origins[8];
   size_t n_allowed_origins;
   size_t snapshot_page;
+  sg_dispatch_options dispatch; /* region filled in at start */
 } options;
 
 typedef struct server {
@@ -63,6 +65,7 @@ typedef struct server {
   sg_ingest *ingest;
   sg_hub *hub;
   sg_commands *commands;
+  sg_dispatch *dispatch;
   sg_sms *sms;
   sg_sms_outbound *smsout;
   sg_api *api;
@@ -112,6 +115,12 @@ static void usage(FILE *out) {
           "  --allowed-origin URL  a web origin besides siagad's own that may open the\n"
           "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
           "  --snapshot-page N   open incidents per page of a console's snapshot (default 500)\n"
+          "  --unit-kinds FILE   unit kinds and the categories they answer (default built in)\n"
+          "  --assign-ack-s S    seconds an assignment waits for the unit's answer before\n"
+          "                      it goes by SMS, and again before it times out (default 60)\n"
+          "  --assign-ack-p1-s S the same for P1 incidents (default 30)\n"
+          "  --unit-speed-kmh N  speed of the arrival estimate (default 40)\n"
+          "  --unit-stale-s S    a unit position older than this ranks lower (default 300)\n"
           "  --help              this text\n");
 }
 
@@ -146,6 +155,11 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"map-tiles", required_argument, NULL, 'T'},
                                            {"leaflet-dir", required_argument, NULL, 'L'},
                                            {"snapshot-page", required_argument, NULL, 'P'},
+                                           {"unit-kinds", required_argument, NULL, 'K'},
+                                           {"assign-ack-s", required_argument, NULL, 'A'},
+                                           {"assign-ack-p1-s", required_argument, NULL, '1'},
+                                           {"unit-speed-kmh", required_argument, NULL, 'V'},
+                                           {"unit-stale-s", required_argument, NULL, 'S'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -164,6 +178,9 @@ static int parse_options(int argc, char **argv, options *o) {
   o->leaflet_dir = "/usr/share/javascript/leaflet";
   o->map_tiles = "";
   o->snapshot_page = 0;
+  memset(&o->dispatch, 0, sizeof(o->dispatch));
+  o->dispatch.ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
+  o->dispatch.ack_s[1] = 30;
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -260,6 +277,24 @@ static int parse_options(int argc, char **argv, options *o) {
         return -1;
       o->snapshot_page = (size_t)n;
       break;
+    case 'K':
+      o->dispatch.kinds_path = optarg;
+      break;
+    case 'A':
+    case '1':
+      if (parse_count(c == 'A' ? "assign-ack-s" : "assign-ack-p1-s", optarg, 1, 3600, &n) != 0)
+        return -1;
+      o->dispatch.ack_s[c == 'A' ? 0 : 1] = (unsigned)n;
+      break;
+    case 'V':
+    case 'S':
+      if (parse_count(c == 'V' ? "unit-speed-kmh" : "unit-stale-s", optarg, 1, 86400, &n) != 0)
+        return -1;
+      if (c == 'V')
+        o->dispatch.speed_kmh = (double)n;
+      else
+        o->dispatch.stale_s = (unsigned)n;
+      break;
     case 'h':
       usage(stdout);
       exit(0);
@@ -321,6 +356,8 @@ static void on_shutdown_timer(uv_timer_t *t) {
   srv->hub = NULL;
   sg_auth_destroy(srv->auth); /* its calls in flight fail with the client below */
   srv->auth = NULL;
+  sg_dispatch_destroy(srv->dispatch); /* the same, and its timer closes */
+  srv->dispatch = NULL;
   sg_sms_outbound_destroy(srv->smsout);
   srv->smsout = NULL;
   sg_redis_destroy(srv->redis);
@@ -400,6 +437,8 @@ static int create_store(server *srv, const options *o) {
   sg_hub_options ho = {
       .region = o->region, .max_lag = o->console_max_lag, .snapshot_page = o->snapshot_page};
   sg_auth_options ao = {.region = o->region, .idle_ms = o->session_idle_ms};
+  sg_dispatch_options dpo = o->dispatch;
+  dpo.region = o->region;
   const char *what = NULL;
   if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)
     what = "the Redis client";
@@ -411,6 +450,8 @@ static int create_store(server *srv, const options *o) {
     what = "commands";
   else if ((srv->auth = sg_auth_create(srv->loop, srv->redis, &ao)) == NULL)
     what = "sign-in (libsodium)";
+  else if ((srv->dispatch = sg_dispatch_create(srv->loop, srv->redis, &dpo)) == NULL)
+    what = "dispatch (--unit-kinds)";
   if (what != NULL) {
     fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
     return -1;
@@ -418,6 +459,7 @@ static int create_store(server *srv, const options *o) {
   sg_commands_set_claim_grace(srv->commands, o->claim_grace_ms);
   sg_hub_set_commands(srv->hub, srv->commands);
   sg_hub_set_auth(srv->hub, srv->auth);
+  sg_dispatch_start(srv->dispatch);
   return 0;
 }
 

@@ -1,0 +1,149 @@
+/* The pure parts of dispatch: the unit kinds file, the unit status table,
+ * ids and phones, the crew's view of an incident. */
+#include "check.h"
+#include "core/error.h"
+#include "dispatch/dispatch.h"
+#include "dispatch/kinds.h"
+#include "dispatch/unitstatus.h"
+
+#define S(x) SIAGA__V1__UNIT_STATUS__UNIT_STATUS_##x
+
+static void test_builtin_kinds(void) {
+  sg_kinds *k = NULL;
+  int line = -1;
+  CHECK_INT_EQ(sg_kinds_load(NULL, &k, &line), SG_OK);
+  CHECK(sg_kinds_known(k, "ambulance"));
+  CHECK(sg_kinds_answers(k, "ambulance", "medical"));
+  CHECK(sg_kinds_answers(k, "fire", "land_fire"));
+  CHECK(sg_kinds_answers(k, "sar_boat", "flood"));
+  CHECK(!sg_kinds_answers(k, "sar_boat", "fire"));
+  CHECK(!sg_kinds_answers(k, "tank", "fire"));
+  CHECK(!sg_kinds_known(k, "tank"));
+  char buf[256];
+  CHECK(strstr(sg_kinds_list(k, buf, sizeof(buf)), "fire, ambulance") != NULL);
+  sg_kinds_destroy(k);
+}
+
+static void test_the_file_in_the_tree_loads(void) {
+  sg_kinds *k = NULL;
+  int line = -1;
+  CHECK_INT_EQ(sg_kinds_load("../data/unit_kinds.tsv", &k, &line), SG_OK);
+  CHECK(sg_kinds_answers(k, "animal", "animal"));
+  sg_kinds_destroy(k);
+  CHECK_INT_EQ(sg_kinds_load("/nonexistent/kinds.tsv", &k, &line), SG_EIO);
+}
+
+static void test_bad_kinds_files(void) {
+  sg_kinds *k = NULL;
+  int line = 0;
+  static const struct {
+    const char *text;
+    int line;
+  } bad[] = {
+      {"# header\nfire\tfire,flood\nfire\tmedical\n", 3}, /* a kind twice */
+      {"fire\tfire,flod\n", 1},                          /* a typo of a category */
+      {"Fire\tfire\n", 1},                               /* not [a-z_] */
+      {"fire fire\n", 1},                                /* no TAB */
+      {"fire\tfire,\n", 1},                              /* trailing comma */
+      {"fire\t\n", 1},                                   /* no category */
+      {"# only comments\n\n", 0},                        /* no kind at all */
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    CHECK_INT_EQ(sg_kinds_load_buffer(bad[i].text, strlen(bad[i].text), &k, &line), SG_EFORMAT);
+    CHECK(k == NULL);
+    if (bad[i].line)
+      CHECK_INT_EQ(line, bad[i].line);
+  }
+  const char *ok = "# c\r\nboat\tflood,rescue\r\n\r\n";
+  CHECK_INT_EQ(sg_kinds_load_buffer(ok, strlen(ok), &k, &line), SG_OK);
+  CHECK(sg_kinds_answers(k, "boat", "rescue"));
+  sg_kinds_destroy(k);
+}
+
+static void test_status_table(void) {
+  const int crew = SG_UNITSTATUS_CREW, disp = SG_UNITSTATUS_DISPATCH;
+  /* The crew moves itself along the work... */
+  CHECK(sg_unitstatus_allowed(S(EN_ROUTE), S(ON_SCENE), crew));
+  CHECK(sg_unitstatus_allowed(S(ON_SCENE), S(TRANSPORTING), crew));
+  CHECK(sg_unitstatus_allowed(S(TRANSPORTING), S(AT_HOSPITAL), crew));
+  CHECK(sg_unitstatus_allowed(S(AT_HOSPITAL), S(RETURNING), crew));
+  CHECK(sg_unitstatus_allowed(S(RETURNING), S(AVAILABLE), crew));
+  CHECK(sg_unitstatus_allowed(S(AVAILABLE), S(OUT_OF_SERVICE), crew));
+  /* ...but never out of ASSIGNED (it accepts or declines), nor into it. */
+  CHECK(!sg_unitstatus_allowed(S(ASSIGNED), S(EN_ROUTE), crew));
+  CHECK(!sg_unitstatus_allowed(S(ASSIGNED), S(AVAILABLE), crew));
+  CHECK(!sg_unitstatus_allowed(S(AVAILABLE), S(ASSIGNED), crew));
+  CHECK(!sg_unitstatus_allowed(S(AVAILABLE), S(EN_ROUTE), crew));
+  CHECK(!sg_unitstatus_allowed(S(EN_ROUTE), S(AVAILABLE), crew));
+  /* Assignments move it. */
+  CHECK(sg_unitstatus_allowed(S(AVAILABLE), S(ASSIGNED), disp));
+  CHECK(sg_unitstatus_allowed(S(RETURNING), S(ASSIGNED), disp));
+  CHECK(sg_unitstatus_allowed(S(ASSIGNED), S(EN_ROUTE), disp));
+  CHECK(!sg_unitstatus_allowed(S(OUT_OF_SERVICE), S(ASSIGNED), disp));
+  CHECK(!sg_unitstatus_allowed(S(OFFLINE), S(ASSIGNED), disp));
+  /* Never the same status, nor unknown values. */
+  for (int s = 0; s <= 10; s++)
+    CHECK(!sg_unitstatus_allowed((sg_unitstatus)s, (sg_unitstatus)s, crew | disp | SG_UNITSTATUS_DISPATCHER));
+  CHECK(!sg_unitstatus_allowed((sg_unitstatus)99, S(AVAILABLE), crew));
+  CHECK(sg_unitstatus_clears(S(ON_SCENE), S(RETURNING)));
+  CHECK(sg_unitstatus_clears(S(AT_HOSPITAL), S(AVAILABLE)));
+  CHECK(!sg_unitstatus_clears(S(ASSIGNED), S(AVAILABLE)));
+  CHECK(!sg_unitstatus_clears(S(EN_ROUTE), S(AVAILABLE)));
+  CHECK(sg_unitstatus_assignable(S(RETURNING)));
+  CHECK(!sg_unitstatus_assignable(S(EN_ROUTE)));
+  CHECK_STR_EQ(sg_unitstatus_name(S(AT_HOSPITAL)), "AT_HOSPITAL");
+  CHECK_INT_EQ(sg_unitstatus_parse("on_scene"), S(ON_SCENE));
+  CHECK_INT_EQ(sg_unitstatus_parse("UNIT_STATUS_OFFLINE"), S(OFFLINE));
+  CHECK_INT_EQ(sg_unitstatus_parse("FLYING"), S(UNSPECIFIED));
+}
+
+static void test_ids_and_phones(void) {
+  CHECK(sg_dispatch_unit_id_valid("AMB-01"));
+  CHECK(sg_dispatch_unit_id_valid("D3"));
+  CHECK(!sg_dispatch_unit_id_valid("A"));
+  CHECK(!sg_dispatch_unit_id_valid("amb-01"));
+  CHECK(!sg_dispatch_unit_id_valid("-AMB"));
+  CHECK(!sg_dispatch_unit_id_valid("AMB:01"));
+  CHECK(!sg_dispatch_unit_id_valid("ABCDEFGHIJKLMNOPQ")); /* 17 */
+  CHECK(sg_dispatch_phone_valid("+6281234567890"));
+  CHECK(!sg_dispatch_phone_valid("081234567890"));
+  CHECK(!sg_dispatch_phone_valid("+62812 3456"));
+  CHECK(!sg_dispatch_phone_valid("+1234567"));
+}
+
+static void test_crew_incident(void) {
+  Siaga__V1__Incident inc = SIAGA__V1__INCIDENT__INIT;
+  char *phones[] = {"+6281111111111"};
+  inc.id = "PLK-000042";
+  inc.category = "fire";
+  inc.summary = "Kebakaran gudang | asap tebal";
+  inc.phones = phones;
+  inc.n_phones = 1;
+  inc.version = 7;
+  Siaga__V1__Assignment asg = SIAGA__V1__ASSIGNMENT__INIT;
+  Siaga__V1__CrewIncident ci;
+  sg_dispatch_crew_incident(&inc, &asg, &ci);
+  CHECK_STR_EQ(ci.id, "PLK-000042");
+  CHECK_INT_EQ(ci.version, 7);
+  CHECK_INT_EQ(ci.n_phones, 0); /* not shared */
+  CHECK_INT_EQ(ci.n_texts, 1);
+  CHECK_STR_EQ(ci.texts[0], inc.summary);
+  asg.share_caller = 1;
+  sg_dispatch_crew_incident(&inc, &asg, &ci);
+  CHECK_INT_EQ(ci.n_phones, 1);
+  CHECK_STR_EQ(ci.phones[0], "+6281111111111");
+  /* It packs: every pointer is a valid field. */
+  uint8_t buf[512];
+  CHECK(siaga__v1__crew_incident__get_packed_size(&ci) < sizeof(buf));
+  siaga__v1__crew_incident__pack(&ci, buf);
+}
+
+int main(void) {
+  RUN_TEST(test_builtin_kinds);
+  RUN_TEST(test_the_file_in_the_tree_loads);
+  RUN_TEST(test_bad_kinds_files);
+  RUN_TEST(test_status_table);
+  RUN_TEST(test_ids_and_phones);
+  RUN_TEST(test_crew_incident);
+  CHECK_DONE();
+}
