@@ -49,7 +49,7 @@ typedef struct client {
   char line[4096];
   size_t line_len;
   int line_too_long;
-  int ever_connected, attempts, close_code, stdin_eof, done, status;
+  int ever_connected, got_hello, attempts, close_code, stdin_eof, done, status;
   lws_sorted_usec_list_t reconnect, drain;
 } client;
 
@@ -153,8 +153,10 @@ static void on_drain_timeout(lws_sorted_usec_list_t *sul) {
   finish(c, c->status);
 }
 
+/* At the end of input, once the unit was heard from and every command
+ * answered (or the drain timer says enough). */
 static void maybe_finish(client *c) {
-  if (c->stdin_eof && c->head == NULL && c->replies_due == 0)
+  if (c->stdin_eof && c->got_hello && c->head == NULL && c->replies_due == 0)
     finish(c, 0);
 }
 
@@ -180,6 +182,8 @@ static void on_message(client *c) {
     printf("%s\n", line);
   }
   fflush(stdout);
+  if (m->msg_case == SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_HELLO)
+    c->got_hello = 1;
   if (m->msg_case == SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_REPLY && c->replies_due > 0)
     c->replies_due--;
   const char *delivered = sgr_delivered(m);
@@ -324,12 +328,8 @@ static int on_stdin(struct lws *wsi, enum lws_callback_reasons reason, void *use
     ssize_t n = read(lws_get_socket_fd(wsi), buf, sizeof(buf));
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
       return 0;
-    if (n <= 0) {
-      c->stdin_eof = 1;
-      lws_sul_schedule(c->ctx, 0, &c->drain, on_drain_timeout, (lws_usec_t)DRAIN_S * LWS_US_PER_SEC);
-      maybe_finish(c);
-      return -1; /* closes the descriptor's wsi */
-    }
+    if (n <= 0)
+      return -1; /* closes the descriptor's wsi: RAW_CLOSE_FILE */
     for (ssize_t i = 0; i < n; i++) {
       if (buf[i] != '\n') {
         if (c->line_len + 1 < sizeof(c->line))
@@ -352,6 +352,13 @@ static int on_stdin(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
     return 0;
   }
+  case LWS_CALLBACK_RAW_CLOSE_FILE: /* the end of input, read or hung up */
+    if (!c->stdin_eof) {
+      c->stdin_eof = 1;
+      lws_sul_schedule(c->ctx, 0, &c->drain, on_drain_timeout, (lws_usec_t)DRAIN_S * LWS_US_PER_SEC);
+      maybe_finish(c);
+    }
+    return 0;
   default:
     return 0;
   }
@@ -429,6 +436,7 @@ int main(int argc, char **argv) {
    * refused first connection. */
   while (!c.done && !interrupted && lws_service(c.ctx, 0) >= 0)
     ;
+  c.done = 1; /* the closes the context makes are no reason to reconnect */
   lws_context_destroy(c.ctx);
   while (c.head != NULL) {
     frame *f = c.head;

@@ -395,6 +395,8 @@ static void on_rechecked(void *data, sg_auth_status status, const sg_identity *w
 
 static void on_sessions_due(void *data) {
   sg_hub *h = data;
+  if (h->observer != NULL && h->observer->sessions_due != NULL)
+    h->observer->sessions_due(h->observer_data);
   for (hub_session *s = h->sessions; s != NULL; s = s->next) {
     if (s->state == SESSION_CLOSING)
       continue;

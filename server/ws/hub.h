@@ -89,13 +89,16 @@ void sg_hub_set_auth(sg_hub *hub, sg_auth *auth);
  * once the position is known (every update after last follows), update for
  * each one (decoded, its id set; valid during the call), read_done after
  * each batch, lost when updates were lost (nothing before last can be
- * replayed). Set before the loop runs; observer and data must outlive the
+ * replayed); and sessions_due whenever the hub checks its consoles'
+ * sessions again (sg_auth_watch: a sign-out, a disabled account or unit, a
+ * new unit token), so the observer checks its own. Set before the loop runs; observer and data must outlive the
  * hub. */
 typedef struct sg_hub_observer {
   void (*started)(void *data, sg_ring_id last);
   void (*update)(void *data, sg_ring_id id, const Siaga__V1__IncidentUpdate *update);
   void (*read_done)(void *data);
   void (*lost)(void *data, sg_ring_id last, const char *reason);
+  void (*sessions_due)(void *data);
 } sg_hub_observer;
 void sg_hub_set_observer(sg_hub *hub, const sg_hub_observer *observer, void *data);
 

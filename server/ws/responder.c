@@ -19,7 +19,6 @@
 #define BUCKETS SG_RESPONDER__BUCKETS
 
 static void start_sync(session *s);
-static void recheck(session *s);
 
 /* ---- connections by unit ---- */
 
@@ -78,6 +77,19 @@ void sg_responder__send(session *s, const Siaga__V1__ResponderServerMessage *sm)
     sg_responder__close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
   else
     session_push(s, m);
+}
+
+/* A reply waits while the connection syncs: the hello (or the replay) is
+ * always what a connection gets first. */
+void sg_responder__reply(session *s, const Siaga__V1__ResponderServerMessage *sm) {
+  if (s->state != SESSION_WAIT_FOLLOW && s->state != SESSION_SYNCING) {
+    sg_responder__send(s, sm);
+    return;
+  }
+  sg_ring_id none = {0, 0};
+  sg_msg *m = sg_msg_create_message(&sm->base, 1 << s->format, none);
+  if (m == NULL || sg_ring_queue_push(&s->held, m, sg_msg_release) != 0)
+    sg_responder__close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
 }
 
 void sg_responder__send_error(session *s, const char *code, const char *message) {
@@ -182,11 +194,6 @@ static void on_update(void *data, sg_ring_id id, const Siaga__V1__IncidentUpdate
       }
       if (sg_responder__disables(u, units[i]))
         sg_responder__close(s, SG_HUB_CLOSE_SIGNED_OUT, "the unit is disabled");
-      else if (u->unit != NULL && strcmp(u->unit->id, units[i]) == 0 &&
-               u->unit->version != s->unit_version) {
-        s->unit_version = u->unit->version;
-        recheck(s); /* a new token may have come with it */
-      }
     }
     sg_msg_release(shared[0]);
     sg_msg_release(shared[1]);
@@ -209,8 +216,11 @@ static void catch_up(session *s) {
       break;
     consider_packed(s, m->id, m->data[SG_MSG_PB], m->len[SG_MSG_PB]);
   }
-  if (s->state != SESSION_CLOSING)
-    s->state = SESSION_LIVE;
+  if (s->state == SESSION_CLOSING)
+    return;
+  s->state = SESSION_LIVE;
+  for (sg_msg *m; (m = sg_ring_queue_pop(&s->held)) != NULL;)
+    session_push(s, m);
 }
 
 /* ---- bringing a connection in sync ---- */
@@ -283,10 +293,17 @@ static void on_hello(void *data, const Siaga__V1__ResponderHello *hello, const c
     store_unavailable(s);
     return;
   }
-  s->unit_version = hello->unit != NULL ? hello->unit->version : 0;
+  /* The crew's own phone number is the consoles' business (siaga.proto). */
+  Siaga__V1__ResponderHello copy = *hello;
+  Siaga__V1__Unit unit;
+  if (hello->unit != NULL) {
+    unit = *hello->unit;
+    unit.phone = "";
+    copy.unit = &unit;
+  }
   Siaga__V1__ResponderServerMessage sm = SIAGA__V1__RESPONDER_SERVER_MESSAGE__INIT;
   sm.msg_case = SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_HELLO;
-  sm.hello = (Siaga__V1__ResponderHello *)hello;
+  sm.hello = &copy;
   sg_ring_id none = {0, 0};
   sg_msg *m = sg_msg_create_message(&sm.base, 1 << s->format, none);
   if (m == NULL) {
@@ -355,11 +372,14 @@ static void on_follow_lost(void *data, sg_ring_id last, const char *reason) {
       sg_responder__close(s, SG_HUB_CLOSE_RESYNC, reason);
 }
 
+static void on_sessions_due(void *data);
+
 const sg_hub_observer sg_responder_observer = {
     .started = on_follow_started,
     .update = on_update,
     .read_done = on_follow_read_done,
     .lost = on_follow_lost,
+    .sessions_due = on_sessions_due,
 };
 
 /* ---- the unit's token, checked again ---- */
@@ -380,8 +400,8 @@ static void recheck(session *s) {
     sg_dispatch_check_token(s->r->dispatch, s->token, on_rechecked, op);
 }
 
-static void on_recheck_timer(uv_timer_t *t) {
-  sg_responder *r = t->data;
+static void on_sessions_due(void *data) {
+  sg_responder *r = data;
   for (size_t b = 0; b < BUCKETS; b++)
     for (session *s = r->buckets[b]; s != NULL; s = s->next)
       if (s->state != SESSION_CLOSING)
@@ -409,19 +429,10 @@ sg_responder *sg_responder_create(uv_loop_t *loop, sg_redis *commands, sg_dispat
     sg_ring_free(&r->ring);
     goto fail;
   }
-  uv_timer_init(loop, &r->recheck);
-  r->recheck.data = r;
-  uint64_t every = (uint64_t)(o->recheck_s ? o->recheck_s : 30) * 1000;
-  uv_timer_start(&r->recheck, on_recheck_timer, every, every);
-  uv_unref((uv_handle_t *)&r->recheck); /* never what keeps the loop running */
   return r;
 fail:
   free(r);
   return NULL;
-}
-
-static void on_timer_closed(uv_handle_t *h) {
-  free(h->data);
 }
 
 void sg_responder_destroy(sg_responder *r) {
@@ -432,7 +443,7 @@ void sg_responder_destroy(sg_responder *r) {
     for (session *s = r->buckets[b]; s != NULL; s = s->next)
       s->r = NULL; /* lws closes them after this */
   sg_ring_free(&r->ring);
-  uv_close((uv_handle_t *)&r->recheck, on_timer_closed);
+  free(r);
 }
 
 int sg_responder_admit(sg_responder *r, int fd, const sg_identity *who, const char *token) {
@@ -489,6 +500,7 @@ static void on_established(session *s, sg_responder *r, struct lws *wsi) {
 static void on_closed(session *s) {
   sg_pending_orphan(&s->ops);
   sg_ring_queue_clear(&s->q, sg_msg_release);
+  sg_ring_queue_clear(&s->held, sg_msg_release);
   sg_msg_release(s->hello);
   s->hello = NULL;
   free(s->rx);

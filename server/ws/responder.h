@@ -21,6 +21,11 @@
  * connection being synced (hello or replay in flight) misses none of those
  * that arrive meanwhile.
  *
+ * A unit disabled (its UNIT_CHANGED update) closes its connections at once;
+ * whenever the hub checks sessions again (sg_auth's epoch, which siaga-admin
+ * bumps on unit disable and unit token), every connection's token is
+ * checked again, and one that no longer opens its unit is closed.
+ *
  * Close codes are the console's (ws/hub.h): 4000 fell behind (resume),
  * 4001 the server lost its place (reconnect), 1013 the store is
  * unavailable, 4003 the unit was disabled or its token replaced. */
@@ -51,7 +56,6 @@ typedef struct sg_responder_options {
   size_t max_queue;    /* messages one connection may leave unread; 0 = 256 */
   size_t ring_size;    /* updates about units kept for connections syncing; 0 = 4096 */
   size_t replay_limit; /* most updates replayed on resume; 0 = 16384 */
-  unsigned recheck_s;  /* every connection's token is checked again this often; 0 = 30 */
 } sg_responder_options;
 
 /* commands (for replays), dispatch and admitted must outlive the object.
@@ -59,8 +63,7 @@ typedef struct sg_responder_options {
 sg_responder *sg_responder_create(uv_loop_t *loop, sg_redis *commands, sg_dispatch *dispatch,
                                   const sg_responder_options *options);
 
-/* Connections still open are detached (lws closes them); the memory goes
- * once the timer's close callback has run. */
+/* Connections still open are detached (lws closes them after this). */
 void sg_responder_destroy(sg_responder *responder);
 
 /* The gate admitted a unit's upgrade on fd, by token (kept to check it

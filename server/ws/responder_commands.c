@@ -24,7 +24,7 @@ static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
   Siaga__V1__ResponderServerMessage sm = SIAGA__V1__RESPONDER_SERVER_MESSAGE__INIT;
   sm.msg_case = SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_REPLY;
   sm.reply = &copy;
-  sg_responder__send(s, &sm);
+  sg_responder__reply(s, &sm);
 }
 
 static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {

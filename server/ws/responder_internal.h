@@ -41,13 +41,13 @@ struct session {
   sg_msg *hello;        /* while replaying: sent if the replay cannot be exact */
   sg_ring_id hello_last;
   sg_ring_queue q;      /* of sg_msg, in order */
+  sg_ring_queue held;   /* replies made while syncing, sent once live */
   sg_pending *ops;
   size_t replies_due;
   unsigned char *rx;
   size_t rx_len;
   int rx_overflow;
   int attempts;
-  int64_t unit_version; /* the last seen: a new one has the token checked again */
   int close_code;
   char close_reason[64];
 };
@@ -64,7 +64,6 @@ struct sg_responder {
   sg_ring ring; /* of sg_msg holding the packed IncidentUpdate: those about some unit */
   int following;
   int destroying;
-  uv_timer_t recheck;
   session *buckets[SG_RESPONDER__BUCKETS];
   size_t n_sessions;
 };
@@ -72,6 +71,8 @@ struct sg_responder {
 /* Queues a message for this connection only. */
 void sg_responder__send(session *s, const Siaga__V1__ResponderServerMessage *sm);
 void sg_responder__send_error(session *s, const char *code, const char *message);
+/* The same for a command's reply, held while the connection syncs. */
+void sg_responder__reply(session *s, const Siaga__V1__ResponderServerMessage *sm);
 /* Closes with code and reason once what is queued is written. */
 void sg_responder__close(session *s, int code, const char *reason);
 /* A frame (or fragment) the crew sent (responder_commands.c). */
