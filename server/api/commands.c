@@ -12,11 +12,13 @@
 #include "sms/replies.h"
 #include "triage/rules.h"
 #include "core/utf8.h"
+#include "dispatch/dispatch.h"
 
 #define ATTEMPTS 5 /* re-reads when another change wins the race (expected_version 0) */
 
 struct sg_commands {
   sg_redis *redis;
+  sg_dispatch *dispatch; /* Assign, CancelAssignment, Recommend; NULL = not taken */
   uint64_t claim_grace_ms;
   char region[32];
   char sha[SG_REDIS_SHA_LEN + 1];       /* transition.lua */
@@ -66,6 +68,10 @@ sg_commands *sg_commands_create(sg_redis *redis, const char *region) {
 
 void sg_commands_set_claim_grace(sg_commands *c, uint64_t ms) {
   c->claim_grace_ms = ms;
+}
+
+void sg_commands_set_dispatch(sg_commands *c, sg_dispatch *dispatch) {
+  c->dispatch = dispatch;
 }
 
 void sg_commands_destroy(sg_commands *c) {
@@ -457,6 +463,13 @@ static void run_prank(job *j) {
 
 void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_identity *who,
                      sg_commands_done_cb done, void *data) {
+  /* Units are the dispatch module's: it checks the role and answers alike. */
+  if (c->dispatch != NULL && (cmd->action_case == SIAGA__V1__COMMAND__ACTION_ASSIGN ||
+                              cmd->action_case == SIAGA__V1__COMMAND__ACTION_CANCEL_ASSIGNMENT ||
+                              cmd->action_case == SIAGA__V1__COMMAND__ACTION_RECOMMEND)) {
+    sg_dispatch_console_command(c->dispatch, cmd, who, done, data);
+    return;
+  }
   job *j = calloc(1, sizeof(*j));
   if (j == NULL) {
     Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;

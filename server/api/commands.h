@@ -32,6 +32,11 @@ void sg_commands_destroy(sg_commands *commands);
  * take it over without a supervisor (default 2 minutes). */
 void sg_commands_set_claim_grace(sg_commands *commands, uint64_t ms);
 
+/* Assign, CancelAssignment and Recommend go to dispatch (which must outlive
+ * the object); without it they are refused as unsupported. */
+struct sg_dispatch;
+void sg_commands_set_dispatch(sg_commands *commands, struct sg_dispatch *dispatch);
+
 /* Runs SetStatus, AddNote, SetPriority, SetCategory, ReplySms or MarkPrank. done is called exactly once, possibly before
  * this returns; the command is copied and need not outlive the call. */
 void sg_commands_run(sg_commands *commands, const Siaga__V1__Command *command,

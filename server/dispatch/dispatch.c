@@ -34,8 +34,9 @@ uint64_t sg_dispatch__ack_ms(const sg_dispatch *d, int priority) {
 sg_dispatch *sg_dispatch_create(uv_loop_t *loop, sg_redis *redis, const sg_dispatch_options *o) {
   const sg_embedded_file *read = sg_embedded_find("dispatch_read.lua");
   const sg_embedded_file *write = sg_embedded_find("dispatch.lua");
+  const sg_embedded_file *units = sg_embedded_find("units.lua");
   if (o == NULL || o->region == NULL || !sg_key_region_valid(o->region) || read == NULL ||
-      write == NULL)
+      write == NULL || units == NULL)
     return NULL;
   sg_dispatch *d = calloc(1, sizeof(*d));
   if (d == NULL)
@@ -60,6 +61,7 @@ sg_dispatch *sg_dispatch_create(uv_loop_t *loop, sg_redis *redis, const sg_dispa
   }
   if (sg_redis_add_script(redis, (const char *)read->data, read->size, d->sha_read) != 0 ||
       sg_redis_add_script(redis, (const char *)write->data, write->size, d->sha_write) != 0 ||
+      sg_redis_add_script(redis, (const char *)units->data, units->size, d->sha_units) != 0 ||
       uv_timer_init(loop, &d->timer) != 0) {
     sg_kinds_destroy(d->kinds);
     free(d);

@@ -107,7 +107,9 @@ void sg_dispatch_crew_incident(const Siaga__V1__Incident *incident, const Siaga_
  * assignment ("1", "2", TERIMA, TOLAK, with or without the reference) or a
  * status word (OTW, TIBA, SELESAI), confirmed by a short SMS back. matched
  * is 0 when the number is no unit's (the caller then treats it as a
- * citizen's message), 1 when it was the unit's and was handled. */
+ * citizen's message), 1 when it was the unit's and was handled, -1 when
+ * Redis could not tell (the caller answers 503 so the gateway retries; the
+ * answer is safe to apply twice). */
 typedef void (*sg_dispatch_sms_cb)(void *data, int matched);
 void sg_dispatch_sms(sg_dispatch *dispatch, const char *from_e164, const char *text, size_t len,
                      sg_dispatch_sms_cb cb, void *data);

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "dispatch/dispatch.h"
 #include "dispatch/kinds.h"
 #include "store/keys.h"
@@ -34,6 +35,7 @@ struct sg_dispatch {
   unsigned stale_s;
   char sha_read[SG_REDIS_SHA_LEN + 1];  /* dispatch_read.lua */
   char sha_write[SG_REDIS_SHA_LEN + 1]; /* dispatch.lua */
+  char sha_units[SG_REDIS_SHA_LEN + 1]; /* units.lua */
   uv_timer_t timer;
   int timer_open; /* initialised: closed on destroy */
   int closing;
@@ -108,6 +110,80 @@ typedef void (*sg_dispatch__write_cb)(void *data, sg_dispatch__result result,
 /* Packs and sends the change; 0, or a negative code without calling back. */
 int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w,
                              sg_dispatch__write_cb cb, void *data);
+
+/* ---- change.c: one change, read, planned, written, retried ---- */
+
+typedef enum sg_dispatch__action {
+  SG_DISPATCH__ASSIGN,   /* console */
+  SG_DISPATCH__CANCEL,   /* console */
+  SG_DISPATCH__ACCEPT,   /* crew */
+  SG_DISPATCH__DECLINE,  /* crew */
+  SG_DISPATCH__SEEN,     /* crew's app */
+  SG_DISPATCH__STATUS,   /* crew */
+  SG_DISPATCH__POSITION, /* crew's app */
+  SG_DISPATCH__NOTE,     /* crew */
+  SG_DISPATCH__LADDER    /* the ladder's timer: the SMS, then TIMED_OUT */
+} sg_dispatch__action;
+
+/* What came of a change: ok, or a refusal {code, message}; the records
+ * after it (or as they were, for a refusal after the read), valid during
+ * the callback only. */
+typedef struct sg_dispatch__outcome {
+  int ok;
+  int wrote; /* 0: nothing to do (a ladder step not due, a Seen already seen) */
+  const char *asg_id; /* the assignment the change was about, "" if none */
+  const char *code, *message;
+  const Siaga__V1__Unit *unit;
+  const Siaga__V1__Assignment *asg;
+  const Siaga__V1__Incident *inc;
+} sg_dispatch__outcome;
+
+typedef void (*sg_dispatch__change_cb)(void *data, const sg_dispatch__outcome *outcome);
+
+typedef struct sg_dispatch__change {
+  sg_dispatch *d;
+  sg_dispatch__action action;
+  char actor[SG_AUTH_NAME_MAX + 1];
+  const char *via; /* "app" or "sms": Assignment.answered_via */
+  char unit_id[SG_DISPATCH_UNIT_ID_MAX + 1];
+  char asg_id[SG_KEY_ID_MAX + 1];
+  char inc_id[SG_KEY_ID_MAX + 1];
+  /* What the command said. */
+  char named_asg[SG_KEY_ID_MAX + 1]; /* the assignment a crew command names, "" = current */
+  char named_ref[SG_KEY_ID_MAX + 1]; /* an SMS's reference: incident or assignment id */
+  int share_caller;
+  char reason[SG_DISPATCH_REASON_MAX + 1];
+  int opened;                 /* Seen */
+  Siaga__V1__UnitStatus status; /* Status */
+  double lat, lon, accuracy_m; /* Position */
+  int64_t at_ms;
+  char *note; /* Note, owned */
+  /* The SMS that confirms a crew's SMS answer, sent with the change. */
+  int confirm_by_sms;
+  /* The engine's. */
+  sg_dispatch__state st;
+  int phase; /* 1: the anchor was read, 2: the three */
+  int attempts;
+  sg_dispatch__change_cb cb;
+  void *data;
+  /* plan.c's results for the write. */
+  sg_dispatch__write w;
+  char sms_text[200], dispatched_text[256];
+} sg_dispatch__change;
+
+/* A change of action for actor; NULL on out of memory. The caller fills the
+ * ids and parameters, then runs it: cb is called exactly once and the
+ * change is freed after. */
+sg_dispatch__change *sg_dispatch__change_new(sg_dispatch *d, sg_dispatch__action action,
+                                             const char *actor, sg_dispatch__change_cb cb,
+                                             void *data);
+void sg_dispatch__change_run(sg_dispatch__change *c);
+
+/* plan.c: the change computed on c->st, in place (the records are then the
+ * new states, owning all they point to) with c->w filled. 0 and *skip = 1
+ * when there is nothing to write; -1 with *code and *message for a refusal
+ * (the records untouched). */
+int sg_dispatch__plan(sg_dispatch__change *c, int *skip, const char **code, const char **message);
 
 /* ---- replies ---- */
 

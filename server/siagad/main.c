@@ -3,7 +3,6 @@
  * and the hiredis connections; Redis holds all state, so any number of siagad
  * processes can serve the same region. */
 #include <errno.h>
-#include <getopt.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,32 +31,10 @@
 #include "store/redisconn.h"
 #include "sms/inbound.h"
 #include "sms/outbound.h"
+#include "siagad/options.h"
 #include "http/url.h"
 
-typedef struct options {
-  char listen_host[128];
-  int listen_port;
-  char redis_host[128];
-  int redis_port;
-  const char *region;
-  int processes;
-  const char *webhook_secret;
-  const char *twilio_token;
-  const char *public_url;
-  const char *kannel_sendsms;
-  const char *gazetteer;
-  unsigned sms_per_minute;
-  size_t console_max_lag;
-  uint64_t session_idle_ms;
-  uint64_t claim_grace_ms;
-  unsigned p1_escalate_s;
-  const char *leaflet_dir;
-  const char *map_tiles;
-  const char *allowed_origins[8];
-  size_t n_allowed_origins;
-  size_t snapshot_page;
-  sg_dispatch_options dispatch; /* region filled in at start */
-} options;
+typedef struct sg_siagad_options options;
 
 typedef struct server {
   uv_loop_t *loop;
@@ -85,235 +62,6 @@ typedef struct server {
   uv_timer_t shutdown_timer;
   int stopping;
 } server;
-
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: siagad [--listen HOST:PORT] [--redis HOST:PORT] [--region NAME]\n"
-          "\n"
-          "  --listen HOST:PORT  address to serve HTTP and WebSocket on (default 127.0.0.1:8080)\n"
-          "  --redis HOST:PORT   Redis server holding the region (default 127.0.0.1:6379)\n"
-          "  --region NAME       region key tag, [a-z0-9]{1,16} (default " SG_REGION_DEFAULT ")\n"
-          "  --processes N       serve from N processes sharing the port (default 1)\n"
-          "  --webhook-secret S  secret SMS gateways pass as ?secret= or X-Siaga-Secret\n"
-          "                      (without it, webhooks are accepted from loopback only)\n"
-          "  --twilio-token T    verify X-Twilio-Signature on /v1/sms/twilio with this token\n"
-          "  --public-url URL    base URL gateways use to reach siagad (Twilio signatures,\n"
-          "                      delivery report URLs); default http://LISTEN\n"
-          "  --kannel-sendsms URL  send SMS replies through this Kannel sendsms URL\n"
-          "                      (username and password in its query); without it, replies\n"
-          "                      wait in the outbound stream\n"
-          "  --sms-per-minute N  most SMS to one number per minute (default 5)\n"
-          "  --gazetteer FILE    places for SMS text (default: the built-in Palangka Raya list)\n"
-          "  --console-max-lag N updates a console may fall behind before it is closed\n"
-          "                      (4000) to resume with ?after= (default 16384)\n"
-          "  --p1-escalate S     seconds a P1 may wait unacknowledged before every\n"
-          "                      supervisor's console says so (default 120)\n"
-          "  --claim-grace S     seconds after an incident is acknowledged during which\n"
-          "                      another dispatcher may take it over (default 120)\n"
-          "  --session-idle MIN  minutes a signed-in session lives unused (default 720, a\n"
-          "                      shift)\n"
-          "  --map-tiles URL     tile URL template for the console's map, e.g.\n"
-          "                      http://tiles.lan/{z}/{x}/{y}.png (default: none, the map\n"
-          "                      shows the kelurahan names on a plain background)\n"
-          "  --leaflet-dir DIR   where Leaflet is (default /usr/share/javascript/leaflet,\n"
-          "                      Debian's libjs-leaflet)\n"
-          "  --allowed-origin URL  a web origin besides siagad's own that may open the\n"
-          "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
-          "  --snapshot-page N   open incidents per page of a console's snapshot (default 500)\n"
-          "  --unit-kinds FILE   unit kinds and the categories they answer (default built in)\n"
-          "  --assign-ack-s S    seconds an assignment waits for the unit's answer before\n"
-          "                      it goes by SMS, and again before it times out (default 60)\n"
-          "  --assign-ack-p1-s S the same for P1 incidents (default 30)\n"
-          "  --unit-speed-kmh N  speed of the arrival estimate (default 40)\n"
-          "  --unit-stale-s S    a unit position older than this ranks lower (default 300)\n"
-          "  --help              this text\n");
-}
-
-/* A whole number in [min, max] given to option name; -1 with a message if not. */
-static int parse_count(const char *name, const char *arg, long min, long max, long *out) {
-  char *end;
-  long n = strtol(arg, &end, 10);
-  if (arg[0] == '\0' || *end != '\0' || n < min || n > max) {
-    fprintf(stderr, "siagad: --%s wants %ld..%ld, got \"%s\"\n", name, min, max, arg);
-    return -1;
-  }
-  *out = n;
-  return 0;
-}
-
-static int parse_options(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
-                                           {"redis", required_argument, NULL, 'r'},
-                                           {"region", required_argument, NULL, 'g'},
-                                           {"processes", required_argument, NULL, 'p'},
-                                           {"webhook-secret", required_argument, NULL, 's'},
-                                           {"twilio-token", required_argument, NULL, 't'},
-                                           {"public-url", required_argument, NULL, 'u'},
-                                           {"kannel-sendsms", required_argument, NULL, 'k'},
-                                           {"sms-per-minute", required_argument, NULL, 'm'},
-                                           {"gazetteer", required_argument, NULL, 'z'},
-                                           {"console-max-lag", required_argument, NULL, 'c'},
-                                           {"session-idle", required_argument, NULL, 'i'},
-                                           {"claim-grace", required_argument, NULL, 'G'},
-                                           {"p1-escalate", required_argument, NULL, 'E'},
-                                           {"allowed-origin", required_argument, NULL, 'o'},
-                                           {"map-tiles", required_argument, NULL, 'T'},
-                                           {"leaflet-dir", required_argument, NULL, 'L'},
-                                           {"snapshot-page", required_argument, NULL, 'P'},
-                                           {"unit-kinds", required_argument, NULL, 'K'},
-                                           {"assign-ack-s", required_argument, NULL, 'A'},
-                                           {"assign-ack-p1-s", required_argument, NULL, '1'},
-                                           {"unit-speed-kmh", required_argument, NULL, 'V'},
-                                           {"unit-stale-s", required_argument, NULL, 'S'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
-  snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
-  o->listen_port = 8080;
-  snprintf(o->redis_host, sizeof(o->redis_host), "127.0.0.1");
-  o->redis_port = 6379;
-  o->region = SG_REGION_DEFAULT;
-  o->processes = 1;
-  o->webhook_secret = o->twilio_token = o->public_url = o->kannel_sendsms = o->gazetteer = NULL;
-  o->sms_per_minute = 5;
-  o->console_max_lag = 0;
-  o->session_idle_ms = 0;
-  o->claim_grace_ms = SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS;
-  o->p1_escalate_s = 120;
-  o->n_allowed_origins = 0;
-  o->leaflet_dir = "/usr/share/javascript/leaflet";
-  o->map_tiles = "";
-  o->snapshot_page = 0;
-  memset(&o->dispatch, 0, sizeof(o->dispatch));
-  o->dispatch.ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
-  o->dispatch.ack_s[1] = 30;
-  int c;
-  long n;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'l':
-      if (sg_hostport_parse(optarg, o->listen_host, sizeof(o->listen_host), &o->listen_port) != 0) {
-        fprintf(stderr, "siagad: --listen wants HOST:PORT, got \"%s\"\n", optarg);
-        return -1;
-      }
-      break;
-    case 'r':
-      if (sg_hostport_parse(optarg, o->redis_host, sizeof(o->redis_host), &o->redis_port) != 0) {
-        fprintf(stderr, "siagad: --redis wants HOST:PORT, got \"%s\"\n", optarg);
-        return -1;
-      }
-      break;
-    case 'g':
-      if (!sg_key_region_valid(optarg)) {
-        fprintf(stderr, "siagad: --region wants [a-z0-9]{1,16}, got \"%s\"\n", optarg);
-        return -1;
-      }
-      o->region = optarg;
-      break;
-    case 'p':
-      if (parse_count("processes", optarg, 1, 64, &n) != 0)
-        return -1;
-      o->processes = (int)n;
-      break;
-    case 's':
-      o->webhook_secret = optarg;
-      break;
-    case 't':
-      o->twilio_token = optarg;
-      break;
-    case 'u':
-      o->public_url = optarg;
-      break;
-    case 'k':
-      if (strncmp(optarg, "http://", 7) != 0) {
-        fprintf(stderr, "siagad: --kannel-sendsms wants an http:// URL\n");
-        return -1;
-      }
-      o->kannel_sendsms = optarg;
-      break;
-    case 'm':
-      if (parse_count("sms-per-minute", optarg, 1, 1000, &n) != 0)
-        return -1;
-      o->sms_per_minute = (unsigned)n;
-      break;
-    case 'z':
-      o->gazetteer = optarg;
-      break;
-    case 'c':
-      if (parse_count("console-max-lag", optarg, 16, 1000000, &n) != 0)
-        return -1;
-      o->console_max_lag = (size_t)n;
-      break;
-    case 'E':
-      if (parse_count("p1-escalate", optarg, 1, 3600, &n) != 0)
-        return -1;
-      o->p1_escalate_s = (unsigned)n;
-      break;
-    case 'G':
-      if (parse_count("claim-grace", optarg, 0, 3600, &n) != 0)
-        return -1;
-      o->claim_grace_ms = (uint64_t)n * 1000;
-      break;
-    case 'i':
-      if (parse_count("session-idle", optarg, 1, 7 * 24 * 60, &n) != 0)
-        return -1;
-      o->session_idle_ms = (uint64_t)n * 60 * 1000;
-      break;
-    case 'o':
-      if (o->n_allowed_origins == sizeof(o->allowed_origins) / sizeof(o->allowed_origins[0]) ||
-          (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)) {
-        fprintf(stderr, "siagad: --allowed-origin wants http(s)://HOST[:PORT], at most 8\n");
-        return -1;
-      }
-      o->allowed_origins[o->n_allowed_origins++] = optarg;
-      break;
-    case 'T':
-      if (strlen(optarg) > SG_API_MAP_TILES_MAX || strpbrk(optarg, "\"\\ ") != NULL ||
-          (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)) {
-        fprintf(stderr, "siagad: --map-tiles wants an http(s):// URL template without quotes\n");
-        return -1;
-      }
-      o->map_tiles = optarg;
-      break;
-    case 'L':
-      o->leaflet_dir = optarg;
-      break;
-    case 'P':
-      if (parse_count("snapshot-page", optarg, 1, 100000, &n) != 0)
-        return -1;
-      o->snapshot_page = (size_t)n;
-      break;
-    case 'K':
-      o->dispatch.kinds_path = optarg;
-      break;
-    case 'A':
-    case '1':
-      if (parse_count(c == 'A' ? "assign-ack-s" : "assign-ack-p1-s", optarg, 1, 3600, &n) != 0)
-        return -1;
-      o->dispatch.ack_s[c == 'A' ? 0 : 1] = (unsigned)n;
-      break;
-    case 'V':
-    case 'S':
-      if (parse_count(c == 'V' ? "unit-speed-kmh" : "unit-stale-s", optarg, 1, 86400, &n) != 0)
-        return -1;
-      if (c == 'V')
-        o->dispatch.speed_kmh = (double)n;
-      else
-        o->dispatch.stale_s = (unsigned)n;
-      break;
-    case 'h':
-      usage(stdout);
-      exit(0);
-    default:
-      usage(stderr);
-      return -1;
-    }
-  }
-  if (optind < argc) {
-    fprintf(stderr, "siagad: unexpected argument \"%s\"\n", argv[optind]);
-    return -1;
-  }
-  return 0;
-}
 
 /* lws sees only WebSocket upgrades (sg_http serves plain HTTP). protocols[0]
  * gets those that name no known subprotocol, and refuses them; an HTTP
@@ -474,11 +222,18 @@ static int create_store(server *srv, const options *o) {
     return -1;
   }
   sg_commands_set_claim_grace(srv->commands, o->claim_grace_ms);
+  sg_commands_set_dispatch(srv->commands, srv->dispatch);
   sg_hub_set_commands(srv->hub, srv->commands);
   sg_hub_set_auth(srv->hub, srv->auth);
   sg_hub_set_observer(srv->hub, &sg_responder_observer, srv->responder);
   sg_dispatch_start(srv->dispatch);
   return 0;
+}
+
+/* A text from a crew's phone is dispatch's, not a citizen's report. */
+static void unit_sms(void *dispatch, const char *from, const char *text, size_t len,
+                     sg_sms_unit_done_cb done, void *data) {
+  sg_dispatch_sms(dispatch, from, text, len, done, data);
 }
 
 /* SMS in and out, then the api over all of it. -1 with a message. */
@@ -518,6 +273,7 @@ static int create_sms_api(server *srv, const options *o) {
     return -1;
   }
   sg_api_set_auth(srv->api, srv->auth);
+  sg_sms_set_unit_hook(srv->sms, unit_sms, srv->dispatch);
   if ((srv->assets = sg_assets_load(o->leaflet_dir)) == NULL) {
     fprintf(stderr, "siagad: out of memory\n");
     return -1;
@@ -715,7 +471,7 @@ static int supervise(const options *o) {
 
 int main(int argc, char **argv) {
   options o;
-  if (parse_options(argc, argv, &o) != 0)
+  if (sg_siagad_options_parse(argc, argv, &o) != 0)
     return 2;
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();

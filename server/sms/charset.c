@@ -168,3 +168,10 @@ int sg_charset_to_utf8(sg_charset cs, const uint8_t *in, size_t len, char *out, 
   *out_len = s.len;
   return 0;
 }
+
+int sg_charset_kannel(const char *name, size_t len, const char *coding, sg_charset *out) {
+  if (name != NULL && len > 0)
+    return sg_charset_from_name(name, len, out) == 0 ? 0 : -1;
+  *out = coding != NULL && strcmp(coding, "2") == 0 ? SG_CHARSET_UTF16BE : SG_CHARSET_UTF8;
+  return 0;
+}

@@ -36,6 +36,10 @@ typedef enum sg_charset {
  * Returns 0 with *out set, or SG_EUNSUPPORTED. */
 int sg_charset_from_name(const char *name, size_t len, sg_charset *out);
 
+/* The charset of a Kannel message: by its name if given (-1 if unknown),
+ * else by Kannel's coding ("2" is UCS-2, big-endian; anything else UTF-8). */
+int sg_charset_kannel(const char *name, size_t len, const char *coding, sg_charset *out);
+
 /* The canonical name, e.g. "UTF-16BE". */
 const char *sg_charset_name(sg_charset cs);
 

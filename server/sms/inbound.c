@@ -42,6 +42,8 @@ struct sg_sms {
   char region[32];
   char *webhook_secret, *twilio_token, *public_url;
   sg_textscan_gazetteer *gaz;
+  sg_sms_unit_fn unit_fn; /* a crew's phone is not a citizen's */
+  void *unit_data;
 };
 
 /* sg_http's per-request memory, zeroed per request: valid until answered
@@ -69,7 +71,7 @@ typedef struct sms_job {
   int twiml; /* answer Twilio's way */
   int pending, failed;
   long long rate;
-  int prank;
+  int prank, unit_asked;
   char phone[SG_SMS_FORM_PHONE_MAX];
   char key[SG_REPORT_KEY_MAX + 1]; /* "" = no idempotency key */
   char gateway_id[SMS_ID_MAX + 1];
@@ -171,6 +173,11 @@ sg_sms *sg_sms_create(sg_ingest *ingest, sg_redis *redis, const sg_sms_options *
     return NULL;
   }
   return s;
+}
+
+void sg_sms_set_unit_hook(sg_sms *s, sg_sms_unit_fn fn, void *hook_data) {
+  s->unit_fn = fn;
+  s->unit_data = hook_data;
 }
 
 void sg_sms_destroy(sg_sms *s) {
@@ -305,19 +312,6 @@ static int job_text(sms_job *j, sg_charset cs, const uint8_t *raw, size_t len) {
   return 0;
 }
 
-/* The charset of a Kannel message: by name if given, else by coding. */
-static int kannel_charset(sms_job *j, const char *name, size_t name_len, const char *coding,
-                          sg_charset *cs) {
-  if (name != NULL && name_len > 0) {
-    if (sg_charset_from_name(name, name_len, cs) == 0)
-      return 0;
-    job_error(j, 400, "bad_charset", "unknown charset");
-    return -1;
-  }
-  *cs = coding != NULL && strcmp(coding, "2") == 0 ? SG_CHARSET_UTF16BE : SG_CHARSET_UTF8;
-  return 0;
-}
-
 static void start_checks(sms_job *j);
 
 static void handle_kannel(sms_job *j, const sms_request *req, const args *a) {
@@ -369,9 +363,12 @@ static void handle_kannel(sms_job *j, const sms_request *req, const args *a) {
     }
   }
   sg_charset cs;
-  if (job_sender(j, from) != 0 || job_id(j, "kannel", id, id_len) != 0 ||
-      kannel_charset(j, cs_name, cs_len, coding, &cs) != 0)
+  if (job_sender(j, from) != 0 || job_id(j, "kannel", id, id_len) != 0)
     return;
+  if (sg_charset_kannel(cs_name, cs_len, coding, &cs) != 0) {
+    job_error(j, 400, "bad_charset", "unknown charset");
+    return;
+  }
   if (raw == NULL) {
     job_error(j, 400, "empty_text", "no text (text=%b or hex=%e)");
     return;
@@ -584,11 +581,26 @@ static void queue(sms_job *j, sg_redis_reply_cb cb, int argc, const char **argv)
     j->failed = 1;
 }
 
-/* The three commands are pipelined on the shared connection; the report is
- * built when the last reply is in. EXPIRE NX keeps a fixed 10-minute window
- * that a steady stream of messages cannot extend for ever. */
+static void on_unit_sms(void *data, int matched) {
+  sms_job *j = data;
+  if (matched <= 0) {
+    matched == 0 ? start_checks(j) : job_error(j, 503, "unavailable", "store unavailable; retry");
+    return;
+  }
+  answer(j->op, j->twiml ? 200 : 202, j->twiml ? "text/xml" : CT_JSON,
+         j->twiml ? TWIML_EMPTY : "{\"status\":\"unit\"}", j->twiml ? strlen(TWIML_EMPTY) : 17);
+  free(j);
+}
+
+/* A unit's phone first; then the three commands are pipelined on the
+ * shared connection, the report built when the last reply is in. EXPIRE NX
+ * keeps a fixed 10-minute window that a steady stream cannot extend. */
 static void start_checks(sms_job *j) {
   char k_rate[SG_KEY_MAX], k_prank[SG_KEY_MAX];
+  if (j->sms->unit_fn != NULL && !j->unit_asked++) {
+    j->sms->unit_fn(j->sms->unit_data, j->phone, j->text, j->text_len, on_unit_sms, j);
+    return;
+  }
   if (sg_key2(k_rate, sizeof(k_rate), j->sms->region, "sms:rate", j->phone) < 0 ||
       sg_key(k_prank, sizeof(k_prank), j->sms->region, "prank") < 0) {
     job_error(j, 400, "bad_phone", "sender too long");

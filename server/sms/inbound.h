@@ -41,6 +41,15 @@ typedef struct sg_sms_options {
 sg_sms *sg_sms_create(sg_ingest *ingest, sg_redis *redis, const sg_sms_options *options);
 void sg_sms_destroy(sg_sms *sms);
 
+/* Asked first about every inbound text: is the sender a unit's crew phone
+ * (dispatch's sg_dispatch_sms has this shape)? done(data, 1) when it was and
+ * the text was handled, 0 when it is a citizen's (the usual path follows),
+ * -1 when that could not be told (503: the gateway retries). */
+typedef void (*sg_sms_unit_done_cb)(void *data, int matched);
+typedef void (*sg_sms_unit_fn)(void *hook_data, const char *from, const char *text, size_t len,
+                               sg_sms_unit_done_cb done, void *data);
+void sg_sms_set_unit_hook(sg_sms *sms, sg_sms_unit_fn fn, void *hook_data);
+
 /* The webhooks' routes: every path under it is the sms handler's (an
  * unknown one is answered 404). */
 #define SG_SMS_ROUTE_PREFIX "/v1/sms/"

@@ -44,6 +44,12 @@ typedef struct sg_incidents_page {
   const char *next_cursor; /* "" on the last page */
   Siaga__V1__Incident **incidents;
   size_t n_incidents;
+  /* Every unit of the region, on a page read from the top (cursor ""),
+   * for a console's first snapshot page (Snapshot.units); read after the
+   * page's position, so a unit that changes meanwhile is in both and its
+   * update, never in neither. */
+  Siaga__V1__Unit **units;
+  size_t n_units;
 } sg_incidents_page;
 
 typedef void (*sg_incidents_page_cb)(void *data, const sg_incidents_page *page);

@@ -1,0 +1,43 @@
+/* siagad's command line: the options, their defaults and the usage text. */
+#ifndef SG_SIAGAD_OPTIONS_H
+#define SG_SIAGAD_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dispatch/dispatch.h"
+
+typedef struct sg_siagad_options {
+  char listen_host[128];
+  int listen_port;
+  char redis_host[128];
+  int redis_port;
+  const char *region;
+  int processes;
+  const char *webhook_secret;
+  const char *twilio_token;
+  const char *public_url;
+  const char *kannel_sendsms;
+  const char *gazetteer;
+  unsigned sms_per_minute;
+  size_t console_max_lag;
+  uint64_t session_idle_ms;
+  uint64_t claim_grace_ms;
+  unsigned p1_escalate_s;
+  const char *leaflet_dir;
+  const char *map_tiles;
+  const char *allowed_origins[8];
+  size_t n_allowed_origins;
+  size_t snapshot_page;
+  sg_dispatch_options dispatch; /* region filled in at start */
+} sg_siagad_options;
+
+/* Prints the usage text. */
+void sg_siagad_usage(FILE *out);
+
+/* Fills o from argv (defaults first); -1 with a message on a bad option.
+ * --help prints the usage and exits. Strings point into argv. */
+int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o);
+
+#endif
