@@ -15,6 +15,12 @@ static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
     return;
   s->replies_due--;
   Siaga__V1__CommandReply copy = *r;
+  Siaga__V1__Unit unit;
+  if (r->unit != NULL) { /* the crew's own phone number is the consoles' business */
+    unit = *r->unit;
+    unit.phone = "";
+    copy.unit = &unit;
+  }
   Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
   if (!r->ok && r->error == NULL) { /* every refusal carries {code, message} */
     e.code = r->error_code;
