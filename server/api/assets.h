@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "http/server.h"
+
 typedef struct sg_assets sg_assets;
 
 typedef struct sg_asset {
@@ -28,5 +30,13 @@ const sg_asset *sg_assets_find(const sg_assets *assets, const char *name);
 
 /* How many were found (for the start-up line). */
 size_t sg_assets_count(const sg_assets *assets);
+
+/* The responder's page (clients/responder, built into the binary like the
+ * console's): a router handler for the paths under this prefix, GET only:
+ * /responder (the page), /responder.js, /responder.css, /responder-sw.js
+ * (its service worker, whose scope is /responder), /responder.webmanifest
+ * and /responder-icon.svg. handler_data NULL, request_data_size 0. */
+#define SG_ASSETS_RESPONDER_PREFIX "/responder"
+extern const sg_http_handler sg_assets_responder_handler;
 
 #endif

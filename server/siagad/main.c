@@ -21,8 +21,11 @@
 #include "dispatch/dispatch.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "api/assets.h"
+#include "ws/admitted.h"
 #include "ws/gate.h"
 #include "ws/hub.h"
+#include "ws/responder.h"
 #include "store/ingest.h"
 #include "store/keys.h"
 #include "http/listener.h"
@@ -44,6 +47,8 @@ typedef struct server {
   sg_hub *hub;
   sg_commands *commands;
   sg_dispatch *dispatch;
+  sg_admitted *admitted;     /* identities from the gate, for the hub and the responders */
+  sg_responder *responder;   /* units' crews on /v1/responder */
   sg_sms *sms;
   sg_sms_outbound *smsout;
   sg_api *api;
@@ -52,7 +57,7 @@ typedef struct server {
   sg_assets *assets;
   sg_citizen *citizen;
   sg_http_router *router;            /* /v1/sms/ to sms, citizens' paths, the rest to api */
-  struct lws_protocols protocols[5]; /* lws keeps pointing at these */
+  struct lws_protocols protocols[7]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
   int signals; /* how many of sigint, sigterm are initialised */
@@ -74,11 +79,15 @@ static int on_unclaimed(struct lws *wsi, enum lws_callback_reasons reason, void 
  * is, then lws parses the handshake from the bytes as if it had just read
  * them, and owns the socket from now on (it closes it itself if adoption
  * fails). */
-static void on_admitted(void *data, int fd, const char *bytes, size_t len, const sg_identity *who) {
+static void on_admitted(void *data, int fd, const char *bytes, size_t len, const sg_identity *who,
+                        const char *token) {
   server *srv = data;
   struct lws_vhost *vhost = srv->lws != NULL ? lws_get_vhost_by_name(srv->lws, "default") : NULL;
   /* who is NULL for a citizen's /v1/follow: no session to hand over. */
-  if (vhost == NULL || (who != NULL && sg_hub_admit(srv->hub, fd, who) != 0)) {
+  int rc = who == NULL                       ? 0
+           : who->role == SG_ROLE_RESPONDER ? sg_responder_admit(srv->responder, fd, who, token)
+                                            : sg_hub_admit(srv->hub, fd, who);
+  if (vhost == NULL || rc != 0) {
     close(fd);
     return;
   }
@@ -105,6 +114,10 @@ static void on_shutdown_timer(uv_timer_t *t) {
   srv->lws = NULL;
   sg_hub_destroy(srv->hub);
   srv->hub = NULL;
+  sg_responder_destroy(srv->responder);
+  srv->responder = NULL;
+  sg_admitted_destroy(srv->admitted);
+  srv->admitted = NULL;
   sg_auth_destroy(srv->auth); /* its calls in flight fail with the client below */
   srv->auth = NULL;
   sg_dispatch_destroy(srv->dispatch); /* the same, and its timer closes */
@@ -187,11 +200,14 @@ static int create_store(server *srv, const options *o) {
   sg_redis_options fo = {.host = o->redis_host, .port = o->redis_port, .name = "follow"};
   sg_hub_options ho = {
       .region = o->region, .max_lag = o->console_max_lag, .snapshot_page = o->snapshot_page};
+  sg_responder_options rso = {.region = o->region};
   sg_auth_options ao = {.region = o->region, .idle_ms = o->session_idle_ms};
   sg_dispatch_options dpo = o->dispatch;
   dpo.region = o->region;
   const char *what = NULL;
-  if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)
+  if ((srv->admitted = ho.admitted = rso.admitted = sg_admitted_create()) == NULL)
+    what = "the WebSocket gate";
+  else if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)
     what = "the Redis client";
   else if ((srv->ingest = sg_ingest_create(srv->redis, o->region)) == NULL)
     what = "ingest";
@@ -203,6 +219,8 @@ static int create_store(server *srv, const options *o) {
     what = "sign-in (libsodium)";
   else if ((srv->dispatch = sg_dispatch_create(srv->loop, srv->redis, &dpo)) == NULL)
     what = "dispatch (--unit-kinds)";
+  else if ((srv->responder = sg_responder_create(srv->loop, srv->redis, srv->dispatch, &rso)) == NULL)
+    what = "the responders' channel";
   if (what != NULL) {
     fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
     return -1;
@@ -211,6 +229,7 @@ static int create_store(server *srv, const options *o) {
   sg_commands_set_dispatch(srv->commands, srv->dispatch);
   sg_hub_set_commands(srv->hub, srv->commands);
   sg_hub_set_auth(srv->hub, srv->auth);
+  sg_hub_set_observer(srv->hub, &sg_responder_observer, srv->responder);
   sg_dispatch_start(srv->dispatch);
   return 0;
 }
@@ -254,10 +273,11 @@ static int create_sms_api(server *srv, const options *o) {
     return -1;
   }
   sg_hub_set_tap(srv->hub, sg_citizen_follow_tap, sg_citizen_follower(srv->citizen));
-  sg_http_route routes[2 + SG_CITIZEN_ROUTES] = {
+  sg_http_route routes[3 + SG_CITIZEN_ROUTES] = {
       {SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
+      {SG_ASSETS_RESPONDER_PREFIX, &sg_assets_responder_handler, NULL, 0},
       {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
-  sg_citizen_routes(srv->citizen, routes + 2);
+  sg_citizen_routes(srv->citizen, routes + 3);
   if (srv->api == NULL ||
       (srv->router = sg_http_router_create(routes, sizeof(routes) / sizeof(routes[0]))) == NULL) {
     fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
@@ -283,6 +303,10 @@ static int create_lws(server *srv) {
       {"http-only", on_unclaimed, 0, 0, 0, NULL, 0},
       {SG_HUB_PROTOCOL_PB, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv->hub, 65536},
       {SG_HUB_PROTOCOL_JSON, sg_hub_callback, sg_hub_session_size(), 4096, 0, srv->hub, 65536},
+      {SG_RESPONDER_PROTOCOL_PB, sg_responder_callback, sg_responder_session_size(), 4096, 0,
+       srv->responder, 16384},
+      {SG_RESPONDER_PROTOCOL_JSON, sg_responder_callback, sg_responder_session_size(), 4096, 0,
+       srv->responder, 16384},
       sg_citizen_protocol(srv->citizen),
       {NULL, NULL, 0, 0, 0, NULL, 0}};
   memcpy(srv->protocols, protocols, sizeof(protocols));
@@ -308,6 +332,7 @@ static int create_lws(server *srv) {
 /* sg_http and the listening socket. -1 with a message. */
 static int create_http(server *srv, const options *o) {
   sg_gate_options go = {.auth = srv->auth,
+                        .dispatch = srv->dispatch,
                         .allowed_origins = o->allowed_origins,
                         .n_allowed_origins = o->n_allowed_origins,
                         .admit = on_admitted,

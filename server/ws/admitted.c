@@ -1,12 +1,15 @@
 #include "ws/admitted.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 
 typedef struct entry {
   int fd;
   sg_identity who;
+  char token[SG_BEARER_LEN + 1];
   struct entry *next;
 } entry;
 
@@ -22,6 +25,7 @@ void sg_admitted_destroy(sg_admitted *a) {
   while (a->head != NULL) {
     entry *e = a->head;
     a->head = e->next;
+    memset(e->token, 0, sizeof(e->token));
     free(e);
   }
   free(a);
@@ -34,7 +38,7 @@ static entry **find(sg_admitted *a, int fd) {
   return p;
 }
 
-int sg_admitted_put(sg_admitted *a, int fd, const sg_identity *who) {
+int sg_admitted_put(sg_admitted *a, int fd, const sg_identity *who, const char *token) {
   entry **p = find(a, fd);
   if (*p == NULL) {
     if ((*p = calloc(1, sizeof(entry))) == NULL)
@@ -42,16 +46,20 @@ int sg_admitted_put(sg_admitted *a, int fd, const sg_identity *who) {
     (*p)->fd = fd;
   }
   (*p)->who = *who;
+  snprintf((*p)->token, sizeof((*p)->token), "%s", token != NULL ? token : "");
   return 0;
 }
 
-int sg_admitted_take(sg_admitted *a, int fd, sg_identity *who) {
+int sg_admitted_take(sg_admitted *a, int fd, sg_identity *who, char token[SG_BEARER_LEN + 1]) {
   entry **p = find(a, fd);
   if (*p == NULL)
     return -1;
   entry *e = *p;
   *who = e->who;
+  if (token != NULL)
+    memcpy(token, e->token, SG_BEARER_LEN + 1);
   *p = e->next;
+  memset(e->token, 0, sizeof(e->token));
   free(e);
   return 0;
 }

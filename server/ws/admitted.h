@@ -3,7 +3,10 @@
  * identity back by the socket when lws says the WebSocket is established.
  * A socket's entry is replaced when the same fd number is admitted again,
  * so an entry lws never established (a handshake it refused) cannot be
- * taken by a later connection: every upgrade passes the gate first. */
+ * taken by a later connection: every upgrade passes the gate first. One
+ * table serves both doors (consoles and responders), so that an entry left
+ * by one door can never be taken through the other; each taker checks the
+ * role it was given. */
 #ifndef SG_ADMITTED_H
 #define SG_ADMITTED_H
 
@@ -14,9 +17,11 @@ typedef struct sg_admitted sg_admitted;
 sg_admitted *sg_admitted_create(void);
 void sg_admitted_destroy(sg_admitted *a);
 
-/* 0, or SG_ENOMEM. */
-int sg_admitted_put(sg_admitted *a, int fd, const sg_identity *who);
-/* Copies the identity of fd into *who and forgets it: 0, or -1 if none. */
-int sg_admitted_take(sg_admitted *a, int fd, sg_identity *who);
+/* token (the secret it was admitted by, SG_BEARER_LEN hex digits) may be
+ * NULL. 0, or SG_ENOMEM. */
+int sg_admitted_put(sg_admitted *a, int fd, const sg_identity *who, const char *token);
+/* Copies the identity of fd into *who (and its token into token, when not
+ * NULL; "" if none was put) and forgets it: 0, or -1 if none. */
+int sg_admitted_take(sg_admitted *a, int fd, sg_identity *who, char token[SG_BEARER_LEN + 1]);
 
 #endif

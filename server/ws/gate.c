@@ -9,16 +9,25 @@
 #include "core/pending.h"
 #include "http/parse.h"
 #include "ws/hub.h"
+#include "ws/responder.h"
 
 /* The citizens' follow (citizen/follow.h names them too; ws/ does not
  * depend on citizen/, so they are spelt here as well). */
 #define SG_FOLLOW_PATH "/v1/follow"
 #define SG_FOLLOW_PROTOCOL "siaga.follow.v1.json"
 
-/* An upgrade whose session is being checked. */
+/* Which WebSocket an upgrade asks for. */
+typedef enum door { DOOR_CONSOLE, DOOR_RESPONDER } door;
+
+/* An upgrade whose token is being checked: first by its own door's
+ * authority, then, when that knows it not, by the other door's, so that a
+ * token brought to the wrong door is told so (403) instead of 401. */
 typedef struct upgrade {
   sg_gate *gate;
   int fd;
+  door door;
+  int asked_other; /* the first authority did not know the token */
+  char token[SG_BEARER_LEN + 1];
   char *bytes; /* as read, for lws */
   size_t len;
   sg_pending *op;
@@ -46,6 +55,7 @@ static void upgrade_free(upgrade *u) {
   if (u->next != NULL)
     u->next->prev = u->prev;
   sg_pending_orphan(&u->op);
+  memset(u->token, 0, sizeof(u->token));
   free(u->bytes);
   free(u);
 }
@@ -78,14 +88,15 @@ static void refuse(int fd, int status, const char *code, const char *message) {
   close(fd);
 }
 
-/* 1 if the comma-separated list names subprotocol a or b. */
-static int names_protocol(const char *list, const char *a, const char *b) {
+/* 1 if the comma-separated list names one of the two subprotocols. */
+static int names_protocol(const char *list, const char *pb, const char *json) {
   const char *p = list;
   while (p != NULL && *p != '\0') {
     while (*p == ' ' || *p == ',')
       p++;
     size_t n = strcspn(p, ", ");
-    if ((n == strlen(a) && strncmp(p, a, n) == 0) || (n == strlen(b) && strncmp(p, b, n) == 0))
+    if ((n == strlen(pb) && strncmp(p, pb, n) == 0) ||
+        (n == strlen(json) && strncmp(p, json, n) == 0))
       return 1;
     p += n;
   }
@@ -107,28 +118,82 @@ static int origin_allowed(const sg_gate *g, const char *origin, const char *host
   return rest != NULL && host != NULL && strcasecmp(rest, host) == 0;
 }
 
+static int check(upgrade *u, door authority);
+
 static void on_checked(void *data, sg_auth_status status, const sg_identity *who) {
   upgrade *u = sg_pending_finish(data);
   if (u == NULL)
     return; /* the gate has gone, and closed the socket */
   sg_gate *g = u->gate;
   int fd = u->fd;
-  if (status == SG_AUTH_UNAVAILABLE)
+  door other = u->door == DOOR_CONSOLE ? DOOR_RESPONDER : DOOR_CONSOLE;
+  if (status == SG_AUTH_UNAVAILABLE) {
     refuse(fd, 503, "unavailable", "the session store is unavailable, try again");
-  else if (status != SG_AUTH_OK)
-    refuse(fd, 401, "unauthenticated", "the session is unknown or has ended: sign in again");
-  else if (who->role < SG_ROLE_DISPATCHER)
+  } else if (status != SG_AUTH_OK && !u->asked_other &&
+             (other == DOOR_CONSOLE || g->o.dispatch != NULL)) {
+    u->asked_other = 1;
+    if (check(u, other) == 0)
+      return; /* on_checked again, with the other's answer */
+    refuse(fd, 503, "unavailable", "out of memory");
+  } else if (status != SG_AUTH_OK) {
+    refuse(fd, 401, "unauthenticated",
+           u->door == DOOR_CONSOLE ? "the session is unknown or has ended: sign in again"
+                                   : "the unit's token is unknown, replaced or disabled");
+  } else if (u->asked_other) {
+    refuse(fd, 403, "forbidden",
+           u->door == DOOR_CONSOLE ? "a unit's token may not open the console"
+                                   : "a dispatcher's session may not open the responder channel");
+  } else if (u->door == DOOR_CONSOLE && who->role < SG_ROLE_DISPATCHER) {
     refuse(fd, 403, "forbidden", "this account may not use the console");
-  else
-    g->o.admit(g->o.admit_data, fd, u->bytes, u->len, who);
+  } else if (u->door == DOOR_RESPONDER && who->role != SG_ROLE_RESPONDER) {
+    refuse(fd, 403, "forbidden", "only a unit may open the responder channel");
+  } else {
+    g->o.admit(g->o.admit_data, fd, u->bytes, u->len, who, u->token);
+  }
   upgrade_free(u);
+}
+
+/* Asks authority about u's token; on_checked gets the answer (possibly
+ * before this returns). 0, or -1 when out of memory. */
+static int check(upgrade *u, door authority) {
+  sg_pending *op = sg_pending_start(&u->op, u);
+  if (op == NULL)
+    return -1;
+  if (authority == DOOR_RESPONDER) {
+    sg_dispatch_check_token(u->gate->o.dispatch, u->token, on_checked, op);
+    return 0;
+  }
+  int rc = sg_auth_check(u->gate->o.auth, u->token, on_checked, op);
+  if (rc != 0) /* never handed out: answer as the store would */
+    on_checked(op, rc == SG_EINVAL ? SG_AUTH_BAD_CREDENTIALS : SG_AUTH_UNAVAILABLE, NULL);
+  return 0;
+}
+
+/* The value of name in a query string ("a=1&token=..."), copied into out
+ * when it has a token's shape: 0, else -1. */
+static int token_from_query(const char *query, const char *name, char out[SG_BEARER_LEN + 1]) {
+  size_t name_len = strlen(name);
+  for (const char *p = query; p != NULL && *p != '\0';) {
+    size_t n = strcspn(p, "&");
+    if (n > name_len && strncmp(p, name, name_len) == 0 && p[name_len] == '=' &&
+        sg_bearer_valid(p + name_len + 1, n - name_len - 1)) {
+      memcpy(out, p + name_len + 1, SG_BEARER_LEN);
+      out[SG_BEARER_LEN] = '\0';
+      return 0;
+    }
+    p += n;
+    if (*p == '&')
+      p++;
+  }
+  return -1;
 }
 
 /* Reads what the checks need from a copy of the head (parsing cuts it). */
 typedef struct head_fields {
   char path[64];
   char token[SG_BEARER_LEN + 1];
-  int has_token, console_protocol, follow_protocol, origin_ok;
+  int has_token, has_protocol, follow_protocol, origin_ok;
+  door door;
 } head_fields;
 
 static int read_head(const sg_gate *g, const char *bytes, size_t len, head_fields *f) {
@@ -147,16 +212,24 @@ static int read_head(const sg_gate *g, const char *bytes, size_t len, head_field
     goto done;
   sg_http_parse_terminate(h);
   snprintf(f->path, sizeof(f->path), "%s", h->path);
+  f->door = strcmp(f->path, SG_RESPONDER_PATH) == 0 ? DOOR_RESPONDER : DOOR_CONSOLE;
   const char *proto = sg_http_parse_header_value(h, "sec-websocket-protocol");
-  f->console_protocol =
-      proto != NULL && names_protocol(proto, SG_HUB_PROTOCOL_PB, SG_HUB_PROTOCOL_JSON);
+  f->has_protocol =
+      proto != NULL && (f->door == DOOR_CONSOLE
+                            ? names_protocol(proto, SG_HUB_PROTOCOL_PB, SG_HUB_PROTOCOL_JSON)
+                            : names_protocol(proto, SG_RESPONDER_PROTOCOL_PB,
+                                             SG_RESPONDER_PROTOCOL_JSON));
   f->follow_protocol =
       proto != NULL && names_protocol(proto, SG_FOLLOW_PROTOCOL, SG_FOLLOW_PROTOCOL);
   f->origin_ok = origin_allowed(g, sg_http_parse_header_value(h, "origin"),
                                 sg_http_parse_header_value(h, "host"));
-  f->has_token = sg_bearer_from_headers(sg_http_parse_header_value(h, "authorization"),
-                                       sg_http_parse_header_value(h, "cookie"), SG_AUTH_COOKIE,
-                                       f->token) == 0;
+  const char *authorization = sg_http_parse_header_value(h, "authorization");
+  const char *cookie = sg_http_parse_header_value(h, "cookie");
+  if (f->door == DOOR_CONSOLE)
+    f->has_token = sg_bearer_from_headers(authorization, cookie, SG_AUTH_COOKIE, f->token) == 0;
+  else
+    f->has_token = sg_bearer_from_headers(authorization, cookie, SG_RESPONDER_COOKIE, f->token) == 0 ||
+                   (authorization == NULL && token_from_query(h->query, "token", f->token) == 0);
   rc = 0;
 done:
   free(h);
@@ -172,26 +245,30 @@ void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
     refuse(fd, 400, "bad_request", "the upgrade request cannot be read");
     return;
   }
+  int console = f.door == DOOR_CONSOLE;
   if (strcmp(f.path, SG_FOLLOW_PATH) == 0 && g->o.admit_follow != NULL) {
     if (f.follow_protocol)
-      g->o.admit_follow(g->o.admit_data, fd, bytes, len, NULL);
+      g->o.admit_follow(g->o.admit_data, fd, bytes, len, NULL, NULL);
     else
       refuse(fd, 400, "no_subprotocol", "name the subprotocol " SG_FOLLOW_PROTOCOL);
-  } else if (strcmp(f.path, "/v1/console") != 0) {
+  } else if (strcmp(f.path, SG_HUB_PATH) != 0 && strcmp(f.path, SG_RESPONDER_PATH) != 0) {
     refuse(fd, 404, "not_found", "no WebSocket at this path");
-  } else if (!f.console_protocol) {
+  } else if (!f.has_protocol) {
     refuse(fd, 400, "no_subprotocol",
-           "name the subprotocol " SG_HUB_PROTOCOL_PB " or " SG_HUB_PROTOCOL_JSON);
+           console ? "name the subprotocol " SG_HUB_PROTOCOL_PB " or " SG_HUB_PROTOCOL_JSON
+                   : "name the subprotocol " SG_RESPONDER_PROTOCOL_PB " or " SG_RESPONDER_PROTOCOL_JSON);
   } else if (!f.origin_ok) {
-    refuse(fd, 403, "bad_origin", "this page's origin may not open the console");
+    refuse(fd, 403, "bad_origin", "this page's origin may not open this WebSocket");
   } else if (!f.has_token) {
-    refuse(fd, 401, "unauthenticated", "sign in first (Authorization: Bearer, or the cookie)");
+    refuse(fd, 401, "unauthenticated",
+           console ? "sign in first (Authorization: Bearer, or the cookie)"
+                   : "the unit's token: Authorization: Bearer, the siaga_unit cookie, or ?token=");
+  } else if (!console && g->o.dispatch == NULL) {
+    refuse(fd, 503, "unavailable", "this server does not serve units");
   } else {
     upgrade *u = calloc(1, sizeof(*u));
     char *copy = u != NULL ? malloc(len) : NULL;
-    sg_pending *op = copy != NULL ? sg_pending_start(&u->op, u) : NULL;
-    if (op == NULL) {
-      free(copy);
+    if (copy == NULL) {
       free(u);
       refuse(fd, 503, "unavailable", "out of memory");
       return;
@@ -199,18 +276,18 @@ void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
     memcpy(copy, bytes, len);
     u->gate = g;
     u->fd = fd;
+    u->door = f.door;
+    memcpy(u->token, f.token, sizeof(u->token));
     u->bytes = copy;
     u->len = len;
     u->next = g->waiting;
     if (g->waiting != NULL)
       g->waiting->prev = u;
     g->waiting = u;
-    int rc = sg_auth_check(g->o.auth, f.token, on_checked, op);
-    if (rc != 0) {
-      sg_pending_finish(op); /* never handed out */
+    if (check(u, f.door) != 0) {
       upgrade_free(u);
-      refuse(fd, rc == SG_EINVAL ? 401 : 503, rc == SG_EINVAL ? "unauthenticated" : "unavailable",
-             rc == SG_EINVAL ? "malformed session token" : "the session store is unavailable");
+      refuse(fd, 503, "unavailable", "out of memory");
     }
   }
+  memset(f.token, 0, sizeof(f.token));
 }

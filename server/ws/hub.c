@@ -256,18 +256,37 @@ static void on_follow_started(void *data, sg_ring_id last) {
   sg_hub *h = data;
   h->following = 1;
   h->ring.known_after = last;
+  if (h->observer != NULL)
+    h->observer->started(h->observer_data, last);
   for (hub_session *s = h->sessions; s != NULL; s = s->next) {
     if (s->state == SESSION_WAIT_FOLLOW)
       go_live(s);
   }
 }
 
+/* Each update is decoded once, for the consoles' ring and the observer. */
 static void on_follow_update(void *data, const char *id, size_t id_len, const uint8_t *pb,
                              size_t pb_len) {
   sg_hub *h = data;
-  sg_msg *m = sg_msg_from_update(id, id_len, pb, pb_len, 1 << SG_MSG_PB);
+  sg_ring_id rid;
+  if (sg_ring_id_parse(id, id_len, &rid) != 0)
+    return;
+  Siaga__V1__IncidentUpdate *u = siaga__v1__incident_update__unpack(NULL, pb_len, pb);
+  if (u == NULL) {
+    fprintf(stderr, "hub: update %.*s does not decode; skipped\n", (int)id_len, id);
+    return;
+  }
+  char idbuf[48];
+  sg_ring_id_format(rid, idbuf, sizeof(idbuf));
+  char *saved = u->id;
+  u->id = idbuf;
+  sg_msg *m = sg_msg_of_update(u, rid, 1 << SG_MSG_PB);
   if (m != NULL)
     sg_ring_push(&h->ring, m->id, m);
+  if (h->observer != NULL)
+    h->observer->update(h->observer_data, rid, u);
+  u->id = saved;
+  siaga__v1__incident_update__free_unpacked(u, NULL);
   if (h->tap != NULL)
     h->tap(h->tap_data, id, id_len, pb, pb_len);
 }
@@ -278,13 +297,18 @@ void sg_hub_set_tap(sg_hub *h, sg_hub_tap_cb tap, void *data) {
 }
 
 static void on_follow_read_done(void *data) {
-  wake_sessions(data);
+  sg_hub *h = data;
+  wake_sessions(h);
+  if (h->observer != NULL)
+    h->observer->read_done(h->observer_data);
 }
 
 static void on_follow_lost(void *data, sg_ring_id last, const char *reason) {
   sg_hub *h = data;
   h->ring.known_after = last;
   close_all(h, SG_HUB_CLOSE_RESYNC, reason);
+  if (h->observer != NULL)
+    h->observer->lost(h->observer_data, last, reason);
 }
 
 static const sg_follow_events follow_events = {
@@ -320,11 +344,18 @@ sg_hub *sg_hub_create(uv_loop_t *loop, sg_redis *commands, const sg_redis_option
   if (sg_redis_add_script(commands, (const char *)resume->data, resume->size, h->sha_resume) != 0)
     goto fail;
   h->follow = sg_follow_create(loop, follow_options, h->k_updates, &follow_events, h);
-  if (h->follow == NULL || (h->admitted = sg_admitted_create()) == NULL)
+  h->admitted = o->admitted;
+  if (h->admitted == NULL) {
+    h->admitted = sg_admitted_create();
+    h->owns_admitted = 1;
+  }
+  if (h->follow == NULL || h->admitted == NULL)
     goto fail;
   return h;
 fail:
   if (h != NULL) {
+    if (h->owns_admitted)
+      sg_admitted_destroy(h->admitted);
     sg_follow_destroy(h->follow);
     sg_ring_free(&h->ring);
     sg_incidents_destroy(h->incidents);
@@ -341,7 +372,8 @@ void sg_hub_destroy(sg_hub *h) {
   /* Sessions still listed are closed by lws after this; detach them. */
   for (hub_session *s = h->sessions; s != NULL; s = s->next)
     s->hub = NULL;
-  sg_admitted_destroy(h->admitted);
+  if (h->owns_admitted)
+    sg_admitted_destroy(h->admitted);
   sg_ring_free(&h->ring);
   sg_incidents_destroy(h->incidents);
   free(h);
@@ -352,7 +384,12 @@ void sg_hub_set_commands(sg_hub *h, sg_commands *commands) {
 }
 
 int sg_hub_admit(sg_hub *h, int fd, const sg_identity *who) {
-  return sg_admitted_put(h->admitted, fd, who);
+  return sg_admitted_put(h->admitted, fd, who, NULL);
+}
+
+void sg_hub_set_observer(sg_hub *h, const sg_hub_observer *observer, void *data) {
+  h->observer = observer;
+  h->observer_data = data;
 }
 
 static void on_rechecked(void *data, sg_auth_status status, const sg_identity *who) {
@@ -365,6 +402,8 @@ static void on_rechecked(void *data, sg_auth_status status, const sg_identity *w
 
 static void on_sessions_due(void *data) {
   sg_hub *h = data;
+  if (h->observer != NULL && h->observer->sessions_due != NULL)
+    h->observer->sessions_due(h->observer_data);
   for (hub_session *s = h->sessions; s != NULL; s = s->next) {
     if (s->state == SESSION_CLOSING)
       continue;
@@ -392,7 +431,7 @@ size_t sg_hub_session_size(void) {
 static int path_is_console(struct lws *wsi) {
   char uri[64];
   int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-  return n > 0 && strcmp(uri, "/v1/console") == 0;
+  return n > 0 && strcmp(uri, SG_HUB_PATH) == 0;
 }
 
 static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
@@ -406,7 +445,10 @@ static void on_established(hub_session *s, sg_hub *h, struct lws *wsi) {
     h->sessions->prev = s;
   h->sessions = s;
   h->n_sessions++;
-  if (sg_admitted_take(h->admitted, lws_get_socket_fd(wsi), &s->who) != 0) {
+  /* The role is checked again: the table is shared with the responders'
+   * door, whose identities must never open a console. */
+  if (sg_admitted_take(h->admitted, lws_get_socket_fd(wsi), &s->who, NULL) != 0 ||
+      s->who.role < SG_ROLE_DISPATCHER) {
     sg_hub__session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not signed in");
     return;
   }

@@ -20,7 +20,11 @@
 #include "api/commands.h"
 #include "auth/auth.h"
 #include "store/redisconn.h"
+#include "ws/admitted.h"
+#include "ws/ring.h"
+#include "siaga/v1/siaga.pb-c.h"
 
+#define SG_HUB_PATH "/v1/console"
 #define SG_HUB_PROTOCOL_PB "siaga.console.v1"
 #define SG_HUB_PROTOCOL_JSON "siaga.console.v1.json"
 
@@ -47,6 +51,9 @@ typedef struct sg_hub_options {
   size_t snapshot_page;  /* open set members per snapshot page; 0 = SG_HUB_SNAPSHOT_PAGE */
   size_t replay_limit;   /* most updates replayed on resume; 0 = max_lag: a console dropped
                            for lagging gets an exact replay */
+  /* Identities from the gate, shared with the responders' door (it must
+   * outlive the hub); NULL: the hub keeps a table of its own. */
+  sg_admitted *admitted;
 } sg_hub_options;
 
 /* commands is the connection for snapshots and replays; follow_options name
@@ -83,6 +90,25 @@ void sg_hub_set_auth(sg_hub *hub, sg_auth *auth);
 typedef void (*sg_hub_tap_cb)(void *data, const char *id, size_t id_len, const uint8_t *pb,
                               size_t pb_len);
 void sg_hub_set_tap(sg_hub *hub, sg_hub_tap_cb tap, void *data);
+
+/* Another reader of the updates the hub's follower reads (the responders'
+ * channel), so that the stream is read once per process however many
+ * kinds of connection follow it. The events come in stream order: started
+ * once the position is known (every update after last follows), update for
+ * each one (decoded, its id set; valid during the call), read_done after
+ * each batch, lost when updates were lost (nothing before last can be
+ * replayed); and sessions_due whenever the hub checks its consoles'
+ * sessions again (sg_auth_watch: a sign-out, a disabled account or unit, a
+ * new unit token), so the observer checks its own. Set before the loop runs; observer and data must outlive the
+ * hub. */
+typedef struct sg_hub_observer {
+  void (*started)(void *data, sg_ring_id last);
+  void (*update)(void *data, sg_ring_id id, const Siaga__V1__IncidentUpdate *update);
+  void (*read_done)(void *data);
+  void (*lost)(void *data, sg_ring_id last, const char *reason);
+  void (*sessions_due)(void *data);
+} sg_hub_observer;
+void sg_hub_set_observer(sg_hub *hub, const sg_hub_observer *observer, void *data);
 
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);

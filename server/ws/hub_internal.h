@@ -76,6 +76,9 @@ struct sg_hub {
   hub_session *sessions;
   size_t n_sessions;
   sg_admitted *admitted; /* identities of upgrades lws has not established yet */
+  int owns_admitted;
+  const sg_hub_observer *observer;
+  void *observer_data;
   sg_auth *auth;
 };
 

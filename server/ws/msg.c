@@ -42,19 +42,19 @@ static void msg_frame(sg_msg *m, int format) {
   m->header_len[format] = (unsigned char)n;
 }
 
-static int msg_encode(sg_msg *m, const Siaga__V1__ConsoleServerMessage *sm, int format) {
+static int msg_encode(sg_msg *m, const ProtobufCMessage *sm, int format) {
   if (format == SG_MSG_PB) {
-    size_t len = siaga__v1__console_server_message__get_packed_size(sm);
+    size_t len = protobuf_c_message_get_packed_size(sm);
     m->data[SG_MSG_PB] = malloc(LWS_PRE + len + 1);
     if (m->data[SG_MSG_PB] == NULL)
       return -1;
-    m->len[SG_MSG_PB] = siaga__v1__console_server_message__pack(sm, m->data[SG_MSG_PB] + LWS_PRE);
+    m->len[SG_MSG_PB] = protobuf_c_message_pack(sm, m->data[SG_MSG_PB] + LWS_PRE);
     msg_frame(m, SG_MSG_PB);
     return 0;
   }
   char *json;
   size_t len;
-  if (sg_pbjson_encode(&sm->base, &json, &len) != 0)
+  if (sg_pbjson_encode(sm, &json, &len) != 0)
     return -1;
   m->data[SG_MSG_JSON] = malloc(LWS_PRE + len + 1);
   if (m->data[SG_MSG_JSON] != NULL)
@@ -68,11 +68,12 @@ static int msg_encode(sg_msg *m, const Siaga__V1__ConsoleServerMessage *sm, int 
 }
 
 /* Encodes sm in the formats asked for (bit 1 << FORMAT_*). */
-sg_msg *sg_msg_create(const Siaga__V1__ConsoleServerMessage *sm, int formats, sg_ring_id id) {
+sg_msg *sg_msg_create_message(const ProtobufCMessage *sm, int formats, sg_ring_id id) {
   sg_msg *m = calloc(1, sizeof(*m));
   if (m == NULL)
     return NULL;
   m->refs = 1;
+  m->descriptor = sm->descriptor;
   m->id = id;
   for (int f = SG_MSG_PB; f <= SG_MSG_JSON; f++) {
     if ((formats & (1 << f)) && msg_encode(m, sm, f) != 0) {
@@ -83,6 +84,10 @@ sg_msg *sg_msg_create(const Siaga__V1__ConsoleServerMessage *sm, int formats, sg
   return m;
 }
 
+sg_msg *sg_msg_create(const Siaga__V1__ConsoleServerMessage *sm, int formats, sg_ring_id id) {
+  return sg_msg_create_message(&sm->base, formats, id);
+}
+
 /* Ring messages are encoded in protobuf when read; the JSON form is made
  * the first time a JSON console needs it, from the protobuf, so a hub whose
  * consoles all speak protobuf never spends time on JSON. */
@@ -91,12 +96,12 @@ int sg_msg_ensure(sg_msg *m, int format) {
     return 0;
   if (format != SG_MSG_JSON || m->data[SG_MSG_PB] == NULL)
     return -1;
-  Siaga__V1__ConsoleServerMessage *sm = siaga__v1__console_server_message__unpack(
-      NULL, m->len[SG_MSG_PB], m->data[SG_MSG_PB] + LWS_PRE);
+  ProtobufCMessage *sm =
+      protobuf_c_message_unpack(m->descriptor, NULL, m->len[SG_MSG_PB], m->data[SG_MSG_PB] + LWS_PRE);
   if (sm == NULL)
     return -1;
   int rc = msg_encode(m, sm, SG_MSG_JSON);
-  siaga__v1__console_server_message__free_unpacked(sm, NULL);
+  protobuf_c_message_free_unpacked(sm, NULL);
   return rc;
 }
 
@@ -115,11 +120,15 @@ sg_msg *sg_msg_from_update(const char *id_str, size_t id_len, const uint8_t *pb,
   sg_ring_id_format(id, idbuf, sizeof(idbuf));
   char *saved = u->id;
   u->id = idbuf;
-  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
-  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_UPDATE;
-  sm.update = u;
-  sg_msg *m = sg_msg_create(&sm, formats, id);
+  sg_msg *m = sg_msg_of_update(u, id, formats);
   u->id = saved;
   siaga__v1__incident_update__free_unpacked(u, NULL);
   return m;
+}
+
+sg_msg *sg_msg_of_update(const Siaga__V1__IncidentUpdate *u, sg_ring_id id, int formats) {
+  Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_UPDATE;
+  sm.update = (Siaga__V1__IncidentUpdate *)u;
+  return sg_msg_create(&sm, formats, id);
 }

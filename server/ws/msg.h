@@ -1,4 +1,5 @@
-/* One encoded console server message, shared by every console that sends it.
+/* One encoded server message (a console's or a responder's), shared by every
+ * connection that sends it.
  *
  * The buffers have LWS_PRE bytes of headroom whose tail holds the WebSocket
  * frame header; server frames are not masked, so the same bytes go to every
@@ -19,6 +20,7 @@
 
 typedef struct sg_msg {
   unsigned refs;
+  const ProtobufCMessageDescriptor *descriptor; /* of what is encoded */
   sg_ring_id id;          /* the update's id; zero for snapshots and replies */
   unsigned char *data[2]; /* LWS_PRE headroom, whose tail holds the frame header */
   size_t len[2];
@@ -30,6 +32,8 @@ void sg_msg_release(void *m);
 
 /* Encodes sm in the formats asked for (bit 1 << SG_MSG_*); NULL on failure. */
 sg_msg *sg_msg_create(const Siaga__V1__ConsoleServerMessage *sm, int formats, sg_ring_id id);
+/* The same for any message (a ResponderServerMessage). */
+sg_msg *sg_msg_create_message(const ProtobufCMessage *message, int formats, sg_ring_id id);
 
 /* Makes the format's encoding if it is missing (JSON from protobuf); -1 on
  * failure. */
@@ -39,5 +43,7 @@ int sg_msg_ensure(sg_msg *m, int format);
  * when the id or the update does not decode. */
 sg_msg *sg_msg_from_update(const char *id_str, size_t id_len, const uint8_t *pb, size_t pb_len,
                            int formats);
+/* Wraps a decoded one whose id is set. */
+sg_msg *sg_msg_of_update(const Siaga__V1__IncidentUpdate *update, sg_ring_id id, int formats);
 
 #endif

@@ -1,0 +1,108 @@
+/* What crews send: frames gathered into one ResponderClientMessage,
+ * decoded, and run by sg_dispatch as the unit the connection was admitted
+ * as (never a unit the message names); each command is answered with a
+ * CommandReply carrying its request id. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/pbjson.h"
+#include "ws/responder_internal.h"
+#include "siaga/v1/siaga.pb-c.h"
+
+static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
+  session *s = sg_pending_finish(data);
+  if (s == NULL || s->r == NULL)
+    return;
+  s->replies_due--;
+  Siaga__V1__CommandReply copy = *r;
+  Siaga__V1__Unit unit;
+  if (r->unit != NULL) { /* the crew's own phone number is the consoles' business */
+    unit = *r->unit;
+    unit.phone = "";
+    copy.unit = &unit;
+  }
+  Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
+  if (!r->ok && r->error == NULL) { /* every refusal carries {code, message} */
+    e.code = r->error_code;
+    e.message = r->message;
+    copy.error = &e;
+  }
+  Siaga__V1__ResponderServerMessage sm = SIAGA__V1__RESPONDER_SERVER_MESSAGE__INIT;
+  sm.msg_case = SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_REPLY;
+  sm.reply = &copy;
+  sg_responder__reply(s, &sm);
+}
+
+static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
+  if (c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING ||
+      c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION__NOT_SET) {
+    Siaga__V1__CommandReply reply = SIAGA__V1__COMMAND_REPLY__INIT;
+    reply.request_id = c->request_id;
+    reply.ok = c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING;
+    reply.error_code = reply.ok ? "" : "bad_command";
+    reply.message = reply.ok ? "" : "the command names no action";
+    s->replies_due++;
+    sg_pending *op = sg_pending_start(&s->ops, s);
+    if (op == NULL)
+      sg_responder__close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    else
+      on_command_done(op, &reply);
+    return;
+  }
+  sg_pending *op = sg_pending_start(&s->ops, s);
+  if (op == NULL) {
+    sg_responder__close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    return;
+  }
+  s->replies_due++;
+  sg_dispatch_responder_command(s->r->dispatch, c, &s->who, on_command_done, op);
+}
+
+void sg_responder__receive(session *s, const void *in, size_t len) {
+  struct lws *wsi = s->wsi;
+  if (lws_is_first_fragment(wsi)) {
+    s->rx_len = 0;
+    s->rx_overflow = 0;
+  }
+  if (s->rx_overflow || s->state == SESSION_CLOSING)
+    return;
+  if (s->rx_len + len > SG_RESPONDER__RX_MAX) {
+    s->rx_overflow = 1;
+    sg_responder__close(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "command larger than 16 KiB");
+    return;
+  }
+  if (s->rx == NULL && (s->rx = malloc(SG_RESPONDER__RX_MAX)) == NULL) {
+    sg_responder__close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    return;
+  }
+  memcpy(s->rx + s->rx_len, in, len);
+  s->rx_len += len;
+  if (!lws_is_final_fragment(wsi))
+    return;
+  int binary = lws_frame_is_binary(wsi);
+  if (binary != (s->format == SG_MSG_PB)) {
+    sg_responder__close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                  binary ? "this subprotocol takes text frames" : "this subprotocol takes binary frames");
+    return;
+  }
+  if (s->replies_due >= SG_RESPONDER__REPLIES_MAX || s->q.len >= s->r->max_queue / 2) {
+    sg_responder__close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many unanswered commands");
+    return;
+  }
+  Siaga__V1__ResponderClientMessage *cm = NULL;
+  char err[160] = "not a siaga.v1.ResponderClientMessage";
+  if (binary)
+    cm = siaga__v1__responder_client_message__unpack(NULL, s->rx_len, s->rx);
+  else
+    sg_pbjson_decode(&siaga__v1__responder_client_message__descriptor, (const char *)s->rx,
+                     s->rx_len, NULL, (ProtobufCMessage **)&cm, err, sizeof(err));
+  if (cm == NULL || cm->msg_case != SIAGA__V1__RESPONDER_CLIENT_MESSAGE__MSG_COMMAND) {
+    sg_responder__send_error(s, "bad_message", err);
+    sg_responder__close(s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "malformed message");
+  } else {
+    on_command(s, cm->command);
+  }
+  if (cm != NULL)
+    protobuf_c_message_free_unpacked(&cm->base, NULL);
+}
+
