@@ -185,6 +185,8 @@
   }
   // Targets for acknowledging an incident, per priority, in seconds (the
   // centre's own may differ: change them here).
+  // The centre's targets come with the session (siagad --ack-target); these
+  // are the defaults until then.
   var ACK_TARGET_S = { P1: 60, P2: 180, P3: 600, P4: 1800 };
   function formatSpan(s) {
     s = Math.max(0, Math.round(s));
@@ -1207,6 +1209,11 @@
   function onSignedIn(who) {
     signedIn = who;
     if (who.mapTiles) mapTiles = who.mapTiles;
+    if (who.ackTargetS) {
+      Object.keys(ACK_TARGET_S).forEach(function (p) {
+        if (who.ackTargetS[p] > 0) ACK_TARGET_S[p] = who.ackTargetS[p];
+      });
+    }
     $('who-name').textContent = who.name;
     $('who-role').textContent = ROLE_LABEL[who.role] || who.role;
     whoEl.hidden = false;

@@ -44,10 +44,8 @@ struct sg_api {
   sg_incidents *incidents;
   sg_history *history;
   sg_auth *auth;
-  const sg_assets *assets;
-  const char *map_tiles; /* a tile URL template for the console's map, or "" */
+  sg_api_console console;   /* the page's Leaflet and settings */
   sg_citizen_abuse *abuse; /* counts and flags app reports, or NULL */
-  unsigned p1_escalate_s; /* a P1 nobody acknowledged for this long: tell the supervisors */
 };
 
 typedef struct api_session api_session;
@@ -96,11 +94,10 @@ void sg_api_set_abuse(sg_api *api, sg_citizen_abuse *abuse) {
   api->abuse = abuse;
 }
 
-void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles,
-                        unsigned p1_escalate_s) {
-  api->assets = assets;
-  api->map_tiles = map_tiles != NULL ? map_tiles : "";
-  api->p1_escalate_s = p1_escalate_s;
+void sg_api_set_console(sg_api *api, const sg_api_console *console) {
+  api->console = *console;
+  if (api->console.map_tiles == NULL)
+    api->console.map_tiles = "";
 }
 
 void sg_api_destroy(sg_api *api) {
@@ -594,13 +591,15 @@ static void begin_static(api_session *s, const char *name) {
 static void serve_authenticated(api_session *s) {
   sg_api *api = s->api;
   if (s->route == ROUTE_SESSION) {
-    char body[160 + SG_API_MAP_TILES_MAX];
+    char body[256 + SG_API_MAP_TILES_MAX];
+    const sg_api_console *c = &api->console;
     int n = snprintf(body, sizeof(body),
                      "{\"name\":\"%s\",\"role\":\"%s\",\"expiresAtMs\":%llu,\"mapTiles\":\"%s\","
-                     "\"p1EscalateS\":%u}",
+                     "\"p1EscalateS\":%u,\"ackTargetS\":{\"P1\":%u,\"P2\":%u,\"P3\":%u,\"P4\":%u}}",
                      s->who.name, sg_role_name(s->who.role),
                      (unsigned long long)(sg_clock_now_ms() + sg_auth_idle_ms(api->auth)),
-                     api->map_tiles ? api->map_tiles : "", api->p1_escalate_s);
+                     c->map_tiles, c->p1_escalate_s, c->ack_target_s[0], c->ack_target_s[1],
+                     c->ack_target_s[2], c->ack_target_s[3]);
     respond(s, 200, CT_JSON, body, (size_t)n);
   } else if (s->route == ROUTE_INCIDENTS) {
     begin_incidents(s);
@@ -675,7 +674,7 @@ static void on_request(void *data, sg_http_request *req) {
                       : strcmp(path, "/gazetteer.tsv") == 0 ? "palangka-raya.tsv"
                                                             : path + 1);
   } else if (starts_with(path, "/vendor/")) {
-    const sg_asset *a = sg_assets_find(api->assets, path + strlen("/vendor/"));
+    const sg_asset *a = sg_assets_find(api->console.assets, path + strlen("/vendor/"));
     s->route = ROUTE_STATIC;
     if (!method_allowed(s, SG_HTTP_GET))
       return;

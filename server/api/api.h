@@ -31,14 +31,18 @@ sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const cha
  * auth must outlive the api object. */
 void sg_api_set_auth(sg_api *api, sg_auth *auth);
 /* What the console page needs besides its own files: Leaflet (assets,
- * served under /vendor/), the map's tile URL template and after how many
- * seconds a P1 nobody acknowledged is brought to the supervisors (both
- * given to the page in GET /v1/auth/session); the template is at most SG_API_MAP_TILES_MAX bytes of printable
- * ASCII without '"' or '\\' (siagad checks its option). Both must outlive
- * the api object. */
+ * served under /vendor/), and the settings GET /v1/auth/session gives the
+ * page. The tile template is at most SG_API_MAP_TILES_MAX bytes of printable
+ * ASCII without '"' or '\\' (siagad checks its option). What it points to
+ * must outlive the api object. */
 #define SG_API_MAP_TILES_MAX 256
-void sg_api_set_console(sg_api *api, const sg_assets *assets, const char *map_tiles,
-                        unsigned p1_escalate_s);
+typedef struct sg_api_console {
+  const sg_assets *assets;
+  const char *map_tiles;    /* a tile URL template for the map, or "" */
+  unsigned p1_escalate_s;   /* a P1 nobody acknowledged this long: tell the supervisors */
+  unsigned ack_target_s[4]; /* P1..P4 to be acknowledged within, shown running */
+} sg_api_console;
+void sg_api_set_console(sg_api *api, const sg_api_console *console);
 /* App reports are counted per number and address and flagged (never
  * refused) by abuse before they are stored. abuse must outlive the api. */
 void sg_api_set_abuse(sg_api *api, sg_citizen_abuse *abuse);

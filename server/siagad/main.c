@@ -293,7 +293,10 @@ static int create_sms_api(server *srv, const options *o) {
   if (sg_assets_find(srv->assets, "leaflet.js") == NULL)
     fprintf(stderr, "siagad: no Leaflet in %s: the console has no map (apt-get install "
                     "libjs-leaflet)\n", o->leaflet_dir);
-  sg_api_set_console(srv->api, srv->assets, o->map_tiles, o->p1_escalate_s);
+  sg_api_console console = {.assets = srv->assets, .map_tiles = o->map_tiles,
+                            .p1_escalate_s = o->p1_escalate_s};
+  memcpy(console.ack_target_s, o->ack_target_s, sizeof(console.ack_target_s));
+  sg_api_set_console(srv->api, &console);
   return 0;
 }
 

@@ -33,6 +33,8 @@ void sg_siagad_usage(FILE *out) {
           "                      (4000) to resume with ?after= (default 16384)\n"
           "  --p1-escalate S     seconds a P1 may wait unacknowledged before every\n"
           "                      supervisor's console says so (default 120)\n"
+          "  --ack-target S1,S2,S3,S4  seconds within which a P1..P4 is to be acknowledged,\n"
+          "                      shown running on the console (default 60,180,600,1800)\n"
           "  --claim-grace S     seconds after an incident is acknowledged during which\n"
           "                      another dispatcher may take it over (default 120)\n"
           "  --session-idle MIN  minutes a signed-in session lives unused (default 720, a\n"
@@ -67,6 +69,23 @@ static int parse_count(const char *name, const char *arg, long min, long max, lo
   return 0;
 }
 
+/* "60,180,600,1800": four times in seconds, P1 first, each 1..86400. */
+static int parse_targets(const char *arg, unsigned out[4]) {
+  const char *p = arg;
+  for (int i = 0; i < 4; i++) {
+    char *end;
+    long n = strtol(p, &end, 10);
+    if (end == p || n < 1 || n > 86400 || *end != (i < 3 ? ',' : '\0')) {
+      fprintf(stderr, "siagad: --ack-target wants four seconds for P1..P4, e.g. 60,180,600,1800; "
+                      "got \"%s\"\n", arg);
+      return -1;
+    }
+    out[i] = (unsigned)n;
+    p = end + 1;
+  }
+  return 0;
+}
+
 int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
                                            {"redis", required_argument, NULL, 'r'},
@@ -82,6 +101,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"session-idle", required_argument, NULL, 'i'},
                                            {"claim-grace", required_argument, NULL, 'G'},
                                            {"p1-escalate", required_argument, NULL, 'E'},
+                                           {"ack-target", required_argument, NULL, 'Q'},
                                            {"allowed-origin", required_argument, NULL, 'o'},
                                            {"map-tiles", required_argument, NULL, 'T'},
                                            {"leaflet-dir", required_argument, NULL, 'L'},
@@ -106,6 +126,8 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   o->session_idle_ms = 0;
   o->claim_grace_ms = SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS;
   o->p1_escalate_s = 120;
+  o->ack_target_s[0] = 60, o->ack_target_s[1] = 180, o->ack_target_s[2] = 600,
+  o->ack_target_s[3] = 1800;
   o->n_allowed_origins = 0;
   o->leaflet_dir = "/usr/share/javascript/leaflet";
   o->map_tiles = "";
@@ -175,6 +197,10 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       if (parse_count("p1-escalate", optarg, 1, 3600, &n) != 0)
         return -1;
       o->p1_escalate_s = (unsigned)n;
+      break;
+    case 'Q':
+      if (parse_targets(optarg, o->ack_target_s) != 0)
+        return -1;
       break;
     case 'G':
       if (parse_count("claim-grace", optarg, 0, 3600, &n) != 0)

@@ -25,6 +25,7 @@ typedef struct sg_siagad_options {
   uint64_t session_idle_ms;
   uint64_t claim_grace_ms;
   unsigned p1_escalate_s;
+  unsigned ack_target_s[4]; /* P1..P4: acknowledged within, shown on the console */
   const char *leaflet_dir;
   const char *map_tiles;
   const char *allowed_origins[8];

@@ -184,7 +184,9 @@ async function startSiagad(name, port, redisPort) {
                       ['--listen', `127.0.0.1:${port}`, '--redis', `127.0.0.1:${redisPort}`,
                        '--snapshot-page', '1',
                        // A P1 waiting 3 s is brought to the supervisors (120 s by default).
-                       '--p1-escalate', '3']);
+                       '--p1-escalate', '3',
+                       // The centre's own acknowledgement targets, P1..P4.
+                       '--ack-target', '45,180,600,1800']);
   h.port = port;
   h.base = `http://127.0.0.1:${port}`;
   await waitFor(`${name} GET /healthz = 200`, 15000, async () => {
@@ -425,6 +427,11 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.match(await page.textContent('#alarm-text'), new RegExp(fire.id));
     // A P1 is to be acknowledged within a minute: the time left runs on the row.
     assert.match(await page.textContent(`#incidents [data-incident-id="${fire.id}"] .target`), /^(sisa|lewat) \d+:\d\d$/);
+    // ... the centre's target for a P1 (siagad --ack-target), not the page's default.
+    assert.equal(await page.evaluate((id) => {
+      const row = document.querySelector(`#incidents [data-incident-id="${id}"]`);
+      return Number(row.querySelector('.target').dataset.due) - Number(row.querySelector('time[data-created]').dataset.created);
+    }, fire.id), 45000);
     // Acknowledge by keyboard, as a dispatcher on a shift would: the alarm stops.
     await page.keyboard.press('a');
     await page.waitForFunction((id) => /Diterima/.test(
