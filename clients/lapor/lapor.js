@@ -270,11 +270,14 @@
     closeFollow();
     following = r.reportId;
     const q = '?report=' + encodeURIComponent(r.reportId) + '&token=' + encodeURIComponent(r.token);
-    // A quick read first: the page shows the status even where WebSockets do not pass.
+    // A quick read first: the page shows the status even where WebSockets do
+    // not pass. It may answer after the socket's first message, and be older
+    // than it: the socket's word wins.
+    let live = false;
     fetch('/v1/reports/' + encodeURIComponent(r.reportId) + q.replace(/^\?report=[^&]*&/, '?'),
           { cache: 'no-store' })
       .then((resp) => (resp.ok ? resp.json() : null))
-      .then((st) => { if (st && following === r.reportId) renderStatus(st); })
+      .then((st) => { if (st && !live && following === r.reportId) renderStatus(st); })
       .catch(() => {});
     const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/follow' + q;
     try {
@@ -285,6 +288,7 @@
     }
     ws.onmessage = (ev) => {
       followDelay = 0;
+      live = true;
       try { renderStatus(JSON.parse(ev.data)); } catch (e) { /* not ours */ }
     };
     ws.onclose = (ev) => {
