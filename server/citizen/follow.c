@@ -11,6 +11,9 @@
 #include "wire/pbjson.h"
 
 #define BUCKETS 1024
+/* Citizens one process follows for at most; the next is told to come back
+ * (1013) rather than let connections grow without bound in a flood. */
+#define FOLLOWERS_MAX 50000
 /* Updates that came while a lookup was in flight may be newer than what it
  * read: it is asked again, this many times at most. */
 #define LOOKUP_ATTEMPTS 3
@@ -192,6 +195,10 @@ static void on_established(follower *x, sg_citizen_follow *f, struct lws *wsi) {
   x->owner = f;
   x->status = -1;
   f->count++;
+  if (f->count > FOLLOWERS_MAX) {
+    close_follower(x, SG_CITIZEN_CLOSE_TRY_AGAIN, "too many followers here; try again later");
+    return;
+  }
   char report[64], token[64];
   const char *r = lws_get_urlarg_by_name(wsi, "report=", report, sizeof(report));
   const char *t = lws_get_urlarg_by_name(wsi, "token=", token, sizeof(token));

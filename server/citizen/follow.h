@@ -11,7 +11,8 @@
  * status: a citizen who reads slowly costs one message, never a queue.
  *
  * Close codes: 4004 unknown report or wrong token (alike), 1013 the store
- * is unavailable (reconnect later). */
+ * is unavailable or the process follows its most (50,000) already
+ * (reconnect later). */
 #ifndef SG_CITIZEN_FOLLOW_H
 #define SG_CITIZEN_FOLLOW_H
 
