@@ -113,6 +113,24 @@ class Follow(harness.StackTestCase):
             self.assertErrorBody(r)
         # Byte for byte the same answer for the first two.
         self.assertEqual(answers[0].body, answers[1].body)
+        # And the same Redis work: one script call reading two hashes, for a
+        # wrong token as for an unknown report (so the same time).
+        def work():
+            info = self.stack.r("INFO", "commandstats").decode()
+            calls = {}
+            for line in info.splitlines():
+                if line.startswith("cmdstat_"):
+                    name, rest = line[len("cmdstat_"):].split(":", 1)
+                    calls[name] = int(rest.split("calls=")[1].split(",")[0])
+            return calls.get("evalsha", 0), calls.get("hmget", 0)
+        costs = []
+        for rid, t in ((acc["reportId"], wrong), (unknown_id, tok)):
+            before = work()
+            self.assertEqual(self.status(rid, t).status, 404)
+            after = work()
+            costs.append((after[0] - before[0], after[1] - before[1]))
+        self.assertEqual(costs[0], costs[1])
+        self.assertEqual(costs[0], (1, 2))
         self.assertEqual(self.stack.http("POST", "/v1/reports/%s?token=%s" % (acc["reportId"], tok),
                                          {}, auth=False).status, 405)
 
