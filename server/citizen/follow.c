@@ -229,8 +229,8 @@ static void tap_key(sg_citizen_follow *f, const char *key, const Siaga__V1__Inci
   }
 }
 
-void sg_citizen_follow_tap(void *data, const char *id, size_t id_len, const uint8_t *pb,
-                           size_t pb_len) {
+static void on_update(void *data, const char *id, size_t id_len, const uint8_t *pb,
+                      size_t pb_len) {
   sg_citizen_follow *f = data;
   (void)id;
   (void)id_len;
@@ -247,6 +247,23 @@ void sg_citizen_follow_tap(void *data, const char *id, size_t id_len, const uint
   }
   siaga__v1__incident_update__free_unpacked(u, NULL);
 }
+
+static void on_lost(void *data) {
+  sg_citizen_follow *f = data;
+  f->seq++;
+  for (size_t b = 0; b < BUCKETS; b++) {
+    follower *next;
+    for (follower *x = f->buckets[b]; x != NULL; x = next) {
+      next = x->next; /* a lookup Redis refuses takes x out of the table */
+      if (x->state == FOLLOWER_LIVE && x->op == NULL) {
+        x->attempts = 0;
+        start_lookup(x); /* keeps its place in the table until the answer */
+      }
+    }
+  }
+}
+
+const sg_hub_tap sg_citizen_follow_tap = {on_update, on_lost};
 
 /* ---- the lws protocol ---- */
 

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "citizen/lookup.h"
+#include "ws/hub.h"
 
 #define SG_CITIZEN_FOLLOW_PROTOCOL "siaga.follow.v1.json"
 #define SG_CITIZEN_FOLLOW_PATH "/v1/follow"
@@ -34,10 +35,10 @@ sg_citizen_follow *sg_citizen_follow_create(sg_citizen_lookup *lookup);
 /* After lws has closed every connection. NULL-safe. */
 void sg_citizen_follow_destroy(sg_citizen_follow *follow);
 
-/* One update of the updates stream (an sg_hub_tap_cb): the packed
- * IncidentUpdate, valid during the call. */
-void sg_citizen_follow_tap(void *follow, const char *id, size_t id_len, const uint8_t *pb,
-                           size_t pb_len);
+/* The hub's tap (ws/hub.h): each update of the updates stream, and word
+ * that some were lost, after which every follower's report is read again
+ * (a status may have changed unseen). */
+extern const sg_hub_tap sg_citizen_follow_tap;
 
 /* The lws protocol callback; the protocol's user is the follow object and
  * its per_session_data_size sg_citizen_follow_session_size(). */

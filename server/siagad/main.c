@@ -468,7 +468,7 @@ static int create_sms_api(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start the citizens' routes (out of memory)\n");
     return -1;
   }
-  sg_hub_set_tap(srv->hub, sg_citizen_follow_tap, sg_citizen_follower(srv->citizen));
+  sg_hub_set_tap(srv->hub, &sg_citizen_follow_tap, sg_citizen_follower(srv->citizen));
   sg_http_route routes[2 + SG_CITIZEN_ROUTES] = {
       {SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
       {"/", &sg_api_handler, srv->api, sg_api_request_size()}};

@@ -269,10 +269,10 @@ static void on_follow_update(void *data, const char *id, size_t id_len, const ui
   if (m != NULL)
     sg_ring_push(&h->ring, m->id, m);
   if (h->tap != NULL)
-    h->tap(h->tap_data, id, id_len, pb, pb_len);
+    h->tap->update(h->tap_data, id, id_len, pb, pb_len);
 }
 
-void sg_hub_set_tap(sg_hub *h, sg_hub_tap_cb tap, void *data) {
+void sg_hub_set_tap(sg_hub *h, const sg_hub_tap *tap, void *data) {
   h->tap = tap;
   h->tap_data = data;
 }
@@ -285,6 +285,8 @@ static void on_follow_lost(void *data, sg_ring_id last, const char *reason) {
   sg_hub *h = data;
   h->ring.known_after = last;
   close_all(h, SG_HUB_CLOSE_RESYNC, reason);
+  if (h->tap != NULL)
+    h->tap->lost(h->tap_data);
 }
 
 static const sg_follow_events follow_events = {

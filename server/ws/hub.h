@@ -78,11 +78,18 @@ void sg_hub_set_auth(sg_hub *hub, sg_auth *auth);
 
 /* Another reader of the updates the hub follows (the citizens' follow,
  * citizen/follow.h), so the stream is read once per process whoever
- * listens: called with each update's stream id and packed IncidentUpdate,
- * valid during the call. data must outlive the hub. */
+ * listens: update is called with each update's stream id and packed
+ * IncidentUpdate, valid during the call; lost when updates were lost (as
+ * the consoles are told to resync), so the reader reads its state again.
+ * tap and data must outlive the hub. */
 typedef void (*sg_hub_tap_cb)(void *data, const char *id, size_t id_len, const uint8_t *pb,
                               size_t pb_len);
-void sg_hub_set_tap(sg_hub *hub, sg_hub_tap_cb tap, void *data);
+typedef void (*sg_hub_tap_lost_cb)(void *data);
+typedef struct sg_hub_tap {
+  sg_hub_tap_cb update;
+  sg_hub_tap_lost_cb lost;
+} sg_hub_tap;
+void sg_hub_set_tap(sg_hub *hub, const sg_hub_tap *tap, void *data);
 
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);

@@ -57,7 +57,7 @@ struct sg_hub {
   uv_loop_t *loop;
   sg_redis *commands;
   sg_follow *follow;
-  sg_hub_tap_cb tap; /* another reader of each update, or NULL */
+  const sg_hub_tap *tap; /* another reader of each update, or NULL */
   void *tap_data;
   sg_commands *commands_runner;
   sg_incidents *incidents;

@@ -7,6 +7,7 @@ import json
 import harness
 from harness import json_report, key, wait_until
 from clients import ws_handshake
+from wire import f_varint
 
 FOLLOW_PROTO = "siaga.follow.v1.json"
 
@@ -240,6 +241,45 @@ class Follow(harness.StackTestCase):
         rules = {x["rule"] for x in self.incident(last)["reasons"]}
         self.assertIn("flag.rate_limited_address", rules)
         self.assertNotIn("flag.rate_limited", rules)
+
+
+class FollowGap(harness.StackTestCase):
+    """A status change the hub never read (trimmed while siagad stalled) is
+    not lost for a citizen: the hub's lost event makes every follower read
+    its report again."""
+
+    def test_followers_read_again_after_lost_updates(self):
+        import os
+        import signal
+        from test_slow_console import update_bytes
+        acc = self.stack.post_report(json_report(1), {"Idempotency-Key": "gap-1"}).json()
+        rid, tok = acc["reportId"], acc["trackingToken"]
+
+        def filed():
+            r = self.stack.http("GET", "/v1/reports/%s?token=%s" % (rid, tok), auth=False)
+            return r.json() if r.status == 200 and r.json().get("incidentId") else None
+        got = wait_until(filed, 15, "filed")
+        hs = ws_handshake(self.stack.http_port, "/v1/follow?report=%s&token=%s" % (rid, tok),
+                          (FOLLOW_PROTO,), 5)
+        ws = hs.ws
+        self.assertEqual(ws.recv_json(5)["status"], "received")
+        pid = self.stack.siagad.p.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with self.stack.redis(timeout=30) as r:
+                # The incident is acknowledged where siagad cannot see it (its
+                # update is among those trimmed unread)...
+                k = key("incident:" + got["incidentId"])
+                r("HSET", k, "pb", r("HGET", k, "pb") + f_varint(2, 2))
+                for i in range(1, 1001):
+                    r("XADD", key("updates"), "MAXLEN", "300", "*", "u", update_bytes(i))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        # ... and the citizen hears of it all the same.
+        msg = harness.json_messages_until(ws, lambda m: m.get("status") == "assessing", 20,
+                                          "assessing after the gap")[-1]
+        self.assertEqual(msg["incidentId"], got["incidentId"])
+        ws.close()
 
 
 class LinkStack(harness.Stack):
