@@ -335,6 +335,27 @@ describe('citizens app /lapor on a phone', { timeout: 240000 }, () => {
     assert.ok(!inc.reasons.some((r) => r.rule === 'corroboration'), 'the same caller corroborates nothing');
   });
 
+  test('the page opens with no network (service worker), with what it kept', async () => {
+    await phone.waitForFunction(async () => {
+      const reg = await navigator.serviceWorker.getRegistration('/lapor/');
+      return !!(reg && reg.active);
+    }, null, { timeout: 15000 });
+    const kept = (await delivered(phone)).length;
+    await phoneCtx.setOffline(true);
+    try {
+      await phone.reload({ waitUntil: 'load' });
+      await phone.waitForSelector('#call112');
+      assert.equal(await phone.getAttribute('#call112', 'href'), 'tel:112');
+      assert.equal((await delivered(phone)).length, kept, 'the reports are still on the phone');
+      await phone.waitForSelector('#screen-status:not([hidden])'); // back on the current report
+      // With its last known status, though nothing can be asked now.
+      await phone.waitForSelector('#steps[data-status="on_the_way"]');
+      await phone.screenshot({ path: path.join(OUT, 'lapor-offline-reload.png') });
+    } finally {
+      await phoneCtx.setOffline(false);
+    }
+  });
+
   test('the page is small and loads fast on a slow network', async () => {
     const ctx = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true });
     const page = await ctx.newPage();
