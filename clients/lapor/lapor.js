@@ -198,7 +198,9 @@
   function showStatus() {
     $('screen-form').hidden = true;
     $('screen-status').hidden = false;
-    renderStatus({}); // nothing known of this report yet: no older report's status
+    // What this phone last heard of the report (none yet: no older report's status).
+    const r = currentReport();
+    renderStatus((r && r.last) || {});
     renderDelivery();
     window.scrollTo(0, 0);
     follow();
@@ -233,6 +235,15 @@
     }
     $('add-details').hidden = !!r.pending || !!r.refused;
     $('steps').hidden = !!r.pending || !!r.refused; // no status before the centre has it
+  }
+
+  // Keeps the status with the report, so the page shows it with no network.
+  function remember(reportId, st) {
+    const reports = load(KEYS.reports, []);
+    const r = reports.find((x) => x.reportId === reportId);
+    if (!r) return;
+    r.last = { status: st.status, statusText: st.statusText, incidentId: st.incidentId };
+    save(KEYS.reports, reports);
   }
 
   function renderStatus(st) {
@@ -270,11 +281,16 @@
     closeFollow();
     following = r.reportId;
     const q = '?report=' + encodeURIComponent(r.reportId) + '&token=' + encodeURIComponent(r.token);
-    // A quick read first: the page shows the status even where WebSockets do not pass.
+    // A quick read first: the page shows the status even where WebSockets do
+    // not pass. It may answer after the socket's first message, and be older
+    // than it: the socket's word wins.
+    let live = false;
     fetch('/v1/reports/' + encodeURIComponent(r.reportId) + q.replace(/^\?report=[^&]*&/, '?'),
           { cache: 'no-store' })
       .then((resp) => (resp.ok ? resp.json() : null))
-      .then((st) => { if (st && following === r.reportId) renderStatus(st); })
+      .then((st) => {
+        if (st && !live && following === r.reportId) { renderStatus(st); remember(r.reportId, st); }
+      })
       .catch(() => {});
     const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/follow' + q;
     try {
@@ -285,7 +301,12 @@
     }
     ws.onmessage = (ev) => {
       followDelay = 0;
-      try { renderStatus(JSON.parse(ev.data)); } catch (e) { /* not ours */ }
+      live = true;
+      try {
+        const st = JSON.parse(ev.data);
+        renderStatus(st);
+        remember(r.reportId, st);
+      } catch (e) { /* not ours */ }
     };
     ws.onclose = (ev) => {
       ws = null;

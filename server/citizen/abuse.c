@@ -113,8 +113,7 @@ void sg_citizen_abuse_submit(sg_citizen_abuse *a, Siaga__V1__Report *r, const ch
                              const char *key, sg_ingest_cb cb, void *data) {
   screening *s = calloc(1, sizeof(*s));
   if (s == NULL || (key != NULL && (s->key = strdup(key)) == NULL)) {
-    if (s != NULL)
-      free(s);
+    free(s);
     sg_ingest_submit(a->ingest, r, key, cb, data); /* unflagged, but not lost */
     siaga__v1__report__free_unpacked(r, NULL);
     return;

@@ -33,7 +33,7 @@ struct lws_protocols sg_citizen_protocol(sg_citizen *c);
 /* The abuse counters, to give the api (sg_api_set_abuse). */
 sg_citizen_abuse *sg_citizen_abuse_of(sg_citizen *c);
 
-/* The follow table, to give the hub as its tap (sg_citizen_follow_tap). */
+/* The follow table, to give the hub as an observer (sg_citizen_follow_observer). */
 sg_citizen_follow *sg_citizen_follower(sg_citizen *c);
 
 #endif

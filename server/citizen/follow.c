@@ -11,6 +11,9 @@
 #include "wire/pbjson.h"
 
 #define BUCKETS 1024
+/* Citizens one process follows for at most; the next is told to come back
+ * (1013) rather than let connections grow without bound in a flood. */
+#define FOLLOWERS_MAX 50000
 /* Updates that came while a lookup was in flight may be newer than what it
  * read: it is asked again, this many times at most. */
 #define LOOKUP_ATTEMPTS 3
@@ -192,6 +195,10 @@ static void on_established(follower *x, sg_citizen_follow *f, struct lws *wsi) {
   x->owner = f;
   x->status = -1;
   f->count++;
+  if (f->count > FOLLOWERS_MAX) {
+    close_follower(x, SG_CITIZEN_CLOSE_TRY_AGAIN, "too many followers here; try again later");
+    return;
+  }
   char report[64], token[64];
   const char *r = lws_get_urlarg_by_name(wsi, "report=", report, sizeof(report));
   const char *t = lws_get_urlarg_by_name(wsi, "token=", token, sizeof(token));
@@ -222,24 +229,37 @@ static void tap_key(sg_citizen_follow *f, const char *key, const Siaga__V1__Inci
   }
 }
 
-void sg_citizen_follow_tap(void *data, const char *id, size_t id_len, const uint8_t *pb,
-                           size_t pb_len) {
+static void on_update(void *data, sg_ring_id id, const Siaga__V1__IncidentUpdate *u) {
   sg_citizen_follow *f = data;
   (void)id;
-  (void)id_len;
   f->seq++;
   if (f->count == 0)
-    return; /* nobody follows: not even decoded */
-  Siaga__V1__IncidentUpdate *u = siaga__v1__incident_update__unpack(NULL, pb_len, pb);
-  if (u == NULL)
-    return;
+    return; /* nobody follows */
   if (u->incident != NULL && u->incident->id != NULL && u->incident->id[0] != '\0') {
     tap_key(f, u->incident->id, u->incident);
     if (u->report_id != NULL && u->report_id[0] != '\0')
       tap_key(f, u->report_id, u->incident);
   }
-  siaga__v1__incident_update__free_unpacked(u, NULL);
 }
+
+static void on_lost(void *data, sg_ring_id last, const char *reason) {
+  sg_citizen_follow *f = data;
+  (void)last;
+  (void)reason;
+  f->seq++;
+  for (size_t b = 0; b < BUCKETS; b++) {
+    follower *next;
+    for (follower *x = f->buckets[b]; x != NULL; x = next) {
+      next = x->next; /* a lookup Redis refuses takes x out of the table */
+      if (x->state == FOLLOWER_LIVE && x->op == NULL) {
+        x->attempts = 0;
+        start_lookup(x); /* keeps its place in the table until the answer */
+      }
+    }
+  }
+}
+
+const sg_hub_observer sg_citizen_follow_observer = {.update = on_update, .lost = on_lost};
 
 /* ---- the lws protocol ---- */
 

@@ -5,13 +5,14 @@
  * changes. The citizen sends nothing; what it sends is ignored.
  *
  * No XREAD per citizen: the hub's one follower of the updates stream hands
- * every update to sg_citizen_follow_tap, which decodes it once and looks up
+ * every update, decoded once, to sg_citizen_follow_observer, which looks up
  * who follows that incident (or that report, while it is not yet filed) in
  * a table. Each follower holds at most one unsent message, the latest
  * status: a citizen who reads slowly costs one message, never a queue.
  *
  * Close codes: 4004 unknown report or wrong token (alike), 1013 the store
- * is unavailable (reconnect later). */
+ * is unavailable or the process follows its most (50,000) already
+ * (reconnect later). */
 #ifndef SG_CITIZEN_FOLLOW_H
 #define SG_CITIZEN_FOLLOW_H
 
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "citizen/lookup.h"
+#include "ws/hub.h"
 
 #define SG_CITIZEN_FOLLOW_PROTOCOL "siaga.follow.v1.json"
 #define SG_CITIZEN_FOLLOW_PATH "/v1/follow"
@@ -33,10 +35,10 @@ sg_citizen_follow *sg_citizen_follow_create(sg_citizen_lookup *lookup);
 /* After lws has closed every connection. NULL-safe. */
 void sg_citizen_follow_destroy(sg_citizen_follow *follow);
 
-/* One update of the updates stream (an sg_hub_tap_cb): the packed
- * IncidentUpdate, valid during the call. */
-void sg_citizen_follow_tap(void *follow, const char *id, size_t id_len, const uint8_t *pb,
-                           size_t pb_len);
+/* An observer of the hub (ws/hub.h): each update of the updates stream, and
+ * word that some were lost, after which every follower's report is read
+ * again (a status may have changed unseen). */
+extern const sg_hub_observer sg_citizen_follow_observer;
 
 /* The lws protocol callback; the protocol's user is the follow object and
  * its per_session_data_size sg_citizen_follow_session_size(). */

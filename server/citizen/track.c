@@ -120,10 +120,11 @@ static int query_value(const char *query, const char *name, char *out, size_t si
 static void begin_status(track_request *r) {
   const char *id = sg_http_request_path(r->req) + strlen(SG_CITIZEN_TRACK_PREFIX);
   char token[SG_TOKEN_LEN + 2];
-  if (strlen(id) != SG_REPORT_ID_LEN ||
-      query_value(sg_http_request_query(r->req), "token", token, sizeof(token)) != 0 ||
-      (memcpy(r->report_id, id, SG_REPORT_ID_LEN + 1), 0) ||
-      !sg_citizen_lookup_args_valid(r->report_id, token)) {
+  int usable = strlen(id) == SG_REPORT_ID_LEN &&
+               query_value(sg_http_request_query(r->req), "token", token, sizeof(token)) == 0;
+  if (usable)
+    memcpy(r->report_id, id, SG_REPORT_ID_LEN + 1);
+  if (!usable || !sg_citizen_lookup_args_valid(r->report_id, token)) {
     /* Malformed: no id of ours looks like this, so it is as unknown. */
     respond_error(r, 404, "not_found", "no report with that id and token");
     return;

@@ -26,6 +26,7 @@
   X(ESCRIPT, "a Lua script is not built into the binary")                                          \
   X(ECONFLICT, "the record kept changing under us")                                                \
   X(EFULL, "the connection limit is reached")                                                      \
+  X(ENOSPC, "no room left for another")                                                      \
   X(ECLOSED, "the connection is closed")                                                           \
   X(ECRYPTO, "the cryptography library failed")
 

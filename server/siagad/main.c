@@ -229,7 +229,7 @@ static int create_store(server *srv, const options *o) {
   sg_commands_set_dispatch(srv->commands, srv->dispatch);
   sg_hub_set_commands(srv->hub, srv->commands);
   sg_hub_set_auth(srv->hub, srv->auth);
-  sg_hub_set_observer(srv->hub, &sg_responder_observer, srv->responder);
+  sg_hub_add_observer(srv->hub, &sg_responder_observer, srv->responder);
   sg_dispatch_start(srv->dispatch);
   return 0;
 }
@@ -272,7 +272,7 @@ static int create_sms_api(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start the citizens' routes (out of memory)\n");
     return -1;
   }
-  sg_hub_set_tap(srv->hub, sg_citizen_follow_tap, sg_citizen_follower(srv->citizen));
+  sg_hub_add_observer(srv->hub, &sg_citizen_follow_observer, sg_citizen_follower(srv->citizen));
   sg_http_route routes[3 + SG_CITIZEN_ROUTES] = {
       {SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
       {SG_ASSETS_RESPONDER_PREFIX, &sg_assets_responder_handler, NULL, 0},

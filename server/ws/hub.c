@@ -256,8 +256,9 @@ static void on_follow_started(void *data, sg_ring_id last) {
   sg_hub *h = data;
   h->following = 1;
   h->ring.known_after = last;
-  if (h->observer != NULL)
-    h->observer->started(h->observer_data, last);
+  for (size_t i = 0; i < h->n_observers; i++)
+    if (h->observers[i].events->started != NULL)
+      h->observers[i].events->started(h->observers[i].data, last);
   for (hub_session *s = h->sessions; s != NULL; s = s->next) {
     if (s->state == SESSION_WAIT_FOLLOW)
       go_live(s);
@@ -283,32 +284,28 @@ static void on_follow_update(void *data, const char *id, size_t id_len, const ui
   sg_msg *m = sg_msg_of_update(u, rid, 1 << SG_MSG_PB);
   if (m != NULL)
     sg_ring_push(&h->ring, m->id, m);
-  if (h->observer != NULL)
-    h->observer->update(h->observer_data, rid, u);
+  for (size_t i = 0; i < h->n_observers; i++)
+    if (h->observers[i].events->update != NULL)
+      h->observers[i].events->update(h->observers[i].data, rid, u);
   u->id = saved;
   siaga__v1__incident_update__free_unpacked(u, NULL);
-  if (h->tap != NULL)
-    h->tap(h->tap_data, id, id_len, pb, pb_len);
-}
-
-void sg_hub_set_tap(sg_hub *h, sg_hub_tap_cb tap, void *data) {
-  h->tap = tap;
-  h->tap_data = data;
 }
 
 static void on_follow_read_done(void *data) {
   sg_hub *h = data;
   wake_sessions(h);
-  if (h->observer != NULL)
-    h->observer->read_done(h->observer_data);
+  for (size_t i = 0; i < h->n_observers; i++)
+    if (h->observers[i].events->read_done != NULL)
+      h->observers[i].events->read_done(h->observers[i].data);
 }
 
 static void on_follow_lost(void *data, sg_ring_id last, const char *reason) {
   sg_hub *h = data;
   h->ring.known_after = last;
   close_all(h, SG_HUB_CLOSE_RESYNC, reason);
-  if (h->observer != NULL)
-    h->observer->lost(h->observer_data, last, reason);
+  for (size_t i = 0; i < h->n_observers; i++)
+    if (h->observers[i].events->lost != NULL)
+      h->observers[i].events->lost(h->observers[i].data, last, reason);
 }
 
 static const sg_follow_events follow_events = {
@@ -387,9 +384,13 @@ int sg_hub_admit(sg_hub *h, int fd, const sg_identity *who) {
   return sg_admitted_put(h->admitted, fd, who, NULL);
 }
 
-void sg_hub_set_observer(sg_hub *h, const sg_hub_observer *observer, void *data) {
-  h->observer = observer;
-  h->observer_data = data;
+int sg_hub_add_observer(sg_hub *h, const sg_hub_observer *observer, void *data) {
+  if (h->n_observers == SG_HUB_OBSERVERS)
+    return SG_ENOSPC;
+  h->observers[h->n_observers].events = observer;
+  h->observers[h->n_observers].data = data;
+  h->n_observers++;
+  return 0;
 }
 
 static void on_rechecked(void *data, sg_auth_status status, const sg_identity *who) {
@@ -402,8 +403,9 @@ static void on_rechecked(void *data, sg_auth_status status, const sg_identity *w
 
 static void on_sessions_due(void *data) {
   sg_hub *h = data;
-  if (h->observer != NULL && h->observer->sessions_due != NULL)
-    h->observer->sessions_due(h->observer_data);
+  for (size_t i = 0; i < h->n_observers; i++)
+    if (h->observers[i].events->sessions_due != NULL)
+      h->observers[i].events->sessions_due(h->observers[i].data);
   for (hub_session *s = h->sessions; s != NULL; s = s->next) {
     if (s->state == SESSION_CLOSING)
       continue;

@@ -83,24 +83,19 @@ void sg_hub_set_commands(sg_hub *hub, sg_commands *commands);
 int sg_hub_admit(sg_hub *hub, int fd, const sg_identity *who);
 void sg_hub_set_auth(sg_hub *hub, sg_auth *auth);
 
-/* Another reader of the updates the hub follows (the citizens' follow,
- * citizen/follow.h), so the stream is read once per process whoever
- * listens: called with each update's stream id and packed IncidentUpdate,
- * valid during the call. data must outlive the hub. */
-typedef void (*sg_hub_tap_cb)(void *data, const char *id, size_t id_len, const uint8_t *pb,
-                              size_t pb_len);
-void sg_hub_set_tap(sg_hub *hub, sg_hub_tap_cb tap, void *data);
-
-/* Another reader of the updates the hub's follower reads (the responders'
- * channel), so that the stream is read once per process however many
- * kinds of connection follow it. The events come in stream order: started
+/* Other readers of the updates the hub's follower reads (the responders'
+ * channel, the citizens' follow), so that the stream is read, and each
+ * update decoded, once per process however many kinds of connection follow
+ * it. The events come in stream order: started
  * once the position is known (every update after last follows), update for
  * each one (decoded, its id set; valid during the call), read_done after
  * each batch, lost when updates were lost (nothing before last can be
  * replayed); and sessions_due whenever the hub checks its consoles'
  * sessions again (sg_auth_watch: a sign-out, a disabled account or unit, a
- * new unit token), so the observer checks its own. Set before the loop runs; observer and data must outlive the
- * hub. */
+ * new unit token), so the observer checks its own. Any event may be NULL.
+ * At most SG_HUB_OBSERVERS, added before the loop runs; observer and data
+ * must outlive the hub. 0, or SG_ENOSPC when there are that many already. */
+#define SG_HUB_OBSERVERS 4
 typedef struct sg_hub_observer {
   void (*started)(void *data, sg_ring_id last);
   void (*update)(void *data, sg_ring_id id, const Siaga__V1__IncidentUpdate *update);
@@ -108,7 +103,7 @@ typedef struct sg_hub_observer {
   void (*lost)(void *data, sg_ring_id last, const char *reason);
   void (*sessions_due)(void *data);
 } sg_hub_observer;
-void sg_hub_set_observer(sg_hub *hub, const sg_hub_observer *observer, void *data);
+int sg_hub_add_observer(sg_hub *hub, const sg_hub_observer *observer, void *data);
 
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);

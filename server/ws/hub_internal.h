@@ -57,8 +57,6 @@ struct sg_hub {
   uv_loop_t *loop;
   sg_redis *commands;
   sg_follow *follow;
-  sg_hub_tap_cb tap; /* another reader of each update, or NULL */
-  void *tap_data;
   sg_commands *commands_runner;
   sg_incidents *incidents;
   char k_updates[SG_KEY_MAX];
@@ -77,8 +75,11 @@ struct sg_hub {
   size_t n_sessions;
   sg_admitted *admitted; /* identities of upgrades lws has not established yet */
   int owns_admitted;
-  const sg_hub_observer *observer;
-  void *observer_data;
+  struct {
+    const sg_hub_observer *events;
+    void *data;
+  } observers[SG_HUB_OBSERVERS];
+  size_t n_observers;
   sg_auth *auth;
 };
 

@@ -15,7 +15,7 @@
  * each answered by a CommandReply and run by sg_dispatch as the unit.
  *
  * The stream is read once per process, by the console hub's follower
- * (sg_hub_set_observer with sg_responder_observer): what concerns a unit is
+ * (sg_hub_add_observer with sg_responder_observer): what concerns a unit is
  * encoded once per unit and the same bytes go to each of its connections.
  * Updates that concern some unit are also kept in a ring so that a
  * connection being synced (hello or replay in flight) misses none of those
@@ -76,7 +76,7 @@ int sg_responder_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
                           size_t len);
 size_t sg_responder_session_size(void);
 
-/* For sg_hub_set_observer, with the responder as data. */
+/* For sg_hub_add_observer, with the responder as data. */
 extern const sg_hub_observer sg_responder_observer;
 
 /* Responder connections open now. */

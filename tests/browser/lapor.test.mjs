@@ -312,6 +312,50 @@ describe('citizens app /lapor on a phone', { timeout: 240000 }, () => {
     assert.deepEqual(pageErrors, [], 'no script errors on the page');
   });
 
+  test('"add details" is a new report from the same number that joins the incident', async () => {
+    const first = (await delivered(phone)).at(-1);
+    const was = await (await fetch(`${base}/v1/reports/${first.reportId}?token=${first.token}`)).json();
+    await phone.tap('#add-details');
+    await phone.waitForSelector('#screen-form:not([hidden])');
+    assert.equal(await phone.inputValue('#phone'), '0813 5555 0002', 'the number is remembered');
+    await phone.fill('#desc', 'Air terus naik, ada lansia di dalam rumah');
+    await phone.tap('#send');
+    await phone.waitForSelector('#delivery[data-state="sent"]');
+    const added = (await delivered(phone)).at(-1);
+    assert.notEqual(added.reportId, first.reportId, 'a report of its own');
+    const now = await waitFor('the details filed', 15000, async () => {
+      const j = await (await fetch(`${base}/v1/reports/${added.reportId}?token=${added.token}`)).json();
+      return j.incidentId ? j : null;
+    }, 200);
+    assert.equal(now.incidentId, was.incidentId, 'joined the same incident by its number');
+    // Help is already on the way for that incident, and the page says so.
+    await phone.waitForSelector('#steps[data-status="on_the_way"]');
+    const inc = (await openIncidents(base, token)).find((i) => i.id === was.incidentId);
+    assert.equal(inc.reportCount, 2);
+    assert.ok(!inc.reasons.some((r) => r.rule === 'corroboration'), 'the same caller corroborates nothing');
+  });
+
+  test('the page opens with no network (service worker), with what it kept', async () => {
+    await phone.waitForFunction(async () => {
+      const reg = await navigator.serviceWorker.getRegistration('/lapor/');
+      return !!(reg && reg.active);
+    }, null, { timeout: 15000 });
+    const kept = (await delivered(phone)).length;
+    await phoneCtx.setOffline(true);
+    try {
+      await phone.reload({ waitUntil: 'load' });
+      await phone.waitForSelector('#call112');
+      assert.equal(await phone.getAttribute('#call112', 'href'), 'tel:112');
+      assert.equal((await delivered(phone)).length, kept, 'the reports are still on the phone');
+      await phone.waitForSelector('#screen-status:not([hidden])'); // back on the current report
+      // With its last known status, though nothing can be asked now.
+      await phone.waitForSelector('#steps[data-status="on_the_way"]');
+      await phone.screenshot({ path: path.join(OUT, 'lapor-offline-reload.png') });
+    } finally {
+      await phoneCtx.setOffline(false);
+    }
+  });
+
   test('the page is small and loads fast on a slow network', async () => {
     const ctx = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true });
     const page = await ctx.newPage();

@@ -7,6 +7,7 @@ import json
 import harness
 from harness import json_report, key, wait_until
 from clients import ws_handshake
+from wire import f_varint
 
 FOLLOW_PROTO = "siaga.follow.v1.json"
 
@@ -113,6 +114,24 @@ class Follow(harness.StackTestCase):
             self.assertErrorBody(r)
         # Byte for byte the same answer for the first two.
         self.assertEqual(answers[0].body, answers[1].body)
+        # And the same Redis work: one script call reading two hashes, for a
+        # wrong token as for an unknown report (so the same time).
+        def work():
+            info = self.stack.r("INFO", "commandstats").decode()
+            calls = {}
+            for line in info.splitlines():
+                if line.startswith("cmdstat_"):
+                    name, rest = line[len("cmdstat_"):].split(":", 1)
+                    calls[name] = int(rest.split("calls=")[1].split(",")[0])
+            return calls.get("evalsha", 0), calls.get("hmget", 0)
+        costs = []
+        for rid, t in ((acc["reportId"], wrong), (unknown_id, tok)):
+            before = work()
+            self.assertEqual(self.status(rid, t).status, 404)
+            after = work()
+            costs.append((after[0] - before[0], after[1] - before[1]))
+        self.assertEqual(costs[0], costs[1])
+        self.assertEqual(costs[0], (1, 2))
         self.assertEqual(self.stack.http("POST", "/v1/reports/%s?token=%s" % (acc["reportId"], tok),
                                          {}, auth=False).status, 405)
 
@@ -169,20 +188,29 @@ class Follow(harness.StackTestCase):
         self.assertEqual(hs.status, 400)
 
     def test_merged_incident_is_followed_to_the_survivor(self):
-        # Merging is not built yet: it is to leave merged_into=<survivor> on
-        # the hash of the incident merged away (report_status.lua). Here the
-        # field is written as a merge would.
+        # A dispatcher's merge leaves merged_into=<survivor> on the hash of
+        # the incident merged away (merge.lua); report_status.lua follows it.
         a = self.report(7, key_="follow-7a")
         b = self.report(30, key_="follow-7b")
         ga = self.filed(a["reportId"], a["trackingToken"])
         gb = self.filed(b["reportId"], b["trackingToken"])
         self.assertNotEqual(ga["incidentId"], gb["incidentId"])
         self.set_status(gb["incidentId"], "DISPATCHED")
-        self.stack.r("HSET", key("incident:" + ga["incidentId"]), "merged_into", gb["incidentId"])
+        ws = self.stack.ws()
+        self.assertIn("snapshot", ws.recv_json(5))
+        command(ws, "merge", merge={"incidentId": ga["incidentId"], "intoIncidentId": gb["incidentId"]})
+        rep = reply_for(ws, "merge")
+        self.assertTrue(rep.get("ok"), rep)
         got = self.status(a["reportId"], a["trackingToken"]).json()
         self.assertEqual(got["incidentId"], gb["incidentId"])
         self.assertEqual(got["status"], "on_the_way")
         self.assertEqual(got["reportId"], a["reportId"])
+        # Unmerged: followed to its own incident again.
+        command(ws, "unmerge", unmerge={"incidentId": ga["incidentId"]})
+        self.assertTrue(reply_for(ws, "unmerge").get("ok"))
+        got = self.status(a["reportId"], a["trackingToken"]).json()
+        self.assertEqual(got["incidentId"], ga["incidentId"])
+        ws.close()
 
 
     def incident(self, rid):
@@ -222,6 +250,45 @@ class Follow(harness.StackTestCase):
         rules = {x["rule"] for x in self.incident(last)["reasons"]}
         self.assertIn("flag.rate_limited_address", rules)
         self.assertNotIn("flag.rate_limited", rules)
+
+
+class FollowGap(harness.StackTestCase):
+    """A status change the hub never read (trimmed while siagad stalled) is
+    not lost for a citizen: the hub's lost event makes every follower read
+    its report again."""
+
+    def test_followers_read_again_after_lost_updates(self):
+        import os
+        import signal
+        from test_slow_console import update_bytes
+        acc = self.stack.post_report(json_report(1), {"Idempotency-Key": "gap-1"}).json()
+        rid, tok = acc["reportId"], acc["trackingToken"]
+
+        def filed():
+            r = self.stack.http("GET", "/v1/reports/%s?token=%s" % (rid, tok), auth=False)
+            return r.json() if r.status == 200 and r.json().get("incidentId") else None
+        got = wait_until(filed, 15, "filed")
+        hs = ws_handshake(self.stack.http_port, "/v1/follow?report=%s&token=%s" % (rid, tok),
+                          (FOLLOW_PROTO,), 5)
+        ws = hs.ws
+        self.assertEqual(ws.recv_json(5)["status"], "received")
+        pid = self.stack.siagad.p.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with self.stack.redis(timeout=30) as r:
+                # The incident is acknowledged where siagad cannot see it (its
+                # update is among those trimmed unread)...
+                k = key("incident:" + got["incidentId"])
+                r("HSET", k, "pb", r("HGET", k, "pb") + f_varint(2, 2))
+                for i in range(1, 1001):
+                    r("XADD", key("updates"), "MAXLEN", "300", "*", "u", update_bytes(i))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        # ... and the citizen hears of it all the same.
+        msg = harness.json_messages_until(ws, lambda m: m.get("status") == "assessing", 20,
+                                          "assessing after the gap")[-1]
+        self.assertEqual(msg["incidentId"], got["incidentId"])
+        ws.close()
 
 
 class LinkStack(harness.Stack):

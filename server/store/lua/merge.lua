@@ -123,4 +123,11 @@ end
 
 local sv = write(s, num(4))
 local tv = write(t, num(5))
+-- Where the source's reports went, for their followers (report_status.lua
+-- reads the hash field, not the pb).
+if merge then
+  redis.call("HSET", KEYS[1], "merged_into", target)
+else
+  redis.call("HDEL", KEYS[1], "merged_into")
+end
 return {"ok", sv, tv}
