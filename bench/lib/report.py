@@ -118,6 +118,20 @@ def figures(e):
             f"{per.get(n, 0):.1f} KiB/connection" for n, v in rss.items())
             + f"; idle CPU {cpu_text(r.get('cpu_pct', {}))}{client_note}")
         return f, t
+    if kind == "responders":
+        cpu = r.get("cpu_per_s_positions_only", {})
+        f = {k: r.get(k) for k in ("units", "connected", "positions_per_s", "cpu_per_s_positions_only",
+                                    "assign_sent", "assign_received", "assign_missing", "assign_refused",
+                                    "assign_p50_ms", "assign_p99_ms", "assign_max_ms", "closed", "ok")}
+
+        def ms(x):
+            return "-" if x is None else f"{x:.1f}"
+        t = (f"{r.get('connected')}/{r.get('units')} responders connected, {r.get('positions_per_s')} positions/s "
+             f"cost " + ", ".join(f"{n} {100 * v:.1f}% CPU" for n, v in cpu.items()) +
+             f"; assignment console->unit p50/p99/max {ms(r.get('assign_p50_ms'))}/{ms(r.get('assign_p99_ms'))}/"
+             f"{ms(r.get('assign_max_ms'))} ms, {r.get('assign_received')}/{r.get('assign_sent')} received"
+             + ("" if r.get("ok") else " (NOT OK)"))
+        return f, t
     return r, json.dumps(r)[:200]
 
 
@@ -154,7 +168,9 @@ def plots(entries, out, series):
                    'set key outside right\nset grid ytics\nplot ' + cols + extra + "\n", out):
             made.append("ingest.png")
     # End-to-end: p99 first console per scenario, siaga vs nchan.
-    e2e = [e for e in entries if e["kind"] == "e2e" and "e2e_first_ms" in e["raw"]]
+    # The e2e grid only (the responders rows are e2e too, but not a cell of it).
+    e2e = [e for e in entries if e["kind"] == "e2e" and "e2e_first_ms" in e["raw"]
+           and e["scenario"].startswith("e2e_r")]
     if e2e:
         scen = sorted({e["scenario"] for e in e2e}, key=lambda s: (int(s.split("_r")[1].split("_")[0]), s))
         with open(os.path.join(out, "e2e.dat"), "w") as f:
