@@ -211,6 +211,10 @@ def main():
     sel.register(console.sock, selectors.EVENT_READ, console)
 
     sent_at = {}     # unit id -> monotonic time its assign left
+    sent_wall = {}   # the same on the wall clock, ms, against the stream ids
+    to_stream_ms, from_stream_ms = [], []
+    slowest = []       # (latency ms, seconds into the assignment phase)
+    t_phase_b = [0.0]
     latency_ms = []
     closed = 0
     counts = {"positions": 0, "hellos": 0, "replies": 0, "assign_sent": 0, "assign_refused": 0}
@@ -231,6 +235,16 @@ def main():
                 t = sent_at.pop(c.uid, None)
                 if t is not None:
                     latency_ms.append((now - t) * 1000.0)
+                    slowest.append((round((now - t) * 1000.0, 1), round(t - t_phase_b[0], 2)))
+                    # The updates stream entry's time (Redis's clock, whole
+                    # ms) splits it: console -> written, written -> unit.
+                    try:
+                        ms = int(json.loads(m)["assignment"]["updateId"].split("-")[0])
+                        wall = sent_wall.pop(c.uid)
+                        to_stream_ms.append(ms - wall)
+                        from_stream_ms.append(time.time() * 1000.0 - ms)
+                    except (KeyError, ValueError):
+                        pass
             elif m.startswith(b'{"hello"'):
                 counts["hellos"] += 1
             elif m.startswith(b'{"reply"'):
@@ -289,7 +303,7 @@ def main():
         open(a.ready_file, "w").write("ready\n")
 
     # Phase B: positions and assignments (and bench/run's console load beside).
-    t1 = time.monotonic()
+    t1 = t_phase_b[0] = time.monotonic()
     k = 0
     next_assign = t1
     while time.monotonic() < min(t1 + a.assign_secs, t_end):
@@ -300,6 +314,7 @@ def main():
             inc = incidents[k % len(incidents)] if incidents else "PLK-000001"
             k += 1
             sent_at[u] = time.monotonic()
+            sent_wall[u] = time.time() * 1000.0
             console.send_json({"command": {"requestId": "a%d" % k,
                                            "assign": {"incidentId": inc, "unitId": u}}})
             counts["assign_sent"] += 1
@@ -315,6 +330,10 @@ def main():
     out["assign_p50_ms"] = percentile(latency_ms, 50)
     out["assign_p99_ms"] = percentile(latency_ms, 99)
     out["assign_max_ms"] = max(latency_ms) if latency_ms else None
+    # Redis's clock and ours are the same machine's; entry ids are whole ms.
+    out["assign_to_stream_p50_p99_ms"] = [percentile(to_stream_ms, 50), percentile(to_stream_ms, 99)]
+    out["assign_from_stream_p50_p99_ms"] = [percentile(from_stream_ms, 50), percentile(from_stream_ms, 99)]
+    out["assign_slowest"] = sorted(slowest, reverse=True)[:5]
     out["closed"] = closed
     out["ok"] = (counts["hellos"] == a.units and not sent_at and closed == 0 and
                  counts["assign_refused"] == 0 and len(latency_ms) == counts["assign_sent"] > 0)
