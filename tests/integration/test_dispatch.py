@@ -254,5 +254,143 @@ class Console(harness.StackTestCase):
             self.assertNotIn(uid, ids)
 
 
+UNIT_PHONE = "+6281300009001"
+ACK_S = 2
+SECRET = "uji-rahasia-unit"
+
+
+class SmsLadder(harness.StackTestCase):
+    """An unanswered assignment goes to the unit's phone through a real
+    Kannel (fakesmsc is the handset), and the crew's answer comes back
+    through the same Kannel webhook as its answer, not a citizen's report."""
+
+    @classmethod
+    def setUpClass(cls):
+        ok, why = kannel.available()
+        if not ok:
+            sys.exit("test_dispatch: " + why)  # scripts/test installs Kannel
+        cls.k = None
+        cls.stack = harness.Stack(name=cls.__name__, workers=1)
+        cls.k = kannel.Kannel(cls.stack.tmp, [], smsbox_extra={"http-request-retry": 5,
+                                                               "http-queue-delay": 1})
+        cls.stack.siagad_args = ["--kannel-sendsms", cls.k.sendsms_url(),
+                                 "--webhook-secret", SECRET, "--assign-ack-s", str(ACK_S),
+                                 "--assign-ack-p1-s", str(ACK_S)]
+        url = "http://127.0.0.1:%d/v1/sms/kannel?secret=%s&id=%%I" % (cls.stack.http_port, SECRET)
+        cls.k.services = [{"name": "siaga-post", "keyword": "default", "post-url": url,
+                           "send-sender": True, "max-messages": 0, "omit-empty": True}]
+        try:
+            cls.stack.start()
+            cls.k.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        cls.stack.all_procs.extend(cls.k.procs)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.k is not None:
+                cls.k.stop()
+        finally:
+            cls.stack.stop()
+
+    def mts(self, phone, prefix):
+        return [m for m in self.k.mt_messages() if m.receiver.lstrip("+") == phone.lstrip("+")
+                and m.text.startswith(prefix)]
+
+    def wait_mt(self, phone, prefix, n=1, timeout=40):
+        wait_until(lambda: len(self.mts(phone, prefix)) >= n, timeout,
+                   "SMS %d to %s starting %r; all: %r" % (n, phone, prefix, self.k.mt_messages()),
+                   interval=0.1)
+        return self.mts(phone, prefix)[n - 1]
+
+    def asg_state(self, asg_id):
+        return int(self.stack.r("HGET", key("assignment:" + asg_id), "state") or 0)
+
+    def assign(self, ws, inc, uid):
+        rid = "as-" + uid
+        command(ws, rid, assign={"incidentId": inc["id"], "unitId": uid})
+        rep = reply_for(ws, rid)
+        self.assertTrue(rep.get("ok"), rep)
+        return rep["assignment"]
+
+    def test_unanswered_goes_by_sms_and_the_crews_1_accepts_it(self):
+        add_unit(self.stack, "AMB-91", phone=UNIT_PHONE)
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 91, category="fire",
+                            description="Kebakaran rumah di Jl. Tjilik Riwut km 5, asap tebal")
+        asg = self.assign(ws, inc, "AMB-91")
+        offer = self.wait_mt(UNIT_PHONE, "SIAGA TUGAS")
+        self.assertRegex(offer.text, r"^SIAGA TUGAS %s P[1-4] Kebakaran, .+\. "
+                                     r"Balas 1 terima, 2 tolak\.$" % inc["id"])
+        self.assertLessEqual(len(offer.text), 160)
+        self.assertEqual(offer.kind, "text")  # GSM 7-bit: one SMS
+        self.assertIn("(%.5f,%.5f)" % (inc["location"]["lat"], inc["location"]["lon"]), offer.text)
+        # the console sees when the SMS went
+        def sms_sent(m):
+            a = m.get("update", {}).get("assignment", {})
+            return a.get("id") == asg["id"] and a.get("smsSentAtMs", "0") != "0"
+        until(ws, sms_sent, 20, "smsSentAtMs of %s" % asg["id"])
+
+        reports = self.stack.xlen("reports")
+        self.k.send_text(UNIT_PHONE, "112", "1")
+        up = assignment_update(ws, asg["id"], "ACCEPTED", timeout=40)
+        self.assertEqual(up["assignment"]["answeredVia"], "sms")
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_EN_ROUTE")
+        self.assertEqual(up["incident"]["status"], "INCIDENT_STATUS_DISPATCHED")
+        self.assertNotEqual(up["incident"]["times"].get("acceptedAtMs", "0"), "0")
+        self.wait_mt(UNIT_PHONE, "SIAGA: tugas %s diterima" % inc["id"])
+        self.assertEqual(self.stack.xlen("reports"), reports)  # no citizen report
+
+        # a second "1" (with the reference) is safe: answered, nothing changes
+        version = self.stack.r("HGET", key("assignment:" + asg["id"]), "version")
+        self.k.send_text(UNIT_PHONE, "112", "1 " + inc["id"])
+        self.wait_mt(UNIT_PHONE, "SIAGA: tugas %s sudah Anda terima" % inc["id"])
+        self.assertEqual(self.stack.r("HGET", key("assignment:" + asg["id"]), "version"), version)
+        self.assertEqual(self.stack.xlen("reports"), reports)
+        self.assertEqual(len(self.mts(UNIT_PHONE, "SIAGA TUGAS")), 1)
+
+        # status words move the unit
+        self.k.send_text(UNIT_PHONE, "112", "TIBA")
+        self.wait_mt(UNIT_PHONE, "SIAGA: AMB-91 TIBA")
+        self.k.send_text(UNIT_PHONE, "112", "selesai.")
+        up = assignment_update(ws, asg["id"], "CLEARED", timeout=40)
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_RETURNING")
+        self.assertNotEqual(up["incident"]["times"].get("clearedAtMs", "0"), "0")
+        self.assertNotEqual(up["incident"]["times"].get("onSceneAtMs", "0"), "0")
+        self.assertEqual(self.stack.xlen("reports"), reports)
+
+    def test_still_unanswered_times_out(self):
+        phone = "+6281300009002"
+        add_unit(self.stack, "AMB-92", phone=phone)
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 92)
+        asg = self.assign(ws, inc, "AMB-92")
+        self.wait_mt(phone, "SIAGA TUGAS")
+        up = assignment_update(ws, asg["id"], "TIMED_OUT", timeout=40)
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_AVAILABLE")
+        self.assertIsNone(self.stack.r("ZSCORE", key("assign:due"), asg["id"]))
+        # too late now: the crew hears so
+        self.k.send_text(phone, "112", "TERIMA")
+        self.wait_mt(phone, "SIAGA: tidak ada tugas untuk AMB-92")
+        self.assertEqual(self.asg_state(asg["id"]), 6)
+
+    def test_siagad_killed_while_pending_sends_the_sms_once(self):
+        phone = "+6281300009003"
+        add_unit(self.stack, "AMB-93", phone=phone)
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 93)
+        asg = self.assign(ws, inc, "AMB-93")
+        ws.close()
+        self.stack.siagad.kill()
+        self.stack.start_siagad()
+        wait_until(self.stack._healthy, 30, "siagad back", interval=0.1)
+        self.wait_mt(phone, "SIAGA TUGAS")
+        wait_until(lambda: self.asg_state(asg["id"]) == 6, 40, "timed out after the restart")
+        time.sleep(ACK_S)  # a second SMS would have had its chance
+        self.assertEqual(len(self.mts(phone, "SIAGA TUGAS")), 1, self.k.mt_messages())
+
+
 if __name__ == "__main__":
     harness.main()
