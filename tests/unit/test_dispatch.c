@@ -44,12 +44,12 @@ static void test_bad_kinds_files(void) {
     int line;
   } bad[] = {
       {"# header\nfire\tfire,flood\nfire\tmedical\n", 3}, /* a kind twice */
-      {"fire\tfire,flod\n", 1},                          /* a typo of a category */
-      {"Fire\tfire\n", 1},                               /* not [a-z_] */
-      {"fire fire\n", 1},                                /* no TAB */
-      {"fire\tfire,\n", 1},                              /* trailing comma */
-      {"fire\t\n", 1},                                   /* no category */
-      {"# only comments\n\n", 0},                        /* no kind at all */
+      {"fire\tfire,flod\n", 1},                           /* a typo of a category */
+      {"Fire\tfire\n", 1},                                /* not [a-z_] */
+      {"fire fire\n", 1},                                 /* no TAB */
+      {"fire\tfire,\n", 1},                               /* trailing comma */
+      {"fire\t\n", 1},                                    /* no category */
+      {"# only comments\n\n", 0},                         /* no kind at all */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     CHECK_INT_EQ(sg_kinds_load_buffer(bad[i].text, strlen(bad[i].text), &k, &line), SG_EFORMAT);
@@ -86,7 +86,8 @@ static void test_status_table(void) {
   CHECK(!sg_unitstatus_allowed(S(OFFLINE), S(ASSIGNED), disp));
   /* Never the same status, nor unknown values. */
   for (int s = 0; s <= 10; s++)
-    CHECK(!sg_unitstatus_allowed((sg_unitstatus)s, (sg_unitstatus)s, crew | disp | SG_UNITSTATUS_DISPATCHER));
+    CHECK(!sg_unitstatus_allowed((sg_unitstatus)s, (sg_unitstatus)s,
+                                 crew | disp | SG_UNITSTATUS_DISPATCHER));
   CHECK(!sg_unitstatus_allowed((sg_unitstatus)99, S(AVAILABLE), crew));
   CHECK(sg_unitstatus_clears(S(ON_SCENE), S(RETURNING)));
   CHECK(sg_unitstatus_clears(S(AT_HOSPITAL), S(AVAILABLE)));
@@ -140,7 +141,6 @@ static void test_crew_incident(void) {
   CHECK(siaga__v1__crew_incident__get_packed_size(&ci) < sizeof(buf));
   siaga__v1__crew_incident__pack(&ci, buf);
 }
-
 
 static void test_sms_words(void) {
   static const struct {
@@ -210,7 +210,8 @@ static void test_offer_text(void) {
   inc.category = "medical";
   inc.priority = SIAGA__V1__PRIORITY__P3;
   CHECK(sg_dispatch__offer_text(buf, sizeof(buf), &inc) > 0);
-  CHECK_STR_EQ(buf, "SIAGA TUGAS PLK-000042 P3 Medis, lokasi belum jelas. Balas 1 terima, 2 tolak.");
+  CHECK_STR_EQ(buf,
+               "SIAGA TUGAS PLK-000042 P3 Medis, lokasi belum jelas. Balas 1 terima, 2 tolak.");
 }
 
 int main(void) {

@@ -185,8 +185,11 @@ static void put_unit(redisContext *c, const char *id, const char *kind, const ch
   size_t n = siaga__v1__unit__pack(&u, buf);
   char digest[SG_DIGEST_LEN + 1];
   sg_bearer_digest(token, strlen(token), digest);
-  redisReply *r = redisCommand(c, "HSET siaga:{plk}:unit:%s pb %b version 1 status 1 token %s phone %s "
-                               "disabled 0 assignment \"\" incident \"\"", id, buf, n, digest, phone);
+  redisReply *r =
+      redisCommand(c,
+                   "HSET siaga:{plk}:unit:%s pb %b version 1 status 1 token %s phone %s "
+                   "disabled 0 assignment \"\" incident \"\"",
+                   id, buf, n, digest, phone);
   CHECK(r != NULL && r->type == REDIS_REPLY_INTEGER);
   freeReplyObject(r);
   freeReplyObject(redisCommand(c, "SADD siaga:{plk}:units %s", id));
@@ -212,7 +215,8 @@ static void put_incident(redisContext *c, const char *id, const char *category) 
   inc.created_at_ms = 1000;
   uint8_t buf[512];
   size_t n = siaga__v1__incident__pack(&inc, buf);
-  redisReply *r = redisCommand(c, "HSET siaga:{plk}:incident:%s pb %b version 3 status 2", id, buf, n);
+  redisReply *r =
+      redisCommand(c, "HSET siaga:{plk}:incident:%s pb %b version 3 status 2", id, buf, n);
   CHECK(r != NULL && r->type == REDIS_REPLY_INTEGER);
   freeReplyObject(r);
   freeReplyObject(redisCommand(c, "ZADD siaga:{plk}:open 1 %s", id));
@@ -352,8 +356,8 @@ static void test_token(void) {
   CHECK_STR_EQ(t.who.name, "AMB-01");
   CHECK_INT_EQ(t.who.role, SG_ROLE_RESPONDER);
   memset(&t, 0, sizeof(t));
-  sg_dispatch_check_token(dispatch, "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-                          on_token, &t);
+  sg_dispatch_check_token(
+      dispatch, "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", on_token, &t);
   spin(&t.done);
   CHECK_INT_EQ(t.status, SG_AUTH_BAD_CREDENTIALS);
   memset(&t, 0, sizeof(t));
