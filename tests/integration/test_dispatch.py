@@ -361,6 +361,23 @@ class SmsLadder(harness.StackTestCase):
         self.assertNotEqual(up["incident"]["times"].get("onSceneAtMs", "0"), "0")
         self.assertEqual(self.stack.xlen("reports"), reports)
 
+    def test_the_first_acceptance_tells_the_citizens_help_is_coming(self):
+        citizen, phone = "+6281234500094", "+6281300009004"
+        add_unit(self.stack, "DMK-94", kind="fire", phone=phone)
+        ws = console(self.stack)
+        self.k.send_text(citizen, "112", "kebakaran gudang di jalan rajawali no 94 tolong")
+        up = until(ws, lambda m: "rajawali no 94" in m.get("update", {}).get("incident", {})
+                   .get("summary", ""), 60, "the citizen's incident")["update"]
+        inc = up["incident"]
+        self.wait_mt(citizen, "SIAGA 112: Laporan Anda diterima")  # the acknowledgement
+        asg = self.assign(ws, inc, "DMK-94")
+        self.k.send_text(phone, "112", "OTW")  # setting out accepts it
+        up = assignment_update(ws, asg["id"], "ACCEPTED", timeout=40)
+        self.assertEqual(up["incident"]["status"], "INCIDENT_STATUS_DISPATCHED")
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_EN_ROUTE")
+        mt = self.wait_mt(citizen, "SIAGA 112: Petugas sedang menuju lokasi laporan %s" % inc["id"])
+        self.assertEqual(mt.kind, "text")
+
     def test_still_unanswered_times_out(self):
         phone = "+6281300009002"
         add_unit(self.stack, "AMB-92", phone=phone)
