@@ -409,7 +409,8 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     *skip = 1; /* another siagad took this step first */
     return 0;
   }
-  if (a->sms_sent_at_ms == 0) {
+  int closed = inc->status == I(RESOLVED) || inc->status == I(CLOSED);
+  if (!closed && a->sms_sent_at_ms == 0) {
     /* The app was silent: the offer goes to the crew's phone, and the
      * assignment waits as long again before it times out. */
     if (sg_dispatch__offer_text(c->sms_text, sizeof(c->sms_text), inc) < 0)
@@ -421,7 +422,11 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     c->w.due = 1;
     c->w.due_ms = now + ack;
   } else {
-    a->state = A(TIMED_OUT);
+    /* As long again without an answer; or the incident was resolved before
+     * anyone answered, and nobody is texted to go: the unit is free. */
+    a->state = closed ? A(CANCELLED) : A(TIMED_OUT);
+    if (closed && set_str(&a->reason, "insiden sudah selesai") != 0)
+      return oom(r);
     if (strcmp(u->assignment_id, a->id) == 0) {
       if (unit_release(u, U(AVAILABLE)) != 0)
         return oom(r);
