@@ -224,6 +224,15 @@ static int plan_cancel(sg_dispatch__change *c, int64_t now, refusal *r) {
     write_inc(c, now);
   }
   c->w.due = -1;
+  /* A crew that heard of it by SMS hears of the cancel the same way. */
+  if (u != NULL && u->phone[0] != '\0' &&
+      (a->sms_sent_at_ms != 0 || strcmp(a->answered_via, "sms") == 0)) {
+    snprintf(c->sms_text, sizeof(c->sms_text), "SIAGA: tugas %s dibatalkan oleh 112.",
+             a->incident_id);
+    c->w.sms_to = u->phone;
+    c->w.sms_text = c->sms_text;
+    c->w.sms_kind = "unit";
+  }
   return 0;
 }
 
@@ -427,6 +436,13 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     a->state = closed ? A(CANCELLED) : A(TIMED_OUT);
     if (closed && set_str(&a->reason, "insiden sudah selesai") != 0)
       return oom(r);
+    if (!closed && u->phone[0] != '\0') { /* it had the offer by SMS: the end too */
+      snprintf(c->sms_text, sizeof(c->sms_text), "SIAGA: tugas %s tidak dijawab, dibatalkan.",
+               inc->id);
+      c->w.sms_to = u->phone;
+      c->w.sms_text = c->sms_text;
+      c->w.sms_kind = "unit";
+    }
     if (strcmp(u->assignment_id, a->id) == 0) {
       if (unit_release(u, U(AVAILABLE)) != 0)
         return oom(r);

@@ -651,7 +651,7 @@ static void test_ladder(void) {
   freeReplyObject(r);
   /* As long again: timed out, the unit free, off the ladder. */
   wait_state(c, "A-000001", A(TIMED_OUT));
-  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 1);
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 2); /* and the crew hears of it */
   CHECK_INT_EQ(int_of(c, "ZCARD %s", "siaga:{plk}:assign:due"), 0);
   redisReply *st = redisCommand(c, "HGET siaga:{plk}:unit:AMB-01 status");
   CHECK(st != NULL && st->type == REDIS_REPLY_STRING);
@@ -665,7 +665,7 @@ static void test_ladder(void) {
   put_incident_as(c, "PLK-000002", "medical", 5,
                   SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED);
   wait_state(c, "A-000002", A(CANCELLED));
-  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 1);
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 2);
   redisFree(c);
   teardown();
 }
