@@ -224,6 +224,15 @@ static int plan_cancel(sg_dispatch__change *c, int64_t now, refusal *r) {
     write_inc(c, now);
   }
   c->w.due = -1;
+  /* A crew that heard of it by SMS hears of the cancel the same way. */
+  if (u != NULL && u->phone[0] != '\0' &&
+      (a->sms_sent_at_ms != 0 || strcmp(a->answered_via, "sms") == 0)) {
+    snprintf(c->sms_text, sizeof(c->sms_text), "SIAGA: tugas %s dibatalkan oleh 112.",
+             a->incident_id);
+    c->w.sms_to = u->phone;
+    c->w.sms_text = c->sms_text;
+    c->w.sms_kind = "unit";
+  }
   return 0;
 }
 
@@ -278,8 +287,9 @@ static int plan_answer(sg_dispatch__change *c, int64_t now, refusal *r) {
   }
   write_inc(c, now);
   c->w.due = -1;
-  confirm(c, accept ? "SIAGA: tugas %s diterima (%s). Hati-hati di jalan."
-                    : "SIAGA: tugas %s ditolak (%s).",
+  confirm(c,
+          accept ? "SIAGA: tugas %s diterima (%s). Hati-hati di jalan."
+                 : "SIAGA: tugas %s ditolak (%s).",
           inc->id, a->id);
   return 0;
 }
@@ -335,7 +345,7 @@ static int plan_status(sg_dispatch__change *c, int64_t now, refusal *r) {
   write_unit(c, now);
   const char *ref = inc != NULL ? inc->id : "";
   confirm(c,
-          to == U(ON_SCENE)   ? "SIAGA: %s TIBA di lokasi %s."
+          to == U(ON_SCENE)    ? "SIAGA: %s TIBA di lokasi %s."
           : to == U(RETURNING) ? "SIAGA: %s SELESAI %s, kembali ke pos."
                                : "SIAGA: status %s diubah %s.",
           u->id, to == U(ON_SCENE) || to == U(RETURNING) ? ref : sg_unitstatus_name(to));
@@ -408,7 +418,8 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     *skip = 1; /* another siagad took this step first */
     return 0;
   }
-  if (a->sms_sent_at_ms == 0) {
+  int closed = inc->status == I(RESOLVED) || inc->status == I(CLOSED);
+  if (!closed && a->sms_sent_at_ms == 0) {
     /* The app was silent: the offer goes to the crew's phone, and the
      * assignment waits as long again before it times out. */
     if (sg_dispatch__offer_text(c->sms_text, sizeof(c->sms_text), inc) < 0)
@@ -420,7 +431,18 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     c->w.due = 1;
     c->w.due_ms = now + ack;
   } else {
-    a->state = A(TIMED_OUT);
+    /* As long again without an answer; or the incident was resolved before
+     * anyone answered, and nobody is texted to go: the unit is free. */
+    a->state = closed ? A(CANCELLED) : A(TIMED_OUT);
+    if (closed && set_str(&a->reason, "insiden sudah selesai") != 0)
+      return oom(r);
+    if (!closed && u->phone[0] != '\0') { /* it had the offer by SMS: the end too */
+      snprintf(c->sms_text, sizeof(c->sms_text), "SIAGA: tugas %s tidak dijawab, dibatalkan.",
+               inc->id);
+      c->w.sms_to = u->phone;
+      c->w.sms_text = c->sms_text;
+      c->w.sms_kind = "unit";
+    }
     if (strcmp(u->assignment_id, a->id) == 0) {
       if (unit_release(u, U(AVAILABLE)) != 0)
         return oom(r);

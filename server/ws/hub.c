@@ -127,6 +127,8 @@ static void on_snapshot_page(void *data, const sg_incidents_page *page) {
   snap.n_incidents = page->n_incidents;
   snap.last_update_id = s->snap_position;
   snap.more = page->next_cursor[0] != '\0';
+  snap.units = page->units; /* every unit, on the first page only */
+  snap.n_units = page->n_units;
   Siaga__V1__ConsoleServerMessage sm = SIAGA__V1__CONSOLE_SERVER_MESSAGE__INIT;
   sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_SNAPSHOT;
   sm.snapshot = &snap;

@@ -627,6 +627,8 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     // A supervisor reopens the incident closed today.
     await signIn(page, SUPERVISOR.name, SUPERVISOR.password);
     await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: 10000 });
+    // The units come with the snapshot to a console that connects after them.
+    await page.waitForFunction(() => document.querySelectorAll('#units .ustrip').length === 3);
     const before = (await listRows(page)).length;
     await page.click('#closed-toggle');
     await page.click('#closed-list li[data-incident-id]');

@@ -2,6 +2,7 @@
 ladder): siaga-admin's unit commands, the console's Assign, CancelAssignment
 and Recommend reaching every console as updates, and a unit's SMS answer."""
 import hashlib
+import json
 import re
 import sys
 import time
@@ -200,6 +201,27 @@ class Console(harness.StackTestCase):
         inc_now = self.stack.r("HGET", key("incident:" + inc["id"]), "version")
         self.assertGreater(int(inc_now), int(inc["version"]))
 
+    def test_a_crews_sms_is_no_report_but_its_aml_is(self):
+        phone = "+6281300000161"
+        add_unit(self.stack, "AMB-61", phone=phone)
+        reports = self.stack.xlen("reports")
+        before = self.stack.xlen("sms:out")
+        body = json.dumps({"from": phone, "to": "112", "text": "halo", "messageId": "unit-1"})
+        resp = self.stack.http("POST", "/v1/sms/inbound", body, {"Content-Type": "application/json"})
+        self.assertEqual(resp.status, 202, resp)
+        self.assertEqual(resp.json(), {"status": "unit"})
+        self.assertEqual(self.stack.xlen("reports"), reports)
+        # answered with the words it knows
+        wait_until(lambda: self.stack.xlen("sms:out") > before, 10, "the help SMS")
+        # the handset's AML (its owner called 112) is a citizen's report all the same
+        body = ('A"ML=1;lt=-2.21000;lg=+113.91000;rd=20;top=20261128083000;lc=68;pm=G;'
+                'si=510101234567890;ei=358240051111110;mcc=510;mnc=10;ml=')
+        n = len(body) + 3
+        while len(body + str(n)) != n:
+            n = len(body + str(n))
+        self.post_sms(phone, body + str(n))
+        self.assertEqual(self.stack.xlen("reports"), reports + 1)
+
     def test_refusals(self):
         ws = console(self.stack)
         inc = open_incident(self, ws, 2)
@@ -252,6 +274,173 @@ class Console(harness.StackTestCase):
         self.assertEqual(passed.get("AMB-34"), "busy")
         for uid in ("POL-31", "AMB-33", "AMB-34"):
             self.assertNotIn(uid, ids)
+
+
+UNIT_PHONE = "+6281300009001"
+ACK_S = 2
+SECRET = "uji-rahasia-unit"
+
+
+class SmsLadder(harness.StackTestCase):
+    """An unanswered assignment goes to the unit's phone through a real
+    Kannel (fakesmsc is the handset), and the crew's answer comes back
+    through the same Kannel webhook as its answer, not a citizen's report."""
+
+    @classmethod
+    def setUpClass(cls):
+        ok, why = kannel.available()
+        if not ok:
+            sys.exit("test_dispatch: " + why)  # scripts/test installs Kannel
+        cls.k = None
+        cls.stack = harness.Stack(name=cls.__name__, workers=1)
+        cls.k = kannel.Kannel(cls.stack.tmp, [], smsbox_extra={"http-request-retry": 5,
+                                                               "http-queue-delay": 1})
+        cls.stack.siagad_args = ["--kannel-sendsms", cls.k.sendsms_url(),
+                                 "--webhook-secret", SECRET, "--assign-ack-s", str(ACK_S),
+                                 "--assign-ack-p1-s", str(ACK_S)]
+        url = "http://127.0.0.1:%d/v1/sms/kannel?secret=%s&id=%%I" % (cls.stack.http_port, SECRET)
+        cls.k.services = [{"name": "siaga-post", "keyword": "default", "post-url": url,
+                           "send-sender": True, "max-messages": 0, "omit-empty": True}]
+        try:
+            cls.stack.start()
+            cls.k.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        cls.stack.all_procs.extend(cls.k.procs)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.k is not None:
+                cls.k.stop()
+        finally:
+            cls.stack.stop()
+
+    def mts(self, phone, prefix):
+        return [m for m in self.k.mt_messages() if m.receiver.lstrip("+") == phone.lstrip("+")
+                and m.text.startswith(prefix)]
+
+    def wait_mt(self, phone, prefix, n=1, timeout=40):
+        wait_until(lambda: len(self.mts(phone, prefix)) >= n, timeout,
+                   "SMS %d to %s starting %r; all: %r" % (n, phone, prefix, self.k.mt_messages()),
+                   interval=0.1)
+        return self.mts(phone, prefix)[n - 1]
+
+    def asg_state(self, asg_id):
+        return int(self.stack.r("HGET", key("assignment:" + asg_id), "state") or 0)
+
+    def assign(self, ws, inc, uid):
+        rid = "as-" + uid
+        command(ws, rid, assign={"incidentId": inc["id"], "unitId": uid})
+        rep = reply_for(ws, rid)
+        self.assertTrue(rep.get("ok"), rep)
+        return rep["assignment"]
+
+    def test_unanswered_goes_by_sms_and_the_crews_1_accepts_it(self):
+        add_unit(self.stack, "AMB-91", phone=UNIT_PHONE)
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 91, category="fire",
+                            description="Kebakaran rumah di Jl. Tjilik Riwut km 5, asap tebal")
+        asg = self.assign(ws, inc, "AMB-91")
+        offer = self.wait_mt(UNIT_PHONE, "SIAGA TUGAS")
+        self.assertRegex(offer.text, r"^SIAGA TUGAS %s P[1-4] Kebakaran, .+\. "
+                                     r"Balas 1 terima, 2 tolak\.$" % inc["id"])
+        self.assertLessEqual(len(offer.text), 160)
+        self.assertEqual(offer.kind, "text")  # GSM 7-bit: one SMS
+        self.assertIn("(%.5f,%.5f)" % (inc["location"]["lat"], inc["location"]["lon"]), offer.text)
+        # the console sees when the SMS went
+        def sms_sent(m):
+            a = m.get("update", {}).get("assignment", {})
+            return a.get("id") == asg["id"] and a.get("smsSentAtMs", "0") != "0"
+        until(ws, sms_sent, 20, "smsSentAtMs of %s" % asg["id"])
+
+        reports = self.stack.xlen("reports")
+        self.k.send_text(UNIT_PHONE, "112", "1")
+        up = assignment_update(ws, asg["id"], "ACCEPTED", timeout=40)
+        self.assertEqual(up["assignment"]["answeredVia"], "sms")
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_EN_ROUTE")
+        self.assertEqual(up["incident"]["status"], "INCIDENT_STATUS_DISPATCHED")
+        self.assertNotEqual(up["incident"]["times"].get("acceptedAtMs", "0"), "0")
+        self.wait_mt(UNIT_PHONE, "SIAGA: tugas %s diterima" % inc["id"])
+        self.assertEqual(self.stack.xlen("reports"), reports)  # no citizen report
+
+        # a second "1" (with the reference) is safe: answered, nothing changes
+        version = self.stack.r("HGET", key("assignment:" + asg["id"]), "version")
+        self.k.send_text(UNIT_PHONE, "112", "1 " + inc["id"])
+        self.wait_mt(UNIT_PHONE, "SIAGA: tugas %s sudah Anda terima" % inc["id"])
+        self.assertEqual(self.stack.r("HGET", key("assignment:" + asg["id"]), "version"), version)
+        self.assertEqual(self.stack.xlen("reports"), reports)
+        self.assertEqual(len(self.mts(UNIT_PHONE, "SIAGA TUGAS")), 1)
+
+        # status words move the unit
+        self.k.send_text(UNIT_PHONE, "112", "TIBA")
+        self.wait_mt(UNIT_PHONE, "SIAGA: AMB-91 TIBA")
+        self.k.send_text(UNIT_PHONE, "112", "selesai.")
+        up = assignment_update(ws, asg["id"], "CLEARED", timeout=40)
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_RETURNING")
+        self.assertNotEqual(up["incident"]["times"].get("clearedAtMs", "0"), "0")
+        self.assertNotEqual(up["incident"]["times"].get("onSceneAtMs", "0"), "0")
+        self.assertEqual(self.stack.xlen("reports"), reports)
+
+    def test_the_first_acceptance_tells_the_citizens_help_is_coming(self):
+        citizen, phone = "+6281234500094", "+6281300009004"
+        add_unit(self.stack, "DMK-94", kind="fire", phone=phone)
+        ws = console(self.stack)
+        self.k.send_text(citizen, "112", "kebakaran gudang di jalan rajawali no 94 tolong")
+        up = until(ws, lambda m: "rajawali no 94" in m.get("update", {}).get("incident", {})
+                   .get("summary", ""), 60, "the citizen's incident")["update"]
+        inc = up["incident"]
+        self.wait_mt(citizen, "SIAGA 112: Laporan Anda diterima")  # the acknowledgement
+        asg = self.assign(ws, inc, "DMK-94")
+        self.k.send_text(phone, "112", "OTW")  # setting out accepts it
+        up = assignment_update(ws, asg["id"], "ACCEPTED", timeout=40)
+        self.assertEqual(up["incident"]["status"], "INCIDENT_STATUS_DISPATCHED")
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_EN_ROUTE")
+        mt = self.wait_mt(citizen, "SIAGA 112: Petugas sedang menuju lokasi laporan %s" % inc["id"])
+        self.assertEqual(mt.kind, "text")
+
+    def test_a_crew_told_by_sms_hears_of_the_cancel(self):
+        phone = "+6281300009005"
+        add_unit(self.stack, "AMB-95", phone=phone)
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 95)
+        asg = self.assign(ws, inc, "AMB-95")
+        self.wait_mt(phone, "SIAGA TUGAS")
+        command(ws, "cx", cancelAssignment={"assignmentId": asg["id"], "reason": "unit lain"})
+        self.assertTrue(reply_for(ws, "cx").get("ok"))
+        self.wait_mt(phone, "SIAGA: tugas %s dibatalkan" % inc["id"])
+
+    def test_still_unanswered_times_out(self):
+        phone = "+6281300009002"
+        add_unit(self.stack, "AMB-92", phone=phone)
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 92)
+        asg = self.assign(ws, inc, "AMB-92")
+        self.wait_mt(phone, "SIAGA TUGAS")
+        up = assignment_update(ws, asg["id"], "TIMED_OUT", timeout=40)
+        self.assertEqual(up["unit"]["status"], "UNIT_STATUS_AVAILABLE")
+        self.assertIsNone(self.stack.r("ZSCORE", key("assign:due"), asg["id"]))
+        self.wait_mt(phone, "SIAGA: tugas %s tidak dijawab" % inc["id"])
+        # too late now: the crew hears so
+        self.k.send_text(phone, "112", "TERIMA")
+        self.wait_mt(phone, "SIAGA: tidak ada tugas untuk AMB-92")
+        self.assertEqual(self.asg_state(asg["id"]), 6)
+
+    def test_siagad_killed_while_pending_sends_the_sms_once(self):
+        phone = "+6281300009003"
+        add_unit(self.stack, "AMB-93", phone=phone)
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 93)
+        asg = self.assign(ws, inc, "AMB-93")
+        ws.close()
+        self.stack.siagad.kill()
+        self.stack.start_siagad()
+        wait_until(self.stack._healthy, 30, "siagad back", interval=0.1)
+        self.wait_mt(phone, "SIAGA TUGAS")
+        wait_until(lambda: self.asg_state(asg["id"]) == 6, 40, "timed out after the restart")
+        time.sleep(ACK_S)  # a second SMS would have had its chance
+        self.assertEqual(len(self.mts(phone, "SIAGA TUGAS")), 1, self.k.mt_messages())
 
 
 if __name__ == "__main__":
