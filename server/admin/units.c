@@ -28,8 +28,8 @@ typedef struct unit_call {
 
 /* One unit_admin.lua call; *what gets its first answer word ("ok", ...),
  * *n its second element as a number. -1 with a message on a Redis error. */
-static int unit_admin(sg_admin *a, const unit_call *u, char *what, size_t what_size,
-                      char *detail, size_t detail_size) {
+static int unit_admin(sg_admin *a, const unit_call *u, char *what, size_t what_size, char *detail,
+                      size_t detail_size) {
   char k[8][SG_KEY_MAX];
   const sg_embedded_file *f = sg_embedded_find("unit_admin.lua");
   int bad = f == NULL || sg_key2(k[0], SG_KEY_MAX, a->region, "unit", u->id) < 0 ||
@@ -53,10 +53,27 @@ static int unit_admin(sg_admin *a, const unit_call *u, char *what, size_t what_s
   }
   char expected[24];
   snprintf(expected, sizeof(expected), "%lld", u->expected);
-  const char *argv[] = {"EVAL", (const char *)f->data, "8", k[0], k[1], k[2], k[3], k[4], k[5],
-                        k[6], k[7], u->op, u->id, expected, (const char *)u->unit_pb,
-                        (const char *)u->update_pb, u->new_digest, u->old_digest, u->phone,
-                        UPDATES_MAXLEN, "siaga-admin"};
+  const char *argv[] = {"EVAL",
+                        (const char *)f->data,
+                        "8",
+                        k[0],
+                        k[1],
+                        k[2],
+                        k[3],
+                        k[4],
+                        k[5],
+                        k[6],
+                        k[7],
+                        u->op,
+                        u->id,
+                        expected,
+                        (const char *)u->unit_pb,
+                        (const char *)u->update_pb,
+                        u->new_digest,
+                        u->old_digest,
+                        u->phone,
+                        UPDATES_MAXLEN,
+                        "siaga-admin"};
   size_t lens[21];
   /* The script and the protobufs by length (binary, not terminated). */
   for (int i = 0; i < 21; i++)
@@ -71,7 +88,9 @@ static int unit_admin(sg_admin *a, const unit_call *u, char *what, size_t what_s
   if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
       r->element[0]->type != REDIS_REPLY_STRING) {
     fprintf(stderr, "siaga-admin: Redis: %s\n",
-            r == NULL ? a->c->errstr : r->type == REDIS_REPLY_ERROR ? r->str : "bad answer");
+            r == NULL                      ? a->c->errstr
+            : r->type == REDIS_REPLY_ERROR ? r->str
+                                           : "bad answer");
     freeReplyObject(r);
     return -1;
   }
@@ -223,8 +242,12 @@ static int unit_change(sg_admin *a, const char *op, const char *id) {
     u->disabled = strcmp(op, "disable") == 0 ? 1 : strcmp(op, "enable") == 0 ? 0 : u->disabled;
     u->version = version + 1;
     u->updated_at_ms = (int64_t)sg_clock_now_ms();
-    unit_call c = {.op = op, .id = id, .expected = version, .new_digest = digest,
-                   .old_digest = old_digest, .phone = ""};
+    unit_call c = {.op = op,
+                   .id = id,
+                   .expected = version,
+                   .new_digest = digest,
+                   .old_digest = old_digest,
+                   .phone = ""};
     uint8_t *upb = NULL, *dpb = NULL;
     int rc = pack_unit(u, &upb, &c.unit_len, &dpb, &c.update_len);
     siaga__v1__unit__free_unpacked(u, NULL);
@@ -265,16 +288,17 @@ static int unit_list(sg_admin *a) {
   redisReply *r = redisCommandArgv(a->c, 5, argv, lens);
   if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
     fprintf(stderr, "siaga-admin: Redis: %s\n",
-            r == NULL ? a->c->errstr : r->type == REDIS_REPLY_ERROR ? r->str : "bad answer");
+            r == NULL                      ? a->c->errstr
+            : r->type == REDIS_REPLY_ERROR ? r->str
+                                           : "bad answer");
     freeReplyObject(r);
     return 1;
   }
   for (size_t i = 0; i < r->elements; i++) {
     redisReply *e = r->element[i];
-    Siaga__V1__Unit *u =
-        e->type == REDIS_REPLY_STRING
-            ? siaga__v1__unit__unpack(NULL, e->len, (const uint8_t *)e->str)
-            : NULL;
+    Siaga__V1__Unit *u = e->type == REDIS_REPLY_STRING
+                             ? siaga__v1__unit__unpack(NULL, e->len, (const uint8_t *)e->str)
+                             : NULL;
     if (u == NULL)
       continue;
     printf("%-16s %-10s %-14s %-8s %-16s %s · %s\n", u->id, u->kind, sg_unitstatus_name(u->status),

@@ -28,9 +28,14 @@ sg_dispatch__change *sg_dispatch__change_new(sg_dispatch *d, sg_dispatch__action
 
 static void finish(sg_dispatch__change *c, int ok, int wrote, const char *code,
                    const char *message) {
-  sg_dispatch__outcome o = {.ok = ok, .wrote = wrote, .code = ok ? "" : code,
-                            .message = ok ? "" : message, .unit = c->st.unit, .asg = c->st.asg,
-                            .inc = c->st.inc, .asg_id = c->asg_id};
+  sg_dispatch__outcome o = {.ok = ok,
+                            .wrote = wrote,
+                            .code = ok ? "" : code,
+                            .message = ok ? "" : message,
+                            .unit = c->st.unit,
+                            .asg = c->st.asg,
+                            .inc = c->st.inc,
+                            .asg_id = c->asg_id};
   c->cb(c->data, &o);
   sg_dispatch__state_clear(&c->st);
   sg_dispatch *d = c->d;

@@ -75,8 +75,8 @@ void sg_dispatch_console_command(sg_dispatch *d, const Siaga__V1__Command *cmd,
     return;
   }
   console_job *j = calloc(1, sizeof(*j));
-  sg_dispatch__change *c = j != NULL ? sg_dispatch__change_new(d, action, who->name, on_change, j)
-                                     : NULL;
+  sg_dispatch__change *c =
+      j != NULL ? sg_dispatch__change_new(d, action, who->name, on_change, j) : NULL;
   if (c == NULL) {
     free(j);
     sg_dispatch__refuse(done, data, rid, "unavailable", "out of memory");

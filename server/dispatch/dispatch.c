@@ -27,7 +27,8 @@ int sg_dispatch__key(const sg_dispatch *d, char *buf, const char *kind, const ch
 }
 
 uint64_t sg_dispatch__ack_ms(const sg_dispatch *d, int priority) {
-  unsigned s = priority >= 1 && priority <= 4 && d->ack_s[priority] ? d->ack_s[priority] : d->ack_s[0];
+  unsigned s =
+      priority >= 1 && priority <= 4 && d->ack_s[priority] ? d->ack_s[priority] : d->ack_s[0];
   return (uint64_t)s * 1000;
 }
 

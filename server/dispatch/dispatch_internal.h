@@ -73,9 +73,8 @@ typedef void (*sg_dispatch__read_cb)(void *data, int ok);
 
 /* Reads the records whose ids are not NULL into st (cleared first), in one
  * script call. 0, or a negative code without calling back. */
-int sg_dispatch__read(sg_dispatch *d, const char *unit_id, const char *asg_id,
-                      const char *inc_id, sg_dispatch__state *st, sg_dispatch__read_cb cb,
-                      void *data);
+int sg_dispatch__read(sg_dispatch *d, const char *unit_id, const char *asg_id, const char *inc_id,
+                      sg_dispatch__state *st, sg_dispatch__read_cb cb, void *data);
 
 /* One change to write. The records are the new states (their versions
  * already the read ones + 1); NULL leaves that record alone. */
@@ -90,11 +89,11 @@ typedef struct sg_dispatch__write {
   Siaga__V1__UpdateKind kind;
   const char *actor;
   int64_t now_ms;
-  int due;        /* 0 leave the ladder alone, -1 take the assignment off it, 1 set due_ms */
+  int due; /* 0 leave the ladder alone, -1 take the assignment off it, 1 set due_ms */
   int64_t due_ms;
   const char *dispatched_text; /* for the citizens if the incident becomes DISPATCHED */
   const char *sms_to, *sms_text, *sms_kind; /* one SMS to the unit's phone */
-  int position; /* only the unit's position: unit->position */
+  int position;                             /* only the unit's position: unit->position */
 } sg_dispatch__write;
 
 typedef enum sg_dispatch__result {
@@ -108,8 +107,8 @@ typedef void (*sg_dispatch__write_cb)(void *data, sg_dispatch__result result,
                                       const char *update_id);
 
 /* Packs and sends the change; 0, or a negative code without calling back. */
-int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w,
-                             sg_dispatch__write_cb cb, void *data);
+int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w, sg_dispatch__write_cb cb,
+                             void *data);
 
 /* ---- change.c: one change, read, planned, written, retried ---- */
 
@@ -130,7 +129,7 @@ typedef enum sg_dispatch__action {
  * the callback only. */
 typedef struct sg_dispatch__outcome {
   int ok;
-  int wrote; /* 0: nothing to do (a ladder step not due, a Seen already seen) */
+  int wrote;          /* 0: nothing to do (a ladder step not due, a Seen already seen) */
   const char *asg_id; /* the assignment the change was about, "" if none */
   const char *code, *message;
   const Siaga__V1__Unit *unit;
@@ -153,9 +152,9 @@ typedef struct sg_dispatch__change {
   char named_ref[SG_KEY_ID_MAX + 1]; /* an SMS's reference: incident or assignment id */
   int share_caller;
   char reason[SG_DISPATCH_REASON_MAX + 1];
-  int opened;                 /* Seen */
+  int opened;                   /* Seen */
   Siaga__V1__UnitStatus status; /* Status */
-  double lat, lon, accuracy_m; /* Position */
+  double lat, lon, accuracy_m;  /* Position */
   int64_t at_ms;
   char *note; /* Note, owned */
   /* The SMS that confirms a crew's SMS answer, sent with the change. */

@@ -20,12 +20,12 @@
 
 static const struct {
   const char *category, *label;
-} labels[] = {{"fire", "Kebakaran"},        {"land_fire", "Kebakaran lahan"},
-              {"haze", "Kabut asap"},       {"flood", "Banjir"},
-              {"accident", "Kecelakaan"},   {"medical", "Medis"},
-              {"crime", "Kejahatan"},       {"rescue", "Penyelamatan"},
-              {"animal", "Hewan"},          {"hazard", "Bahaya"},
-              {"other", "Lainnya"},         {"nonemergency", "Bukan darurat"},
+} labels[] = {{"fire", "Kebakaran"},      {"land_fire", "Kebakaran lahan"},
+              {"haze", "Kabut asap"},     {"flood", "Banjir"},
+              {"accident", "Kecelakaan"}, {"medical", "Medis"},
+              {"crime", "Kejahatan"},     {"rescue", "Penyelamatan"},
+              {"animal", "Hewan"},        {"hazard", "Bahaya"},
+              {"other", "Lainnya"},       {"nonemergency", "Bukan darurat"},
               {"unknown", "Belum jelas"}};
 
 const char *sg_dispatch__category_label(const char *category) {
@@ -103,9 +103,10 @@ static void on_step(void *data, const sg_dispatch__outcome *o) {
   round *rd = data;
   /* Answered, cancelled, gone: off the ladder. A step another siagad took
    * first is not "done": its write moved the due time already. */
-  int over = o->asg == NULL || (o->asg->state != SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_OFFERED &&
-                                o->asg->state != SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_DELIVERED &&
-                                o->asg->state != SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_SEEN);
+  int over =
+      o->asg == NULL || (o->asg->state != SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_OFFERED &&
+                         o->asg->state != SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_DELIVERED &&
+                         o->asg->state != SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_SEEN);
   if (!o->ok && o->code != NULL && strcmp(o->code, "not_found") != 0)
     over = 0; /* Redis trouble: try again next tick */
   if (over && o->asg_id[0] != '\0' && !rd->d->closing) {
@@ -127,7 +128,8 @@ static void on_due(void *data, redisReply *reply) {
       redisReply *e = reply->element[i];
       if (e->type != REDIS_REPLY_STRING || !sg_key_id_valid(e->str))
         continue;
-      sg_dispatch__change *c = sg_dispatch__change_new(d, SG_DISPATCH__LADDER, "siagad", on_step, rd);
+      sg_dispatch__change *c =
+          sg_dispatch__change_new(d, SG_DISPATCH__LADDER, "siagad", on_step, rd);
       if (c == NULL)
         break;
       snprintf(c->asg_id, sizeof(c->asg_id), "%s", e->str);

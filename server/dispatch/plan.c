@@ -278,8 +278,9 @@ static int plan_answer(sg_dispatch__change *c, int64_t now, refusal *r) {
   }
   write_inc(c, now);
   c->w.due = -1;
-  confirm(c, accept ? "SIAGA: tugas %s diterima (%s). Hati-hati di jalan."
-                    : "SIAGA: tugas %s ditolak (%s).",
+  confirm(c,
+          accept ? "SIAGA: tugas %s diterima (%s). Hati-hati di jalan."
+                 : "SIAGA: tugas %s ditolak (%s).",
           inc->id, a->id);
   return 0;
 }
@@ -335,7 +336,7 @@ static int plan_status(sg_dispatch__change *c, int64_t now, refusal *r) {
   write_unit(c, now);
   const char *ref = inc != NULL ? inc->id : "";
   confirm(c,
-          to == U(ON_SCENE)   ? "SIAGA: %s TIBA di lokasi %s."
+          to == U(ON_SCENE)    ? "SIAGA: %s TIBA di lokasi %s."
           : to == U(RETURNING) ? "SIAGA: %s SELESAI %s, kembali ke pos."
                                : "SIAGA: status %s diubah %s.",
           u->id, to == U(ON_SCENE) || to == U(RETURNING) ? ref : sg_unitstatus_name(to));

@@ -15,8 +15,8 @@
 #include "dispatch/unitstatus.h"
 #include "wire/report.h"
 
-#define RECOMMEND_RADIUS_KM "300"  /* beyond this a unit is "far": no distance */
-#define RECOMMEND_GEO_COUNT "1000" /* units looked at around the point */
+#define RECOMMEND_RADIUS_M "300000" /* beyond this a unit is "far": no distance */
+#define RECOMMEND_GEO_COUNT "1000"  /* units looked at around the point */
 #define RECOMMEND_CANDIDATES 20
 #define RECOMMEND_PASSED 50
 
@@ -91,7 +91,7 @@ static void answer(rec_job *j) {
   Siaga__V1__UnitCandidate *all = calloc(n ? n : 1, sizeof(*all));
   Siaga__V1__UnitCandidate **cand = calloc(n ? n : 1, sizeof(*cand));
   Siaga__V1__UnitCandidate **passed = calloc(n ? n : 1, sizeof(*passed));
-  char (*why)[96] = calloc(n ? n : 1, sizeof(*why));
+  char(*why)[96] = calloc(n ? n : 1, sizeof(*why));
   if (all == NULL || cand == NULL || passed == NULL || why == NULL) {
     free(all);
     free(cand);
@@ -227,9 +227,9 @@ static void on_incident(void *data, redisReply *reply) {
   if (!j->failed && sg_report_has_point(j->inc->location)) {
     snprintf(lon, sizeof(lon), "%.7f", j->inc->location->lon);
     snprintf(lat, sizeof(lat), "%.7f", j->inc->location->lat);
-    const char *geo[] = {"GEOSEARCH", k_geo, "FROMLONLAT", lon, lat, "BYRADIUS",
-                         RECOMMEND_RADIUS_KM, "km", "ASC", "COUNT", RECOMMEND_GEO_COUNT,
-                         "WITHDIST"};
+    const char *geo[] = {"GEOSEARCH", k_geo,      "FROMLONLAT",        lon,
+                         lat,         "BYRADIUS", RECOMMEND_RADIUS_M,  "m",
+                         "ASC",       "COUNT",    RECOMMEND_GEO_COUNT, "WITHDIST"};
     if (sg_redis_command(d->redis, on_geo, j, 12, geo, NULL) == 0)
       j->pending++;
     else
@@ -238,8 +238,8 @@ static void on_incident(void *data, redisReply *reply) {
   step_done(j);
 }
 
-void sg_dispatch__recommend(sg_dispatch *d, const Siaga__V1__Command *cmd,
-                            sg_dispatch_done_cb done, void *data) {
+void sg_dispatch__recommend(sg_dispatch *d, const Siaga__V1__Command *cmd, sg_dispatch_done_cb done,
+                            void *data) {
   const char *id = cmd->recommend->incident_id;
   char key[SG_KEY_MAX];
   if (!sg_key_id_valid(id) || sg_dispatch__key(d, key, "incident", id) < 0) {

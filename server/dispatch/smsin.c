@@ -39,8 +39,8 @@ static void on_told(void *data, redisReply *reply) {
 static void tell(sms_job *j, const char *text) {
   char key[SG_KEY_MAX];
   sg_key(key, sizeof(key), j->d->region, "sms:out");
-  const char *argv[] = {"XADD", key, "*", "to", j->phone, "text", text, "kind", "unit",
-                        "incident", "", "report", ""};
+  const char *argv[] = {"XADD", key,    "*",        "to", j->phone, "text", text,
+                        "kind", "unit", "incident", "",   "report", ""};
   if (j->d->closing || sg_redis_command(j->d->redis, on_told, j, 13, argv, NULL) != 0)
     job_end(j, 1);
 }
@@ -66,8 +66,7 @@ static void on_change(void *data, const sg_dispatch__outcome *o) {
   else if (strcmp(o->code, "not_active") == 0)
     snprintf(text, sizeof(text), "SIAGA: tugas %s sudah berakhir.", ref);
   else
-    snprintf(text, sizeof(text), "SIAGA: status %s tidak bisa diubah begitu sekarang.",
-             j->unit_id);
+    snprintf(text, sizeof(text), "SIAGA: status %s tidak bisa diubah begitu sekarang.", j->unit_id);
   tell(j, text);
 }
 
@@ -86,10 +85,11 @@ static void on_unit(void *data, redisReply *reply) {
     tell(j, "SIAGA: balas 1 terima, 2 tolak, OTW berangkat, TIBA di lokasi, SELESAI.");
     return;
   }
-  static const sg_dispatch__action actions[] = {
-      [SG_SMSWORD_ACCEPT] = SG_DISPATCH__ACCEPT, [SG_SMSWORD_DECLINE] = SG_DISPATCH__DECLINE,
-      [SG_SMSWORD_EN_ROUTE] = SG_DISPATCH__STATUS, [SG_SMSWORD_ON_SCENE] = SG_DISPATCH__STATUS,
-      [SG_SMSWORD_CLEAR] = SG_DISPATCH__STATUS};
+  static const sg_dispatch__action actions[] = {[SG_SMSWORD_ACCEPT] = SG_DISPATCH__ACCEPT,
+                                                [SG_SMSWORD_DECLINE] = SG_DISPATCH__DECLINE,
+                                                [SG_SMSWORD_EN_ROUTE] = SG_DISPATCH__STATUS,
+                                                [SG_SMSWORD_ON_SCENE] = SG_DISPATCH__STATUS,
+                                                [SG_SMSWORD_CLEAR] = SG_DISPATCH__STATUS};
   sg_dispatch__change *c =
       sg_dispatch__change_new(j->d, actions[j->word.kind], j->unit_id, on_change, j);
   if (c == NULL) {
@@ -100,7 +100,8 @@ static void on_unit(void *data, redisReply *reply) {
   c->confirm_by_sms = 1;
   snprintf(c->unit_id, sizeof(c->unit_id), "%s", j->unit_id);
   snprintf(c->named_ref, sizeof(c->named_ref), "%s", j->word.ref);
-  snprintf(c->reason, sizeof(c->reason), "%s", j->word.reason[0] ? j->word.reason : "ditolak lewat SMS");
+  snprintf(c->reason, sizeof(c->reason), "%s",
+           j->word.reason[0] ? j->word.reason : "ditolak lewat SMS");
   c->status = j->word.kind == SG_SMSWORD_EN_ROUTE   ? SIAGA__V1__UNIT_STATUS__UNIT_STATUS_EN_ROUTE
               : j->word.kind == SG_SMSWORD_ON_SCENE ? SIAGA__V1__UNIT_STATUS__UNIT_STATUS_ON_SCENE
                                                     : SIAGA__V1__UNIT_STATUS__UNIT_STATUS_RETURNING;

@@ -9,9 +9,9 @@
 static const struct {
   const char *word;
   sg_smsword_kind kind;
-} words[] = {{"1", SG_SMSWORD_ACCEPT},      {"TERIMA", SG_SMSWORD_ACCEPT},
-             {"2", SG_SMSWORD_DECLINE},     {"TOLAK", SG_SMSWORD_DECLINE},
-             {"OTW", SG_SMSWORD_EN_ROUTE},  {"TIBA", SG_SMSWORD_ON_SCENE},
+} words[] = {{"1", SG_SMSWORD_ACCEPT},     {"TERIMA", SG_SMSWORD_ACCEPT},
+             {"2", SG_SMSWORD_DECLINE},    {"TOLAK", SG_SMSWORD_DECLINE},
+             {"OTW", SG_SMSWORD_EN_ROUTE}, {"TIBA", SG_SMSWORD_ON_SCENE},
              {"SELESAI", SG_SMSWORD_CLEAR}};
 
 static int is_sep(char ch) {

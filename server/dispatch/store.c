@@ -34,8 +34,8 @@ static int64_t integer_of(const redisReply *r) {
 static void on_read(void *data, redisReply *reply) {
   read_op *op = data;
   sg_dispatch__state *st = op->st;
-  int ok = reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 7 &&
-           !op->d->closing;
+  int ok =
+      reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 7 && !op->d->closing;
   for (size_t i = 0; ok && i < 7; i += 2)
     ok = reply->element[i]->type == REDIS_REPLY_STRING;
   if (ok) {
@@ -57,9 +57,8 @@ static void on_read(void *data, redisReply *reply) {
   sg_dispatch__unref(d);
 }
 
-int sg_dispatch__read(sg_dispatch *d, const char *unit_id, const char *asg_id,
-                      const char *inc_id, sg_dispatch__state *st, sg_dispatch__read_cb cb,
-                      void *data) {
+int sg_dispatch__read(sg_dispatch *d, const char *unit_id, const char *asg_id, const char *inc_id,
+                      sg_dispatch__state *st, sg_dispatch__read_cb cb, void *data) {
   memset(st, 0, sizeof(*st));
   if (d->closing)
     return SG_EUNAVAIL;
@@ -79,8 +78,9 @@ int sg_dispatch__read(sg_dispatch *d, const char *unit_id, const char *asg_id,
   if (op == NULL)
     return SG_ENOMEM;
   *op = (read_op){d, st, cb, data};
-  const char *argv[] = {"EVALSHA", d->sha_read, "4", k[0], k[1], k[2], k[3],
-                        unit_id ? "1" : "0", asg_id ? "1" : "0", inc_id ? "1" : "0"};
+  const char *argv[] = {
+      "EVALSHA",          d->sha_read,       "4", k[0], k[1], k[2], k[3], unit_id ? "1" : "0",
+      asg_id ? "1" : "0", inc_id ? "1" : "0"};
   int rc = sg_redis_command(d->redis, on_read, op, 10, argv, NULL);
   if (rc != 0) {
     free(op);
@@ -171,8 +171,8 @@ static const char *or_empty(const char *s) {
   return s != NULL ? s : "";
 }
 
-int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w,
-                             sg_dispatch__write_cb cb, void *data) {
+int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w, sg_dispatch__write_cb cb,
+                             void *data) {
   if (d->closing)
     return SG_EUNAVAIL;
   const char *unit_id = or_empty(w->unit_id), *asg_id = or_empty(w->asg_id),
@@ -222,15 +222,43 @@ int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w,
   snprintf(slon, sizeof(slon), "%.7f", lon);
   snprintf(slat, sizeof(slat), "%.7f", lat);
   const char *unit_asg = w->unit != NULL ? or_empty(w->unit->assignment_id) : "";
-  const char *argv[] = {"EVALSHA", d->sha_write, "10", k[0], k[1], k[2], k[3], k[4], k[5], k[6],
-                        k[7], k[8], k[9],
+  const char *argv[] = {"EVALSHA",
+                        d->sha_write,
+                        "10",
+                        k[0],
+                        k[1],
+                        k[2],
+                        k[3],
+                        k[4],
+                        k[5],
+                        k[6],
+                        k[7],
+                        k[8],
+                        k[9],
                         w->position ? "position" : "cas", /* 1 */
-                        n[0], (const char *)p.unit, n[1], unit_asg,
-                        n[2], (const char *)p.asg, n[3],
-                        n[4], (const char *)p.inc, n[5],
-                        (const char *)p.update, n[6], n[7], asg_id, n[8], /* 16 */
-                        or_empty(w->dispatched_text), or_empty(w->sms_to), or_empty(w->sms_text),
-                        or_empty(w->sms_kind), unit_id, inc_id, slon, slat};
+                        n[0],
+                        (const char *)p.unit,
+                        n[1],
+                        unit_asg,
+                        n[2],
+                        (const char *)p.asg,
+                        n[3],
+                        n[4],
+                        (const char *)p.inc,
+                        n[5],
+                        (const char *)p.update,
+                        n[6],
+                        n[7],
+                        asg_id,
+                        n[8], /* 16 */
+                        or_empty(w->dispatched_text),
+                        or_empty(w->sms_to),
+                        or_empty(w->sms_text),
+                        or_empty(w->sms_kind),
+                        unit_id,
+                        inc_id,
+                        slon,
+                        slat};
   enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
   size_t lens[ARGC];
   /* The protobufs by length (binary, not terminated); absent ones as "". */

@@ -43,9 +43,16 @@ int sg_unitstatus_allowed(sg_unitstatus from, sg_unitstatus to, sg_unitstatus_ac
   return (allowed[from][to] & actor) != 0;
 }
 
-static const char *const names[N_STATUS] = {
-    "", "AVAILABLE", "ASSIGNED", "EN_ROUTE", "ON_SCENE", "TRANSPORTING",
-    "AT_HOSPITAL", "RETURNING", "OUT_OF_SERVICE", "OFFLINE"};
+static const char *const names[N_STATUS] = {"",
+                                            "AVAILABLE",
+                                            "ASSIGNED",
+                                            "EN_ROUTE",
+                                            "ON_SCENE",
+                                            "TRANSPORTING",
+                                            "AT_HOSPITAL",
+                                            "RETURNING",
+                                            "OUT_OF_SERVICE",
+                                            "OFFLINE"};
 
 const char *sg_unitstatus_name(sg_unitstatus s) {
   return (int)s > 0 && (int)s < N_STATUS ? names[s] : "";

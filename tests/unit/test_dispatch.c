@@ -4,7 +4,10 @@
 #include "core/error.h"
 #include "dispatch/dispatch.h"
 #include "dispatch/kinds.h"
+#include "dispatch/dispatch_internal.h"
+#include "dispatch/smsword.h"
 #include "dispatch/unitstatus.h"
+#include "sms/gsm7.h"
 
 #define S(x) SIAGA__V1__UNIT_STATUS__UNIT_STATUS_##x
 
@@ -41,12 +44,12 @@ static void test_bad_kinds_files(void) {
     int line;
   } bad[] = {
       {"# header\nfire\tfire,flood\nfire\tmedical\n", 3}, /* a kind twice */
-      {"fire\tfire,flod\n", 1},                          /* a typo of a category */
-      {"Fire\tfire\n", 1},                               /* not [a-z_] */
-      {"fire fire\n", 1},                                /* no TAB */
-      {"fire\tfire,\n", 1},                              /* trailing comma */
-      {"fire\t\n", 1},                                   /* no category */
-      {"# only comments\n\n", 0},                        /* no kind at all */
+      {"fire\tfire,flod\n", 1},                           /* a typo of a category */
+      {"Fire\tfire\n", 1},                                /* not [a-z_] */
+      {"fire fire\n", 1},                                 /* no TAB */
+      {"fire\tfire,\n", 1},                               /* trailing comma */
+      {"fire\t\n", 1},                                    /* no category */
+      {"# only comments\n\n", 0},                         /* no kind at all */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     CHECK_INT_EQ(sg_kinds_load_buffer(bad[i].text, strlen(bad[i].text), &k, &line), SG_EFORMAT);
@@ -83,7 +86,8 @@ static void test_status_table(void) {
   CHECK(!sg_unitstatus_allowed(S(OFFLINE), S(ASSIGNED), disp));
   /* Never the same status, nor unknown values. */
   for (int s = 0; s <= 10; s++)
-    CHECK(!sg_unitstatus_allowed((sg_unitstatus)s, (sg_unitstatus)s, crew | disp | SG_UNITSTATUS_DISPATCHER));
+    CHECK(!sg_unitstatus_allowed((sg_unitstatus)s, (sg_unitstatus)s,
+                                 crew | disp | SG_UNITSTATUS_DISPATCHER));
   CHECK(!sg_unitstatus_allowed((sg_unitstatus)99, S(AVAILABLE), crew));
   CHECK(sg_unitstatus_clears(S(ON_SCENE), S(RETURNING)));
   CHECK(sg_unitstatus_clears(S(AT_HOSPITAL), S(AVAILABLE)));
@@ -138,6 +142,78 @@ static void test_crew_incident(void) {
   siaga__v1__crew_incident__pack(&ci, buf);
 }
 
+static void test_sms_words(void) {
+  static const struct {
+    const char *text;
+    sg_smsword_kind kind;
+    const char *ref, *reason;
+  } cases[] = {
+      {"1", SG_SMSWORD_ACCEPT, "", ""},
+      {" terima ", SG_SMSWORD_ACCEPT, "", ""},
+      {"TERIMA PLK-000042", SG_SMSWORD_ACCEPT, "PLK-000042", ""},
+      {"plk-000042 1", SG_SMSWORD_ACCEPT, "PLK-000042", ""},
+      {"1 terima", SG_SMSWORD_ACCEPT, "", ""},
+      {"2", SG_SMSWORD_DECLINE, "", ""},
+      {"Tolak A-000007 ban bocor, maaf.", SG_SMSWORD_DECLINE, "A-000007", "ban bocor, maaf"},
+      {"2 mobil rusak", SG_SMSWORD_DECLINE, "", "mobil rusak"},
+      {"OTW", SG_SMSWORD_EN_ROUTE, "", ""},
+      {"otw.", SG_SMSWORD_EN_ROUTE, "", ""},
+      {"Tiba", SG_SMSWORD_ON_SCENE, "", ""},
+      {"SELESAI PLK-000042", SG_SMSWORD_CLEAR, "PLK-000042", ""},
+      /* not answers: a citizen-like text, a number that is not 1 or 2 */
+      {"kebakaran di jalan 1", SG_SMSWORD_NONE, "", ""},
+      {"3", SG_SMSWORD_NONE, "", ""},
+      {"", SG_SMSWORD_NONE, "", ""},
+      {"PLK-000042", SG_SMSWORD_NONE, "", ""},
+      {"12", SG_SMSWORD_NONE, "", ""},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    sg_smsword w;
+    CHECK_INT_EQ(sg_smsword_parse(cases[i].text, strlen(cases[i].text), &w), cases[i].kind);
+    CHECK_STR_EQ(w.ref, cases[i].ref);
+    CHECK_STR_EQ(w.reason, cases[i].reason);
+  }
+  /* A long reason is cut at a whole character within the limit. */
+  char text[400] = "2 ";
+  for (int i = 0; i < 120; i++)
+    strcat(text, "\xc3\xa9"); /* é, two bytes each */
+  sg_smsword w;
+  sg_smsword_parse(text, strlen(text), &w);
+  CHECK_INT_EQ(strlen(w.reason), SG_SMSWORD_REASON_MAX);
+}
+
+static void test_offer_text(void) {
+  Siaga__V1__Incident inc = SIAGA__V1__INCIDENT__INIT;
+  Siaga__V1__Location loc = SIAGA__V1__LOCATION__INIT;
+  inc.id = "PLK-000042";
+  inc.priority = SIAGA__V1__PRIORITY__P1;
+  inc.category = "fire";
+  loc.address = "Jl. Tjilik Riwut km 5";
+  loc.lat = -2.2096;
+  loc.lon = 113.9135;
+  inc.location = &loc;
+  char buf[200];
+  CHECK(sg_dispatch__offer_text(buf, sizeof(buf), &inc) > 0);
+  CHECK_STR_EQ(buf, "SIAGA TUGAS PLK-000042 P1 Kebakaran, Jl. Tjilik Riwut km 5 "
+                    "(-2.20960,113.91350). Balas 1 terima, 2 tolak.");
+  /* A long address with characters outside GSM 7-bit still makes one SMS. */
+  char address[800] = "";
+  for (int i = 0; i < 30; i++)
+    strcat(address, "Jalan \xe2\x80\x94 [x] ");
+  loc.address = address;
+  long n = sg_dispatch__offer_text(buf, sizeof(buf), &inc);
+  CHECK(n > 0);
+  CHECK(sg_gsm7_septets(buf, (size_t)n) <= SG_GSM7_SMS_SEPTETS);
+  CHECK(strstr(buf, "(-2.20960,113.91350). Balas 1 terima, 2 tolak.") != NULL);
+  /* Nothing known of the place. */
+  inc.location = NULL;
+  inc.category = "medical";
+  inc.priority = SIAGA__V1__PRIORITY__P3;
+  CHECK(sg_dispatch__offer_text(buf, sizeof(buf), &inc) > 0);
+  CHECK_STR_EQ(buf,
+               "SIAGA TUGAS PLK-000042 P3 Medis, lokasi belum jelas. Balas 1 terima, 2 tolak.");
+}
+
 int main(void) {
   RUN_TEST(test_builtin_kinds);
   RUN_TEST(test_the_file_in_the_tree_loads);
@@ -145,5 +221,7 @@ int main(void) {
   RUN_TEST(test_status_table);
   RUN_TEST(test_ids_and_phones);
   RUN_TEST(test_crew_incident);
+  RUN_TEST(test_sms_words);
+  RUN_TEST(test_offer_text);
   CHECK_DONE();
 }
