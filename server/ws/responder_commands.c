@@ -9,11 +9,7 @@
 #include "ws/responder_internal.h"
 #include "siaga/v1/siaga.pb-c.h"
 
-static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
-  session *s = sg_pending_finish(data);
-  if (s == NULL || s->r == NULL)
-    return;
-  s->replies_due--;
+static void send_reply(session *s, const Siaga__V1__CommandReply *r) {
   Siaga__V1__CommandReply copy = *r;
   Siaga__V1__Unit unit;
   if (r->unit != NULL) { /* the crew's own phone number is the consoles' business */
@@ -33,6 +29,14 @@ static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
   sg_responder__reply(s, &sm);
 }
 
+static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
+  session *s = sg_pending_finish(data);
+  if (s == NULL || s->r == NULL)
+    return;
+  s->replies_due--;
+  send_reply(s, r);
+}
+
 static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
   if (c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING ||
       c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION__NOT_SET) {
@@ -41,12 +45,7 @@ static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
     reply.ok = c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING;
     reply.error_code = reply.ok ? "" : "bad_command";
     reply.message = reply.ok ? "" : "the command names no action";
-    s->replies_due++;
-    sg_pending *op = sg_pending_start(&s->ops, s);
-    if (op == NULL)
-      sg_responder__close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
-    else
-      on_command_done(op, &reply);
+    send_reply(s, &reply);
     return;
   }
   sg_pending *op = sg_pending_start(&s->ops, s);
@@ -60,6 +59,8 @@ static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
 
 void sg_responder__receive(session *s, const void *in, size_t len) {
   struct lws *wsi = s->wsi;
+  if (s->r == NULL)
+    return; /* the channel is going; lws closes the connection */
   if (lws_is_first_fragment(wsi)) {
     s->rx_len = 0;
     s->rx_overflow = 0;
