@@ -83,7 +83,8 @@ void sg_responder__receive(session *s, const void *in, size_t len) {
   int binary = lws_frame_is_binary(wsi);
   if (binary != (s->format == SG_MSG_PB)) {
     sg_responder__close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
-                  binary ? "this subprotocol takes text frames" : "this subprotocol takes binary frames");
+                        binary ? "this subprotocol takes text frames"
+                               : "this subprotocol takes binary frames");
     return;
   }
   if (s->replies_due >= SG_RESPONDER__REPLIES_MAX || s->q.len >= s->r->max_queue / 2) {
@@ -106,4 +107,3 @@ void sg_responder__receive(session *s, const void *in, size_t len) {
   if (cm != NULL)
     protobuf_c_message_free_unpacked(&cm->base, NULL);
 }
-

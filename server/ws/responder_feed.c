@@ -27,7 +27,7 @@ static int is_unit(const Siaga__V1__Unit *unit, const char *unit_id) {
 
 /* The unit's latest open assignment the incident lists, or NULL. */
 static const Siaga__V1__Assignment *open_assignment_of(const Siaga__V1__Incident *inc,
-                                                      const char *unit_id) {
+                                                       const char *unit_id) {
   for (size_t i = inc->n_assignments; i > 0; i--) {
     const Siaga__V1__Assignment *a = inc->assignments[i - 1];
     if (a->unit_id != NULL && strcmp(a->unit_id, unit_id) == 0 && assignment_open(a))
@@ -68,8 +68,8 @@ static int encode(const Siaga__V1__ResponderServerMessage *sm, sg_ring_id id, in
   return *out != NULL ? 0 : -1;
 }
 
-int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id, const char *unit_id,
-                              int formats, sg_msg **out) {
+int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
+                              const char *unit_id, int formats, sg_msg **out) {
   *out = NULL;
   Siaga__V1__ResponderServerMessage sm = SIAGA__V1__RESPONDER_SERVER_MESSAGE__INIT;
   Siaga__V1__CrewIncident crew = SIAGA__V1__CREW_INCIDENT__INIT;
@@ -95,11 +95,10 @@ int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
   }
 
   /* The unit's own change. Its assignment, when the change is about one. */
-  const Siaga__V1__Assignment *a =
-      u->assignment != NULL && u->assignment->unit_id != NULL &&
-              strcmp(u->assignment->unit_id, unit_id) == 0
-          ? u->assignment
-          : NULL;
+  const Siaga__V1__Assignment *a = u->assignment != NULL && u->assignment->unit_id != NULL &&
+                                           strcmp(u->assignment->unit_id, unit_id) == 0
+                                       ? u->assignment
+                                       : NULL;
   if (a == NULL && u->incident != NULL)
     a = open_assignment_of(u->incident, unit_id);
   int has_crew = a != NULL && u->incident != NULL && a->incident_id != NULL &&

@@ -253,6 +253,17 @@ class Flow(harness.StackTestCase):
         m = unit.recv_json(5)
         self.assertIn("assignment", m, "the first message is its own offer, not AMB-32's: %r" % m)
         self.assertEqual(m["assignment"]["assignment"]["incidentId"], other["id"])
+        # nor can it answer for AMB-32: the unit is the one it signed in as
+        theirs = [a for a in self.stack.http("GET", "/v1/incidents/" + inc["id"]).json()["assignments"]
+                  if a["unitId"] == "AMB-32"][0]
+        before = self.stack.xlen("updates")
+        command(unit, "x-1", accept={"assignmentId": theirs["id"]})
+        rep, _ = reply_for(unit, "x-1")
+        self.assertFalse(rep.get("ok"), rep)
+        self.assertEqual(self.stack.xlen("updates"), before, "a refused command writes nothing")
+        state = [a for a in self.stack.http("GET", "/v1/incidents/" + inc["id"]).json()["assignments"]
+                 if a["id"] == theirs["id"]][0]["state"]
+        self.assertEqual(state, "ASSIGNMENT_STATE_OFFERED")
         unit.close()
         console.close()
 

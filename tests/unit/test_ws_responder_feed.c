@@ -133,11 +133,12 @@ static void test_cancel_and_own_status(void) {
   f.unit.phone = "+6281300000001";
   f.unit.status = SIAGA__V1__UNIT_STATUS__UNIT_STATUS_ON_SCENE;
   f.u.unit = &f.unit;
-  CHECK_INT_EQ(sg_responder__message_for(&f.u, ID, "AMB-01", 1 << SG_MSG_PB | 1 << SG_MSG_JSON, &m), 0);
+  CHECK_INT_EQ(sg_responder__message_for(&f.u, ID, "AMB-01", 1 << SG_MSG_PB | 1 << SG_MSG_JSON, &m),
+               0);
   sm = decode(m);
   CHECK_INT_EQ(sm->msg_case, SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_UPDATE);
   CHECK_INT_EQ(sm->update->unit->status, SIAGA__V1__UNIT_STATUS__UNIT_STATUS_ON_SCENE);
-  CHECK_STR_EQ(sm->update->unit->phone, ""); /* the consoles' business */
+  CHECK_STR_EQ(sm->update->unit->phone, "");            /* the consoles' business */
   CHECK_STR_EQ(sm->update->assignment->id, "A-000001"); /* found in the incident's list */
   CHECK(sm->update->incident != NULL);
   CHECK(m->data[SG_MSG_JSON] != NULL);
