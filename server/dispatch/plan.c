@@ -224,6 +224,15 @@ static int plan_cancel(sg_dispatch__change *c, int64_t now, refusal *r) {
     write_inc(c, now);
   }
   c->w.due = -1;
+  /* A crew that heard of it by SMS hears of the cancel the same way. */
+  if (u != NULL && u->phone[0] != '\0' &&
+      (a->sms_sent_at_ms != 0 || strcmp(a->answered_via, "sms") == 0)) {
+    snprintf(c->sms_text, sizeof(c->sms_text), "SIAGA: tugas %s dibatalkan oleh 112.",
+             a->incident_id);
+    c->w.sms_to = u->phone;
+    c->w.sms_text = c->sms_text;
+    c->w.sms_kind = "unit";
+  }
   return 0;
 }
 
@@ -409,7 +418,8 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     *skip = 1; /* another siagad took this step first */
     return 0;
   }
-  if (a->sms_sent_at_ms == 0) {
+  int closed = inc->status == I(RESOLVED) || inc->status == I(CLOSED);
+  if (!closed && a->sms_sent_at_ms == 0) {
     /* The app was silent: the offer goes to the crew's phone, and the
      * assignment waits as long again before it times out. */
     if (sg_dispatch__offer_text(c->sms_text, sizeof(c->sms_text), inc) < 0)
@@ -421,7 +431,18 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     c->w.due = 1;
     c->w.due_ms = now + ack;
   } else {
-    a->state = A(TIMED_OUT);
+    /* As long again without an answer; or the incident was resolved before
+     * anyone answered, and nobody is texted to go: the unit is free. */
+    a->state = closed ? A(CANCELLED) : A(TIMED_OUT);
+    if (closed && set_str(&a->reason, "insiden sudah selesai") != 0)
+      return oom(r);
+    if (!closed && u->phone[0] != '\0') { /* it had the offer by SMS: the end too */
+      snprintf(c->sms_text, sizeof(c->sms_text), "SIAGA: tugas %s tidak dijawab, dibatalkan.",
+               inc->id);
+      c->w.sms_to = u->phone;
+      c->w.sms_text = c->sms_text;
+      c->w.sms_kind = "unit";
+    }
     if (strcmp(u->assignment_id, a->id) == 0) {
       if (unit_release(u, U(AVAILABLE)) != 0)
         return oom(r);

@@ -378,6 +378,17 @@ class SmsLadder(harness.StackTestCase):
         mt = self.wait_mt(citizen, "SIAGA 112: Petugas sedang menuju lokasi laporan %s" % inc["id"])
         self.assertEqual(mt.kind, "text")
 
+    def test_a_crew_told_by_sms_hears_of_the_cancel(self):
+        phone = "+6281300009005"
+        add_unit(self.stack, "AMB-95", phone=phone)
+        ws = console(self.stack)
+        inc = open_incident(self, ws, 95)
+        asg = self.assign(ws, inc, "AMB-95")
+        self.wait_mt(phone, "SIAGA TUGAS")
+        command(ws, "cx", cancelAssignment={"assignmentId": asg["id"], "reason": "unit lain"})
+        self.assertTrue(reply_for(ws, "cx").get("ok"))
+        self.wait_mt(phone, "SIAGA: tugas %s dibatalkan" % inc["id"])
+
     def test_still_unanswered_times_out(self):
         phone = "+6281300009002"
         add_unit(self.stack, "AMB-92", phone=phone)
@@ -388,6 +399,7 @@ class SmsLadder(harness.StackTestCase):
         up = assignment_update(ws, asg["id"], "TIMED_OUT", timeout=40)
         self.assertEqual(up["unit"]["status"], "UNIT_STATUS_AVAILABLE")
         self.assertIsNone(self.stack.r("ZSCORE", key("assign:due"), asg["id"]))
+        self.wait_mt(phone, "SIAGA: tugas %s tidak dijawab" % inc["id"])
         # too late now: the crew hears so
         self.k.send_text(phone, "112", "TERIMA")
         self.wait_mt(phone, "SIAGA: tidak ada tugas untuk AMB-92")

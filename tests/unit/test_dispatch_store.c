@@ -145,7 +145,7 @@ static void spin(const int *flag) {
   CHECK(*flag);
 }
 
-static void setup(void) {
+static void setup_ack(unsigned ack_s) {
   redisContext *c = fresh();
   redisFree(c);
   CHECK_INT_EQ(uv_loop_init(&loop), 0);
@@ -154,12 +154,16 @@ static void setup(void) {
   sg_redis_options ro = {.host = "127.0.0.1", .port = redis_port, .name = "test"};
   redis = sg_redis_create(&loop, &ro);
   CHECK(redis != NULL);
-  sg_dispatch_options o = {.region = REGION, .ack_s = {60}};
+  sg_dispatch_options o = {.region = REGION, .ack_s = {ack_s}};
   dispatch = sg_dispatch_create(&loop, redis, &o);
   CHECK(dispatch != NULL);
   for (int i = 0; i < 400 && !sg_redis_connected(redis); i++)
     uv_run(&loop, UV_RUN_ONCE);
   CHECK(sg_redis_connected(redis));
+}
+
+static void setup(void) {
+  setup_ack(60);
 }
 
 static void teardown(void) {
@@ -197,29 +201,34 @@ static void put_unit(redisContext *c, const char *id, const char *kind, const ch
   freeReplyObject(redisCommand(c, "SET siaga:{plk}:unitphone:%s %s", phone, id));
 }
 
-static void put_incident(redisContext *c, const char *id, const char *category) {
+static void put_incident_as(redisContext *c, const char *id, const char *category, int64_t version,
+                            Siaga__V1__IncidentStatus status) {
   Siaga__V1__Incident inc = SIAGA__V1__INCIDENT__INIT;
   Siaga__V1__Location loc = SIAGA__V1__LOCATION__INIT;
   char *phones[] = {"+6281111111111"};
   loc.lat = -2.2096;
   loc.lon = 113.9135;
   inc.id = (char *)id;
-  inc.status = SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_ACKNOWLEDGED;
+  inc.status = status;
   inc.priority = SIAGA__V1__PRIORITY__P2;
   inc.category = (char *)category;
   inc.location = &loc;
   inc.summary = "Rumah terbakar";
   inc.phones = phones;
   inc.n_phones = 1;
-  inc.version = 3;
+  inc.version = version;
   inc.created_at_ms = 1000;
   uint8_t buf[512];
   size_t n = siaga__v1__incident__pack(&inc, buf);
-  redisReply *r =
-      redisCommand(c, "HSET siaga:{plk}:incident:%s pb %b version 3 status 2", id, buf, n);
+  redisReply *r = redisCommand(c, "HSET siaga:{plk}:incident:%s pb %b version %lld status %d", id,
+                               buf, n, (long long)version, (int)status);
   CHECK(r != NULL && r->type == REDIS_REPLY_INTEGER);
   freeReplyObject(r);
   freeReplyObject(redisCommand(c, "ZADD siaga:{plk}:open 1 %s", id));
+}
+
+static void put_incident(redisContext *c, const char *id, const char *category) {
+  put_incident_as(c, id, category, 3, SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_ACKNOWLEDGED);
 }
 
 static const char TOKEN[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -606,6 +615,61 @@ static void test_first_page_has_every_unit(void) {
   teardown();
 }
 
+static int asg_state(redisContext *c, const char *id) {
+  redisReply *r = redisCommand(c, "HGET siaga:{plk}:assignment:%s state", id);
+  CHECK(r != NULL);
+  int state = r->type == REDIS_REPLY_STRING ? atoi(r->str) : 0;
+  freeReplyObject(r);
+  return state;
+}
+
+/* Runs the loop until the assignment is in state, at most 10 s. */
+static void wait_state(redisContext *c, const char *id, int state) {
+  for (int i = 0; i < 400 && asg_state(c, id) != state; i++)
+    uv_run(&loop, UV_RUN_ONCE);
+  CHECK_INT_EQ(asg_state(c, id), state);
+}
+
+static void test_ladder(void) {
+  setup_ack(1);
+  sg_dispatch_start(dispatch);
+  redisContext *c = fresh();
+  put_unit(c, "AMB-01", "ambulance", "+6281300000001", TOKEN);
+  put_incident(c, "PLK-000001", "medical");
+  got g = assign("PLK-000001", "AMB-01");
+  CHECK(g.ok);
+  /* Silent for a second: the offer goes to the crew's phone, once. */
+  for (int i = 0; i < 400 && int_of(c, "XLEN %s", "siaga:{plk}:sms:out") == 0; i++)
+    uv_run(&loop, UV_RUN_ONCE);
+  redisReply *r = redisCommand(c, "XRANGE siaga:{plk}:sms:out - +");
+  CHECK(r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+  redisReply *f = r->element[0]->element[1];
+  CHECK_STR_EQ(f->element[1]->str, "+6281300000001");
+  CHECK(strncmp(f->element[3]->str, "SIAGA TUGAS PLK-000001 P2 Medis, (-2.20960,113.91350).", 54) ==
+        0);
+  CHECK_STR_EQ(f->element[5]->str, "assignment");
+  freeReplyObject(r);
+  /* As long again: timed out, the unit free, off the ladder. */
+  wait_state(c, "A-000001", A(TIMED_OUT));
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 2); /* and the crew hears of it */
+  CHECK_INT_EQ(int_of(c, "ZCARD %s", "siaga:{plk}:assign:due"), 0);
+  redisReply *st = redisCommand(c, "HGET siaga:{plk}:unit:AMB-01 status");
+  CHECK(st != NULL && st->type == REDIS_REPLY_STRING);
+  CHECK_STR_EQ(st->str, "1");
+  freeReplyObject(st);
+
+  /* Resolved before anyone answered: cancelled, and nobody is texted. */
+  put_incident(c, "PLK-000002", "medical");
+  g = assign("PLK-000002", "AMB-01");
+  CHECK(g.ok);
+  put_incident_as(c, "PLK-000002", "medical", 5,
+                  SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED);
+  wait_state(c, "A-000002", A(CANCELLED));
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 2);
+  redisFree(c);
+  teardown();
+}
+
 int main(void) {
   CHECK(sg_password_init() == 0);
   start_redis();
@@ -614,6 +678,7 @@ int main(void) {
   RUN_TEST(test_who_may);
   RUN_TEST(test_two_answers_race);
   RUN_TEST(test_first_page_has_every_unit);
+  RUN_TEST(test_ladder);
   stop_redis();
   CHECK_DONE();
 }
