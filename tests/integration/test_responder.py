@@ -285,6 +285,26 @@ class Flow(harness.StackTestCase):
         unit.close()
         console.close()
 
+    def test_decline_with_a_reason(self):
+        token = add_unit(self.stack, "AMB-45")
+        console = self.console()
+        inc = self.open_incident(console)
+        unit = connect(self, token)
+        self.assertIn("hello", unit.recv_json(5))
+        a = self.assign(console, inc, "AMB-45", "d-1")
+        json_messages_until(unit, lambda m: "assignment" in m, 5, "the offer")
+        command(unit, "d-0", decline={"assignmentId": a["id"], "reason": ""})
+        self.assertEqual(reply_for(unit, "d-0")[0]["error"]["code"], "bad_command")
+        command(unit, "d-2", decline={"assignmentId": a["id"], "reason": "Ban bocor di jalan"})
+        rep, _ = reply_for(unit, "d-2")
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertEqual(rep["unit"]["status"], "UNIT_STATUS_AVAILABLE")
+        upd = self.console_sees(console, lambda u: u.get("assignment", {}).get("state") ==
+                                "ASSIGNMENT_STATE_DECLINED", "the console sees the decline")
+        self.assertEqual(upd["assignment"]["reason"], "Ban bocor di jalan")
+        unit.close()
+        console.close()
+
     def test_resume_misses_nothing(self):
         token = add_unit(self.stack, "AMB-51")
         console = self.console()
