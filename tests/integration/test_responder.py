@@ -4,6 +4,7 @@ assignment pushed to the unit as the console assigns it, the crew accepting
 and moving through its statuses with every step on the console, a dropped
 connection resumed with nothing missed, a disabled unit or a replaced token
 closing the open socket, and the terminal client siaga-responder."""
+import json
 import os
 import re
 import subprocess
@@ -139,9 +140,25 @@ class Door(harness.StackTestCase):
         rep, _ = reply_for(ws, "x1")
         self.assertFalse(rep.get("ok"), rep)
         self.assertTrue(rep["error"]["code"], rep)
+        # JSON that is no command is answered, and the crew stays
+        command(ws, "x2", setUnitStatus={"status": "UNIT_STATUS_FLYING"})
+        rep, _ = reply_for(ws, "x2")
+        self.assertEqual(rep["error"]["code"], "bad_command", rep)
+        command(ws, "p2", ping={})
+        self.assertTrue(reply_for(ws, "p2")[0].get("ok"))
         ws.send_text("not json")
         msgs = [ws.recv(5) for _ in range(2)]
-        self.assertEqual(msgs[-1].kind, "close", msgs)
+        self.assertEqual(msgs[0].kind, "text", msgs)
+        self.assertEqual(json.loads(msgs[0].data)["error"]["code"], "bad_message")
+        self.assertEqual((msgs[-1].kind, msgs[-1].code), ("close", 1007), msgs)
+        # too large, and the wrong kind of frame
+        for send, code in ((lambda w: w.send_text("{" + " " * 20000 + "}"), 1009),
+                           (lambda w: w.send_binary(b"\x0a\x00"), 1003)):
+            w = connect(self, token)
+            self.assertIn("hello", w.recv_json(5))
+            send(w)
+            m = w.recv(5)
+            self.assertEqual((m.kind, m.code), ("close", code), m)
 
 
 class Flow(harness.StackTestCase):
