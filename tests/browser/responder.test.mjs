@@ -200,6 +200,14 @@ describe('responder page', { timeout: 180000 }, () => {
     assert.equal(resp.status(), 200);
     await phone.waitForSelector('#signin:not([hidden])');
     await phone.screenshot({ path: path.join(OUT, 'responder-signin.png') });
+    // A token the server refuses: the page cannot read the 401, but tells it
+    // from a dead network (the server answers /healthz) and asks again.
+    await phone.fill('#token', 'ab'.repeat(32));
+    await phone.click('#signin-form button[type=submit]');
+    await phone.waitForSelector('#signin-error:not([hidden])', { timeout: 30000 });
+    assert.match(await phone.textContent('#signin-error'), /Tidak bisa masuk/);
+    assert.equal(await phone.evaluate(() => localStorage.getItem('siaga.unit.token')), null);
+    await phone.screenshot({ path: path.join(OUT, 'responder-refused.png') });
     await phone.fill('#token', unitToken);
     await phone.click('#signin-form button[type=submit]');
     await phone.waitForSelector('#conn[data-state="on"]');
