@@ -10,6 +10,7 @@
 
 #include "dispatch/dispatch_internal.h"
 #include "dispatch/smsword.h"
+#include "sms/aml.h"
 
 typedef struct sms_job {
   sg_dispatch *d;
@@ -111,7 +112,9 @@ static void on_unit(void *data, redisReply *reply) {
 void sg_dispatch_sms(sg_dispatch *d, const char *from, const char *text, size_t len,
                      sg_dispatch_sms_cb cb, void *data) {
   char key[SG_KEY_MAX];
-  if (d == NULL || from == NULL || !sg_dispatch_phone_valid(from) ||
+  /* An AML message is the handset's own, sent when its owner calls 112:
+   * a crew member in an emergency of their own is a citizen. */
+  if (d == NULL || from == NULL || !sg_dispatch_phone_valid(from) || sg_aml_detect(text, len) ||
       sg_dispatch__key(d, key, "unitphone", from) < 0) {
     cb(data, 0);
     return;

@@ -2,6 +2,7 @@
 ladder): siaga-admin's unit commands, the console's Assign, CancelAssignment
 and Recommend reaching every console as updates, and a unit's SMS answer."""
 import hashlib
+import json
 import re
 import sys
 import time
@@ -199,6 +200,27 @@ class Console(harness.StackTestCase):
             self.assertTrue(reply_for(ws, "m%d" % i)["ok"])
         inc_now = self.stack.r("HGET", key("incident:" + inc["id"]), "version")
         self.assertGreater(int(inc_now), int(inc["version"]))
+
+    def test_a_crews_sms_is_no_report_but_its_aml_is(self):
+        phone = "+6281300000161"
+        add_unit(self.stack, "AMB-61", phone=phone)
+        reports = self.stack.xlen("reports")
+        before = self.stack.xlen("sms:out")
+        body = json.dumps({"from": phone, "to": "112", "text": "halo", "messageId": "unit-1"})
+        resp = self.stack.http("POST", "/v1/sms/inbound", body, {"Content-Type": "application/json"})
+        self.assertEqual(resp.status, 202, resp)
+        self.assertEqual(resp.json(), {"status": "unit"})
+        self.assertEqual(self.stack.xlen("reports"), reports)
+        # answered with the words it knows
+        wait_until(lambda: self.stack.xlen("sms:out") > before, 10, "the help SMS")
+        # the handset's AML (its owner called 112) is a citizen's report all the same
+        body = ('A"ML=1;lt=-2.21000;lg=+113.91000;rd=20;top=20261128083000;lc=68;pm=G;'
+                'si=510101234567890;ei=358240051111110;mcc=510;mnc=10;ml=')
+        n = len(body) + 3
+        while len(body + str(n)) != n:
+            n = len(body + str(n))
+        self.post_sms(phone, body + str(n))
+        self.assertEqual(self.stack.xlen("reports"), reports + 1)
 
     def test_refusals(self):
         ws = console(self.stack)
