@@ -79,10 +79,11 @@ void sg_responder__close(session *s, int code, const char *reason);
 void sg_responder__receive(session *s, const void *in, size_t len);
 
 /* An incident lists at most 20 assignments (siaga.proto), so an update
- * concerns at most its own unit and those 20. */
-#define SG_RESPONDER__UNITS_MAX 21
+ * concerns at most its own unit, its assignment's and those 20. */
+#define SG_RESPONDER__UNITS_MAX 22
 
-/* The units an update concerns: the unit it is about, and every unit with
+/* The units an update concerns: the unit it is about (its record or its
+ * assignment), and every unit with
  * an open assignment (offered, delivered, seen, accepted) to its incident.
  * Writes pointers into u to ids; returns how many (0 = none: the update
  * concerns no unit). */

@@ -216,6 +216,11 @@ class Flow(harness.StackTestCase):
         rep, _ = reply_for(console, "as-1")
         self.assertTrue(rep.get("ok"), rep)
 
+        # received: the crew hears its own assignment move, though only the assignment did
+        command(unit, "dlv", seen={"assignmentId": a["id"], "opened": False})
+        json_messages_until(unit, lambda m: m.get("update", {}).get("assignment", {}).get("state") ==
+                            "ASSIGNMENT_STATE_DELIVERED", 5, "its own DELIVERED")
+
         command(unit, "acc", accept={"assignmentId": a["id"]})
         rep, between = reply_for(unit, "acc")
         self.assertTrue(rep.get("ok"), rep)

@@ -152,10 +152,36 @@ static void test_cancel_and_own_status(void) {
   CHECK_INT_EQ(sg_responder__disables(&f.u, "DMK-02"), 0);
 }
 
+/* DELIVERED and SEEN move only the assignment: the update may carry no
+ * unit, and is still the unit's own. */
+static void test_an_assignment_change_without_the_unit(void) {
+  fixture f;
+  setup(&f, SIAGA__V1__UPDATE_KIND__UPDATE_KIND_ASSIGNMENT_CHANGED);
+  f.other.state = SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_DELIVERED;
+  f.u.assignment = &f.other;
+  const char *ids[SG_RESPONDER__UNITS_MAX];
+  size_t n = sg_responder__units_of(&f.u, ids);
+  CHECK_INT_EQ(n, 2); /* DMK-02 once, though its assignment is listed too */
+  CHECK_STR_EQ(ids[0], "DMK-02");
+  CHECK_STR_EQ(ids[1], "AMB-01");
+  sg_msg *m;
+  CHECK_INT_EQ(sg_responder__message_for(&f.u, ID, "DMK-02", 1 << SG_MSG_PB, &m), 0);
+  Siaga__V1__ResponderServerMessage *sm = decode(m);
+  CHECK_INT_EQ(sm->msg_case, SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_UPDATE);
+  CHECK(sm->update->unit == NULL);
+  CHECK_STR_EQ(sm->update->assignment->id, "A-000002");
+  CHECK_INT_EQ(sm->update->assignment->state,
+               SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_DELIVERED);
+  CHECK_STR_EQ(sm->update->incident->id, "PLK-000001");
+  siaga__v1__responder_server_message__free_unpacked(sm, NULL);
+  sg_msg_release(m);
+}
+
 int main(void) {
   RUN_TEST(test_units_of_an_incident_change);
   RUN_TEST(test_another_units_own_change_stays_its_own);
   RUN_TEST(test_an_offer);
   RUN_TEST(test_cancel_and_own_status);
+  RUN_TEST(test_an_assignment_change_without_the_unit);
   CHECK_DONE();
 }
