@@ -11,6 +11,7 @@
 
   var SUBPROTOCOL = 'siaga.responder.v1.json';
   var TOKEN_KEY = 'siaga.unit.token';
+  var STATE_KEY = 'siaga.unit.state'; // what the page last knew, for a start with no network
   var POSITION_EVERY_MS = 5000;
   var PING_EVERY_MS = 25000;
   var BACKOFF_MIN_MS = 1000, BACKOFF_MAX_MS = 30000;
@@ -71,13 +72,41 @@
       return;
     }
     token = t;
+    forget();
     localStorage.setItem(TOKEN_KEY, token);
     unlockAudio();
     start();
   });
 
-  $('signout').addEventListener('click', function () {
+  function forget() {
     localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(STATE_KEY);
+    unit = assignment = incident = null;
+  }
+
+  // The last state and the update id it stands at go together: a page
+  // opened again (with or without network) shows them, and resumes from
+  // that id, so what changed meanwhile is replayed on top.
+  function save() {
+    try {
+      localStorage.setItem(STATE_KEY, JSON.stringify({ unit: unit, assignment: assignment,
+                                                       incident: incident, lastUpdateId: lastUpdateId }));
+    } catch (e) { /* storage full or refused: the page still works online */ }
+  }
+
+  function restore() {
+    try {
+      var st = JSON.parse(localStorage.getItem(STATE_KEY) || 'null');
+      if (!st) return;
+      unit = st.unit || null;
+      assignment = st.assignment || null;
+      incident = st.incident || null;
+      lastUpdateId = st.lastUpdateId || '';
+    } catch (e) { localStorage.removeItem(STATE_KEY); }
+  }
+
+  $('signout').addEventListener('click', function () {
+    forget();
     token = '';
     lastUpdateId = '';
     stopPosition();
@@ -133,27 +162,35 @@
       clearInterval(pingTimer);
       if (ev.code === 4003) {
         stopPosition();
-        localStorage.removeItem(TOKEN_KEY);
+        forget();
         showSignIn('Token unit tidak berlaku lagi (diganti atau unit dinonaktifkan). ' +
                    '(The unit\'s token has been replaced or the unit disabled.)');
         return;
       }
       if (ev.code === 4001) lastUpdateId = ''; // the server lost its place: start afresh
       attempt++;
-      if (!heard && attempt >= 3) {
-        // Refused before a word (a wrong token is answered 401 at the upgrade,
-        // which a page cannot read): ask for the token again.
-        showSignIn('Tidak bisa masuk dengan token ini. (This token is not accepted.)');
+      if (heard || attempt < 3) {
+        scheduleReconnect();
         return;
       }
-      scheduleReconnect();
+      // Refused before a word, again: a page cannot read the upgrade's 401,
+      // so ask whether the server is there at all. If it is, the token is
+      // what it refuses; if not, the network is down and the page waits.
+      fetch('/healthz', { cache: 'no-store' }).then(function (r) {
+        if (r.ok && token) {
+          forget();
+          showSignIn('Tidak bisa masuk dengan token ini. (This token is not accepted.)');
+        } else {
+          scheduleReconnect();
+        }
+      }, scheduleReconnect);
     };
   }
 
   function scheduleReconnect() {
     var base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, Math.max(0, attempt - 1)));
     var delay = Math.round(base * (0.75 + Math.random() * 0.5));
-    setConn('off', 'terputus — menyambung ulang…');
+    setConn('off', 'terputus');
     reconnectTimer = setTimeout(connect, delay);
   }
 
@@ -191,13 +228,16 @@
     } else if (m.update) {
       var u = m.update;
       lastUpdateId = u.updateId || lastUpdateId;
-      if (u.unit) unit = u.unit;
       if (u.assignment) {
         setAssignment(u.assignment, u.incident || (assignment && u.assignment.id === assignment.id ? incident : null), false);
       } else if (u.incident && incident && u.incident.id === incident.id) {
         incident = u.incident;
       }
-      if (unit && !unit.assignmentId && assignment) setAssignment(null, null, false);
+      if (u.unit) {
+        unit = u.unit;
+        // The unit itself says it has no assignment now (cleared).
+        if (!unit.assignmentId && assignment && !u.assignment) setAssignment(null, null, false);
+      }
     } else if (m.reply) {
       if (m.reply.unit) unit = m.reply.unit;
       if (!m.reply.ok && m.reply.error && m.reply.requestId.indexOf('ping') !== 0)
@@ -205,6 +245,7 @@
     } else if (m.error) {
       toast(m.error.message || m.error.code);
     }
+    save();
     render();
     positionForStatus();
   }
@@ -275,8 +316,10 @@
     text('job-coords', inc.location ? loc.lat.toFixed(5) + ', ' + loc.lon.toFixed(5) +
          (SOURCE[loc.source] ? ' · ' + SOURCE[loc.source] : '') +
          (loc.accuracyM ? ' · ±' + Math.round(loc.accuracyM) + ' m' : '') : '');
-    text('job-summary', inc.summary);
-    fillList('job-texts', inc.texts || [], li);
+    // The summary is often the one text itself: said once.
+    var texts = inc.texts || [];
+    text('job-summary', texts.length === 1 && texts[0] === inc.summary ? '' : inc.summary);
+    fillList('job-texts', texts, li);
     fillList('job-phones', inc.phones || [], function (ph) {
       var e = document.createElement('li'), a = document.createElement('a');
       a.href = 'tel:' + ph;
@@ -408,5 +451,11 @@
     navigator.serviceWorker.register('/responder-sw.js', { scope: '/responder' }).catch(function () {});
   }
 
-  if (token) start(); else showSignIn('');
+  if (token) {
+    restore();
+    render();
+    start();
+  } else {
+    showSignIn('');
+  }
 })();

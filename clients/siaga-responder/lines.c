@@ -102,9 +102,11 @@ int sgr_parse_line(const char *line, const sgr_state *st, unsigned seq, sgr_comm
     c->cmd.decline = &c->u.decline;
   } else if (strcmp(verb, "status") == 0) {
     if (next_word(&p, w1, sizeof(w1)) == NULL)
-      return fail(err, err_size, "usage: status EN_ROUTE|ON_SCENE|TRANSPORTING|AT_HOSPITAL|RETURNING|AVAILABLE");
+      return fail(err, err_size,
+                  "usage: status EN_ROUTE|ON_SCENE|TRANSPORTING|AT_HOSPITAL|RETURNING|AVAILABLE");
     char name[96];
-    size_t k = strncmp(w1, "UNIT_STATUS_", 12) == 0 || strncmp(w1, "unit_status_", 12) == 0 ? 12 : 0;
+    size_t k =
+        strncmp(w1, "UNIT_STATUS_", 12) == 0 || strncmp(w1, "unit_status_", 12) == 0 ? 12 : 0;
     snprintf(name, sizeof(name), "UNIT_STATUS_%s", w1 + k);
     for (char *q = name; *q != '\0'; q++)
       *q = (char)toupper((unsigned char)*q);
@@ -146,7 +148,8 @@ int sgr_parse_line(const char *line, const sgr_state *st, unsigned seq, sgr_comm
     c->cmd.action_case = SIAGA__V1__RESPONDER_COMMAND__ACTION_PING;
     c->cmd.ping = &c->u.ping;
   } else {
-    return fail(err, err_size, "unknown command %s (accept, decline, seen, status, pos, note, ping)", verb);
+    return fail(err, err_size,
+                "unknown command %s (accept, decline, seen, status, pos, note, ping)", verb);
   }
   return 1;
 }
@@ -189,7 +192,8 @@ static void put_incident(out *o, const Siaga__V1__CrewIncident *i) {
   if (i == NULL)
     return;
   put(o, " incident=%s %s %s", s_or(i->id, "?"),
-      enum_name(&siaga__v1__priority__descriptor, i->priority, "PRIORITY_"), s_or(i->category, "?"));
+      enum_name(&siaga__v1__priority__descriptor, i->priority, "PRIORITY_"),
+      s_or(i->category, "?"));
   if (i->location != NULL) {
     put(o, " at=%.5f,%.5f", i->location->lat, i->location->lon);
     if (i->location->address != NULL && i->location->address[0] != '\0')
@@ -292,7 +296,8 @@ size_t sgr_format(const Siaga__V1__ResponderServerMessage *m, sgr_state *st, cha
 }
 
 const char *sgr_delivered(const Siaga__V1__ResponderServerMessage *m) {
-  if (m->msg_case != SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_ASSIGNMENT || m->assignment->assignment == NULL ||
+  if (m->msg_case != SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_ASSIGNMENT ||
+      m->assignment->assignment == NULL ||
       m->assignment->assignment->state != SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_OFFERED)
     return NULL;
   return m->assignment->assignment->id;

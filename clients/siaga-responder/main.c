@@ -88,7 +88,8 @@ static int parse_url(client *c, const char *url) {
     *colon = '\0';
   }
   snprintf(c->host, sizeof(c->host), "%s", hostport);
-  snprintf(c->path, sizeof(c->path), "%s", slash != NULL && slash[1] != '\0' ? slash : "/v1/responder");
+  snprintf(c->path, sizeof(c->path), "%s",
+           slash != NULL && slash[1] != '\0' ? slash : "/v1/responder");
   return 0;
 }
 
@@ -232,7 +233,8 @@ static void connect_now(client *c) {
     finish(c, 1);
 }
 
-static int on_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+static int on_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len) {
   client *c = lws_context_user(lws_get_context(wsi));
   (void)user;
   switch (reason) {
@@ -355,7 +357,8 @@ static int on_stdin(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_RAW_CLOSE_FILE: /* the end of input, read or hung up */
     if (!c->stdin_eof) {
       c->stdin_eof = 1;
-      lws_sul_schedule(c->ctx, 0, &c->drain, on_drain_timeout, (lws_usec_t)DRAIN_S * LWS_US_PER_SEC);
+      lws_sul_schedule(c->ctx, 0, &c->drain, on_drain_timeout,
+                       (lws_usec_t)DRAIN_S * LWS_US_PER_SEC);
       maybe_finish(c);
     }
     return 0;
@@ -410,10 +413,9 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   lws_set_log_level(LLL_ERR, NULL);
 
-  static const struct lws_protocols protocols[] = {
-      {PROTOCOL, on_ws, 0, 65536, 0, NULL, 0},
-      {"stdin", on_stdin, 0, 0, 0, NULL, 0},
-      {NULL, NULL, 0, 0, 0, NULL, 0}};
+  static const struct lws_protocols protocols[] = {{PROTOCOL, on_ws, 0, 65536, 0, NULL, 0},
+                                                   {"stdin", on_stdin, 0, 0, 0, NULL, 0},
+                                                   {NULL, NULL, 0, 0, 0, NULL, 0}};
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof(info));
   info.port = CONTEXT_PORT_NO_LISTEN;
@@ -426,7 +428,8 @@ int main(int argc, char **argv) {
   }
   struct lws_vhost *vh = lws_create_vhost(c.ctx, &info);
   lws_sock_file_fd_type fd = {.filefd = 0};
-  if (vh == NULL || lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "stdin", NULL) == NULL) {
+  if (vh == NULL ||
+      lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "stdin", NULL) == NULL) {
     fprintf(stderr, "siaga-responder: cannot read standard input\n");
     lws_context_destroy(c.ctx);
     return 1;

@@ -14,7 +14,7 @@
 #include "siaga/v1/siaga.pb-c.h"
 
 #define SYNC_ATTEMPTS 3
-#define CLOSE_GRACE_SECONDS 2  /* a laggard gets this long to take its close frame */
+#define CLOSE_GRACE_SECONDS 2 /* a laggard gets this long to take its close frame */
 #define WRITE_CLOSE_FRAME ((enum lws_write_protocol)4) /* see hub.c */
 #define BUCKETS SG_RESPONDER__BUCKETS
 
@@ -421,7 +421,8 @@ sg_responder *sg_responder_create(uv_loop_t *loop, sg_redis *commands, sg_dispat
   r->dispatch = dispatch;
   r->admitted = o->admitted;
   r->max_queue = o->max_queue ? o->max_queue : 256;
-  snprintf(r->replay_limit, sizeof(r->replay_limit), "%zu", o->replay_limit ? o->replay_limit : 16384);
+  snprintf(r->replay_limit, sizeof(r->replay_limit), "%zu",
+           o->replay_limit ? o->replay_limit : 16384);
   if (sg_key(r->k_updates, sizeof(r->k_updates), o->region, SG_KEY_UPDATES) < 0 ||
       sg_ring_init(&r->ring, o->ring_size ? o->ring_size : 4096, sg_msg_release) != 0)
     goto fail;
@@ -488,7 +489,8 @@ static void on_established(session *s, sg_responder *r, struct lws *wsi) {
   const char *resume = lws_get_urlarg_by_name(wsi, "resume=", arg, sizeof(arg));
   if (resume != NULL) {
     if (sg_ring_id_parse(resume, strlen(resume), &s->last) != 0) {
-      sg_responder__send_error(s, "bad_resume", "resume: expected a stream id like 1700000000000-0");
+      sg_responder__send_error(s, "bad_resume",
+                               "resume: expected a stream id like 1700000000000-0");
       sg_responder__close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "bad resume parameter");
       return;
     }

@@ -5,15 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/jsonread.h"
 #include "wire/pbjson.h"
 #include "ws/responder_internal.h"
 #include "siaga/v1/siaga.pb-c.h"
 
-static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
-  session *s = sg_pending_finish(data);
-  if (s == NULL || s->r == NULL)
-    return;
-  s->replies_due--;
+static void send_reply(session *s, const Siaga__V1__CommandReply *r) {
   Siaga__V1__CommandReply copy = *r;
   Siaga__V1__Unit unit;
   if (r->unit != NULL) { /* the crew's own phone number is the consoles' business */
@@ -33,6 +30,14 @@ static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
   sg_responder__reply(s, &sm);
 }
 
+static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
+  session *s = sg_pending_finish(data);
+  if (s == NULL || s->r == NULL)
+    return;
+  s->replies_due--;
+  send_reply(s, r);
+}
+
 static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
   if (c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING ||
       c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION__NOT_SET) {
@@ -41,12 +46,7 @@ static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
     reply.ok = c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING;
     reply.error_code = reply.ok ? "" : "bad_command";
     reply.message = reply.ok ? "" : "the command names no action";
-    s->replies_due++;
-    sg_pending *op = sg_pending_start(&s->ops, s);
-    if (op == NULL)
-      sg_responder__close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
-    else
-      on_command_done(op, &reply);
+    send_reply(s, &reply);
     return;
   }
   sg_pending *op = sg_pending_start(&s->ops, s);
@@ -58,8 +58,37 @@ static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
   sg_dispatch_responder_command(s->r->dispatch, c, &s->who, on_command_done, op);
 }
 
+/* A text frame that is JSON but no ResponderClientMessage (a misspelt
+ * status, a field of the wrong type): answered as a refused command, with
+ * its requestId when it has one, and the crew stays connected, as consoles
+ * do. 0 if the frame is not even JSON (then it is a protocol error). */
+static int reply_bad_command(session *s, const char *why) {
+  sg_jsonread_doc doc;
+  if (sg_jsonread_parse(&doc, (const char *)s->rx, s->rx_len, 8, NULL) != 0)
+    return 0;
+  const char *request_id = "";
+  const sg_jsonread_value *v = doc.values;
+  for (size_t i = 1; v[0].type == SG_JSONREAD_OBJECT && i < v[0].span; i += v[i].span) {
+    if (strcmp(v[i].key, "command") != 0 || v[i].type != SG_JSONREAD_OBJECT)
+      continue;
+    for (size_t j = i + 1; j < i + v[i].span; j += v[j].span)
+      if (strcmp(v[j].key, "requestId") == 0 && v[j].type == SG_JSONREAD_STRING &&
+          v[j].u.string.len < 64)
+        request_id = v[j].u.string.str;
+  }
+  Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
+  r.request_id = (char *)request_id;
+  r.error_code = "bad_command";
+  r.message = (char *)why;
+  send_reply(s, &r);
+  sg_jsonread_close(&doc);
+  return 1;
+}
+
 void sg_responder__receive(session *s, const void *in, size_t len) {
   struct lws *wsi = s->wsi;
+  if (s->r == NULL)
+    return; /* the channel is going; lws closes the connection */
   if (lws_is_first_fragment(wsi)) {
     s->rx_len = 0;
     s->rx_overflow = 0;
@@ -82,7 +111,8 @@ void sg_responder__receive(session *s, const void *in, size_t len) {
   int binary = lws_frame_is_binary(wsi);
   if (binary != (s->format == SG_MSG_PB)) {
     sg_responder__close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
-                  binary ? "this subprotocol takes text frames" : "this subprotocol takes binary frames");
+                        binary ? "this subprotocol takes text frames"
+                               : "this subprotocol takes binary frames");
     return;
   }
   if (s->replies_due >= SG_RESPONDER__REPLIES_MAX || s->q.len >= s->r->max_queue / 2) {
@@ -96,7 +126,9 @@ void sg_responder__receive(session *s, const void *in, size_t len) {
   else
     sg_pbjson_decode(&siaga__v1__responder_client_message__descriptor, (const char *)s->rx,
                      s->rx_len, NULL, (ProtobufCMessage **)&cm, err, sizeof(err));
-  if (cm == NULL || cm->msg_case != SIAGA__V1__RESPONDER_CLIENT_MESSAGE__MSG_COMMAND) {
+  if (cm == NULL && !binary && reply_bad_command(s, err)) {
+    /* answered; the connection stays */
+  } else if (cm == NULL || cm->msg_case != SIAGA__V1__RESPONDER_CLIENT_MESSAGE__MSG_COMMAND) {
     sg_responder__send_error(s, "bad_message", err);
     sg_responder__close(s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "malformed message");
   } else {
@@ -105,4 +137,3 @@ void sg_responder__receive(session *s, const void *in, size_t len) {
   if (cm != NULL)
     protobuf_c_message_free_unpacked(&cm->base, NULL);
 }
-

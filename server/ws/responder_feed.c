@@ -25,9 +25,17 @@ static int is_unit(const Siaga__V1__Unit *unit, const char *unit_id) {
   return unit != NULL && unit->id != NULL && strcmp(unit->id, unit_id) == 0;
 }
 
+/* The update is about the unit itself: its record, or its assignment (an
+ * assignment's change may come without the unit, when only the assignment
+ * moved: DELIVERED, SEEN). */
+static int about_unit(const Siaga__V1__IncidentUpdate *u, const char *unit_id) {
+  return is_unit(u->unit, unit_id) || (u->assignment != NULL && u->assignment->unit_id != NULL &&
+                                       strcmp(u->assignment->unit_id, unit_id) == 0);
+}
+
 /* The unit's latest open assignment the incident lists, or NULL. */
 static const Siaga__V1__Assignment *open_assignment_of(const Siaga__V1__Incident *inc,
-                                                      const char *unit_id) {
+                                                       const char *unit_id) {
   for (size_t i = inc->n_assignments; i > 0; i--) {
     const Siaga__V1__Assignment *a = inc->assignments[i - 1];
     if (a->unit_id != NULL && strcmp(a->unit_id, unit_id) == 0 && assignment_open(a))
@@ -41,6 +49,9 @@ size_t sg_responder__units_of(const Siaga__V1__IncidentUpdate *u,
   size_t n = 0;
   if (u->unit != NULL && u->unit->id != NULL && u->unit->id[0] != '\0')
     ids[n++] = u->unit->id;
+  if (u->assignment != NULL && u->assignment->unit_id != NULL &&
+      u->assignment->unit_id[0] != '\0' && (n == 0 || strcmp(ids[0], u->assignment->unit_id) != 0))
+    ids[n++] = u->assignment->unit_id;
   /* Another unit's own change (its status, its position) is not the
    * business of the crews it shares an incident with. */
   if (u->incident == NULL || u->kind == SIAGA__V1__UPDATE_KIND__UPDATE_KIND_UNIT_CHANGED)
@@ -68,8 +79,8 @@ static int encode(const Siaga__V1__ResponderServerMessage *sm, sg_ring_id id, in
   return *out != NULL ? 0 : -1;
 }
 
-int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id, const char *unit_id,
-                              int formats, sg_msg **out) {
+int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
+                              const char *unit_id, int formats, sg_msg **out) {
   *out = NULL;
   Siaga__V1__ResponderServerMessage sm = SIAGA__V1__RESPONDER_SERVER_MESSAGE__INIT;
   Siaga__V1__CrewIncident crew = SIAGA__V1__CREW_INCIDENT__INIT;
@@ -77,7 +88,7 @@ int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
   Siaga__V1__AssignmentCancelled cancelled = SIAGA__V1__ASSIGNMENT_CANCELLED__INIT;
   Siaga__V1__ResponderUpdate ru = SIAGA__V1__RESPONDER_UPDATE__INIT;
 
-  if (!is_unit(u->unit, unit_id)) {
+  if (!about_unit(u, unit_id)) {
     /* A change of an incident the unit is assigned to. */
     const Siaga__V1__Assignment *mine =
         u->incident != NULL && u->kind != SIAGA__V1__UPDATE_KIND__UPDATE_KIND_UNIT_CHANGED
@@ -95,11 +106,10 @@ int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
   }
 
   /* The unit's own change. Its assignment, when the change is about one. */
-  const Siaga__V1__Assignment *a =
-      u->assignment != NULL && u->assignment->unit_id != NULL &&
-              strcmp(u->assignment->unit_id, unit_id) == 0
-          ? u->assignment
-          : NULL;
+  const Siaga__V1__Assignment *a = u->assignment != NULL && u->assignment->unit_id != NULL &&
+                                           strcmp(u->assignment->unit_id, unit_id) == 0
+                                       ? u->assignment
+                                       : NULL;
   if (a == NULL && u->incident != NULL)
     a = open_assignment_of(u->incident, unit_id);
   int has_crew = a != NULL && u->incident != NULL && a->incident_id != NULL &&
@@ -107,8 +117,11 @@ int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
   if (has_crew)
     sg_dispatch_crew_incident(u->incident, a, &crew);
   /* The crew's own phone number is the consoles' business (siaga.proto). */
-  Siaga__V1__Unit unit = *u->unit;
-  unit.phone = "";
+  Siaga__V1__Unit unit = SIAGA__V1__UNIT__INIT;
+  if (u->unit != NULL && is_unit(u->unit, unit_id)) {
+    unit = *u->unit;
+    unit.phone = "";
+  }
 
   if (u->kind == SIAGA__V1__UPDATE_KIND__UPDATE_KIND_ASSIGNMENT_CHANGED && a != NULL &&
       a->state == SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_OFFERED) {
@@ -127,7 +140,7 @@ int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
   } else {
     ru.update_id = u->id;
     ru.kind = u->kind;
-    ru.unit = &unit;
+    ru.unit = is_unit(u->unit, unit_id) ? &unit : NULL;
     ru.assignment = (Siaga__V1__Assignment *)a;
     ru.incident = has_crew ? &crew : NULL;
     sm.msg_case = SIAGA__V1__RESPONDER_SERVER_MESSAGE__MSG_UPDATE;

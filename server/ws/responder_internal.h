@@ -14,9 +14,9 @@
 #include "ws/ring.h"
 #include "siaga/v1/siaga.pb-c.h"
 
-#define SG_RESPONDER__RX_MAX 16384  /* largest command a crew sends, bytes */
+#define SG_RESPONDER__RX_MAX 16384   /* largest command a crew sends, bytes */
 #define SG_RESPONDER__REPLIES_MAX 16 /* commands a connection may leave unanswered */
-#define SG_RESPONDER__BUCKETS 256 /* connections by unit id */
+#define SG_RESPONDER__BUCKETS 256    /* connections by unit id */
 
 typedef struct session session;
 
@@ -35,13 +35,13 @@ struct session {
   session *prev, *next; /* in the unit's bucket */
   sg_identity who;      /* who.name is the unit id */
   char token[SG_BEARER_LEN + 1];
-  int resume;           /* asked for ?resume= */
-  sg_ring_id last;      /* every update up to this one is dealt with */
-  uint64_t pos;         /* while syncing: the ring's head when the sync began */
-  sg_msg *hello;        /* while replaying: sent if the replay cannot be exact */
+  int resume;      /* asked for ?resume= */
+  sg_ring_id last; /* every update up to this one is dealt with */
+  uint64_t pos;    /* while syncing: the ring's head when the sync began */
+  sg_msg *hello;   /* while replaying: sent if the replay cannot be exact */
   sg_ring_id hello_last;
-  sg_ring_queue q;      /* of sg_msg, in order */
-  sg_ring_queue held;   /* replies made while syncing, sent once live */
+  sg_ring_queue q;    /* of sg_msg, in order */
+  sg_ring_queue held; /* replies made while syncing, sent once live */
   sg_pending *ops;
   size_t replies_due;
   unsigned char *rx;
@@ -79,21 +79,23 @@ void sg_responder__close(session *s, int code, const char *reason);
 void sg_responder__receive(session *s, const void *in, size_t len);
 
 /* An incident lists at most 20 assignments (siaga.proto), so an update
- * concerns at most its own unit and those 20. */
-#define SG_RESPONDER__UNITS_MAX 21
+ * concerns at most its own unit, its assignment's and those 20. */
+#define SG_RESPONDER__UNITS_MAX 22
 
-/* The units an update concerns: the unit it is about, and every unit with
+/* The units an update concerns: the unit it is about (its record or its
+ * assignment), and every unit with
  * an open assignment (offered, delivered, seen, accepted) to its incident.
  * Writes pointers into u to ids; returns how many (0 = none: the update
  * concerns no unit). */
-size_t sg_responder__units_of(const Siaga__V1__IncidentUpdate *u, const char *ids[SG_RESPONDER__UNITS_MAX]);
+size_t sg_responder__units_of(const Siaga__V1__IncidentUpdate *u,
+                              const char *ids[SG_RESPONDER__UNITS_MAX]);
 
 /* What unit_id is sent about u (whose id is the stream id, id): *out is a
  * new message in the formats asked for (bit 1 << SG_MSG_*), or NULL when u
  * is not for that unit (another unit's status or position). 0, or -1 when
  * out of memory. */
-int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id, const char *unit_id,
-                              int formats, sg_msg **out);
+int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
+                              const char *unit_id, int formats, sg_msg **out);
 
 /* 1 if the update disables unit_id (its connections then close). */
 int sg_responder__disables(const Siaga__V1__IncidentUpdate *u, const char *unit_id);

@@ -4,6 +4,7 @@ assignment pushed to the unit as the console assigns it, the crew accepting
 and moving through its statuses with every step on the console, a dropped
 connection resumed with nothing missed, a disabled unit or a replaced token
 closing the open socket, and the terminal client siaga-responder."""
+import json
 import os
 import re
 import subprocess
@@ -139,9 +140,25 @@ class Door(harness.StackTestCase):
         rep, _ = reply_for(ws, "x1")
         self.assertFalse(rep.get("ok"), rep)
         self.assertTrue(rep["error"]["code"], rep)
+        # JSON that is no command is answered, and the crew stays
+        command(ws, "x2", setUnitStatus={"status": "UNIT_STATUS_FLYING"})
+        rep, _ = reply_for(ws, "x2")
+        self.assertEqual(rep["error"]["code"], "bad_command", rep)
+        command(ws, "p2", ping={})
+        self.assertTrue(reply_for(ws, "p2")[0].get("ok"))
         ws.send_text("not json")
         msgs = [ws.recv(5) for _ in range(2)]
-        self.assertEqual(msgs[-1].kind, "close", msgs)
+        self.assertEqual(msgs[0].kind, "text", msgs)
+        self.assertEqual(json.loads(msgs[0].data)["error"]["code"], "bad_message")
+        self.assertEqual((msgs[-1].kind, msgs[-1].code), ("close", 1007), msgs)
+        # too large, and the wrong kind of frame
+        for send, code in ((lambda w: w.send_text("{" + " " * 20000 + "}"), 1009),
+                           (lambda w: w.send_binary(b"\x0a\x00"), 1003)):
+            w = connect(self, token)
+            self.assertIn("hello", w.recv_json(5))
+            send(w)
+            m = w.recv(5)
+            self.assertEqual((m.kind, m.code), ("close", code), m)
 
 
 class Flow(harness.StackTestCase):
@@ -199,6 +216,11 @@ class Flow(harness.StackTestCase):
         rep, _ = reply_for(console, "as-1")
         self.assertTrue(rep.get("ok"), rep)
 
+        # received: the crew hears its own assignment move, though only the assignment did
+        command(unit, "dlv", seen={"assignmentId": a["id"], "opened": False})
+        json_messages_until(unit, lambda m: m.get("update", {}).get("assignment", {}).get("state") ==
+                            "ASSIGNMENT_STATE_DELIVERED", 5, "its own DELIVERED")
+
         command(unit, "acc", accept={"assignmentId": a["id"]})
         rep, between = reply_for(unit, "acc")
         self.assertTrue(rep.get("ok"), rep)
@@ -253,6 +275,17 @@ class Flow(harness.StackTestCase):
         m = unit.recv_json(5)
         self.assertIn("assignment", m, "the first message is its own offer, not AMB-32's: %r" % m)
         self.assertEqual(m["assignment"]["assignment"]["incidentId"], other["id"])
+        # nor can it answer for AMB-32: the unit is the one it signed in as
+        theirs = [a for a in self.stack.http("GET", "/v1/incidents/" + inc["id"]).json()["assignments"]
+                  if a["unitId"] == "AMB-32"][0]
+        before = self.stack.xlen("updates")
+        command(unit, "x-1", accept={"assignmentId": theirs["id"]})
+        rep, _ = reply_for(unit, "x-1")
+        self.assertFalse(rep.get("ok"), rep)
+        self.assertEqual(self.stack.xlen("updates"), before, "a refused command writes nothing")
+        state = [a for a in self.stack.http("GET", "/v1/incidents/" + inc["id"]).json()["assignments"]
+                 if a["id"] == theirs["id"]][0]["state"]
+        self.assertEqual(state, "ASSIGNMENT_STATE_OFFERED")
         unit.close()
         console.close()
 
@@ -271,6 +304,26 @@ class Flow(harness.StackTestCase):
         again = connect(self, token)
         self.assertNotIn("assignment", again.recv_json(5)["hello"])
         again.close()
+        unit.close()
+        console.close()
+
+    def test_decline_with_a_reason(self):
+        token = add_unit(self.stack, "AMB-45")
+        console = self.console()
+        inc = self.open_incident(console)
+        unit = connect(self, token)
+        self.assertIn("hello", unit.recv_json(5))
+        a = self.assign(console, inc, "AMB-45", "d-1")
+        json_messages_until(unit, lambda m: "assignment" in m, 5, "the offer")
+        command(unit, "d-0", decline={"assignmentId": a["id"], "reason": ""})
+        self.assertEqual(reply_for(unit, "d-0")[0]["error"]["code"], "bad_command")
+        command(unit, "d-2", decline={"assignmentId": a["id"], "reason": "Ban bocor di jalan"})
+        rep, _ = reply_for(unit, "d-2")
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertEqual(rep["unit"]["status"], "UNIT_STATUS_AVAILABLE")
+        upd = self.console_sees(console, lambda u: u.get("assignment", {}).get("state") ==
+                                "ASSIGNMENT_STATE_DECLINED", "the console sees the decline")
+        self.assertEqual(upd["assignment"]["reason"], "Ban bocor di jalan")
         unit.close()
         console.close()
 
