@@ -572,15 +572,8 @@ static void authenticate(api_session *s) {
   }
 }
 
-static void begin_static(api_session *s, const char *name) {
+static void begin_static(api_session *s, const char *name, const char *ct) {
   const sg_embedded_file *f = sg_embedded_find(name);
-  const char *ct = "text/html; charset=utf-8";
-  if (strstr(name, ".js") != NULL)
-    ct = "text/javascript; charset=utf-8";
-  else if (strstr(name, ".css") != NULL)
-    ct = "text/css; charset=utf-8";
-  else if (strstr(name, ".tsv") != NULL)
-    ct = "text/tab-separated-values; charset=utf-8";
   if (f == NULL)
     respond_error(s, 404, "not_found", "no such page");
   else
@@ -635,6 +628,7 @@ static void on_request(void *data, sg_http_request *req) {
   s->req = req;
   s->api = api;
   const char *path = sg_http_request_path(req);
+  const char *page, *page_type;
 
   if (strcmp(path, "/v1/reports") == 0) {
     s->route = ROUTE_REPORTS;
@@ -663,16 +657,10 @@ static void on_request(void *data, sg_http_request *req) {
       if (query(s, on_ping, 1, argv) != 0)
         respond_health(s, 0);
     }
-  } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0 ||
-             strcmp(path, "/console.js") == 0 || strcmp(path, "/console.css") == 0 ||
-             strcmp(path, "/units.js") == 0 || strcmp(path, "/history.js") == 0 ||
-             strcmp(path, "/merge.js") == 0 ||
-             strcmp(path, "/gazetteer.tsv") == 0) {
+  } else if ((page = sg_assets_console_file(path, &page_type)) != NULL) {
     s->route = ROUTE_STATIC;
     if (method_allowed(s, SG_HTTP_GET))
-      begin_static(s, strcmp(path, "/") == 0               ? "index.html"
-                      : strcmp(path, "/gazetteer.tsv") == 0 ? "palangka-raya.tsv"
-                                                            : path + 1);
+      begin_static(s, page, page_type);
   } else if (starts_with(path, "/vendor/")) {
     const sg_asset *a = sg_assets_find(api->console.assets, path + strlen("/vendor/"));
     s->route = ROUTE_STATIC;

@@ -139,3 +139,24 @@ static void on_page_abort(void *data, sg_http_request *req) {
 }
 
 const sg_http_handler sg_assets_responder_handler = {on_page_request, on_page_body, on_page_abort};
+
+const char *sg_assets_console_file(const char *path, const char **content_type) {
+  static const struct {
+    const char *path, *file, *type;
+  } files[] = {
+      {"/", "index.html", "text/html; charset=utf-8"},
+      {"/index.html", "index.html", "text/html; charset=utf-8"},
+      {"/console.js", "console.js", "text/javascript; charset=utf-8"},
+      {"/units.js", "units.js", "text/javascript; charset=utf-8"},
+      {"/history.js", "history.js", "text/javascript; charset=utf-8"},
+      {"/merge.js", "merge.js", "text/javascript; charset=utf-8"},
+      {"/console.css", "console.css", "text/css; charset=utf-8"},
+      {"/gazetteer.tsv", "palangka-raya.tsv", "text/tab-separated-values; charset=utf-8"},
+  };
+  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+    if (strcmp(path, files[i].path) == 0) {
+      *content_type = files[i].type;
+      return files[i].file;
+    }
+  return NULL;
+}

@@ -28,6 +28,11 @@ void sg_assets_destroy(sg_assets *assets);
 /* The asset of that name, or NULL. */
 const sg_asset *sg_assets_find(const sg_assets *assets, const char *name);
 
+/* The console page's own files (clients/console, built in): the built-in
+ * file's name for a path of the page ("/" is index.html, /gazetteer.tsv
+ * the map's place names) and its content type, or NULL for another path. */
+const char *sg_assets_console_file(const char *path, const char **content_type);
+
 /* How many were found (for the start-up line). */
 size_t sg_assets_count(const sg_assets *assets);
 
