@@ -38,6 +38,12 @@
 #define SG_DISPATCH_UNIT_ID_MAX 16    /* "AMB-01": [A-Z0-9-], 2..16 */
 #define SG_DISPATCH_REASON_MAX 200    /* bytes of a decline's or cancel's reason */
 #define SG_DISPATCH_ACK_DEFAULT_S 60  /* --assign-ack-s */
+/* A unit's position is stored (hash, geo set) every time the crew's app
+ * sends one, but told to the consoles at most this often per unit: 1000
+ * units every 5 s would otherwise be 200 updates a second to every console,
+ * as many as a disaster's reports (bench/README, responders rows). */
+#define SG_DISPATCH_POSITION_UPDATE_MS 15000
+#define SG_DISPATCH_POSITION_UPDATE_MS_TEXT "15000"
 #define SG_DISPATCH_TEXT_MAX 64       /* bytes of a unit's name or station */
 #define SG_DISPATCH_NOTE_MAX 1000     /* bytes of a crew's note */
 

@@ -258,7 +258,8 @@ int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w, sg_dis
                         unit_id,
                         inc_id,
                         slon,
-                        slat};
+                        slat,
+                        SG_DISPATCH_POSITION_UPDATE_MS_TEXT};
   enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
   size_t lens[ARGC];
   /* The protobufs by length (binary, not terminated); absent ones as "". */

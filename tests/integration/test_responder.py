@@ -249,6 +249,15 @@ class Flow(harness.StackTestCase):
         pos = self.stack.r("GEOPOS", key("unitgeo"), "AMB-21")[0]
         self.assertAlmostEqual(float(pos[0]), 113.92, places=3)
         self.assertAlmostEqual(float(pos[1]), -2.21, places=3)
+        # The next positions within 15 s are stored (the recommendation's geo
+        # set) but not told to every console again.
+        n = self.stack.xlen("updates")
+        for i, lat in enumerate((-2.2110, -2.2120)):
+            command(unit, "pos%d" % i, position={"lat": lat, "lon": 113.92, "accuracyM": 8})
+            self.assertTrue(reply_for(unit, "pos%d" % i)[0].get("ok"))
+        pos = self.stack.r("GEOPOS", key("unitgeo"), "AMB-21")[0]
+        self.assertAlmostEqual(float(pos[1]), -2.2120, places=3)
+        self.assertEqual(self.stack.xlen("updates"), n)
         times = self.stack.http("GET", "/v1/incidents/" + inc["id"]).json().get("times", {})
         for step in ("assignedAtMs", "acceptedAtMs", "enRouteAtMs", "onSceneAtMs"):
             self.assertIn(step, times, times)

@@ -56,9 +56,12 @@ ARGV:
   20 its kind in the outbound stream ("assignment" or "unit")
   21 unit id   22 incident id
   23 longitude  24 latitude (op "position": GEOADD to KEYS[10])
+  25 op "position": the update goes to the stream only if the unit's last
+     position update is at least this many ms old (hash field pos_update_at);
+     the hash and the geo set always take the position
 
 Results:
-  {"ok", update_id, sms_queued}
+  {"ok", update_id, sms_queued}  (update_id "" for a position not told, ARGV[25])
   {"conflict", "unit"|"assignment"|"incident", current_version}
                   nothing written: re-read and retry
 Wrong arguments raise an error before anything is written.
@@ -121,6 +124,12 @@ end
 if op == "position" then
   redis.call("HSET", KEYS[1], "pb", ARGV[3])
   redis.call("GEOADD", KEYS[10], lon, lat, unit_id)
+  local every = tonumber(ARGV[25] or "0") or 0
+  local last = tonumber(redis.call("HGET", KEYS[1], "pos_update_at") or "0") or 0
+  if every > 0 and updated_at - last < every then
+    return {"ok", "", 0}
+  end
+  redis.call("HSET", KEYS[1], "pos_update_at", string.format("%.0f", updated_at))
   local id = redis.call("XADD", KEYS[4], "MAXLEN", "~", maxlen, "*", "u", ARGV[12])
   return {"ok", id, 0}
 end
