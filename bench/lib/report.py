@@ -122,14 +122,19 @@ def figures(e):
         cpu = r.get("cpu_per_s_positions_only", {})
         f = {k: r.get(k) for k in ("units", "connected", "positions_per_s", "cpu_per_s_positions_only",
                                     "assign_sent", "assign_received", "assign_missing", "assign_refused",
-                                    "assign_p50_ms", "assign_p99_ms", "assign_max_ms", "closed", "ok")}
+                                    "assign_p50_ms", "assign_p99_ms", "assign_max_ms", "assign_steady_p50_p99_ms",
+                                    "assign_to_stream_p50_p99_ms", "assign_from_stream_p50_p99_ms",
+                                    "assign_slowest", "closed", "ok")}
 
         def ms(x):
             return "-" if x is None else f"{x:.1f}"
         t = (f"{r.get('connected')}/{r.get('units')} responders connected, {r.get('positions_per_s')} positions/s "
              f"cost " + ", ".join(f"{n} {100 * v:.1f}% CPU" for n, v in cpu.items()) +
              f"; assignment console->unit p50/p99/max {ms(r.get('assign_p50_ms'))}/{ms(r.get('assign_p99_ms'))}/"
-             f"{ms(r.get('assign_max_ms'))} ms, {r.get('assign_received')}/{r.get('assign_sent')} received"
+             f"{ms(r.get('assign_max_ms'))} ms (after the consoles' first 2 s p50/p99 "
+             f"{ms((r.get('assign_steady_p50_p99_ms') or [None, None])[0])}/"
+             f"{ms((r.get('assign_steady_p50_p99_ms') or [None, None])[1])} ms), "
+             f"{r.get('assign_received')}/{r.get('assign_sent')} received"
              + ("" if r.get("ok") else " (NOT OK)"))
         return f, t
     return r, json.dumps(r)[:200]
