@@ -44,6 +44,7 @@
     var units = new Map();         // id -> Unit JSON
     var timedOut = new Map();      // assignment id -> {assignment, at}: alarm until someone acts
     var recommendation = null;     // last Recommendation, for the incident it names
+    var recommendNext = new Set(); // incidents whose unit did not answer: recommend on opening
     var strip = document.getElementById('units');
     var unitMarkers = new Map();
 
@@ -70,6 +71,9 @@
       if (up.unit) put(up.unit);
       var a = up.assignment;
       if (a && a.id) {
+        if (a.state === 'ASSIGNMENT_STATE_TIMED_OUT' || a.state === 'ASSIGNMENT_STATE_DECLINED') {
+          recommendNext.add(a.incidentId);
+        }
         if (a.state === 'ASSIGNMENT_STATE_TIMED_OUT') {
           timedOut.set(a.id, { assignment: a, at: Date.now() });
           h.showBanner('Penugasan tidak dijawab: ' + a.unitId + ' untuk ' + a.incidentId +
@@ -210,6 +214,27 @@
         sec.appendChild(el('p', 'meta', 'Belum ada unit ditugaskan. (Nobody assigned yet.)'));
       }
       var open = inc.status !== 'INCIDENT_STATUS_RESOLVED' && inc.status !== 'INCIDENT_STATUS_CLOSED';
+      // Every unit that went has cleared: the dispatcher is offered to resolve it.
+      var cleared = list.filter(function (a) { return a.state === 'ASSIGNMENT_STATE_CLEARED'; }).length;
+      if (open && cleared > 0 && !list.some(function (a) { return OPEN_STATES[a.state]; })) {
+        var done = el('div', 'all-cleared');
+        done.appendChild(el('span', null, 'Semua unit sudah selesai di lokasi. (Every unit has cleared.) '));
+        var res = el('button', 'btn-primary', 'Tandai selesai (resolve)');
+        res.type = 'button';
+        res.id = 'resolve-cleared';
+        res.addEventListener('click', function () {
+          h.sendCommand({ done: 'Tercatat: selesai ditangani (resolved)' },
+                        { setStatus: { incidentId: inc.id, status: 'INCIDENT_STATUS_RESOLVED',
+                                       expectedVersion: String(inc.version || 0) } });
+        });
+        done.appendChild(res);
+        sec.appendChild(done);
+      }
+      // The unit did not answer or declined: the next ones, at once.
+      if (open && recommendNext.has(inc.id)) {
+        recommendNext.delete(inc.id);
+        recommend(inc);
+      }
       if (open) {
         var row = el('div', 'rec-row');
         var rec = el('button', 'btn-quiet', 'Rekomendasi unit ');

@@ -186,7 +186,9 @@ async function startSiagad(name, port, redisPort) {
                        // A P1 waiting 3 s is brought to the supervisors (120 s by default).
                        '--p1-escalate', '3',
                        // The centre's own acknowledgement targets, P1..P4.
-                       '--ack-target', '45,180,600,1800']);
+                       '--ack-target', '45,180,600,1800',
+                       // An unanswered assignment goes to SMS after 3 s, times out 3 s later.
+                       '--assign-ack-s', '3', '--assign-ack-p1-s', '3']);
   h.port = port;
   h.base = `http://127.0.0.1:${port}`;
   await waitFor(`${name} GET /healthz = 200`, 15000, async () => {
@@ -612,6 +614,20 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     await page.waitForSelector('#detail-body .alist li[data-state="ASSIGNMENT_STATE_CANCELLED"]');
     await page.waitForFunction((id) => /belum ada unit/.test(
       document.querySelector(`#incidents [data-incident-id="${id}"] .unit-tag`)?.textContent || ''), flood.id);
+    // Assigned again and nobody answers (no app, no SMS reply): it times out,
+    // the console rings until someone acts, and the next units are offered.
+    await page.keyboard.press('u');
+    await page.click('#detail-body .cands li[data-unit-id="SAR-01"] button.assign');
+    await page.waitForSelector('#detail-body .alist li[data-state="ASSIGNMENT_STATE_OFFERED"]');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => /Penugasan tidak dijawab: SAR-01/.test(document.querySelector('#alarm-text')?.textContent || ''),
+                               null, { timeout: 20000 });
+    assert.equal(await page.isHidden('#alarm'), false);
+    await page.screenshot({ path: path.join(OUT, 'console-unanswered.png'), fullPage: false });
+    await page.click('#alarm-open');
+    await page.waitForSelector('#detail-body .alist li[data-state="ASSIGNMENT_STATE_TIMED_OUT"]');
+    await page.waitForSelector('#detail-body .cands li[data-unit-id="SAR-01"] button.assign');
+    await page.waitForSelector('#alarm', { state: 'hidden', timeout: 5000 });
     await page.keyboard.press('Escape');
     assert.deepEqual(pageErrors, []);
   });
