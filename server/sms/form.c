@@ -14,6 +14,7 @@
 #include "sms/aml.h"
 #include "wire/jsonread.h"
 #include "wire/phone.h"
+#include "wire/report.h"
 
 /* ---- times ---- */
 
@@ -462,8 +463,11 @@ static int aml_report(const char *text, size_t len, Siaga__V1__Report *r,
   if (st == SG_AML_OK && aml.has_fix) {
     loc->lat = aml.lat;
     loc->lon = aml.lon;
-    loc->accuracy_m = aml.radius_m;
-    loc->confidence = aml.confidence > 0 ? aml.confidence / 100.0 : 0.0;
+    /* The handset's figures are kept but bounded: a gateway's message is
+     * never refused for a field siagad derived (a radius over the limit is
+     * the limit, a confidence over 100 % is 100 %). */
+    loc->accuracy_m = aml.radius_m < SG_REPORT_ACCURACY_MAX ? aml.radius_m : SG_REPORT_ACCURACY_MAX;
+    loc->confidence = aml.confidence <= 0 ? 0.0 : aml.confidence >= 100 ? 1.0 : aml.confidence / 100.0;
     loc->source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML;
     r->location = loc;
     snprintf(desc, desc_size, "AML location (%s)", sg_aml_method_name(aml.method));
