@@ -36,7 +36,7 @@ typedef struct job {
   sg_commands_done_cb done;
   void *data;
   Siaga__V1__Command__ActionCase action;
-  char request_id[64];
+  char request_id[SG_COMMANDS_REQUEST_ID_MAX + 1];
   char actor[SG_COMMANDS_ACTOR_MAX + 1];
   sg_role role;
   char incident_id[SG_KEY_ID_MAX + 1];
@@ -73,6 +73,16 @@ sg_commands *sg_commands_create(sg_redis *redis, const char *region) {
   c->claim_grace_ms = SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS;
   snprintf(c->region, sizeof(c->region), "%s", region);
   return c;
+}
+
+size_t sg_commands_request_id_cut(const char *id) {
+  size_t n = strnlen(id, SG_COMMANDS_REQUEST_ID_MAX + 1);
+  if (n <= SG_COMMANDS_REQUEST_ID_MAX)
+    return n;
+  n = SG_COMMANDS_REQUEST_ID_MAX;
+  while (n > 0 && ((unsigned char)id[n] & 0xC0) == 0x80)
+    n--; /* id[n] continues a character: cut before that character */
+  return n;
 }
 
 void sg_commands_set_claim_grace(sg_commands *c, uint64_t ms) {

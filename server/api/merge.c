@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/commands.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/embedded.h"
@@ -32,7 +33,7 @@ typedef struct job {
   sg_commands_done_cb done;
   void *data;
   int unmerge;
-  char request_id[64];
+  char request_id[SG_COMMANDS_REQUEST_ID_MAX + 1];
   char actor[SG_COMMANDS_ACTOR_MAX + 1];
   sg_role role;
   char source[SG_KEY_ID_MAX + 1]; /* merged in (Merge), or taken back out (Unmerge) */

@@ -210,6 +210,31 @@ static void test_report_aml_clamped(void) {
   sg_textscan_gazetteer_destroy(g);
 }
 
+/* Issue 14: the IMSI and IMEI of an AML message never reach a description,
+ * whether the message is truncated (quoted) or malformed (read as text). */
+static void test_report_aml_ids_left_out(void) {
+  sg_textscan_gazetteer *g = gazetteer();
+  Siaga__V1__Report r;
+  Siaga__V1__Location loc;
+  char addr[512], desc[2048];
+  report_of(g, "A\"ML=1;lt=-2.20960;lg=113.91360;rd=25;si=510101234567890;ei=358240051111110;ml=124",
+            &r, &loc, addr, desc);
+  CHECK_INT_EQ(r.channel, SIAGA__V1__CHANNEL__CHANNEL_AML);
+  CHECK(strstr(r.description, "truncated") != NULL);
+  CHECK(strstr(r.description, "lt=-2.20960") != NULL);
+  CHECK(strstr(r.description, "510101234567890") == NULL);
+  CHECK(strstr(r.description, "358240051111110") == NULL);
+  CHECK(strstr(r.description, ";si=;ei=;ml=124") != NULL);
+  report_of(g, "A\"ML=1;lt=banjir;si=510101234567890;ei=358240051111110;tolong", &r, &loc, addr,
+            desc);
+  CHECK(strstr(r.description, "510101234567890") == NULL);
+  CHECK(strstr(r.description, "358240051111110") == NULL);
+  report_of(g, "A\"ML=9 si=510101234567890;ei=358240051111110", &r, &loc, addr, desc);
+  CHECK_INT_EQ(r.channel, SIAGA__V1__CHANNEL__CHANNEL_SMS);
+  CHECK_STR_EQ(r.description, "A\"ML=9 si=;ei=");
+  sg_textscan_gazetteer_destroy(g);
+}
+
 static void test_report(void) {
   sg_textscan_gazetteer *g = gazetteer();
   Siaga__V1__Report r;
@@ -271,5 +296,6 @@ int main(void) {
   RUN_TEST(test_inbound_json);
   RUN_TEST(test_report);
   RUN_TEST(test_report_aml_clamped);
+  RUN_TEST(test_report_aml_ids_left_out);
   CHECK_DONE();
 }
