@@ -345,6 +345,14 @@ static void on_read(void *data, redisReply *reply) {
   Siaga__V1__Override *saved_category_override = inc->category_override;
   char *saved_category = inc->category, *saved_handler = inc->handler;
   Siaga__V1__UpdateKind kind = apply_change(j, inc, &notes[inc->n_notes], &note, &override, now);
+  /* Bounded growth: every console gets the whole incident with each
+   * update, so an incident that took notes without end would cost each of
+   * them (and Redis) more with every note. */
+  const char *limit_code = NULL, *limit_why = NULL;
+  if (inc->n_notes > saved_n_notes && inc->n_notes > SG_COMMANDS_NOTES_MAX) {
+    limit_code = "too_many_notes";
+    limit_why = "an incident holds at most 100 notes";
+  }
   inc->version = current + 1;
   inc->updated_at_ms = (int64_t)now;
 
@@ -384,6 +392,16 @@ static void on_read(void *data, redisReply *reply) {
   inc->handler = saved_handler;
   free(notes);
   siaga__v1__incident__free_unpacked(inc, NULL);
+  if (limit_code == NULL && kind == SIAGA__V1__UPDATE_KIND__UPDATE_KIND_NOTE_ADDED &&
+      inc_len > SG_COMMANDS_INCIDENT_MAX) {
+    limit_code = "incident_too_large";
+    limit_why = "the incident would be over 64 KiB with this note";
+  }
+  if (limit_code != NULL) {
+    free(upd_pb);
+    finish(j, 0, limit_code, limit_why);
+    return;
+  }
   if (j->result_pb == NULL || upd_pb == NULL) {
     free(upd_pb);
     finish(j, 0, "unavailable", "out of memory");

@@ -14,6 +14,10 @@
 #include "siaga/v1/siaga.pb-c.h"
 
 #define SG_COMMANDS_NOTE_MAX 1000 /* bytes of a note */
+#define SG_COMMANDS_NOTES_MAX 100 /* notes of one incident: another is refused, too_many_notes */
+/* Bytes of an incident's protobuf: a note that would take it over is
+ * refused, incident_too_large. */
+#define SG_COMMANDS_INCIDENT_MAX 65536
 #define SG_COMMANDS_ACTOR_MAX 64
 /* Bytes of a command's requestId. A longer one is refused at the door
  * (bad_command) with the reply carrying sg_commands_request_id_cut's prefix,
