@@ -317,7 +317,8 @@ static void do_merge(job *j) {
   s->merged_into = j->target;
   s->version = src->version + 1;
   s->updated_at_ms = (int64_t)now;
-  memcpy(s_notes, src->notes, src->n_notes * sizeof(*s_notes));
+  if (src->n_notes > 0) /* notes is NULL when there are none */
+    memcpy(s_notes, src->notes, src->n_notes * sizeof(*s_notes));
   s_notes[src->n_notes] = s_note;
   s->notes = s_notes;
   s->n_notes = src->n_notes + 1;
@@ -333,8 +334,10 @@ static void do_merge(job *j) {
     return;
   }
   d->report_count = dst->report_count + src->report_count;
-  memcpy(d_notes, dst->notes, dst->n_notes * sizeof(*d_notes));
-  memcpy(d_notes + dst->n_notes, src->notes, src->n_notes * sizeof(*d_notes));
+  if (dst->n_notes > 0)
+    memcpy(d_notes, dst->notes, dst->n_notes * sizeof(*d_notes));
+  if (src->n_notes > 0)
+    memcpy(d_notes + dst->n_notes, src->notes, src->n_notes * sizeof(*d_notes));
   d_notes[dst->n_notes + src->n_notes] = d_note;
   d->notes = d_notes;
   d->n_notes = dst->n_notes + src->n_notes + 1;
@@ -349,7 +352,8 @@ static void do_merge(job *j) {
     d->n_reasons = src->n_reasons;
   }
   rec->priority_after = d->priority;
-  memcpy(merged, dst->merged, dst->n_merged * sizeof(*merged));
+  if (dst->n_merged > 0)
+    memcpy(merged, dst->merged, dst->n_merged * sizeof(*merged));
   merged[dst->n_merged] = rec;
   d->merged = merged;
   d->n_merged = dst->n_merged + 1;
@@ -401,7 +405,8 @@ static void do_unmerge(job *j) {
   s->merged_into = (char *)"";
   s->version = src->version + 1;
   s->updated_at_ms = (int64_t)now;
-  memcpy(s_notes, src->notes, src->n_notes * sizeof(*s_notes));
+  if (src->n_notes > 0) /* notes is NULL when there are none */
+    memcpy(s_notes, src->notes, src->n_notes * sizeof(*s_notes));
   s_notes[src->n_notes] = s_note;
   s->notes = s_notes;
   s->n_notes = src->n_notes + 1;

@@ -109,7 +109,8 @@ static int add_note(job *j, Siaga__V1__Incident *inc, Siaga__V1__Note *note) {
   Siaga__V1__Note **notes = alloc(j, (inc->n_notes + 1) * sizeof(*notes));
   if (notes == NULL || note == NULL)
     return -1;
-  memcpy(notes, inc->notes, inc->n_notes * sizeof(*notes));
+  if (inc->n_notes > 0) /* notes is NULL when there are none */
+    memcpy(notes, inc->notes, inc->n_notes * sizeof(*notes));
   notes[inc->n_notes] = note;
   inc->notes = notes;
   inc->n_notes++;

@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (r == NULL)
     return 0;
   sg_report_error err;
+  sg_report_from_app(r); /* as the API: source and confidence are the server's */
   if (sg_report_normalise_phone(r, &err) == 0 && sg_report_validate(r, &err) == 0) {
     /* What is valid says something and holds numbers in range. */
     if (r->location != NULL) {

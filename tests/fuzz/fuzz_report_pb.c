@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(err.code[0] != '\0');
     return 0;
   }
+  sg_report_from_app(r); /* as the API: source and confidence are the server's */
   if (sg_report_normalise_phone(r, &err) == 0 && sg_report_validate(r, &err) == 0) {
     const Siaga__V1__Location *l = r->location;
     if (l != NULL) {
