@@ -19,6 +19,7 @@
 #define CT_JSON "application/json"
 #define CT_PROTOBUF "application/x-protobuf"
 #define RETRY_AFTER_SECONDS 2
+#define APP_KEY_PREFIX "app:" /* the app's Idempotency-Key space in Redis */
 /* GET /v1/incidents: open set members per page unless ?limit= says fewer,
  * and the most ?limit= may ask for (README "HTTP API"). */
 #define INCIDENTS_LIMIT_DEFAULT 1000
@@ -62,7 +63,7 @@ struct api_session {
   int body_protobuf;
   int reply_protobuf;
   int has_key;
-  char key[SG_REPORT_KEY_MAX + 1];
+  char key[sizeof(APP_KEY_PREFIX) + SG_REPORT_KEY_MAX]; /* "app:" and the client's key */
   sg_pending *op; /* the Redis request in flight, if any */
   int retry_after; /* seconds, for a Retry-After header; 0 = none */
   const char *allow;
@@ -210,7 +211,10 @@ static void handle_report(api_session *s) {
     respond_error(s, 400, err.code, err.message);
     return;
   }
-  /* The number first: validation takes only E.164 and short codes. */
+  /* Channel, source and confidence are the server's to set, whatever the
+   * body said, and before validation: a claim of them is ignored, not
+   * refused. The number next: validation takes only E.164 and short codes. */
+  sg_report_from_app(r);
   if (sg_report_normalise_phone(r, &err) != 0 || sg_report_validate(r, &err) != 0) {
     respond_error(s, strcmp(err.code, "unavailable") == 0 ? 503 : 400, err.code, err.message);
     siaga__v1__report__free_unpacked(r, NULL);
@@ -221,8 +225,6 @@ static void handle_report(api_session *s) {
     siaga__v1__report__free_unpacked(r, NULL);
     return;
   }
-  /* Channel and ids are the server's to set, whatever the body said. */
-  r->channel = SIAGA__V1__CHANNEL__CHANNEL_APP;
   sg_pending *op = sg_pending_start(&s->op, s);
   if (op == NULL)
     respond_unavailable(s, "out of memory");
@@ -409,7 +411,10 @@ static void begin_report(api_session *s) {
                     "Idempotency-Key: 1 to 128 printable ASCII characters");
       return;
     }
-    memcpy(s->key, key, key_len + 1);
+    /* The app's keys live apart from the gateways' ("inbound:", "kannel:",
+     * "twilio:" and their message ids): a client that sends a gateway's key
+     * must not claim the SMS that will come with it. */
+    snprintf(s->key, sizeof(s->key), "%s%s", APP_KEY_PREFIX, key);
     s->has_key = 1;
   }
   if (sg_http_request_content_length(req) == 0) {

@@ -36,7 +36,7 @@ typedef struct job {
   sg_commands_done_cb done;
   void *data;
   Siaga__V1__Command__ActionCase action;
-  char request_id[64];
+  char request_id[SG_COMMANDS_REQUEST_ID_MAX + 1];
   char actor[SG_COMMANDS_ACTOR_MAX + 1];
   sg_role role;
   char incident_id[SG_KEY_ID_MAX + 1];
@@ -73,6 +73,16 @@ sg_commands *sg_commands_create(sg_redis *redis, const char *region) {
   c->claim_grace_ms = SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS;
   snprintf(c->region, sizeof(c->region), "%s", region);
   return c;
+}
+
+size_t sg_commands_request_id_cut(const char *id) {
+  size_t n = strnlen(id, SG_COMMANDS_REQUEST_ID_MAX + 1);
+  if (n <= SG_COMMANDS_REQUEST_ID_MAX)
+    return n;
+  n = SG_COMMANDS_REQUEST_ID_MAX;
+  while (n > 0 && ((unsigned char)id[n] & 0xC0) == 0x80)
+    n--; /* id[n] continues a character: cut before that character */
+  return n;
 }
 
 void sg_commands_set_claim_grace(sg_commands *c, uint64_t ms) {
@@ -335,6 +345,14 @@ static void on_read(void *data, redisReply *reply) {
   Siaga__V1__Override *saved_category_override = inc->category_override;
   char *saved_category = inc->category, *saved_handler = inc->handler;
   Siaga__V1__UpdateKind kind = apply_change(j, inc, &notes[inc->n_notes], &note, &override, now);
+  /* Bounded growth: every console gets the whole incident with each
+   * update, so an incident that took notes without end would cost each of
+   * them (and Redis) more with every note. */
+  const char *limit_code = NULL, *limit_why = NULL;
+  if (inc->n_notes > saved_n_notes && inc->n_notes > SG_COMMANDS_NOTES_MAX) {
+    limit_code = "too_many_notes";
+    limit_why = "an incident holds at most 100 notes";
+  }
   inc->version = current + 1;
   inc->updated_at_ms = (int64_t)now;
 
@@ -374,6 +392,16 @@ static void on_read(void *data, redisReply *reply) {
   inc->handler = saved_handler;
   free(notes);
   siaga__v1__incident__free_unpacked(inc, NULL);
+  if (limit_code == NULL && kind == SIAGA__V1__UPDATE_KIND__UPDATE_KIND_NOTE_ADDED &&
+      inc_len > SG_COMMANDS_INCIDENT_MAX) {
+    limit_code = "incident_too_large";
+    limit_why = "the incident would be over 64 KiB with this note";
+  }
+  if (limit_code != NULL) {
+    free(upd_pb);
+    finish(j, 0, limit_code, limit_why);
+    return;
+  }
   if (j->result_pb == NULL || upd_pb == NULL) {
     free(upd_pb);
     finish(j, 0, "unavailable", "out of memory");

@@ -14,12 +14,25 @@
 #include "siaga/v1/siaga.pb-c.h"
 
 #define SG_COMMANDS_NOTE_MAX 1000 /* bytes of a note */
+#define SG_COMMANDS_NOTES_MAX 100 /* notes of one incident: another is refused, too_many_notes */
+/* Bytes of an incident's protobuf: a note that would take it over is
+ * refused, incident_too_large. */
+#define SG_COMMANDS_INCIDENT_MAX 65536
 #define SG_COMMANDS_ACTOR_MAX 64
+/* Bytes of a command's requestId. A longer one is refused at the door
+ * (bad_command) with the reply carrying sg_commands_request_id_cut's prefix,
+ * so the client can still match it. */
+#define SG_COMMANDS_REQUEST_ID_MAX 64
 #define SG_COMMANDS_REASON_MAX 200 /* bytes of an override's reason */
 #define SG_COMMANDS_SMS_MAX 300    /* bytes of a dispatcher's SMS to citizens */
 #define SG_COMMANDS_CLAIM_GRACE_DEFAULT_MS 120000 /* another may take an acknowledged one */
 
 typedef struct sg_commands sg_commands;
+
+/* How many bytes of id a reply echoes: all of it up to
+ * SG_COMMANDS_REQUEST_ID_MAX, else the first 64 bytes, shortened to end on
+ * a whole UTF-8 character (the JSON reply must be able to carry it as is). */
+size_t sg_commands_request_id_cut(const char *id);
 
 /* reply and everything it points to live only during the call. */
 typedef void (*sg_commands_done_cb)(void *data, const Siaga__V1__CommandReply *reply);

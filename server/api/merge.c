@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/commands.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/embedded.h"
@@ -32,7 +33,7 @@ typedef struct job {
   sg_commands_done_cb done;
   void *data;
   int unmerge;
-  char request_id[64];
+  char request_id[SG_COMMANDS_REQUEST_ID_MAX + 1];
   char actor[SG_COMMANDS_ACTOR_MAX + 1];
   sg_role role;
   char source[SG_KEY_ID_MAX + 1]; /* merged in (Merge), or taken back out (Unmerge) */
@@ -316,7 +317,8 @@ static void do_merge(job *j) {
   s->merged_into = j->target;
   s->version = src->version + 1;
   s->updated_at_ms = (int64_t)now;
-  memcpy(s_notes, src->notes, src->n_notes * sizeof(*s_notes));
+  if (src->n_notes > 0) /* notes is NULL when there are none */
+    memcpy(s_notes, src->notes, src->n_notes * sizeof(*s_notes));
   s_notes[src->n_notes] = s_note;
   s->notes = s_notes;
   s->n_notes = src->n_notes + 1;
@@ -332,8 +334,10 @@ static void do_merge(job *j) {
     return;
   }
   d->report_count = dst->report_count + src->report_count;
-  memcpy(d_notes, dst->notes, dst->n_notes * sizeof(*d_notes));
-  memcpy(d_notes + dst->n_notes, src->notes, src->n_notes * sizeof(*d_notes));
+  if (dst->n_notes > 0)
+    memcpy(d_notes, dst->notes, dst->n_notes * sizeof(*d_notes));
+  if (src->n_notes > 0)
+    memcpy(d_notes + dst->n_notes, src->notes, src->n_notes * sizeof(*d_notes));
   d_notes[dst->n_notes + src->n_notes] = d_note;
   d->notes = d_notes;
   d->n_notes = dst->n_notes + src->n_notes + 1;
@@ -348,7 +352,8 @@ static void do_merge(job *j) {
     d->n_reasons = src->n_reasons;
   }
   rec->priority_after = d->priority;
-  memcpy(merged, dst->merged, dst->n_merged * sizeof(*merged));
+  if (dst->n_merged > 0)
+    memcpy(merged, dst->merged, dst->n_merged * sizeof(*merged));
   merged[dst->n_merged] = rec;
   d->merged = merged;
   d->n_merged = dst->n_merged + 1;
@@ -400,7 +405,8 @@ static void do_unmerge(job *j) {
   s->merged_into = (char *)"";
   s->version = src->version + 1;
   s->updated_at_ms = (int64_t)now;
-  memcpy(s_notes, src->notes, src->n_notes * sizeof(*s_notes));
+  if (src->n_notes > 0) /* notes is NULL when there are none */
+    memcpy(s_notes, src->notes, src->n_notes * sizeof(*s_notes));
   s_notes[src->n_notes] = s_note;
   s->notes = s_notes;
   s->n_notes = src->n_notes + 1;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/commands.h"
 #include "api/merge.h"
 #include "core/arena.h"
 #include "core/clock.h"
@@ -30,7 +31,7 @@ typedef struct job {
   sg_split *split;
   sg_commands_done_cb done;
   void *data;
-  char request_id[64];
+  char request_id[SG_COMMANDS_REQUEST_ID_MAX + 1];
   char actor[SG_COMMANDS_ACTOR_MAX + 1];
   sg_role role;
   char source[SG_KEY_ID_MAX + 1];
@@ -108,7 +109,8 @@ static int add_note(job *j, Siaga__V1__Incident *inc, Siaga__V1__Note *note) {
   Siaga__V1__Note **notes = alloc(j, (inc->n_notes + 1) * sizeof(*notes));
   if (notes == NULL || note == NULL)
     return -1;
-  memcpy(notes, inc->notes, inc->n_notes * sizeof(*notes));
+  if (inc->n_notes > 0) /* notes is NULL when there are none */
+    memcpy(notes, inc->notes, inc->n_notes * sizeof(*notes));
   notes[inc->n_notes] = note;
   inc->notes = notes;
   inc->n_notes++;

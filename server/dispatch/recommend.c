@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/commands.h"
 #include "core/clock.h"
 #include "dispatch/dispatch_internal.h"
 #include "dispatch/unitstatus.h"
@@ -24,7 +25,7 @@ typedef struct rec_job {
   sg_dispatch *d;
   sg_dispatch_done_cb done;
   void *data;
-  char request_id[64];
+  char request_id[SG_COMMANDS_REQUEST_ID_MAX + 1];
   char inc_id[SG_KEY_ID_MAX + 1];
   Siaga__V1__Incident *inc;
   Siaga__V1__Unit **units;

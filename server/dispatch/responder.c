@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/commands.h"
 #include "core/utf8.h"
 #include "dispatch/dispatch_internal.h"
 
 typedef struct crew_job {
   sg_dispatch_done_cb done;
   void *data;
-  char request_id[64];
+  char request_id[SG_COMMANDS_REQUEST_ID_MAX + 1];
 } crew_job;
 
 static void on_change(void *data, const sg_dispatch__outcome *o) {

@@ -270,6 +270,8 @@ const char *sg_http_parse_reason(int status) {
     return "URI Too Long";
   case 415:
     return "Unsupported Media Type";
+  case 426:
+    return "Upgrade Required";
   case 429:
     return "Too Many Requests";
   case 431:

@@ -14,6 +14,7 @@
 #include "sms/aml.h"
 #include "wire/jsonread.h"
 #include "wire/phone.h"
+#include "wire/report.h"
 
 /* ---- times ---- */
 
@@ -450,26 +451,69 @@ void sg_sms_form_inbound_free(sg_sms_form_inbound *in) {
 #define KELURAHAN_RADIUS_M 1500.0
 #define KECAMATAN_RADIUS_M 5000.0
 
+/* Writes an AML text into out with the values of its si= (IMSI) and ei=
+ * (IMEI) fields left out: they identify the handset and its owner, and
+ * have no use on a console, so they never leave the SMS path. The rest is
+ * copied as it came (valid UTF-8 in, valid UTF-8 out, cut on a character
+ * when out is short). Returns the length written. */
+static size_t aml_without_ids(const char *text, size_t len, char *out, size_t size) {
+  size_t o = 0;
+  if (size == 0)
+    return 0;
+  for (size_t i = 0; i < len && o + 1 < size;) {
+    unsigned char before = i > 0 ? (unsigned char)text[i - 1] : ';';
+    int field_start = !(before >= '0' && before <= '9') && !(before >= 'a' && before <= 'z') &&
+                      !(before >= 'A' && before <= 'Z');
+    if (field_start && i + 3 <= len && (text[i] == 's' || text[i] == 'e') && text[i + 1] == 'i' &&
+        text[i + 2] == '=') {
+      if (o + 4 >= size)
+        break;
+      memcpy(out + o, text + i, 3);
+      o += 3;
+      i += 3;
+      while (i < len && text[i] != ';')
+        i++;
+      continue;
+    }
+    out[o++] = text[i++];
+  }
+  /* Only a cut at the end can break a character (what is left out is
+   * ASCII-delimited): drop its lead and continuation bytes, at most 3. */
+  for (int k = 0; k < 4 && o > 0 && !sg_utf8_valid(out, o); k++)
+    o--;
+  out[o] = '\0';
+  return o;
+}
+
 static int aml_report(const char *text, size_t len, Siaga__V1__Report *r,
                       Siaga__V1__Location *loc, char *desc, size_t desc_size) {
   sg_aml_location aml;
   if (!sg_aml_detect(text, len))
     return -1;
   sg_aml_status st = sg_aml_parse(text, len, &aml);
-  if (st == SG_AML_MALFORMED)
-    return -1; /* starts like AML but is not: a person's text, read as such */
+  if (st == SG_AML_MALFORMED) {
+    /* Starts like AML but is not: read as a person's text, without the
+     * handset's identities it may carry all the same. */
+    aml_without_ids(text, len, desc, desc_size);
+    return -1;
+  }
   r->channel = SIAGA__V1__CHANNEL__CHANNEL_AML;
   if (st == SG_AML_OK && aml.has_fix) {
     loc->lat = aml.lat;
     loc->lon = aml.lon;
-    loc->accuracy_m = aml.radius_m;
-    loc->confidence = aml.confidence > 0 ? aml.confidence / 100.0 : 0.0;
+    /* The handset's figures are kept but bounded: a gateway's message is
+     * never refused for a field siagad derived (a radius over the limit is
+     * the limit, a confidence over 100 % is 100 %). */
+    loc->accuracy_m = aml.radius_m < SG_REPORT_ACCURACY_MAX ? aml.radius_m : SG_REPORT_ACCURACY_MAX;
+    loc->confidence = aml.confidence <= 0 ? 0.0 : aml.confidence >= 100 ? 1.0 : aml.confidence / 100.0;
     loc->source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML;
     r->location = loc;
     snprintf(desc, desc_size, "AML location (%s)", sg_aml_method_name(aml.method));
   } else if (st == SG_AML_TRUNCATED) {
-    snprintf(desc, desc_size, "AML message truncated (%zu of %ld bytes), position not used: %.*s",
-             aml.actual_length, aml.declared_length, (int)len, text);
+    int n = snprintf(desc, desc_size, "AML message truncated (%zu of %ld bytes), position not used: ",
+                     aml.actual_length, aml.declared_length);
+    if (n > 0 && (size_t)n < desc_size)
+      aml_without_ids(text, len, desc + n, desc_size - (size_t)n);
   } else {
     snprintf(desc, desc_size, "AML: the handset had no position");
   }
@@ -482,8 +526,13 @@ static int aml_report(const char *text, size_t len, Siaga__V1__Report *r,
 void sg_sms_form_report(const sg_textscan_gazetteer *gaz, const char *text, size_t text_len,
                         Siaga__V1__Report *r, Siaga__V1__Location *loc, char *address,
                         size_t address_size, char *desc, size_t desc_size) {
+  desc[0] = '\0';
   if (aml_report(text, text_len, r, loc, desc, desc_size) == 0)
     return;
+  if (desc[0] != '\0') { /* an AML look-alike, its identities left out */
+    text = desc;
+    text_len = strlen(desc);
+  }
   sg_textscan_result ts;
   sg_textscan_scan(gaz, text, text_len, &ts);
   r->channel = SIAGA__V1__CHANNEL__CHANNEL_SMS;

@@ -118,7 +118,9 @@ void sg_sms_form_inbound_free(sg_sms_form_inbound *in);
  *    lc/100); no fix gives the description "AML: the handset had no
  *    position"; a truncated message may have lost digits of a coordinate, so
  *    its position is not used and the description says so and quotes the
- *    text: the number still reaches a dispatcher. sent_at_ms, when 0, gets
+ *    text: the number still reaches a dispatcher. An AML look-alike that
+ *    does not parse is read as any other text. Either way the values of
+ *    si= (IMSI) and ei= (IMEI) are left out: they never leave the SMS path. sent_at_ms, when 0, gets
  *    the AML position time.
  *  - Anything else: CHANNEL_SMS, description = text, category from textscan
  *    only when its confidence is at least 0.5, and a location when textscan

@@ -117,8 +117,14 @@ int sg_report_validate(const Siaga__V1__Report *r, sg_report_error *err) {
       return fail(err, "bad_location", "location.lat: must be within -90..90");
     if (!isfinite(loc->lon) || loc->lon < -180.0 || loc->lon > 180.0)
       return fail(err, "bad_location", "location.lon: must be within -180..180");
-    if (!isfinite(loc->accuracy_m) || loc->accuracy_m < 0.0 || loc->accuracy_m > 1e6)
+    if (!isfinite(loc->accuracy_m) || loc->accuracy_m < 0.0 ||
+        loc->accuracy_m > SG_REPORT_ACCURACY_MAX)
       return fail(err, "bad_location", "location.accuracyM: must be within 0..1000000");
+    if (!isfinite(loc->confidence) || loc->confidence < 0.0 || loc->confidence > 1.0)
+      return fail(err, "bad_location", "location.confidence: must be within 0..1");
+    if (protobuf_c_enum_descriptor_get_value(&siaga__v1__location_source__descriptor,
+                                             (int)loc->source) == NULL)
+      return fail(err, "bad_location", "location.source: not a LocationSource");
     if (check_text(err, "location.address", loc->address, SG_REPORT_ADDRESS_MAX) != 0)
       return -1;
   }
@@ -127,4 +133,18 @@ int sg_report_validate(const Siaga__V1__Report *r, sg_report_error *err) {
   if (!says_something)
     return fail(err, "empty_report", "a report needs a description, a category or a location");
   return 0;
+}
+
+void sg_report_from_app(Siaga__V1__Report *r) {
+  r->channel = SIAGA__V1__CHANNEL__CHANNEL_APP;
+  Siaga__V1__Location *loc = r->location;
+  if (loc == NULL)
+    return;
+  loc->confidence = 0.0;
+  if (sg_report_has_point(loc))
+    loc->source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_DEVICE;
+  else if (loc->address != NULL && loc->address[0] != '\0')
+    loc->source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_TEXT;
+  else
+    loc->source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_UNSPECIFIED;
 }

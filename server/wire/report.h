@@ -15,6 +15,7 @@
 #define SG_REPORT_NAME_MAX 128
 #define SG_REPORT_PHONE_MAX 32
 #define SG_REPORT_KEY_MAX 128          /* idempotency key, gateway message id */
+#define SG_REPORT_ACCURACY_MAX 1e6     /* metres of location.accuracyM */
 
 typedef struct sg_report_error {
   char code[32];     /* stable, e.g. "bad_location" */
@@ -29,6 +30,8 @@ Siaga__V1__Report *sg_report_decode_pb(const uint8_t *buf, size_t len, sg_report
 
 /* Checks every field a client may set: UTF-8, sizes, coordinates in range,
  * a known category (empty becomes "unknown" through sg_report_category),
+ * every double finite and in range (accuracy 0..SG_REPORT_ACCURACY_MAX,
+ * confidence 0..1), a location source the schema knows,
  * phone syntax, and that the report says something at all. Returns 0 if
  * valid, else -1 with err filled. */
 int sg_report_validate(const Siaga__V1__Report *r, sg_report_error *err);
@@ -41,6 +44,13 @@ int sg_report_validate(const Siaga__V1__Report *r, sg_report_error *err);
  * 0 (no number is fine), or -1 with err "bad_phone" for what is not a phone
  * number (letters, short codes): nothing is changed then. */
 int sg_report_normalise_phone(Siaga__V1__Report *r, sg_report_error *err);
+
+/* Sets what only the server may say of a report from the app, whatever the
+ * body held: channel APP; the location's source (DEVICE for coordinates,
+ * TEXT for an address alone) and confidence (0, unknown). A client claiming
+ * an AML fix would otherwise move incidents and earn the location.aml
+ * reason. */
+void sg_report_from_app(Siaga__V1__Report *r);
 
 /* 1 if the location carries coordinates (lat == 0 && lon == 0 means none). */
 int sg_report_has_point(const Siaga__V1__Location *loc);

@@ -73,19 +73,24 @@ void sg_gate_destroy(sg_gate *g) {
 /* A refusal, written at once: it is small, and the socket has just been
  * read from, so the kernel takes it whole; a client that does not read it
  * loses only its own answer. */
-static void refuse(int fd, int status, const char *code, const char *message) {
+static void refuse_with(int fd, int status, const char *headers, const char *code,
+                        const char *message) {
   char body[256], out[768];
   size_t body_len = sg_http_parse_error_body(body, sizeof(body), code, message);
   sg_http_response r = {.status = status,
                         .content_type = "application/json",
                         .body = body,
                         .body_len = body_len,
-                        .headers = status == 503 ? "retry-after: 2\r\n" : NULL};
+                        .headers = headers};
   size_t n = sg_http_parse_response_head(out, sizeof(out) - body_len, &r, 1, 1);
   memcpy(out + n, body, body_len);
   ssize_t w = write(fd, out, n + body_len);
   (void)w; /* nothing more to do for a client that is gone */
   close(fd);
+}
+
+static void refuse(int fd, int status, const char *code, const char *message) {
+  refuse_with(fd, status, status == 503 ? "retry-after: 2\r\n" : NULL, code, message);
 }
 
 /* 1 if the comma-separated list names one of the two subprotocols. */
@@ -193,6 +198,7 @@ typedef struct head_fields {
   char path[64];
   char token[SG_BEARER_LEN + 1];
   int has_token, has_protocol, follow_protocol, origin_ok;
+  int version; /* Sec-WebSocket-Version: 13, 0 when absent, -1 for any other */
   door door;
 } head_fields;
 
@@ -213,6 +219,8 @@ static int read_head(const sg_gate *g, const char *bytes, size_t len, head_field
   sg_http_parse_terminate(h);
   snprintf(f->path, sizeof(f->path), "%s", h->path);
   f->door = strcmp(f->path, SG_RESPONDER_PATH) == 0 ? DOOR_RESPONDER : DOOR_CONSOLE;
+  const char *version = sg_http_parse_header_value(h, "sec-websocket-version");
+  f->version = version == NULL ? 0 : strcmp(version, "13") == 0 ? 13 : -1;
   const char *proto = sg_http_parse_header_value(h, "sec-websocket-protocol");
   f->has_protocol =
       proto != NULL && (f->door == DOOR_CONSOLE
@@ -246,7 +254,14 @@ void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
     return;
   }
   int console = f.door == DOOR_CONSOLE;
-  if (strcmp(f.path, SG_FOLLOW_PATH) == 0 && g->o.admit_follow != NULL) {
+  /* RFC 6455 4.2.2 and 4.4: only version 13 is spoken, and a client asking
+   * for another hears which one (426); lws would upgrade it anyway. */
+  if (f.version == 0) {
+    refuse(fd, 400, "bad_upgrade", "Sec-WebSocket-Version is required (13)");
+  } else if (f.version != 13) {
+    refuse_with(fd, 426, "sec-websocket-version: 13\r\n", "unsupported_version",
+                "only Sec-WebSocket-Version 13 is supported");
+  } else if (strcmp(f.path, SG_FOLLOW_PATH) == 0 && g->o.admit_follow != NULL) {
     if (f.follow_protocol)
       g->o.admit_follow(g->o.admit_data, fd, bytes, len, NULL, NULL);
     else

@@ -621,6 +621,11 @@ int sg_hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_RECEIVE:
     sg_hub__receive(s, in, len);
     return 0;
+  case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+    if (sg_msg_close_valid(in, len))
+      return 0; /* lws echoes the close */
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"bad close frame", 15);
+    return -1;
   case LWS_CALLBACK_CLOSED:
     on_closed(s);
     return 0;

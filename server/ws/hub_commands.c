@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/commands.h"
 #include "wire/jsonread.h"
 #include "wire/pbjson.h"
 #include "ws/hub_internal.h"
@@ -34,6 +35,19 @@ static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
 static void on_command(hub_session *s, const Siaga__V1__Command *c) {
   Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
   r.request_id = c->request_id;
+  size_t cut = sg_commands_request_id_cut(c->request_id);
+  if (c->request_id[cut] != '\0') {
+    /* Refused, not cut silently: the reply echoes the id's first 64 bytes,
+     * which the client can still match. */
+    char echo[SG_COMMANDS_REQUEST_ID_MAX + 1];
+    memcpy(echo, c->request_id, cut);
+    echo[cut] = '\0';
+    r.request_id = echo;
+    r.error_code = "bad_command";
+    r.message = "requestId: at most 64 bytes (this reply carries its first 64)";
+    reply_to(s, &r);
+    return;
+  }
   if (c->action_case == SIAGA__V1__COMMAND__ACTION_PING || s->hub->commands_runner == NULL) {
     r.ok = c->action_case == SIAGA__V1__COMMAND__ACTION_PING;
     r.error_code = r.ok ? "" : "unsupported_command";
@@ -56,18 +70,20 @@ static int reply_bad_command(hub_session *s, const char *why) {
   sg_jsonread_doc doc;
   if (sg_jsonread_parse(&doc, (const char *)s->rx, s->rx_len, 8, NULL) != 0)
     return 0;
-  const char *request_id = "";
+  char request_id[SG_COMMANDS_REQUEST_ID_MAX + 1] = "";
   const sg_jsonread_value *v = doc.values;
   for (size_t i = 1; v[0].type == SG_JSONREAD_OBJECT && i < v[0].span; i += v[i].span) {
     if (strcmp(v[i].key, "command") != 0 || v[i].type != SG_JSONREAD_OBJECT)
       continue;
     for (size_t j = i + 1; j < i + v[i].span; j += v[j].span)
-      if (strcmp(v[j].key, "requestId") == 0 && v[j].type == SG_JSONREAD_STRING &&
-          v[j].u.string.len < 64)
-        request_id = v[j].u.string.str;
+      if (strcmp(v[j].key, "requestId") == 0 && v[j].type == SG_JSONREAD_STRING) {
+        size_t cut = sg_commands_request_id_cut(v[j].u.string.str);
+        memcpy(request_id, v[j].u.string.str, cut);
+        request_id[cut] = '\0';
+      }
   }
   Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
-  r.request_id = (char *)request_id;
+  r.request_id = request_id;
   r.error_code = "bad_command";
   r.message = (char *)why;
   reply_to(s, &r);

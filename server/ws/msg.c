@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "wire/pbjson.h"
 
 void sg_msg_release(void *p) {
@@ -131,4 +132,15 @@ sg_msg *sg_msg_of_update(const Siaga__V1__IncidentUpdate *u, sg_ring_id id, int 
   sm.msg_case = SIAGA__V1__CONSOLE_SERVER_MESSAGE__MSG_UPDATE;
   sm.update = (Siaga__V1__IncidentUpdate *)u;
   return sg_msg_create(&sm, formats, id);
+}
+
+int sg_msg_close_valid(const uint8_t *payload, size_t len) {
+  if (len == 0)
+    return 1;
+  if (len == 1)
+    return 0;
+  unsigned code = (unsigned)payload[0] << 8 | payload[1];
+  int known = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+              (code >= 3000 && code <= 4999);
+  return known && sg_utf8_valid((const char *)payload + 2, len - 2);
 }

@@ -27,6 +27,12 @@ typedef struct sg_msg {
   unsigned char header_len[2];
 } sg_msg;
 
+/* 1 if a client's close frame payload may be answered in kind (RFC 6455
+ * 5.5.1, 7.4): empty, or a code of 1000-1003, 1007-1011 or 3000-4999
+ * followed by UTF-8. lws echoes what it does not know, 5000 and a 1-byte
+ * payload among them; the doors fail those connections with 1002. */
+int sg_msg_close_valid(const uint8_t *payload, size_t len);
+
 /* NULL-safe. Takes void * so it serves as the ring's release function. */
 void sg_msg_release(void *m);
 

@@ -560,6 +560,11 @@ int sg_responder_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
   case LWS_CALLBACK_RECEIVE:
     sg_responder__receive(s, in, len);
     return 0;
+  case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: /* as the hub: 1002 for a bad close */
+    if (sg_msg_close_valid(in, len))
+      return 0;
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"bad close frame", 15);
+    return -1;
   case LWS_CALLBACK_CLOSED:
     on_closed(s);
     return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/commands.h"
 #include "wire/jsonread.h"
 #include "wire/pbjson.h"
 #include "ws/responder_internal.h"
@@ -39,13 +40,22 @@ static void on_command_done(void *data, const Siaga__V1__CommandReply *r) {
 }
 
 static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
-  if (c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING ||
+  size_t cut = sg_commands_request_id_cut(c->request_id);
+  int long_id = c->request_id[cut] != '\0';
+  if (long_id || c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING ||
       c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION__NOT_SET) {
+    /* A requestId over 64 bytes is refused with its first 64 echoed, which
+     * the crew's app can still match. */
+    char echo[SG_COMMANDS_REQUEST_ID_MAX + 1];
+    memcpy(echo, c->request_id, cut);
+    echo[cut] = '\0';
     Siaga__V1__CommandReply reply = SIAGA__V1__COMMAND_REPLY__INIT;
-    reply.request_id = c->request_id;
-    reply.ok = c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING;
+    reply.request_id = echo;
+    reply.ok = !long_id && c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_PING;
     reply.error_code = reply.ok ? "" : "bad_command";
-    reply.message = reply.ok ? "" : "the command names no action";
+    reply.message = reply.ok       ? ""
+                    : long_id      ? "requestId: at most 64 bytes (this reply carries its first 64)"
+                                   : "the command names no action";
     send_reply(s, &reply);
     return;
   }

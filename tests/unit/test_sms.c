@@ -3,6 +3,7 @@
 #include "check.h"
 #include "core/embedded.h"
 #include "sms/form.h"
+#include "wire/report.h"
 
 static void test_gateway_time(void) {
   int64_t ms = 0;
@@ -188,6 +189,52 @@ static void report_of(sg_textscan_gazetteer *g, const char *text, Siaga__V1__Rep
   sg_sms_form_report(g, text, strlen(text), r, loc, addr, 512, desc, 2048);
 }
 
+/* Issue 14: a gateway's message is never refused for a field siagad
+ * derived: an AML radius over the limit is the limit, and the report
+ * validates. */
+static void test_report_aml_clamped(void) {
+  sg_textscan_gazetteer *g = gazetteer();
+  Siaga__V1__Report r;
+  Siaga__V1__Location loc;
+  char addr[512], desc[2048];
+  sg_report_error err;
+  report_of(g,
+            "A\"ML=1;lt=-2.20960;lg=113.91360;rd=2000000;top=20261128083000;lc=68;pm=G;"
+            "si=510101234567890;ei=358240051111110;mcc=510;mnc=10;ml=132",
+            &r, &loc, addr, desc);
+  CHECK_INT_EQ(r.channel, SIAGA__V1__CHANNEL__CHANNEL_AML);
+  CHECK(r.location == &loc);
+  CHECK_DBL_NEAR(loc.accuracy_m, SG_REPORT_ACCURACY_MAX, 1e-9);
+  CHECK_DBL_NEAR(loc.confidence, 0.68, 1e-9);
+  CHECK_INT_EQ(sg_report_validate(&r, &err), 0);
+  sg_textscan_gazetteer_destroy(g);
+}
+
+/* Issue 14: the IMSI and IMEI of an AML message never reach a description,
+ * whether the message is truncated (quoted) or malformed (read as text). */
+static void test_report_aml_ids_left_out(void) {
+  sg_textscan_gazetteer *g = gazetteer();
+  Siaga__V1__Report r;
+  Siaga__V1__Location loc;
+  char addr[512], desc[2048];
+  report_of(g, "A\"ML=1;lt=-2.20960;lg=113.91360;rd=25;si=510101234567890;ei=358240051111110;ml=124",
+            &r, &loc, addr, desc);
+  CHECK_INT_EQ(r.channel, SIAGA__V1__CHANNEL__CHANNEL_AML);
+  CHECK(strstr(r.description, "truncated") != NULL);
+  CHECK(strstr(r.description, "lt=-2.20960") != NULL);
+  CHECK(strstr(r.description, "510101234567890") == NULL);
+  CHECK(strstr(r.description, "358240051111110") == NULL);
+  CHECK(strstr(r.description, ";si=;ei=;ml=124") != NULL);
+  report_of(g, "A\"ML=1;lt=banjir;si=510101234567890;ei=358240051111110;tolong", &r, &loc, addr,
+            desc);
+  CHECK(strstr(r.description, "510101234567890") == NULL);
+  CHECK(strstr(r.description, "358240051111110") == NULL);
+  report_of(g, "A\"ML=9 si=510101234567890;ei=358240051111110", &r, &loc, addr, desc);
+  CHECK_INT_EQ(r.channel, SIAGA__V1__CHANNEL__CHANNEL_SMS);
+  CHECK_STR_EQ(r.description, "A\"ML=9 si=;ei=");
+  sg_textscan_gazetteer_destroy(g);
+}
+
 static void test_report(void) {
   sg_textscan_gazetteer *g = gazetteer();
   Siaga__V1__Report r;
@@ -248,5 +295,7 @@ int main(void) {
   RUN_TEST(test_small_checks);
   RUN_TEST(test_inbound_json);
   RUN_TEST(test_report);
+  RUN_TEST(test_report_aml_clamped);
+  RUN_TEST(test_report_aml_ids_left_out);
   CHECK_DONE();
 }

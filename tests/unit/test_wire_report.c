@@ -76,6 +76,56 @@ static void test_refusals(void) {
   CHECK_STR_EQ(refusal(), "ok");
 }
 
+/* Issue 14: every double checked for NaN and range, and the location's
+ * source one the schema knows (a protobuf body may carry any number). */
+static void test_doubles_and_source(void) {
+  fresh();
+  report.location = &location;
+  location.lat = -2.21;
+  location.lon = 113.92;
+  location.confidence = NAN;
+  CHECK_STR_EQ(refusal(), "bad_location");
+  location.confidence = -1e308;
+  CHECK_STR_EQ(refusal(), "bad_location");
+  location.confidence = 1.5;
+  CHECK_STR_EQ(refusal(), "bad_location");
+  location.confidence = 1.0;
+  CHECK_STR_EQ(refusal(), "ok");
+  location.accuracy_m = NAN;
+  CHECK_STR_EQ(refusal(), "bad_location");
+  location.accuracy_m = SG_REPORT_ACCURACY_MAX;
+  CHECK_STR_EQ(refusal(), "ok");
+  location.lon = INFINITY;
+  CHECK_STR_EQ(refusal(), "bad_location");
+  location.lon = 113.92;
+  location.source = (Siaga__V1__LocationSource)77;
+  CHECK_STR_EQ(refusal(), "bad_location");
+}
+
+/* Source and confidence of an app report are the server's: a claim of an
+ * AML fix is overwritten, not believed and not refused. */
+static void test_from_app(void) {
+  fresh();
+  report.channel = SIAGA__V1__CHANNEL__CHANNEL_AML;
+  report.location = &location;
+  location.lat = -2.21;
+  location.lon = 113.92;
+  location.accuracy_m = 1;
+  location.source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML;
+  location.confidence = NAN;
+  sg_report_from_app(&report);
+  CHECK_INT_EQ(report.channel, SIAGA__V1__CHANNEL__CHANNEL_APP);
+  CHECK_INT_EQ(location.source, SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_DEVICE);
+  CHECK(location.confidence == 0.0);
+  CHECK_STR_EQ(refusal(), "ok");
+  location.lat = location.lon = 0;
+  location.address = "Jl. Tjilik Riwut km 5";
+  location.source = (Siaga__V1__LocationSource)77;
+  sg_report_from_app(&report);
+  CHECK_INT_EQ(location.source, SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_TEXT);
+  CHECK_STR_EQ(refusal(), "ok");
+}
+
 static void test_key_valid(void) {
   CHECK(sg_report_key_valid("a", 1));
   CHECK(!sg_report_key_valid("", 0));
@@ -104,6 +154,8 @@ static void test_decode_pb(void) {
 int main(void) {
   RUN_TEST(test_valid);
   RUN_TEST(test_refusals);
+  RUN_TEST(test_doubles_and_source);
+  RUN_TEST(test_from_app);
   RUN_TEST(test_key_valid);
   RUN_TEST(test_decode_pb);
   CHECK_DONE();
