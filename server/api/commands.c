@@ -101,20 +101,25 @@ void sg_commands_destroy(sg_commands *c) {
   free(c);
 }
 
-static void finish(job *j, int ok, const char *code, const char *message) {
+void sg_commands_answer(sg_commands_done_cb done, void *data, const char *request_id,
+                        Siaga__V1__Incident *incident, const char *code, const char *message) {
   Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
-  r.request_id = j->request_id;
-  r.ok = ok;
-  r.error_code = ok ? (char *)"" : (char *)code;
-  r.message = ok ? (char *)"" : (char *)message;
-  r.incident = ok ? j->result : NULL;
   Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
-  if (!ok) {
+  r.request_id = (char *)request_id;
+  r.ok = code == NULL;
+  r.error_code = r.ok ? (char *)"" : (char *)code;
+  r.message = r.ok ? (char *)"" : (char *)message;
+  r.incident = r.ok ? incident : NULL;
+  if (!r.ok) {
     e.code = r.error_code;
     e.message = r.message;
     r.error = &e;
   }
-  j->done(j->data, &r);
+  done(data, &r);
+}
+
+static void finish(job *j, int ok, const char *code, const char *message) {
+  sg_commands_answer(j->done, j->data, j->request_id, j->result, ok ? NULL : code, message);
   if (j->result != NULL)
     siaga__v1__incident__free_unpacked(j->result, NULL);
   free(j->result_pb);
@@ -513,11 +518,7 @@ void sg_commands_run(sg_commands *c, const Siaga__V1__Command *cmd, const sg_ide
   }
   job *j = calloc(1, sizeof(*j));
   if (j == NULL) {
-    Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
-    r.request_id = cmd->request_id;
-    r.error_code = "unavailable";
-    r.message = "out of memory";
-    done(data, &r);
+    sg_commands_answer(done, data, cmd->request_id, NULL, "unavailable", "out of memory");
     return;
   }
   j->commands = c;

@@ -37,6 +37,14 @@ size_t sg_commands_request_id_cut(const char *id);
 /* reply and everything it points to live only during the call. */
 typedef void (*sg_commands_done_cb)(void *data, const Siaga__V1__CommandReply *reply);
 
+/* Answers a command: ok with incident (may be NULL) when code is NULL, else
+ * refused with {code, message}, in both of the reply's shapes (error, and
+ * error_code/message for older clients). What it points to is borrowed for
+ * the call. The one way every console command is answered (commands, merge,
+ * split). */
+void sg_commands_answer(sg_commands_done_cb done, void *data, const char *request_id,
+                        Siaga__V1__Incident *incident, const char *code, const char *message);
+
 /* redis must outlive the object. Returns NULL on out of memory. */
 sg_commands *sg_commands_create(sg_redis *redis, const char *region);
 void sg_commands_destroy(sg_commands *commands);

@@ -65,19 +65,7 @@ void sg_merge_destroy(sg_merge *m) {
 }
 
 static void finish(job *j, int ok, const char *code, const char *message) {
-  Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
-  Siaga__V1__ErrorBody e = SIAGA__V1__ERROR_BODY__INIT;
-  r.request_id = j->request_id;
-  r.ok = ok;
-  r.error_code = ok ? (char *)"" : (char *)code;
-  r.message = ok ? (char *)"" : (char *)message;
-  r.incident = ok ? j->result : NULL;
-  if (!ok) {
-    e.code = r.error_code;
-    e.message = r.message;
-    r.error = &e;
-  }
-  j->done(j->data, &r);
+  sg_commands_answer(j->done, j->data, j->request_id, j->result, ok ? NULL : code, message);
   sg_arena_reset(&j->arena);
   free(j);
 }
@@ -558,11 +546,7 @@ void sg_merge_run(sg_merge *m, const Siaga__V1__Command *cmd, const sg_identity 
                   sg_commands_done_cb done, void *data) {
   job *j = calloc(1, sizeof(*j));
   if (j == NULL) {
-    Siaga__V1__CommandReply r = SIAGA__V1__COMMAND_REPLY__INIT;
-    r.request_id = cmd->request_id;
-    r.error_code = "unavailable";
-    r.message = "out of memory";
-    done(data, &r);
+    sg_commands_answer(done, data, cmd->request_id, NULL, "unavailable", "out of memory");
     return;
   }
   j->merge = m;

@@ -12,18 +12,14 @@
 // after hook (and killed on exit if the runner itself is cut short).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BUILD = path.resolve(process.env.SIAGA_BUILD || path.join(HERE, '..', '..', 'build'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUT = path.join(HERE, 'out');
+import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, redisPing } from './harness.mjs';
+
 
 const FIRE_REPORT = {
   category: 'fire',
@@ -65,104 +61,13 @@ async function signIn(page, name, password) {
   await page.click('#signin-submit');
 }
 
-const children = new Set();
-function killChildren() {
-  for (const c of children) {
-    try { c.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-}
-process.on('exit', killChildren);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { killChildren(); process.exit(128 + (sig === 'SIGINT' ? 2 : 15)); });
-}
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-async function waitFor(what, timeoutMs, fn, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
-                      (lastErr ? ` (last error: ${lastErr.message})` : ''));
-    }
-    await sleep(intervalMs);
-  }
-}
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-function logTail(file, lines = 30) {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
-// Starts a process with its output in OUT/<name>.log; returns a handle.
-function startProc(name, cmd, args) {
-  const log = path.join(OUT, `${name}.log`);
-  const fd = fs.openSync(log, 'a');
-  fs.writeSync(fd, `\n--- ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-  fs.closeSync(fd);
-  children.add(child);
-  const handle = { name, child, log, exited: false, code: null };
-  handle.done = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      handle.exited = true;
-      handle.code = code ?? signal;
-      children.delete(child);
-      resolve();
-    });
-    child.on('error', (e) => {
-      handle.exited = true;
-      handle.code = e.message;
-      children.delete(child);
-      resolve();
-    });
-  });
-  return handle;
-}
 
-async function stopProc(h) {
-  if (!h || h.exited) return;
-  h.child.kill('SIGTERM');
-  const t = setTimeout(() => { if (!h.exited) h.child.kill('SIGKILL'); }, 5000);
-  await Promise.race([h.done, sleep(7000)]);
-  clearTimeout(t);
-}
 
-function redisPing(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let buf = '';
-    const done = (ok) => { s.destroy(); resolve(ok); };
-    s.setTimeout(1000, () => done(false));
-    s.on('error', () => done(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => { buf += d; if (buf.includes('\r\n')) done(buf.startsWith('+PONG')); });
-  });
-}
 
 async function startRedis(dir) {
   const port = await freePort();

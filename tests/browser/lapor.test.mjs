@@ -13,110 +13,32 @@
 //   SIAGA_BUILD=/path/to/build node --test lapor.test.mjs
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BUILD = path.resolve(process.env.SIAGA_BUILD || path.join(HERE, '..', '..', 'build'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUT = path.join(HERE, 'out');
+import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, redisPing } from './harness.mjs';
+
+// This test's logs are out/lapor-<name>.log.
+const proc = (name, cmd, args) => startProc(name, cmd, args, 'lapor-');
+
 const DISPATCHER = { name: 'wati', password: 'wati-password-112' };
 const PHONE_AT = { latitude: -2.2096, longitude: 113.9136, accuracy: 25 };
 const PAGE_BUDGET = 100 * 1024;
 
 // ---------------------------------------------------------------- helpers
 
-const children = new Set();
-function killChildren() {
-  for (const c of children) {
-    try { c.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-}
-process.on('exit', killChildren);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { killChildren(); process.exit(128 + (sig === 'SIGINT' ? 2 : 15)); });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what, timeoutMs, fn, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
-                      (lastErr ? ` (last error: ${lastErr.message})` : ''));
-    }
-    await sleep(intervalMs);
-  }
-}
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-function logTail(file, lines = 30) {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
-function startProc(name, cmd, args) {
-  const log = path.join(OUT, `lapor-${name}.log`);
-  const fd = fs.openSync(log, 'a');
-  fs.writeSync(fd, `\n--- ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-  fs.closeSync(fd);
-  children.add(child);
-  const h = { name, child, log, exited: false, code: null };
-  h.done = new Promise((resolve) => {
-    const gone = (code) => { h.exited = true; h.code = code; children.delete(child); resolve(); };
-    child.on('exit', (code, signal) => gone(code ?? signal));
-    child.on('error', (e) => gone(e.message));
-  });
-  return h;
-}
 
-async function stopProc(h) {
-  if (!h || h.exited) return;
-  h.child.kill('SIGTERM');
-  const t = setTimeout(() => { if (!h.exited) h.child.kill('SIGKILL'); }, 5000);
-  await Promise.race([h.done, sleep(7000)]);
-  clearTimeout(t);
-}
 
-function redisPing(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let buf = '';
-    const done = (ok) => { s.destroy(); resolve(ok); };
-    s.setTimeout(1000, () => done(false));
-    s.on('error', () => done(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => { buf += d; if (buf.includes('\r\n')) done(buf.startsWith('+PONG')); });
-  });
-}
 
 function addUser(redisPort, name, role, password) {
   const r = spawnSync(path.join(BUILD, 'siaga-admin'),
@@ -148,7 +70,7 @@ describe('citizens app /lapor on a phone', { timeout: 240000 }, () => {
     assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium`);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siaga-lapor-'));
     const redisPort = await freePort();
-    redis = startProc('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1',
+    redis = proc('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1',
                                                 '--dir', tmp, '--save', '', '--appendonly', 'no']);
     await waitFor('redis PING', 10000, async () => {
       if (redis.exited) throw new Error(`redis exited:\n${logTail(redis.log)}`);
@@ -157,14 +79,14 @@ describe('citizens app /lapor on a phone', { timeout: 240000 }, () => {
     addUser(redisPort, DISPATCHER.name, 'dispatcher', DISPATCHER.password);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    siagad = startProc('siagad', path.join(BUILD, 'siagad'),
+    siagad = proc('siagad', path.join(BUILD, 'siagad'),
                        ['--listen', `127.0.0.1:${port}`, '--redis', `127.0.0.1:${redisPort}`,
                         '--sms-number', '1 1 2']);
     await waitFor('siagad /healthz', 15000, async () => {
       if (siagad.exited) throw new Error(`siagad exited:\n${logTail(siagad.log)}`);
       return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).status === 200;
     }, 200);
-    worker = startProc('worker', path.join(BUILD, 'siaga-worker'), ['--redis', `127.0.0.1:${redisPort}`]);
+    worker = proc('worker', path.join(BUILD, 'siaga-worker'), ['--redis', `127.0.0.1:${redisPort}`]);
     const login = await fetch(`${base}/v1/auth/login`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username: DISPATCHER.name, password: DISPATCHER.password }),

@@ -10,78 +10,27 @@
 // ports; every wait is bounded; every process is stopped in the after hook.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BUILD = path.resolve(process.env.SIAGA_BUILD || path.join(HERE, '..', '..', 'build'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUT = path.join(HERE, 'out');
+import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, redisPing } from './harness.mjs';
+
+// This test's logs are out/responder-<name>.log.
+const proc = (name, cmd, args) => startProc(name, cmd, args, 'responder-');
+
 const DISPATCHER = { name: 'rina', password: 'rina-password-112' };
 const PHONE_AT = { latitude: -2.2161, longitude: 113.9135, accuracy: 12 };
 
-const children = new Set();
-process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what, timeoutMs, fn, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
-                      (lastErr ? ` (last error: ${lastErr.message})` : ''));
-    }
-    await sleep(intervalMs);
-  }
-}
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-  });
-}
 
-function logTail(file, lines = 30) {
-  try { return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return '(no log)'; }
-}
 
-function startProc(name, cmd, args) {
-  const log = path.join(OUT, `responder-${name}.log`);
-  const fd = fs.openSync(log, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-  fs.closeSync(fd);
-  children.add(child);
-  const h = { name, child, log, exited: false, code: null };
-  h.done = new Promise((resolve) => {
-    child.on('exit', (code, signal) => { h.exited = true; h.code = code ?? signal; children.delete(child); resolve(); });
-    child.on('error', (e) => { h.exited = true; h.code = e.message; children.delete(child); resolve(); });
-  });
-  return h;
-}
 
-async function stopProc(h) {
-  if (!h || h.exited) return;
-  h.child.kill('SIGTERM');
-  const t = setTimeout(() => { if (!h.exited) h.child.kill('SIGKILL'); }, 5000);
-  await Promise.race([h.done, sleep(7000)]);
-  clearTimeout(t);
-}
 
 // One Redis command over RESP; resolves to the raw reply text.
 function redis(port, ...args) {
@@ -111,19 +60,19 @@ describe('responder page', { timeout: 180000 }, () => {
     assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found`);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siaga-responder-'));
     const rport = await freePort();
-    redisP = startProc('redis', 'redis-server', ['--port', String(rport), '--bind', '127.0.0.1',
+    redisP = proc('redis', 'redis-server', ['--port', String(rport), '--bind', '127.0.0.1',
                                                  '--dir', tmp, '--save', '', '--appendonly', 'no']);
     redisP.port = rport;
-    await waitFor('redis PING', 10000, async () => (await redis(rport, 'PING')).startsWith('+PONG'));
+    await waitFor('redis PING', 10000, () => redisPing(rport));
     admin(rport, ['user', 'add', DISPATCHER.name, '--role', 'dispatcher'], `${DISPATCHER.password}\n`);
     const out = admin(rport, ['unit', 'add', 'AMB-07', '--kind', 'ambulance', '--name', 'Ambulans Tujuh',
                               '--phone', '+6281300000707', '--station', 'RSUD Doris Sylvanus']);
     unitToken = out.match(/token: ([0-9a-f]{64})/)[1];
     const hport = await freePort();
     base = `http://127.0.0.1:${hport}`;
-    siagad = startProc('siagad', path.join(BUILD, 'siagad'), ['--listen', `127.0.0.1:${hport}`,
+    siagad = proc('siagad', path.join(BUILD, 'siagad'), ['--listen', `127.0.0.1:${hport}`,
                                                               '--redis', `127.0.0.1:${rport}`]);
-    worker = startProc('worker', path.join(BUILD, 'siaga-worker'), ['--redis', `127.0.0.1:${rport}`]);
+    worker = proc('worker', path.join(BUILD, 'siaga-worker'), ['--redis', `127.0.0.1:${rport}`]);
     await waitFor('siagad /healthz', 15000, async () => {
       if (siagad.exited) throw new Error(`siagad exited:\n${logTail(siagad.log)}`);
       return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).status === 200;

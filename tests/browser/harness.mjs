@@ -1,0 +1,104 @@
+// What the browser tests share: the build and browser they use, and the
+// processes they start (redis-server, siagad, siaga-worker) on loopback,
+// each with its output in out/<prefix><name>.log, every wait bounded, and
+// every child killed when the test runner exits, even cut short.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const BUILD = path.resolve(process.env.SIAGA_BUILD || path.join(HERE, '..', '..', 'build'));
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const OUT = path.join(HERE, 'out');
+
+const children = new Set();
+function killChildren() {
+  for (const c of children) {
+    try { c.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+process.on('exit', killChildren);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => { killChildren(); process.exit(128 + (sig === 'SIGINT' ? 2 : 15)); });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Resolves to fn()'s first truthy value, or fails after timeoutMs naming what.
+export async function waitFor(what, timeoutMs, fn, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
+                      (lastErr ? ` (last error: ${lastErr.message})` : ''));
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function logTail(file, lines = 30) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// Starts a process with its output in OUT/<prefix><name>.log; returns a
+// handle {name, child, log, exited, code, done}.
+export function startProc(name, cmd, args, prefix = '') {
+  const log = path.join(OUT, `${prefix}${name}.log`);
+  const fd = fs.openSync(log, 'a');
+  fs.writeSync(fd, `\n--- ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  children.add(child);
+  const h = { name, child, log, exited: false, code: null };
+  h.done = new Promise((resolve) => {
+    const gone = (code) => { h.exited = true; h.code = code; children.delete(child); resolve(); };
+    child.on('exit', (code, signal) => gone(code ?? signal));
+    child.on('error', (e) => gone(e.message));
+  });
+  return h;
+}
+
+export async function stopProc(h) {
+  if (!h || h.exited) return;
+  h.child.kill('SIGTERM');
+  const t = setTimeout(() => { if (!h.exited) h.child.kill('SIGKILL'); }, 5000);
+  await Promise.race([h.done, sleep(7000)]);
+  clearTimeout(t);
+}
+
+export function redisPing(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = '';
+    const done = (ok) => { s.destroy(); resolve(ok); };
+    s.setTimeout(1000, () => done(false));
+    s.on('error', () => done(false));
+    s.on('connect', () => s.write('PING\r\n'));
+    s.on('data', (d) => { buf += d; if (buf.includes('\r\n')) done(buf.startsWith('+PONG')); });
+  });
+}
