@@ -26,54 +26,60 @@
   var FRESH_MS = 8000;          // how long a new or changed row stays highlighted
 
   var PRIORITY_RANK = { P1: 1, P2: 2, P3: 3, P4: 4 };
-  var PRIORITY_TITLE = {
-    P1: 'P1: nyawa terancam (life at immediate risk)',
-    P2: 'P2: serius, segera (serious, respond urgently)',
-    P3: 'P3: tangani segera (respond soon)',
-    P4: 'P4: tidak ada bahaya langsung (no immediate danger)',
-    P0: 'Prioritas belum ditentukan (unscored)'
-  };
-  var CATEGORY_LABEL = {
-    fire: 'Kebakaran',
-    flood: 'Banjir',
-    accident: 'Kecelakaan',
-    medical: 'Medis',
-    crime: 'Kriminal',
-    rescue: 'Penyelamatan',
-    land_fire: 'Karhutla',
-    haze: 'Kabut asap',
-    animal: 'Hewan',
-    hazard: 'Bahaya (pohon, listrik, gas)',
-    nonemergency: 'Bukan darurat',
-    other: 'Lainnya',
-    unknown: 'Tak diketahui'
-  };
-  var STATUS_LABEL = {
-    INCIDENT_STATUS_UNSPECIFIED: 'Baru',
-    INCIDENT_STATUS_OPEN: 'Baru',
-    INCIDENT_STATUS_ACKNOWLEDGED: 'Diterima',
-    INCIDENT_STATUS_DISPATCHED: 'Diberangkatkan',
-    INCIDENT_STATUS_RESOLVED: 'Selesai',
-    INCIDENT_STATUS_CLOSED: 'Ditutup'
-  };
-  var SOURCE_LABEL = {
-    LOCATION_SOURCE_DEVICE: 'GPS perangkat',
-    LOCATION_SOURCE_AML: 'AML',
-    LOCATION_SOURCE_TEXT: 'dari teks',
-    LOCATION_SOURCE_GAZETTEER: 'perkiraan wilayah'
-  };
-  var KIND_LABEL = {
-    UPDATE_KIND_CREATED: 'insiden baru',
-    UPDATE_KIND_REPORT_ATTACHED: 'laporan tambahan',
-    UPDATE_KIND_STATUS_CHANGED: 'status berubah',
-    UPDATE_KIND_NOTE_ADDED: 'catatan baru',
-    UPDATE_KIND_PRIORITY_CHANGED: 'prioritas diubah',
-    UPDATE_KIND_CATEGORY_CHANGED: 'kategori diubah',
-    UPDATE_KIND_UNIT_CHANGED: 'unit berubah',
-    UPDATE_KIND_ASSIGNMENT_CHANGED: 'penugasan berubah',
-    UPDATE_KIND_MERGED: 'digabung',
-    UPDATE_KIND_UNMERGED: 'dipisahkan kembali'
-  };
+  var T = window.SiagaI18n.T;
+  // The labels in the chosen language, rebuilt on a switch.
+  var PRIORITY_TITLE, CATEGORY_LABEL, STATUS_LABEL, SOURCE_LABEL, KIND_LABEL;
+  function setLabels() {
+    PRIORITY_TITLE = {
+      P1: T('P1: nyawa terancam', 'P1: life at immediate risk'),
+      P2: T('P2: serius, segera', 'P2: serious, respond urgently'),
+      P3: T('P3: tangani segera', 'P3: respond soon'),
+      P4: T('P4: tidak ada bahaya langsung', 'P4: no immediate danger'),
+      P0: T('Prioritas belum ditentukan', 'Not scored yet')
+    };
+    CATEGORY_LABEL = {
+      fire: T('Kebakaran', 'Fire'),
+      flood: T('Banjir', 'Flood'),
+      accident: T('Kecelakaan', 'Accident'),
+      medical: T('Medis', 'Medical'),
+      crime: T('Kriminal', 'Crime'),
+      rescue: T('Penyelamatan', 'Rescue'),
+      land_fire: T('Karhutla', 'Land fire'),
+      haze: T('Kabut asap', 'Haze'),
+      animal: T('Hewan', 'Animal'),
+      hazard: T('Bahaya (pohon, listrik, gas)', 'Hazard (tree, wire, gas)'),
+      nonemergency: T('Bukan darurat', 'Not an emergency'),
+      other: T('Lainnya', 'Other'),
+      unknown: T('Tak diketahui', 'Unknown')
+    };
+    STATUS_LABEL = {
+      INCIDENT_STATUS_UNSPECIFIED: T('Baru', 'New'),
+      INCIDENT_STATUS_OPEN: T('Baru', 'New'),
+      INCIDENT_STATUS_ACKNOWLEDGED: T('Diterima', 'Acknowledged'),
+      INCIDENT_STATUS_DISPATCHED: T('Diberangkatkan', 'Dispatched'),
+      INCIDENT_STATUS_RESOLVED: T('Selesai', 'Resolved'),
+      INCIDENT_STATUS_CLOSED: T('Ditutup', 'Closed')
+    };
+    SOURCE_LABEL = {
+      LOCATION_SOURCE_DEVICE: T('GPS perangkat', 'device GPS'),
+      LOCATION_SOURCE_AML: 'AML',
+      LOCATION_SOURCE_TEXT: T('dari teks', 'from the text'),
+      LOCATION_SOURCE_GAZETTEER: T('perkiraan wilayah', 'area estimate')
+    };
+    KIND_LABEL = {
+      UPDATE_KIND_CREATED: T('insiden baru', 'new incident'),
+      UPDATE_KIND_REPORT_ATTACHED: T('laporan tambahan', 'report joined'),
+      UPDATE_KIND_STATUS_CHANGED: T('status berubah', 'status changed'),
+      UPDATE_KIND_NOTE_ADDED: T('catatan baru', 'new note'),
+      UPDATE_KIND_PRIORITY_CHANGED: T('prioritas diubah', 'priority changed'),
+      UPDATE_KIND_CATEGORY_CHANGED: T('kategori diubah', 'category changed'),
+      UPDATE_KIND_UNIT_CHANGED: T('unit berubah', 'unit changed'),
+      UPDATE_KIND_ASSIGNMENT_CHANGED: T('penugasan berubah', 'assignment changed'),
+      UPDATE_KIND_MERGED: T('digabung', 'merged'),
+      UPDATE_KIND_UNMERGED: T('dipisahkan kembali', 'unmerged')
+    };
+  }
+  setLabels();
 
   // ---- state ----
   var incidents = new Map();   // id -> Incident JSON as last applied
@@ -100,13 +106,17 @@
   function isTyping() {
     return /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
   }
-  // A <select> of the categories, "Label" or "Label (id)".
+  // A <select> of the categories, "Label" or "Label (id)"; called again after
+  // a language switch, it relabels the options it made.
   function fillCategorySelect(sel, withId) {
     Object.keys(CATEGORY_LABEL).forEach(function (c) {
-      var o = document.createElement('option');
-      o.value = c;
+      var o = sel.querySelector('option[value="' + c + '"]');
+      if (!o) {
+        o = document.createElement('option');
+        o.value = c;
+        sel.appendChild(o);
+      }
       o.textContent = CATEGORY_LABEL[c] + (withId ? ' (' + c + ')' : '');
-      sel.appendChild(o);
     });
   }
   var tbody = $('incidents');
@@ -175,13 +185,13 @@
 
   function formatAge(ms) {
     var s = Math.max(0, Math.floor(ms / 1000));
-    if (s < 60) return s + ' dtk';
+    if (s < 60) return s + T(' dtk', ' s');
     var m = Math.floor(s / 60);
-    if (m < 60) return m + ' mnt';
+    if (m < 60) return m + T(' mnt', ' min');
     var h = Math.floor(m / 60);
-    if (h < 24) return h + ' jam ' + (m % 60) + ' mnt';
+    if (h < 24) return h + T(' jam ', ' h ') + (m % 60) + T(' mnt', ' min');
     var d = Math.floor(h / 24);
-    return d + ' hari ' + (h % 24) + ' jam';
+    return d + T(' hari ', ' d ') + (h % 24) + T(' jam', ' h');
   }
   // Targets for acknowledging an incident, per priority, in seconds (the
   // centre's own may differ: change them here).
@@ -201,7 +211,7 @@
     loc = loc || {};
     if (loc.address) return loc.address;
     if (loc.lat || loc.lon) return formatCoord(loc.lat || 0) + ', ' + formatCoord(loc.lon || 0);
-    return 'lokasi belum diketahui';
+    return T('lokasi belum diketahui', 'place not known yet');
   }
 
   // ---- ordering: priority, then score, then newest ----
@@ -261,13 +271,23 @@
     incidents.set(inc.id, inc);
     markFresh(inc.id);
     if (!shown && inc.priority === 'P1') {
-      announce('Insiden P1 baru: ' + (CATEGORY_LABEL[inc.category] || inc.category || 'insiden') +
+      announce(T('Insiden P1 baru: ', 'New P1 incident: ') + (CATEGORY_LABEL[inc.category] || inc.category || '') +
                ', ' + placeText(inc.location) + '. ' + (inc.summary || ''));
     } else if (shown && inc.priority === 'P1' && shown.priority !== 'P1') {
-      announce('Insiden naik ke P1: ' + (CATEGORY_LABEL[inc.category] || inc.category || 'insiden') +
+      announce(T('Insiden naik ke P1: ', 'Incident raised to P1: ') + (CATEGORY_LABEL[inc.category] || inc.category || '') +
                ', ' + placeText(inc.location) + '.');
     }
     return true;
+  }
+
+  // The footer's last change, in words; kept to be said again after a language switch.
+  var lastUpdate = null;
+  function footText(up) {
+    var at = int64(up.atMs);
+    return (KIND_LABEL[up.kind] || up.kind || T('pembaruan', 'update')) +
+      (up.incident && up.incident.id ? ' · ' + up.incident.id : '') +
+      (up.actor ? T(' · oleh ', ' · by ') + up.actor : '') +
+      (at ? ' · ' + formatClock(new Date(at)) : '');
   }
 
   function applyUpdate(up) {
@@ -280,11 +300,8 @@
       lastUpdateId = up.id;
     }
     haveData = true;
-    var at = int64(up.atMs);
-    footNote.textContent = (KIND_LABEL[up.kind] || up.kind || 'pembaruan') +
-      (up.incident && up.incident.id ? ' · ' + up.incident.id : '') +
-      (up.actor ? ' · oleh ' + up.actor : '') +
-      (at ? ' · ' + formatClock(new Date(at)) : '');
+    lastUpdate = up;
+    footNote.textContent = footText(up);
     units.applyUpdate(up);
     if (applyIncident(up.incident)) scheduleRender();
     else updateFooter();
@@ -313,10 +330,10 @@
         var what = commandsInFlight.get(rep.requestId);
         commandsInFlight.delete(rep.requestId);
         if (what) commandAnswered(what, rep);
-        else if (!rep.ok) showBanner('Perintah ditolak (command refused): ' + (rep.errorCode || '') + ' ' + (rep.message || ''));
+        else if (!rep.ok) showBanner(T('Perintah ditolak: ', 'Command refused: ') + (rep.errorCode || '') + ' ' + (rep.message || ''));
       }
     } else if (msg.error) {
-      showBanner('Galat server (server error): ' + (msg.error.code || 'unknown') +
+      showBanner(T('Galat server: ', 'Server error: ') + (msg.error.code || 'unknown') +
                  (msg.error.message ? ' — ' + msg.error.message : ''));
     }
   }
@@ -359,15 +376,15 @@
     badge.title = PRIORITY_TITLE[pri];
     tdPri.appendChild(badge);
     var score = el('span', 'score', String(inc.score || 0));
-    score.title = 'Skor (score) 0–100';
+    score.title = T('Skor 0–100', 'Score 0–100');
     tdPri.appendChild(score);
     var st = inc.status || 'INCIDENT_STATUS_UNSPECIFIED';
-    tdPri.appendChild(el('div', 'status s-' + (STATUS_LABEL[st] || st).toLowerCase(), STATUS_LABEL[st] || st));
+    tdPri.appendChild(el('div', 'status s-' + st.replace('INCIDENT_STATUS_', '').toLowerCase(), STATUS_LABEL[st] || st));
     if (inc.handler) tdPri.appendChild(el('div', 'handler', inc.handler));
     if (isOpen(inc)) tdPri.appendChild(units.rowBadge(inc));
     if (inc.priorityOverride) {
       var tag = el('span', 'override-tag', 'manual');
-      tag.title = 'Prioritas diubah oleh ' + (inc.priorityOverride.by || '?') + ': ' + (inc.priorityOverride.reason || '');
+      tag.title = T('Prioritas diubah oleh ', 'Priority set by ') + (inc.priorityOverride.by || '?') + ': ' + (inc.priorityOverride.reason || '');
       tdPri.appendChild(tag);
     }
     tr.appendChild(tdPri);
@@ -376,7 +393,7 @@
     var tdCat = el('td', 'cat');
     var cat = inc.category || 'unknown';
     tdCat.appendChild(el('div', 'cat-id', CATEGORY_LABEL[cat] || cat));
-    if (CATEGORY_LABEL[cat]) tdCat.appendChild(el('div', 'en', cat));
+    if (CATEGORY_LABEL[cat]) tdCat.appendChild(el('div', 'cat-code', cat));
     tr.appendChild(tdCat);
 
     // Place
@@ -388,7 +405,7 @@
     if (loc.address && (loc.lat || loc.lon)) meta.push(formatCoord(loc.lat || 0) + ', ' + formatCoord(loc.lon || 0));
     if (loc.accuracyM) meta.push('±' + Math.round(loc.accuracyM) + ' m');
     if (SOURCE_LABEL[loc.source]) meta.push(SOURCE_LABEL[loc.source]);
-    if (loc.confidence && loc.confidence < 0.5) meta.push('kurang pasti');
+    if (loc.confidence && loc.confidence < 0.5) meta.push(T('kurang pasti', 'uncertain'));
     if (meta.length) tdLoc.appendChild(el('div', 'meta', meta.join(' · ')));
     tr.appendChild(tdLoc);
 
@@ -399,7 +416,7 @@
     if (created) {
       t.dataset.created = String(created);
       t.dateTime = new Date(created).toISOString();
-      t.title = 'Dibuat (created) ' + new Date(created).toLocaleString('id-ID');
+      t.title = T('Dibuat ', 'Created ') + new Date(created).toLocaleString(window.SiagaI18n.locale());
     }
     tdAge.appendChild(t);
     // The time target: acknowledged within ACK_TARGET_S of arrival.
@@ -411,8 +428,8 @@
     } else if (created && int64(inc.acknowledgedAtMs)) {
       var took = (int64(inc.acknowledgedAtMs) - created) / 1000;
       var ok = el('div', 'target ' + (target && took > target ? 'late' : 'met'),
-                  'diterima ' + formatSpan(took));
-      ok.title = 'Diterima dalam ' + formatSpan(took) + ' (target ' + formatSpan(target || 0) + ')';
+                  T('diterima ', 'acked ') + formatSpan(took));
+      ok.title = T('Diterima dalam ', 'Acknowledged in ') + formatSpan(took) + ' (target ' + formatSpan(target || 0) + ')';
       tdAge.appendChild(ok);
     }
     tr.appendChild(tdAge);
@@ -420,13 +437,13 @@
     // Reports
     var n = inc.reportCount || (inc.reportIds || []).length;
     var tdRep = el('td', 'rep num', String(n));
-    tdRep.title = n + ' laporan (reports)';
+    tdRep.title = n + T(' laporan', n === 1 ? ' report' : ' reports');
     if (n > 1) tdRep.classList.add('multi');
     tr.appendChild(tdRep);
 
     // Summary + id
     var tdSum = el('td', 'sum');
-    tdSum.appendChild(el('div', 'summary', inc.summary || '(tanpa ringkasan)'));
+    tdSum.appendChild(el('div', 'summary', inc.summary || T('(tanpa ringkasan)', '(no summary)')));
     tdSum.appendChild(el('div', 'meta id', inc.id));
     tr.appendChild(tdSum);
 
@@ -489,7 +506,7 @@
     if (map || typeof L === 'undefined') return map;
     map = L.map(mapEl, { zoomControl: true, attributionControl: !!mapTiles });
     if (mapTiles) {
-      L.tileLayer(mapTiles, { maxZoom: 19, attribution: 'peta pusat 112' }).addTo(map);
+      L.tileLayer(mapTiles, { maxZoom: 19, attribution: T('peta pusat 112', 'the centre\'s map') }).addTo(map);
     } else {
       mapEl.classList.add('plain');
       loadPlaces();
@@ -543,7 +560,8 @@
   }
   function toggleMap() {
     if (typeof L === 'undefined') {
-      showBanner('Peta tidak tersedia: Leaflet tidak terpasang di server (apt-get install libjs-leaflet).');
+      showBanner(T('Peta tidak tersedia: Leaflet tidak terpasang di server', 'No map: Leaflet is not installed on the server') +
+                 ' (apt-get install libjs-leaflet).');
       return;
     }
     mapEl.hidden = !mapEl.hidden;
@@ -565,7 +583,7 @@
     var f = filterOf();
     var sorted = all.filter(function (inc) { return shown(inc, f); });
     $('f-count').textContent = sorted.length === all.length ? '' :
-      sorted.length + ' dari ' + all.length + ' ditampilkan (shown)';
+      T(sorted.length + ' dari ' + all.length + ' ditampilkan', sorted.length + ' of ' + all.length + ' shown');
     var keep = new Set();
     var now = Date.now();
     sorted.forEach(function (inc, i) {
@@ -598,13 +616,14 @@
     renderMap(sorted);
     units.renderStrip();
     if (map && !mapEl.hidden) units.renderMap(map);
-    document.title = (counts.P1 ? '(' + counts.P1 + ' P1) ' : '') + 'SIAGA 112 · Konsol Dispatcher';
+    document.title = (counts.P1 ? '(' + counts.P1 + ' P1) ' : '') + T('SIAGA 112 · Konsol Dispatcher', 'SIAGA 112 · Dispatcher console');
 
     if (!haveData) {
+      emptyEl.textContent = T('Belum ada data. Menunggu server…', 'No data yet. Waiting for the server…');
       emptyEl.hidden = false;
     } else if (sorted.length === 0) {
-      emptyEl.textContent = all.length ? 'Tidak ada yang cocok dengan saringan. (Nothing matches the filters.)'
-                                       : 'Tidak ada insiden terbuka. (No open incidents.)';
+      emptyEl.textContent = all.length ? T('Tidak ada yang cocok dengan saringan.', 'Nothing matches the filters.')
+                                       : T('Tidak ada insiden terbuka.', 'No open incidents.');
       emptyEl.hidden = false;
     } else {
       emptyEl.hidden = true;
@@ -625,12 +644,12 @@
     var dues = tbody.querySelectorAll('.target[data-due]');
     for (var d = 0; d < dues.length; d++) {
       var left = (Number(dues[d].dataset.due) - now) / 1000;
-      var text = left >= 0 ? 'sisa ' + formatSpan(left) : 'lewat ' + formatSpan(-left);
+      var text = left >= 0 ? T('sisa ', 'left ') + formatSpan(left) : T('lewat ', 'over ') + formatSpan(-left);
       if (dues[d].textContent !== text) dues[d].textContent = text;
       var late = left < 0;
       dues[d].classList.toggle('late', late);
-      dues[d].title = late ? 'Target penerimaan terlewati (acknowledgement target breached)'
-                           : 'Sisa waktu target penerimaan (time left to acknowledge)';
+      dues[d].title = late ? T('Target penerimaan terlewati', 'Acknowledgement target breached')
+                           : T('Sisa waktu target penerimaan', 'Time left to acknowledge');
       var row = dues[d].closest('tr');
       if (row) row.classList.toggle('breach', late);
     }
@@ -705,7 +724,7 @@
       return created && now - created > limit;
     });
   }
-  function spanWords(s) { return s < 60 ? s + ' detik' : Math.round(s / 6) / 10 + ' menit'; }
+  function spanWords(s) { return s < 60 ? s + T(' detik', ' s') : Math.round(s / 6) / 10 + T(' menit', ' min'); }
   function alarmTick() {
     alarmIds = signedIn ? unacknowledgedP1() : [];
     var unanswered = signedIn ? units.alarmTick() : [];
@@ -714,8 +733,8 @@
       alarmIds = unanswered.map(function (a) { return a.incidentId; });
       alarmEl.hidden = false;
       alarmEl.classList.add('escalated');
-      $('alarm-text').textContent = 'Penugasan tidak dijawab: ' + unanswered.map(function (a) {
-        return a.unitId + ' → ' + a.incidentId; }).join(', ') + ' — assignment unanswered: offer the next unit';
+      $('alarm-text').textContent = T('Penugasan tidak dijawab: ', 'Assignment unanswered: ') + unanswered.map(function (a) {
+        return a.unitId + ' → ' + a.incidentId; }).join(', ') + T(' — tawarkan unit berikutnya', ' — offer the next unit');
       return;
     }
     alarmEl.hidden = alarmIds.length === 0;
@@ -724,10 +743,9 @@
       var overdue = supervisor ? overdueP1(alarmIds) : [];
       alarmEl.classList.toggle('escalated', overdue.length > 0);
       $('alarm-text').textContent = overdue.length
-        ? 'SUPERVISOR: ' + overdue.length + ' insiden P1 belum diterima lebih dari ' +
-          spanWords(signedIn.p1EscalateS || 120) + ' (' + overdue.join(', ') +
-          ') — P1 waiting for a dispatcher'
-        : alarmIds.length + ' insiden P1 belum diterima (' + alarmIds.join(', ') + ') — P1 not acknowledged yet';
+        ? 'SUPERVISOR: ' + overdue.length + T(' insiden P1 belum diterima lebih dari ', ' P1 incidents not acknowledged for over ') +
+          spanWords(signedIn.p1EscalateS || 120) + ' (' + overdue.join(', ') + ')'
+        : alarmIds.length + T(' insiden P1 belum diterima (', ' P1 not acknowledged yet (') + alarmIds.join(', ') + ')';
       if (Date.now() >= mutedUntil || overdue.length) beep();
     }
   }
@@ -758,34 +776,40 @@
   // ---- an incident's detail and the dispatcher's commands ----
   var STATUS_ORDER = ['INCIDENT_STATUS_OPEN', 'INCIDENT_STATUS_ACKNOWLEDGED', 'INCIDENT_STATUS_DISPATCHED',
                       'INCIDENT_STATUS_RESOLVED', 'INCIDENT_STATUS_CLOSED'];
-  var STATUS_DONE = {
-    INCIDENT_STATUS_ACKNOWLEDGED: 'Insiden diterima (acknowledged)',
-    INCIDENT_STATUS_DISPATCHED: 'Tercatat: bantuan diberangkatkan (dispatched)',
-    INCIDENT_STATUS_RESOLVED: 'Tercatat: selesai ditangani (resolved)',
-    INCIDENT_STATUS_CLOSED: 'Insiden ditutup (closed)'
+  var STATUS_DONE, REFUSAL;
+  function setCommandLabels() {
+  STATUS_DONE = {
+    INCIDENT_STATUS_ACKNOWLEDGED: T('Insiden diterima', 'Acknowledged'),
+    INCIDENT_STATUS_DISPATCHED: T('Tercatat: bantuan diberangkatkan', 'Dispatched'),
+    INCIDENT_STATUS_RESOLVED: T('Tercatat: selesai ditangani', 'Resolved'),
+    INCIDENT_STATUS_CLOSED: T('Insiden ditutup', 'Closed')
   };
-  var REFUSAL = {
-    version_conflict: 'Insiden ini berubah sejak Anda melihatnya (oleh petugas lain atau laporan baru). ' +
-      'Panel sudah menampilkan versi terbaru: periksa, lalu ulangi bila masih perlu. ' +
-      '(It changed since you saw it: check the latest version, then retry.)',
-    forbidden: 'Peran Anda tidak boleh melakukan ini (mis. mengambil alih setelah masa tenggang: minta supervisor). (Your role may not do this.)',
-    no_change: 'Status itu sudah berlaku. (It already has that status.)',
-    not_found: 'Insiden tidak ditemukan. (No such incident.)',
-    unavailable: 'Server sibuk atau terputus dari penyimpanan; coba lagi. (Store unavailable: retry.)',
-    no_phones: 'Tidak ada pelapor lewat SMS di insiden ini. (Nobody reported it by SMS.)',
-    unknown_phone: 'Nomor itu tidak melapor lewat SMS ke insiden ini. (That number did not report it by SMS.)',
-    unit_busy: 'Unit itu sedang bertugas atau tidak tersedia. Pilih unit lain. (That unit is not available.)',
-    unit_not_found: 'Unit tidak ditemukan. (No such unit.)',
-    unit_disabled: 'Unit itu dinonaktifkan. (That unit is disabled.)',
-    incident_closed: 'Insiden itu sudah selesai atau ditutup. (The incident is closed.)',
-    not_active: 'Penugasan itu sudah berakhir. (That assignment is over.)',
-    already_assigned: 'Unit itu sudah ditugaskan ke insiden ini. (Already assigned.)',
-    bad_state: 'Penugasan itu sudah tidak terbuka. (That assignment is no longer open.)',
-    not_open: 'Insiden itu sudah ditutup atau digabung; buka lagi dulu. (Closed or merged: reopen it first.)',
-    not_merged: 'Insiden itu tidak sedang digabung. (It is not merged.)',
-    only_report: 'Itu satu-satunya laporan insiden ini. (Its only report: nothing to split.)',
-    not_in_incident: 'Laporan itu sudah tidak di insiden ini. (That report is no longer in it.)'
+  REFUSAL = {
+    version_conflict: T('Insiden ini berubah sejak Anda melihatnya (oleh petugas lain atau laporan baru). ' +
+                        'Panel sudah menampilkan versi terbaru: periksa, lalu ulangi bila masih perlu.',
+                        'This incident changed since you saw it (another dispatcher or a new report). ' +
+                        'The panel now shows the latest version: check it, then retry if still needed.'),
+    forbidden: T('Peran Anda tidak boleh melakukan ini (mis. mengambil alih setelah masa tenggang: minta supervisor).',
+                 'Your role may not do this (e.g. taking over after the grace period: ask a supervisor).'),
+    no_change: T('Status itu sudah berlaku.', 'It already has that status.'),
+    not_found: T('Insiden tidak ditemukan.', 'No such incident.'),
+    unavailable: T('Server sibuk atau terputus dari penyimpanan; coba lagi.', 'Store unavailable: retry.'),
+    no_phones: T('Tidak ada pelapor lewat SMS di insiden ini.', 'Nobody reported it by SMS.'),
+    unknown_phone: T('Nomor itu tidak melapor lewat SMS ke insiden ini.', 'That number did not report it by SMS.'),
+    unit_busy: T('Unit itu sedang bertugas atau tidak tersedia. Pilih unit lain.', 'That unit is not available.'),
+    unit_not_found: T('Unit tidak ditemukan.', 'No such unit.'),
+    unit_disabled: T('Unit itu dinonaktifkan.', 'That unit is disabled.'),
+    incident_closed: T('Insiden itu sudah selesai atau ditutup.', 'The incident is closed.'),
+    not_active: T('Penugasan itu sudah berakhir.', 'That assignment is over.'),
+    already_assigned: T('Unit itu sudah ditugaskan ke insiden ini.', 'Already assigned.'),
+    bad_state: T('Penugasan itu sudah tidak terbuka.', 'That assignment is no longer open.'),
+    not_open: T('Insiden itu sudah ditutup atau digabung; buka lagi dulu.', 'Closed or merged: reopen it first.'),
+    not_merged: T('Insiden itu tidak sedang digabung.', 'It is not merged.'),
+    only_report: T('Itu satu-satunya laporan insiden ini.', 'Its only report: nothing to split.'),
+    not_in_incident: T('Laporan itu sudah tidak di insiden ini.', 'That report is no longer in it.')
   };
+  }
+  setCommandLabels();
 
   function noteSelected(inc) {
     if (inc && inc.id === selectedId &&
@@ -798,6 +822,13 @@
   function openDetail(id, given) {
     var inc = given || incidents.get(id);
     if (!inc) return;
+    // A draft belongs to the incident it was written for: an unsent SMS or
+    // note must not be sent to the next incident's callers by mistake.
+    if (id !== selectedId) {
+      $('sms-text').value = '';
+      noteText.value = '';
+      $('override-reason').value = '';
+    }
     selectedId = id;
     selectedInc = inc;
     detailMsg.hidden = true;
@@ -833,31 +864,32 @@
     title.appendChild(document.createTextNode(' ' + inc.id + ' · ' + (CATEGORY_LABEL[inc.category] || inc.category || '?')));
 
     detailBody.textContent = '';
-    detailBody.appendChild(el('p', 'summary-big', inc.summary || '(tanpa ringkasan)'));
+    detailBody.appendChild(el('p', 'summary-big', inc.summary || T('(tanpa ringkasan)', '(no summary)')));
     var dl = el('dl');
     var st = inc.status || 'INCIDENT_STATUS_OPEN';
-    dlRow(dl, 'Status', (STATUS_LABEL[st] || st) + (inc.handler ? ' · ditangani ' + inc.handler + ' (in hand)' : ''));
+    dlRow(dl, 'Status', (STATUS_LABEL[st] || st) + (inc.handler ? T(' · ditangani ', ' · in the hands of ') + inc.handler : ''));
     if (inc.priorityOverride) {
       var po = inc.priorityOverride;
-      dlRow(dl, 'Prioritas diubah', po.value + ' oleh ' + (po.by || '?') + ': “' + (po.reason || '') + '”');
+      dlRow(dl, T('Prioritas diubah', 'Priority override'), po.value + T(' oleh ', ' by ') + (po.by || '?') + ': “' + (po.reason || '') + '”');
     }
     if (inc.categoryOverride) {
       var co = inc.categoryOverride;
-      dlRow(dl, 'Kategori diubah', (CATEGORY_LABEL[co.value] || co.value) + ' oleh ' + (co.by || '?') + ': “' + (co.reason || '') + '”');
+      dlRow(dl, T('Kategori diubah', 'Category override'), (CATEGORY_LABEL[co.value] || co.value) + T(' oleh ', ' by ') + (co.by || '?') + ': “' + (co.reason || '') + '”');
     }
-    dlRow(dl, 'Skor (score)', String(inc.score || 0));
+    dlRow(dl, T('Skor', 'Score'), String(inc.score || 0));
     var loc = inc.location || {};
     var where = placeText(loc);
     if (loc.lat || loc.lon) where += ' (' + formatCoord(loc.lat || 0) + ', ' + formatCoord(loc.lon || 0) + ')';
-    dlRow(dl, 'Lokasi', where);
+    dlRow(dl, T('Lokasi', 'Place'), where);
     var how = [];
     if (SOURCE_LABEL[loc.source]) how.push(SOURCE_LABEL[loc.source]);
     if (loc.accuracyM) how.push('±' + Math.round(loc.accuracyM) + ' m');
-    if (loc.confidence) how.push('keyakinan ' + Math.round(loc.confidence * 100) + '%');
-    if (how.length) dlRow(dl, 'Cara ditemukan', how.join(' · '));
+    if (loc.confidence) how.push(T('keyakinan ', 'confidence ') + Math.round(loc.confidence * 100) + '%');
+    if (how.length) dlRow(dl, T('Cara ditemukan', 'Found by'), how.join(' · '));
     var created = int64(inc.createdAtMs);
-    if (created) dlRow(dl, 'Dibuat (created)', new Date(created).toLocaleString('id-ID') + ' · ' + formatAge(Date.now() - created) + ' lalu');
-    dlRow(dl, 'Laporan (reports)', String(inc.reportCount || (inc.reportIds || []).length));
+    if (created) dlRow(dl, T('Dibuat', 'Created'), new Date(created).toLocaleString(window.SiagaI18n.locale()) + ' · ' +
+                       formatAge(Date.now() - created) + T(' lalu', ' ago'));
+    dlRow(dl, T('Laporan', 'Reports'), String(inc.reportCount || (inc.reportIds || []).length));
     if ((inc.phones || []).length) {
       var ph = el('span');
       inc.phones.forEach(function (p, i) {
@@ -866,22 +898,22 @@
         a.href = 'tel:' + p;
         ph.appendChild(a);
       });
-      dlRow(dl, 'Nomor pelapor', ph);
+      dlRow(dl, T('Nomor pelapor', 'Callers\' numbers'), ph);
     } else {
-      dlRow(dl, 'Nomor pelapor', '– (tidak ada / none)');
+      dlRow(dl, T('Nomor pelapor', 'Callers\' numbers'), T('– (tidak ada)', '– (none)'));
     }
-    dlRow(dl, 'Versi (version)', String(inc.version || 0));
+    dlRow(dl, T('Versi', 'Version'), String(inc.version || 0));
     detailBody.appendChild(dl);
 
     var why = el('section');
-    why.appendChild(el('h3', null, 'Alasan skor (why this score)'));
+    why.appendChild(el('h3', null, T('Alasan skor', 'Why this score')));
     why.appendChild(reasonList(inc.reasons || []));
     detailBody.appendChild(why);
     units.renderDetail(inc, detailBody);
     merging.render(inc, detailBody);
 
     var notes = el('section');
-    notes.appendChild(el('h3', null, 'Catatan (notes)'));
+    notes.appendChild(el('h3', null, T('Catatan', 'Notes')));
     if ((inc.notes || []).length) {
       var ol = el('ol', 'notes');
       inc.notes.forEach(function (n) {
@@ -893,7 +925,7 @@
       });
       notes.appendChild(ol);
     } else {
-      notes.appendChild(el('p', 'meta', 'Belum ada catatan. (No notes yet.)'));
+      notes.appendChild(el('p', 'meta', T('Belum ada catatan.', 'No notes yet.')));
     }
     detailBody.appendChild(notes);
     incidentHistory.render(inc, detailBody);
@@ -925,14 +957,14 @@
       var takeover = others && to === 'INCIDENT_STATUS_ACKNOWLEDGED';
       acts[i].classList.toggle('current', to === st && !takeover);
       acts[i].classList.toggle('takeover', !!takeover);
-      acts[i].title = takeover ? 'Ambil alih dari ' + inc.handler + ' (take over)' : '';
+      acts[i].title = takeover ? T('Ambil alih dari ', 'Take over from ') + inc.handler : '';
       acts[i].disabled = (STATUS_ORDER.indexOf(to) <= at && !takeover) || !ws;
     }
   }
 
   function sendCommand(what, body) {
     if (!ws || ws.readyState !== WebSocket.OPEN) {
-      showDetailMsg('Tidak terhubung; perintah tidak dikirim. (Not connected: not sent.)', true);
+      showDetailMsg(T('Tidak terhubung; perintah tidak dikirim.', 'Not connected: not sent.'), true);
       return;
     }
     commandSeq++;
@@ -962,7 +994,7 @@
       if (what.openAfter) openDetail(what.openAfter);
       return;
     }
-    showDetailMsg(REFUSAL[rep.errorCode] || ('Ditolak (refused): ' + (rep.errorCode || '') + ' ' + (rep.message || '')), true);
+    showDetailMsg(REFUSAL[rep.errorCode] || (T('Ditolak: ', 'Refused: ') + (rep.errorCode || '') + ' ' + (rep.message || '')), true);
     // Another change won: bring the panel to the latest version at once
     // (the update may still be on its way), so the dispatcher decides again
     // on what is true now.
@@ -987,11 +1019,11 @@
         inc.handler !== signedIn.name) {
       // Taking over: past the grace it is a supervisor's, with a reason.
       if (signedIn.role === 'supervisor' || signedIn.role === 'admin') {
-        var reason = window.prompt('Alasan mengambil alih dari ' + inc.handler + ' (reason to take it over):', '');
+        var reason = window.prompt(T('Alasan mengambil alih dari ', 'Why take it over from ') + inc.handler + ':', '');
         if (reason === null) return;
         body.reason = reason.trim();
       }
-      sendCommand({ done: 'Insiden diambil alih. (Taken over.)' }, { setStatus: body });
+      sendCommand({ done: T('Insiden diambil alih.', 'Taken over.') }, { setStatus: body });
       return;
     }
     sendCommand({ done: STATUS_DONE[to] || 'OK' }, { setStatus: body });
@@ -1011,7 +1043,7 @@
   $('detail-close').addEventListener('click', closeDetail);
   $('reopen').addEventListener('click', function () {
     if (!selectedInc) return;
-    sendCommand({ done: 'Insiden dibuka lagi. (Reopened.)', reopened: true },
+    sendCommand({ done: T('Insiden dibuka lagi.', 'Reopened.'), reopened: true },
                 { setStatus: { incidentId: selectedInc.id, status: 'INCIDENT_STATUS_OPEN',
                                expectedVersion: String(selectedInc.version || 0) } });
   });
@@ -1032,12 +1064,12 @@
           li.appendChild(el('span', null, (CATEGORY_LABEL[inc.category] || inc.category || '?') + ' · ' +
                                          (inc.summary || '')));
           var at = int64(inc.updatedAtMs);
-          li.appendChild(el('span', 'cl-when', (inc.mergedInto ? 'Digabung ke ' + inc.mergedInto : (STATUS_LABEL[inc.status] || '')) +
+          li.appendChild(el('span', 'cl-when', (inc.mergedInto ? T('Digabung ke ', 'Merged into ') + inc.mergedInto : (STATUS_LABEL[inc.status] || '')) +
                                                (at ? ' ' + formatClock(new Date(at)) : '')));
           li.addEventListener('click', function () { openDetail(inc.id, inc); });
           ul.appendChild(li);
         });
-        if (!ul.children.length) ul.appendChild(el('li', 'meta', 'Belum ada. (None yet.)'));
+        if (!ul.children.length) ul.appendChild(el('li', 'meta', T('Belum ada.', 'None yet.')));
       }).catch(function () { /* shown again on the next toggle */ });
   }
   $('closed-toggle').addEventListener('click', function () {
@@ -1054,9 +1086,9 @@
     if (!selectedInc) return;
     var pri = $('override-priority').value, cat = $('override-category').value;
     var reason = $('override-reason').value.trim();
-    if (!pri && !cat) { showDetailMsg('Pilih prioritas atau kategori. (Choose a priority or a category.)', true); return; }
-    if (!reason) { showDetailMsg('Tulis alasannya: dispatcher lain akan membacanya. (Say why.)', true); $('override-reason').focus(); return; }
-    var done = { done: 'Perubahan disimpan. (Override saved.)', override: true };
+    if (!pri && !cat) { showDetailMsg(T('Pilih prioritas atau kategori.', 'Choose a priority or a category.'), true); return; }
+    if (!reason) { showDetailMsg(T('Tulis alasannya: dispatcher lain akan membacanya.', 'Say why.'), true); $('override-reason').focus(); return; }
+    var done = { done: T('Perubahan disimpan.', 'Override saved.'), override: true };
     if (pri) sendCommand(done, { setPriority: { incidentId: selectedInc.id, priority: pri, reason: reason,
                                                 expectedVersion: String(selectedInc.version || 0) } });
     if (cat) sendCommand(done, { setCategory: { incidentId: selectedInc.id, category: cat, reason: reason } });
@@ -1065,14 +1097,14 @@
     ev.preventDefault();
     var text = $('sms-text').value.trim();
     if (!text || !selectedInc) return;
-    sendCommand({ done: 'SMS dikirim ke antrean keluar. (SMS queued to send.)', sms: true },
+    sendCommand({ done: T('SMS dikirim ke antrean keluar.', 'SMS queued to send.'), sms: true },
                 { replySms: { incidentId: selectedInc.id, text: text, phone: $('sms-to').value } });
   });
   $('note-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var text = noteText.value.trim();
     if (!text || !selectedInc) return;
-    sendCommand({ done: 'Catatan ditambahkan. (Note added.)', note: true },
+    sendCommand({ done: T('Catatan ditambahkan.', 'Note added.'), note: true },
                 { addNote: { incidentId: selectedInc.id, text: text } });
   });
   // Shortcuts while a detail is open and the dispatcher is not typing.
@@ -1099,11 +1131,10 @@
   });
 
   // ---- connection ----
-  var CONN_EN = { connected: 'connected', connecting: 'connecting', disconnected: 'disconnected, reconnecting' };
   function setConn(state, text) {
     connEl.dataset.state = state;
-    connEl.title = CONN_EN[state];
-    connText.textContent = text || { connected: 'terhubung', connecting: 'menyambung…', disconnected: 'terputus' }[state];
+    connText.textContent = text || { connected: T('terhubung', 'connected'), connecting: T('menyambung…', 'connecting…'),
+                                     disconnected: T('terputus', 'disconnected') }[state];
     document.body.classList.toggle('offline', state !== 'connected');
   }
 
@@ -1117,7 +1148,7 @@
   function connect() {
     clearTimeout(reconnectTimer);
     clearInterval(countdownTimer);
-    setConn('connecting', attempt ? 'menyambung ulang…' : undefined);
+    setConn('connecting', attempt ? T('menyambung ulang…', 'reconnecting…') : undefined);
     var sock;
     try {
       sock = new WebSocket(consoleUrl(), SUBPROTOCOL);
@@ -1148,7 +1179,7 @@
       pages = null; // a snapshot cut short is asked for again
       stopPing();
       if (ev.code === 4003) {
-        showSignIn('Sesi Anda berakhir. Silakan masuk lagi. (Your session has ended: sign in again.)');
+        showSignIn(T('Sesi Anda berakhir. Silakan masuk lagi.', 'Your session has ended: sign in again.'));
         return;
       }
       if (!opened) {
@@ -1175,7 +1206,8 @@
     var due = Date.now() + delay;
     var show = function () {
       var left = Math.max(0, Math.ceil((due - Date.now()) / 1000));
-      setConn('disconnected', 'terputus — menyambung ulang' + (left ? ' dalam ' + left + ' dtk' : '') + '…');
+      setConn('disconnected', T('terputus — menyambung ulang', 'disconnected — reconnecting') +
+              (left ? T(' dalam ', ' in ') + left + T(' dtk', ' s') : '') + '…');
     };
     show();
     clearInterval(countdownTimer);
@@ -1236,7 +1268,7 @@
     haveData = false;
     scheduleRender();
     whoEl.hidden = true;
-    setConn('disconnected', 'belum masuk');
+    setConn('disconnected', T('belum masuk', 'not signed in'));
     signinError.hidden = !message;
     signinError.textContent = message || '';
     signinEl.hidden = false;
@@ -1249,7 +1281,7 @@
   function checkSession(ok, otherwise) {
     fetch('/v1/auth/session', { credentials: 'same-origin', cache: 'no-store' }).then(function (r) {
       if (r.ok) return r.json().then(ok);
-      if (r.status === 401 || r.status === 403) return showSignIn(signedIn ? 'Sesi Anda berakhir. (Your session has ended.)' : '');
+      if (r.status === 401 || r.status === 403) return showSignIn(signedIn ? T('Sesi Anda berakhir.', 'Your session has ended.') : '');
       throw new Error('status ' + r.status);
     }).catch(function () {
       if (otherwise) otherwise(); else setTimeout(function () { checkSession(ok); }, 2000);
@@ -1276,18 +1308,19 @@
           return;
         }
         var text;
-        if (r.status === 401) text = 'Nama pengguna atau kata sandi salah. (Wrong username or password.)';
+        if (r.status === 401) text = T('Nama pengguna atau kata sandi salah.', 'Wrong username or password.');
         else if (r.status === 429) {
           var min = Math.max(1, Math.ceil((Number(r.headers.get('Retry-After')) || 60) / 60));
-          text = 'Terlalu banyak percobaan gagal. Coba lagi dalam ' + min + ' menit. (Too many failed attempts: try again in ' + min + ' min.)';
-        } else text = 'Server tidak dapat dihubungi, coba lagi. (The server is unavailable, try again.)';
+          text = T('Terlalu banyak percobaan gagal. Coba lagi dalam ' + min + ' menit.',
+                   'Too many failed attempts: try again in ' + min + ' min.');
+        } else text = T('Server tidak dapat dihubungi, coba lagi.', 'The server is unavailable, try again.');
         signinError.textContent = text;
         signinError.hidden = false;
         $('signin-pass').select();
       });
     }).catch(function () {
       signinSubmit.disabled = false;
-      signinError.textContent = 'Jaringan terputus, coba lagi. (No network, try again.)';
+      signinError.textContent = T('Jaringan terputus, coba lagi.', 'No network, try again.');
       signinError.hidden = false;
     });
   });
@@ -1305,6 +1338,26 @@
     get lastUpdateId() { return lastUpdateId; },
     get count() { return incidents.size; }
   };
+
+  // A language switch redraws everything the scripts wrote; the static page
+  // has already been switched by i18n.js.
+  window.SiagaI18n.onChange(function () {
+    setLabels();
+    setCommandLabels();
+    fillCategorySelect($('f-category'), false);
+    fillCategorySelect($('override-category'), true);
+    rows.forEach(function (tr) { tr._inc = null; });
+    setConn(connEl.dataset.state);
+    if (connEl.dataset.state === 'disconnected' && !signedIn) setConn('disconnected', T('belum masuk', 'not signed in'));
+    if (!closedEl.hidden) loadClosed();
+    units.relabel();
+    incidentHistory.relabel();
+    detailMsg.hidden = true;
+    bannerEl.hidden = true;
+    if (lastUpdate) footNote.textContent = footText(lastUpdate);
+    render();
+    alarmTick();
+  });
 
   tick();
   setInterval(tick, 500);

@@ -12,24 +12,28 @@
 // window.SiagaHistory.create(hooks) -> api; hooks: el, int64, formatClock,
 // scheduleRender(), sendCommand(what, body).
 (function () {
-  var CHANNEL = { CHANNEL_APP: 'aplikasi', CHANNEL_SMS: 'SMS', CHANNEL_AML: 'AML (lokasi ponsel)' };
+  var T = window.SiagaI18n.T;
+  // [Bahasa Indonesia, English]
+  var CHANNEL = { CHANNEL_APP: ['aplikasi', 'app'], CHANNEL_SMS: ['SMS', 'SMS'],
+                  CHANNEL_AML: ['AML (lokasi ponsel)', 'AML (handset location)'] };
   var KIND = {
-    UPDATE_KIND_CREATED: 'insiden dibuat (created)',
-    UPDATE_KIND_REPORT_ATTACHED: 'laporan bergabung (report joined)',
-    UPDATE_KIND_STATUS_CHANGED: 'status diubah (status)',
-    UPDATE_KIND_NOTE_ADDED: 'catatan (note)',
-    UPDATE_KIND_PRIORITY_CHANGED: 'prioritas diubah (priority)',
-    UPDATE_KIND_CATEGORY_CHANGED: 'kategori diubah (category)',
-    UPDATE_KIND_UNIT_CHANGED: 'unit',
-    UPDATE_KIND_ASSIGNMENT_CHANGED: 'penugasan (assignment)',
-    UPDATE_KIND_MERGED: 'digabung (merged)',
-    UPDATE_KIND_UNMERGED: 'dipisahkan kembali (unmerged)'
+    UPDATE_KIND_CREATED: ['insiden dibuat', 'created'],
+    UPDATE_KIND_REPORT_ATTACHED: ['laporan bergabung', 'report joined'],
+    UPDATE_KIND_STATUS_CHANGED: ['status diubah', 'status changed'],
+    UPDATE_KIND_NOTE_ADDED: ['catatan', 'note'],
+    UPDATE_KIND_PRIORITY_CHANGED: ['prioritas diubah', 'priority changed'],
+    UPDATE_KIND_CATEGORY_CHANGED: ['kategori diubah', 'category changed'],
+    UPDATE_KIND_UNIT_CHANGED: ['unit', 'unit'],
+    UPDATE_KIND_ASSIGNMENT_CHANGED: ['penugasan', 'assignment'],
+    UPDATE_KIND_MERGED: ['digabung', 'merged'],
+    UPDATE_KIND_UNMERGED: ['dipisahkan kembali', 'unmerged']
   };
   var STATUS = {
-    INCIDENT_STATUS_OPEN: 'Baru', INCIDENT_STATUS_ACKNOWLEDGED: 'Diterima',
-    INCIDENT_STATUS_DISPATCHED: 'Diberangkatkan', INCIDENT_STATUS_RESOLVED: 'Selesai',
-    INCIDENT_STATUS_CLOSED: 'Ditutup'
+    INCIDENT_STATUS_OPEN: ['Baru', 'New'], INCIDENT_STATUS_ACKNOWLEDGED: ['Diterima', 'Acknowledged'],
+    INCIDENT_STATUS_DISPATCHED: ['Diberangkatkan', 'Dispatched'], INCIDENT_STATUS_RESOLVED: ['Selesai', 'Resolved'],
+    INCIDENT_STATUS_CLOSED: ['Ditutup', 'Closed']
   };
+  function word(table, key) { return table[key] ? T(table[key][0], table[key][1]) : key; }
 
   function create(h) {
     var el = h.el;
@@ -69,10 +73,10 @@
     function reportItem(r, inc, splittable) {
       var li = el('li', 'rep-item');
       var head = [];
-      head.push(CHANNEL[r.channel] || r.channel || '?');
+      head.push(word(CHANNEL, r.channel || '?'));
       if (r.receivedAtMs) head.push(when(r.receivedAtMs));
       li.appendChild(el('div', 'note-meta', head.join(' · ')));
-      li.appendChild(el('div', 'rep-text', r.description || '(tanpa teks)'));
+      li.appendChild(el('div', 'rep-text', r.description || T('(tanpa teks)', '(no text)')));
       var phone = r.reporter && r.reporter.phone;
       var meta = el('div', 'note-meta');
       if (phone) {
@@ -86,12 +90,13 @@
       li.appendChild(meta);
       li.appendChild(el('div', 'meta id', r.id || ''));
       if (splittable && r.id) {
-        var b = el('button', 'btn-quiet split', 'Pisahkan ke insiden baru (split)');
+        var b = el('button', 'btn-quiet split', T('Pisahkan ke insiden baru', 'Split into a new incident'));
         b.type = 'button';
         b.dataset.split = r.id;
-        b.title = 'Laporan ini keadaan darurat lain: jadikan insiden sendiri';
+        b.title = T('Laporan ini keadaan darurat lain: jadikan insiden sendiri',
+                    'This report is another emergency: make it an incident of its own');
         b.addEventListener('click', function () {
-          h.sendCommand({ done: 'Laporan dipisahkan ke insiden baru. (Split off.)' },
+          h.sendCommand({ done: T('Laporan dipisahkan ke insiden baru.', 'Report split into a new incident.') },
                         { split: { incidentId: inc.id, reportId: r.id, expectedVersion: String(inc.version || 0) } });
         });
         li.appendChild(b);
@@ -102,8 +107,8 @@
     function trailItem(u) {
       var li = el('li');
       var inc = u.incident || {};
-      var text = KIND[u.kind] || u.kind || '?';
-      if (u.kind === 'UPDATE_KIND_STATUS_CHANGED' && inc.status) text += ': ' + (STATUS[inc.status] || inc.status);
+      var text = word(KIND, u.kind || '?');
+      if (u.kind === 'UPDATE_KIND_STATUS_CHANGED' && inc.status) text += ': ' + word(STATUS, inc.status);
       if (u.kind === 'UPDATE_KIND_PRIORITY_CHANGED' && inc.priority) text += ': ' + inc.priority;
       if (u.kind === 'UPDATE_KIND_CATEGORY_CHANGED' && inc.category) text += ': ' + inc.category;
       if (u.kind === 'UPDATE_KIND_NOTE_ADDED' && inc.notes && inc.notes[0]) text += ': “' + inc.notes[0].text + '”';
@@ -120,9 +125,9 @@
       want(inc);
       var hist = got && got.id === inc.id ? got.history : null;
       var reps = el('section');
-      reps.appendChild(el('h3', null, 'Laporan (reports)'));
+      reps.appendChild(el('h3', null, T('Laporan', 'Reports')));
       if (!hist) {
-        reps.appendChild(el('p', 'meta', 'Memuat… (loading)'));
+        reps.appendChild(el('p', 'meta', T('Memuat…', 'Loading…')));
         body.appendChild(reps);
         return;
       }
@@ -136,14 +141,15 @@
       }
       var total = inc.reportCount || (inc.reportIds || []).length;
       if (total > list.length) {
-        reps.appendChild(el('p', 'meta', (total - list.length) + ' laporan lain tidak ditampilkan: teksnya sudah ' +
-                                         'tidak disimpan, atau lebih dari 200 (other reports not shown)'));
+        reps.appendChild(el('p', 'meta', (total - list.length) +
+          T(' laporan lain tidak ditampilkan: teksnya sudah tidak disimpan, atau lebih dari 200',
+            ' more reports not shown: their text is no longer kept, or there are more than 200')));
       }
       body.appendChild(reps);
 
       var det = el('details', 'trail');
-      det.appendChild(el('summary', null, 'Riwayat (audit trail) · ' + (hist.updates || []).length +
-                                         (hist.more ? '+' : '') + ' entri'));
+      det.appendChild(el('summary', null, T('Riwayat', 'Audit trail') + ' · ' + (hist.updates || []).length +
+                                         (hist.more ? '+' : '') + T(' entri', ' entries')));
       var tl = el('ol', 'trail-list');
       (hist.updates || []).forEach(function (u) { tl.appendChild(trailItem(u)); });
       det.appendChild(tl);
@@ -152,7 +158,10 @@
       body.appendChild(det);
     }
 
-    return { render: render };
+    // The language switched: the next render redraws with the same answer.
+    function relabel() { h.scheduleRender(); }
+
+    return { render: render, relabel: relabel };
   }
 
   window.SiagaHistory = { create: create };

@@ -9,6 +9,7 @@
 // window.SiagaMerge.create(hooks) -> api; hooks: el, sendCommand(what, body),
 // openIncidents() -> [Incident], openDetail(id), label(inc) -> text.
 (function () {
+  var T = window.SiagaI18n.T;
   function distanceM(a, b) {
     if (!a || !b || (!a.lat && !a.lon) || (!b.lat && !b.lon)) return Infinity;
     var r = 6371000, rad = Math.PI / 180;
@@ -26,7 +27,7 @@
       b.type = 'button';
       b.dataset.unmerge = id;
       b.addEventListener('click', function () {
-        h.sendCommand({ done: id + ' dipisahkan kembali. (Unmerged.)' }, { unmerge: { incidentId: id } });
+        h.sendCommand({ done: id + T(' dipisahkan kembali.', ' unmerged.') }, { unmerge: { incidentId: id } });
       });
       return b;
     }
@@ -34,26 +35,26 @@
     function render(inc, body) {
       var sec = el('section', 'merge');
       if (inc.mergedInto) {
-        sec.appendChild(el('h3', null, 'Digabung (merged)'));
-        var p = el('p', null, 'Insiden ini digabung ke ');
+        sec.appendChild(el('h3', null, T('Digabung', 'Merged')));
+        var p = el('p', null, T('Insiden ini digabung ke ', 'This incident was merged into '));
         var a = el('a', 'incident-link', inc.mergedInto);
         a.href = '#';
         a.addEventListener('click', function (ev) { ev.preventDefault(); h.openDetail(inc.mergedInto); });
         p.appendChild(a);
-        p.appendChild(document.createTextNode('. (Merged into it: work it there.)'));
+        p.appendChild(document.createTextNode(T(': tangani di sana.', ': work it there.')));
         sec.appendChild(p);
-        sec.appendChild(unmergeButton(inc.id, 'Batalkan penggabungan (unmerge)'));
+        sec.appendChild(unmergeButton(inc.id, T('Batalkan penggabungan', 'Undo the merge')));
         body.appendChild(sec);
         return;
       }
       var open = inc.status !== 'INCIDENT_STATUS_RESOLVED' && inc.status !== 'INCIDENT_STATUS_CLOSED';
       if (!open && !(inc.merged || []).length) return;
-      sec.appendChild(el('h3', null, 'Gabungkan (merge)'));
+      sec.appendChild(el('h3', null, T('Gabungkan', 'Merge')));
       (inc.merged || []).forEach(function (m) {
         var row = el('div', 'merged-row');
-        row.appendChild(el('span', null, m.incidentId + ' digabung ke sini oleh ' + (m.by || '?') +
-                                         ' · ' + (m.reportCount || 0) + ' laporan '));
-        row.appendChild(unmergeButton(m.incidentId, 'Pisahkan (unmerge)'));
+        row.appendChild(el('span', null, m.incidentId + T(' digabung ke sini oleh ', ' merged in here by ') + (m.by || '?') +
+                                         ' · ' + (m.reportCount || 0) + T(' laporan ', ' reports ')));
+        row.appendChild(unmergeButton(m.incidentId, T('Pisahkan', 'Unmerge')));
         sec.appendChild(row);
       });
       if (open) {
@@ -62,8 +63,8 @@
         var form = el('div', 'override-row');
         var sel = el('select');
         sel.id = 'merge-into';
-        sel.setAttribute('aria-label', 'Gabungkan ke (merge into)');
-        var first = el('option', null, others.length ? 'gabungkan ke… (merge into)' : 'tidak ada insiden lain');
+        sel.setAttribute('aria-label', T('Gabungkan ke', 'Merge into'));
+        var first = el('option', null, others.length ? T('gabungkan ke…', 'merge into…') : T('tidak ada insiden lain', 'no other incident'));
         first.value = '';
         sel.appendChild(first);
         others.slice(0, 30).forEach(function (o) {
@@ -73,14 +74,14 @@
           sel.appendChild(opt);
         });
         form.appendChild(sel);
-        var go = el('button', 'btn-quiet', 'Gabungkan');
+        var go = el('button', 'btn-quiet', T('Gabungkan', 'Merge'));
         go.type = 'button';
         go.id = 'merge-go';
         go.addEventListener('click', function () {
           var into = sel.value;
           if (!into) return;
           var target = others.filter(function (o) { return o.id === into; })[0];
-          h.sendCommand({ done: inc.id + ' digabung ke ' + into + '. (Merged.)', openAfter: into },
+          h.sendCommand({ done: inc.id + T(' digabung ke ', ' merged into ') + into + '.', openAfter: into },
                         { merge: { incidentId: inc.id, intoIncidentId: into,
                                    expectedVersion: String(inc.version || 0),
                                    intoExpectedVersion: String((target && target.version) || 0) } });

@@ -11,33 +11,36 @@
 // window.SiagaUnits.create(hooks) -> api; hooks: el, sendCommand(what, body),
 // openDetail(id), beep(), scheduleRender(), showBanner(text), int64(v).
 (function () {
+  var T = window.SiagaI18n.T;
+  // [Bahasa Indonesia, English, style]
   var STATUS = {
-    UNIT_STATUS_AVAILABLE: ['Tersedia', 'available', 'ok'],
-    UNIT_STATUS_ASSIGNED: ['Ditugaskan', 'assigned', 'wait'],
-    UNIT_STATUS_EN_ROUTE: ['Menuju lokasi', 'en route', 'busy'],
-    UNIT_STATUS_ON_SCENE: ['Di lokasi', 'on scene', 'busy'],
-    UNIT_STATUS_TRANSPORTING: ['Membawa pasien', 'transporting', 'busy'],
-    UNIT_STATUS_AT_HOSPITAL: ['Di rumah sakit', 'at hospital', 'busy'],
-    UNIT_STATUS_RETURNING: ['Kembali', 'returning', 'ok'],
-    UNIT_STATUS_OUT_OF_SERVICE: ['Tidak bertugas', 'out of service', 'off'],
-    UNIT_STATUS_OFFLINE: ['Offline', 'offline', 'off'],
-    UNIT_STATUS_UNSPECIFIED: ['?', 'unknown', 'off']
+    UNIT_STATUS_AVAILABLE: ['Tersedia', 'Available', 'ok'],
+    UNIT_STATUS_ASSIGNED: ['Ditugaskan', 'Assigned', 'wait'],
+    UNIT_STATUS_EN_ROUTE: ['Menuju lokasi', 'En route', 'busy'],
+    UNIT_STATUS_ON_SCENE: ['Di lokasi', 'On scene', 'busy'],
+    UNIT_STATUS_TRANSPORTING: ['Membawa pasien', 'Transporting', 'busy'],
+    UNIT_STATUS_AT_HOSPITAL: ['Di rumah sakit', 'At hospital', 'busy'],
+    UNIT_STATUS_RETURNING: ['Kembali', 'Returning', 'ok'],
+    UNIT_STATUS_OUT_OF_SERVICE: ['Tidak bertugas', 'Out of service', 'off'],
+    UNIT_STATUS_OFFLINE: ['Offline', 'Offline', 'off'],
+    UNIT_STATUS_UNSPECIFIED: ['?', '?', 'off']
   };
   var STATE = {
-    ASSIGNMENT_STATE_OFFERED: ['Ditawarkan', 'offered', 'wait'],
-    ASSIGNMENT_STATE_DELIVERED: ['Terkirim ke unit', 'delivered', 'wait'],
-    ASSIGNMENT_STATE_SEEN: ['Dibaca unit', 'seen', 'wait'],
-    ASSIGNMENT_STATE_ACCEPTED: ['Diterima unit', 'accepted', 'ok'],
-    ASSIGNMENT_STATE_DECLINED: ['Ditolak unit', 'declined', 'bad'],
-    ASSIGNMENT_STATE_TIMED_OUT: ['Tidak dijawab', 'timed out', 'bad'],
-    ASSIGNMENT_STATE_CANCELLED: ['Dibatalkan', 'cancelled', 'off'],
-    ASSIGNMENT_STATE_CLEARED: ['Selesai', 'cleared', 'off']
+    ASSIGNMENT_STATE_OFFERED: ['Ditawarkan', 'Offered', 'wait'],
+    ASSIGNMENT_STATE_DELIVERED: ['Terkirim ke unit', 'Delivered to the unit', 'wait'],
+    ASSIGNMENT_STATE_SEEN: ['Dibaca unit', 'Seen by the crew', 'wait'],
+    ASSIGNMENT_STATE_ACCEPTED: ['Diterima unit', 'Accepted', 'ok'],
+    ASSIGNMENT_STATE_DECLINED: ['Ditolak unit', 'Declined', 'bad'],
+    ASSIGNMENT_STATE_TIMED_OUT: ['Tidak dijawab', 'Not answered', 'bad'],
+    ASSIGNMENT_STATE_CANCELLED: ['Dibatalkan', 'Cancelled', 'off'],
+    ASSIGNMENT_STATE_CLEARED: ['Selesai', 'Cleared', 'off']
   };
   var OPEN_STATES = { ASSIGNMENT_STATE_OFFERED: 1, ASSIGNMENT_STATE_DELIVERED: 1, ASSIGNMENT_STATE_SEEN: 1,
                       ASSIGNMENT_STATE_ACCEPTED: 1 };
-  var PASSED = { busy: 'sedang bertugas (busy)', kind: 'jenis tidak sesuai (kind)',
-                 out_of_service: 'tidak bertugas (out of service)', offline: 'offline',
-                 disabled: 'dinonaktifkan (disabled)', no_position: 'posisi tak diketahui (no position)' };
+  var PASSED = { busy: ['sedang bertugas', 'busy'], kind: ['jenis tidak sesuai', 'wrong kind'],
+                 out_of_service: ['tidak bertugas', 'out of service'], offline: ['offline', 'offline'],
+                 disabled: ['dinonaktifkan', 'disabled'], no_position: ['posisi tak diketahui', 'no position'] };
+  function word(entry) { return T(entry[0], entry[1]); }
 
   function create(h) {
     var el = h.el;
@@ -49,7 +52,7 @@
     var unitMarkers = new Map();
 
     function statusOf(u) { return STATUS[u.status] || STATUS.UNIT_STATUS_UNSPECIFIED; }
-    function stateOf(a) { return STATE[a.state] || ['?', a.state || '?', 'off']; }
+    function stateOf(a) { return STATE[a.state] || [a.state || '?', a.state || '?', 'off']; }
 
     function put(u) {
       if (!u || !u.id) return;
@@ -76,14 +79,13 @@
         }
         if (a.state === 'ASSIGNMENT_STATE_TIMED_OUT') {
           timedOut.set(a.id, { assignment: a, at: Date.now() });
-          h.showBanner('Penugasan tidak dijawab: ' + a.unitId + ' untuk ' + a.incidentId +
-                       '. Pilih unit lain. (Assignment unanswered: offer the next unit.)');
+          h.showBanner(T('Penugasan tidak dijawab: ' + a.unitId + ' untuk ' + a.incidentId + '. Pilih unit lain.',
+                         'Assignment not answered: ' + a.unitId + ' for ' + a.incidentId + '. Offer another unit.'));
         } else {
           timedOut.delete(a.id);
         }
         if (a.state === 'ASSIGNMENT_STATE_DECLINED') {
-          h.showBanner(a.unitId + ' menolak ' + a.incidentId + (a.reason ? ': “' + a.reason + '”' : '') +
-                       ' (declined)');
+          h.showBanner(a.unitId + T(' menolak ', ' declined ') + a.incidentId + (a.reason ? ': “' + a.reason + '”' : ''));
         }
       }
       if (up.unit || a) h.scheduleRender();
@@ -97,15 +99,15 @@
     function rowBadge(inc) {
       var open = (inc.assignments || []).filter(function (a) { return OPEN_STATES[a.state]; });
       if (!open.length) {
-        var b = el('div', 'unit-tag none', 'belum ada unit');
-        b.title = 'Belum ada unit ditugaskan (nobody assigned)';
+        var b = el('div', 'unit-tag none', T('belum ada unit', 'no unit yet'));
+        b.title = T('Belum ada unit ditugaskan', 'Nobody assigned');
         return b;
       }
       var tag = el('div', 'unit-tag');
       open.forEach(function (a) {
         var s = stateOf(a);
         var chip = el('span', 'uchip ' + s[2], a.unitId);
-        chip.title = a.unitId + ': ' + s[0] + ' (' + s[1] + ')';
+        chip.title = a.unitId + ': ' + word(s);
         tag.appendChild(chip);
       });
       return tag;
@@ -114,7 +116,7 @@
     function ageText(ms) {
       if (!ms) return '';
       var s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-      return s < 60 ? s + ' dtk' : s < 3600 ? Math.round(s / 60) + ' mnt' : Math.round(s / 3600) + ' jam';
+      return s < 60 ? s + T(' dtk', ' s') : s < 3600 ? Math.round(s / 60) + T(' mnt', ' min') : Math.round(s / 3600) + T(' jam', ' h');
     }
 
     function renderStrip() {
@@ -130,11 +132,11 @@
         chip.type = 'button';
         chip.dataset.unitId = u.id;
         chip.appendChild(el('b', null, u.id));
-        chip.appendChild(el('span', null, ' ' + s[0]));
+        chip.appendChild(el('span', null, ' ' + word(s)));
         if (u.incidentId) chip.appendChild(el('span', 'meta', ' → ' + u.incidentId));
-        chip.title = (u.name || u.id) + ' · ' + (u.kind || '?') + ' · ' + (u.station || '') + ' · ' + s[1] +
-          (u.connected ? ' · aplikasi tersambung' : ' · aplikasi tidak tersambung (SMS)') +
-          (Number(u.positionAtMs) ? ' · posisi ' + ageText(h.int64(u.positionAtMs)) + ' lalu' : '');
+        chip.title = (u.name || u.id) + ' · ' + (u.kind || '?') + ' · ' + (u.station || '') +
+          (u.connected ? T(' · aplikasi tersambung', ' · app connected') : T(' · aplikasi tidak tersambung (SMS)', ' · app not connected (SMS)')) +
+          (Number(u.positionAtMs) ? T(' · posisi ', ' · position ') + ageText(h.int64(u.positionAtMs)) + T(' lalu', ' ago') : '');
         if (u.incidentId) chip.addEventListener('click', function () { h.openDetail(u.incidentId); });
         strip.appendChild(chip);
       });
@@ -142,7 +144,7 @@
 
     function assign(inc, unitId) {
       var share = document.getElementById('assign-share');
-      h.sendCommand({ done: unitId + ' ditugaskan; menunggu jawaban unit. (Assigned: waiting for the crew.)' },
+      h.sendCommand({ done: unitId + T(' ditugaskan; menunggu jawaban unit.', ' assigned: waiting for the crew to answer.') },
                     { assign: { incidentId: inc.id, unitId: unitId, shareCaller: !!(share && share.checked) } });
       timedOut.forEach(function (t, id) { if (t.assignment.incidentId === inc.id) timedOut.delete(id); });
     }
@@ -157,16 +159,16 @@
       li.appendChild(head);
       var facts = [];
       if (c.distanceM >= 0) facts.push((c.distanceM / 1000).toFixed(1) + ' km');
-      if (c.etaS >= 0) facts.push('±' + Math.max(1, Math.round(c.etaS / 60)) + ' mnt');
-      if (c.distanceM < 0) facts.push('posisi tak diketahui (no position yet)');
-      else if (c.stale) facts.push('posisi lama (stale position)');
-      if (passed) facts.push('dilewati: ' + (PASSED[c.passedOver] || c.passedOver));
+      if (c.etaS >= 0) facts.push('±' + Math.max(1, Math.round(c.etaS / 60)) + T(' mnt', ' min'));
+      if (c.distanceM < 0) facts.push(T('posisi tak diketahui', 'no position yet'));
+      else if (c.stale) facts.push(T('posisi lama', 'stale position'));
+      if (passed) facts.push(T('dilewati: ', 'passed over: ') + (PASSED[c.passedOver] ? word(PASSED[c.passedOver]) : c.passedOver));
       if (c.why) facts.push(c.why);
       li.appendChild(el('div', 'meta', facts.join(' · ')));
       if (!passed) {
-        var b = el('button', 'btn-primary assign', 'Tugaskan');
+        var b = el('button', 'btn-primary assign', T('Tugaskan', 'Assign'));
         b.type = 'button';
-        b.title = 'Tugaskan ' + u.id + ' ke ' + inc.id + ' (assign)';
+        b.title = T('Tugaskan ' + u.id + ' ke ' + inc.id, 'Assign ' + u.id + ' to ' + inc.id);
         b.addEventListener('click', function () { assign(inc, u.id); });
         li.appendChild(b);
       }
@@ -175,7 +177,7 @@
 
     function renderDetail(inc, body) {
       var sec = el('section', 'assignments');
-      sec.appendChild(el('h3', null, 'Unit (units)'));
+      sec.appendChild(el('h3', null, T('Unit', 'Units')));
       var list = inc.assignments || [];
       if (list.length) {
         var ol = el('ol', 'alist');
@@ -185,24 +187,24 @@
           li.dataset.assignmentId = a.id;
           li.dataset.state = a.state;
           li.appendChild(el('b', null, a.unitId));
-          li.appendChild(el('span', 'astate ' + s[2], s[0] + ' (' + s[1] + ')'));
+          li.appendChild(el('span', 'astate ' + s[2], word(s)));
           var u = units.get(a.unitId);
-          if (u && OPEN_STATES[a.state]) li.appendChild(el('span', 'meta', ' · unit ' + statusOf(u)[0]));
+          if (u && OPEN_STATES[a.state]) li.appendChild(el('span', 'meta', ' · unit ' + word(statusOf(u))));
           var meta = [];
-          if (a.by) meta.push('oleh ' + a.by);
-          if (a.answeredVia === 'sms') meta.push('dijawab via SMS');
-          if (h.int64(a.smsSentAtMs)) meta.push('SMS terkirim');
+          if (a.by) meta.push(T('oleh ', 'by ') + a.by);
+          if (a.answeredVia === 'sms') meta.push(T('dijawab via SMS', 'answered by SMS'));
+          if (h.int64(a.smsSentAtMs)) meta.push(T('SMS terkirim', 'SMS sent'));
           if (a.reason) meta.push('“' + a.reason + '”');
-          if (h.int64(a.updatedAtMs)) meta.push(ageText(h.int64(a.updatedAtMs)) + ' lalu');
+          if (h.int64(a.updatedAtMs)) meta.push(ageText(h.int64(a.updatedAtMs)) + T(' lalu', ' ago'));
           if (meta.length) li.appendChild(el('div', 'meta', meta.join(' · ')));
           if (OPEN_STATES[a.state]) {
-            var cancel = el('button', 'btn-quiet', 'Batalkan');
+            var cancel = el('button', 'btn-quiet', T('Batalkan', 'Cancel'));
             cancel.type = 'button';
-            cancel.title = 'Batalkan penugasan ' + a.unitId + ' (cancel)';
+            cancel.title = T('Batalkan penugasan ', 'Cancel the assignment of ') + a.unitId;
             cancel.addEventListener('click', function () {
-              var reason = window.prompt('Alasan membatalkan ' + a.unitId + ' (reason):', '');
+              var reason = window.prompt(T('Alasan membatalkan ', 'Why cancel ') + a.unitId + ':', '');
               if (reason === null) return;
-              h.sendCommand({ done: 'Penugasan dibatalkan. (Cancelled.)' },
+              h.sendCommand({ done: T('Penugasan dibatalkan.', 'Cancelled.') },
                             { cancelAssignment: { assignmentId: a.id, reason: reason.trim() } });
             });
             li.appendChild(cancel);
@@ -211,19 +213,19 @@
         });
         sec.appendChild(ol);
       } else {
-        sec.appendChild(el('p', 'meta', 'Belum ada unit ditugaskan. (Nobody assigned yet.)'));
+        sec.appendChild(el('p', 'meta', T('Belum ada unit ditugaskan.', 'Nobody assigned yet.')));
       }
       var open = inc.status !== 'INCIDENT_STATUS_RESOLVED' && inc.status !== 'INCIDENT_STATUS_CLOSED';
       // Every unit that went has cleared: the dispatcher is offered to resolve it.
       var cleared = list.filter(function (a) { return a.state === 'ASSIGNMENT_STATE_CLEARED'; }).length;
       if (open && cleared > 0 && !list.some(function (a) { return OPEN_STATES[a.state]; })) {
         var done = el('div', 'all-cleared');
-        done.appendChild(el('span', null, 'Semua unit sudah selesai di lokasi. (Every unit has cleared.) '));
-        var res = el('button', 'btn-primary', 'Tandai selesai (resolve)');
+        done.appendChild(el('span', null, T('Semua unit sudah selesai di lokasi. ', 'Every unit has cleared the scene. ')));
+        var res = el('button', 'btn-primary', T('Tandai selesai', 'Mark resolved'));
         res.type = 'button';
         res.id = 'resolve-cleared';
         res.addEventListener('click', function () {
-          h.sendCommand({ done: 'Tercatat: selesai ditangani (resolved)' },
+          h.sendCommand({ done: T('Tercatat: selesai ditangani', 'Resolved') },
                         { setStatus: { incidentId: inc.id, status: 'INCIDENT_STATUS_RESOLVED',
                                        expectedVersion: String(inc.version || 0) } });
         });
@@ -237,10 +239,9 @@
       }
       if (open) {
         var row = el('div', 'rec-row');
-        var rec = el('button', 'btn-quiet', 'Rekomendasi unit ');
+        var rec = el('button', 'btn-quiet', T('Rekomendasi unit ', 'Recommend units '));
         rec.type = 'button';
         rec.id = 'recommend';
-        rec.appendChild(el('span', 'en', '(recommend) '));
         rec.appendChild(el('kbd', null, 'U'));
         rec.addEventListener('click', function () { recommend(inc); });
         row.appendChild(rec);
@@ -249,19 +250,19 @@
         share.type = 'checkbox';
         share.id = 'assign-share';
         lab.appendChild(share);
-        lab.appendChild(document.createTextNode(' bagikan nomor pelapor ke unit (share the callers’ numbers)'));
+        lab.appendChild(document.createTextNode(T(' bagikan nomor pelapor ke unit', ' share the callers’ numbers with the unit')));
         row.appendChild(lab);
         sec.appendChild(row);
         if (recommendation && recommendation.incidentId === inc.id) {
           var cl = el('ol', 'cands');
           (recommendation.candidates || []).forEach(function (c) { cl.appendChild(candidateLine(inc, c, false)); });
           if (!(recommendation.candidates || []).length) {
-            cl.appendChild(el('li', 'meta', 'Tidak ada unit tersedia yang sesuai. (No suitable unit available.)'));
+            cl.appendChild(el('li', 'meta', T('Tidak ada unit tersedia yang sesuai.', 'No suitable unit available.')));
           }
           sec.appendChild(cl);
           if ((recommendation.passedOver || []).length) {
             var det = el('details', 'passed-list');
-            det.appendChild(el('summary', null, recommendation.passedOver.length + ' unit dilewati (passed over)'));
+            det.appendChild(el('summary', null, recommendation.passedOver.length + T(' unit dilewati', ' units passed over')));
             var pl = el('ol', 'cands');
             recommendation.passedOver.forEach(function (c) { pl.appendChild(candidateLine(inc, c, true)); });
             det.appendChild(pl);
@@ -273,7 +274,7 @@
     }
 
     function recommend(inc) {
-      h.sendCommand({ done: 'Rekomendasi diperbarui. (Recommendation updated.)' },
+      h.sendCommand({ done: T('Rekomendasi diperbarui.', 'Recommendation updated.') },
                     { recommend: { incidentId: inc.id } });
     }
 
@@ -318,7 +319,7 @@
           m.setLatLng([p.lat, p.lon]);
           m.setIcon(L.divIcon({ className: 'unit-marker', html: html, iconSize: null }));
         }
-        var tip = u.id + ' · ' + s[0] + (u.incidentId ? ' → ' + u.incidentId : '');
+        var tip = u.id + ' · ' + word(s) + (u.incidentId ? ' → ' + u.incidentId : '');
         if (m.getTooltip()) m.setTooltipContent(tip); else m.bindTooltip(tip);
         m.off('click');
         if (u.incidentId) m.on('click', function () { h.openDetail(u.incidentId); });
@@ -326,7 +327,11 @@
       unitMarkers.forEach(function (m, id) { if (!keep.has(id)) { m.remove(); unitMarkers.delete(id); } });
     }
 
+    // The language switched: what is drawn is redrawn by the next render.
+    function relabel() { h.scheduleRender(); }
+
     return {
+      relabel: relabel,
       applyAll: applyAll, applyUpdate: applyUpdate, rowBadge: rowBadge, unassigned: unassigned,
       renderStrip: renderStrip, renderDetail: renderDetail, recommend: recommend, answered: answered,
       alarmTick: alarmTick, seen: seen, renderMap: renderMap

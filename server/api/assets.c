@@ -150,6 +150,7 @@ const char *sg_assets_console_file(const char *path, const char **content_type) 
       {"/units.js", "units.js", "text/javascript; charset=utf-8"},
       {"/history.js", "history.js", "text/javascript; charset=utf-8"},
       {"/merge.js", "merge.js", "text/javascript; charset=utf-8"},
+      {"/i18n.js", "i18n.js", "text/javascript; charset=utf-8"},
       {"/console.css", "console.css", "text/css; charset=utf-8"},
       {"/gazetteer.tsv", "palangka-raya.tsv", "text/tab-separated-values; charset=utf-8"},
   };

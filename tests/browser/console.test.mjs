@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, redisPing } from './harness.mjs';
+import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, redisPing,
+         startKannel } from './harness.mjs';
 
 
 const FIRE_REPORT = {
@@ -83,10 +84,14 @@ async function startRedis(dir) {
   return h;
 }
 
+// The citizens' SMS come through a real Kannel; siagad answers through it.
+const SMS_SECRET = 'browser-test-secret';
+let kannelArgs = [];
+
 async function startSiagad(name, port, redisPort) {
   const h = startProc(name, path.join(BUILD, 'siagad'),
                       // Pages of one incident: every snapshot with two open comes in pages.
-                      ['--listen', `127.0.0.1:${port}`, '--redis', `127.0.0.1:${redisPort}`,
+                      ['--listen', `127.0.0.1:${port}`, '--redis', `127.0.0.1:${redisPort}`, ...kannelArgs,
                        '--snapshot-page', '1',
                        // A P1 waiting 3 s is brought to the supervisors (120 s by default).
                        '--p1-escalate', '3',
@@ -141,7 +146,7 @@ async function waitForRow(page, needle, timeoutMs, procs = []) {
 // ---------------------------------------------------------------- the test
 
 describe('dispatcher console', { timeout: 180000 }, () => {
-  let tmp, redis, siagad, siagadB, worker, browser, page;
+  let tmp, redis, siagad, siagadB, worker, browser, page, kannel;
   const pageErrors = [];
   const socketUrls = [];
 
@@ -158,7 +163,10 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     redis = await startRedis(tmp);
     addUser(redis.port, DISPATCHER.name, 'dispatcher', DISPATCHER.password);
     addUser(redis.port, SUPERVISOR.name, 'supervisor', SUPERVISOR.password);
-    siagad = await startSiagad('siagad', await freePort(), redis.port);
+    const siagadPort = await freePort();
+    kannel = await startKannel(tmp, siagadPort, SMS_SECRET);
+    kannelArgs = ['--kannel-sendsms', kannel.sendsmsUrl, '--webhook-secret', SMS_SECRET];
+    siagad = await startSiagad('siagad', siagadPort, redis.port);
     worker = startProc('siaga-worker', path.join(BUILD, 'siaga-worker'),
                        ['--redis', `127.0.0.1:${redis.port}`]);
 
@@ -184,6 +192,7 @@ describe('dispatcher console', { timeout: 180000 }, () => {
       await stopProc(siagadB);
       await stopProc(siagad);
       await stopProc(redis);
+      if (kannel) await kannel.stop();
       if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
@@ -400,6 +409,37 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  test('answers an SMS reporter from the page, and the text reaches the handset through Kannel', async () => {
+    const phone = '+6281255501234';
+    await kannel.mo(phone, '112', 'ada ular kobra masuk rumah di jalan rajawali, anak2 sudah keluar');
+    const row = await waitForRow(page, 'ular kobra', 20000, [siagad, worker]);
+    await page.click(`#incidents [data-incident-id="${row.id}"] .summary`);
+    await page.waitForFunction((id) => new RegExp(id).test(document.querySelector('#detail-title').textContent), row.id);
+    // The caller's number is offered as a recipient (or every SMS caller).
+    await page.waitForSelector(`#sms-to option[value="${phone}"]`, { state: 'attached' });
+    await page.selectOption('#sms-to', phone);
+    const text = 'Petugas Damkar menuju lokasi, jauhi ular dan tutup pintu kamar';
+    await page.evaluate(() => document.activeElement.blur()); // out of the select: S is a shortcut again
+    await page.keyboard.press('s');
+    await page.keyboard.type(text);
+    await page.click('#sms-form button[type="submit"]');
+    await page.waitForFunction(() => /SMS dikirim/.test(document.querySelector('#detail-msg').textContent));
+    assert.equal(await page.inputValue('#sms-text'), '', 'the SMS field is cleared once sent');
+    const got = await waitFor('the reply at fakesmsc', 20000, async () =>
+      (await kannel.mt()).find((m) => m.to.replace(/^\+/, '') === phone.replace(/^\+/, '') && m.text.includes('jauhi ular')));
+    assert.equal(got.text, text, 'the handset gets the dispatcher\'s words, whole');
+    // The reply is on the incident's record, signed by the dispatcher: one conversation per incident.
+    await page.waitForFunction((name) => [...document.querySelectorAll('#detail-body .notes li')]
+      .some((li) => li.textContent.includes(name) && /SMS ke .*jauhi ular/.test(li.textContent)), DISPATCHER.name,
+      { timeout: 5000 });
+    // Done with it: acknowledged and closed, so the later tests see their own.
+    await page.keyboard.press('a');
+    await page.waitForSelector('#detail .act.current[data-status="INCIDENT_STATUS_ACKNOWLEDGED"]');
+    await page.keyboard.press('c');
+    await page.waitForFunction((id) => !document.querySelector(`#incidents [data-incident-id="${id}"]`), row.id);
+    await page.keyboard.press('Escape');
+  });
+
   test('merges two incidents that are one emergency, then unmerges them', async () => {
     const tree = await waitForRow(page, 'G. Obos XII', 5000, [siagad]);
     // A second caller about the fallen tree, placed 3 km off: it opens an incident of its own.
@@ -534,6 +574,47 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     await page.waitForSelector('#detail-body .cands li[data-unit-id="SAR-01"] button.assign');
     await page.waitForSelector('#alarm', { state: 'hidden', timeout: 5000 });
     await page.keyboard.press('Escape');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test('switches between Bahasa Indonesia and English, and keeps the choice', async () => {
+    await page.waitForSelector('#conn-state[data-state="connected"]');
+    const rowsBefore = await listRows(page);
+    assert.ok(rowsBefore.length > 0, 'some incidents are open for the switch to redraw');
+    await page.click('.lang-switch [data-lang="en"]');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await page.getAttribute('.lang-switch [data-lang="en"]', 'aria-pressed'), 'true');
+    assert.equal((await page.textContent('#signout')).trim(), 'Sign out');
+    assert.equal((await page.textContent('.board thead th')).trim(), 'Priority');
+    assert.match(await page.textContent('#conn-state'), /connected/);
+    assert.equal(await page.getAttribute('#f-search', 'placeholder'), 'Search: id, place, text… ( / )');
+    // What the scripts drew is redrawn: statuses and ages in the rows.
+    const statuses = await page.$$eval('#incidents .status', (els) => els.map((e) => e.textContent));
+    for (const st of statuses) assert.match(st, /^(New|Acknowledged|Dispatched)$/, `a status in English: ${st}`);
+    // The detail panel, opened in English.
+    await page.click(`#incidents [data-incident-id="${rowsBefore[0].id}"] .summary`);
+    await page.waitForSelector('#detail:not([hidden])');
+    const terms = await page.$$eval('#detail-body dt', (els) => els.map((e) => e.textContent));
+    assert.ok(terms.includes('Place') && terms.includes('Score'), `the detail in English: ${terms}`);
+    // No Indonesian left in the page's own words (the citizens' texts and the
+    // server's bilingual reasons aside).
+    const chrome = await page.evaluate(() => ['.bar', '.filters', '.board thead', '.panel-actions', '#override-form',
+      '#sms-form label', '#note-form', '.foot', '#detail-body dt', '#detail-body h3']
+      .map((sel) => [...document.querySelectorAll(sel)].map((e) => e.innerText).join(' ')).join(' '));
+    for (const word of ['Terima', 'Prioritas', 'Semua', 'Keluar', 'Catatan', 'Lokasi', 'Alasan', 'Tutup', 'Simpan', 'Kirim']) {
+      assert.ok(!chrome.includes(word), `"${word}" left untranslated in: ${chrome.slice(0, 400)}`);
+    }
+    await page.screenshot({ path: path.join(OUT, 'console-english.png'), fullPage: false });
+    // The choice is the dispatcher's on this browser: it survives a reload.
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#conn-state[data-state="connected"]');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal((await page.textContent('.board thead th')).trim(), 'Priority');
+    await page.click('.lang-switch [data-lang="id"]');
+    assert.equal(await page.getAttribute('html', 'lang'), 'id');
+    assert.equal((await page.textContent('#signout')).trim(), 'Keluar');
+    assert.equal((await page.textContent('.board thead th')).trim(), 'Prioritas');
+    assert.match(await page.textContent('#conn-state'), /terhubung/);
     assert.deepEqual(pageErrors, []);
   });
 

@@ -102,3 +102,53 @@ export function redisPing(port) {
     s.on('data', (d) => { buf += d; if (buf.includes('\r\n')) done(buf.startsWith('+PONG')); });
   });
 }
+
+// A private Kannel (bearerbox, smsbox, fakesmsc) through
+// tests/integration/kannel_serve.py, the one way the tree runs Kannel: every
+// citizen's SMS is POSTed to siagad's Kannel webhook on siagadPort with
+// secret. Resolves to {sendsmsUrl, mo(from, to, text), mt(), stop()} once
+// Kannel is up; mt() is every message Kannel delivered to fakesmsc so far.
+export async function startKannel(dir, siagadPort, secret) {
+  const script = path.join(HERE, '..', 'integration', 'kannel_serve.py');
+  const log = path.join(OUT, 'kannel-serve.log');
+  const errFd = fs.openSync(log, 'a');
+  const child = spawn('python3', [script, '--dir', dir, '--siagad-port', String(siagadPort), '--secret', secret],
+                      { stdio: ['pipe', 'pipe', errFd] });
+  fs.closeSync(errFd);
+  children.add(child);
+  let exited = false;
+  const done = new Promise((resolve) => child.on('exit', () => { exited = true; children.delete(child); resolve(); }));
+  const waiting = [];
+  let buf = '';
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const w = waiting.shift();
+      if (w) w(JSON.parse(line));
+    }
+  });
+  const next = (what, ms) => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`kannel_serve.py: no answer to ${what} in ${ms} ms:\n${logTail(log)}`)), ms);
+    waiting.push((v) => { clearTimeout(t); resolve(v); });
+  });
+  const ask = (req) => { const a = next(JSON.stringify(req), 10000); child.stdin.write(JSON.stringify(req) + '\n'); return a; };
+  const started = await Promise.race([
+    next('start', 45000),
+    done.then(() => { throw new Error(`kannel_serve.py exited during start:\n${logTail(log)}`); }),
+  ]);
+  return {
+    sendsmsUrl: started.sendsmsUrl,
+    mo: (from, to, text) => ask({ mo: { from, to, text } }),
+    mt: async () => (await ask({ mt: true })).mt,
+    async stop() {
+      if (exited) return;
+      child.stdin.end();
+      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 15000);
+      await done;
+      clearTimeout(t);
+    },
+  };
+}
