@@ -1,6 +1,7 @@
 /* siaga-responder: a unit's crew on a terminal (and the tests' responder).
  *
  *   siaga-responder --url ws://127.0.0.1:8080 --token TOKEN [--json]
+ *   siaga-responder --url wss://112.example.go.id --token TOKEN [--ca FILE]
  *
  * Holds WebSocket /v1/responder (subprotocol siaga.responder.v1, binary
  * protobuf), prints each server message as one line on standard output
@@ -39,7 +40,8 @@ typedef struct client {
   struct lws_context *ctx;
   struct lws *ws;
   char host[300], path[300], auth[128];
-  int port, json;
+  int port, json, tls;
+  const char *ca; /* PEM file of the authorities to trust, NULL: the system's */
   sgr_state state;
   frame *head, *tail;
   size_t n_out;
@@ -56,10 +58,13 @@ typedef struct client {
 static volatile sig_atomic_t interrupted;
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: siaga-responder --url ws://HOST:PORT --token TOKEN [--json]\n"
+  fprintf(f, "usage: siaga-responder --url ws[s]://HOST[:PORT] --token TOKEN [--ca FILE] [--json]\n"
              "\n"
-             "  --url URL      siagad's address (ws://; the path defaults to /v1/responder)\n"
+             "  --url URL      siagad's address: ws://, or wss:// through TLS (the path\n"
+             "                 defaults to /v1/responder)\n"
              "  --token TOKEN  the unit's token (siaga-admin unit add / unit token)\n"
+             "  --ca FILE      with wss://, trust the authorities in this PEM file\n"
+             "                 (default: the system's, /etc/ssl/certs)\n"
              "  --json         print each message as JSON instead of a summary line\n"
              "\n"
              "Standard input, one command a line:\n"
@@ -68,9 +73,14 @@ static void usage(FILE *f) {
 }
 
 static int parse_url(client *c, const char *url) {
-  if (strncmp(url, "ws://", 5) != 0)
+  const char *h;
+  if (strncmp(url, "ws://", 5) == 0)
+    h = url + 5;
+  else if (strncmp(url, "wss://", 6) == 0)
+    h = url + 6, c->tls = 1;
+  else
     return -1;
-  const char *h = url + 5, *slash = strchr(h, '/');
+  const char *slash = strchr(h, '/');
   size_t hl = slash != NULL ? (size_t)(slash - h) : strlen(h);
   char hostport[300];
   if (hl == 0 || hl >= sizeof(hostport))
@@ -78,7 +88,7 @@ static int parse_url(client *c, const char *url) {
   memcpy(hostport, h, hl);
   hostport[hl] = '\0';
   char *colon = strrchr(hostport, ':');
-  c->port = 80;
+  c->port = c->tls ? 443 : 80;
   if (colon != NULL) {
     char *end;
     long p = strtol(colon + 1, &end, 10);
@@ -228,6 +238,9 @@ static void connect_now(client *c) {
   i.local_protocol_name = PROTOCOL;
   i.pwsi = &c->ws;
   i.userdata = c;
+  /* The certificate must be valid for the host and signed by a trusted
+   * authority: a crew's token is not for whoever answers. */
+  i.ssl_connection = c->tls ? LCCSCF_USE_SSL : 0;
   c->close_code = 0;
   if (lws_client_connect_via_info(&i) == NULL && !c->ever_connected)
     finish(c, 1);
@@ -376,6 +389,7 @@ int main(int argc, char **argv) {
   static const struct option longopts[] = {{"url", required_argument, NULL, 'u'},
                                            {"token", required_argument, NULL, 't'},
                                            {"json", no_argument, NULL, 'j'},
+                                           {"ca", required_argument, NULL, 'c'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   static client c;
@@ -392,6 +406,9 @@ int main(int argc, char **argv) {
     case 'j':
       c.json = 1;
       break;
+    case 'c':
+      c.ca = optarg;
+      break;
     case 'h':
       usage(stdout);
       return 0;
@@ -400,7 +417,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (url == NULL || token == NULL || optind < argc || parse_url(&c, url) != 0 ||
+  if (url == NULL || token == NULL || optind < argc || parse_url(&c, url) != 0 || (c.ca && !c.tls) ||
       strlen(token) > 96 || strpbrk(token, "\r\n") != NULL) {
     usage(stderr);
     return 2;
@@ -422,6 +439,10 @@ int main(int argc, char **argv) {
   info.protocols = protocols;
   info.user = &c;
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+  if (c.tls) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = c.ca;
+  }
   if ((c.ctx = lws_create_context(&info)) == NULL) {
     fprintf(stderr, "siaga-responder: cannot start libwebsockets\n");
     return 1;
