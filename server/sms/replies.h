@@ -25,7 +25,8 @@ typedef enum sg_sms_replies_kind {
   SG_SMS_REPLIES_ACK,            /* report received, being assessed */
   SG_SMS_REPLIES_ACK_DISPATCHED, /* report received, help already on the way */
   SG_SMS_REPLIES_DISPATCHED,     /* help has been sent */
-  SG_SMS_REPLIES_CLOSED          /* the incident is resolved or closed */
+  SG_SMS_REPLIES_CLOSED,         /* the incident is resolved or closed */
+  SG_SMS_REPLIES_ASK             /* received, but what happened and where? (issue 13) */
 } sg_sms_replies_kind;
 
 /* Writes the Bahasa Indonesia text of a reply about incident_id. Every text

@@ -78,8 +78,7 @@ static const char ellipsis[] = "\xE2\x80\xA6"; /* U+2026, one code point */
 /* head + sep + tail cut to SG_TRIAGE_SUMMARY_MAX code points, ending in an
  * ellipsis when something was cut, so a dispatcher sees that there is more
  * in the reports. */
-static char *summary_join(sg_arena *a, const char *head, const char *sep,
-                          const char *tail) {
+static char *summary_join(sg_arena *a, const char *head, const char *sep, const char *tail) {
   size_t hl = strlen(head), sl = strlen(sep), tl = strlen(tail);
   char *joined = sg_arena_alloc(a, hl + sl + tl + sizeof(ellipsis));
   if (joined == NULL)
@@ -150,6 +149,11 @@ static Siaga__V1__Location *location_merge(sg_arena *a, const Siaga__V1__Locatio
   if (loc->address[0] == '\0' && cur != NULL && cur->address[0] != '\0')
     loc->address = cur->address;
   return loc;
+}
+
+/* A point or an address: somewhere to send help. */
+static int has_place(const Siaga__V1__Location *loc) {
+  return loc != NULL && (sg_report_has_point(loc) || (loc->address && loc->address[0] != '\0'));
 }
 
 static int is_aml_fix(const Siaga__V1__Location *loc) {
@@ -340,9 +344,8 @@ static int phones_add(sg_arena *a, const Siaga__V1__Incident *cur, const Siaga__
   return 0;
 }
 
-int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
-                            const sg_rules_result *res, const char *id, int64_t now_ms,
-                            Siaga__V1__Incident *out) {
+int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r, const sg_rules_result *res,
+                            const char *id, int64_t now_ms, Siaga__V1__Incident *out) {
   sg_rules_result scored = *res;
   sg_rules_corroborate(&scored, 1); /* one report: keeps the score, settles the priority */
 
@@ -359,9 +362,8 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
   out->summary = summary_join(a, text, "", "");
   out->report_ids = sg_arena_alloc(a, sizeof(*out->report_ids));
   notices ns;
-  if (out->id == NULL || out->category == NULL || out->summary == NULL ||
-      out->report_ids == NULL || notices_init(a, &ns, r->n_flags + 1) != 0 ||
-      notices_add_flags(a, &ns, r) != 0 ||
+  if (out->id == NULL || out->category == NULL || out->summary == NULL || out->report_ids == NULL ||
+      notices_init(a, &ns, r->n_flags + 1) != 0 || notices_add_flags(a, &ns, r) != 0 ||
       (is_aml_fix(r->location) && notices_add_aml(a, &ns, r->location) != 0) ||
       reasons_build(a, &scored, &ns, out) != 0 || phones_add(a, NULL, r, out) != 0)
     return -1;
@@ -372,6 +374,11 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
   out->updated_at_ms = now_ms;
   out->version = 1;
   return 0;
+}
+
+int sg_triage_incident_unclear(const Siaga__V1__Incident *inc) {
+  return !has_place(inc->location) || inc->category == NULL ||
+         strcmp(inc->category, CATEGORY_UNKNOWN) == 0;
 }
 
 int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
@@ -432,6 +439,8 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
     out->location = location_merge(a, r->location, cur->location);
     if (out->location == NULL)
       return -1;
+  } else if (!has_place(cur->location) && has_place(r->location)) {
+    out->location = r->location; /* the street a caller's reply names fills the gap */
   }
 
   /* The incident's reasons and the new report's, each rule once at its
@@ -454,7 +463,8 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
     }
     if (link == SG_TRIAGE_LINK_NEARBY && bonus_rule[0] != '\0' && strcmp(sr->rule, bonus_rule) == 0)
       continue;
-    if (takeover && strcmp(sr->rule, CATEGORY_RULE_PREFIX CATEGORY_UNKNOWN) == 0)
+    if (takeover && (strcmp(sr->rule, CATEGORY_RULE_PREFIX CATEGORY_UNKNOWN) == 0 ||
+                     strcmp(sr->rule, SG_RULES_UNCLEAR_RULE) == 0))
       continue; /* the caller's words replace "category not recognised" */
     result_merge_reason(&merged, sr->rule, sr->points, sr->detail);
   }

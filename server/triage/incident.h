@@ -17,11 +17,11 @@
 #include "triage/rules.h"
 #include "siaga/v1/siaga.pb-c.h"
 
-#define SG_TRIAGE_SUMMARY_MAX 280         /* code points of an incident summary */
-#define SG_TRIAGE_DEDUP_RADIUS_M 300      /* a report this close may join an incident */
+#define SG_TRIAGE_SUMMARY_MAX 280                  /* code points of an incident summary */
+#define SG_TRIAGE_DEDUP_RADIUS_M 300               /* a report this close may join an incident */
 #define SG_TRIAGE_DEDUP_WINDOW_MS (60 * 60 * 1000) /* ... if it changed this recently */
-#define SG_TRIAGE_REPORT_IDS_MAX 20       /* ids an incident carries: the first, then the latest */
-#define SG_TRIAGE_ID_MAX 32               /* "PLK-000042" and NUL, with room to spare */
+#define SG_TRIAGE_REPORT_IDS_MAX 20 /* ids an incident carries: the first, then the latest */
+#define SG_TRIAGE_ID_MAX 32         /* "PLK-000042" and NUL, with room to spare */
 /* A number's next report (app, SMS or AML) joins the incident it last
  * reported into for as long as that incident is open: a citizen answering
  * the acknowledgement an hour later is still talking about the same
@@ -69,9 +69,8 @@ int sg_triage_incident_matches_caller(const Siaga__V1__Incident *inc, int64_t re
  * rules' reasons it carries 0-point notices: one per known report flag
  * ("flag.prank_history", "flag.rate_limited") and "location.aml" when the
  * location is an AML fix. Returns 0, or -1 when the arena is exhausted. */
-int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
-                            const sg_rules_result *res, const char *id, int64_t now_ms,
-                            Siaga__V1__Incident *out);
+int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r, const sg_rules_result *res,
+                            const char *id, int64_t now_ms, Siaga__V1__Incident *out);
 
 /* Fills out with incident cur after report r (rules result res), found by
  * link, joined it:
@@ -89,18 +88,26 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
  *    category (not unknown, not other) joining an incident of category
  *    "unknown" (typically opened by an AML message alone) gives the
  *    incident its category, replacing category.unknown by its own category
- *    rule, and its text leads the summary;
+ *    rule (and dropping category.unclear, the plea's hold at P2: the caller
+ *    has now said what it is), and its text leads the summary;
  *  - location: the report's replaces the incident's when it is better: the
  *    incident has no point, or the report is an AML fix and the incident's
  *    point is a text or gazetteer estimate or has a larger accuracy radius
  *    (sg_triage_location_better); the incident's address stays when the
- *    report has none, and an AML fix adds the 0-point "location.aml";
+ *    report has none, and an AML fix adds the 0-point "location.aml"; an
+ *    incident with no place at all takes the report's address alone (the
+ *    reply to the question of an unclear incident);
  *  - the report's flags become 0-point "flag.*" reasons, each once.
  * 0-point notices (flag.*, location.*) never count against the rules'
  * reason limit. Returns 0, or -1 when the arena is exhausted. */
 int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
                               const Siaga__V1__Report *r, const sg_rules_result *res,
                               sg_triage_link link, int64_t now_ms, Siaga__V1__Incident *out);
+
+/* Whether the incident still needs the caller to say what happened and
+ * where (issue 13): no readable emergency (category "unknown") or no place
+ * (no point and no address). Its SMS acknowledgement asks. */
+int sg_triage_incident_unclear(const Siaga__V1__Incident *inc);
 
 /* Whether location cand should replace cur, as described for attach. */
 int sg_triage_location_better(const Siaga__V1__Location *cand, const Siaga__V1__Location *cur);

@@ -281,8 +281,8 @@ static int parse_rule(sg_protocol *p, const field *f, int line, const char **why
     return -1;
   }
   if (parse_points(f[2], 0, rule_hi[k], &p->rule[k]) < 0) {
-    *why = k <= RULE_MAX ? "a corroboration value is a number 0..50"
-                         : "the value is a number 0..100";
+    *why =
+        k <= RULE_MAX ? "a corroboration value is a number 0..50" : "the value is a number 0..100";
     return -1;
   }
   p->rule_line[k] = line;
@@ -300,7 +300,8 @@ static const struct {
      "a complaint row has 6 fields: complaint, name, points, flags, id, en"},
     {"determinant", 7, parse_determinant,
      "a determinant row has 7 fields: determinant, name, level, points, not_in, id, en"},
-    {"priority", 4, parse_priority, "a priority row has 4 fields: priority, P1|P2|P3, min, meaning"},
+    {"priority", 4, parse_priority,
+     "a priority row has 4 fields: priority, P1|P2|P3, min, meaning"},
     {"rule", 4, parse_rule, "a rule row has 4 fields: rule, name, value, meaning"},
 };
 

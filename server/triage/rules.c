@@ -136,7 +136,7 @@ static void explain_scope(const sg_protocol *p, const sg_textscan_result *ts,
     }
   }
   if (cat == SG_TEXTSCAN_UNKNOWN && (ts->cues & SG_CUE_URGENT))
-    add_reason(out, "category.unclear", sg_protocol_unclear_plea(p),
+    add_reason(out, SG_RULES_UNCLEAR_RULE, sg_protocol_unclear_plea(p),
                "Minta tolong tanpa keterangan: P2 sampai jelas (a plea with no details: P2 until "
                "clarified)");
 }

@@ -15,6 +15,9 @@
 #define SG_RULES_MAX_REASONS 16
 #define SG_RULES_CATEGORY_MAX 16
 
+/* The reason of a plea with no readable complaint ("tolong"), holding it at
+ * P2 until the caller clarifies (the incident drops it once they do). */
+#define SG_RULES_UNCLEAR_RULE "category.unclear"
 
 /* Stable name of one cue bit ("trapped"), or NULL if it is not exactly one
  * known bit. */

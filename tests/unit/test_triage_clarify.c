@@ -1,0 +1,139 @@
+/* The clarification loop (issue 13), its pure half: an incident with no
+ * readable emergency or no place is unclear (its SMS acknowledgement asks
+ * what and where); a plea is held at P2 until the same caller's reply says
+ * what it is, and then the reply decides, not the hold. */
+#include <string.h>
+
+#include "check.h"
+#include "sms/replies.h"
+#include "triage/incident.h"
+
+#define NOW 1700000000000LL
+
+static sg_arena arena;
+static Siaga__V1__Reporter caller = SIAGA__V1__REPORTER__INIT;
+static Siaga__V1__Location street = SIAGA__V1__LOCATION__INIT;
+
+/* An SMS as sms/form.c makes it: a place only when the text names one. */
+static Siaga__V1__Report sms(const char *id, const char *text, const char *address) {
+  Siaga__V1__Report r = SIAGA__V1__REPORT__INIT;
+  caller.phone = "+6281200001313";
+  r.id = (char *)id;
+  r.channel = SIAGA__V1__CHANNEL__CHANNEL_SMS;
+  r.reporter = &caller;
+  r.description = (char *)text;
+  r.received_at_ms = NOW;
+  if (address) {
+    street.address = (char *)address;
+    street.source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_TEXT;
+    r.location = &street;
+  }
+  return r;
+}
+
+static const Siaga__V1__ScoreReason *reason(const Siaga__V1__Incident *inc, const char *rule) {
+  for (size_t i = 0; i < inc->n_reasons; i++)
+    if (strcmp(inc->reasons[i]->rule, rule) == 0)
+      return inc->reasons[i];
+  return NULL;
+}
+
+static int reasons_sum(const Siaga__V1__Incident *inc) {
+  int sum = 0;
+  for (size_t i = 0; i < inc->n_reasons; i++)
+    sum += inc->reasons[i]->points;
+  return sum < 0 ? 0 : sum > 100 ? 100 : sum;
+}
+
+static Siaga__V1__Incident *open_with(Siaga__V1__Report *r, const char *id) {
+  sg_rules_result res;
+  sg_rules_evaluate(r, &res);
+  Siaga__V1__Incident *inc = sg_arena_alloc(&arena, sizeof *inc);
+  CHECK(inc != NULL);
+  CHECK_INT_EQ(sg_triage_incident_open(&arena, r, &res, id, NOW, inc), 0);
+  return inc;
+}
+
+static Siaga__V1__Incident *reply(const Siaga__V1__Incident *cur, Siaga__V1__Report *r) {
+  sg_rules_result res;
+  sg_rules_evaluate(r, &res);
+  Siaga__V1__Incident *next = sg_arena_alloc(&arena, sizeof *next);
+  CHECK(next != NULL);
+  CHECK_INT_EQ(
+      sg_triage_incident_attach(&arena, cur, r, &res, SG_TRIAGE_LINK_CALLER, NOW + 60000, next), 0);
+  CHECK_INT_EQ(next->score, reasons_sum(next));
+  return next;
+}
+
+static void test_unclear(void) {
+  Siaga__V1__Report plea = sms("r-c1", "tolong", NULL);
+  CHECK(sg_triage_incident_unclear(open_with(&plea, "PLK-000101")));
+  /* a category without a place, and a place without a category */
+  Siaga__V1__Report fire = sms("r-c2", "kebakaran rumah!", NULL);
+  CHECK(sg_triage_incident_unclear(open_with(&fire, "PLK-000102")));
+  Siaga__V1__Report where = sms("r-c3", "tolong di jl rajawali", "Jl. Rajawali");
+  CHECK(sg_triage_incident_unclear(open_with(&where, "PLK-000103")));
+  Siaga__V1__Report both = sms("r-c4", "kebakaran rumah di jl rajawali", "Jl. Rajawali");
+  Siaga__V1__Incident *clear = open_with(&both, "PLK-000104");
+  CHECK_STR_EQ(clear->category, "fire");
+  CHECK(!sg_triage_incident_unclear(clear));
+  /* an empty address is no place */
+  Siaga__V1__Report blank = sms("r-c5", "kebakaran rumah", "");
+  CHECK(sg_triage_incident_unclear(open_with(&blank, "PLK-000105")));
+}
+
+static void test_plea_held_until_the_reply_says_what(void) {
+  Siaga__V1__Report plea = sms("r-c10", "tolong", NULL);
+  Siaga__V1__Incident *inc = open_with(&plea, "PLK-000110");
+  CHECK_STR_EQ(inc->category, "unknown");
+  CHECK_INT_EQ(inc->priority, SIAGA__V1__PRIORITY__P2);
+  CHECK(reason(inc, SG_RULES_UNCLEAR_RULE) != NULL);
+
+  /* A reply with only a place: still no emergency named, still P2. */
+  Siaga__V1__Report where = sms("r-c11", "di jl rajawali", "Jl. Rajawali");
+  Siaga__V1__Incident *placed = reply(inc, &where);
+  CHECK_STR_EQ(placed->category, "unknown");
+  CHECK(sg_triage_incident_unclear(placed));
+  CHECK(placed->priority <= SIAGA__V1__PRIORITY__P2 &&
+        placed->priority != SIAGA__V1__PRIORITY__PRIORITY_UNSPECIFIED);
+  CHECK(reason(placed, SG_RULES_UNCLEAR_RULE) != NULL);
+
+  /* The reply names a fire and a street: the incident is that fire, scored
+   * by what was said (the hold is dropped, the plea's own cue stays). */
+  Siaga__V1__Report what = sms("r-c12", "rumah terbakar di jalan rajawali", "Jl. Rajawali");
+  sg_rules_result alone;
+  sg_rules_evaluate(&what, &alone);
+  Siaga__V1__Incident *fire = reply(inc, &what);
+  CHECK_STR_EQ(fire->category, "fire");
+  CHECK(!sg_triage_incident_unclear(fire));
+  CHECK(reason(fire, SG_RULES_UNCLEAR_RULE) == NULL);
+  CHECK(reason(fire, "category.unknown") == NULL);
+  CHECK(reason(fire, "category.fire") != NULL);
+  CHECK(reason(fire, "cue.urgent") != NULL);
+  CHECK_INT_EQ(fire->score, alone.score + reason(fire, "cue.urgent")->points);
+  CHECK_STR_EQ(fire->location->address, "Jl. Rajawali");
+  CHECK_INT_EQ(fire->n_report_ids, 2);
+
+  /* Thanks is not a clarification: the hold stays. */
+  Siaga__V1__Report thanks = sms("r-c13", "terima kasih", NULL);
+  Siaga__V1__Incident *kept = reply(inc, &thanks);
+  CHECK(reason(kept, SG_RULES_UNCLEAR_RULE) != NULL);
+  CHECK(kept->priority <= SIAGA__V1__PRIORITY__P2);
+}
+
+static void test_the_question(void) {
+  char buf[200];
+  long n = sg_sms_replies_text(buf, sizeof buf, SG_SMS_REPLIES_ASK, "PLK-000110");
+  CHECK(n > 0);
+  CHECK_STR_EQ(buf,
+               "SIAGA 112: Laporan PLK-000110 diterima. Apa yang terjadi dan di mana? Balas pesan "
+               "ini.");
+}
+
+int main(void) {
+  sg_arena_init(&arena, 1 << 20);
+  RUN_TEST(test_unclear);
+  RUN_TEST(test_plea_held_until_the_reply_says_what);
+  RUN_TEST(test_the_question);
+  CHECK_DONE();
+}
