@@ -17,7 +17,7 @@
 #include "triage/match.h"
 #include "triage/triage_internal.h"
 
-#define MAX_ATTEMPTS 8 /* a busy incident can lose a few races, not for ever */
+#define MAX_ATTEMPTS 8       /* a busy incident can lose a few races, not for ever */
 #define ACTOR "worker"
 
 /* Waits for the reply of the one command just appended (rc: how the append
@@ -107,8 +107,9 @@ static int find_match(sg_triage *t, const Siaga__V1__Report *r, const char *cate
  * that value, so two workers handling the same caller's messages at once
  * cannot open two incidents. *found is set when that incident is still open
  * and fresh enough to take the report. */
-static int find_caller(sg_triage *t, const char *k_phone, int64_t ref_ms, char *seen,
-                       size_t seen_size, Siaga__V1__Incident **found, int64_t *version) {
+static int find_caller(sg_triage *t, const char *k_phone,
+                       int64_t ref_ms, char *seen, size_t seen_size,
+                       Siaga__V1__Incident **found, int64_t *version) {
   *found = NULL;
   seen[0] = '\0';
   redisReply *reply = redisCommand(t->c, "GET %s", k_phone);
@@ -167,7 +168,8 @@ static const char *sms_ack(const sg_triage *t, const Siaga__V1__Report *r, const
    * fits in the one SMS (else the plain text). */
   char link[256];
   if (t->public_url[0] != '\0' && token != NULL && token[0] != '\0' && r->id != NULL &&
-      snprintf(link, sizeof(link), "%s/l/%s.%s", t->public_url, r->id, token) < (int)sizeof(link) &&
+      snprintf(link, sizeof(link), "%s/l/%s.%s", t->public_url, r->id, token) <
+          (int)sizeof(link) &&
       sg_sms_replies_ack_link(text, size, kind, inc->id, link) > 0)
     return r->reporter->phone;
   if (sg_sms_replies_text(text, size, kind, inc->id) < 0)
@@ -242,7 +244,7 @@ int sg_triage__outcome_of(const sg_triage *t, const redisReply *reply, sg_triage
   *out = SG_TRIAGE__OUTCOME_DONE;
   int rc = sg_triage__check(t, reply);
   if (rc == SG_OK && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
-                      reply->element[0]->type != REDIS_REPLY_STRING))
+                             reply->element[0]->type != REDIS_REPLY_STRING))
     rc = SG_EREPLY;
   if (rc != SG_OK)
     return rc;
@@ -281,7 +283,8 @@ static int transition(sg_triage *t, const sg_triage__step *step, sg_triage__outc
 }
 
 int sg_triage__apply(sg_triage *t, const char *entry_id, const char *token,
-                     const Siaga__V1__Report *r, const sg_rules_result *res) {
+                     const Siaga__V1__Report *r,
+                     const sg_rules_result *res) {
   /* The window is measured from when the citizen reported, so a backlog
    * worked off after an outage still joins the incidents of its time. */
   int64_t ref_ms = r->received_at_ms > 0 ? r->received_at_ms : (int64_t)sg_clock_now_ms();

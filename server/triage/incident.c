@@ -78,7 +78,8 @@ static const char ellipsis[] = "\xE2\x80\xA6"; /* U+2026, one code point */
 /* head + sep + tail cut to SG_TRIAGE_SUMMARY_MAX code points, ending in an
  * ellipsis when something was cut, so a dispatcher sees that there is more
  * in the reports. */
-static char *summary_join(sg_arena *a, const char *head, const char *sep, const char *tail) {
+static char *summary_join(sg_arena *a, const char *head, const char *sep,
+                          const char *tail) {
   size_t hl = strlen(head), sl = strlen(sep), tl = strlen(tail);
   char *joined = sg_arena_alloc(a, hl + sl + tl + sizeof(ellipsis));
   if (joined == NULL)
@@ -344,8 +345,9 @@ static int phones_add(sg_arena *a, const Siaga__V1__Incident *cur, const Siaga__
   return 0;
 }
 
-int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r, const sg_rules_result *res,
-                            const char *id, int64_t now_ms, Siaga__V1__Incident *out) {
+int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
+                            const sg_rules_result *res, const char *id, int64_t now_ms,
+                            Siaga__V1__Incident *out) {
   sg_rules_result scored = *res;
   sg_rules_corroborate(&scored, 1); /* one report: keeps the score, settles the priority */
 
@@ -362,8 +364,9 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r, const sg_ru
   out->summary = summary_join(a, text, "", "");
   out->report_ids = sg_arena_alloc(a, sizeof(*out->report_ids));
   notices ns;
-  if (out->id == NULL || out->category == NULL || out->summary == NULL || out->report_ids == NULL ||
-      notices_init(a, &ns, r->n_flags + 1) != 0 || notices_add_flags(a, &ns, r) != 0 ||
+  if (out->id == NULL || out->category == NULL || out->summary == NULL ||
+      out->report_ids == NULL || notices_init(a, &ns, r->n_flags + 1) != 0 ||
+      notices_add_flags(a, &ns, r) != 0 ||
       (is_aml_fix(r->location) && notices_add_aml(a, &ns, r->location) != 0) ||
       reasons_build(a, &scored, &ns, out) != 0 || phones_add(a, NULL, r, out) != 0)
     return -1;

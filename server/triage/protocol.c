@@ -524,6 +524,26 @@ void sg_protocol_use(const sg_protocol *p) {
   in_use = p;
 }
 
+static sg_protocol *from_file; /* the process's, never freed */
+
+int sg_protocol_use_file(const char *path, char *err, size_t err_size) {
+  int line = 0;
+  const char *why = NULL;
+  sg_protocol *p = NULL;
+  int rc = sg_protocol_load(path, &p, &line, &why);
+  if (rc != 0) {
+    if (line > 0)
+      snprintf(err, err_size, "%s:%d: %s", path, line, why);
+    else
+      snprintf(err, err_size, "%s: %s", path, why);
+    return rc;
+  }
+  sg_protocol_destroy(from_file);
+  from_file = p;
+  sg_protocol_use(p);
+  return 0;
+}
+
 int sg_protocol_complaint_points(const sg_protocol *p, sg_textscan_category c) {
   return p->complaint[c].points;
 }

@@ -57,6 +57,13 @@ const sg_protocol *sg_protocol_builtin(void);
 const sg_protocol *sg_protocol_active(void);
 void sg_protocol_use(const sg_protocol *p);
 
+/* Loads path (sg_protocol_load) and makes it the active protocol for the
+ * rest of the process, kept until exit as the built-in one is: the
+ * --triage-protocol option of siaga-worker and siagad, called at start.
+ * On failure returns the error and writes "PATH:LINE: reason" (or "PATH:
+ * reason") into err. */
+int sg_protocol_use_file(const char *path, char *err, size_t err_size);
+
 int sg_protocol_complaint_points(const sg_protocol *p, sg_textscan_category c);
 int sg_protocol_complaint_is(const sg_protocol *p, sg_textscan_category c, unsigned flag);
 const char *sg_protocol_complaint_id(const sg_protocol *p, sg_textscan_category c);

@@ -21,7 +21,7 @@
 #include "triage/protocol.h"
 #include "triage/triage.h"
 
-#define READ_BLOCK_MS 2000 /* also bounds how long SIGTERM waits */
+#define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
 #define CLAIM_EVERY_MS 5000
 #define CLAIM_IDLE_DEFAULT_MS 15000
 #define CONNECT_TIMEOUT_MS 2000
@@ -100,14 +100,11 @@ typedef struct options {
 
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
 static int parse_options(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {{"redis", required_argument, NULL, 'r'},
-                                           {"region", required_argument, NULL, 'g'},
-                                           {"consumer", required_argument, NULL, 'c'},
-                                           {"claim-idle-ms", required_argument, NULL, 'i'},
-                                           {"public-url", required_argument, NULL, 'u'},
-                                           {"triage-protocol", required_argument, NULL, 'p'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {
+      {"redis", required_argument, NULL, 'r'},   {"region", required_argument, NULL, 'g'},
+      {"consumer", required_argument, NULL, 'c'}, {"claim-idle-ms", required_argument, NULL, 'i'},
+      {"public-url", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
+      {"triage-protocol", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
@@ -140,8 +137,7 @@ static int parse_options(int argc, char **argv, options *o) {
       /* Into an SMS as it is: printable ASCII, no blank, and short. */
       if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
           strlen(optarg) > 100 || strpbrk(optarg, " \"<>") != NULL) {
-        fprintf(stderr,
-                "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
+        fprintf(stderr, "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
         return -1;
       }
       o->public_url = optarg;
@@ -238,19 +234,12 @@ int main(int argc, char **argv) {
 
   /* Read before any report is scored; a protocol that does not load is a
    * start-up error, never a silent fallback to the built-in one. */
-  sg_protocol *protocol = NULL;
   if (o.protocol_path) {
-    int line;
-    const char *why;
-    int rc = sg_protocol_load(o.protocol_path, &protocol, &line, &why);
-    if (rc != 0) {
-      if (line > 0)
-        fprintf(stderr, "siaga-worker: %s:%d: %s\n", o.protocol_path, line, why);
-      else
-        fprintf(stderr, "siaga-worker: %s: %s\n", o.protocol_path, why);
+    char why[512];
+    if (sg_protocol_use_file(o.protocol_path, why, sizeof(why)) != 0) {
+      fprintf(stderr, "siaga-worker: %s\n", why);
       return 2;
     }
-    sg_protocol_use(protocol);
     log_line("triage protocol %s", o.protocol_path);
   }
 
@@ -259,7 +248,6 @@ int main(int argc, char **argv) {
   sg_triage *t = sg_triage_create(&topts, &err);
   if (t == NULL) {
     fprintf(stderr, "siaga-worker: %s\n", sg_strerror(err));
-    sg_protocol_destroy(protocol);
     return 2;
   }
   log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
@@ -299,7 +287,5 @@ int main(int argc, char **argv) {
 
   log_line("stopping");
   sg_triage_destroy(t);
-  sg_protocol_use(NULL);
-  sg_protocol_destroy(protocol);
   return EXIT_SUCCESS;
 }

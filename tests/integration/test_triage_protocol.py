@@ -1,7 +1,8 @@
-"""siaga-worker --triage-protocol FILE: the triage protocol as data.
+"""--triage-protocol FILE (siaga-worker and siagad): the triage protocol as
+data.
 
 A bad file is refused at start, before Redis is tried, with the file, the
-line and the reason, and the worker exits non-zero. A good file is what the
+line and the reason, and the program exits non-zero. A good file is what the
 worker scores with: the shipped protocol with the fire complaint at 55 and
 P1 from 55 makes a plain house fire (the built-in's P2 at 50) a P1 at 55."""
 import atexit
@@ -44,10 +45,10 @@ CUSTOM, _ = write_edited("custom.tsv", {
 
 
 class BadProtocolFile(unittest.TestCase):
-    def worker(self, path):
+    def worker(self, path, program="siaga-worker"):
         build = os.environ["SIAGA_BUILD"]
         # A port nothing listens on: the file is read before Redis is tried.
-        return subprocess.run([os.path.join(build, "siaga-worker"), "--redis",
+        return subprocess.run([os.path.join(build, program), "--redis",
                                "127.0.0.1:%d" % harness.free_port(), "--triage-protocol", path],
                               capture_output=True, text=True, timeout=60)
 
@@ -70,6 +71,14 @@ class BadProtocolFile(unittest.TestCase):
                 self.assertIn(why, p.stderr)
                 self.assertNotIn("consumer", p.stderr)  # it never started
 
+    def test_siagad_refuses_too(self):
+        path, at = write_edited("siagad.tsv", {"level\tECHO\t": "level\tECHO\t35"})
+        p = self.worker(path, "siagad")
+        self.assertEqual(p.returncode, 2, p)
+        self.assertIn("siagad: %s:%d: a level row has 4 fields" % (path, at["level\tECHO\t"]),
+                      p.stderr)
+        self.assertNotIn("serving", p.stderr)
+
     def test_missing_file(self):
         p = self.worker(os.path.join(TMP, "nope.tsv"))
         self.assertEqual(p.returncode, 2, p)
@@ -77,7 +86,8 @@ class BadProtocolFile(unittest.TestCase):
 
 
 class ProtocolFileDecides(harness.StackTestCase):
-    STACK = {"workers": 1, "worker_args": ["--triage-protocol", CUSTOM]}
+    STACK = {"workers": 1, "worker_args": ["--triage-protocol", CUSTOM],
+             "siagad_args": ["--triage-protocol", CUSTOM]}
 
     def incident_of(self, rid):
         iid = wait_until(lambda: self.stack.r("HGET", key("report:" + rid), "incident"), 30,
