@@ -13,6 +13,7 @@ import tempfile
 import unittest
 
 import harness
+from clients import json_messages_until
 from harness import key, wait_until
 
 SOURCE = os.environ.get("SIAGA_SOURCE") or os.path.join(os.path.dirname(__file__), "..", "..")
@@ -108,6 +109,30 @@ class ProtocolFileDecides(harness.StackTestCase):
         inc = self.incident_of(resp.json()["reportId"])
         self.assertEqual(inc["score"], 40, inc)
         self.assertEqual(inc["priority"], "P3", inc)
+
+    def test_siagad_splits_with_the_file(self):
+        # Two reports of one place join; split out, the second is scored
+        # again by siagad: 55 and P1 under the file (50 and P2 built in).
+        first = self.stack.post_report(harness.json_report(60, "fire", "Kebakaran gudang"))
+        inc = self.incident_of(first.json()["reportId"])
+        second = harness.json_report(60, "fire", "Kebakaran rumah sebelah gudang")
+        second["reporter"] = {"phone": "+6281355500060"}
+        r2 = self.stack.post_report(second).json()["reportId"]
+        wait_until(lambda: self.incident_of(r2)["id"] == inc["id"], 30, "the second joining")
+        inc = self.incident_of(r2)
+        ws = self.stack.ws()
+        try:
+            self.assertIn("snapshot", ws.recv_json(5))
+            ws.send_json({"command": {"requestId": "s1", "split": {
+                "incidentId": inc["id"], "reportId": r2, "expectedVersion": inc["version"]}}})
+            rep = json_messages_until(ws, lambda m: m.get("reply", {}).get("requestId") == "s1",
+                                      10, "the split's reply")[-1]["reply"]
+        finally:
+            ws.close()
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertEqual(rep["incident"]["reportIds"], [r2])
+        self.assertEqual(rep["incident"]["score"], 55, rep)
+        self.assertEqual(rep["incident"]["priority"], "P1", rep)
 
 
 if __name__ == "__main__":
