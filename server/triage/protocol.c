@@ -12,6 +12,7 @@
 
 #include "core/embedded.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/utf8.h"
 #include "text/cue.h"
 
@@ -465,25 +466,16 @@ int sg_protocol_load(const char *path, sg_protocol **out, int *bad_line, const c
   if (bad_line)
     *bad_line = 0;
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    *why = "cannot open the file";
-    return SG_EIO;
+  char *buf;
+  size_t len;
+  int rc = sg_file_read(path, PROTOCOL_MAX_BYTES, &buf, &len);
+  if (rc != 0) {
+    *why = rc == SG_ETOOBIG ? "file over 64 KiB"
+           : rc == SG_EIO   ? "cannot open or read the file"
+                            : "out of memory";
+    return rc;
   }
-  char *buf = malloc(PROTOCOL_MAX_BYTES + 1);
-  if (!buf) {
-    fclose(f);
-    *why = "out of memory";
-    return SG_ENOMEM;
-  }
-  size_t n = fread(buf, 1, PROTOCOL_MAX_BYTES + 1, f);
-  int err = ferror(f);
-  fclose(f);
-  int rc = SG_EIO;
-  if (err)
-    *why = "cannot read the file";
-  else
-    rc = sg_protocol_load_buffer(buf, n, out, bad_line, why);
+  rc = sg_protocol_load_buffer(buf, len, out, bad_line, why);
   free(buf);
   return rc;
 }

@@ -83,7 +83,7 @@ class BadProtocolFile(unittest.TestCase):
     def test_missing_file(self):
         p = self.worker(os.path.join(TMP, "nope.tsv"))
         self.assertEqual(p.returncode, 2, p)
-        self.assertIn("nope.tsv: cannot open the file", p.stderr)
+        self.assertIn("nope.tsv: cannot open or read the file", p.stderr)
 
 
 class ProtocolFileDecides(harness.StackTestCase):

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "incident_check.h"
 #include "sms/replies.h"
 #include "triage/incident.h"
 
@@ -29,20 +30,6 @@ static Siaga__V1__Report sms(const char *id, const char *text, const char *addre
     r.location = &street;
   }
   return r;
-}
-
-static const Siaga__V1__ScoreReason *reason(const Siaga__V1__Incident *inc, const char *rule) {
-  for (size_t i = 0; i < inc->n_reasons; i++)
-    if (strcmp(inc->reasons[i]->rule, rule) == 0)
-      return inc->reasons[i];
-  return NULL;
-}
-
-static int reasons_sum(const Siaga__V1__Incident *inc) {
-  int sum = 0;
-  for (size_t i = 0; i < inc->n_reasons; i++)
-    sum += inc->reasons[i]->points;
-  return sum < 0 ? 0 : sum > 100 ? 100 : sum;
 }
 
 static Siaga__V1__Incident *open_with(Siaga__V1__Report *r, const char *id) {
