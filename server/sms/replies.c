@@ -85,6 +85,13 @@ long sg_sms_replies_text(char *dst, size_t size, sg_sms_replies_kind kind,
      * place ("tolong"): the reply joins the same incident by the number. */
     fmt = "SIAGA 112: Laporan %s diterima. Apa yang terjadi dan di mana? Balas pesan ini.";
     break;
+  case SG_SMS_REPLIES_ASK_WHAT:
+    fmt = "SIAGA 112: Laporan %s diterima. Apa yang terjadi? Balas pesan ini.";
+    break;
+  case SG_SMS_REPLIES_ASK_WHERE:
+    fmt = "SIAGA 112: Laporan %s diterima. Di mana lokasinya (jalan, kelurahan atau patokan)? "
+          "Balas pesan ini.";
+    break;
   case SG_SMS_REPLIES_CLOSED:
     fmt = "SIAGA 112: Laporan %s telah selesai ditangani. Terima kasih. "
           "Jika masih ada bahaya, telepon 112.";

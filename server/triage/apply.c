@@ -157,12 +157,13 @@ static const char *sms_ack(const sg_triage *t, const Siaga__V1__Report *r, const
   /* A report joining an incident whose help is already on the way says
    * so: the caller should not wait for a second message that never comes.
    * Else, while the incident has no readable emergency or no place, the
-   * acknowledgement asks what and where, with no link to crowd it out. */
+   * acknowledgement asks for what is missing, with no link to crowd it out. */
+  static const sg_sms_replies_kind ask[] = {SG_SMS_REPLIES_ACK, SG_SMS_REPLIES_ASK_WHAT,
+                                            SG_SMS_REPLIES_ASK_WHERE, SG_SMS_REPLIES_ASK};
   sg_sms_replies_kind kind = inc->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED
                                  ? SG_SMS_REPLIES_ACK_DISPATCHED
-                             : sg_triage_incident_unclear(inc) ? SG_SMS_REPLIES_ASK
-                                                               : SG_SMS_REPLIES_ACK;
-  if (kind == SG_SMS_REPLIES_ASK)
+                                 : ask[sg_triage_incident_unclear(inc) & 3];
+  if (kind != SG_SMS_REPLIES_ACK && kind != SG_SMS_REPLIES_ACK_DISPATCHED)
     return sg_sms_replies_text(text, size, kind, inc->id) < 0 ? "" : r->reporter->phone;
   /* With a public URL, a link to follow the report in the app, when it
    * fits in the one SMS (else the plain text). */

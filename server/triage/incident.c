@@ -379,9 +379,10 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
   return 0;
 }
 
-int sg_triage_incident_unclear(const Siaga__V1__Incident *inc) {
-  return !has_place(inc->location) || inc->category == NULL ||
-         strcmp(inc->category, CATEGORY_UNKNOWN) == 0;
+unsigned sg_triage_incident_unclear(const Siaga__V1__Incident *inc) {
+  unsigned what = inc->category == NULL || strcmp(inc->category, CATEGORY_UNKNOWN) == 0;
+  return (what ? SG_TRIAGE_UNCLEAR_WHAT : 0) |
+         (has_place(inc->location) ? 0 : SG_TRIAGE_UNCLEAR_WHERE);
 }
 
 int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,

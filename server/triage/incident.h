@@ -105,10 +105,11 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
                               const Siaga__V1__Report *r, const sg_rules_result *res,
                               sg_triage_link link, int64_t now_ms, Siaga__V1__Incident *out);
 
-/* Whether the incident still needs the caller to say what happened and
- * where (issue 13): no readable emergency (category "unknown") or no place
- * (no point and no address). Its SMS acknowledgement asks. */
-int sg_triage_incident_unclear(const Siaga__V1__Incident *inc);
+/* What the incident still needs the caller to say (issue 13), 0 when
+ * nothing: what happened (no readable emergency, category "unknown") and
+ * where (no point and no address). Its SMS acknowledgement asks for it. */
+enum { SG_TRIAGE_UNCLEAR_WHAT = 1, SG_TRIAGE_UNCLEAR_WHERE = 2 };
+unsigned sg_triage_incident_unclear(const Siaga__V1__Incident *inc);
 
 /* Whether location cand should replace cur, as described for attach. */
 int sg_triage_location_better(const Siaga__V1__Location *cand, const Siaga__V1__Location *cur);

@@ -3,13 +3,15 @@
 A plea with nothing else ("tolong") opens an incident held at P2, and its
 acknowledgement asks one question: what happened and where. The citizen's
 reply joins the same incident by the phone map and re-triages it: a house
-fire with a street. An SMS that already says what and where gets the
-normal acknowledgement, never the question."""
+fire with a street. A fire with no place is asked only where. An SMS that
+already says what and where gets the normal acknowledgement, never a
+question."""
 import harness
 import kannel
 from harness import key, wait_until
 
 QUESTION = "Apa yang terjadi dan di mana? Balas pesan ini."
+WHERE = "Di mana lokasinya (jalan, kelurahan atau patokan)? Balas pesan ini."
 ACK = "SIAGA 112: Laporan Anda diterima, nomor "
 TIMEOUT = 60.0
 
@@ -59,6 +61,23 @@ class Clarify(kannel.KannelStackCase):
         self.assertTrue(texts[1].startswith(ACK + inc["id"]), texts)
         self.assertNotIn(QUESTION, texts[1])
 
+    def test_a_fire_with_no_place_is_asked_where(self):
+        citizen = "+6281300001303"
+        self.k.send_text(citizen, "112", "kebakaran rumah, tolong cepat")
+        inc = self.incident_of_phone(citizen, 1)
+        self.assertEqual(inc["category"], "fire", inc)
+        texts = self.wait_texts(citizen, 1)
+        self.assertIn(WHERE, texts[0])
+        self.assertIn(inc["id"], texts[0])
+        self.assertNotIn(QUESTION, texts[0])
+
+        self.k.send_text(citizen, "112", "di jalan temanggung tilung no 8")
+        after = self.incident_of_phone(citizen, 2)
+        self.assertEqual((after["id"], after["category"]), (inc["id"], "fire"), after)
+        self.assertIn("temanggung tilung", after["location"]["address"].lower(), after)
+        texts = self.wait_texts(citizen, 2)
+        self.assertTrue(texts[1].startswith(ACK + inc["id"]), texts)
+
     def test_a_clear_report_gets_the_normal_acknowledgement(self):
         citizen = "+6281300001302"
         self.k.send_text(citizen, "112", "kebakaran rumah di jalan g obos no 21, tolong")
@@ -67,7 +86,7 @@ class Clarify(kannel.KannelStackCase):
         self.assertTrue(inc["location"]["address"], inc)
         texts = self.wait_texts(citizen, 1)
         self.assertTrue(texts[0].startswith(ACK + inc["id"]), texts)
-        self.assertNotIn(QUESTION, " ".join(texts))
+        self.assertNotIn("Balas pesan ini.", " ".join(texts))  # no question
 
 
 if __name__ == "__main__":

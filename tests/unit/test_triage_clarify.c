@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "incident_check.h"
+#include "sms/gsm7.h"
 #include "sms/replies.h"
 #include "triage/incident.h"
 
@@ -54,19 +55,21 @@ static Siaga__V1__Incident *reply(const Siaga__V1__Incident *cur, Siaga__V1__Rep
 
 static void test_unclear(void) {
   Siaga__V1__Report plea = sms("r-c1", "tolong", NULL);
-  CHECK(sg_triage_incident_unclear(open_with(&plea, "PLK-000101")));
+  CHECK_INT_EQ(sg_triage_incident_unclear(open_with(&plea, "PLK-000101")),
+               SG_TRIAGE_UNCLEAR_WHAT | SG_TRIAGE_UNCLEAR_WHERE);
   /* a category without a place, and a place without a category */
   Siaga__V1__Report fire = sms("r-c2", "kebakaran rumah!", NULL);
-  CHECK(sg_triage_incident_unclear(open_with(&fire, "PLK-000102")));
+  CHECK_INT_EQ(sg_triage_incident_unclear(open_with(&fire, "PLK-000102")), SG_TRIAGE_UNCLEAR_WHERE);
   Siaga__V1__Report where = sms("r-c3", "tolong di jl rajawali", "Jl. Rajawali");
-  CHECK(sg_triage_incident_unclear(open_with(&where, "PLK-000103")));
+  CHECK_INT_EQ(sg_triage_incident_unclear(open_with(&where, "PLK-000103")), SG_TRIAGE_UNCLEAR_WHAT);
   Siaga__V1__Report both = sms("r-c4", "kebakaran rumah di jl rajawali", "Jl. Rajawali");
   Siaga__V1__Incident *clear = open_with(&both, "PLK-000104");
   CHECK_STR_EQ(clear->category, "fire");
-  CHECK(!sg_triage_incident_unclear(clear));
+  CHECK_INT_EQ(sg_triage_incident_unclear(clear), 0);
   /* an empty address is no place */
   Siaga__V1__Report blank = sms("r-c5", "kebakaran rumah", "");
-  CHECK(sg_triage_incident_unclear(open_with(&blank, "PLK-000105")));
+  CHECK_INT_EQ(sg_triage_incident_unclear(open_with(&blank, "PLK-000105")),
+               SG_TRIAGE_UNCLEAR_WHERE);
 }
 
 static void test_plea_held_until_the_reply_says_what(void) {
@@ -80,7 +83,7 @@ static void test_plea_held_until_the_reply_says_what(void) {
   Siaga__V1__Report where = sms("r-c11", "di jl rajawali", "Jl. Rajawali");
   Siaga__V1__Incident *placed = reply(inc, &where);
   CHECK_STR_EQ(placed->category, "unknown");
-  CHECK(sg_triage_incident_unclear(placed));
+  CHECK_INT_EQ(sg_triage_incident_unclear(placed), SG_TRIAGE_UNCLEAR_WHAT);
   CHECK(placed->priority <= SIAGA__V1__PRIORITY__P2 &&
         placed->priority != SIAGA__V1__PRIORITY__PRIORITY_UNSPECIFIED);
   CHECK(reason(placed, SG_RULES_UNCLEAR_RULE) != NULL);
@@ -92,7 +95,7 @@ static void test_plea_held_until_the_reply_says_what(void) {
   sg_rules_evaluate(&what, &alone);
   Siaga__V1__Incident *fire = reply(inc, &what);
   CHECK_STR_EQ(fire->category, "fire");
-  CHECK(!sg_triage_incident_unclear(fire));
+  CHECK_INT_EQ(sg_triage_incident_unclear(fire), 0);
   CHECK(reason(fire, SG_RULES_UNCLEAR_RULE) == NULL);
   CHECK(reason(fire, "category.unknown") == NULL);
   CHECK(reason(fire, "category.fire") != NULL);
@@ -108,19 +111,34 @@ static void test_plea_held_until_the_reply_says_what(void) {
   CHECK(kept->priority <= SIAGA__V1__PRIORITY__P2);
 }
 
-static void test_the_question(void) {
+static void test_the_questions(void) {
+  static const struct {
+    sg_sms_replies_kind kind;
+    const char *text;
+  } q[] = {
+      {SG_SMS_REPLIES_ASK,
+       "SIAGA 112: Laporan PLK-000110 diterima. Apa yang terjadi dan di mana? Balas pesan ini."},
+      {SG_SMS_REPLIES_ASK_WHAT,
+       "SIAGA 112: Laporan PLK-000110 diterima. Apa yang terjadi? Balas pesan ini."},
+      {SG_SMS_REPLIES_ASK_WHERE, "SIAGA 112: Laporan PLK-000110 diterima. Di mana lokasinya "
+                                 "(jalan, kelurahan atau patokan)? Balas pesan ini."},
+  };
   char buf[200];
-  long n = sg_sms_replies_text(buf, sizeof buf, SG_SMS_REPLIES_ASK, "PLK-000110");
-  CHECK(n > 0);
-  CHECK_STR_EQ(buf,
-               "SIAGA 112: Laporan PLK-000110 diterima. Apa yang terjadi dan di mana? Balas pesan "
-               "ini.");
+  for (size_t k = 0; k < sizeof q / sizeof q[0]; k++) {
+    long n = sg_sms_replies_text(buf, sizeof buf, q[k].kind, "PLK-000110");
+    CHECK(n > 0);
+    CHECK_STR_EQ(buf, q[k].text);
+    long septets = sg_gsm7_septets(buf, (size_t)n);
+    CHECK(septets > 0 && septets <= SG_GSM7_SMS_SEPTETS); /* GSM 7-bit, one SMS */
+    /* with room for incident ids far longer than today's */
+    CHECK(sg_sms_replies_text(buf, sizeof buf, q[k].kind, "PLK-000000000110") > 0);
+  }
 }
 
 int main(void) {
   sg_arena_init(&arena, 1 << 20);
   RUN_TEST(test_unclear);
   RUN_TEST(test_plea_held_until_the_reply_says_what);
-  RUN_TEST(test_the_question);
+  RUN_TEST(test_the_questions);
   CHECK_DONE();
 }
