@@ -380,6 +380,9 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
 }
 
 unsigned sg_triage_incident_unclear(const Siaga__V1__Incident *inc) {
+  /* Thanks, a question, a past event: nothing to send help to, no place to ask for. */
+  if (inc->category != NULL && strcmp(inc->category, CATEGORY_NONEMERGENCY) == 0)
+    return 0;
   unsigned what = inc->category == NULL || strcmp(inc->category, CATEGORY_UNKNOWN) == 0;
   return (what ? SG_TRIAGE_UNCLEAR_WHAT : 0) |
          (has_place(inc->location) ? 0 : SG_TRIAGE_UNCLEAR_WHERE);

@@ -107,7 +107,8 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
 
 /* What the incident still needs the caller to say (issue 13), 0 when
  * nothing: what happened (no readable emergency, category "unknown") and
- * where (no point and no address). Its SMS acknowledgement asks for it. */
+ * where (no point and no address; a nonemergency needs none). Its SMS
+ * acknowledgement asks for it. */
 enum { SG_TRIAGE_UNCLEAR_WHAT = 1, SG_TRIAGE_UNCLEAR_WHERE = 2 };
 unsigned sg_triage_incident_unclear(const Siaga__V1__Incident *inc);
 

@@ -66,6 +66,11 @@ static void test_unclear(void) {
   Siaga__V1__Incident *clear = open_with(&both, "PLK-000104");
   CHECK_STR_EQ(clear->category, "fire");
   CHECK_INT_EQ(sg_triage_incident_unclear(clear), 0);
+  /* thanks or a question needs no place */
+  Siaga__V1__Report thanks = sms("r-c6", "terima kasih damkar tadi malam", NULL);
+  Siaga__V1__Incident *nonemergency = open_with(&thanks, "PLK-000106");
+  CHECK_STR_EQ(nonemergency->category, "nonemergency");
+  CHECK_INT_EQ(sg_triage_incident_unclear(nonemergency), 0);
   /* an empty address is no place */
   Siaga__V1__Report blank = sms("r-c5", "kebakaran rumah", "");
   CHECK_INT_EQ(sg_triage_incident_unclear(open_with(&blank, "PLK-000105")),
