@@ -5,17 +5,20 @@
  * category when confident, the address), then sg_rules_evaluate (category,
  * cues, score, priority), as the worker does.
  *
- *   siaga-triage-eval [-v] [-g GAZETTEER] FILE...   one block of figures per file
+ *   siaga-triage-eval [-v] [-g GAZETTEER] [-p PROTOCOL] FILE...   figures per file
  *   siaga-triage-eval -t [-g GAZETTEER]             time the scan of a 4 KB text
  *
  * -v lists every message that missed (use it on the dev split only: the
- * held-out split is never tuned on). Exit status 0 unless a file is unreadable. */
+ * held-out split is never tuned on). -p scores with a triage protocol file
+ * instead of the built-in one, refused as siaga-worker refuses it. Exit
+ * status 0 unless a file is unreadable. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "text/textscan.h"
+#include "triage/protocol.h"
 #include "triage_eval.h"
 
 static int run_file(const sg_textscan_gazetteer *gaz, const char *path, int verbose) {
@@ -59,7 +62,7 @@ static void run_timing(const sg_textscan_gazetteer *gaz) {
 }
 
 int main(int argc, char **argv) {
-  const char *gaz_path = "data/gazetteer/palangka-raya.tsv";
+  const char *gaz_path = "data/gazetteer/palangka-raya.tsv", *protocol_path = NULL;
   int verbose = 0, timing = 0, i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     if (strcmp(argv[i], "-v") == 0)
@@ -68,10 +71,17 @@ int main(int argc, char **argv) {
       timing = 1;
     else if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
       gaz_path = argv[++i];
+    else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
+      protocol_path = argv[++i];
     else {
-      fprintf(stderr, "usage: %s [-v] [-t] [-g GAZETTEER] FILE...\n", argv[0]);
+      fprintf(stderr, "usage: %s [-v] [-t] [-g GAZETTEER] [-p PROTOCOL] FILE...\n", argv[0]);
       return 2;
     }
+  }
+  char why[512];
+  if (protocol_path && sg_protocol_use_file(protocol_path, why, sizeof(why)) != 0) {
+    fprintf(stderr, "%s\n", why);
+    return 2;
   }
   sg_textscan_gazetteer *gaz = NULL;
   int bad = 0;

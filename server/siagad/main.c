@@ -33,6 +33,7 @@
 #include "sms/inbound.h"
 #include "sms/outbound.h"
 #include "siagad/options.h"
+#include "triage/protocol.h"
 #include "http/url.h"
 
 typedef struct sg_siagad_options options;
@@ -491,6 +492,11 @@ int main(int argc, char **argv) {
   options o;
   if (sg_siagad_options_parse(argc, argv, &o) != 0)
     return 2;
+  char why[512];
+  if (o.triage_protocol && sg_protocol_use_file(o.triage_protocol, why, sizeof(why)) != 0) {
+    fprintf(stderr, "siagad: %s\n", why); /* before any process is forked */
+    return 2;
+  }
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
   lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log);

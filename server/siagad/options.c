@@ -48,6 +48,8 @@ void sg_siagad_usage(FILE *out) {
           "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
           "  --snapshot-page N   open incidents per page of a console's snapshot (default 500)\n"
           "  --unit-kinds FILE   unit kinds and the categories they answer (default built in)\n"
+          "  --triage-protocol FILE  the triage protocol a Split and a Merge score with, the\n"
+          "                      workers' (default built in)\n"
           "  --sms-number N      the number citizens text reports to, shown by /lapor (112)\n"
           "  --assign-ack-s S    seconds an assignment waits for the unit's answer before\n"
           "                      it goes by SMS, and again before it times out (default 60)\n"
@@ -107,6 +109,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"leaflet-dir", required_argument, NULL, 'L'},
                                            {"snapshot-page", required_argument, NULL, 'P'},
                                            {"unit-kinds", required_argument, NULL, 'K'},
+                                           {"triage-protocol", required_argument, NULL, 'R'},
                                            {"sms-number", required_argument, NULL, 'N'},
                                            {"assign-ack-s", required_argument, NULL, 'A'},
                                            {"assign-ack-p1-s", required_argument, NULL, '1'},
@@ -133,6 +136,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   o->map_tiles = "";
   o->snapshot_page = 0;
   o->sms_number = "112";
+  o->triage_protocol = NULL;
   memset(&o->dispatch, 0, sizeof(o->dispatch));
   o->dispatch.ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
   o->dispatch.ack_s[1] = 30;
@@ -238,6 +242,9 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       break;
     case 'K':
       o->dispatch.kinds_path = optarg;
+      break;
+    case 'R':
+      o->triage_protocol = optarg;
       break;
     case 'N':
       if (strlen(optarg) == 0 || strlen(optarg) > SG_CITIZEN_SMS_NUMBER_MAX ||

@@ -33,6 +33,7 @@ typedef struct sg_siagad_options {
   size_t snapshot_page;
   sg_dispatch_options dispatch; /* region filled in at start */
   const char *sms_number;       /* the number citizens text reports to, shown by /lapor */
+  const char *triage_protocol;  /* scores a Split and settles a Merge; NULL: built in */
 } sg_siagad_options;
 
 /* Prints the usage text. */

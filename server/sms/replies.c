@@ -80,6 +80,18 @@ long sg_sms_replies_text(char *dst, size_t size, sg_sms_replies_kind kind,
     fmt = "SIAGA 112: Petugas sedang menuju lokasi laporan %s. Tetap di tempat aman. "
           "Jika keadaan memburuk, telepon 112.";
     break;
+  case SG_SMS_REPLIES_ASK:
+    /* One short question, for a report with no readable emergency or no
+     * place ("tolong"): the reply joins the same incident by the number. */
+    fmt = "SIAGA 112: Laporan %s diterima. Apa yang terjadi dan di mana? Balas pesan ini.";
+    break;
+  case SG_SMS_REPLIES_ASK_WHAT:
+    fmt = "SIAGA 112: Laporan %s diterima. Apa yang terjadi? Balas pesan ini.";
+    break;
+  case SG_SMS_REPLIES_ASK_WHERE:
+    fmt = "SIAGA 112: Laporan %s diterima. Di mana lokasinya (jalan, kelurahan atau patokan)? "
+          "Balas pesan ini.";
+    break;
   case SG_SMS_REPLIES_CLOSED:
     fmt = "SIAGA 112: Laporan %s telah selesai ditangani. Terima kasih. "
           "Jika masih ada bahaya, telepon 112.";

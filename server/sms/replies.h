@@ -25,7 +25,11 @@ typedef enum sg_sms_replies_kind {
   SG_SMS_REPLIES_ACK,            /* report received, being assessed */
   SG_SMS_REPLIES_ACK_DISPATCHED, /* report received, help already on the way */
   SG_SMS_REPLIES_DISPATCHED,     /* help has been sent */
-  SG_SMS_REPLIES_CLOSED          /* the incident is resolved or closed */
+  SG_SMS_REPLIES_CLOSED,         /* the incident is resolved or closed */
+  /* Received, and a question for what the report lacks (issue 13). */
+  SG_SMS_REPLIES_ASK,      /* what happened and where? */
+  SG_SMS_REPLIES_ASK_WHAT, /* what happened? (the place is known) */
+  SG_SMS_REPLIES_ASK_WHERE /* where? (what happened is known) */
 } sg_sms_replies_kind;
 
 /* Writes the Bahasa Indonesia text of a reply about incident_id. Every text

@@ -10,7 +10,9 @@
 /* Severity cues: things a citizen says that make an emergency more urgent,
  * whatever its category. They are bits so a result carries all of them at
  * once; textscan finds them (Indonesian and English, informal spellings) and
- * rules.c gives each its points. The values are stable: they are logged. */
+ * the triage protocol (data/protocol/triage-protocol.tsv, a determinant row
+ * per cue name) gives each its points. The values are stable: they are
+ * logged. */
 enum {
   SG_CUE_TRAPPED = 1u << 0,         /* terjebak, terjepit: trapped */
   SG_CUE_UNCONSCIOUS = 1u << 1,     /* pingsan, tidak sadar: unconscious */

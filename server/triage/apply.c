@@ -155,10 +155,16 @@ static const char *sms_ack(const sg_triage *t, const Siaga__V1__Report *r, const
       r->reporter->phone == NULL || r->reporter->phone[0] == '\0')
     return "";
   /* A report joining an incident whose help is already on the way says
-   * so: the caller should not wait for a second message that never comes. */
+   * so: the caller should not wait for a second message that never comes.
+   * Else, while the incident has no readable emergency or no place, the
+   * acknowledgement asks for what is missing, with no link to crowd it out. */
+  static const sg_sms_replies_kind ask[] = {SG_SMS_REPLIES_ACK, SG_SMS_REPLIES_ASK_WHAT,
+                                            SG_SMS_REPLIES_ASK_WHERE, SG_SMS_REPLIES_ASK};
   sg_sms_replies_kind kind = inc->status == SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_DISPATCHED
                                  ? SG_SMS_REPLIES_ACK_DISPATCHED
-                                 : SG_SMS_REPLIES_ACK;
+                                 : ask[sg_triage_incident_unclear(inc) & 3];
+  if (kind != SG_SMS_REPLIES_ACK && kind != SG_SMS_REPLIES_ACK_DISPATCHED)
+    return sg_sms_replies_text(text, size, kind, inc->id) < 0 ? "" : r->reporter->phone;
   /* With a public URL, a link to follow the report in the app, when it
    * fits in the one SMS (else the plain text). */
   char link[256];

@@ -152,6 +152,11 @@ static Siaga__V1__Location *location_merge(sg_arena *a, const Siaga__V1__Locatio
   return loc;
 }
 
+/* A point or an address: somewhere to send help. */
+static int has_place(const Siaga__V1__Location *loc) {
+  return loc != NULL && (sg_report_has_point(loc) || (loc->address && loc->address[0] != '\0'));
+}
+
 static int is_aml_fix(const Siaga__V1__Location *loc) {
   return sg_report_has_point(loc) && loc->source == SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML;
 }
@@ -374,6 +379,15 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
   return 0;
 }
 
+unsigned sg_triage_incident_unclear(const Siaga__V1__Incident *inc) {
+  /* Thanks, a question, a past event: nothing to send help to, no place to ask for. */
+  if (inc->category != NULL && strcmp(inc->category, CATEGORY_NONEMERGENCY) == 0)
+    return 0;
+  unsigned what = inc->category == NULL || strcmp(inc->category, CATEGORY_UNKNOWN) == 0;
+  return (what ? SG_TRIAGE_UNCLEAR_WHAT : 0) |
+         (has_place(inc->location) ? 0 : SG_TRIAGE_UNCLEAR_WHERE);
+}
+
 int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
                               const Siaga__V1__Report *r, const sg_rules_result *res,
                               sg_triage_link link, int64_t now_ms, Siaga__V1__Incident *out) {
@@ -432,6 +446,8 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
     out->location = location_merge(a, r->location, cur->location);
     if (out->location == NULL)
       return -1;
+  } else if (!has_place(cur->location) && has_place(r->location)) {
+    out->location = r->location; /* the street a caller's reply names fills the gap */
   }
 
   /* The incident's reasons and the new report's, each rule once at its
@@ -454,7 +470,8 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
     }
     if (link == SG_TRIAGE_LINK_NEARBY && bonus_rule[0] != '\0' && strcmp(sr->rule, bonus_rule) == 0)
       continue;
-    if (takeover && strcmp(sr->rule, CATEGORY_RULE_PREFIX CATEGORY_UNKNOWN) == 0)
+    if (takeover && (strcmp(sr->rule, CATEGORY_RULE_PREFIX CATEGORY_UNKNOWN) == 0 ||
+                     strcmp(sr->rule, SG_RULES_UNCLEAR_RULE) == 0))
       continue; /* the caller's words replace "category not recognised" */
     result_merge_reason(&merged, sr->rule, sr->points, sr->detail);
   }

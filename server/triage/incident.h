@@ -89,18 +89,28 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
  *    category (not unknown, not other) joining an incident of category
  *    "unknown" (typically opened by an AML message alone) gives the
  *    incident its category, replacing category.unknown by its own category
- *    rule, and its text leads the summary;
+ *    rule (and dropping category.unclear, the plea's hold at P2: the caller
+ *    has now said what it is), and its text leads the summary;
  *  - location: the report's replaces the incident's when it is better: the
  *    incident has no point, or the report is an AML fix and the incident's
  *    point is a text or gazetteer estimate or has a larger accuracy radius
  *    (sg_triage_location_better); the incident's address stays when the
- *    report has none, and an AML fix adds the 0-point "location.aml";
+ *    report has none, and an AML fix adds the 0-point "location.aml"; an
+ *    incident with no place at all takes the report's address alone (the
+ *    reply to the question of an unclear incident);
  *  - the report's flags become 0-point "flag.*" reasons, each once.
  * 0-point notices (flag.*, location.*) never count against the rules'
  * reason limit. Returns 0, or -1 when the arena is exhausted. */
 int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
                               const Siaga__V1__Report *r, const sg_rules_result *res,
                               sg_triage_link link, int64_t now_ms, Siaga__V1__Incident *out);
+
+/* What the incident still needs the caller to say (issue 13), 0 when
+ * nothing: what happened (no readable emergency, category "unknown") and
+ * where (no point and no address; a nonemergency needs none). Its SMS
+ * acknowledgement asks for it. */
+enum { SG_TRIAGE_UNCLEAR_WHAT = 1, SG_TRIAGE_UNCLEAR_WHERE = 2 };
+unsigned sg_triage_incident_unclear(const Siaga__V1__Incident *inc);
 
 /* Whether location cand should replace cur, as described for attach. */
 int sg_triage_location_better(const Siaga__V1__Location *cand, const Siaga__V1__Location *cur);

@@ -1,7 +1,8 @@
 /* Triage rules: classify a report (category, severity cues) and score its
  * priority, recording every rule that fired so a dispatcher can see why.
- * Pure functions over a decoded Report; no I/O. The rule set is documented in
- * README.md ("Triage rules"). */
+ * Pure functions over a decoded Report; no I/O. The numbers are the active
+ * protocol's (triage/protocol.h, data/protocol/triage-protocol.tsv); README.md
+ * "Triage rules" explains them. */
 #ifndef SG_RULES_H
 #define SG_RULES_H
 
@@ -14,6 +15,9 @@
 #define SG_RULES_MAX_REASONS 16
 #define SG_RULES_CATEGORY_MAX 16
 
+/* The reason of a plea with no readable complaint ("tolong"), holding it at
+ * P2 until the caller clarifies (the incident drops it once they do). */
+#define SG_RULES_UNCLEAR_RULE "category.unclear"
 
 /* Stable name of one cue bit ("trapped"), or NULL if it is not exactly one
  * known bit. */
@@ -48,7 +52,8 @@ void sg_rules_corroborate(sg_rules_result *result, size_t n_reports);
  * priority from the reasons: how every result is scored, also after a merge. */
 void sg_rules_settle(sg_rules_result *result);
 
-/* P1 for the highest scores down to P4; thresholds in rules.c. */
+/* P1 for the highest scores down to P4, by the active protocol's thresholds
+ * (triage/protocol.h). */
 Siaga__V1__Priority sg_rules_priority(int score);
 
 /* Whether a category name is one siaga knows (including "unknown"). */

@@ -18,6 +18,7 @@
 
 #include "core/hostport.h"
 #include "store/keys.h"
+#include "triage/protocol.h"
 #include "triage/triage.h"
 
 #define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
@@ -67,6 +68,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: siaga-worker --redis HOST:PORT [--region REGION] [--consumer NAME]\n"
           "                    [--claim-idle-ms N] [--public-url URL]\n"
+          "                    [--triage-protocol FILE]\n"
           "\n"
           "Reads the region's reports stream as a member of the \"triage\" consumer group,\n"
           "scores each report and opens or updates incidents in Redis.\n"
@@ -79,6 +81,9 @@ static void usage(FILE *out) {
           "                       for N ms (default %d)\n"
           "  --public-url URL     siagad as citizens reach it: SMS acknowledgements\n"
           "                       carry a link to follow the report (URL/l/...)\n"
+          "  --triage-protocol FILE  score with this protocol instead of the built-in\n"
+          "                       one (format: data/protocol/triage-protocol.tsv);\n"
+          "                       a bad file is refused at start\n"
           "  --help               show this text\n",
           SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
 }
@@ -90,6 +95,7 @@ typedef struct options {
   char consumer[128];
   long claim_idle_ms;
   const char *public_url;
+  const char *protocol_path;
 } options;
 
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
@@ -98,7 +104,7 @@ static int parse_options(int argc, char **argv, options *o) {
       {"redis", required_argument, NULL, 'r'},   {"region", required_argument, NULL, 'g'},
       {"consumer", required_argument, NULL, 'c'}, {"claim-idle-ms", required_argument, NULL, 'i'},
       {"public-url", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+      {"triage-protocol", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
@@ -135,6 +141,9 @@ static int parse_options(int argc, char **argv, options *o) {
         return -1;
       }
       o->public_url = optarg;
+      break;
+    case 'p':
+      o->protocol_path = optarg;
       break;
     case 'h':
       usage(stdout);
@@ -222,6 +231,17 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN); /* a dropped connection is an error return, not a death */
 
   srand((unsigned)getpid() ^ (unsigned)mono_ms()); /* jitter differs per worker */
+
+  /* Read before any report is scored; a protocol that does not load is a
+   * start-up error, never a silent fallback to the built-in one. */
+  if (o.protocol_path) {
+    char why[512];
+    if (sg_protocol_use_file(o.protocol_path, why, sizeof(why)) != 0) {
+      fprintf(stderr, "siaga-worker: %s\n", why);
+      return 2;
+    }
+    log_line("triage protocol %s", o.protocol_path);
+  }
 
   int err;
   sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, o.public_url, on_dead, NULL};

@@ -125,7 +125,7 @@ class Proc:
 class Stack:
     """One private Redis, one siagad and `workers` siaga-worker processes."""
 
-    def __init__(self, workers=1, claim_idle_ms=None, name="stack", siagad_args=()):
+    def __init__(self, workers=1, claim_idle_ms=None, name="stack", siagad_args=(), worker_args=()):
         build = os.environ.get("SIAGA_BUILD")
         if not build:
             raise RuntimeError("SIAGA_BUILD is not set (directory with siagad and siaga-worker)")
@@ -137,6 +137,7 @@ class Stack:
                 raise RuntimeError("missing executable %s" % b)
         self.n_workers, self.claim_idle_ms, self.name = workers, claim_idle_ms, name
         self.siagad_args = list(siagad_args)  # extra siagad options, e.g. --webhook-secret
+        self.worker_args = list(worker_args)  # extra worker options, e.g. --triage-protocol
         self.tmp = tempfile.mkdtemp(prefix="siaga-it-%s-" % name)
         self.redis_port = free_port()
         self.http_port = free_port()
@@ -183,6 +184,7 @@ class Stack:
         argv = [self.worker_bin, "--redis", "127.0.0.1:%d" % self.redis_port, "--consumer", "w%d" % i]
         if self.claim_idle_ms is not None:
             argv += ["--claim-idle-ms", str(self.claim_idle_ms)]
+        argv += self.worker_args
         w = self._spawn("worker-w%d" % i, argv)
         self.workers.append(w)
         return w

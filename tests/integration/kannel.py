@@ -337,3 +337,49 @@ class Kannel:
             return wait_until(find, timeout, what, interval=0.1)
         except AssertionError as e:
             raise AssertionError("%s; MT so far: %r" % (e, self.mt_messages()))
+
+
+WEBHOOK_SECRET = "uji-rahasia-kannel"
+
+
+class KannelStackCase(harness.StackTestCase):
+    """Base class: one stack whose siagad sends SMS through a private Kannel
+    (--kannel-sendsms) and takes every MO from it on /v1/sms/kannel (the
+    default post-url service); fakesmsc is the citizens' handsets.
+    SIAGAD_ARGS adds siagad options."""
+    SIAGAD_ARGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        ok, why = available()
+        if not ok:
+            sys.exit("%s: %s" % (cls.__name__, why))  # scripts/test installs Kannel
+        cls.k = None
+        cls.stack = harness.Stack(name=cls.__name__, **cls.STACK)
+        cls.k = Kannel(cls.stack.tmp, [], smsbox_extra={"http-request-retry": 5,
+                                                        "http-queue-delay": 1})
+        cls.stack.siagad_args = ["--kannel-sendsms", cls.k.sendsms_url(),
+                                 "--webhook-secret", WEBHOOK_SECRET] + list(cls.SIAGAD_ARGS)
+        url = "http://127.0.0.1:%d/v1/sms/kannel?secret=%s&id=%%I" % (cls.stack.http_port,
+                                                                       WEBHOOK_SECRET)
+        cls.k.services = [{"name": "siaga-post", "keyword": "default", "post-url": url,
+                           "send-sender": True, "max-messages": 0, "omit-empty": True}]
+        try:
+            cls.stack.start()
+            cls.k.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        cls.stack.all_procs.extend(cls.k.procs)  # their logs with the stack's on failure
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.k is not None:
+                cls.k.stop()
+        finally:
+            cls.stack.stop()
+
+    def mts(self, phone):
+        """The MT messages fakesmsc received for phone so far."""
+        return [m for m in self.k.mt_messages() if m.receiver.lstrip("+") == phone.lstrip("+")]

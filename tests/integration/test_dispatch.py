@@ -4,7 +4,6 @@ and Recommend reaching every console as updates, and a unit's SMS answer."""
 import hashlib
 import json
 import re
-import sys
 import time
 
 import harness
@@ -278,48 +277,16 @@ class Console(harness.StackTestCase):
 
 UNIT_PHONE = "+6281300009001"
 ACK_S = 2
-SECRET = "uji-rahasia-unit"
 
 
-class SmsLadder(harness.StackTestCase):
+class SmsLadder(kannel.KannelStackCase):
     """An unanswered assignment goes to the unit's phone through a real
     Kannel (fakesmsc is the handset), and the crew's answer comes back
     through the same Kannel webhook as its answer, not a citizen's report."""
-
-    @classmethod
-    def setUpClass(cls):
-        ok, why = kannel.available()
-        if not ok:
-            sys.exit("test_dispatch: " + why)  # scripts/test installs Kannel
-        cls.k = None
-        cls.stack = harness.Stack(name=cls.__name__, workers=1)
-        cls.k = kannel.Kannel(cls.stack.tmp, [], smsbox_extra={"http-request-retry": 5,
-                                                               "http-queue-delay": 1})
-        cls.stack.siagad_args = ["--kannel-sendsms", cls.k.sendsms_url(),
-                                 "--webhook-secret", SECRET, "--assign-ack-s", str(ACK_S),
-                                 "--assign-ack-p1-s", str(ACK_S)]
-        url = "http://127.0.0.1:%d/v1/sms/kannel?secret=%s&id=%%I" % (cls.stack.http_port, SECRET)
-        cls.k.services = [{"name": "siaga-post", "keyword": "default", "post-url": url,
-                           "send-sender": True, "max-messages": 0, "omit-empty": True}]
-        try:
-            cls.stack.start()
-            cls.k.start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-        cls.stack.all_procs.extend(cls.k.procs)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            if cls.k is not None:
-                cls.k.stop()
-        finally:
-            cls.stack.stop()
+    SIAGAD_ARGS = ("--assign-ack-s", str(ACK_S), "--assign-ack-p1-s", str(ACK_S))
 
     def mts(self, phone, prefix):
-        return [m for m in self.k.mt_messages() if m.receiver.lstrip("+") == phone.lstrip("+")
-                and m.text.startswith(prefix)]
+        return [m for m in super().mts(phone) if m.text.startswith(prefix)]
 
     def wait_mt(self, phone, prefix, n=1, timeout=40):
         wait_until(lambda: len(self.mts(phone, prefix)) >= n, timeout,

@@ -1,8 +1,12 @@
-/* core/: the UTF-8 decoder and encoder, hex digits and the error table. */
+/* core/: the UTF-8 decoder and encoder, hex digits, the error table and
+ * reading a bounded file whole. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/hex.h"
 #include "core/pending.h"
 #include <uv.h>
@@ -96,6 +100,26 @@ static void test_pending(void) {
   CHECK(sg_pending_finish(c) == NULL);
 }
 
+static void test_file_read(void) {
+  char path[] = "/tmp/siaga-test-file-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  FILE *f = fdopen(fd, "wb");
+  CHECK(f != NULL && fwrite("0123456789", 1, 10, f) == 10);
+  fclose(f);
+  char *buf = (char *)1;
+  size_t len = 99;
+  CHECK_INT_EQ(sg_file_read(path, 10, &buf, &len), 0); /* exactly the limit */
+  CHECK_INT_EQ(len, 10);
+  CHECK_STR_EQ(buf, "0123456789");
+  free(buf);
+  CHECK_INT_EQ(sg_file_read(path, 9, &buf, &len), SG_ETOOBIG);
+  CHECK(buf == NULL && len == 0);
+  remove(path);
+  CHECK_INT_EQ(sg_file_read(path, 10, &buf, &len), SG_EIO);
+  CHECK(buf == NULL);
+}
+
 int main(void) {
   RUN_TEST(test_utf8_next);
   RUN_TEST(test_utf8_encode_round_trip);
@@ -103,5 +127,6 @@ int main(void) {
   RUN_TEST(test_hex);
   RUN_TEST(test_error_table);
   RUN_TEST(test_pending);
+  RUN_TEST(test_file_read);
   CHECK_DONE();
 }

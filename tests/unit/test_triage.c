@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "core/utf8.h"
+#include "incident_check.h"
 
 /* Code points in a UTF-8 string: every byte that is not a continuation. */
 static size_t utf8_count(const char *s, size_t len) {
@@ -339,20 +340,6 @@ static Siaga__V1__Report make_sms(const char *id, const char *text) {
   r.location = &loc_gaz;
   r.received_at_ms = NOW;
   return r;
-}
-
-static const Siaga__V1__ScoreReason *reason(const Siaga__V1__Incident *inc, const char *rule) {
-  for (size_t i = 0; i < inc->n_reasons; i++)
-    if (strcmp(inc->reasons[i]->rule, rule) == 0)
-      return inc->reasons[i];
-  return NULL;
-}
-
-static int reasons_sum(const Siaga__V1__Incident *inc) {
-  int sum = 0;
-  for (size_t i = 0; i < inc->n_reasons; i++)
-    sum += inc->reasons[i]->points;
-  return sum > 100 ? 100 : sum;
 }
 
 static void test_links_caller(void) {
