@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import harness
 from clients import json_messages_until
-from test_responder import add_unit, command, connect, reply_for
+from test_responder import add_unit, command_ok, connect
 
 WIB_S = 7 * 3600
 PRANK_PHONE = "+6281299990001"
@@ -49,11 +49,6 @@ class Report(harness.StackTestCase):
                             "snapshot")
         return ws
 
-    def incident_of(self, report_id):
-        """The incident the worker put the report in (report index)."""
-        return harness.wait_until(
-            lambda: self.stack.r("HGET", harness.key("report:" + report_id), "incident"),
-            20, "incident of %s" % report_id).decode()
 
     def get(self, incident_id):
         resp = self.stack.http("GET", "/v1/incidents/" + incident_id)
@@ -65,11 +60,6 @@ class Report(harness.StackTestCase):
         self.assertEqual(resp.status, 200, resp)
         return resp.json()
 
-    def ok(self, ws, rid, **action):
-        command(ws, rid, **action)
-        rep, _ = reply_for(ws, rid)
-        self.assertTrue(rep.get("ok"), rep)
-        return rep
 
     def report(self, *args):
         out = tempfile.mkdtemp(prefix="siaga-report-", dir=self.stack.tmp)
@@ -98,25 +88,25 @@ class Report(harness.StackTestCase):
         # The dispatcher: acknowledges two, calls one a nonemergency, marks
         # the prank caller, whose next message then carries the flag.
         before_ack = now_ms()
-        self.ok(console, "a1", setStatus={"incidentId": medical,
+        command_ok(self, console, "a1", setStatus={"incidentId": medical,
                                           "status": "INCIDENT_STATUS_ACKNOWLEDGED"})
         after_ack = now_ms()
-        self.ok(console, "a2", setStatus={"incidentId": fire,
+        command_ok(self, console, "a2", setStatus={"incidentId": fire,
                                           "status": "INCIDENT_STATUS_ACKNOWLEDGED"})
         if self.get(question)["category"] != "nonemergency":
-            self.ok(console, "c1", setCategory={"incidentId": question, "category": "nonemergency",
+            command_ok(self, console, "c1", setCategory={"incidentId": question, "category": "nonemergency",
                                                 "reason": "Pertanyaan, bukan darurat"})
-        self.ok(console, "p1", markPrank={"incidentId": prank, "prank": True})
+        command_ok(self, console, "p1", markPrank={"incidentId": prank, "prank": True})
         again = self.post_sms(PRANK_PHONE, "kebakaran lagi di Kec. Bukit Batu")
         self.incident_of(again)
 
         # A unit: assigned, accepts, arrives, clears.
         unit = connect(self, token)
         self.assertIn("hello", unit.recv_json(5))
-        a = self.ok(console, "as1", assign={"incidentId": medical, "unitId": "AMB-71"})["assignment"]
-        self.ok(unit, "u1", accept={"assignmentId": a["id"]})
-        self.ok(unit, "u2", setUnitStatus={"status": "UNIT_STATUS_ON_SCENE"})
-        self.ok(unit, "u3", setUnitStatus={"status": "UNIT_STATUS_RETURNING"})
+        a = command_ok(self, console, "as1", assign={"incidentId": medical, "unitId": "AMB-71"})["assignment"]
+        command_ok(self, unit, "u1", accept={"assignmentId": a["id"]})
+        command_ok(self, unit, "u2", setUnitStatus={"status": "UNIT_STATUS_ON_SCENE"})
+        command_ok(self, unit, "u3", setUnitStatus={"status": "UNIT_STATUS_RETURNING"})
         unit.close()
         console.close()
 
