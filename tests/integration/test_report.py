@@ -206,13 +206,16 @@ class Report(harness.StackTestCase):
         self.assertEqual([int(b.find(SVG + "title").text.split()[1]) for b in bars], per_hour)
         self.assertEqual(len([r for r in svg.iter(SVG + "rect") if r.get("class") == "ack"]), 8)
 
-        # A period before any of it has nothing in it.
-        day = wib_date(min(received) - 3 * 86400 * 1000)
-        rc, out, err, d = self.report("--from", day, "--to", day)
-        self.assertEqual(rc, 0, err)
-        with open(os.path.join(d, "contacts_by_channel_category.csv")) as f:
-            self.assertEqual(f.read().splitlines(), ["channel,category,emergency,nonemergency,"
-                                                     "prank,total", "all,all,0,0,0,0"])
+        # The days before and after it (WIB) have nothing in it.
+        for day in (wib_date(min(received) - 86400 * 1000), wib_date(max(received) + 86400 * 1000)):
+            rc, out, err, d = self.report("--from", day, "--to", day)
+            self.assertEqual(rc, 0, err)
+            with open(os.path.join(d, "contacts_by_channel_category.csv")) as f:
+                self.assertEqual(f.read().splitlines(), ["channel,category,emergency,"
+                                                         "nonemergency,prank,total",
+                                                         "all,all,0,0,0,0"], day)
+            with open(os.path.join(d, "response_times_by_priority.csv")) as f:
+                self.assertEqual([r["incidents"] for r in csv.DictReader(f)], ["0"] * 30, day)
 
     def test_bad_dates_are_refused(self):
         for args in (("--from", "2026-02-30", "--to", "2026-03-01"),
