@@ -1,4 +1,5 @@
-/* siaga-admin: manages the accounts of a region, talking to Redis directly
+/* siaga-admin: manages the accounts and units of a region and writes its
+ * reports (admin/report.h), talking to Redis directly
  * (blocking hiredis: one command at a time is all a person at a terminal
  * needs). Passwords are read from standard input, never from the command
  * line (it is visible in ps and shell history), and only their Argon2id
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "admin/report.h"
 #include "auth/auth.h"
 #include "auth/password.h"
 #include "core/clock.h"
@@ -42,6 +44,11 @@ static void usage(FILE *out) {
           "  unit disable ID    refuses its token at once\n"
           "  unit enable ID     (give it a token again with unit token)\n"
           "  unit token ID      a new token, printed once; the old one ends at once\n"
+          "\n"
+          "  report --from YYYY-MM-DD --to YYYY-MM-DD [--out DIR]\n"
+          "                     the centre's counts and response times for those days\n"
+          "                     (both included; days in " SG_REPORT_TZ_NAME "): CSV files\n"
+          "                     and report.svg in DIR (default: the current directory)\n"
           "\n"
           "  --redis HOST:PORT  Redis server holding the region (default 127.0.0.1:6379)\n"
           "  --region NAME      region key tag (default " SG_REGION_DEFAULT ")\n",
@@ -86,8 +93,8 @@ static void make_password(char out[21]) {
 }
 
 /* One account.lua call. Prints the error and returns -1 on failure. */
-static int account(admin *a, const char *op, const char *name, const char *role,
-                   const char *pwhash, long long *result) {
+static int account(admin *a, const char *op, const char *name, const char *role, const char *pwhash,
+                   long long *result) {
   char k_user[SG_KEY_MAX], k_sessions[SG_KEY_MAX], k_users[SG_KEY_MAX], k_epoch[SG_KEY_MAX];
   char now[24];
   const sg_embedded_file *f = sg_embedded_find("account.lua");
@@ -99,8 +106,12 @@ static int account(admin *a, const char *op, const char *name, const char *role,
     return -1;
   }
   snprintf(now, sizeof(now), "%llu", (unsigned long long)sg_clock_now_ms());
-  const char *argv[] = {"EVAL", (const char *)f->data, "4", k_user, k_sessions, k_users,
-                        k_epoch, op, name, role, pwhash, now};
+  const char *argv[] = {"EVAL",     (const char *)f->data,
+                        "4",        k_user,
+                        k_sessions, k_users,
+                        k_epoch,    op,
+                        name,       role,
+                        pwhash,     now};
   redisReply *r = redisCommandArgv(a->c, 12, argv, NULL);
   if (r == NULL) {
     fprintf(stderr, "siaga-admin: Redis: %s\n", a->c->errstr);
@@ -178,8 +189,9 @@ static int user_command(admin *a, int argc, char **argv) {
     return 2;
   const char *name = argv[1];
   if (!sg_auth_name_valid(name)) {
-    fprintf(stderr, "siaga-admin: a name is 1..%d of a-z 0-9 . _ - (starting with a letter or "
-                    "digit), not \"%s\"\n",
+    fprintf(stderr,
+            "siaga-admin: a name is 1..%d of a-z 0-9 . _ - (starting with a letter or "
+            "digit), not \"%s\"\n",
             SG_AUTH_NAME_MAX, name);
     return 1;
   }
@@ -253,8 +265,9 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  int is_unit = optind < argc && strcmp(argv[optind], "unit") == 0;
-  if (optind >= argc || (strcmp(argv[optind], "user") != 0 && !is_unit)) {
+  const char *what = optind < argc ? argv[optind] : "";
+  int is_unit = strcmp(what, "unit") == 0, is_report = strcmp(what, "report") == 0;
+  if (strcmp(what, "user") != 0 && !is_unit && !is_report) {
     usage(stderr);
     return 2;
   }
@@ -270,8 +283,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   redisSetTimeout(a.c, (struct timeval){10, 0});
-  int rc = is_unit ? sg_admin_unit_command(&a, argc - optind - 1, argv + optind + 1)
-                   : user_command(&a, argc - optind - 1, argv + optind + 1);
+  int rest = argc - optind - 1;
+  char **args = argv + optind + 1;
+  int rc = is_unit     ? sg_admin_unit_command(&a, rest, args)
+           : is_report ? sg_admin_report_command(&a, rest, args)
+                       : user_command(&a, rest, args);
   redisFree(a.c);
   if (rc == 2)
     usage(stderr);

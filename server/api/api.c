@@ -1,4 +1,5 @@
 #include "api/api.h"
+#include "api/eido.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ struct sg_api {
   sg_incidents *incidents;
   sg_history *history;
   sg_auth *auth;
-  sg_api_console console;   /* the page's Leaflet and settings */
+  sg_api_console console;  /* the page's Leaflet and settings */
   sg_citizen_abuse *abuse; /* counts and flags app reports, or NULL */
 };
 
@@ -64,7 +65,7 @@ struct api_session {
   int reply_protobuf;
   int has_key;
   char key[sizeof(APP_KEY_PREFIX) + SG_REPORT_KEY_MAX]; /* "app:" and the client's key */
-  sg_pending *op; /* the Redis request in flight, if any */
+  sg_pending *op;                                       /* the Redis request in flight, if any */
   int retry_after; /* seconds, for a Retry-After header; 0 = none */
   const char *allow;
   const char *set_cookie; /* a Set-Cookie value for the answer, or NULL */
@@ -253,16 +254,20 @@ static void on_incidents(void *data, const sg_incidents_page *page) {
   respond_message(s, 200, &out.base);
 }
 
-static void on_incident(void *data, sg_incidents_status status, const Siaga__V1__Incident *inc) {
-  api_session *s = sg_pending_finish(data);
-  if (s == NULL)
-    return;
-  if (status == SG_INCIDENTS_UNAVAILABLE)
-    respond_unavailable(s, "incident store unavailable");
-  else if (inc == NULL)
+/* 404 for an incident that is not there, else 503. */
+static void respond_read_error(api_session *s, int not_found) {
+  if (not_found)
     respond_error(s, 404, "not_found", "no incident with that id");
   else
+    respond_unavailable(s, "incident store unavailable");
+}
+
+static void on_incident(void *data, sg_incidents_status status, const Siaga__V1__Incident *inc) {
+  api_session *s = sg_pending_finish(data);
+  if (s != NULL && status != SG_INCIDENTS_UNAVAILABLE && inc != NULL)
     respond_message(s, 200, &inc->base);
+  else if (s != NULL)
+    respond_read_error(s, status != SG_INCIDENTS_UNAVAILABLE);
 }
 
 /* GET /v1/incidents[?limit=N][&cursor=C]: one page of the open incidents. */
@@ -318,21 +323,27 @@ static void begin_incidents(api_session *s) {
 static void on_history(void *data, sg_history_status status,
                        const Siaga__V1__IncidentHistory *history) {
   api_session *s = sg_pending_finish(data);
-  if (s == NULL)
-    return;
-  if (status == SG_HISTORY_UNAVAILABLE)
-    respond_unavailable(s, "incident store unavailable");
-  else if (history == NULL)
-    respond_error(s, 404, "not_found", "no incident with that id");
-  else
+  if (s != NULL && status == SG_HISTORY_OK && history != NULL)
     respond_message(s, 200, &history->base);
+  else if (s != NULL)
+    respond_read_error(s, status != SG_HISTORY_UNAVAILABLE);
 }
 
-/* GET /v1/incidents/{id} and /v1/incidents/{id}/history. */
-static void begin_incident(api_session *s, const char *id, int history) {
+static void on_eido(void *data, sg_history_status status, const char *json, size_t len) {
+  api_session *s = sg_pending_finish(data);
+  if (s != NULL && status == SG_HISTORY_OK)
+    respond(s, 200, CT_JSON, json, len);
+  else if (s != NULL)
+    respond_read_error(s, status == SG_HISTORY_NOT_FOUND);
+}
+
+/* GET /v1/incidents/{id}, /v1/incidents/{id}/history and /v1/incidents/{id}/eido. */
+static void begin_incident(api_session *s, const char *id, int history, int eido) {
   sg_pending *op = sg_pending_start(&s->op, s);
-  if (op != NULL && (history ? sg_history_read(s->api->history, id, on_history, op)
-                             : sg_incidents_get(s->api->incidents, id, on_incident, op)) == 0)
+  sg_api *a = s->api;
+  if (op != NULL && (eido      ? sg_eido_read(a->incidents, a->history, id, on_eido, op)
+                     : history ? sg_history_read(a->history, id, on_history, op)
+                               : sg_incidents_get(a->incidents, id, on_incident, op)) == 0)
     return;
   if (op != NULL)
     sg_pending_finish(op);
@@ -428,22 +439,6 @@ static void begin_report(api_session *s) {
 
 #define LOGIN_BODY_MAX 4096
 
-/* The string member name of a JSON object root, NULL if absent or not a
- * string. */
-static const char *json_string(const sg_jsonread_doc *doc, const char *name, size_t *len) {
-  const sg_jsonread_value *root = &doc->values[0];
-  if (root->type != SG_JSONREAD_OBJECT)
-    return NULL;
-  for (size_t i = 1; i < root->span; i += doc->values[i].span) {
-    const sg_jsonread_value *v = &doc->values[i];
-    if (strcmp(v->key, name) == 0 && v->type == SG_JSONREAD_STRING) {
-      *len = v->u.string.len;
-      return v->u.string.str;
-    }
-  }
-  return NULL;
-}
-
 static void on_login(void *data, const sg_auth_login_result *r) {
   api_session *s = sg_pending_finish(data);
   if (s == NULL)
@@ -478,8 +473,8 @@ static void handle_login(api_session *s) {
     return;
   }
   size_t name_len = 0, pw_len = 0;
-  const char *name = json_string(&doc, "username", &name_len);
-  const char *pw = json_string(&doc, "password", &pw_len);
+  const char *name = sg_jsonread_member_string(&doc.values[0], "username", &name_len);
+  const char *pw = sg_jsonread_member_string(&doc.values[0], "password", &pw_len);
   int rc = SG_EINVAL;
   sg_pending *op = NULL;
   if (name == NULL || pw == NULL) {
@@ -510,8 +505,8 @@ static void on_logout(void *data, sg_auth_status status) {
 /* The session token of the request, or NULL. */
 static const char *request_token(api_session *s, char token[SG_BEARER_LEN + 1]) {
   return sg_bearer_from_headers(sg_http_request_header(s->req, "authorization"),
-                               sg_http_request_header(s->req, "cookie"), SG_AUTH_COOKIE,
-                               token) == 0
+                                sg_http_request_header(s->req, "cookie"), SG_AUTH_COOKIE,
+                                token) == 0
              ? token
              : NULL;
 }
@@ -605,8 +600,8 @@ static void serve_authenticated(api_session *s) {
     char id[SG_KEY_ID_MAX + 1];
     const char *rest = sg_http_request_path(s->req) + strlen("/v1/incidents/");
     size_t len = strcspn(rest, "/");
-    int history = strcmp(rest + len, "/history") == 0;
-    if (len > SG_KEY_ID_MAX || (rest[len] != '\0' && !history)) {
+    int history = strcmp(rest + len, "/history") == 0, eido = strcmp(rest + len, "/eido") == 0;
+    if (len > SG_KEY_ID_MAX || (rest[len] != '\0' && !history && !eido)) {
       respond_error(s, 404, "not_found", "no incident with that id");
       return;
     }
@@ -615,7 +610,7 @@ static void serve_authenticated(api_session *s) {
     if (!sg_key_id_valid(id))
       respond_error(s, 404, "not_found", "no incident with that id");
     else
-      begin_incident(s, id, history);
+      begin_incident(s, id, history, eido);
   }
 }
 

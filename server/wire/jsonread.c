@@ -548,3 +548,16 @@ const char *sg_jsonread_strerror(int status) {
     return "unknown error";
   }
 }
+
+const char *sg_jsonread_member_string(const sg_jsonread_value *obj, const char *name, size_t *len) {
+  if (obj->type != SG_JSONREAD_OBJECT)
+    return NULL;
+  for (size_t i = 1; i < obj->span; i += obj[i].span) {
+    const sg_jsonread_value *v = &obj[i];
+    if (strcmp(v->key, name) == 0 && v->type == SG_JSONREAD_STRING) {
+      *len = v->u.string.len;
+      return v->u.string.str;
+    }
+  }
+  return NULL;
+}

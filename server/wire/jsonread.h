@@ -90,6 +90,10 @@ void sg_jsonread_close(sg_jsonread_doc *doc);
 
 const char *sg_jsonread_strerror(int status);
 
+/* The string member name of the object obj (its bytes and *len), or NULL
+ * when obj is no object or has no such member of type string. */
+const char *sg_jsonread_member_string(const sg_jsonread_value *obj, const char *name, size_t *len);
+
 /* The value after v and its subtree: v's next sibling, when it has one. */
 static inline const sg_jsonread_value *sg_jsonread_skip(const sg_jsonread_value *v) {
   return v + v->span;

@@ -338,6 +338,11 @@ class StackTestCase(unittest.TestCase):
         self.assertEqual(resp.status, 202, resp)
         return resp.json()["reportId"]
 
+    def incident_of(self, report_id, timeout=20):
+        """The incident the worker put the report in (the report index)."""
+        return wait_until(lambda: self.stack.r("HGET", key("report:" + report_id), "incident"),
+                          timeout, "incident of %s" % report_id).decode()
+
     def assertErrorBody(self, resp, what=""):
         """Every 4xx/5xx carries {"code": str, "message": str} as JSON."""
         try:

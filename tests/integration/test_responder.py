@@ -55,6 +55,14 @@ def reply_for(ws, request_id, timeout=5):
     return msgs[-1]["reply"], msgs[:-1]
 
 
+def command_ok(test, ws, request_id, **action):
+    """A command that must succeed; returns its reply."""
+    command(ws, request_id, **action)
+    rep, _ = reply_for(ws, request_id)
+    test.assertTrue(rep.get("ok"), rep)
+    return rep
+
+
 class Door(harness.StackTestCase):
     STACK = {"workers": 0}
 

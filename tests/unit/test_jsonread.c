@@ -622,8 +622,30 @@ static void test_fuzz(void) {
   CHECK(accepted > 100);
 }
 
+/* sg_jsonread_member_string: a top-level string member only, by name. */
+static void test_member_string(void) {
+  sg_jsonread_doc doc;
+  size_t len = 0;
+  parse_ok(&doc, "{\"o\":{\"u\":\"inner\"},\"n\":1,\"u\":\"a\\u00e9b\",\"p\":\"pw\"}");
+  const char *u = sg_jsonread_member_string(&doc.values[0], "u", &len);
+  CHECK(u != NULL);
+  CHECK_INT_EQ(len, 4); /* é is two bytes */
+  CHECK(memcmp(u,
+               "a\xc3\xa9"
+               "b",
+               4) == 0);
+  CHECK(sg_jsonread_member_string(&doc.values[0], "n", &len) == NULL);
+  CHECK(sg_jsonread_member_string(&doc.values[0], "missing", &len) == NULL);
+  CHECK(strcmp(sg_jsonread_member_string(&doc.values[0], "p", &len), "pw") == 0);
+  sg_jsonread_close(&doc);
+  parse_ok(&doc, "[\"u\"]");
+  CHECK(sg_jsonread_member_string(&doc.values[0], "u", &len) == NULL);
+  sg_jsonread_close(&doc);
+}
+
 int main(void) {
   RUN_TEST(test_tree);
+  RUN_TEST(test_member_string);
   RUN_TEST(test_numbers);
   RUN_TEST(test_bad_inputs);
   RUN_TEST(test_error_positions);
