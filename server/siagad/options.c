@@ -54,6 +54,8 @@ void sg_siagad_usage(FILE *out) {
           "  --assign-ack-p1-s S the same for P1 incidents (default 30)\n"
           "  --unit-speed-kmh N  speed of the arrival estimate (default 40)\n"
           "  --unit-stale-s S    a unit position older than this ranks lower (default 300)\n"
+          "  --metrics-allow ADDR[,ADDR...]  the only peer addresses GET /metrics answers,\n"
+          "                      exact; repeatable, at most 16 (default 127.0.0.1,::1)\n"
           "  --help              this text\n");
 }
 
@@ -112,6 +114,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"assign-ack-p1-s", required_argument, NULL, '1'},
                                            {"unit-speed-kmh", required_argument, NULL, 'V'},
                                            {"unit-stale-s", required_argument, NULL, 'S'},
+                                           {"metrics-allow", required_argument, NULL, 'M'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -136,7 +139,10 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   memset(&o->dispatch, 0, sizeof(o->dispatch));
   o->dispatch.ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
   o->dispatch.ack_s[1] = 30;
-  int c;
+  o->n_metrics_allow = 0;
+  sg_metrics_http_parse_allow("127.0.0.1,::1", o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
+                              &o->n_metrics_allow);
+  int c, metrics_allow_given = 0;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -261,6 +267,17 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
         o->dispatch.speed_kmh = (double)n;
       else
         o->dispatch.stale_s = (unsigned)n;
+      break;
+    case 'M':
+      if (!metrics_allow_given)
+        o->n_metrics_allow = 0; /* the first one replaces the default */
+      metrics_allow_given = 1;
+      if (sg_metrics_http_parse_allow(optarg, o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
+                                      &o->n_metrics_allow) != 0) {
+        fprintf(stderr, "siagad: --metrics-allow wants numeric addresses, at most 16 in all; "
+                        "got \"%s\"\n", optarg);
+        return -1;
+      }
       break;
     case 'h':
       sg_siagad_usage(stdout);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "dispatch/dispatch.h"
+#include "http/metrics_http.h"
 
 typedef struct sg_siagad_options {
   char listen_host[128];
@@ -33,6 +34,9 @@ typedef struct sg_siagad_options {
   size_t snapshot_page;
   sg_dispatch_options dispatch; /* region filled in at start */
   const char *sms_number;       /* the number citizens text reports to, shown by /lapor */
+  /* Peers that may GET /metrics (canonical, sg_metrics_http_address). */
+  char metrics_allow[SG_METRICS_HTTP_ALLOW_MAX][SG_METRICS_HTTP_ADDR_MAX];
+  size_t n_metrics_allow;
 } sg_siagad_options;
 
 /* Prints the usage text. */

@@ -107,5 +107,7 @@ int sg_hub_add_observer(sg_hub *hub, const sg_hub_observer *observer, void *data
 
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);
+/* Consoles closed with SG_HUB_CLOSE_LAGGING so far (for the metrics). */
+uint64_t sg_hub_lag_drops(const sg_hub *hub);
 
 #endif
