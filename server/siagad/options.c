@@ -78,8 +78,10 @@ static int parse_targets(const char *arg, unsigned out[4]) {
     char *end;
     long n = strtol(p, &end, 10);
     if (end == p || n < 1 || n > 86400 || *end != (i < 3 ? ',' : '\0')) {
-      fprintf(stderr, "siagad: --ack-target wants four seconds for P1..P4, e.g. 60,180,600,1800; "
-                      "got \"%s\"\n", arg);
+      fprintf(stderr,
+              "siagad: --ack-target wants four seconds for P1..P4, e.g. 60,180,600,1800; "
+              "got \"%s\"\n",
+              arg);
       return -1;
     }
     out[i] = (unsigned)n;
@@ -274,8 +276,10 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       metrics_allow_given = 1;
       if (sg_metrics_http_parse_allow(optarg, o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
                                       &o->n_metrics_allow) != 0) {
-        fprintf(stderr, "siagad: --metrics-allow wants numeric addresses, at most 16 in all; "
-                        "got \"%s\"\n", optarg);
+        fprintf(stderr,
+                "siagad: --metrics-allow wants numeric addresses, at most 16 in all; "
+                "got \"%s\"\n",
+                optarg);
         return -1;
       }
       break;
@@ -293,4 +297,3 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   }
   return 0;
 }
-

@@ -19,8 +19,9 @@
 #include "core/hostport.h"
 #include "store/keys.h"
 #include "triage/triage.h"
+#include "worker/metrics.h"
 
-#define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
+#define READ_BLOCK_MS 2000 /* also bounds how long SIGTERM waits */
 #define CLAIM_EVERY_MS 5000
 #define CLAIM_IDLE_DEFAULT_MS 15000
 #define CONNECT_TIMEOUT_MS 2000
@@ -46,8 +47,12 @@ static void log_line(const char *fmt, ...) {
 }
 
 static void on_dead(void *data, const char *entry_id, const char *reason) {
-  (void)data;
+  sg_worker_metrics_dead(data);
   log_line("report entry %s moved to the dead letter stream: %s", entry_id, reason);
+}
+
+static void on_done(void *data, const char *category, int priority, int64_t received_at_ms) {
+  sg_worker_metrics_done(data, category, priority, received_at_ms);
 }
 
 static int64_t mono_ms(void) {
@@ -67,6 +72,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: siaga-worker --redis HOST:PORT [--region REGION] [--consumer NAME]\n"
           "                    [--claim-idle-ms N] [--public-url URL]\n"
+          "                    [--metrics-listen HOST:PORT [--metrics-allow ADDR,...]]\n"
           "\n"
           "Reads the region's reports stream as a member of the \"triage\" consumer group,\n"
           "scores each report and opens or updates incidents in Redis.\n"
@@ -79,6 +85,9 @@ static void usage(FILE *out) {
           "                       for N ms (default %d)\n"
           "  --public-url URL     siagad as citizens reach it: SMS acknowledgements\n"
           "                       carry a link to follow the report (URL/l/...)\n"
+          "  --metrics-listen HOST:PORT  serve GET /metrics (Prometheus text) there\n"
+          "  --metrics-allow ADDR[,ADDR...]  the only peers it answers, exact; repeatable\n"
+          "                       (default 127.0.0.1,::1)\n"
           "  --help               show this text\n",
           SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
 }
@@ -90,19 +99,29 @@ typedef struct options {
   char consumer[128];
   long claim_idle_ms;
   const char *public_url;
+  char metrics_host[128];
+  int metrics_port; /* 0: no --metrics-listen */
+  char metrics_allow[SG_METRICS_HTTP_ALLOW_MAX][SG_METRICS_HTTP_ADDR_MAX];
+  size_t n_metrics_allow;
 } options;
 
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
 static int parse_options(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {
-      {"redis", required_argument, NULL, 'r'},   {"region", required_argument, NULL, 'g'},
-      {"consumer", required_argument, NULL, 'c'}, {"claim-idle-ms", required_argument, NULL, 'i'},
-      {"public-url", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"redis", required_argument, NULL, 'r'},
+                                           {"region", required_argument, NULL, 'g'},
+                                           {"consumer", required_argument, NULL, 'c'},
+                                           {"claim-idle-ms", required_argument, NULL, 'i'},
+                                           {"public-url", required_argument, NULL, 'u'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {"metrics-listen", required_argument, NULL, 'm'},
+                                           {"metrics-allow", required_argument, NULL, 'M'},
+                                           {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
-  int have_redis = 0, opt;
+  sg_metrics_http_parse_allow("127.0.0.1,::1", o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
+                              &o->n_metrics_allow);
+  int have_redis = 0, opt, metrics_allow_given = 0;
   char *end;
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
@@ -131,10 +150,31 @@ static int parse_options(int argc, char **argv, options *o) {
       /* Into an SMS as it is: printable ASCII, no blank, and short. */
       if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
           strlen(optarg) > 100 || strpbrk(optarg, " \"<>") != NULL) {
-        fprintf(stderr, "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
+        fprintf(stderr,
+                "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
         return -1;
       }
       o->public_url = optarg;
+      break;
+    case 'm':
+      if (sg_hostport_parse(optarg, o->metrics_host, sizeof(o->metrics_host), &o->metrics_port) !=
+          0) {
+        fprintf(stderr, "siaga-worker: --metrics-listen wants HOST:PORT, got \"%s\"\n", optarg);
+        return -1;
+      }
+      break;
+    case 'M':
+      if (!metrics_allow_given)
+        o->n_metrics_allow = 0; /* the first one replaces the default */
+      metrics_allow_given = 1;
+      if (sg_metrics_http_parse_allow(optarg, o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
+                                      &o->n_metrics_allow) != 0) {
+        fprintf(stderr,
+                "siaga-worker: --metrics-allow wants numeric addresses, at most 16 in "
+                "all; got \"%s\"\n",
+                optarg);
+        return -1;
+      }
       break;
     case 'h':
       usage(stdout);
@@ -184,11 +224,13 @@ static redisContext *connect_redis(const options *o, char *err, size_t err_size)
 
 /* Serves a started connection until it fails or we are asked to stop.
  * Returns the error that ended it (0 when stopping). */
-static int serve(sg_triage *t) {
+static int serve(sg_triage *t, sg_worker_metrics *wm) {
   int64_t next_claim = mono_ms() + CLAIM_EVERY_MS;
   while (!stopping) {
     size_t n_done;
     int rc = sg_triage_read(t, READ_BLOCK_MS, &n_done);
+    sg_worker_metrics_batch(wm, n_done);
+    sg_worker_metrics_poll(wm); /* a scrape waits at most one read */
     if (rc == 0 && mono_ms() >= next_claim) {
       rc = sg_triage_claim(t, &n_done);
       next_claim = mono_ms() + CLAIM_EVERY_MS;
@@ -224,10 +266,20 @@ int main(int argc, char **argv) {
   srand((unsigned)getpid() ^ (unsigned)mono_ms()); /* jitter differs per worker */
 
   int err;
-  sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, o.public_url, on_dead, NULL};
+  sg_worker_metrics *wm = NULL;
+  if (o.metrics_port != 0 &&
+      (wm = sg_worker_metrics_create(o.metrics_host, o.metrics_port, o.metrics_allow,
+                                     o.n_metrics_allow, &err)) == NULL) {
+    fprintf(stderr, "siaga-worker: cannot serve metrics on %s:%d: %s\n", o.metrics_host,
+            o.metrics_port, sg_strerror(err));
+    return 2;
+  }
+  sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, o.public_url,
+                             on_dead,  wm,         on_done};
   sg_triage *t = sg_triage_create(&topts, &err);
   if (t == NULL) {
     fprintf(stderr, "siaga-worker: %s\n", sg_strerror(err));
+    sg_worker_metrics_destroy(wm);
     return 2;
   }
   log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
@@ -246,7 +298,9 @@ int main(int argc, char **argv) {
           log_line("redis %s:%d is back", o.host, o.port);
         in_outage = 0;
         backoff = BACKOFF_MIN_MS;
-        rc = serve(t);
+        sg_worker_metrics_redis(wm, 1);
+        rc = serve(t, wm);
+        sg_worker_metrics_redis(wm, 0);
       }
       if (rc != 0)
         snprintf(why, sizeof(why), "%s", c->err != 0 ? c->errstr : sg_strerror(rc));
@@ -261,11 +315,13 @@ int main(int argc, char **argv) {
       log_line("redis %s:%d: %s; retrying until it is back", o.host, o.port, why);
       in_outage = 1;
     }
+    sg_worker_metrics_poll(wm);
     sleep_ms(backoff);
     backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
   }
 
   log_line("stopping");
   sg_triage_destroy(t);
+  sg_worker_metrics_destroy(wm);
   return EXIT_SUCCESS;
 }

@@ -135,5 +135,61 @@ class Metrics(harness.StackTestCase):
             counts[("siaga_http_requests_total", '{route="metrics",code="403"}')], 1)
 
 
+class WorkerMetrics(harness.StackTestCase):
+    """siaga-worker --metrics-listen: the one worker of the stack counts every
+    report it triaged, by category, and the reads that carried them."""
+    STACK = {"workers": 0}
+
+    def test_worker_counts(self):
+        port = harness.free_port()
+        w = self.stack._spawn("worker-metrics", [
+            self.stack.worker_bin, "--redis", "127.0.0.1:%d" % self.stack.redis_port,
+            "--consumer", "wm", "--metrics-listen", "127.0.0.1:%d" % port,
+            "--metrics-allow", "127.0.0.1"])
+
+        def scrape():
+            if not w.alive():
+                raise AssertionError("worker exited:\n" + w.tail())
+            try:
+                status, body = get_from(port, "127.0.0.1")
+            except OSError:
+                return None
+            self.assertEqual(status, 200, body)
+            return body.decode()
+        before = parse(wait_until(scrape, 20, "worker /metrics"))
+        self.assertEqual(before[("siaga_worker_redis_connected", "")], 1)
+        self.assertEqual(before[("siaga_worker_redis_connects_total", "")], 1)
+
+        fires, floods = 2, 1
+        for i in range(fires):
+            self.assertEqual(self.stack.post_report(json_report(700 + i)).status, 202)
+        for i in range(floods):
+            report = json_report(720 + i, category="flood",
+                                 description="Banjir setinggi lutut di jalan")
+            self.assertEqual(self.stack.post_report(report).status, 202)
+
+        def by_category(counts, category):
+            return sum(v for (name, labels), v in counts.items()
+                       if name == "siaga_triage_reports_total" and
+                       ('category="%s"' % category) in labels)
+
+        def all_triaged():
+            text = scrape()
+            counts = parse(text) if text else {}
+            return (text, counts) if by_category(counts, "fire") + by_category(
+                counts, "flood") == fires + floods else None
+        text, after = wait_until(all_triaged, 20, "reports triaged", interval=0.2)
+        self.assertEqual(by_category(after, "fire"), fires)
+        self.assertEqual(by_category(after, "flood"), floods)
+        self.assertEqual(after[("siaga_worker_hop_seconds_count", "")], fires + floods)
+        self.assertEqual(after[("siaga_worker_batch_size_sum", "")], fires + floods)
+        self.assertGreaterEqual(after[("siaga_worker_batch_size_count", "")], 1)
+        self.assertEqual(after[("siaga_worker_dead_total", "")], 0)
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(get_from(port, "127.0.0.2")[0], 403)
+
+
 if __name__ == "__main__":
     harness.main()
