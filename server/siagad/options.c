@@ -78,10 +78,8 @@ static int parse_targets(const char *arg, unsigned out[4]) {
     char *end;
     long n = strtol(p, &end, 10);
     if (end == p || n < 1 || n > 86400 || *end != (i < 3 ? ',' : '\0')) {
-      fprintf(stderr,
-              "siagad: --ack-target wants four seconds for P1..P4, e.g. 60,180,600,1800; "
-              "got \"%s\"\n",
-              arg);
+      fprintf(stderr, "siagad: --ack-target wants four seconds for P1..P4, e.g. 60,180,600,1800; "
+                      "got \"%s\"\n", arg);
       return -1;
     }
     out[i] = (unsigned)n;
@@ -297,3 +295,4 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   }
   return 0;
 }
+

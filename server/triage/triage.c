@@ -83,8 +83,8 @@ static int ack(sg_triage *t, const char *entry_id) {
  * acknowledges it, in one MULTI so a crash leaves either both or neither. */
 static int dead_letter(sg_triage *t, const char *entry_id, const char *reason,
                        const redisReply *raw) {
-  const char *argv[12] = {"XADD",  t->k_dead, "MAXLEN", "~",    NULL, "*",
-                          "entry", entry_id,  "reason", reason, "r",  NULL};
+  const char *argv[12] = {"XADD", t->k_dead, "MAXLEN", "~", NULL, "*", "entry", entry_id,
+                          "reason", reason, "r", NULL};
   size_t lens[12];
   char maxlen[16];
   snprintf(maxlen, sizeof(maxlen), "%d", SG_TRIAGE_DEAD_MAXLEN);
@@ -208,8 +208,8 @@ static int batch_has_room(const sg_triage *t, size_t n) {
  * data was trimmed away comes back with nil fields and is acknowledged. An
  * entry that fails stays pending and comes back by claim; the others go on,
  * unless the connection is gone. Returns the first failure. */
-static int process_entries(sg_triage *t, const redisReply *entries, size_t *n_done, char *last_id,
-                           size_t last_id_size) {
+static int process_entries(sg_triage *t, const redisReply *entries, size_t *n_done,
+                           char *last_id, size_t last_id_size) {
   if (entries->type != REDIS_REPLY_ARRAY)
     return SG_EREPLY;
   int first_rc = SG_OK, rc = SG_OK, malformed = 0;
@@ -296,13 +296,14 @@ int sg_triage_claim(sg_triage *t, size_t *n_done) {
     /* Redis 7 answers [next cursor, entries, deleted ids] and drops deleted
      * entries from the pending list itself; 6.2 answers two elements and
      * returns deleted entries as nil, acknowledged in process_entries. */
-    redisReply *reply =
-        redisCommand(t->c, "XAUTOCLAIM %s %s %s %ld %s COUNT %d", t->k_reports, SG_GROUP_TRIAGE,
-                     t->consumer, t->claim_idle_ms, t->claim_cursor, SG_TRIAGE_BATCH);
+    redisReply *reply = redisCommand(t->c, "XAUTOCLAIM %s %s %s %ld %s COUNT %d", t->k_reports,
+                                     SG_GROUP_TRIAGE, t->consumer, t->claim_idle_ms,
+                                     t->claim_cursor, SG_TRIAGE_BATCH);
     int rc = sg_triage__check(t, reply);
-    if (rc == SG_OK && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
-                        reply->element[0]->type != REDIS_REPLY_STRING ||
-                        reply->element[0]->len >= (size_t)sizeof(t->claim_cursor)))
+    if (rc == SG_OK &&
+        (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+         reply->element[0]->type != REDIS_REPLY_STRING ||
+         reply->element[0]->len >= (size_t)sizeof(t->claim_cursor)))
       rc = SG_EREPLY;
     if (rc == SG_OK) {
       snprintf(t->claim_cursor, sizeof(t->claim_cursor), "%s", reply->element[0]->str);
@@ -334,8 +335,8 @@ int sg_triage_start(sg_triage *t, redisContext *c) {
   t->c = c;
   /* At 0, not $: reports appended before the first worker ever started
    * must be triaged too. An existing group (BUSYGROUP) is what we want. */
-  redisReply *reply =
-      redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", t->k_reports, SG_GROUP_TRIAGE);
+  redisReply *reply = redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", t->k_reports,
+                                   SG_GROUP_TRIAGE);
   int rc = sg_triage__check(t, reply);
   if (rc == SG_EREPLY && strncmp(reply->str, "BUSYGROUP", 9) == 0)
     rc = SG_OK;

@@ -8,8 +8,8 @@
  * marks the entry processed and acknowledges it: delivery is at least once,
  * the effect exactly once. The reports of one read are matched together, a
  * report seeing the incidents the reports before it opened or joined, with
- * a fixed number of round trips per read rather than per report. Entries that cannot be decoded go
- * to the dead letter stream, so nothing is redelivered for ever.
+ * a fixed number of round trips per read rather than per report. Entries that cannot be decoded go to the dead
+ * letter stream, so nothing is redelivered for ever.
  *
  * Functions return 0 or a negative code of core/error.h (below); after
  * SG_EUNAVAIL the connection is unusable and the caller reconnects and

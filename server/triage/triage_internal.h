@@ -21,8 +21,8 @@
 #define SG_TRIAGE_CONSUMER_MAX 128
 #define SG_TRIAGE_DEAD_MAXLEN 10000
 #define SG_TRIAGE_MARKER_TTL_S (7 * 24 * 3600)
-#define SG_TRIAGE_INDEX_TTL_S 2592000        /* report index: 30 days, like idempotency keys */
-#define SG_TRIAGE_ARENA_LIMIT (8u << 20)     /* memory for one report, all in */
+#define SG_TRIAGE_INDEX_TTL_S 2592000 /* report index: 30 days, like idempotency keys */
+#define SG_TRIAGE_ARENA_LIMIT (8u << 20)    /* memory for one report, all in */
 #define SG_TRIAGE_INCIDENT_PB_MAX (1u << 20) /* a candidate larger than this is skipped */
 /* A batch's decoded reports: a report is decoded only while at least
  * SG_TRIAGE_ARENA_LIMIT is left, as a single report always had, else the
@@ -31,7 +31,7 @@
 /* A batch's candidates, built incidents and packed calls; when it runs out
  * the batch's reports take the one-report path instead. */
 #define SG_TRIAGE_BATCH_WORK_LIMIT (32u << 20)
-#define SG_TRIAGE_GEO_CANDIDATES 16         /* nearest open incidents looked at, of any category */
+#define SG_TRIAGE_GEO_CANDIDATES 16 /* nearest open incidents looked at, of any category */
 #define SG_TRIAGE_GEO_LAT_LIMIT 85.05112878 /* what a Redis geo set can hold */
 /* Places of the worker's latest reports: one near them likely joins. */
 #define SG_TRIAGE_RECENT_PLACES 256
@@ -42,7 +42,7 @@ typedef struct sg_triage__entry {
   char token[64];       /* tracking token, "" if none */
   Siaga__V1__Report *r; /* in t->batch_reports */
   sg_rules_result res;
-  int rc;      /* set by sg_triage__apply_batch: 0 once applied or already processed */
+  int rc; /* set by sg_triage__apply_batch: 0 once applied or already processed */
   int applied; /* opened on sight (sg_triage__open_on_sight): the batch path skips it */
 } sg_triage__entry;
 
@@ -57,7 +57,7 @@ struct sg_triage {
 
   redisContext *c; /* borrowed from the caller between start and stop */
   const sg_embedded_file *script;
-  char sha[48];          /* SHA1 of transition.lua as SCRIPT LOAD returned it */
+  char sha[48]; /* SHA1 of transition.lua as SCRIPT LOAD returned it */
   char claim_cursor[64]; /* XAUTOCLAIM resumes here on the next call */
 
   char k_reports[SG_KEY_MAX];
@@ -67,9 +67,9 @@ struct sg_triage {
   char k_geo[SG_KEY_MAX];
   char k_seq[SG_KEY_MAX];
 
-  sg_arena arena;         /* the one-report path's entry in hand; reset per entry */
+  sg_arena arena; /* the one-report path's entry in hand; reset per entry */
   sg_arena batch_reports; /* the batch's decoded reports; reset per batch */
-  sg_arena batch_work;    /* the batch's plan; reset per attempt and batch */
+  sg_arena batch_work; /* the batch's plan; reset per attempt and batch */
   sg_triage__entry batch[SG_TRIAGE_BATCH]; /* the batch in hand, decoded */
 
   /* Incident numbers taken from the sequence and not used yet, ascending.

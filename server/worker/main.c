@@ -21,7 +21,7 @@
 #include "triage/triage.h"
 #include "worker/metrics.h"
 
-#define READ_BLOCK_MS 2000 /* also bounds how long SIGTERM waits */
+#define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
 #define CLAIM_EVERY_MS 5000
 #define CLAIM_IDLE_DEFAULT_MS 15000
 #define CONNECT_TIMEOUT_MS 2000
@@ -150,8 +150,7 @@ static int parse_options(int argc, char **argv, options *o) {
       /* Into an SMS as it is: printable ASCII, no blank, and short. */
       if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
           strlen(optarg) > 100 || strpbrk(optarg, " \"<>") != NULL) {
-        fprintf(stderr,
-                "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
+        fprintf(stderr, "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
         return -1;
       }
       o->public_url = optarg;
