@@ -231,6 +231,8 @@ static int create_store(server *srv, const options *o) {
     what = "dispatch (--unit-kinds)";
   else if ((srv->responder = sg_responder_create(srv->loop, srv->redis, srv->dispatch, &rso)) == NULL)
     what = "the responders' channel";
+  else if (sg_dispatch_set_metrics(srv->dispatch, srv->metrics) != 0)
+    what = "the metrics";
   if (what != NULL) {
     fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
     return -1;

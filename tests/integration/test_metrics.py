@@ -6,6 +6,8 @@ import socket
 import subprocess
 
 import harness
+import test_responder as responder
+from clients import json_messages_until
 from harness import key, json_report, wait_until
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
@@ -133,6 +135,53 @@ class Metrics(harness.StackTestCase):
         counts = parse(self.scrape())
         self.assertGreaterEqual(
             counts[("siaga_http_requests_total", '{route="metrics",code="403"}')], 1)
+
+
+class AssignmentMetrics(harness.StackTestCase):
+    """Responders connected, and the time from offer to answer by answer."""
+    STACK = {"workers": 1}
+
+    def scrape(self):
+        resp = self.stack.http("GET", "/metrics", auth=False)
+        self.assertEqual(resp.status, 200, resp)
+        return parse(resp.body.decode())
+
+    def test_answers(self):
+        console = self.stack.ws()
+        json_messages_until(console, lambda m: "snapshot" in m and not m["snapshot"].get("more"),
+                            10, "snapshot")
+        resp = self.stack.post_report(json_report(
+            800, category="medical", description="Orang pingsan di pasar, tidak sadar"))
+        self.assertEqual(resp.status, 202, resp)
+        rid = resp.json()["reportId"]
+        inc = json_messages_until(
+            console, lambda m: rid in m.get("update", {}).get("incident", {}).get("reportIds", []),
+            20, "incident")[-1]["update"]["incident"]
+        units = {}
+        for uid in ("AMB-81", "AMB-82"):
+            units[uid] = responder.connect(self, responder.add_unit(self.stack, uid))
+            self.assertIn("hello", units[uid].recv_json(5))
+        self.assertEqual(self.scrape()[("siaga_responders_connected", "")], 2)
+        for uid, answer in (("AMB-81", "decline"), ("AMB-82", "accept")):
+            responder.command(console, "as-" + uid, assign={"incidentId": inc["id"],
+                                                             "unitId": uid})
+            rep, _ = responder.reply_for(console, "as-" + uid)
+            self.assertTrue(rep.get("ok"), rep)
+            a = rep["assignment"]
+            args = {"assignmentId": a["id"]}
+            if answer == "decline":
+                args["reason"] = "Ban bocor"
+            responder.command(units[uid], "ans", **{answer: args})
+            rep, _ = responder.reply_for(units[uid], "ans")
+            self.assertTrue(rep.get("ok"), rep)
+        counts = self.scrape()
+        for answer in ("accepted", "declined"):
+            self.assertEqual(counts[("siaga_assignment_answer_seconds_count",
+                                     '{answer="%s"}' % answer)], 1, answer)
+            self.assertEqual(counts[("siaga_assignment_answer_seconds_bucket",
+                                     '{answer="%s",le="+Inf"}' % answer)], 1, answer)
+        for ws in list(units.values()) + [console]:
+            ws.close()
 
 
 class WorkerMetrics(harness.StackTestCase):
