@@ -95,20 +95,32 @@ int sg_metrics_http_parse_allow(const char *arg, char list[][SG_METRICS_HTTP_ADD
   return 0;
 }
 
-sg_metrics_http *sg_metrics_http_create(sg_metrics *m,
-                                        const char (*allow)[SG_METRICS_HTTP_ADDR_MAX], size_t n) {
+void sg_metrics_http_allow_init(sg_metrics_http_allow *a) {
+  a->n = 0;
+  a->given = 0;
+  sg_metrics_http_parse_allow("127.0.0.1,::1", a->addr, SG_METRICS_HTTP_ALLOW_MAX, &a->n);
+}
+
+int sg_metrics_http_allow_option(sg_metrics_http_allow *a, const char *arg) {
+  size_t n = a->given ? a->n : 0;
+  if (sg_metrics_http_parse_allow(arg, a->addr, SG_METRICS_HTTP_ALLOW_MAX, &n) != 0)
+    return -1;
+  a->n = n;
+  a->given = 1;
+  return 0;
+}
+
+sg_metrics_http *sg_metrics_http_create(sg_metrics *m, const sg_metrics_http_allow *allow) {
   /* Reports are answered in about a millisecond on a quiet machine; the
    * upper buckets show a Redis in trouble. */
   static const double bounds[] = {0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
                                   0.05,    0.1,    0.25,  0.5,   1,     2.5};
-  if (n > SG_METRICS_HTTP_ALLOW_MAX)
-    return NULL;
   sg_metrics_http *mh = calloc(1, sizeof(*mh));
   if (mh == NULL)
     return NULL;
   mh->m = m;
-  memcpy(mh->allow, allow, n * sizeof(allow[0]));
-  mh->n_allow = n;
+  memcpy(mh->allow, allow->addr, allow->n * sizeof(allow->addr[0]));
+  mh->n_allow = allow->n;
   mh->ingest =
       sg_metrics_histogram_add(m, "siaga_ingest_latency_seconds",
                                "Time from a report's request head read to its 202 sent, in seconds",

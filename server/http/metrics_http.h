@@ -38,12 +38,25 @@ int sg_metrics_http_address(const char *in, char out[SG_METRICS_HTTP_ADDR_MAX]);
 int sg_metrics_http_parse_allow(const char *arg, char list[][SG_METRICS_HTTP_ADDR_MAX], size_t max,
                                 size_t *n);
 
+/* The allow list of a command line (siagad's, siaga-worker's): the default
+ * 127.0.0.1 and ::1 until the first --metrics-allow replaces it; later ones
+ * add to it. */
+typedef struct sg_metrics_http_allow {
+  char addr[SG_METRICS_HTTP_ALLOW_MAX][SG_METRICS_HTTP_ADDR_MAX];
+  size_t n;
+  int given; /* an --metrics-allow was seen */
+} sg_metrics_http_allow;
+void sg_metrics_http_allow_init(sg_metrics_http_allow *allow);
+/* One --metrics-allow ARG. 0, or -1 (the caller prints
+ * SG_METRICS_HTTP_ALLOW_USAGE). */
+int sg_metrics_http_allow_option(sg_metrics_http_allow *allow, const char *arg);
+#define SG_METRICS_HTTP_ALLOW_USAGE "--metrics-allow wants numeric addresses, at most 16 in all"
+
 typedef struct sg_metrics_http sg_metrics_http;
 
-/* allow: n canonical addresses (sg_metrics_http_address). Registers the
- * request counters' histogram in m. NULL on out of memory. */
-sg_metrics_http *sg_metrics_http_create(sg_metrics *m,
-                                        const char (*allow)[SG_METRICS_HTTP_ADDR_MAX], size_t n);
+/* Copies the allow list and registers the ingest histogram in m. NULL on
+ * out of memory. */
+sg_metrics_http *sg_metrics_http_create(sg_metrics *m, const sg_metrics_http_allow *allow);
 /* After the sg_http serving it was destroyed. NULL is a no-op. */
 void sg_metrics_http_destroy(sg_metrics_http *mh);
 

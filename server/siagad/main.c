@@ -212,8 +212,7 @@ static int create_store(server *srv, const options *o) {
   dpo.region = o->region;
   const char *what = NULL;
   if ((srv->metrics = sg_metrics_create()) == NULL ||
-      (srv->metrics_http =
-           sg_metrics_http_create(srv->metrics, o->metrics_allow, o->n_metrics_allow)) == NULL)
+      (srv->metrics_http = sg_metrics_http_create(srv->metrics, &o->metrics_allow)) == NULL)
     what = "the metrics";
   else if ((srv->admitted = ho.admitted = rso.admitted = sg_admitted_create()) == NULL)
     what = "the WebSocket gate";

@@ -139,10 +139,8 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   memset(&o->dispatch, 0, sizeof(o->dispatch));
   o->dispatch.ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
   o->dispatch.ack_s[1] = 30;
-  o->n_metrics_allow = 0;
-  sg_metrics_http_parse_allow("127.0.0.1,::1", o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
-                              &o->n_metrics_allow);
-  int c, metrics_allow_given = 0;
+  sg_metrics_http_allow_init(&o->metrics_allow);
+  int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -269,15 +267,8 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
         o->dispatch.stale_s = (unsigned)n;
       break;
     case 'M':
-      if (!metrics_allow_given)
-        o->n_metrics_allow = 0; /* the first one replaces the default */
-      metrics_allow_given = 1;
-      if (sg_metrics_http_parse_allow(optarg, o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
-                                      &o->n_metrics_allow) != 0) {
-        fprintf(stderr,
-                "siagad: --metrics-allow wants numeric addresses, at most 16 in all; "
-                "got \"%s\"\n",
-                optarg);
+      if (sg_metrics_http_allow_option(&o->metrics_allow, optarg) != 0) {
+        fprintf(stderr, "siagad: " SG_METRICS_HTTP_ALLOW_USAGE "; got \"%s\"\n", optarg);
         return -1;
       }
       break;

@@ -35,8 +35,7 @@ typedef struct sg_siagad_options {
   sg_dispatch_options dispatch; /* region filled in at start */
   const char *sms_number;       /* the number citizens text reports to, shown by /lapor */
   /* Peers that may GET /metrics (canonical, sg_metrics_http_address). */
-  char metrics_allow[SG_METRICS_HTTP_ALLOW_MAX][SG_METRICS_HTTP_ADDR_MAX];
-  size_t n_metrics_allow;
+  sg_metrics_http_allow metrics_allow;
 } sg_siagad_options;
 
 /* Prints the usage text. */

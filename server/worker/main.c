@@ -101,8 +101,7 @@ typedef struct options {
   const char *public_url;
   char metrics_host[128];
   int metrics_port; /* 0: no --metrics-listen */
-  char metrics_allow[SG_METRICS_HTTP_ALLOW_MAX][SG_METRICS_HTTP_ADDR_MAX];
-  size_t n_metrics_allow;
+  sg_metrics_http_allow metrics_allow;
 } options;
 
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
@@ -119,9 +118,8 @@ static int parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
-  sg_metrics_http_parse_allow("127.0.0.1,::1", o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
-                              &o->n_metrics_allow);
-  int have_redis = 0, opt, metrics_allow_given = 0;
+  sg_metrics_http_allow_init(&o->metrics_allow);
+  int have_redis = 0, opt;
   char *end;
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
@@ -163,15 +161,8 @@ static int parse_options(int argc, char **argv, options *o) {
       }
       break;
     case 'M':
-      if (!metrics_allow_given)
-        o->n_metrics_allow = 0; /* the first one replaces the default */
-      metrics_allow_given = 1;
-      if (sg_metrics_http_parse_allow(optarg, o->metrics_allow, SG_METRICS_HTTP_ALLOW_MAX,
-                                      &o->n_metrics_allow) != 0) {
-        fprintf(stderr,
-                "siaga-worker: --metrics-allow wants numeric addresses, at most 16 in "
-                "all; got \"%s\"\n",
-                optarg);
+      if (sg_metrics_http_allow_option(&o->metrics_allow, optarg) != 0) {
+        fprintf(stderr, "siaga-worker: " SG_METRICS_HTTP_ALLOW_USAGE "; got \"%s\"\n", optarg);
         return -1;
       }
       break;
@@ -266,9 +257,8 @@ int main(int argc, char **argv) {
 
   int err;
   sg_worker_metrics *wm = NULL;
-  if (o.metrics_port != 0 &&
-      (wm = sg_worker_metrics_create(o.metrics_host, o.metrics_port, o.metrics_allow,
-                                     o.n_metrics_allow, &err)) == NULL) {
+  if (o.metrics_port != 0 && (wm = sg_worker_metrics_create(o.metrics_host, o.metrics_port,
+                                                            &o.metrics_allow, &err)) == NULL) {
     fprintf(stderr, "siaga-worker: cannot serve metrics on %s:%d: %s\n", o.metrics_host,
             o.metrics_port, sg_strerror(err));
     return 2;

@@ -53,8 +53,7 @@ static int add_series(sg_worker_metrics *wm) {
 }
 
 sg_worker_metrics *sg_worker_metrics_create(const char *host, int port,
-                                            const char (*allow)[SG_METRICS_HTTP_ADDR_MAX],
-                                            size_t n_allow, int *err) {
+                                            const sg_metrics_http_allow *allow, int *err) {
   sg_worker_metrics *wm = calloc(1, sizeof(*wm));
   *err = SG_ENOMEM;
   if (wm == NULL)
@@ -67,7 +66,7 @@ sg_worker_metrics *sg_worker_metrics_create(const char *host, int port,
   *err = SG_ENOMEM;
   sg_http_options ho = {.handler = &sg_metrics_http_handler};
   if ((wm->m = sg_metrics_create()) != NULL &&
-      (wm->door = sg_metrics_http_create(wm->m, allow, n_allow)) != NULL && add_series(wm) == 0) {
+      (wm->door = sg_metrics_http_create(wm->m, allow)) != NULL && add_series(wm) == 0) {
     ho.handler_data = wm->door;
     if ((wm->http = sg_http_create(&wm->loop, &ho)) != NULL)
       wm->listener = sg_listener_create(&wm->loop, wm->http, host, port, err);

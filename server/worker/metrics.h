@@ -26,8 +26,7 @@ typedef struct sg_worker_metrics sg_worker_metrics;
 /* Starts listening on host:port. NULL with *err (a negative code of
  * core/error.h or libuv) on failure. */
 sg_worker_metrics *sg_worker_metrics_create(const char *host, int port,
-                                            const char (*allow)[SG_METRICS_HTTP_ADDR_MAX],
-                                            size_t n_allow, int *err);
+                                            const sg_metrics_http_allow *allow, int *err);
 /* Closes the listener and every connection, and the loop. NULL is a no-op. */
 void sg_worker_metrics_destroy(sg_worker_metrics *wm);
 

@@ -137,6 +137,21 @@ class Metrics(harness.StackTestCase):
             counts[("siaga_http_requests_total", '{route="metrics",code="403"}')], 1)
 
 
+class Options(harness.StackTestCase):
+    """A bad --metrics-allow stops siagad and the worker at start, saying why."""
+    STACK = {"workers": 0}
+
+    def test_bad_allow_list(self):
+        for binary in (self.stack.siagad_bin, self.stack.worker_bin):
+            for bad in ("localhost", "10.0.0.0/8", "127.0.0.1,", ",".join(["10.0.0.%d" % i
+                                                                         for i in range(17)])):
+                p = subprocess.run([binary, "--redis", "127.0.0.1:%d" % self.stack.redis_port,
+                                    "--metrics-allow", bad], capture_output=True, text=True,
+                                   timeout=30)
+                self.assertEqual(p.returncode, 2, (binary, bad, p.stderr))
+                self.assertIn("--metrics-allow wants numeric addresses", p.stderr)
+
+
 class AssignmentMetrics(harness.StackTestCase):
     """Responders connected, and the time from offer to answer by answer."""
     STACK = {"workers": 1}

@@ -130,6 +130,26 @@ static void test_allow_list(void) {
   CHECK_STR_EQ(list[2], "10.0.0.9");
 }
 
+/* As a command line gives it: the first --metrics-allow replaces the
+ * default, the next ones add, a bad one changes nothing. */
+static void test_allow_option(void) {
+  sg_metrics_http_allow a;
+  sg_metrics_http_allow_init(&a);
+  CHECK_INT_EQ(a.n, 2);
+  CHECK_STR_EQ(a.addr[0], "127.0.0.1");
+  CHECK_STR_EQ(a.addr[1], "::1");
+  CHECK_INT_EQ(sg_metrics_http_allow_option(&a, "bogus"), -1);
+  CHECK_INT_EQ(a.n, 2); /* still the default */
+  CHECK_INT_EQ(sg_metrics_http_allow_option(&a, "10.0.0.5"), 0);
+  CHECK_INT_EQ(a.n, 1);
+  CHECK_STR_EQ(a.addr[0], "10.0.0.5");
+  CHECK_INT_EQ(sg_metrics_http_allow_option(&a, "10.0.0.6,::1"), 0);
+  CHECK_INT_EQ(a.n, 3);
+  CHECK_STR_EQ(a.addr[2], "::1");
+  CHECK_INT_EQ(sg_metrics_http_allow_option(&a, "10.0.0.7,x"), -1);
+  CHECK_INT_EQ(a.n, 3);
+}
+
 static void test_routes(void) {
   CHECK_STR_EQ(sg_metrics_http_route("/v1/reports"), "reports");
   CHECK_STR_EQ(sg_metrics_http_route("/v1/reports/abc/status"), "track");
@@ -152,6 +172,7 @@ int main(void) {
   RUN_TEST(test_histogram_labels);
   RUN_TEST(test_address);
   RUN_TEST(test_allow_list);
+  RUN_TEST(test_allow_option);
   RUN_TEST(test_routes);
   CHECK_DONE();
 }
