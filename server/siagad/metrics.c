@@ -17,6 +17,9 @@ static double read_lag_drops(const void *d) {
 static double read_responders(const void *d) {
   return (double)sg_responder_sessions(d);
 }
+static double read_responder_drops(const void *d) {
+  return (double)sg_responder_lag_drops(d);
+}
 static double read_follow(const void *d) {
   return (double)sg_citizen_follow_count(d);
 }
@@ -84,6 +87,9 @@ sg_siagad_metrics *sg_siagad_metrics_create(sg_metrics *m, const sg_siagad_metri
        s->follow},
       {C, "siaga_console_lag_drops_total", "Consoles closed with 4000 for falling too far behind",
        NULL, read_lag_drops, s->hub},
+      {C, "siaga_responder_lag_drops_total",
+       "Responder connections closed with 4000 for falling too far behind", NULL,
+       read_responder_drops, s->responder},
       {G, "siaga_redis_connected", "1 while the Redis connection is up and its scripts loaded",
        "conn=\"commands\"", read_redis_connected, s->redis},
       {C, "siaga_redis_connects_total",

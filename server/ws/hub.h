@@ -15,6 +15,7 @@
 #define SG_HUB_H
 
 #include <libwebsockets.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "api/commands.h"

@@ -105,6 +105,7 @@ class Metrics(harness.StackTestCase):
         self.assertEqual(after[("siaga_responders_connected", "")], 0)
         self.assertEqual(after[("siaga_follow_sockets", "")], 0)
         self.assertEqual(after[("siaga_console_lag_drops_total", "")], 0)
+        self.assertEqual(after[("siaga_responder_lag_drops_total", "")], 0)
         self.assertEqual(after[("siaga_redis_connected", '{conn="commands"}')], 1)
         self.assertEqual(after[("siaga_redis_connects_total", '{conn="commands"}')], 1)
         self.assertEqual(after[("siaga_updates_lost_total", "")], 0)
