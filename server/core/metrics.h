@@ -14,6 +14,10 @@
  * the braces, `route="reports",code="202"`, or NULL for none; values must
  * need no escaping.
  *
+ * A name's help and type are those of its first registration (help may be
+ * "" for the name's later series); a name registered again with another
+ * type is refused.
+ *
  * Ownership: the registry copies name, help and labels, owns every series,
  * and the pointers it hands out live until sg_metrics_destroy. Registration
  * returns NULL (or a negative code) on out of memory or when a name is

@@ -379,6 +379,7 @@ static int create_http(server *srv, const options *o) {
                                   .responder = srv->responder,
                                   .follow = sg_citizen_follower(srv->citizen),
                                   .redis = srv->redis,
+                                  .follow_redis = sg_hub_follow_redis(srv->hub),
                                   .smsout = srv->smsout};
   if ((srv->siagad_metrics = sg_siagad_metrics_create(srv->metrics, &ms)) == NULL) {
     fprintf(stderr, "siagad: cannot start the metrics (out of memory)\n");

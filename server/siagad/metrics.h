@@ -24,7 +24,8 @@ typedef struct sg_siagad_metrics_sources {
   sg_hub *hub;
   const sg_responder *responder;
   const sg_citizen_follow *follow;
-  const sg_redis *redis; /* the commands connection */
+  const sg_redis *redis;        /* the commands connection */
+  const sg_redis *follow_redis; /* the hub's, following the updates stream */
   const sg_sms_outbound *smsout;
 } sg_siagad_metrics_sources;
 

@@ -433,6 +433,10 @@ uint64_t sg_hub_lag_drops(const sg_hub *h) {
   return h->lag_drops;
 }
 
+const sg_redis *sg_hub_follow_redis(const sg_hub *h) {
+  return sg_follow_redis(h->follow);
+}
+
 size_t sg_hub_session_size(void) {
   return sizeof(hub_session);
 }

@@ -110,5 +110,7 @@ int sg_hub_add_observer(sg_hub *hub, const sg_hub_observer *observer, void *data
 size_t sg_hub_sessions(const sg_hub *hub);
 /* Consoles closed with SG_HUB_CLOSE_LAGGING so far (for the metrics). */
 uint64_t sg_hub_lag_drops(const sg_hub *hub);
+/* The connection that follows the updates stream (for the metrics). */
+const sg_redis *sg_hub_follow_redis(const sg_hub *hub);
 
 #endif

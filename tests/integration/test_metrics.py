@@ -108,6 +108,8 @@ class Metrics(harness.StackTestCase):
         self.assertEqual(after[("siaga_responder_lag_drops_total", "")], 0)
         self.assertEqual(after[("siaga_redis_connected", '{conn="commands"}')], 1)
         self.assertEqual(after[("siaga_redis_connects_total", '{conn="commands"}')], 1)
+        self.assertEqual(after[("siaga_redis_connected", '{conn="follow"}')], 1)
+        self.assertEqual(after[("siaga_redis_connects_total", '{conn="follow"}')], 1)
         self.assertEqual(after[("siaga_updates_lost_total", "")], 0)
         self.assertGreater(after[("process_start_time_seconds", "")], 1.7e9)
         # Without --kannel-sendsms this process sends no SMS: no such series.

@@ -47,6 +47,7 @@ class RedisOutage(harness.StackTestCase):
         # GET /metrics needs no Redis, and shows the outage.
         metrics = self.metrics()
         self.assertIn('siaga_redis_connected{conn="commands"} 0', metrics)
+        self.assertIn('siaga_redis_connected{conn="follow"} 0', metrics)
         self.assertIn('siaga_http_requests_total{route="reports",code="503"} 3', metrics)
 
         # The console refuses or tells it cannot serve; siagad must not crash.
@@ -72,9 +73,13 @@ class RedisOutage(harness.StackTestCase):
         health = harness.wait_until(
             lambda: self.stack.http("GET", "/healthz").status == 200, 10, "/healthz 200 again")
         self.assertTrue(health)
-        metrics = self.metrics()
+        # The follower reconnects on its own backoff, maybe a little later.
+        metrics = harness.wait_until(
+            lambda: (lambda m: m if 'siaga_redis_connected{conn="follow"} 1' in m else None)(
+                self.metrics()), 10, "the follower reconnected")
         self.assertIn('siaga_redis_connected{conn="commands"} 1', metrics)
         self.assertIn('siaga_redis_connects_total{conn="commands"} 2', metrics, "one reconnect")
+        self.assertIn('siaga_redis_connects_total{conn="follow"} 2', metrics, "one reconnect")
 
         # What was acknowledged survived (AOF), and nothing refused was stored
         # behind the client's back.
