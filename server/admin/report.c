@@ -138,7 +138,7 @@ static int pipeline(sg_admin *a, size_t n, const char **argv[], const size_t *ar
 static int read_incidents(reader *rd, char **keys, size_t n) {
   const char **argv[BATCH];
   const char *args[BATCH][3];
-  size_t argc[BATCH];
+  size_t argc[BATCH] = {0}; /* all set before use; gcc -O2 cannot see it */
   redisReply *replies[BATCH];
   for (size_t i = 0; i < n; i++) {
     args[i][0] = "HGET", args[i][1] = keys[i], args[i][2] = "pb";
@@ -420,7 +420,7 @@ static int tally_page(reader *rd, redisReply *page) {
   char keys[BATCH][SG_KEY_MAX];
   const char *args[BATCH][3];
   const char **argv[BATCH];
-  size_t argc[BATCH], m = 0, which[BATCH];
+  size_t argc[BATCH] = {0}, m = 0, which[BATCH]; /* gcc -O2 cannot see argc is set */
   for (size_t i = 0; i < n && i < BATCH; i++) {
     redisReply *e = page->element[i];
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||

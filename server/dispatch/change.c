@@ -52,6 +52,7 @@ static void read_step(sg_dispatch__change *c);
 
 static void again(sg_dispatch__change *c) {
   sg_dispatch__state_clear(&c->st);
+  c->answered = 0;
   if (++c->attempts >= SG_DISPATCH__ATTEMPTS) {
     finish(c, 0, 0, "version_conflict", "the unit or incident kept changing; try again");
     return;
@@ -63,9 +64,14 @@ static void again(sg_dispatch__change *c) {
 static void on_written(void *data, sg_dispatch__result result, const char *update_id) {
   sg_dispatch__change *c = data;
   (void)update_id;
-  if (result == SG_DISPATCH__OK)
+  if (result == SG_DISPATCH__OK) {
+    const Siaga__V1__Assignment *a = c->st.asg;
+    int declined = a != NULL && a->state == SIAGA__V1__ASSIGNMENT_STATE__ASSIGNMENT_STATE_DECLINED;
+    sg_metrics_histogram *h = c->d->answered[declined];
+    if (c->answered && h != NULL && a->offered_at_ms > 0 && a->updated_at_ms >= a->offered_at_ms)
+      sg_metrics_observe(h, (double)(a->updated_at_ms - a->offered_at_ms) / 1000.0);
     finish(c, 1, 1, NULL, NULL);
-  else if (result == SG_DISPATCH__CONFLICT)
+  } else if (result == SG_DISPATCH__CONFLICT)
     again(c);
   else
     unavailable(c);

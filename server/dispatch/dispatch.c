@@ -90,6 +90,22 @@ void sg_dispatch__unref(sg_dispatch *d) {
   free(d);
 }
 
+int sg_dispatch_set_metrics(sg_dispatch *d, sg_metrics *m) {
+  /* A crew answers in seconds when its phone rings, in minutes when the
+   * ladder had to text it. */
+  static const double bounds[] = {1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800};
+  static const char *const labels[2] = {"answer=\"accepted\"", "answer=\"declined\""};
+  for (int i = 0; i < 2; i++) {
+    d->answered[i] =
+        sg_metrics_histogram_add(m, "siaga_assignment_answer_seconds",
+                                 "Time from an assignment's offer to the crew's answer, in seconds",
+                                 labels[i], bounds, sizeof(bounds) / sizeof(bounds[0]));
+    if (d->answered[i] == NULL)
+      return SG_ENOMEM;
+  }
+  return 0;
+}
+
 void sg_dispatch_destroy(sg_dispatch *d) {
   if (d == NULL || d->closing)
     return;

@@ -32,6 +32,7 @@
 #include <uv.h>
 
 #include "auth/auth.h"
+#include "core/metrics.h"
 #include "store/redisconn.h"
 #include "siaga/v1/siaga.pb-c.h"
 
@@ -81,6 +82,11 @@ void sg_dispatch_destroy(sg_dispatch *dispatch);
  * unit's phone, then TIMED_OUT) are taken, each exactly once across every
  * siagad of the region, surviving a killed one. */
 void sg_dispatch_start(sg_dispatch *dispatch);
+
+/* Times from an assignment's offer to the crew's answer go to
+ * siaga_assignment_answer_seconds{answer="accepted"|"declined"} in m, which
+ * must outlive the object. 0, or SG_ENOMEM. */
+int sg_dispatch_set_metrics(sg_dispatch *dispatch, sg_metrics *m);
 
 /* Console commands (Assign, CancelAssignment, Recommend) by a signed-in
  * dispatcher; the reply carries assignment or recommendation. */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "core/metrics.h"
 #include "dispatch/dispatch.h"
 #include "dispatch/kinds.h"
 #include "store/keys.h"
@@ -41,6 +42,7 @@ struct sg_dispatch {
   int closing;
   int ladder_busy; /* a ladder round is in flight */
   size_t refs;
+  sg_metrics_histogram *answered[2]; /* offer to answer: accepted, declined; NULL = none */
 };
 
 void sg_dispatch__ref(sg_dispatch *d);
@@ -168,6 +170,7 @@ typedef struct sg_dispatch__change {
   /* plan.c's results for the write. */
   sg_dispatch__write w;
   char sms_text[200], dispatched_text[256];
+  int answered; /* plan.c: the crew accepted or declined (for the metrics) */
 } sg_dispatch__change;
 
 /* A change of action for actor; NULL on out of memory. The caller fills the

@@ -260,6 +260,7 @@ static int plan_answer(sg_dispatch__change *c, int64_t now, refusal *r) {
   if (!asg_unanswered(a->state))
     return refuse(r, "not_active", "the assignment is over already");
   a->state = accept ? A(ACCEPTED) : A(DECLINED);
+  c->answered = 1;
   if (set_str(&a->answered_via, c->via) != 0 ||
       (!accept && set_str(&a->reason, c->reason[0] ? c->reason : "ditolak") != 0))
     return oom(r);

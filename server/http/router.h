@@ -10,6 +10,7 @@
 #define SG_HTTP_ROUTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/server.h"
 
@@ -26,6 +27,14 @@ typedef struct sg_http_router sg_http_router;
 sg_http_router *sg_http_router_create(const sg_http_route *routes, size_t n);
 /* After the sg_http serving it was destroyed. NULL is a no-op. */
 void sg_http_router_destroy(sg_http_router *router);
+
+/* Called as every answer is about to be sent, to count it: path is the
+ * request's (NULL for a request sg_http refused before any handler saw it:
+ * malformed, too large a head), elapsed_ns the time since its head was read
+ * (0 with a NULL path). At most one observer; data must outlive the router. */
+typedef void (*sg_http_router_observe_cb)(void *data, const char *path, int status,
+                                          uint64_t elapsed_ns);
+void sg_http_router_observe(sg_http_router *router, sg_http_router_observe_cb cb, void *data);
 
 /* The handler to give sg_http: handler_data is the router,
  * request_data_size is sg_http_router_request_size() (the largest of the

@@ -418,8 +418,9 @@ static void flush(conn *c) {
 void sg_http_respond(sg_http_request *req, const sg_http_response *resp) {
   conn *c = CONN_OF(req);
   assert(c->state == CONN_HANDLER || c->state == CONN_BODY);
-  c->dispatched = 0;
-  c->want_body = 0;
+  if (c->http->o.handler->on_respond != NULL)
+    c->http->o.handler->on_respond(c->http->o.handler_data, req, resp->status);
+  c->dispatched = c->want_body = 0;
   if (resp->close || !req->h.keep_alive || c->state == CONN_BODY ||
       (req->h.content_length > 0 && req->body == NULL))
     c->close_after = 1; /* the body was not read: its bytes are in the way */

@@ -57,6 +57,10 @@ typedef struct sg_http_handler {
   void (*on_body)(void *data, sg_http_request *req);
   /* The client went away before the answer: req is gone when this returns. */
   void (*on_abort)(void *data, sg_http_request *req);
+  /* An answer with this status is about to be sent (to count it), or NULL.
+   * Also for requests sg_http refuses itself, which no handler saw: their
+   * request data is then not the handler's (http/router.h tells them apart). */
+  void (*on_respond)(void *data, sg_http_request *req, int status);
 } sg_http_handler;
 
 /* A WebSocket upgrade: fd is now the callee's (it must close it, even on

@@ -35,6 +35,9 @@
 #include "siagad/options.h"
 #include "triage/protocol.h"
 #include "http/url.h"
+#include "http/metrics_http.h"
+#include "core/metrics.h"
+#include "siagad/metrics.h"
 
 typedef struct sg_siagad_options options;
 
@@ -58,6 +61,9 @@ typedef struct server {
   sg_assets *assets;
   sg_citizen *citizen;
   sg_http_router *router;            /* /v1/sms/ to sms, citizens' paths, the rest to api */
+  sg_metrics *metrics;               /* every series of GET /metrics, outlives what counts */
+  sg_metrics_http *metrics_http;     /* GET /metrics, and the request counters */
+  sg_siagad_metrics *siagad_metrics; /* the hub's counting observer */
   struct lws_protocols protocols[7]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
@@ -206,7 +212,10 @@ static int create_store(server *srv, const options *o) {
   sg_dispatch_options dpo = o->dispatch;
   dpo.region = o->region;
   const char *what = NULL;
-  if ((srv->admitted = ho.admitted = rso.admitted = sg_admitted_create()) == NULL)
+  if ((srv->metrics = sg_metrics_create()) == NULL ||
+      (srv->metrics_http = sg_metrics_http_create(srv->metrics, &o->metrics_allow)) == NULL)
+    what = "the metrics";
+  else if ((srv->admitted = ho.admitted = rso.admitted = sg_admitted_create()) == NULL)
     what = "the WebSocket gate";
   else if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)
     what = "the Redis client";
@@ -222,6 +231,8 @@ static int create_store(server *srv, const options *o) {
     what = "dispatch (--unit-kinds)";
   else if ((srv->responder = sg_responder_create(srv->loop, srv->redis, srv->dispatch, &rso)) == NULL)
     what = "the responders' channel";
+  else if (sg_dispatch_set_metrics(srv->dispatch, srv->metrics) != 0)
+    what = "the metrics";
   if (what != NULL) {
     fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
     return -1;
@@ -274,16 +285,18 @@ static int create_sms_api(server *srv, const options *o) {
     return -1;
   }
   sg_hub_add_observer(srv->hub, &sg_citizen_follow_observer, sg_citizen_follower(srv->citizen));
-  sg_http_route routes[3 + SG_CITIZEN_ROUTES] = {
+  sg_http_route routes[4 + SG_CITIZEN_ROUTES] = {
       {SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
       {SG_ASSETS_RESPONDER_PREFIX, &sg_assets_responder_handler, NULL, 0},
+      {SG_METRICS_HTTP_PATH, &sg_metrics_http_handler, srv->metrics_http, 0},
       {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
-  sg_citizen_routes(srv->citizen, routes + 3);
+  sg_citizen_routes(srv->citizen, routes + 4);
   if (srv->api == NULL ||
       (srv->router = sg_http_router_create(routes, sizeof(routes) / sizeof(routes[0]))) == NULL) {
     fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
     return -1;
   }
+  sg_http_router_observe(srv->router, sg_metrics_http_observe, srv->metrics_http);
   sg_api_set_auth(srv->api, srv->auth);
   sg_api_set_abuse(srv->api, sg_citizen_abuse_of(srv->citizen));
   sg_sms_set_unit_hook(srv->sms, unit_sms, srv->dispatch);
@@ -362,6 +375,17 @@ static int create_http(server *srv, const options *o) {
             sg_strerror(err));
     return -1;
   }
+  sg_siagad_metrics_sources ms = {.http = srv->http,
+                                  .hub = srv->hub,
+                                  .responder = srv->responder,
+                                  .follow = sg_citizen_follower(srv->citizen),
+                                  .redis = srv->redis,
+                                  .follow_redis = sg_hub_follow_redis(srv->hub),
+                                  .smsout = srv->smsout};
+  if ((srv->siagad_metrics = sg_siagad_metrics_create(srv->metrics, &ms)) == NULL) {
+    fprintf(stderr, "siagad: cannot start the metrics (out of memory)\n");
+    return -1;
+  }
   return 0;
 }
 
@@ -427,6 +451,9 @@ cleanup:
   sg_ingest_destroy(srv.ingest);
   sg_commands_destroy(srv.commands);
   sg_sms_destroy(srv.sms);
+  sg_siagad_metrics_destroy(srv.siagad_metrics);
+  sg_metrics_http_destroy(srv.metrics_http);
+  sg_metrics_destroy(srv.metrics);
   rc = uv_loop_close(&loop);
   if (rc != 0)
     fprintf(stderr, "siagad: loop closed with handles open: %s\n", sg_strerror(rc));

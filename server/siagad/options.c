@@ -56,6 +56,8 @@ void sg_siagad_usage(FILE *out) {
           "  --assign-ack-p1-s S the same for P1 incidents (default 30)\n"
           "  --unit-speed-kmh N  speed of the arrival estimate (default 40)\n"
           "  --unit-stale-s S    a unit position older than this ranks lower (default 300)\n"
+          "  --metrics-allow ADDR[,ADDR...]  the only peer addresses GET /metrics answers,\n"
+          "                      exact; repeatable, at most 16 (default 127.0.0.1,::1)\n"
           "  --help              this text\n");
 }
 
@@ -115,6 +117,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"assign-ack-p1-s", required_argument, NULL, '1'},
                                            {"unit-speed-kmh", required_argument, NULL, 'V'},
                                            {"unit-stale-s", required_argument, NULL, 'S'},
+                                           {"metrics-allow", required_argument, NULL, 'M'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -140,6 +143,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   memset(&o->dispatch, 0, sizeof(o->dispatch));
   o->dispatch.ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
   o->dispatch.ack_s[1] = 30;
+  sg_metrics_http_allow_init(&o->metrics_allow);
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -268,6 +272,12 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
         o->dispatch.speed_kmh = (double)n;
       else
         o->dispatch.stale_s = (unsigned)n;
+      break;
+    case 'M':
+      if (sg_metrics_http_allow_option(&o->metrics_allow, optarg) != 0) {
+        fprintf(stderr, "siagad: " SG_METRICS_HTTP_ALLOW_USAGE "; got \"%s\"\n", optarg);
+        return -1;
+      }
       break;
     case 'h':
       sg_siagad_usage(stdout);

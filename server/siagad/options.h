@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "dispatch/dispatch.h"
+#include "http/metrics_http.h"
 
 typedef struct sg_siagad_options {
   char listen_host[128];
@@ -34,6 +35,8 @@ typedef struct sg_siagad_options {
   sg_dispatch_options dispatch; /* region filled in at start */
   const char *sms_number;       /* the number citizens text reports to, shown by /lapor */
   const char *triage_protocol;  /* scores a Split and settles a Merge; NULL: built in */
+  /* Peers that may GET /metrics (canonical, sg_metrics_http_address). */
+  sg_metrics_http_allow metrics_allow;
 } sg_siagad_options;
 
 /* Prints the usage text. */

@@ -102,6 +102,7 @@ struct sg_sms_outbound {
   msg *held; /* in stream order, oldest first */
   size_t n_held;
   size_t inflight;
+  sg_sms_outbound_stats stats;
 };
 
 static void http_start(msg *m);
@@ -396,6 +397,7 @@ static void finish_dead(msg *m, const char *reason) {
   fprintf(stderr, "smsout: %s to %s moved to the dead stream: %s\n", m->id,
           masked(m->to, buf, sizeof(buf)), reason);
   m->dead_reason = reason;
+  o->stats.dead++;
   step_begin(m, STEP_FINISH);
   const char *multi[] = {"MULTI"};
   const char *xadd[] = {
@@ -421,11 +423,13 @@ static void http_done(msg *m, int status, const char *error) {
   m->req = NULL;
   sg_sms_gateway_verdict verdict = sg_sms_gateway_verdict_of(status);
   if (verdict == SG_SMS_GATEWAY_SENT) {
+    m->owner->stats.sent++;
     m->http_status = status;
     m->delivered = 1;
     finish_sent(m);
     return;
   }
+  m->owner->stats.failed++;
   if (verdict == SG_SMS_GATEWAY_OUTAGE) {
     /* The gateway is down or overloaded: wait, never give up. */
     char why[80];
@@ -541,6 +545,7 @@ static int held_take(void *data, const sg_sms_outstream_entry *e) {
   memcpy(m->incident, e->incident, sizeof(m->incident));
   memcpy(m->report, e->report, sizeof(m->report));
   m->invalid = e->invalid;
+  o->stats.taken++;
   m->state = MSG_WAITING;
   m->due_ms = 0;
   msg **tail = &o->held;
@@ -642,4 +647,12 @@ void sg_sms_outbound_destroy(sg_sms_outbound *o) {
   }
   sg_sms_gateway_destroy(o->gateway);
   free(o);
+}
+
+const sg_sms_outbound_stats *sg_sms_outbound_stats_of(const sg_sms_outbound *o) {
+  return &o->stats;
+}
+
+size_t sg_sms_outbound_held(const sg_sms_outbound *o) {
+  return o->n_held;
 }

@@ -25,6 +25,8 @@
 #ifndef SG_SMS_OUTBOUND_H
 #define SG_SMS_OUTBOUND_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "store/redisconn.h"
@@ -55,5 +57,17 @@ sg_sms_outbound *sg_sms_outbound_create(uv_loop_t *loop, const sg_redis_options 
  * close callbacks, so keep running the loop until it has no handles left.
  * Not from inside one of the object's own callbacks. NULL is a no-op. */
 void sg_sms_outbound_destroy(sg_sms_outbound *smsout);
+
+/* What this process did since it started (for the metrics): entries taken
+ * from the stream to send (new ones and those claimed from a dead
+ * process), messages the gateway took (2xx), attempts that failed (an
+ * outage or a refusal; each is retried), and entries moved to the dead
+ * stream. */
+typedef struct sg_sms_outbound_stats {
+  uint64_t taken, sent, failed, dead;
+} sg_sms_outbound_stats;
+const sg_sms_outbound_stats *sg_sms_outbound_stats_of(const sg_sms_outbound *smsout);
+/* Entries held in memory now, waiting or being sent. */
+size_t sg_sms_outbound_held(const sg_sms_outbound *smsout);
 
 #endif

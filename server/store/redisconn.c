@@ -48,6 +48,7 @@ struct sg_redis {
   int destroying;
   int handles_open;
   int outage_logged;
+  uint64_t connects; /* successful connects, the first included */
 
   uv_timer_t connect_timer;
   uv_timer_t reconnect_timer;
@@ -214,6 +215,7 @@ static void on_connect(const redisAsyncContext *cac, int status) {
   if (r->outage_logged)
     fprintf(stderr, "redis[%s]: connected to %s:%d\n", r->name, r->host, r->port);
   r->outage_logged = 0;
+  r->connects++;
   /* Scripts go first on the connection, so any EVALSHA queued after this
    * point runs after its script is loaded. */
   for (size_t i = 0; i < r->n_scripts; i++) {
@@ -342,6 +344,10 @@ int sg_redis_add_script(sg_redis *r, const char *body, size_t len, char sha[SG_R
 
 int sg_redis_connected(const sg_redis *r) {
   return r->ready;
+}
+
+uint64_t sg_redis_connects(const sg_redis *r) {
+  return r->connects;
 }
 
 size_t sg_redis_inflight(const sg_redis *r) {

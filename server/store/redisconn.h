@@ -15,6 +15,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "core/error.h" /* SG_EUNAVAIL: not connected, SG_EBUSY: too many in flight (both 503) */
@@ -54,6 +55,8 @@ int sg_redis_add_script(sg_redis *redis, const char *body, size_t len,
 
 int sg_redis_connected(const sg_redis *redis);
 size_t sg_redis_inflight(const sg_redis *redis);
+/* Successful connects so far, the first included (for the metrics). */
+uint64_t sg_redis_connects(const sg_redis *redis);
 
 /* Queues a command: argvlen gives the arguments' lengths (binary-safe), or
  * is NULL for NUL-terminated strings. Returns 0, or a negative

@@ -39,6 +39,7 @@ sg_triage *sg_triage_create(const sg_triage_options *opts, int *err) {
     snprintf(t->public_url, sizeof(t->public_url), "%s", opts->public_url);
   t->on_dead = opts->on_dead;
   t->data = opts->data;
+  t->on_done = opts->on_done;
   t->script = script;
   snprintf(t->claim_cursor, sizeof(t->claim_cursor), "0-0");
   /* The region is short and checked above, so these keys always fit. */
@@ -185,8 +186,12 @@ static void tally(int rc, size_t *n_done, int *first_rc) {
 /* Applies the n decoded entries of t->batch and frees their memory. */
 static int flush_batch(sg_triage *t, size_t *n, size_t *n_done, int *first_rc) {
   int rc = *n > 0 ? sg_triage__apply_batch(t, t->batch, *n) : SG_OK;
-  for (size_t i = 0; rc == SG_OK && i < *n; i++)
-    tally(t->batch[i].rc, n_done, first_rc);
+  for (size_t i = 0; rc == SG_OK && i < *n; i++) {
+    const sg_triage__entry *e = &t->batch[i];
+    tally(e->rc, n_done, first_rc);
+    if (e->rc == SG_OK && t->on_done != NULL)
+      t->on_done(t->data, e->res.category, (int)e->res.priority, e->r->received_at_ms);
+  }
   sg_arena_reset(&t->batch_reports);
   *n = 0;
   return rc;

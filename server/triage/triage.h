@@ -19,6 +19,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
 
@@ -34,6 +35,13 @@
  * the program can log it; the triage module itself prints nothing. */
 typedef void (*sg_triage_dead_cb)(void *data, const char *entry_id, const char *reason);
 
+/* Called for each report a batch applied (opened or joined an incident, or
+ * found already processed: a redelivery is told again), with its triage
+ * result and the time siagad received it (0 if unknown), for the worker's
+ * metrics. */
+typedef void (*sg_triage_done_cb)(void *data, const char *category, int priority,
+                                  int64_t received_at_ms);
+
 typedef struct sg_triage_options {
   const char *region;   /* e.g. "plk" */
   const char *consumer; /* unique per worker process */
@@ -43,7 +51,8 @@ typedef struct sg_triage_options {
    * PUBLIC_URL/l/<report id>.<tracking token>, when it fits in the SMS. */
   const char *public_url;
   sg_triage_dead_cb on_dead; /* may be NULL */
-  void *data;                /* passed to on_dead */
+  void *data;                /* passed to on_dead and on_done */
+  sg_triage_done_cb on_done; /* may be NULL */
 } sg_triage_options;
 
 typedef struct sg_triage sg_triage;

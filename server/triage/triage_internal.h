@@ -53,6 +53,7 @@ struct sg_triage {
   char public_url[128]; /* "" when acknowledgements carry no link */
   sg_triage_dead_cb on_dead;
   void *data;
+  sg_triage_done_cb on_done;
 
   redisContext *c; /* borrowed from the caller between start and stop */
   const sg_embedded_file *script;

@@ -20,6 +20,7 @@
 #include "store/keys.h"
 #include "triage/protocol.h"
 #include "triage/triage.h"
+#include "worker/metrics.h"
 
 #define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
 #define CLAIM_EVERY_MS 5000
@@ -47,8 +48,12 @@ static void log_line(const char *fmt, ...) {
 }
 
 static void on_dead(void *data, const char *entry_id, const char *reason) {
-  (void)data;
+  sg_worker_metrics_dead(data);
   log_line("report entry %s moved to the dead letter stream: %s", entry_id, reason);
+}
+
+static void on_done(void *data, const char *category, int priority, int64_t received_at_ms) {
+  sg_worker_metrics_done(data, category, priority, received_at_ms);
 }
 
 static int64_t mono_ms(void) {
@@ -69,6 +74,7 @@ static void usage(FILE *out) {
           "usage: siaga-worker --redis HOST:PORT [--region REGION] [--consumer NAME]\n"
           "                    [--claim-idle-ms N] [--public-url URL]\n"
           "                    [--triage-protocol FILE]\n"
+          "                    [--metrics-listen HOST:PORT [--metrics-allow ADDR,...]]\n"
           "\n"
           "Reads the region's reports stream as a member of the \"triage\" consumer group,\n"
           "scores each report and opens or updates incidents in Redis.\n"
@@ -84,6 +90,9 @@ static void usage(FILE *out) {
           "  --triage-protocol FILE  score with this protocol instead of the built-in\n"
           "                       one (format: data/protocol/triage-protocol.tsv);\n"
           "                       a bad file is refused at start\n"
+          "  --metrics-listen HOST:PORT  serve GET /metrics (Prometheus text) there\n"
+          "  --metrics-allow ADDR[,ADDR...]  the only peers it answers, exact; repeatable\n"
+          "                       (default 127.0.0.1,::1)\n"
           "  --help               show this text\n",
           SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
 }
@@ -96,18 +105,27 @@ typedef struct options {
   long claim_idle_ms;
   const char *public_url;
   const char *protocol_path;
+  char metrics_host[128];
+  int metrics_port; /* 0: no --metrics-listen */
+  sg_metrics_http_allow metrics_allow;
 } options;
 
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
 static int parse_options(int argc, char **argv, options *o) {
-  static const struct option longopts[] = {
-      {"redis", required_argument, NULL, 'r'},   {"region", required_argument, NULL, 'g'},
-      {"consumer", required_argument, NULL, 'c'}, {"claim-idle-ms", required_argument, NULL, 'i'},
-      {"public-url", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
-      {"triage-protocol", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"redis", required_argument, NULL, 'r'},
+                                           {"region", required_argument, NULL, 'g'},
+                                           {"consumer", required_argument, NULL, 'c'},
+                                           {"claim-idle-ms", required_argument, NULL, 'i'},
+                                           {"public-url", required_argument, NULL, 'u'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {"metrics-listen", required_argument, NULL, 'm'},
+                                           {"metrics-allow", required_argument, NULL, 'M'},
+                                           {"triage-protocol", required_argument, NULL, 'p'},
+                                           {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
+  sg_metrics_http_allow_init(&o->metrics_allow);
   int have_redis = 0, opt;
   char *end;
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -144,6 +162,19 @@ static int parse_options(int argc, char **argv, options *o) {
       break;
     case 'p':
       o->protocol_path = optarg;
+      break;
+    case 'm':
+      if (sg_hostport_parse(optarg, o->metrics_host, sizeof(o->metrics_host), &o->metrics_port) !=
+          0) {
+        fprintf(stderr, "siaga-worker: --metrics-listen wants HOST:PORT, got \"%s\"\n", optarg);
+        return -1;
+      }
+      break;
+    case 'M':
+      if (sg_metrics_http_allow_option(&o->metrics_allow, optarg) != 0) {
+        fprintf(stderr, "siaga-worker: " SG_METRICS_HTTP_ALLOW_USAGE "; got \"%s\"\n", optarg);
+        return -1;
+      }
       break;
     case 'h':
       usage(stdout);
@@ -193,11 +224,13 @@ static redisContext *connect_redis(const options *o, char *err, size_t err_size)
 
 /* Serves a started connection until it fails or we are asked to stop.
  * Returns the error that ended it (0 when stopping). */
-static int serve(sg_triage *t) {
+static int serve(sg_triage *t, sg_worker_metrics *wm) {
   int64_t next_claim = mono_ms() + CLAIM_EVERY_MS;
   while (!stopping) {
     size_t n_done;
     int rc = sg_triage_read(t, READ_BLOCK_MS, &n_done);
+    sg_worker_metrics_batch(wm, n_done);
+    sg_worker_metrics_poll(wm); /* a scrape waits at most one read */
     if (rc == 0 && mono_ms() >= next_claim) {
       rc = sg_triage_claim(t, &n_done);
       next_claim = mono_ms() + CLAIM_EVERY_MS;
@@ -244,10 +277,19 @@ int main(int argc, char **argv) {
   }
 
   int err;
-  sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, o.public_url, on_dead, NULL};
+  sg_worker_metrics *wm = NULL;
+  if (o.metrics_port != 0 && (wm = sg_worker_metrics_create(o.metrics_host, o.metrics_port,
+                                                            &o.metrics_allow, &err)) == NULL) {
+    fprintf(stderr, "siaga-worker: cannot serve metrics on %s:%d: %s\n", o.metrics_host,
+            o.metrics_port, sg_strerror(err));
+    return 2;
+  }
+  sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, o.public_url,
+                             on_dead,  wm,         on_done};
   sg_triage *t = sg_triage_create(&topts, &err);
   if (t == NULL) {
     fprintf(stderr, "siaga-worker: %s\n", sg_strerror(err));
+    sg_worker_metrics_destroy(wm);
     return 2;
   }
   log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
@@ -266,7 +308,9 @@ int main(int argc, char **argv) {
           log_line("redis %s:%d is back", o.host, o.port);
         in_outage = 0;
         backoff = BACKOFF_MIN_MS;
-        rc = serve(t);
+        sg_worker_metrics_redis(wm, 1);
+        rc = serve(t, wm);
+        sg_worker_metrics_redis(wm, 0);
       }
       if (rc != 0)
         snprintf(why, sizeof(why), "%s", c->err != 0 ? c->errstr : sg_strerror(rc));
@@ -281,11 +325,13 @@ int main(int argc, char **argv) {
       log_line("redis %s:%d: %s; retrying until it is back", o.host, o.port, why);
       in_outage = 1;
     }
+    sg_worker_metrics_poll(wm);
     sleep_ms(backoff);
     backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
   }
 
   log_line("stopping");
   sg_triage_destroy(t);
+  sg_worker_metrics_destroy(wm);
   return EXIT_SUCCESS;
 }

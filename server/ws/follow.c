@@ -193,3 +193,7 @@ void sg_follow_destroy(sg_follow *f) {
   sg_redis_destroy(f->redis);
   free(f);
 }
+
+const sg_redis *sg_follow_redis(const sg_follow *f) {
+  return f->redis;
+}

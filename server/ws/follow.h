@@ -41,6 +41,9 @@ sg_follow *sg_follow_create(uv_loop_t *loop, const sg_redis_options *options, co
 /* Closes the connection; no event is called after this. NULL-safe. */
 void sg_follow_destroy(sg_follow *f);
 
+/* The follower's own connection (for the metrics). */
+const sg_redis *sg_follow_redis(const sg_follow *f);
+
 /* Updates per XREAD: a console's position in a ring of at least
  * max_lag + SG_FOLLOW_BATCH never leaves it. */
 #define SG_FOLLOW_BATCH 256

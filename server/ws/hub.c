@@ -48,8 +48,11 @@ void sg_hub__session_close(hub_session *s, int code, const char *reason) {
   s->state = SESSION_CLOSING;
   s->close_code = code;
   snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
-  if (code == SG_HUB_CLOSE_LAGGING)
+  if (code == SG_HUB_CLOSE_LAGGING) {
     session_clear(s); /* it cannot take what it has now: do not add to it */
+    if (s->hub != NULL)
+      s->hub->lag_drops++;
+  }
   /* A console that is lagging may never become writable again. */
   lws_set_timeout(s->wsi, PENDING_TIMEOUT_LAGGING, CLOSE_GRACE_SECONDS);
   lws_callback_on_writable(s->wsi);
@@ -424,6 +427,14 @@ void sg_hub_set_auth(sg_hub *h, sg_auth *auth) {
 
 size_t sg_hub_sessions(const sg_hub *h) {
   return h->n_sessions;
+}
+
+uint64_t sg_hub_lag_drops(const sg_hub *h) {
+  return h->lag_drops;
+}
+
+const sg_redis *sg_hub_follow_redis(const sg_hub *h) {
+  return sg_follow_redis(h->follow);
 }
 
 size_t sg_hub_session_size(void) {

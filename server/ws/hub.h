@@ -15,6 +15,7 @@
 #define SG_HUB_H
 
 #include <libwebsockets.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "api/commands.h"
@@ -107,5 +108,9 @@ int sg_hub_add_observer(sg_hub *hub, const sg_hub_observer *observer, void *data
 
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);
+/* Consoles closed with SG_HUB_CLOSE_LAGGING so far (for the metrics). */
+uint64_t sg_hub_lag_drops(const sg_hub *hub);
+/* The connection that follows the updates stream (for the metrics). */
+const sg_redis *sg_hub_follow_redis(const sg_hub *hub);
 
 #endif

@@ -73,6 +73,7 @@ struct sg_hub {
 
   hub_session *sessions;
   size_t n_sessions;
+  uint64_t lag_drops;    /* consoles closed with 4000 */
   sg_admitted *admitted; /* identities of upgrades lws has not established yet */
   int owns_admitted;
   struct {

@@ -60,6 +60,7 @@ static void session_push(session *s, sg_msg *m) {
   if (s->q.len >= s->r->max_queue) {
     sg_msg_release(m);
     sg_ring_queue_clear(&s->q, sg_msg_release);
+    s->r->lag_drops++;
     sg_responder__close(s, SG_HUB_CLOSE_LAGGING, "too slow; resume with ?resume=");
     return;
   }
@@ -453,6 +454,10 @@ int sg_responder_admit(sg_responder *r, int fd, const sg_identity *who, const ch
 
 size_t sg_responder_sessions(const sg_responder *r) {
   return r != NULL ? r->n_sessions : 0;
+}
+
+uint64_t sg_responder_lag_drops(const sg_responder *r) {
+  return r->lag_drops;
 }
 
 size_t sg_responder_session_size(void) {

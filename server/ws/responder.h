@@ -33,6 +33,7 @@
 #define SG_RESPONDER_H
 
 #include <libwebsockets.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "auth/auth.h"
@@ -81,5 +82,7 @@ extern const sg_hub_observer sg_responder_observer;
 
 /* Responder connections open now. */
 size_t sg_responder_sessions(const sg_responder *responder);
+/* Connections closed with SG_HUB_CLOSE_LAGGING so far (for the metrics). */
+uint64_t sg_responder_lag_drops(const sg_responder *responder);
 
 #endif

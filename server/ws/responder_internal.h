@@ -66,6 +66,7 @@ struct sg_responder {
   int destroying;
   session *buckets[SG_RESPONDER__BUCKETS];
   size_t n_sessions;
+  uint64_t lag_drops; /* connections closed with 4000 */
 };
 
 /* Queues a message for this connection only. */

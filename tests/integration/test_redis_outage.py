@@ -18,6 +18,11 @@ class RedisOutage(harness.StackTestCase):
             out.append(harness.pb_first(harness.pb_decode(fields[b"r"]), 1, b"").decode())
         return out
 
+    def metrics(self):
+        resp = self.stack.http("GET", "/metrics", auth=False)
+        self.assertEqual(resp.status, 200, resp)
+        return resp.body.decode().splitlines()
+
     def test_outage_and_recovery(self):
         ok = self.stack.post_report(json_report(1))
         self.assertEqual(ok.status, 202, ok)
@@ -39,6 +44,11 @@ class RedisOutage(harness.StackTestCase):
 
         health = self.stack.http("GET", "/healthz", timeout=10)
         self.assertEqual(health.status, 503, health)
+        # GET /metrics needs no Redis, and shows the outage.
+        metrics = self.metrics()
+        self.assertIn('siaga_redis_connected{conn="commands"} 0', metrics)
+        self.assertIn('siaga_redis_connected{conn="follow"} 0', metrics)
+        self.assertIn('siaga_http_requests_total{route="reports",code="503"} 3', metrics)
 
         # The console refuses or tells it cannot serve; siagad must not crash.
         hs = harness.ws_handshake(self.stack.http_port, "/v1/console", (harness.JSON_PROTO,),
@@ -63,6 +73,13 @@ class RedisOutage(harness.StackTestCase):
         health = harness.wait_until(
             lambda: self.stack.http("GET", "/healthz").status == 200, 10, "/healthz 200 again")
         self.assertTrue(health)
+        # The follower reconnects on its own backoff, maybe a little later.
+        metrics = harness.wait_until(
+            lambda: (lambda m: m if 'siaga_redis_connected{conn="follow"} 1' in m else None)(
+                self.metrics()), 10, "the follower reconnected")
+        self.assertIn('siaga_redis_connected{conn="commands"} 1', metrics)
+        self.assertIn('siaga_redis_connects_total{conn="commands"} 2', metrics, "one reconnect")
+        self.assertIn('siaga_redis_connects_total{conn="follow"} 2', metrics, "one reconnect")
 
         # What was acknowledged survived (AOF), and nothing refused was stored
         # behind the client's back.

@@ -69,6 +69,10 @@ class SlowConsole(harness.StackTestCase):
         self.assertEqual(close.code, 4000, close)
         self.assertLess(len(seen), UPDATES, "it was dropped before the end")
         self.assertEqual(seen, ids[:len(seen)], "what it got was in order, without gaps")
+        # GET /metrics counts the drop, and every update fanned out.
+        metrics = self.stack.http("GET", "/metrics", auth=False).body.decode().splitlines()
+        self.assertIn("siaga_console_lag_drops_total 1", metrics)
+        self.assertIn("siaga_updates_total %d" % UPDATES, metrics)
 
         # It resumes from its last update and gets exactly the rest (or a
         # fresh snapshot, which the protocol allows when history is gone).

@@ -239,6 +239,23 @@ class SmsOutbound(harness.StackTestCase):
         self.assertEqual(dead[-1][1][b"entry"], bad.encode())
         wait_until(lambda: self.pending() == 0, 5, "nothing pending")
 
+    def test_3z_metrics_agree_with_the_gateway(self):
+        # Everything so far went through this one siagad: its counters are
+        # what the gateway saw and what the streams hold.
+        wait_until(lambda: self.pending() == 0, 10, "nothing pending")
+        counts = {}
+        for line in self.stack.http("GET", "/metrics", auth=False).body.decode().splitlines():
+            if line.startswith("siaga_sms_out_"):
+                name, value = line.split(" ")
+                counts[name] = float(value)
+        with self.gw.lock:
+            statuses = [r[4] for r in self.gw.requests]
+        self.assertEqual(counts["siaga_sms_out_sent_total"], statuses.count(202), counts)
+        self.assertEqual(counts["siaga_sms_out_failed_total"], len(statuses) - statuses.count(202))
+        self.assertEqual(counts["siaga_sms_out_dead_total"], self.stack.r("XLEN", key("sms:out:dead")))
+        self.assertEqual(counts["siaga_sms_out_queued_total"], self.stack.r("XLEN", key("sms:out")))
+        self.assertEqual(counts["siaga_sms_out_held"], 0)
+
     def test_4_per_number_limit(self):
         # Start early in a minute, so the window under test is one minute.
         if time.time() % 60 > 40:
