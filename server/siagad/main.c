@@ -28,6 +28,7 @@
 #include "ws/responder.h"
 #include "store/ingest.h"
 #include "store/keys.h"
+#include "http/limit.h"
 #include "http/listener.h"
 #include "store/redisconn.h"
 #include "sms/inbound.h"
@@ -57,6 +58,7 @@ typedef struct server {
   sg_assets *assets;
   sg_citizen *citizen;
   sg_http_router *router;            /* /v1/sms/ to sms, citizens' paths, the rest to api */
+  sg_http_limit *limit;              /* per-address limits in front of the router */
   struct lws_protocols protocols[7]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
@@ -332,6 +334,12 @@ static int create_lws(server *srv) {
   return 0;
 }
 
+static void listen_failed(const options *o, int err) {
+  fprintf(stderr, "siagad: cannot serve on %s:%d: %s%s\n", o->listen_host, o->listen_port,
+          sg_strerror(err),
+          err == -EADDRINUSE ? " (another siagad? --reuse-port shares the port on purpose)" : "");
+}
+
 /* sg_http and the listening socket. -1 with a message. */
 static int create_http(server *srv, const options *o) {
   sg_gate_options go = {.auth = srv->auth,
@@ -345,22 +353,31 @@ static int create_http(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start the WebSocket gate (out of memory)\n");
     return -1;
   }
-  sg_http_options hto = {.handler = &sg_http_router_handler,
-                         .handler_data = srv->router,
+  if ((srv->limit = sg_http_limit_create(&o->limit, &sg_http_router_handler, srv->router)) ==
+      NULL) {
+    fprintf(stderr, "siagad: cannot start the limits (out of memory; --limit-table?)\n");
+    return -1;
+  }
+  sg_http_options hto = {.handler = &sg_http_limit_handler,
+                         .handler_data = srv->limit,
                          .request_data_size = sg_http_router_request_size(srv->router),
                          .on_upgrade = sg_gate_upgrade,
                          .upgrade_data = srv->gate,
                          .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
                          .body_timeout_ms = 10000,
-                         .idle_timeout_ms = 30000}; /* and keepalive_timeout 30 */
+                         .idle_timeout_ms = 30000, /* and keepalive_timeout 30 */
+                         .on_close = sg_http_limit_conn_closed,
+                         .close_data = srv->limit};
   int err = SG_ENOMEM;
+  /* The processes of one siagad share the port; anyone else only when asked. */
   if ((srv->http = sg_http_create(srv->loop, &hto)) != NULL)
-    srv->listener = sg_listener_create(srv->loop, srv->http, o->listen_host, o->listen_port, &err);
+    srv->listener = sg_listener_create(srv->loop, srv->http, o->listen_host, o->listen_port,
+                                       o->reuse_port || o->processes > 1, &err);
   if (srv->listener == NULL) {
-    fprintf(stderr, "siagad: cannot serve on %s:%d: %s\n", o->listen_host, o->listen_port,
-            sg_strerror(err));
+    listen_failed(o, err);
     return -1;
   }
+  sg_listener_set_limit(srv->listener, srv->limit);
   return 0;
 }
 
@@ -419,6 +436,7 @@ cleanup:
     begin_shutdown(&srv);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
+  sg_http_limit_destroy(srv.limit);
   sg_http_router_destroy(srv.router);
   sg_api_destroy(srv.api);
   sg_citizen_destroy(srv.citizen);
@@ -444,6 +462,13 @@ static void on_parent_signal(int signum) {
 static int supervise(const options *o) {
   pid_t children[64];
   int n = 0;
+  /* The children bind with SO_REUSEPORT: whether another siagad holds the
+   * port is asked before, without it. */
+  int err = o->reuse_port ? 0 : sg_listener_probe(o->listen_host, o->listen_port);
+  if (err != 0) {
+    listen_failed(o, err);
+    return 1;
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_parent_signal;

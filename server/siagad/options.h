@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "dispatch/dispatch.h"
+#include "http/limit.h"
 
 typedef struct sg_siagad_options {
   char listen_host[128];
@@ -33,13 +34,15 @@ typedef struct sg_siagad_options {
   size_t snapshot_page;
   sg_dispatch_options dispatch; /* region filled in at start */
   const char *sms_number;       /* the number citizens text reports to, shown by /lapor */
+  sg_http_limit_options limit;  /* per-address limits on the citizens' doors */
+  int reuse_port;               /* share the port with another siagad on purpose */
 } sg_siagad_options;
 
 /* Prints the usage text. */
 void sg_siagad_usage(FILE *out);
 
 /* Fills o from argv (defaults first); -1 with a message on a bad option.
- * --help prints the usage and exits. Strings point into argv. */
+ * --help prints the usage and exits, --version the version. Strings point into argv. */
 int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o);
 
 #endif
