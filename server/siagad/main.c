@@ -22,6 +22,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "api/assets.h"
+#include "api/health.h"
 #include "ws/admitted.h"
 #include "ws/gate.h"
 #include "ws/hub.h"
@@ -53,6 +54,7 @@ typedef struct server {
   sg_sms *sms;
   sg_sms_outbound *smsout;
   sg_api *api;
+  sg_health *health; /* GET /healthz */
   sg_auth *auth;
   sg_gate *gate;
   sg_assets *assets;
@@ -254,10 +256,13 @@ static int create_sms_api(server *srv, const options *o) {
                        .public_url = public_url,
                        .gazetteer_path = o->gazetteer};
   if ((srv->sms = sg_sms_create(srv->ingest, srv->redis, &so)) == NULL) {
-    fprintf(stderr, "siagad: cannot start SMS (out of memory or unreadable gazetteer)\n");
+    fprintf(stderr, "siagad: cannot start SMS\n"); /* the reason was given above */
     return -1;
   }
-  if (o->kannel_sendsms != NULL) {
+  if (o->kannel_sendsms == NULL) {
+    fprintf(stderr, "siagad: warning: no --kannel-sendsms: SMS replies wait in the outbound "
+                    "stream until a siagad with it runs (GET /healthz counts them)\n");
+  } else {
     sg_redis_options sro = {.host = o->redis_host, .port = o->redis_port, .name = "smsout"};
     sg_sms_outbound_options soo = {.region = o->region,
                                    .sendsms_url = o->kannel_sendsms,
@@ -275,12 +280,14 @@ static int create_sms_api(server *srv, const options *o) {
     return -1;
   }
   sg_hub_add_observer(srv->hub, &sg_citizen_follow_observer, sg_citizen_follower(srv->citizen));
-  sg_http_route routes[3 + SG_CITIZEN_ROUTES] = {
+  srv->health = sg_health_create(srv->redis, srv->hub, o->region, o->kannel_sendsms != NULL);
+  sg_http_route routes[4 + SG_CITIZEN_ROUTES] = {
       {SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
       {SG_ASSETS_RESPONDER_PREFIX, &sg_assets_responder_handler, NULL, 0},
+      {SG_HEALTH_PATH, &sg_health_handler, srv->health, sg_health_request_size()},
       {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
-  sg_citizen_routes(srv->citizen, routes + 3);
-  if (srv->api == NULL ||
+  sg_citizen_routes(srv->citizen, routes + 4);
+  if (srv->api == NULL || srv->health == NULL ||
       (srv->router = sg_http_router_create(routes, sizeof(routes) / sizeof(routes[0]))) == NULL) {
     fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
     return -1;
@@ -439,6 +446,7 @@ cleanup:
   sg_http_limit_destroy(srv.limit);
   sg_http_router_destroy(srv.router);
   sg_api_destroy(srv.api);
+  sg_health_destroy(srv.health);
   sg_citizen_destroy(srv.citizen);
   sg_assets_destroy(srv.assets);
   sg_ingest_destroy(srv.ingest);

@@ -166,8 +166,8 @@ sg_sms *sg_sms_create(sg_ingest *ingest, sg_redis *redis, const sg_sms_options *
              : SG_EIO;
   }
   if (rc != 0)
-    fprintf(stderr, "sms: gazetteer %s: %s (line %d)\n",
-            o->gazetteer_path ? o->gazetteer_path : "(built in)", sg_strerror(rc), line);
+    fprintf(stderr, "siagad: gazetteer %s: %s%.*s%.0d\n", o->gazetteer_path ? o->gazetteer_path
+            : "(built in)", sg_strerror(rc), line > 0 ? 9 : 0, " at line ", line > 0 ? line : 0);
   if (bad || rc != 0) {
     sg_sms_destroy(s);
     return NULL;

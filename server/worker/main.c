@@ -18,6 +18,7 @@
 
 #include "core/hostport.h"
 #include "store/keys.h"
+#include "siaga_version.h"
 #include "triage/triage.h"
 
 #define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
@@ -79,6 +80,7 @@ static void usage(FILE *out) {
           "                       for N ms (default %d)\n"
           "  --public-url URL     siagad as citizens reach it: SMS acknowledgements\n"
           "                       carry a link to follow the report (URL/l/...)\n"
+          "  --version            the version\n"
           "  --help               show this text\n",
           SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
 }
@@ -98,7 +100,7 @@ static int parse_options(int argc, char **argv, options *o) {
       {"redis", required_argument, NULL, 'r'},   {"region", required_argument, NULL, 'g'},
       {"consumer", required_argument, NULL, 'c'}, {"claim-idle-ms", required_argument, NULL, 'i'},
       {"public-url", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+      {"version", no_argument, NULL, 'v'},         {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
@@ -138,6 +140,9 @@ static int parse_options(int argc, char **argv, options *o) {
       break;
     case 'h':
       usage(stdout);
+      return 1;
+    case 'v':
+      printf("siaga-worker %s\n", SG_VERSION);
       return 1;
     default:
       usage(stderr);
@@ -179,6 +184,9 @@ static redisContext *connect_redis(const options *o, char *err, size_t err_size)
     redisFree(c);
     return NULL;
   }
+  /* For GET /healthz (store/keys.h); a Redis refusing it only loses that. */
+  freeReplyObject(redisCommand(c, "CLIENT SETNAME %s%s:%s", SG_CLIENT_NAME_WORKER, o->region,
+                               o->consumer));
   return c;
 }
 
