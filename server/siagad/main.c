@@ -17,6 +17,7 @@
 #include "api/commands.h"
 #include "citizen/citizen.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/hostport.h"
 #include "dispatch/dispatch.h"
 #include "http/router.h"
@@ -103,7 +104,7 @@ static void on_admitted(void *data, int fd, const char *bytes, size_t len, const
 static void on_lws_log(int level, const char *line) {
   if (strstr(line, "adopt_socket_readbuf: ") != NULL)
     return;
-  lwsl_emit_stderr(level, line);
+  lwsl_emit_stderr_notimestamp(level, line); /* stderr has the time (core/log.h) */
 }
 
 static void on_close_signal(uv_handle_t *h) {
@@ -524,6 +525,7 @@ int main(int argc, char **argv) {
   options o;
   if (sg_siagad_options_parse(argc, argv, &o) != 0)
     return 2;
+  sg_log_init(); /* from now on every line of stderr starts with its time */
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
   lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log);

@@ -17,6 +17,7 @@
 #include <hiredis/hiredis.h>
 
 #include "core/hostport.h"
+#include "core/log.h"
 #include "store/keys.h"
 #include "siaga_version.h"
 #include "triage/triage.h"
@@ -218,6 +219,7 @@ int main(int argc, char **argv) {
   int prc = parse_options(argc, argv, &o);
   if (prc != 0)
     return prc > 0 ? EXIT_SUCCESS : 2;
+  sg_log_init(); /* from now on every line of stderr starts with its time */
 
   /* No SA_RESTART is needed: hiredis retries reads interrupted by a signal,
    * so a stop takes effect when the current blocking read returns. */
