@@ -181,12 +181,33 @@ static int is_loopback(const char *addr) {
 
 /* ---- connections ---- */
 
-int sg_http_limit_conn_open(sg_http_limit *l, int fd, const struct sockaddr *sa) {
-  char addr[INET6_ADDRSTRLEN] = "";
+/* The address as sg_http_request_peer writes it; "" if not IP. */
+static void addr_text(const struct sockaddr *sa, char addr[INET6_ADDRSTRLEN]) {
+  addr[0] = '\0';
   if (sa->sa_family == AF_INET)
-    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, INET6_ADDRSTRLEN);
   else if (sa->sa_family == AF_INET6)
-    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, INET6_ADDRSTRLEN);
+}
+
+/* A 429 with its reason, written to a socket no one else writes to, if it
+ * takes it (a fresh socket's send buffer does; if not, the close says it). */
+static void refuse_fd(int fd, int retry_s, const char *code, const char *message) {
+  char body[256], answer[512];
+  size_t n = sg_http_parse_error_body(body, sizeof(body), code, message);
+  int len = snprintf(answer, sizeof(answer),
+                     "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
+                     "retry-after: %d\r\ncache-control: no-store\r\nconnection: close\r\n"
+                     "content-length: %zu\r\n\r\n%.*s",
+                     retry_s, n, (int)n, body);
+  if (len > 0 && (size_t)len < sizeof(answer) &&
+      send(fd, answer, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+    return;
+}
+
+int sg_http_limit_conn_open(sg_http_limit *l, int fd, const struct sockaddr *sa) {
+  char addr[INET6_ADDRSTRLEN];
+  addr_text(sa, addr);
   if (l->o.conns_per_address == 0 || fd < 0 || addr[0] == '\0' ||
       (l->o.exempt_loopback && is_loopback(addr)))
     return 0;
@@ -219,17 +240,7 @@ void sg_http_limit_conn_closed(void *data, int fd) {
 }
 
 void sg_http_limit_refuse_fd(int fd) {
-  static const char body[] =
-      "{\"code\":\"too_many_connections\",\"message\":\"too many connections from this address\"}";
-  char answer[320];
-  int n = snprintf(answer, sizeof(answer),
-                   "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
-                   "retry-after: %d\r\ncache-control: no-store\r\nconnection: close\r\n"
-                   "content-length: %zu\r\n\r\n%s",
-                   CONN_RETRY_S, sizeof(body) - 1, body);
-  /* A fresh socket's send buffer takes it whole; if not, the close says it. */
-  if (send(fd, answer, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-    return;
+  refuse_fd(fd, CONN_RETRY_S, "too_many_connections", "too many connections from this address");
 }
 
 /* ---- requests ---- */
@@ -272,6 +283,20 @@ static int take(sg_http_limit *l, const char *addr, int b) {
     return 0;
   }
   return (int)ceil((1.0 - e->tokens[b]) / per_ms / 1000.0);
+}
+
+int sg_http_limit_follow(sg_http_limit *l, int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  char addr[INET6_ADDRSTRLEN];
+  if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+    return 0;
+  addr_text((struct sockaddr *)&ss, addr);
+  int wait_s = addr[0] != '\0' ? take(l, addr, BUCKET_LOOKUP) : 0;
+  if (wait_s == 0)
+    return 0;
+  refuse_fd(fd, wait_s, "rate_limited", "too many requests from this address; retry later");
+  return -1;
 }
 
 static void on_request(void *data, sg_http_request *req) {

@@ -2,6 +2,7 @@
  * POST /v1/reports, another for the citizens' lookups (GET /v1/reports/...,
  * the /l/ links), and a cap on the connections one address holds open.
  *
+ * A WebSocket upgrade to /v1/follow counts as a lookup (sg_http_limit_follow).
  * A request over its bucket is answered 429 with Retry-After and a JSON
  * reason before its body is read, so nothing refused reaches Redis. A
  * connection over the cap is answered 429 at accept and closed. The SMS
@@ -66,6 +67,11 @@ int sg_http_limit_conn_open(sg_http_limit *limit, int fd, const struct sockaddr 
 void sg_http_limit_conn_closed(void *limit, int fd);
 /* Writes a 429 answer to a fresh connection, if its socket takes it. */
 void sg_http_limit_refuse_fd(int fd);
+
+/* A WebSocket upgrade to /v1/follow on fd, counted as a lookup by the
+ * socket's peer address: 0 to go on, -1 over the bucket (a 429 was written;
+ * the caller closes fd). */
+int sg_http_limit_follow(sg_http_limit *limit, int fd);
 
 /* Addresses remembered now, for the tests and /healthz. */
 size_t sg_http_limit_entries(const sg_http_limit *limit);

@@ -88,6 +88,10 @@ static void on_admitted(void *data, int fd, const char *bytes, size_t len, const
                         const char *token) {
   server *srv = data;
   struct lws_vhost *vhost = srv->lws != NULL ? lws_get_vhost_by_name(srv->lws, "default") : NULL;
+  if (who == NULL && sg_http_limit_follow(srv->limit, fd) != 0) {
+    close(fd); /* over the address's lookups: answered 429 */
+    return;
+  }
   /* who is NULL for a citizen's /v1/follow: no session to hand over. */
   int rc = who == NULL                       ? 0
            : who->role == SG_ROLE_RESPONDER ? sg_responder_admit(srv->responder, fd, who, token)

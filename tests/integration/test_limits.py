@@ -9,6 +9,7 @@ import time
 import unittest
 
 import harness
+from clients import ws_handshake
 from harness import json_report, wait_until
 
 BURST = 3
@@ -51,6 +52,14 @@ class Limits(harness.StackTestCase):
         # The console's routes are not the citizens': never counted.
         for _ in range(BURST + 2):
             self.assertEqual(self.stack.http("GET", "/v1/incidents").status, 200)
+
+    def test_2b_follow_websocket_counts_as_a_lookup(self):
+        # The bucket is empty after test_2: the upgrade is refused before lws.
+        hs = ws_handshake(self.stack.http_port, "/v1/follow?report=r-nosuch&token=x",
+                          ("siaga.follow.v1.json",), 5)
+        self.assertEqual(hs.status, 429, hs.headers)
+        self.assertIsNone(hs.ws)
+        self.assertGreaterEqual(int(dict(hs.headers).get("retry-after", "0")), 1, hs.headers)
 
     def test_3_sms_burst_is_never_refused_for_rate(self):
         before = self.stack.xlen()
