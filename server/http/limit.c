@@ -200,9 +200,8 @@ static void refuse_fd(int fd, int retry_s, const char *code, const char *message
                      "retry-after: %d\r\ncache-control: no-store\r\nconnection: close\r\n"
                      "content-length: %zu\r\n\r\n%.*s",
                      retry_s, n, (int)n, body);
-  if (len > 0 && (size_t)len < sizeof(answer) &&
-      send(fd, answer, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-    return;
+  if (len > 0 && (size_t)len < sizeof(answer))
+    (void)send(fd, answer, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 int sg_http_limit_conn_open(sg_http_limit *l, int fd, const struct sockaddr *sa) {

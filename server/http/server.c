@@ -238,9 +238,9 @@ static void on_conn_closed(uv_handle_t *h) {
     http->conns = c->next;
   if (c->next != NULL)
     c->next->prev = c->prev;
-  if (http->o.on_close != NULL)
-    http->o.on_close(http->o.close_data, c->fd);
   if (!c->handed_off) {
+    if (http->o.on_close != NULL)
+      http->o.on_close(http->o.close_data, c->fd);
     close(c->fd);
     http->n_conns--;
   }

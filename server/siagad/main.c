@@ -346,6 +346,14 @@ static int create_lws(server *srv) {
   return 0;
 }
 
+/* A WebSocket upgrade leaves sg_http, and the connection cap with it (as
+ * the fd is handed on: a number lws frees may be accepted again at once). */
+static void on_upgrade(void *data, int fd, const char *bytes, size_t len) {
+  server *srv = data;
+  sg_http_limit_conn_closed(srv->limit, fd);
+  sg_gate_upgrade(srv->gate, fd, bytes, len);
+}
+
 static void listen_failed(const options *o, int err) {
   fprintf(stderr, "siagad: cannot serve on %s:%d: %s%s\n", o->listen_host, o->listen_port,
           sg_strerror(err),
@@ -373,8 +381,8 @@ static int create_http(server *srv, const options *o) {
   sg_http_options hto = {.handler = &sg_http_limit_handler,
                          .handler_data = srv->limit,
                          .request_data_size = sg_http_router_request_size(srv->router),
-                         .on_upgrade = sg_gate_upgrade,
-                         .upgrade_data = srv->gate,
+                         .on_upgrade = on_upgrade,
+                         .upgrade_data = srv,
                          .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
                          .body_timeout_ms = 10000,
                          .idle_timeout_ms = 30000, /* and keepalive_timeout 30 */
