@@ -106,8 +106,8 @@ static int parse_rate(const char *name, const char *arg, unsigned *per_min) {
   long n = strtol(arg, &end, 10);
   long scale = strcmp(end, "/s") == 0 ? 60 : (*end == '\0' || strcmp(end, "/min") == 0) ? 1 : 0;
   if (end == arg || n < 0 || scale == 0 || n > 6000000 / scale) {
-    fprintf(stderr, "siagad: --%s wants N, N/min or N/s (at most 6000000/min), got \"%s\"\n",
-            name, arg);
+    fprintf(stderr, "siagad: --%s wants N, N/min or N/s (at most 6000000/min), got \"%s\"\n", name,
+            arg);
     return -1;
   }
   *per_min = (unsigned)(n * scale);
@@ -349,4 +349,3 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   }
   return 0;
 }
-
