@@ -21,6 +21,7 @@
 #include "core/embedded.h"
 #include "core/hostport.h"
 #include "store/keys.h"
+#include "siaga_version.h"
 
 typedef sg_admin admin;
 
@@ -51,7 +52,8 @@ static void usage(FILE *out) {
           "                     and report.svg in DIR (default: the current directory)\n"
           "\n"
           "  --redis HOST:PORT  Redis server holding the region (default 127.0.0.1:6379)\n"
-          "  --region NAME      region key tag (default " SG_REGION_DEFAULT ")\n",
+          "  --region NAME      region key tag (default " SG_REGION_DEFAULT ")\n"
+          "  --version          the version\n",
           SG_PASSWORD_MIN);
 }
 
@@ -242,6 +244,7 @@ int main(int argc, char **argv) {
   static const struct option longopts[] = {{"redis", required_argument, NULL, 'r'},
                                            {"region", required_argument, NULL, 'g'},
                                            {"help", no_argument, NULL, 'h'},
+                                           {"version", no_argument, NULL, 'v'},
                                            {NULL, 0, NULL, 0}};
   char host[256] = "127.0.0.1";
   int port = 6379;
@@ -258,6 +261,10 @@ int main(int argc, char **argv) {
     }
     if (c == 'h') {
       usage(stdout);
+      return 0;
+    }
+    if (c == 'v') {
+      printf("siaga-admin %s\n", SG_VERSION);
       return 0;
     }
     if (c == 'r' || c == 'g')

@@ -32,7 +32,6 @@ typedef enum route {
   ROUTE_REPORTS,
   ROUTE_INCIDENTS,
   ROUTE_INCIDENT,
-  ROUTE_HEALTH,
   ROUTE_STATIC,
   ROUTE_LOGIN,
   ROUTE_LOGOUT,
@@ -350,33 +349,6 @@ static void begin_incident(api_session *s, const char *id, int history, int eido
   respond_unavailable(s, "incident store unavailable");
 }
 
-static void respond_health(api_session *s, int up) {
-  char body[128];
-  int n = snprintf(body, sizeof(body), "{\"status\":\"%s\",\"redis\":\"%s\",\"consoles\":%zu}",
-                   up ? "ok" : "unavailable", up ? "up" : "down", sg_hub_sessions(s->api->hub));
-  s->retry_after = up ? 0 : RETRY_AFTER_SECONDS;
-  respond(s, up ? 200 : 503, CT_JSON, body, (size_t)n);
-}
-
-static void on_ping(void *data, redisReply *reply) {
-  api_session *s = sg_pending_finish(data);
-  if (s != NULL)
-    respond_health(s, reply != NULL && reply->type == REDIS_REPLY_STATUS);
-}
-
-/* Queues a Redis command for a request; returns -1 if Redis cannot take it. */
-static int query(api_session *s, sg_redis_reply_cb cb, int argc, const char **argv) {
-  size_t lens[8];
-  for (int i = 0; i < argc; i++)
-    lens[i] = strlen(argv[i]);
-  sg_pending *op = sg_pending_start(&s->op, s);
-  if (op != NULL && sg_redis_command(s->api->redis, cb, op, argc, argv, lens) == 0)
-    return 0;
-  if (op != NULL)
-    sg_pending_finish(op);
-  return -1;
-}
-
 /* ---- request start ---- */
 
 static int starts_with(const char *s, const char *prefix) {
@@ -650,13 +622,6 @@ static void on_request(void *data, sg_http_request *req) {
     s->route = ROUTE_LOGOUT;
     if (method_allowed(s, SG_HTTP_POST))
       begin_logout(s);
-  } else if (strcmp(path, "/healthz") == 0) {
-    s->route = ROUTE_HEALTH;
-    if (method_allowed(s, SG_HTTP_GET)) {
-      const char *argv[] = {"PING"};
-      if (query(s, on_ping, 1, argv) != 0)
-        respond_health(s, 0);
-    }
   } else if ((page = sg_assets_console_file(path, &page_type)) != NULL) {
     s->route = ROUTE_STATIC;
     if (method_allowed(s, SG_HTTP_GET))

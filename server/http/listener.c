@@ -16,6 +16,7 @@
 struct sg_listener {
   uv_poll_t poll;
   sg_http *http;
+  sg_http_limit *limit; /* the per-address connection cap, or NULL */
   int fd;
   int spare_fd; /* held for when descriptors run out; -1 while given up */
 };
@@ -42,7 +43,9 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   if (status < 0)
     return;
   for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
-    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_storage peer;
+    socklen_t peer_len = sizeof(peer);
+    int fd = accept4(l->fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE) && shed_one(l) == 0)
       continue;
     if (fd < 0)
@@ -52,12 +55,19 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
      * client's delayed ACK. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (sg_http_adopt(l->http, fd) != 0)
-      close(fd); /* at the connection limit, or out of memory */
+    if (l->limit != NULL && sg_http_limit_conn_open(l->limit, fd, (struct sockaddr *)&peer) != 0) {
+      sg_http_limit_refuse_fd(fd);
+      close(fd);
+      continue;
+    }
+    if (sg_http_adopt(l->http, fd) != 0) {
+      sg_http_limit_conn_closed(l->limit, fd); /* NULL-safe */
+      close(fd);                               /* at the connection limit, or out of memory */
+    }
   }
 }
 
-static int bind_reuseport(const char *host, int port) {
+static int bind_listen(const char *host, int port, int reuse_port, int do_listen) {
   struct sockaddr_storage ss;
   socklen_t len;
   memset(&ss, 0, sizeof(ss));
@@ -84,8 +94,8 @@ static int bind_reuseport(const char *host, int port) {
     return -errno;
   int one = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
-      bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, BACKLOG) != 0) {
+      (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) ||
+      bind(fd, (struct sockaddr *)&ss, len) != 0 || (do_listen && listen(fd, BACKLOG) != 0)) {
     int e = -errno;
     close(fd);
     return e;
@@ -93,9 +103,17 @@ static int bind_reuseport(const char *host, int port) {
   return fd;
 }
 
+int sg_listener_probe(const char *host, int port) {
+  int fd = bind_listen(host, port, 0, 0);
+  if (fd < 0)
+    return fd;
+  close(fd);
+  return 0;
+}
+
 sg_listener *sg_listener_create(uv_loop_t *loop, sg_http *http, const char *host, int port,
-                                int *err) {
-  int fd = bind_reuseport(host, port);
+                                int reuse_port, int *err) {
+  int fd = bind_listen(host, port, reuse_port, 1);
   if (fd < 0) {
     *err = fd;
     return NULL;
@@ -113,6 +131,10 @@ sg_listener *sg_listener_create(uv_loop_t *loop, sg_http *http, const char *host
   l->poll.data = l;
   uv_poll_start(&l->poll, UV_READABLE, on_readable);
   return l;
+}
+
+void sg_listener_set_limit(sg_listener *l, sg_http_limit *limit) {
+  l->limit = limit;
 }
 
 static void on_closed(uv_handle_t *h) {

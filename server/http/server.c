@@ -239,6 +239,8 @@ static void on_conn_closed(uv_handle_t *h) {
   if (c->next != NULL)
     c->next->prev = c->prev;
   if (!c->handed_off) {
+    if (http->o.on_close != NULL)
+      http->o.on_close(http->o.close_data, c->fd);
     close(c->fd);
     http->n_conns--;
   }
@@ -666,7 +668,6 @@ static void conn_process(conn *c) {
   if (c->in_process)
     return;
   c->in_process = 1;
-  sg_http *http = c->http;
   for (;;) {
     if (c->broken && c->state != CONN_CLOSING) {
       conn_close(c);
@@ -682,13 +683,13 @@ static void conn_process(conn *c) {
     } else if (c->state == CONN_HANDLER && c->want_body) {
       c->want_body = 0;
       c->state = CONN_BODY;
-      set_deadline(c, http->o.body_timeout_ms);
+      set_deadline(c, c->http->o.body_timeout_ms);
     } else if (c->state == CONN_BODY) {
       if (c->req.body_len < (size_t)c->req.h.content_length)
         break;
       c->state = CONN_HANDLER;
       set_deadline(c, 0);
-      http->o.handler->on_body(http->o.handler_data, &c->req);
+      c->http->o.handler->on_body(c->http->o.handler_data, &c->req);
     } else if (c->state == CONN_DONE) {
       request_finish(c);
     } else {

@@ -77,6 +77,11 @@ typedef struct sg_http_options {
   uint64_t head_timeout_ms; /* 0 = 10 s */
   uint64_t body_timeout_ms; /* 0 = 10 s */
   uint64_t idle_timeout_ms; /* 0 = 30 s */
+  /* Called with a connection's fd just before sg_http closes it, or NULL:
+   * for per-address accounting (http/limit.h). Not for an fd handed to
+   * on_upgrade: the fd is the callee's from then on. */
+  void (*on_close)(void *data, int fd);
+  void *close_data;
 } sg_http_options;
 
 /* handler must outlive the object. Returns NULL on out of memory. */

@@ -17,17 +17,20 @@
 #include "api/commands.h"
 #include "citizen/citizen.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/hostport.h"
 #include "dispatch/dispatch.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "api/assets.h"
+#include "api/health.h"
 #include "ws/admitted.h"
 #include "ws/gate.h"
 #include "ws/hub.h"
 #include "ws/responder.h"
 #include "store/ingest.h"
 #include "store/keys.h"
+#include "http/limit.h"
 #include "http/listener.h"
 #include "store/redisconn.h"
 #include "sms/inbound.h"
@@ -56,6 +59,7 @@ typedef struct server {
   sg_sms *sms;
   sg_sms_outbound *smsout;
   sg_api *api;
+  sg_health *health; /* GET /healthz */
   sg_auth *auth;
   sg_gate *gate;
   sg_assets *assets;
@@ -64,6 +68,7 @@ typedef struct server {
   sg_metrics *metrics;               /* every series of GET /metrics, outlives what counts */
   sg_metrics_http *metrics_http;     /* GET /metrics, and the request counters */
   sg_siagad_metrics *siagad_metrics; /* the hub's counting observer */
+  sg_http_limit *limit;              /* per-address limits in front of the router */
   struct lws_protocols protocols[7]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
@@ -90,6 +95,10 @@ static void on_admitted(void *data, int fd, const char *bytes, size_t len, const
                         const char *token) {
   server *srv = data;
   struct lws_vhost *vhost = srv->lws != NULL ? lws_get_vhost_by_name(srv->lws, "default") : NULL;
+  if (who == NULL && sg_http_limit_follow(srv->limit, fd) != 0) {
+    close(fd); /* over the address's lookups: answered 429 */
+    return;
+  }
   /* who is NULL for a citizen's /v1/follow: no session to hand over. */
   int rc = who == NULL                       ? 0
            : who->role == SG_ROLE_RESPONDER ? sg_responder_admit(srv->responder, fd, who, token)
@@ -106,7 +115,7 @@ static void on_admitted(void *data, int fd, const char *bytes, size_t len, const
 static void on_lws_log(int level, const char *line) {
   if (strstr(line, "adopt_socket_readbuf: ") != NULL)
     return;
-  lwsl_emit_stderr(level, line);
+  lwsl_emit_stderr_notimestamp(level, line); /* stderr has the time (core/log.h) */
 }
 
 static void on_close_signal(uv_handle_t *h) {
@@ -264,10 +273,13 @@ static int create_sms_api(server *srv, const options *o) {
                        .public_url = public_url,
                        .gazetteer_path = o->gazetteer};
   if ((srv->sms = sg_sms_create(srv->ingest, srv->redis, &so)) == NULL) {
-    fprintf(stderr, "siagad: cannot start SMS (out of memory or unreadable gazetteer)\n");
+    fprintf(stderr, "siagad: cannot start SMS\n"); /* the reason was given above */
     return -1;
   }
-  if (o->kannel_sendsms != NULL) {
+  if (o->kannel_sendsms == NULL) {
+    fprintf(stderr, "siagad: warning: no --kannel-sendsms: SMS replies wait in the outbound "
+                    "stream until a siagad with it runs (GET /healthz counts them)\n");
+  } else {
     sg_redis_options sro = {.host = o->redis_host, .port = o->redis_port, .name = "smsout"};
     sg_sms_outbound_options soo = {.region = o->region,
                                    .sendsms_url = o->kannel_sendsms,
@@ -285,13 +297,15 @@ static int create_sms_api(server *srv, const options *o) {
     return -1;
   }
   sg_hub_add_observer(srv->hub, &sg_citizen_follow_observer, sg_citizen_follower(srv->citizen));
-  sg_http_route routes[4 + SG_CITIZEN_ROUTES] = {
+  srv->health = sg_health_create(srv->redis, srv->hub, o->region, o->kannel_sendsms != NULL);
+  sg_http_route routes[5 + SG_CITIZEN_ROUTES] = {
       {SG_SMS_ROUTE_PREFIX, &sg_sms_handler, srv->sms, sg_sms_request_size()},
       {SG_ASSETS_RESPONDER_PREFIX, &sg_assets_responder_handler, NULL, 0},
       {SG_METRICS_HTTP_PATH, &sg_metrics_http_handler, srv->metrics_http, 0},
+      {SG_HEALTH_PATH, &sg_health_handler, srv->health, sg_health_request_size()},
       {"/", &sg_api_handler, srv->api, sg_api_request_size()}};
-  sg_citizen_routes(srv->citizen, routes + 4);
-  if (srv->api == NULL ||
+  sg_citizen_routes(srv->citizen, routes + 5);
+  if (srv->api == NULL || srv->health == NULL ||
       (srv->router = sg_http_router_create(routes, sizeof(routes) / sizeof(routes[0]))) == NULL) {
     fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
     return -1;
@@ -346,6 +360,20 @@ static int create_lws(server *srv) {
   return 0;
 }
 
+/* A WebSocket upgrade leaves sg_http, and the connection cap with it (as
+ * the fd is handed on: a number lws frees may be accepted again at once). */
+static void on_upgrade(void *data, int fd, const char *bytes, size_t len) {
+  server *srv = data;
+  sg_http_limit_conn_closed(srv->limit, fd);
+  sg_gate_upgrade(srv->gate, fd, bytes, len);
+}
+
+static void listen_failed(const options *o, int err) {
+  fprintf(stderr, "siagad: cannot serve on %s:%d: %s%s\n", o->listen_host, o->listen_port,
+          sg_strerror(err),
+          err == -EADDRINUSE ? " (another siagad? --reuse-port shares the port on purpose)" : "");
+}
+
 /* sg_http and the listening socket. -1 with a message. */
 static int create_http(server *srv, const options *o) {
   sg_gate_options go = {.auth = srv->auth,
@@ -359,22 +387,31 @@ static int create_http(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start the WebSocket gate (out of memory)\n");
     return -1;
   }
-  sg_http_options hto = {.handler = &sg_http_router_handler,
-                         .handler_data = srv->router,
-                         .request_data_size = sg_http_router_request_size(srv->router),
-                         .on_upgrade = sg_gate_upgrade,
-                         .upgrade_data = srv->gate,
-                         .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
-                         .body_timeout_ms = 10000,
-                         .idle_timeout_ms = 30000}; /* and keepalive_timeout 30 */
-  int err = SG_ENOMEM;
-  if ((srv->http = sg_http_create(srv->loop, &hto)) != NULL)
-    srv->listener = sg_listener_create(srv->loop, srv->http, o->listen_host, o->listen_port, &err);
-  if (srv->listener == NULL) {
-    fprintf(stderr, "siagad: cannot serve on %s:%d: %s\n", o->listen_host, o->listen_port,
-            sg_strerror(err));
+  if ((srv->limit = sg_http_limit_create(&o->limit, &sg_http_router_handler, srv->router)) ==
+      NULL) {
+    fprintf(stderr, "siagad: cannot start the limits (out of memory; --limit-table?)\n");
     return -1;
   }
+  sg_http_options hto = {.handler = &sg_http_limit_handler,
+                         .handler_data = srv->limit,
+                         .request_data_size = sg_http_router_request_size(srv->router),
+                         .on_upgrade = on_upgrade,
+                         .upgrade_data = srv,
+                         .head_timeout_ms = 10000, /* lws had timeout_secs 10 */
+                         .body_timeout_ms = 10000,
+                         .idle_timeout_ms = 30000, /* and keepalive_timeout 30 */
+                         .on_close = sg_http_limit_conn_closed,
+                         .close_data = srv->limit};
+  int err = SG_ENOMEM;
+  /* The processes of one siagad share the port; anyone else only when asked. */
+  if ((srv->http = sg_http_create(srv->loop, &hto)) != NULL)
+    srv->listener = sg_listener_create(srv->loop, srv->http, o->listen_host, o->listen_port,
+                                       o->reuse_port || o->processes > 1, &err);
+  if (srv->listener == NULL) {
+    listen_failed(o, err);
+    return -1;
+  }
+  sg_listener_set_limit(srv->listener, srv->limit);
   sg_siagad_metrics_sources ms = {.http = srv->http,
                                   .hub = srv->hub,
                                   .responder = srv->responder,
@@ -444,8 +481,10 @@ cleanup:
     begin_shutdown(&srv);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
+  sg_http_limit_destroy(srv.limit);
   sg_http_router_destroy(srv.router);
   sg_api_destroy(srv.api);
+  sg_health_destroy(srv.health);
   sg_citizen_destroy(srv.citizen);
   sg_assets_destroy(srv.assets);
   sg_ingest_destroy(srv.ingest);
@@ -472,6 +511,13 @@ static void on_parent_signal(int signum) {
 static int supervise(const options *o) {
   pid_t children[64];
   int n = 0;
+  /* The children bind with SO_REUSEPORT: whether another siagad holds the
+   * port is asked before, without it. */
+  int err = o->reuse_port ? 0 : sg_listener_probe(o->listen_host, o->listen_port);
+  if (err != 0) {
+    listen_failed(o, err);
+    return 1;
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_parent_signal;
@@ -519,6 +565,7 @@ int main(int argc, char **argv) {
   options o;
   if (sg_siagad_options_parse(argc, argv, &o) != 0)
     return 2;
+  sg_log_init(); /* from now on every line of stderr starts with its time */
   char why[512];
   if (o.triage_protocol && sg_protocol_use_file(o.triage_protocol, why, sizeof(why)) != 0) {
     fprintf(stderr, "siagad: %s\n", why); /* before any process is forked */

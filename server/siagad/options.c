@@ -10,6 +10,7 @@
 #include "citizen/citizen.h"
 #include "core/hostport.h"
 #include "store/keys.h"
+#include "siaga_version.h"
 
 void sg_siagad_usage(FILE *out) {
   fprintf(out,
@@ -58,6 +59,19 @@ void sg_siagad_usage(FILE *out) {
           "  --unit-stale-s S    a unit position older than this ranks lower (default 300)\n"
           "  --metrics-allow ADDR[,ADDR...]  the only peer addresses GET /metrics answers,\n"
           "                      exact; repeatable, at most 16 (default 127.0.0.1,::1)\n"
+          "  --report-rate N[/min|/s]  POST /v1/reports per client address (default 600/min;\n"
+          "                      0: no limit); beyond it 429 with Retry-After\n"
+          "  --report-burst N    reports an address may send at once (default: the rate)\n"
+          "  --lookup-rate N[/min|/s]  citizens' lookups (GET /v1/reports/..., /l/) per\n"
+          "                      address (default 6000/min)\n"
+          "  --lookup-burst N    lookups at once (default: the rate)\n"
+          "  --conns-per-address N  open connections one address may hold (default 256;\n"
+          "                      0: no cap); beyond it 429 and closed\n"
+          "  --limit-table N     client addresses remembered for the limits (default 65536)\n"
+          "  --limit-loopback    apply the limits to loopback clients too (default: exempt)\n"
+          "  --reuse-port        share the port with a siagad already serving it\n"
+          "                      (default: refuse to start on a port in use)\n"
+          "  --version           the version\n"
           "  --help              this text\n");
 }
 
@@ -90,6 +104,20 @@ static int parse_targets(const char *arg, unsigned out[4]) {
   return 0;
 }
 
+/* "N", "N/min" or "N/s": a rate, as per minute; -1 with a message if not. */
+static int parse_rate(const char *name, const char *arg, unsigned *per_min) {
+  char *end;
+  long n = strtol(arg, &end, 10);
+  long scale = strcmp(end, "/s") == 0 ? 60 : (*end == '\0' || strcmp(end, "/min") == 0) ? 1 : 0;
+  if (end == arg || n < 0 || scale == 0 || n > 6000000 / scale) {
+    fprintf(stderr, "siagad: --%s wants N, N/min or N/s (at most 6000000/min), got \"%s\"\n", name,
+            arg);
+    return -1;
+  }
+  *per_min = (unsigned)(n * scale);
+  return 0;
+}
+
 int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
                                            {"redis", required_argument, NULL, 'r'},
@@ -111,13 +139,22 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"leaflet-dir", required_argument, NULL, 'L'},
                                            {"snapshot-page", required_argument, NULL, 'P'},
                                            {"unit-kinds", required_argument, NULL, 'K'},
-                                           {"triage-protocol", required_argument, NULL, 'R'},
+                                           {"triage-protocol", required_argument, NULL, 'W'},
                                            {"sms-number", required_argument, NULL, 'N'},
                                            {"assign-ack-s", required_argument, NULL, 'A'},
                                            {"assign-ack-p1-s", required_argument, NULL, '1'},
                                            {"unit-speed-kmh", required_argument, NULL, 'V'},
                                            {"unit-stale-s", required_argument, NULL, 'S'},
                                            {"metrics-allow", required_argument, NULL, 'M'},
+                                           {"report-rate", required_argument, NULL, 'R'},
+                                           {"report-burst", required_argument, NULL, 'B'},
+                                           {"lookup-rate", required_argument, NULL, 'U'},
+                                           {"lookup-burst", required_argument, NULL, 'b'},
+                                           {"conns-per-address", required_argument, NULL, 'C'},
+                                           {"limit-table", required_argument, NULL, 'X'},
+                                           {"limit-loopback", no_argument, NULL, 'O'},
+                                           {"reuse-port", no_argument, NULL, 'Y'},
+                                           {"version", no_argument, NULL, 'v'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -144,6 +181,11 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   o->dispatch.ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
   o->dispatch.ack_s[1] = 30;
   sg_metrics_http_allow_init(&o->metrics_allow);
+  o->limit = (sg_http_limit_options){.report_per_min = SG_HTTP_LIMIT_REPORT_PER_MIN,
+                                     .lookup_per_min = SG_HTTP_LIMIT_LOOKUP_PER_MIN,
+                                     .conns_per_address = SG_HTTP_LIMIT_CONNS,
+                                     .exempt_loopback = 1};
+  o->reuse_port = 0;
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -247,7 +289,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
     case 'K':
       o->dispatch.kinds_path = optarg;
       break;
-    case 'R':
+    case 'W':
       o->triage_protocol = optarg;
       break;
     case 'N':
@@ -279,6 +321,37 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
         return -1;
       }
       break;
+    case 'R':
+    case 'U':
+      if (parse_rate(c == 'R' ? "report-rate" : "lookup-rate", optarg,
+                     c == 'R' ? &o->limit.report_per_min : &o->limit.lookup_per_min) != 0)
+        return -1;
+      break;
+    case 'B':
+    case 'b':
+      if (parse_count(c == 'B' ? "report-burst" : "lookup-burst", optarg, 1, 1000000, &n) != 0)
+        return -1;
+      *(c == 'B' ? &o->limit.report_burst : &o->limit.lookup_burst) = (unsigned)n;
+      break;
+    case 'C':
+      if (parse_count("conns-per-address", optarg, 0, 1000000, &n) != 0)
+        return -1;
+      o->limit.conns_per_address = (unsigned)n;
+      break;
+    case 'X':
+      if (parse_count("limit-table", optarg, 16, 16 * 1024 * 1024, &n) != 0)
+        return -1;
+      o->limit.table_max = (size_t)n;
+      break;
+    case 'O':
+      o->limit.exempt_loopback = 0;
+      break;
+    case 'Y':
+      o->reuse_port = 1;
+      break;
+    case 'v':
+      printf("siagad %s\n", SG_VERSION);
+      exit(0);
     case 'h':
       sg_siagad_usage(stdout);
       exit(0);
@@ -293,4 +366,3 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   }
   return 0;
 }
-

@@ -8,6 +8,7 @@
 
 #include "dispatch/dispatch.h"
 #include "http/metrics_http.h"
+#include "http/limit.h"
 
 typedef struct sg_siagad_options {
   char listen_host[128];
@@ -37,13 +38,15 @@ typedef struct sg_siagad_options {
   const char *triage_protocol;  /* scores a Split and settles a Merge; NULL: built in */
   /* Peers that may GET /metrics (canonical, sg_metrics_http_address). */
   sg_metrics_http_allow metrics_allow;
+  sg_http_limit_options limit;  /* per-address limits on the citizens' doors */
+  int reuse_port;               /* share the port with another siagad on purpose */
 } sg_siagad_options;
 
 /* Prints the usage text. */
 void sg_siagad_usage(FILE *out);
 
 /* Fills o from argv (defaults first); -1 with a message on a bad option.
- * --help prints the usage and exits. Strings point into argv. */
+ * --help prints the usage and exits, --version the version. Strings point into argv. */
 int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o);
 
 #endif

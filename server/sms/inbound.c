@@ -157,17 +157,17 @@ sg_sms *sg_sms_create(sg_ingest *ingest, sg_redis *redis, const sg_sms_options *
   if (o->public_url != NULL)
     bad |= (s->public_url = strdup(o->public_url)) == NULL;
   int rc, line = 0;
-  if (o->gazetteer_path != NULL) {
+  const sg_embedded_file *f = sg_embedded_find("palangka-raya.tsv"); /* unless a file is given */
+  if (o->gazetteer_path != NULL)
     rc = sg_textscan_gazetteer_load(o->gazetteer_path, &s->gaz, &line);
-  } else {
-    const sg_embedded_file *f = sg_embedded_find("palangka-raya.tsv");
+  else
     rc = f != NULL
              ? sg_textscan_gazetteer_load_buffer((const char *)f->data, f->size, &s->gaz, &line)
              : SG_EIO;
-  }
   if (rc != 0)
-    fprintf(stderr, "sms: gazetteer %s: %s (line %d)\n",
-            o->gazetteer_path ? o->gazetteer_path : "(built in)", sg_strerror(rc), line);
+    fprintf(stderr, "siagad: gazetteer %s: %s%.*s%.0d\n", /* " at line N" for a bad line only */
+            o->gazetteer_path ? o->gazetteer_path : "(built in)", sg_strerror(rc), line > 0 ? 9 : 0,
+            " at line ", line);
   if (bad || rc != 0) {
     sg_sms_destroy(s);
     return NULL;

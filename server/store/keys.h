@@ -18,6 +18,11 @@
 #define SG_KEY_INCIDENT_SEQ "seq:incident" /* counter for incident ids */
 
 #define SG_GROUP_TRIAGE "triage" /* consumer group on the reports stream */
+/* A worker names its Redis connection "siaga-worker:REGION:CONSUMER", so
+ * GET /healthz counts the workers connected (a consumer group keeps the
+ * names of consumers long gone, and Redis 7.0 refreshes their idle time
+ * only when it delivers). */
+#define SG_CLIENT_NAME_WORKER "siaga-worker:"
 
 #define SG_KEY_ID_MAX 48 /* longest id (incident, report) taken into a key name */
 

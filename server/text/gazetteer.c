@@ -192,7 +192,7 @@ int sg_textscan_gazetteer_load(const char *path, sg_textscan_gazetteer **out, in
     *bad_line = 0;
   FILE *f = fopen(path, "rb");
   if (!f)
-    return SG_EIO;
+    return errno > 0 ? -errno : SG_EIO; /* the reason, for the operator's message */
   char *buf = malloc(GAZ_MAX_BYTES + 1);
   if (!buf) {
     fclose(f);
@@ -200,7 +200,7 @@ int sg_textscan_gazetteer_load(const char *path, sg_textscan_gazetteer **out, in
   }
   size_t n = fread(buf, 1, GAZ_MAX_BYTES + 1, f);
   if (ferror(f))
-    rc = SG_EIO;
+    rc = errno > 0 ? -errno : SG_EIO;
   else if (n > GAZ_MAX_BYTES)
     rc = SG_ETOOBIG;
   else

@@ -60,7 +60,8 @@ typedef struct sg_textscan_gazetteer sg_textscan_gazetteer;
 
 /* Loads a gazetteer TSV. On success *out owns it: free it with
  * sg_textscan_gazetteer_destroy. On error *out is NULL and, for EFORMAT,
- * *bad_line (if not NULL) is the 1-based line that failed. */
+ * *bad_line (if not NULL) is the 1-based line that failed; a file that
+ * cannot be opened or read gives the negated errno (-ENOENT ...). */
 int sg_textscan_gazetteer_load(const char *path, sg_textscan_gazetteer **out, int *bad_line);
 int sg_textscan_gazetteer_load_buffer(const char *buf, size_t len, sg_textscan_gazetteer **out,
                                       int *bad_line);

@@ -17,8 +17,10 @@
 #include <hiredis/hiredis.h>
 
 #include "core/hostport.h"
+#include "core/log.h"
 #include "store/keys.h"
 #include "triage/protocol.h"
+#include "siaga_version.h"
 #include "triage/triage.h"
 #include "worker/metrics.h"
 
@@ -93,6 +95,7 @@ static void usage(FILE *out) {
           "  --metrics-listen HOST:PORT  serve GET /metrics (Prometheus text) there\n"
           "  --metrics-allow ADDR[,ADDR...]  the only peers it answers, exact; repeatable\n"
           "                       (default 127.0.0.1,::1)\n"
+          "  --version            the version\n"
           "  --help               show this text\n",
           SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
 }
@@ -121,6 +124,7 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"metrics-listen", required_argument, NULL, 'm'},
                                            {"metrics-allow", required_argument, NULL, 'M'},
                                            {"triage-protocol", required_argument, NULL, 'p'},
+                                           {"version", no_argument, NULL, 'v'},
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
@@ -179,6 +183,9 @@ static int parse_options(int argc, char **argv, options *o) {
     case 'h':
       usage(stdout);
       return 1;
+    case 'v':
+      printf("siaga-worker %s\n", SG_VERSION);
+      return 1;
     default:
       usage(stderr);
       return -1;
@@ -219,6 +226,9 @@ static redisContext *connect_redis(const options *o, char *err, size_t err_size)
     redisFree(c);
     return NULL;
   }
+  /* For GET /healthz (store/keys.h); a Redis refusing it only loses that. */
+  freeReplyObject(redisCommand(c, "CLIENT SETNAME %s%s:%s", SG_CLIENT_NAME_WORKER, o->region,
+                               o->consumer));
   return c;
 }
 
@@ -252,6 +262,7 @@ int main(int argc, char **argv) {
   int prc = parse_options(argc, argv, &o);
   if (prc != 0)
     return prc > 0 ? EXIT_SUCCESS : 2;
+  sg_log_init(); /* from now on every line of stderr starts with its time */
 
   /* No SA_RESTART is needed: hiredis retries reads interrupted by a signal,
    * so a stop takes effect when the current blocking read returns. */

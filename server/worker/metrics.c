@@ -69,7 +69,7 @@ sg_worker_metrics *sg_worker_metrics_create(const char *host, int port,
       (wm->door = sg_metrics_http_create(wm->m, allow)) != NULL && add_series(wm) == 0) {
     ho.handler_data = wm->door;
     if ((wm->http = sg_http_create(&wm->loop, &ho)) != NULL)
-      wm->listener = sg_listener_create(&wm->loop, wm->http, host, port, err);
+      wm->listener = sg_listener_create(&wm->loop, wm->http, host, port, 0 /* a port of its own */, err);
   }
   if (wm->listener == NULL) {
     sg_worker_metrics_destroy(wm);

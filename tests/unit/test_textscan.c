@@ -175,7 +175,7 @@ static void test_gazetteer_errors(void) {
     CHECK(g == NULL);
     CHECK_INT_EQ(line, 2);
   }
-  CHECK_INT_EQ(sg_textscan_gazetteer_load("data/no-such-file.tsv", &g, &line), SG_EIO);
+  CHECK_INT_EQ(sg_textscan_gazetteer_load("data/no-such-file.tsv", &g, &line), -ENOENT);
   CHECK(g == NULL);
   CHECK(strlen(sg_strerror(SG_EFORMAT)) > 0);
   CHECK_INT_EQ(sg_textscan_gazetteer_size(gaz), 35); /* 5 kecamatan, 30 kelurahan */
