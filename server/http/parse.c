@@ -238,6 +238,16 @@ const char *sg_http_parse_header_value(const sg_http_parse_request *h, const cha
   return NULL;
 }
 
+const char *sg_http_parse_header_last(const sg_http_parse_request *h, const char *name) {
+  size_t len = strlen(name);
+  for (size_t i = h->n_headers; i > 0; i--) {
+    const sg_http_parse_header *hd = &h->headers[i - 1];
+    if (hd->name_len == len && strcasecmp(hd->name, name) == 0)
+      return hd->value;
+  }
+  return NULL;
+}
+
 const char *sg_http_parse_reason(int status) {
   switch (status) {
   case 100:

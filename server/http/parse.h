@@ -86,6 +86,11 @@ int sg_http_parse_framing(const sg_http_parse_request *h, sg_http_parse_error *e
  * absent. Only after sg_http_parse_terminate. */
 const char *sg_http_parse_header_value(const sg_http_parse_request *h, const char *name);
 
+/* The value of the last header of that name, NULL if absent: where a proxy
+ * that adds its own line rather than appending to the first (HAProxy's
+ * X-Forwarded-For) put it. Only after sg_http_parse_terminate. */
+const char *sg_http_parse_header_last(const sg_http_parse_request *h, const char *name);
+
 /* ---- the answer's text (sg_http_respond) ---- */
 
 /* The reason phrase of a status ("Not Found"), "Status" if unknown. */

@@ -21,6 +21,7 @@
 #include "http/server.h"
 
 #include "http/parse.h"
+#include "http/peer.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -490,17 +491,13 @@ int64_t sg_http_request_content_length(const sg_http_request *req) {
 
 const char *sg_http_request_peer(const sg_http_request *req) {
   conn *c = CONN_OF(req);
-  if (c->peer[0] == '\0') {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0) {
-      if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof(c->peer));
-      else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof(c->peer));
-    }
-  }
+  if (c->peer[0] == '\0')
+    sg_peer_socket_addr(c->fd, c->peer, sizeof(c->peer));
   return c->peer;
+}
+
+const char *sg_http_request_header_last(const sg_http_request *req, const char *name) {
+  return sg_http_parse_header_last(&req->h, name);
 }
 
 void *sg_http_request_data(sg_http_request *req) {
