@@ -155,6 +155,25 @@ class ThroughNginx(harness.StackTestCase):
         self.assertErrorBody(resp, "413 from nginx")
         self.assertEqual(resp.json()["code"], "too_large")
 
+    def test_access_log_keeps_no_secret(self):
+        # Units' tokens, tracking tokens and webhook secrets travel in query
+        # strings: the access log has the path only.
+        token = add_unit(self.stack, "AMB-LOG")
+        hs = self.wss("/v1/responder?token=" + token, (RJSON,), {})
+        self.assertEqual(hs.status, 101, hs.headers)
+        hs.ws.close()
+        secret = "tracking-secret-123"
+        self.assertEqual(self.https("GET", "/v1/reports/r-nope?token=" + secret).status, 404)
+
+        def logged():
+            with open(self.nginx.access_log_path) as f:
+                text = f.read()
+            return text if "/v1/reports/r-nope" in text and "/v1/responder" in text else None
+        text = harness.wait_until(logged, 10, "both requests in nginx's access log")
+        self.assertNotIn(token, text)
+        self.assertNotIn(secret, text)
+        self.assertNotIn("?", text)
+
     # -- whose X-Forwarded-For is believed
     def test_forwarded_for_believed_from_the_proxy_only(self):
         # Through nginx from 127.0.0.5, with a forged header: nginx appends the

@@ -61,12 +61,14 @@ class Nginx:
         os.chmod(stack.tmp, 0o711)
         self.cert, self.key = make_cert(self.dir)
         self.port = harness.free_port()
+        self.access_log_path = os.path.join(self.dir, "siaga.access.log")
         site = os.path.join(self.dir, "siaga.conf")
         with open(site, "w") as f:
             f.write(fill("siaga.conf", {"LISTEN": "127.0.0.1:%d" % self.port,
                                         "SERVER_NAME": "localhost",
                                         "CERT": self.cert, "KEY": self.key,
-                                        "UPSTREAM": "127.0.0.1:%d" % stack.http_port}))
+                                        "UPSTREAM": "127.0.0.1:%d" % stack.http_port,
+                                        "ACCESS_LOG": self.access_log_path}))
         self.conf = os.path.join(self.dir, "nginx.conf")
         with open(self.conf, "w") as f:
             f.write(fill("standalone.conf", {"DIR": self.dir, "SITE": site}))
