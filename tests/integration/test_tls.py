@@ -6,8 +6,8 @@ at test time (tls.py); siagad runs with --trusted-proxy 127.0.0.1, the
 address nginx connects from. Over https:// and wss://: a report is accepted,
 sign-in sets the cookie with Secure, the console gets its snapshot with the
 cookie or Bearer, a unit's responder socket and a citizen's follow socket
-open, a page of http:// origin may not open the console, and nginx's own
-refusals are JSON. Straight to siagad: X-Forwarded-For and -Proto from an
+open, a page of http:// origin may not open the console, nginx's own
+refusals (413, siagad down) are JSON, and its access log keeps no query. Straight to siagad: X-Forwarded-For and -Proto from an
 untrusted peer (another loopback address, 127.0.0.2) are ignored, from the
 trusted one believed, for the app report counters, the SMS webhooks'
 loopback rule and the cookie."""
@@ -154,6 +154,22 @@ class ThroughNginx(harness.StackTestCase):
         self.assertEqual(resp.status, 413, resp)
         self.assertErrorBody(resp, "413 from nginx")
         self.assertEqual(resp.json()["code"], "too_large")
+
+    def test_siagad_down_is_503_json(self):
+        # nginx up, siagad gone: a 503 with Retry-After and a reason, as
+        # siagad's own (not nginx's 502 page); then siagad is back.
+        self.stack.siagad.stop()
+        try:
+            resp = self.https("POST", "/v1/reports", json_report(6))
+            self.assertEqual(resp.status, 503, resp)
+            self.assertErrorBody(resp, "503 from nginx")
+            self.assertEqual(resp.json()["code"], "unavailable")
+            self.assertEqual(resp.header("retry-after"), "2")
+        finally:
+            self.stack.start_siagad()
+            harness.wait_until(self.stack._healthy, harness.START_TIMEOUT, "siagad back")
+        resp = self.https("POST", "/v1/reports", json_report(7))
+        self.assertEqual(resp.status, 202, resp)
 
     def test_access_log_keeps_no_secret(self):
         # Units' tokens, tracking tokens and webhook secrets travel in query
