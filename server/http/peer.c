@@ -74,9 +74,10 @@ int sg_peer_trusted(const sg_peer_trust *t, const char *ip) {
   return parse_addr(ip, strlen(ip), a) == 0 && trusted_bytes(t, a);
 }
 
-/* The entry of list that ends at end (exclusive), trimmed: *start and the
- * returned length. */
-static size_t entry_before(const char *list, const char *end, const char **start) {
+/* The entry of a list that ends at end (exclusive), trimmed: *start and
+ * the returned length; *before is where the walk goes on (the comma). */
+static size_t entry_before(const char *list, const char *end, const char **start,
+                           const char **before) {
   const char *b = end;
   while (b > list && b[-1] != ',')
     b--;
@@ -86,10 +87,12 @@ static size_t entry_before(const char *list, const char *end, const char **start
   while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
     e--;
   *start = s;
+  *before = b > list ? b - 1 : NULL; /* NULL: the list's first entry was read */
   return (size_t)(e - s);
 }
 
-void sg_peer_resolve(const sg_peer_trust *t, const char *socket_peer, const char *forwarded_for,
+void sg_peer_resolve(const sg_peer_trust *t, const char *socket_peer,
+                     const char *const *forwarded_for, size_t n_forwarded_for,
                      const char *forwarded_proto, sg_peer *out) {
   unsigned char a[16];
   memset(out, 0, sizeof(*out));
@@ -100,31 +103,33 @@ void sg_peer_resolve(const sg_peer_trust *t, const char *socket_peer, const char
     return;
   out->proxied = 1;
   out->tls = forwarded_proto != NULL && strcasecmp(forwarded_proto, "https") == 0;
-  if (forwarded_for == NULL)
-    return;
-  /* Right to left: each hop that is trusted passes the word to the one
-   * before it; the first that is not is the client. */
-  const char *end = forwarded_for + strlen(forwarded_for);
-  while (end > forwarded_for) {
-    const char *s;
-    size_t n = entry_before(forwarded_for, end, &s);
-    unsigned char hop[16];
-    if (parse_addr(s, n, hop) != 0)
-      return; /* garbage: the last address read stands */
-    format_addr(hop, out->addr);
-    if (!trusted_bytes(t, hop))
-      return;
-    end = s;
-    while (end > forwarded_for && end[-1] != ',')
-      end--;
-    if (end > forwarded_for)
-      end--; /* before the comma */
+  /* Right to left, the last line first: each hop that is trusted passes
+   * the word to the one before it; the first that is not is the client. */
+  for (size_t line = n_forwarded_for; line > 0; line--) {
+    const char *list = forwarded_for[line - 1];
+    for (const char *end = list + strlen(list); end != NULL;) {
+      const char *s;
+      size_t n = entry_before(list, end, &s, &end);
+      unsigned char hop[16];
+      if (parse_addr(s, n, hop) != 0)
+        return; /* garbage: the last address read stands */
+      format_addr(hop, out->addr);
+      if (!trusted_bytes(t, hop))
+        return;
+    }
   }
 }
 
+void sg_peer_of_head(const sg_peer_trust *t, const char *socket_peer,
+                     const sg_http_parse_request *h, sg_peer *out) {
+  const char *xff[SG_HTTP_HEADERS_MAX], *xfp[SG_HTTP_HEADERS_MAX];
+  size_t n_xff = sg_http_parse_header_values(h, "x-forwarded-for", xff, SG_HTTP_HEADERS_MAX);
+  size_t n_xfp = sg_http_parse_header_values(h, "x-forwarded-proto", xfp, SG_HTTP_HEADERS_MAX);
+  sg_peer_resolve(t, socket_peer, xff, n_xff, n_xfp > 0 ? xfp[n_xfp - 1] : NULL, out);
+}
+
 void sg_peer_of(const sg_peer_trust *t, const sg_http_request *req, sg_peer *out) {
-  sg_peer_resolve(t, sg_http_request_peer(req), sg_http_request_header_last(req, "x-forwarded-for"),
-                  sg_http_request_header_last(req, "x-forwarded-proto"), out);
+  sg_peer_of_head(t, sg_http_request_peer(req), sg_http_request_head(req), out);
 }
 
 void sg_peer_socket_addr(int fd, char *out, size_t cap) {

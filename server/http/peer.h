@@ -7,8 +7,10 @@
  *                      is not itself a trusted proxy (each proxy appends the
  *                      address it saw, so everything left of the last
  *                      untrusted hop may have been written by the client);
- *                      when every address is trusted, the left-most one
- *   X-Forwarded-Proto  "https": the client spoke TLS to the proxy
+ *                      when every address is trusted, the left-most one.
+ *                      Several header lines are one list, in their order.
+ *   X-Forwarded-Proto  "https": the client spoke TLS to the proxy (the last
+ *                      line, the nearest proxy's, if several)
  * From any other peer both headers are ignored: the client is the socket's
  * peer, and TLS is 0 (siagad itself never speaks TLS). A list that cannot
  * be read ends the walk at the last address that could: an entry that is
@@ -22,6 +24,7 @@
 
 #include <stddef.h>
 
+#include "http/parse.h"
 #include "http/server.h"
 
 #define SG_PEER_TRUSTED_MAX 16
@@ -49,10 +52,15 @@ int sg_peer_trust_parse(sg_peer_trust *t, const char *list);
 int sg_peer_trusted(const sg_peer_trust *t, const char *ip);
 
 /* The client of a connection from socket_peer (text, "" if unknown) that
- * carried these headers (NULL when absent). t NULL trusts nobody. Pure;
- * the gate uses it for upgrades, sg_peer_of for requests. */
-void sg_peer_resolve(const sg_peer_trust *t, const char *socket_peer, const char *forwarded_for,
+ * carried n_forwarded_for X-Forwarded-For lines, in their order, and an
+ * X-Forwarded-Proto (NULL when absent). t NULL trusts nobody. Pure. */
+void sg_peer_resolve(const sg_peer_trust *t, const char *socket_peer,
+                     const char *const *forwarded_for, size_t n_forwarded_for,
                      const char *forwarded_proto, sg_peer *out);
+
+/* sg_peer_resolve with the headers of a parsed head: the gate's upgrades. */
+void sg_peer_of_head(const sg_peer_trust *t, const char *socket_peer,
+                     const sg_http_parse_request *h, sg_peer *out);
 
 /* sg_peer_resolve for an HTTP request. */
 void sg_peer_of(const sg_peer_trust *t, const sg_http_request *req, sg_peer *out);

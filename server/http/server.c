@@ -496,8 +496,8 @@ const char *sg_http_request_peer(const sg_http_request *req) {
   return c->peer;
 }
 
-const char *sg_http_request_header_last(const sg_http_request *req, const char *name) {
-  return sg_http_parse_header_last(&req->h, name);
+const sg_http_parse_request *sg_http_request_head(const sg_http_request *req) {
+  return &req->h;
 }
 
 void *sg_http_request_data(sg_http_request *req) {

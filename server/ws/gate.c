@@ -231,8 +231,7 @@ static int read_head(const sg_gate *g, int fd, const char *bytes, size_t len, he
   char socket_peer[SG_PEER_ADDR_MAX];
   sg_peer client;
   sg_peer_socket_addr(fd, socket_peer, sizeof(socket_peer));
-  sg_peer_resolve(g->o.trust, socket_peer, sg_http_parse_header_last(h, "x-forwarded-for"),
-                  sg_http_parse_header_last(h, "x-forwarded-proto"), &client);
+  sg_peer_of_head(g->o.trust, socket_peer, h, &client);
   f->origin_ok = origin_allowed(g, sg_http_parse_header_value(h, "origin"),
                                 sg_http_parse_header_value(h, "host"), client.tls);
   const char *authorization = sg_http_parse_header_value(h, "authorization");

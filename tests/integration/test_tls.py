@@ -11,6 +11,7 @@ refusals (413, siagad down) are JSON, and its access log keeps no query. Straigh
 untrusted peer (another loopback address, 127.0.0.2) are ignored, from the
 trusted one believed, for the app report counters, the SMS webhooks'
 loopback rule and the cookie."""
+import json
 import ssl
 
 import harness
@@ -212,6 +213,17 @@ class ThroughNginx(harness.StackTestCase):
                            {"X-Forwarded-For": "198.51.100.9"}, source="127.0.0.1")
         self.assertEqual(resp.status, 202, resp)
         self.assertEqual(self.counted("198.51.100.9"), 1)
+        # A proxy that adds its own line (HAProxy): the lines are one list, the
+        # last line the nearest proxy's.
+        body = json.dumps(json_report(8)).encode()
+        resp = self.stack.raw(b"POST /v1/reports HTTP/1.1\r\nHost: siaga\r\n"
+                              b"X-Forwarded-For: 198.51.100.20\r\n"
+                              b"Content-Type: application/json\r\nConnection: close\r\n"
+                              b"X-Forwarded-For: 198.51.100.21\r\n"
+                              b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.assertEqual(resp.status, 202, resp)
+        self.assertEqual(self.counted("198.51.100.21"), 1)
+        self.assertEqual(self.counted("198.51.100.20"), 0)
 
     def test_webhook_loopback_rule_sees_the_forwarded_client(self):
         # No --webhook-secret: only a loopback client may post an SMS. A

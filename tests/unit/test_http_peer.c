@@ -7,10 +7,11 @@
 #include "check.h"
 #include "http/peer.h"
 
+/* One X-Forwarded-For line, or none when xff is NULL. */
 static void resolve(const sg_peer_trust *t, const char *socket_peer, const char *xff,
                     const char *xfp, sg_peer *p) {
   memset(p, 0x55, sizeof(*p)); /* every field must be written */
-  sg_peer_resolve(t, socket_peer, xff, xfp, p);
+  sg_peer_resolve(t, socket_peer, &xff, xff != NULL, xfp, p);
 }
 
 static void test_trust_parse(void) {
@@ -109,6 +110,46 @@ static void test_trusted_proxy(void) {
   CHECK_STR_EQ(p.addr, "127.0.0.1");
 }
 
+/* Several X-Forwarded-For lines are one list (a proxy that adds its own
+ * line, as HAProxy does); X-Forwarded-Proto is the last line's. */
+static void test_header_lines(void) {
+  sg_peer_trust t;
+  sg_peer p;
+  CHECK_INT_EQ(sg_peer_trust_parse(&t, "127.0.0.1,10.0.0.5"), 0);
+  const char *forged_then_real[] = {"6.6.6.6", "203.0.113.7"};
+  sg_peer_resolve(&t, "127.0.0.1", forged_then_real, 2, NULL, &p);
+  CHECK_STR_EQ(p.addr, "203.0.113.7");
+  const char *across[] = {"6.6.6.6, 198.51.100.9", "10.0.0.5", " 10.0.0.5 "};
+  sg_peer_resolve(&t, "127.0.0.1", across, 3, "https", &p);
+  CHECK_STR_EQ(p.addr, "198.51.100.9");
+  CHECK_INT_EQ(p.tls, 1);
+  const char *all_trusted[] = {"10.0.0.5", "127.0.0.1"};
+  sg_peer_resolve(&t, "127.0.0.1", all_trusted, 2, NULL, &p);
+  CHECK_STR_EQ(p.addr, "10.0.0.5");
+  const char *empty_line[] = {"203.0.113.7", ""};
+  sg_peer_resolve(&t, "127.0.0.1", empty_line, 2, NULL, &p);
+  CHECK_STR_EQ(p.addr, "127.0.0.1"); /* an empty entry is garbage too */
+  sg_peer_resolve(&t, "127.0.0.1", NULL, 0, NULL, &p);
+  CHECK_STR_EQ(p.addr, "127.0.0.1");
+
+  char buf[] = "GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: http\r\n"
+               "Host: h\r\nx-forwarded-for: 203.0.113.7\r\nx-forwarded-proto: https\r\n\r\n";
+  sg_http_parse_request h;
+  sg_http_parse_error e;
+  sg_http_parse_scan scan = {0, 0};
+  size_t head_len = 0;
+  sg_http_parse_reset(&h);
+  CHECK_INT_EQ(sg_http_parse_find_end(&scan, buf, sizeof(buf) - 1, &head_len, &e), 1);
+  CHECK_INT_EQ(sg_http_parse_head(&h, buf, head_len, &e), 0);
+  sg_http_parse_terminate(&h);
+  sg_peer_of_head(&t, "127.0.0.1", &h, &p);
+  CHECK_STR_EQ(p.addr, "203.0.113.7");
+  CHECK_INT_EQ(p.tls, 1);
+  sg_peer_of_head(&t, "10.9.9.9", &h, &p); /* not a proxy: nothing believed */
+  CHECK_STR_EQ(p.addr, "10.9.9.9");
+  CHECK_INT_EQ(p.tls, 0);
+}
+
 static void test_loopback(void) {
   CHECK(sg_peer_loopback("127.0.0.1"));
   CHECK(sg_peer_loopback("127.8.9.10"));
@@ -149,6 +190,7 @@ int main(void) {
   RUN_TEST(test_trust_parse);
   RUN_TEST(test_untrusted_ignored);
   RUN_TEST(test_trusted_proxy);
+  RUN_TEST(test_header_lines);
   RUN_TEST(test_loopback);
   RUN_TEST(test_socket_addr);
   CHECK_DONE();
