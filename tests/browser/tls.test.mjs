@@ -21,6 +21,8 @@ import { BUILD, CHROMIUM, OUT, waitFor, freePort, logTail, startProc, addUser, s
          launchChromium, tearDown } from './harness.mjs';
 
 const NGINX_CONFIG = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'config', 'nginx');
+// Debian installs nginx in /usr/sbin, which an ordinary user's PATH may lack.
+const NGINX = fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 const DISPATCHER = { name: 'wati', password: 'wati-password-112' };
 const proc = (name, cmd, args) => startProc(name, cmd, args, 'tls-');
 
@@ -72,7 +74,7 @@ describe('console over https through nginx', { timeout: 120000 }, () => {
     }));
     fs.writeFileSync(path.join(tmp, 'nginx.conf'),
                      fill('standalone.conf', { DIR: tmp, SITE: path.join(tmp, 'siaga.conf') }));
-    nginx = proc('nginx', 'nginx', ['-p', tmp, '-e', path.join(tmp, 'error.log'), '-c', path.join(tmp, 'nginx.conf')]);
+    nginx = proc('nginx', NGINX, ['-p', tmp, '-e', path.join(tmp, 'error.log'), '-c', path.join(tmp, 'nginx.conf')]);
     base = `https://127.0.0.1:${tlsPort}`;
     const ca = fs.readFileSync(cert);
     await waitFor('siagad /healthz through nginx', 20000, async () => {
