@@ -45,39 +45,37 @@ struct sg_api {
   sg_incidents *incidents;
   sg_history *history;
   sg_auth *auth;
-  sg_api_console console;  /* the page's Leaflet and settings */
-  sg_citizen_abuse *abuse; /* counts and flags app reports, or NULL */
+  sg_api_console console;     /* the page's Leaflet and settings */
+  sg_citizen_abuse *abuse;    /* counts and flags app reports, or NULL */
+  const sg_peer_trust *trust; /* whose X-Forwarded-* are believed, or NULL */
 };
 
-typedef struct api_session api_session;
-
-/* An asynchronous step (Redis) of a request. If the client leaves first,
- * on_abort clears op->session and the result is dropped (a report is stored
- * all the same). */
 /* The api's memory in each sg_http request, zeroed by sg_http per request;
- * valid until the request is answered or aborted. */
-struct api_session {
+ * valid until the request is answered or aborted. An asynchronous step
+ * (Redis) whose client left first has its result dropped (a report is
+ * stored all the same). */
+typedef struct api_session {
   sg_http_request *req;
   sg_api *api;
   route route;
-  int body_protobuf;
-  int reply_protobuf;
-  int has_key;
+  int body_protobuf, reply_protobuf, has_key;
   char key[sizeof(APP_KEY_PREFIX) + SG_REPORT_KEY_MAX]; /* "app:" and the client's key */
   sg_pending *op;                                       /* the Redis request in flight, if any */
   int retry_after; /* seconds, for a Retry-After header; 0 = none */
   const char *allow;
-  const char *set_cookie; /* a Set-Cookie value for the answer, or NULL */
-  sg_identity who;        /* the signed-in caller of an authenticated route */
-};
+  char set_cookie[192]; /* a Set-Cookie value for the answer, or "" */
+  sg_identity who;      /* the signed-in caller of an authenticated route */
+} api_session;
 
-sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region) {
+sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region,
+                      const sg_peer_trust *trust) {
   sg_api *api = calloc(1, sizeof(*api));
   if (api == NULL)
     return NULL;
   api->redis = redis;
   api->ingest = ingest;
   api->hub = hub;
+  api->trust = trust;
   if ((api->incidents = sg_incidents_create(redis, region)) == NULL ||
       (api->history = sg_history_create(redis, region)) == NULL) {
     sg_incidents_destroy(api->incidents);
@@ -128,8 +126,8 @@ static void respond(api_session *s, int status, const char *content_type, const 
     snprintf(retry, sizeof(retry), "retry-after: %d\r\n", s->retry_after);
   snprintf(headers, sizeof(headers), "cache-control: no-store\r\n%s%s%s%s%s%s%s", retry,
            s->allow != NULL ? "allow: " : "", s->allow != NULL ? s->allow : "",
-           s->allow != NULL ? "\r\n" : "", s->set_cookie != NULL ? "set-cookie: " : "",
-           s->set_cookie != NULL ? s->set_cookie : "", s->set_cookie != NULL ? "\r\n" : "");
+           s->allow != NULL ? "\r\n" : "", s->set_cookie[0] ? "set-cookie: " : "", s->set_cookie,
+           s->set_cookie[0] ? "\r\n" : "");
   sg_http_response r = {.status = status,
                         .content_type = content_type,
                         .body = body,
@@ -137,6 +135,13 @@ static void respond(api_session *s, int status, const char *content_type, const 
                         .headers = headers};
   release(s);
   sg_http_respond(s->req, &r);
+}
+
+/* The request's client, through a trusted proxy's headers. */
+static sg_peer client_of(const api_session *s) {
+  sg_peer p;
+  sg_peer_of(s->api->trust, s->req, &p);
+  return p;
 }
 
 static void respond_message(api_session *s, int status, const ProtobufCMessage *m) {
@@ -229,7 +234,7 @@ static void handle_report(api_session *s) {
   if (op == NULL)
     respond_unavailable(s, "out of memory");
   else if (s->api->abuse != NULL) {
-    sg_citizen_abuse_submit(s->api->abuse, r, sg_http_request_peer(s->req),
+    sg_citizen_abuse_submit(s->api->abuse, r, client_of(s).addr,          /* copied */
                             s->has_key ? s->key : NULL, on_ingested, op); /* takes r */
     return;
   } else
@@ -424,13 +429,11 @@ static void on_login(void *data, const sg_auth_login_result *r) {
   } else if (r->status != SG_AUTH_OK) {
     respond_unavailable(s, "the account store is unavailable; try again");
   } else {
-    char cookie[160], body[256];
-    snprintf(cookie, sizeof(cookie),
-             SG_AUTH_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%llu", r->token,
-             (unsigned long long)(sg_auth_idle_ms(s->api->auth) / 1000));
+    char body[256];
+    sg_bearer_cookie(s->set_cookie, sizeof(s->set_cookie), SG_AUTH_COOKIE, r->token,
+                     sg_auth_idle_ms(s->api->auth) / 1000, client_of(s).tls);
     int n = snprintf(body, sizeof(body), "{\"token\":\"%s\",\"role\":\"%s\",\"expiresAtMs\":%lld}",
                      r->token, sg_role_name(r->role), (long long)r->expires_at_ms);
-    s->set_cookie = cookie;
     respond(s, 200, CT_JSON, body, (size_t)n);
   }
 }
@@ -470,7 +473,7 @@ static void on_logout(void *data, sg_auth_status status) {
     respond_unavailable(s, "the account store is unavailable; try again");
     return;
   }
-  s->set_cookie = SG_AUTH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+  sg_bearer_cookie(s->set_cookie, sizeof(s->set_cookie), SG_AUTH_COOKIE, "", 0, client_of(s).tls);
   respond(s, 200, CT_JSON, "{\"ok\":true}", 11);
 }
 

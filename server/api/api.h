@@ -16,6 +16,7 @@
 #include "api/assets.h"
 #include "auth/auth.h"
 #include "citizen/abuse.h"
+#include "http/peer.h"
 #include "http/server.h"
 #include "ws/hub.h"
 #include "store/ingest.h"
@@ -23,9 +24,12 @@
 
 typedef struct sg_api sg_api;
 
-/* redis, ingest and hub must outlive the api object. Returns NULL on out of
- * memory. */
-sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region);
+/* redis, ingest, hub and trust must outlive the api object. trust names the
+ * proxies whose X-Forwarded-For and -Proto are believed (http/peer.h): the
+ * address app reports are counted by, and the Secure of the session
+ * cookie; NULL trusts none. Returns NULL on out of memory. */
+sg_api *sg_api_create(sg_redis *redis, sg_ingest *ingest, sg_hub *hub, const char *region,
+                      const sg_peer_trust *trust);
 /* The sessions that GET /v1/incidents* are checked against, and that
  * /v1/auth/login and /v1/auth/logout open and end (README, "Signing in").
  * auth must outlive the api object. */

@@ -1,6 +1,7 @@
 #include "auth/bearer.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -53,7 +54,7 @@ static int from_cookie(const char *cookie, const char *name, char out[SG_BEARER_
 }
 
 int sg_bearer_from_headers(const char *authorization, const char *cookie, const char *cookie_name,
-                          char out[SG_BEARER_LEN + 1]) {
+                           char out[SG_BEARER_LEN + 1]) {
   if (authorization != NULL) {
     if (strncasecmp(authorization, "Bearer ", 7) != 0)
       return -1;
@@ -65,4 +66,10 @@ int sg_bearer_from_headers(const char *authorization, const char *cookie, const 
   if (cookie != NULL)
     return from_cookie(cookie, cookie_name, out);
   return -1;
+}
+
+void sg_bearer_cookie(char *out, size_t cap, const char *name, const char *token,
+                      unsigned long long max_age_s, int secure) {
+  snprintf(out, cap, "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%llu%s", name, token,
+           max_age_s, secure ? "; Secure" : "");
 }

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define SG_BEARER_LEN 64  /* hex digits of 256 random bits */
+#define SG_BEARER_LEN 64 /* hex digits of 256 random bits */
 #define SG_DIGEST_LEN 64 /* hex digits of a SHA-256 */
 
 /* A new random token (libsodium's randombytes; sg_password_init first). */
@@ -22,6 +22,14 @@ void sg_bearer_digest(const char *token, size_t len, char out[SG_DIGEST_LEN + 1]
  * cookie called cookie_name in the Cookie header; either header may be NULL.
  * Copies it into out and returns 0, or -1 when there is no well-formed one. */
 int sg_bearer_from_headers(const char *authorization, const char *cookie, const char *cookie_name,
-                          char out[SG_BEARER_LEN + 1]);
+                           char out[SG_BEARER_LEN + 1]);
+
+/* The Set-Cookie value that keeps token under name for max_age_s seconds,
+ * or clears the cookie (token "", max_age_s 0), into out[0..cap):
+ * HttpOnly (no script reads it), SameSite=Strict (no other site's page
+ * sends it), Path=/, and Secure when secure: a cookie set over TLS is never
+ * sent in clear. */
+void sg_bearer_cookie(char *out, size_t cap, const char *name, const char *token,
+                      unsigned long long max_age_s, int secure);
 
 #endif

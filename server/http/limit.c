@@ -174,11 +174,6 @@ static uint32_t entry_of(sg_http_limit *l, const char *addr) {
   return i;
 }
 
-static int is_loopback(const char *addr) {
-  return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
-         strncmp(addr, "::ffff:127.", 11) == 0;
-}
-
 /* ---- connections ---- */
 
 /* The address as sg_http_request_peer writes it; "" if not IP. */
@@ -208,7 +203,7 @@ int sg_http_limit_conn_open(sg_http_limit *l, int fd, const struct sockaddr *sa)
   char addr[INET6_ADDRSTRLEN];
   addr_text(sa, addr);
   if (l->o.conns_per_address == 0 || fd < 0 || addr[0] == '\0' ||
-      (l->o.exempt_loopback && is_loopback(addr)))
+      (l->o.exempt_loopback && sg_peer_loopback(addr)) || sg_peer_trusted(l->o.trust, addr))
     return 0;
   if ((size_t)fd >= l->n_fd) {
     size_t n = (size_t)fd + 1 > 2 * l->n_fd ? (size_t)fd + 1 : 2 * l->n_fd;
@@ -244,10 +239,6 @@ void sg_http_limit_refuse_fd(int fd) {
 
 /* ---- requests ---- */
 
-const char *sg_http_limit_address(const sg_http_request *req) {
-  return sg_http_request_peer(req);
-}
-
 /* The bucket a request is counted in, or -1 for a path without a limit. */
 static int bucket_of(const sg_http_request *req) {
   const char *path = sg_http_request_path(req);
@@ -265,7 +256,7 @@ static int bucket_of(const sg_http_request *req) {
 static int take(sg_http_limit *l, const char *addr, int b) {
   unsigned per_min = b == BUCKET_REPORT ? l->o.report_per_min : l->o.lookup_per_min;
   unsigned burst = b == BUCKET_REPORT ? l->o.report_burst : l->o.lookup_burst;
-  if (per_min == 0 || (l->o.exempt_loopback && is_loopback(addr)))
+  if (per_min == 0 || addr[0] == '\0' || (l->o.exempt_loopback && sg_peer_loopback(addr)))
     return 0;
   uint32_t i = entry_of(l, addr);
   if (i == 0)
@@ -291,7 +282,7 @@ int sg_http_limit_follow(sg_http_limit *l, int fd) {
   if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
     return 0;
   addr_text((struct sockaddr *)&ss, addr);
-  int wait_s = addr[0] != '\0' ? take(l, addr, BUCKET_LOOKUP) : 0;
+  int wait_s = addr[0] != '\0' && !sg_peer_trusted(l->o.trust, addr) ? take(l, addr, BUCKET_LOOKUP) : 0;
   if (wait_s == 0)
     return 0;
   refuse_fd(fd, wait_s, "rate_limited", "too many requests from this address; retry later");
@@ -301,7 +292,10 @@ int sg_http_limit_follow(sg_http_limit *l, int fd) {
 static void on_request(void *data, sg_http_request *req) {
   sg_http_limit *l = data;
   int b = bucket_of(req);
-  int wait_s = b < 0 ? 0 : take(l, sg_http_limit_address(req), b);
+  sg_peer client;
+  if (b >= 0)
+    sg_peer_of(l->o.trust, req, &client); /* behind a trusted proxy, the client it names */
+  int wait_s = b < 0 ? 0 : take(l, client.addr, b);
   if (wait_s == 0) {
     l->inner->on_request(l->inner_data, req);
     return;
@@ -330,4 +324,10 @@ static void on_abort(void *data, sg_http_request *req) {
   l->inner->on_abort(l->inner_data, req);
 }
 
-const sg_http_handler sg_http_limit_handler = {on_request, on_body, on_abort};
+static void on_respond(void *data, sg_http_request *req, int status) {
+  sg_http_limit *l = data;
+  if (l->inner->on_respond != NULL)
+    l->inner->on_respond(l->inner_data, req, status);
+}
+
+const sg_http_handler sg_http_limit_handler = {on_request, on_body, on_abort, on_respond};

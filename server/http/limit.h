@@ -15,8 +15,8 @@
  * buckets); an address with connections open is never forgotten, and when
  * every entry is held so, a new address is refused as if over its cap.
  *
- * The client address is sg_http_limit_address(): the one place that says who
- * a request is from, so a proxy-aware rule can replace it.
+ * The client of a request is the peer module's (http/peer.h): the socket's
+ * peer, or behind a --trusted-proxy the client the proxy names.
  *
  * Ownership: the limit wraps a handler (sg_http_limit_handler), which must
  * outlive it; it is destroyed after the sg_http and the listener using it. */
@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "http/peer.h"
 #include "http/server.h"
 
 typedef struct sg_http_limit_options {
@@ -37,6 +38,11 @@ typedef struct sg_http_limit_options {
   unsigned conns_per_address; /* 0 = no cap */
   size_t table_max;           /* addresses remembered; 0 = 65536 */
   int exempt_loopback;
+  /* The --trusted-proxy addresses (must outlive the limit), or NULL. A
+   * request through one is counted for the client it names; the proxy's own
+   * connections are not capped (it carries many clients), and a /v1/follow
+   * upgrade through it is not counted here (limit it in the proxy). */
+  const sg_peer_trust *trust;
 } sg_http_limit_options;
 
 /* Defaults (README "Configuration"): generous, for the many phones a mobile
@@ -55,9 +61,6 @@ void sg_http_limit_destroy(sg_http_limit *limit);
 /* The handler to give sg_http, with the limit as handler_data: it checks the
  * buckets and passes the rest to inner. Its request memory is inner's. */
 extern const sg_http_handler sg_http_limit_handler;
-
-/* Who a request is from, for the rate limits. */
-const char *sg_http_limit_address(const sg_http_request *req);
 
 /* A connection was accepted from addr: 0 to serve it, -1 over the cap (the
  * caller answers with sg_http_limit_refuse_fd and closes it). fd is

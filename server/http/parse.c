@@ -238,6 +238,17 @@ const char *sg_http_parse_header_value(const sg_http_parse_request *h, const cha
   return NULL;
 }
 
+size_t sg_http_parse_header_values(const sg_http_parse_request *h, const char *name,
+                                   const char **values, size_t max) {
+  size_t len = strlen(name), n = 0;
+  for (size_t i = 0; i < h->n_headers && n < max; i++) {
+    const sg_http_parse_header *hd = &h->headers[i];
+    if (hd->name_len == len && strcasecmp(hd->name, name) == 0)
+      values[n++] = hd->value;
+  }
+  return n;
+}
+
 const char *sg_http_parse_reason(int status) {
   switch (status) {
   case 100:

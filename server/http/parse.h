@@ -86,6 +86,13 @@ int sg_http_parse_framing(const sg_http_parse_request *h, sg_http_parse_error *e
  * absent. Only after sg_http_parse_terminate. */
 const char *sg_http_parse_header_value(const sg_http_parse_request *h, const char *name);
 
+/* The values of every header of that name, in the order they came, into
+ * values[0..max); returns how many were stored. For a header that a proxy
+ * may repeat rather than append to (HAProxy adds its own X-Forwarded-For
+ * line). Only after sg_http_parse_terminate. */
+size_t sg_http_parse_header_values(const sg_http_parse_request *h, const char *name,
+                                   const char **values, size_t max);
+
 /* ---- the answer's text (sg_http_respond) ---- */
 
 /* The reason phrase of a status ("Not Found"), "Status" if unknown. */

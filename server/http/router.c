@@ -97,9 +97,13 @@ static void on_respond(void *data, sg_http_request *req, int status) {
     return;
   uint64_t *stamp = stamp_of(r, req), started = *stamp;
   *stamp = 0;
-  if (started == 0)
-    r->observe(r->observe_data, NULL, status, 0);
-  else
+  if (started == 0) {
+    /* Answered without passing on_request: refused in front of the router
+     * (the limits' 429, counted under its route), or a request sg_http could
+     * not read (no path: "malformed"). */
+    const char *path = sg_http_request_path(req);
+    r->observe(r->observe_data, path != NULL && path[0] != '\0' ? path : NULL, status, 0);
+  } else
     r->observe(r->observe_data, sg_http_request_path(req), status, uv_hrtime() - started);
 }
 

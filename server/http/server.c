@@ -21,6 +21,7 @@
 #include "http/server.h"
 
 #include "http/parse.h"
+#include "http/peer.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -493,17 +494,13 @@ int64_t sg_http_request_content_length(const sg_http_request *req) {
 
 const char *sg_http_request_peer(const sg_http_request *req) {
   conn *c = CONN_OF(req);
-  if (c->peer[0] == '\0') {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0) {
-      if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof(c->peer));
-      else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof(c->peer));
-    }
-  }
+  if (c->peer[0] == '\0')
+    sg_peer_socket_addr(c->fd, c->peer, sizeof(c->peer));
   return c->peer;
+}
+
+const sg_http_parse_request *sg_http_request_head(const sg_http_request *req) {
+  return &req->h;
 }
 
 void *sg_http_request_data(sg_http_request *req) {

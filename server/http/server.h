@@ -108,6 +108,9 @@ const char *sg_http_request_path(const sg_http_request *req);
 const char *sg_http_request_query(const sg_http_request *req);
 /* The first header of that name (lowercase), value trimmed; NULL if absent. */
 const char *sg_http_request_header(const sg_http_request *req, const char *name);
+/* The parsed head (http/parse.h), for headers that may come more than once. */
+struct sg_http_parse_request;
+const struct sg_http_parse_request *sg_http_request_head(const sg_http_request *req);
 /* The Content-Length, -1 if the request has none. */
 int64_t sg_http_request_content_length(const sg_http_request *req);
 /* The peer's address as text ("127.0.0.1", "::1"), "" if unknown. */

@@ -54,8 +54,8 @@ typedef struct server {
   sg_hub *hub;
   sg_commands *commands;
   sg_dispatch *dispatch;
-  sg_admitted *admitted;     /* identities from the gate, for the hub and the responders */
-  sg_responder *responder;   /* units' crews on /v1/responder */
+  sg_admitted *admitted;   /* identities from the gate, for the hub and the responders */
+  sg_responder *responder; /* units' crews on /v1/responder */
   sg_sms *sms;
   sg_sms_outbound *smsout;
   sg_api *api;
@@ -100,7 +100,7 @@ static void on_admitted(void *data, int fd, const char *bytes, size_t len, const
     return;
   }
   /* who is NULL for a citizen's /v1/follow: no session to hand over. */
-  int rc = who == NULL                       ? 0
+  int rc = who == NULL                      ? 0
            : who->role == SG_ROLE_RESPONDER ? sg_responder_admit(srv->responder, fd, who, token)
                                             : sg_hub_admit(srv->hub, fd, who);
   if (vhost == NULL || rc != 0) {
@@ -238,7 +238,8 @@ static int create_store(server *srv, const options *o) {
     what = "sign-in (libsodium)";
   else if ((srv->dispatch = sg_dispatch_create(srv->loop, srv->redis, &dpo)) == NULL)
     what = "dispatch (--unit-kinds)";
-  else if ((srv->responder = sg_responder_create(srv->loop, srv->redis, srv->dispatch, &rso)) == NULL)
+  else if ((srv->responder = sg_responder_create(srv->loop, srv->redis, srv->dispatch, &rso)) ==
+           NULL)
     what = "the responders' channel";
   else if (sg_dispatch_set_metrics(srv->dispatch, srv->metrics) != 0)
     what = "the metrics";
@@ -269,6 +270,7 @@ static int create_sms_api(server *srv, const options *o) {
   snprintf(consumer, sizeof(consumer), "siagad-%ld", (long)getpid());
   sg_sms_options so = {.region = o->region,
                        .webhook_secret = o->webhook_secret,
+                       .trust = &o->trusted_proxies,
                        .twilio_token = o->twilio_token,
                        .public_url = public_url,
                        .gazetteer_path = o->gazetteer};
@@ -291,8 +293,9 @@ static int create_sms_api(server *srv, const options *o) {
       return -1;
     }
   }
-  srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, o->region);
-  if ((srv->citizen = sg_citizen_create(srv->redis, srv->ingest, o->region, o->sms_number)) == NULL) {
+  srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, o->region, &o->trusted_proxies);
+  if ((srv->citizen = sg_citizen_create(srv->redis, srv->ingest, o->region, o->sms_number)) ==
+      NULL) {
     fprintf(stderr, "siagad: cannot start the citizens' routes (out of memory)\n");
     return -1;
   }
@@ -319,10 +322,12 @@ static int create_sms_api(server *srv, const options *o) {
     return -1;
   }
   if (sg_assets_find(srv->assets, "leaflet.js") == NULL)
-    fprintf(stderr, "siagad: no Leaflet in %s: the console has no map (apt-get install "
-                    "libjs-leaflet)\n", o->leaflet_dir);
-  sg_api_console console = {.assets = srv->assets, .map_tiles = o->map_tiles,
-                            .p1_escalate_s = o->p1_escalate_s};
+    fprintf(stderr,
+            "siagad: no Leaflet in %s: the console has no map (apt-get install "
+            "libjs-leaflet)\n",
+            o->leaflet_dir);
+  sg_api_console console = {
+      .assets = srv->assets, .map_tiles = o->map_tiles, .p1_escalate_s = o->p1_escalate_s};
   memcpy(console.ack_target_s, o->ack_target_s, sizeof(console.ack_target_s));
   sg_api_set_console(srv->api, &console);
   return 0;
@@ -380,6 +385,7 @@ static int create_http(server *srv, const options *o) {
                         .dispatch = srv->dispatch,
                         .allowed_origins = o->allowed_origins,
                         .n_allowed_origins = o->n_allowed_origins,
+                        .trust = &o->trusted_proxies,
                         .admit = on_admitted,
                         .admit_follow = on_admitted,
                         .admit_data = srv};
@@ -387,7 +393,9 @@ static int create_http(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start the WebSocket gate (out of memory)\n");
     return -1;
   }
-  if ((srv->limit = sg_http_limit_create(&o->limit, &sg_http_router_handler, srv->router)) ==
+  sg_http_limit_options lo = o->limit;
+  lo.trust = &o->trusted_proxies; /* behind nginx, each client counts for itself */
+  if ((srv->limit = sg_http_limit_create(&lo, &sg_http_router_handler, srv->router)) ==
       NULL) {
     fprintf(stderr, "siagad: cannot start the limits (out of memory; --limit-table?)\n");
     return -1;
@@ -465,8 +473,8 @@ static int serve(const options *opts) {
    * crashes in lws 4.1 (its libuv plugin is unloaded with close callbacks
    * still pending), so nothing may fail after it. Nothing reaches lws before
    * uv_run: the listener only accepts then. */
-  if (create_store(&srv, &o) != 0 || create_sms_api(&srv, &o) != 0 ||
-      create_http(&srv, &o) != 0 || start_signals(&srv) != 0 || create_lws(&srv) != 0)
+  if (create_store(&srv, &o) != 0 || create_sms_api(&srv, &o) != 0 || create_http(&srv, &o) != 0 ||
+      start_signals(&srv) != 0 || create_lws(&srv) != 0)
     goto cleanup;
   fprintf(stderr, "siagad: serving on http://%s:%d/ (region %s, redis %s:%d)\n", o.listen_host,
           o.listen_port, o.region, o.redis_host, o.redis_port);

@@ -47,6 +47,9 @@ void sg_siagad_usage(FILE *out) {
           "                      Debian's libjs-leaflet)\n"
           "  --allowed-origin URL  a web origin besides siagad's own that may open the\n"
           "                      console WebSocket (e.g. https://112.example.go.id); repeatable\n"
+          "  --trusted-proxy ADDR[,ADDR...]  proxies (IP addresses, at most 16) whose\n"
+          "                      X-Forwarded-For and X-Forwarded-Proto are believed: the\n"
+          "                      TLS proxy in front of siagad (default: none)\n"
           "  --snapshot-page N   open incidents per page of a console's snapshot (default 500)\n"
           "  --unit-kinds FILE   unit kinds and the categories they answer (default built in)\n"
           "  --triage-protocol FILE  the triage protocol a Split and a Merge score with, the\n"
@@ -94,8 +97,10 @@ static int parse_targets(const char *arg, unsigned out[4]) {
     char *end;
     long n = strtol(p, &end, 10);
     if (end == p || n < 1 || n > 86400 || *end != (i < 3 ? ',' : '\0')) {
-      fprintf(stderr, "siagad: --ack-target wants four seconds for P1..P4, e.g. 60,180,600,1800; "
-                      "got \"%s\"\n", arg);
+      fprintf(stderr,
+              "siagad: --ack-target wants four seconds for P1..P4, e.g. 60,180,600,1800; "
+              "got \"%s\"\n",
+              arg);
       return -1;
     }
     out[i] = (unsigned)n;
@@ -135,6 +140,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"p1-escalate", required_argument, NULL, 'E'},
                                            {"ack-target", required_argument, NULL, 'Q'},
                                            {"allowed-origin", required_argument, NULL, 'o'},
+                                           {"trusted-proxy", required_argument, NULL, 'F'},
                                            {"map-tiles", required_argument, NULL, 'T'},
                                            {"leaflet-dir", required_argument, NULL, 'L'},
                                            {"snapshot-page", required_argument, NULL, 'P'},
@@ -172,6 +178,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   o->ack_target_s[0] = 60, o->ack_target_s[1] = 180, o->ack_target_s[2] = 600,
   o->ack_target_s[3] = 1800;
   o->n_allowed_origins = 0;
+  o->trusted_proxies.n = 0;
   o->leaflet_dir = "/usr/share/javascript/leaflet";
   o->map_tiles = "";
   o->snapshot_page = 0;
@@ -269,6 +276,15 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
         return -1;
       }
       o->allowed_origins[o->n_allowed_origins++] = optarg;
+      break;
+    case 'F':
+      if (sg_peer_trust_parse(&o->trusted_proxies, optarg) != 0) {
+        fprintf(stderr,
+                "siagad: --trusted-proxy wants IP addresses separated by commas, at most %d, "
+                "got \"%s\"\n",
+                SG_PEER_TRUSTED_MAX, optarg);
+        return -1;
+      }
       break;
     case 'T':
       if (strlen(optarg) > SG_API_MAP_TILES_MAX || strpbrk(optarg, "\"\\ ") != NULL ||

@@ -9,6 +9,7 @@
 #include "dispatch/dispatch.h"
 #include "http/metrics_http.h"
 #include "http/limit.h"
+#include "http/peer.h"
 
 typedef struct sg_siagad_options {
   char listen_host[128];
@@ -32,6 +33,7 @@ typedef struct sg_siagad_options {
   const char *map_tiles;
   const char *allowed_origins[8];
   size_t n_allowed_origins;
+  sg_peer_trust trusted_proxies; /* --trusted-proxy; empty: none */
   size_t snapshot_page;
   sg_dispatch_options dispatch; /* region filled in at start */
   const char *sms_number;       /* the number citizens text reports to, shown by /lapor */

@@ -271,8 +271,8 @@ int sg_sms_form_twilio_url(const char *base, const char *path, int n, const char
       unsigned char c = (unsigned char)frag[i][k];
       if (o + 4 >= size)
         return -1;
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '.' || c == '_' || c == '~' || (c == '=' && !seen_eq)) {
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '.' || c == '_' || c == '~' || (c == '=' && !seen_eq)) {
         seen_eq |= c == '=';
         out[o++] = (char)c;
       } else {
@@ -291,12 +291,6 @@ int sg_sms_form_secret_equal(const char *a, size_t a_len, const char *b, size_t 
       !EVP_Digest(b, b_len, hb, &lb, EVP_sha256(), NULL) || la != 32 || lb != 32)
     return 0;
   return CRYPTO_memcmp(ha, hb, 32) == 0 && a_len == b_len;
-}
-
-int sg_sms_form_loopback(const char *ip) {
-  if (strncmp(ip, "::ffff:", 7) == 0 || strncmp(ip, "::FFFF:", 7) == 0)
-    ip += 7;
-  return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
 }
 
 int sg_sms_form_content_type_charset(const char *ct, char *out, size_t size) {
@@ -369,8 +363,8 @@ static int bad_utf8_before(const char *text, size_t len, size_t offset) {
   return 0;
 }
 
-int sg_sms_form_inbound_json(const char *text, size_t len, sg_sms_form_inbound *out,
-                             char code[32], char *message, size_t message_size) {
+int sg_sms_form_inbound_json(const char *text, size_t len, sg_sms_form_inbound *out, char code[32],
+                             char *message, size_t message_size) {
   memset(out, 0, sizeof(*out));
   sg_jsonread_doc doc;
   sg_jsonread_error jerr;
@@ -485,8 +479,8 @@ static size_t aml_without_ids(const char *text, size_t len, char *out, size_t si
   return o;
 }
 
-static int aml_report(const char *text, size_t len, Siaga__V1__Report *r,
-                      Siaga__V1__Location *loc, char *desc, size_t desc_size) {
+static int aml_report(const char *text, size_t len, Siaga__V1__Report *r, Siaga__V1__Location *loc,
+                      char *desc, size_t desc_size) {
   sg_aml_location aml;
   if (!sg_aml_detect(text, len))
     return -1;
@@ -505,13 +499,17 @@ static int aml_report(const char *text, size_t len, Siaga__V1__Report *r,
      * never refused for a field siagad derived (a radius over the limit is
      * the limit, a confidence over 100 % is 100 %). */
     loc->accuracy_m = aml.radius_m < SG_REPORT_ACCURACY_MAX ? aml.radius_m : SG_REPORT_ACCURACY_MAX;
-    loc->confidence = aml.confidence <= 0 ? 0.0 : aml.confidence >= 100 ? 1.0 : aml.confidence / 100.0;
+    loc->confidence = aml.confidence <= 0     ? 0.0
+                      : aml.confidence >= 100 ? 1.0
+                                              : aml.confidence / 100.0;
     loc->source = SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML;
     r->location = loc;
     snprintf(desc, desc_size, "AML location (%s)", sg_aml_method_name(aml.method));
   } else if (st == SG_AML_TRUNCATED) {
-    int n = snprintf(desc, desc_size, "AML message truncated (%zu of %ld bytes), position not used: ",
-                     aml.actual_length, aml.declared_length);
+    int n =
+        snprintf(desc, desc_size,
+                 "AML message truncated (%zu of %ld bytes), position not used: ", aml.actual_length,
+                 aml.declared_length);
     if (n > 0 && (size_t)n < desc_size)
       aml_without_ids(text, len, desc + n, desc_size - (size_t)n);
   } else {

@@ -82,10 +82,6 @@ int sg_sms_form_twilio_url(const char *base, const char *path, int n, const char
  * (both are hashed first, so not on their lengths either). 1 if equal. */
 int sg_sms_form_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len);
 
-/* 1 if ip (lws_get_peer_simple's text) is a loopback address: 127.0.0.0/8,
- * ::1, or ::ffff:127.x.y.z. */
-int sg_sms_form_loopback(const char *ip);
-
 /* The charset parameter of a Content-Type value, quotes removed, into out.
  * Returns its length, 0 if there is none, -1 if it does not fit. */
 int sg_sms_form_content_type_charset(const char *content_type, char *out, size_t size);
@@ -120,8 +116,8 @@ void sg_sms_form_inbound_free(sg_sms_form_inbound *in);
  *    its position is not used and the description says so and quotes the
  *    text: the number still reaches a dispatcher. An AML look-alike that
  *    does not parse is read as any other text. Either way the values of
- *    si= (IMSI) and ei= (IMEI) are left out: they never leave the SMS path. sent_at_ms, when 0, gets
- *    the AML position time.
+ *    si= (IMSI) and ei= (IMEI) are left out: they never leave the SMS path. sent_at_ms, when 0,
+ * gets the AML position time.
  *  - Anything else: CHANNEL_SMS, description = text, category from textscan
  *    only when its confidence is at least 0.5, and a location when textscan
  *    found a place: address from sg_textscan_format_address; the centroid of

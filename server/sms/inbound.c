@@ -42,12 +42,12 @@ struct sg_sms {
   char region[32];
   char *webhook_secret, *twilio_token, *public_url;
   sg_textscan_gazetteer *gaz;
-  sg_sms_unit_fn unit_fn; /* a crew's phone is not a citizen's */
+  const sg_peer_trust *trust; /* whose X-Forwarded-For is believed */
+  sg_sms_unit_fn unit_fn;     /* a crew's phone is not a citizen's */
   void *unit_data;
 };
 
-/* sg_http's per-request memory, zeroed per request: valid until answered
- * or aborted. */
+/* sg_http's per-request memory, zeroed per request, valid until answered or aborted. */
 typedef struct sms_session {
   sg_http_request *req;
   sg_pending *op;    /* the ticket of the webhook in progress, if any */
@@ -63,8 +63,7 @@ typedef struct sms_request {
   size_t body_len;
 } sms_request;
 
-/* One webhook after its request was read: everything the asynchronous part
- * needs, copied. */
+/* One webhook after its request was read: all the asynchronous part needs, copied. */
 typedef struct sms_job {
   sg_sms *sms;
   sg_pending *op;
@@ -148,6 +147,7 @@ sg_sms *sg_sms_create(sg_ingest *ingest, sg_redis *redis, const sg_sms_options *
     return NULL;
   s->ingest = ingest;
   s->redis = redis;
+  s->trust = o->trust;
   snprintf(s->region, sizeof(s->region), "%s", o->region != NULL ? o->region : SG_REGION_DEFAULT);
   int bad = 0;
   if (o->webhook_secret != NULL && o->webhook_secret[0] != '\0')
@@ -255,7 +255,7 @@ static int authorize(sg_sms *s, sg_http_request *http, const args *a, sg_pending
     }
     return 0;
   }
-  if (!sg_sms_form_loopback(sg_http_request_peer(http))) {
+  if (!sg_peer_client_loopback(s->trust, http)) {
     reply_error(op, 403, "forbidden",
                 "no webhook secret is configured: only loopback gateways are accepted");
     return -1;

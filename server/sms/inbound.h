@@ -12,7 +12,8 @@
  * The gateway's message id is the idempotency key, so a gateway that retries
  * never makes a second report. A webhook without the configured shared
  * secret (query parameter `secret` or header X-Siaga-Secret) is refused with
- * 401; with no secret configured, only loopback peers are accepted (403).
+ * 401; with no secret configured, only loopback clients are accepted (403):
+ * through a trusted proxy, the client it names (http/peer.h).
  * Query names, headers and answers are documented in README.md, "SMS". */
 #ifndef SG_SMS_H
 #define SG_SMS_H
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/peer.h"
 #include "http/server.h"
 #include "store/ingest.h"
 #include "store/redisconn.h"
@@ -28,7 +30,8 @@ typedef struct sg_sms sg_sms;
 
 typedef struct sg_sms_options {
   const char *region;
-  const char *webhook_secret; /* NULL: loopback peers only */
+  const char *webhook_secret; /* NULL: loopback clients only */
+  const sg_peer_trust *trust; /* proxies believed about the client; NULL: none. Outlives sms */
   const char *twilio_token;   /* NULL: Twilio signatures not checked */
   const char *public_url;     /* base URL gateways call, for Twilio signatures; NULL = from Host */
   const char *gazetteer_path; /* places for free-text locations; NULL = the built-in

@@ -108,19 +108,18 @@ static int names_protocol(const char *list, const char *pb, const char *json) {
   return 0;
 }
 
-/* No Origin: not a browser (a browser always sends it on a WebSocket). */
-static int origin_allowed(const sg_gate *g, const char *origin, const char *host) {
+/* No Origin: not a browser (a browser always sends it on a WebSocket). The
+ * scheme must be the request's: a page served over plain HTTP, which anyone
+ * on the path can write, is not the origin of a console served over TLS. */
+static int origin_allowed(const sg_gate *g, const char *origin, const char *host, int tls) {
   if (origin == NULL)
     return 1;
   for (size_t i = 0; i < g->o.n_allowed_origins; i++)
     if (strcasecmp(origin, g->o.allowed_origins[i]) == 0)
       return 1;
-  const char *rest = NULL;
-  if (strncasecmp(origin, "http://", 7) == 0)
-    rest = origin + 7;
-  else if (strncasecmp(origin, "https://", 8) == 0)
-    rest = origin + 8;
-  return rest != NULL && host != NULL && strcasecmp(rest, host) == 0;
+  const char *scheme = tls ? "https://" : "http://";
+  size_t n = strlen(scheme);
+  return host != NULL && strncasecmp(origin, scheme, n) == 0 && strcasecmp(origin + n, host) == 0;
 }
 
 static int check(upgrade *u, door authority);
@@ -202,7 +201,7 @@ typedef struct head_fields {
   door door;
 } head_fields;
 
-static int read_head(const sg_gate *g, const char *bytes, size_t len, head_fields *f) {
+static int read_head(const sg_gate *g, int fd, const char *bytes, size_t len, head_fields *f) {
   char *copy = malloc(len + 1);
   sg_http_parse_request *h = malloc(sizeof(*h));
   int rc = -1;
@@ -223,21 +222,26 @@ static int read_head(const sg_gate *g, const char *bytes, size_t len, head_field
   f->version = version == NULL ? 0 : strcmp(version, "13") == 0 ? 13 : -1;
   const char *proto = sg_http_parse_header_value(h, "sec-websocket-protocol");
   f->has_protocol =
-      proto != NULL && (f->door == DOOR_CONSOLE
-                            ? names_protocol(proto, SG_HUB_PROTOCOL_PB, SG_HUB_PROTOCOL_JSON)
-                            : names_protocol(proto, SG_RESPONDER_PROTOCOL_PB,
-                                             SG_RESPONDER_PROTOCOL_JSON));
+      proto != NULL &&
+      (f->door == DOOR_CONSOLE
+           ? names_protocol(proto, SG_HUB_PROTOCOL_PB, SG_HUB_PROTOCOL_JSON)
+           : names_protocol(proto, SG_RESPONDER_PROTOCOL_PB, SG_RESPONDER_PROTOCOL_JSON));
   f->follow_protocol =
       proto != NULL && names_protocol(proto, SG_FOLLOW_PROTOCOL, SG_FOLLOW_PROTOCOL);
+  char socket_peer[SG_PEER_ADDR_MAX];
+  sg_peer client;
+  sg_peer_socket_addr(fd, socket_peer, sizeof(socket_peer));
+  sg_peer_of_head(g->o.trust, socket_peer, h, &client);
   f->origin_ok = origin_allowed(g, sg_http_parse_header_value(h, "origin"),
-                                sg_http_parse_header_value(h, "host"));
+                                sg_http_parse_header_value(h, "host"), client.tls);
   const char *authorization = sg_http_parse_header_value(h, "authorization");
   const char *cookie = sg_http_parse_header_value(h, "cookie");
   if (f->door == DOOR_CONSOLE)
     f->has_token = sg_bearer_from_headers(authorization, cookie, SG_AUTH_COOKIE, f->token) == 0;
   else
-    f->has_token = sg_bearer_from_headers(authorization, cookie, SG_RESPONDER_COOKIE, f->token) == 0 ||
-                   (authorization == NULL && token_from_query(h->query, "token", f->token) == 0);
+    f->has_token =
+        sg_bearer_from_headers(authorization, cookie, SG_RESPONDER_COOKIE, f->token) == 0 ||
+        (authorization == NULL && token_from_query(h->query, "token", f->token) == 0);
   rc = 0;
 done:
   free(h);
@@ -249,7 +253,7 @@ void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
   sg_gate *g = data;
   head_fields f;
   memset(&f, 0, sizeof(f));
-  if (read_head(g, bytes, len, &f) != 0) {
+  if (read_head(g, fd, bytes, len, &f) != 0) {
     refuse(fd, 400, "bad_request", "the upgrade request cannot be read");
     return;
   }
@@ -271,7 +275,8 @@ void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
   } else if (!f.has_protocol) {
     refuse(fd, 400, "no_subprotocol",
            console ? "name the subprotocol " SG_HUB_PROTOCOL_PB " or " SG_HUB_PROTOCOL_JSON
-                   : "name the subprotocol " SG_RESPONDER_PROTOCOL_PB " or " SG_RESPONDER_PROTOCOL_JSON);
+                   : "name the subprotocol " SG_RESPONDER_PROTOCOL_PB
+                     " or " SG_RESPONDER_PROTOCOL_JSON);
   } else if (!f.origin_ok) {
     refuse(fd, 403, "bad_origin", "this page's origin may not open this WebSocket");
   } else if (!f.has_token) {

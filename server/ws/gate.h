@@ -13,7 +13,9 @@
  *   400 no_subprotocol     Sec-WebSocket-Protocol names neither of the door's
  *   403 bad_origin         a browser page of another origin (cross-site
  *                          WebSocket hijacking): Origin must be the server's
- *                          own (same Host) or one of allowed_origins
+ *                          own (same Host, and https:// exactly when the
+ *                          request came over TLS through a trusted proxy,
+ *                          http:// otherwise) or one of allowed_origins
  *   401 unauthenticated    no token, or one that is unknown or has ended
  *   403 forbidden          a token of the other door (a unit's at the
  *                          console, a dispatcher's at the responder door),
@@ -31,6 +33,7 @@
 
 #include "auth/auth.h"
 #include "dispatch/dispatch.h"
+#include "http/peer.h"
 
 typedef struct sg_gate sg_gate;
 
@@ -47,6 +50,8 @@ typedef struct sg_gate_options {
   /* Origins besides the server's own ("https://console.example"), or NULL. */
   const char *const *allowed_origins;
   size_t n_allowed_origins;
+  /* The proxies believed about TLS (X-Forwarded-Proto), or NULL: none. */
+  const sg_peer_trust *trust;
   sg_gate_admit_cb admit;
   void *admit_data;
   /* The citizens' /v1/follow (citizen/follow.h): no session, only its

@@ -16,10 +16,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 
-import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, redisPing,
-         startKannel } from './harness.mjs';
+import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, addUser, startRedis,
+         launchChromium, tearDown, startKannel } from './harness.mjs';
 
 
 const FIRE_REPORT = {
@@ -47,12 +46,6 @@ const SUPERVISOR = { name: 'kepala', password: 'kepala-password-112' };
 
 // ---------------------------------------------------------------- helpers
 
-function addUser(redisPort, name, role, password) {
-  const r = spawnSync(path.join(BUILD, 'siaga-admin'),
-                      ['--redis', `127.0.0.1:${redisPort}`, 'user', 'add', name, '--role', role],
-                      { input: `${password}\n`, encoding: 'utf8', timeout: 30000 });
-  assert.equal(r.status, 0, `siaga-admin user add ${name}: ${r.stdout} ${r.stderr}`);
-}
 
 // Fills the sign-in form; resolves once the form has answered.
 async function signIn(page, name, password) {
@@ -69,20 +62,6 @@ async function signIn(page, name, password) {
 
 
 
-
-async function startRedis(dir) {
-  const port = await freePort();
-  const h = startProc('redis', 'redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-  ]);
-  await waitFor('redis-server to answer PING', 10000, async () => {
-    if (h.exited) throw new Error(`redis-server exited (${h.code}):\n${logTail(h.log)}`);
-    return redisPing(port);
-  });
-  h.port = port;
-  return h;
-}
 
 // The citizens' SMS come through a real Kannel; siagad answers through it.
 const SMS_SECRET = 'browser-test-secret';
@@ -170,12 +149,7 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     worker = startProc('siaga-worker', path.join(BUILD, 'siaga-worker'),
                        ['--redis', `127.0.0.1:${redis.port}`]);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 30000,
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 810 }, locale: 'id-ID',
                                                timezoneId: 'Asia/Jakarta' });
     context.setDefaultTimeout(15000);
@@ -186,14 +160,9 @@ describe('dispatcher console', { timeout: 180000 }, () => {
 
   after(async () => {
     try {
-      if (browser) await browser.close();
-    } finally {
-      await stopProc(worker);
-      await stopProc(siagadB);
-      await stopProc(siagad);
-      await stopProc(redis);
       if (kannel) await kannel.stop();
-      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    } finally {
+      await tearDown(browser, [worker, siagadB, siagad, redis], tmp);
     }
   });
 

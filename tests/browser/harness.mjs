@@ -2,11 +2,14 @@
 // processes they start (redis-server, siagad, siaga-worker) on loopback,
 // each with its output in out/<prefix><name>.log, every wait bounded, and
 // every child killed when the test runner exits, even cut short.
-import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BUILD = path.resolve(process.env.SIAGA_BUILD || path.join(HERE, '..', '..', 'build'));
@@ -151,4 +154,49 @@ export async function startKannel(dir, siagadPort, secret) {
       clearTimeout(t);
     },
   };
+}
+
+// An account made with siaga-admin on the Redis at redisPort.
+export function addUser(redisPort, name, role, password) {
+  const r = spawnSync(path.join(BUILD, 'siaga-admin'),
+                      ['--redis', `127.0.0.1:${redisPort}`, 'user', 'add', name, '--role', role],
+                      { input: `${password}\n`, encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, `siaga-admin user add ${name}: ${r.stdout} ${r.stderr}`);
+}
+
+// A redis-server of the test's own on a free port, data in dir, nothing
+// saved; resolves once it answers PING, with its port as h.port.
+export async function startRedis(dir, prefix = '') {
+  const port = await freePort();
+  const h = startProc('redis', 'redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+    '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+  ], prefix);
+  await waitFor('redis-server to answer PING', 10000, async () => {
+    if (h.exited) throw new Error(`redis-server exited (${h.code}):\n${logTail(h.log)}`);
+    return redisPing(port);
+  });
+  h.port = port;
+  return h;
+}
+
+// Debian's Chromium, headless, without what would reach the network by itself.
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: 30000,
+  });
+}
+
+// The end of a test file: the browser closed, then each process stopped in
+// order (handles not started are skipped), then the temporary directory gone.
+export async function tearDown(browser, procs, tmp) {
+  try {
+    if (browser) await browser.close();
+  } finally {
+    for (const p of procs) await stopProc(p);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -13,15 +13,13 @@
 //   SIAGA_BUILD=/path/to/build node --test lapor.test.mjs
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, redisPing } from './harness.mjs';
+import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, addUser, startRedis, launchChromium, tearDown } from './harness.mjs';
 
 // This test's logs are out/lapor-<name>.log.
 const proc = (name, cmd, args) => startProc(name, cmd, args, 'lapor-');
@@ -40,12 +38,6 @@ const PAGE_BUDGET = 100 * 1024;
 
 
 
-function addUser(redisPort, name, role, password) {
-  const r = spawnSync(path.join(BUILD, 'siaga-admin'),
-                      ['--redis', `127.0.0.1:${redisPort}`, 'user', 'add', name, '--role', role],
-                      { input: `${password}\n`, encoding: 'utf8', timeout: 30000 });
-  assert.equal(r.status, 0, `siaga-admin user add ${name}: ${r.stdout} ${r.stderr}`);
-}
 
 // The open incidents as the API gives them to a signed-in dispatcher.
 async function openIncidents(base, token) {
@@ -69,13 +61,8 @@ describe('citizens app /lapor on a phone', { timeout: 240000 }, () => {
     for (const f of fs.readdirSync(OUT)) if (f.startsWith('lapor-') && f.endsWith('.log')) fs.rmSync(path.join(OUT, f));
     assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium`);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'siaga-lapor-'));
-    const redisPort = await freePort();
-    redis = proc('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1',
-                                                '--dir', tmp, '--save', '', '--appendonly', 'no']);
-    await waitFor('redis PING', 10000, async () => {
-      if (redis.exited) throw new Error(`redis exited:\n${logTail(redis.log)}`);
-      return redisPing(redisPort);
-    });
+    redis = await startRedis(tmp, 'lapor-');
+    const redisPort = redis.port;
     addUser(redisPort, DISPATCHER.name, 'dispatcher', DISPATCHER.password);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -93,12 +80,7 @@ describe('citizens app /lapor on a phone', { timeout: 240000 }, () => {
     });
     token = (await login.json()).token;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 30000,
-    });
+    browser = await launchChromium();
     phoneCtx = await browser.newContext({
       viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
       locale: 'id-ID', timezoneId: 'Asia/Jakarta', geolocation: PHONE_AT, permissions: ['geolocation'],
@@ -111,16 +93,7 @@ describe('citizens app /lapor on a phone', { timeout: 240000 }, () => {
     consolePage = await consoleCtx.newPage();
   });
 
-  after(async () => {
-    try {
-      if (browser) await browser.close();
-    } finally {
-      await stopProc(worker);
-      await stopProc(siagad);
-      await stopProc(redis);
-      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  after(() => tearDown(browser, [worker, siagad, redis], tmp));
 
   test('a report with the phone\'s location reaches a signed-in console', async () => {
     await consolePage.goto(`${base}/`);

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, stopProc, redisPing } from './harness.mjs';
+import { BUILD, CHROMIUM, OUT, sleep, waitFor, freePort, logTail, startProc, redisPing, tearDown } from './harness.mjs';
 
 // This test's logs are out/responder-<name>.log.
 const proc = (name, cmd, args) => startProc(name, cmd, args, 'responder-');
@@ -124,16 +124,7 @@ describe('responder page', { timeout: 180000 }, () => {
     }));
   });
 
-  after(async () => {
-    try {
-      if (browser) await browser.close();
-    } finally {
-      await stopProc(worker);
-      await stopProc(siagad);
-      await stopProc(redisP);
-      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  after(() => tearDown(browser, [worker, siagad, redisP], tmp));
 
   // What the console was sent that pred(m, arg) likes, waiting for it (pred
   // runs in the page: it sees only its arguments).

@@ -7,6 +7,7 @@ import http.client as httplib
 import json
 import os
 import socket
+import ssl
 import time
 
 
@@ -95,8 +96,15 @@ class Response:
         return "<HTTP %s %s %r>" % (self.status, self.header("content-type"), self.body[:300])
 
 
-def http(port, method, path, body=None, headers=None, timeout=10.0):
-    conn = httplib.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def http(port, method, path, body=None, headers=None, timeout=10.0, tls=None, source=None):
+    """One request. tls: an ssl.SSLContext to speak https; source: the
+    local address to connect from (another 127.x is another client)."""
+    src = (source, 0) if source else None
+    if tls is not None:
+        conn = httplib.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=tls,
+                                       source_address=src)
+    else:
+        conn = httplib.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=src)
     try:
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode()
@@ -230,7 +238,7 @@ class WebSocket:
                 chunk = self.sock.recv(1 << 16)
             except socket.timeout:
                 raise TimeoutError("websocket recv timed out")
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLError):  # a TLS peer gone without close_notify
                 chunk = b""
             if not chunk:
                 raise EOFError
@@ -333,14 +341,19 @@ class Handshake:
         self.status, self.headers, self.ws = status, headers, ws
 
 
-def ws_handshake(port, path, protocols=(), timeout=5.0, extra_headers=None, rcvbuf=None):
+def ws_handshake(port, path, protocols=(), timeout=5.0, extra_headers=None, rcvbuf=None,
+                 tls=None, source=None):
     """Performs the opening handshake. Returns Handshake(status, headers, ws):
     status None if the server closed without answering; ws set only on 101
     with a correct Sec-WebSocket-Accept. rcvbuf shrinks the client's receive
     buffer (set before connecting, so the TCP window stays small): a console
-    on a slow link."""
+    on a slow link. tls (an ssl.SSLContext) speaks wss://; source is the
+    local address to connect from."""
     if rcvbuf is None:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                        source_address=(source, 0) if source else None)
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_hostname="127.0.0.1")
     else:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -360,7 +373,7 @@ def ws_handshake(port, path, protocols=(), timeout=5.0, extra_headers=None, rcvb
     while b"\r\n\r\n" not in buf and time.monotonic() < deadline and len(buf) < 65536:
         try:
             chunk = sock.recv(4096)
-        except (socket.timeout, ConnectionResetError):
+        except (socket.timeout, ConnectionResetError, ssl.SSLError):
             chunk = b""
         if not chunk:
             break

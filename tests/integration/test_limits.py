@@ -123,5 +123,37 @@ def read_until_eof(s, limit=65536):
     return data
 
 
+class LimitsBehindProxy(harness.StackTestCase):
+    """Behind a --trusted-proxy (nginx on this machine), each client the proxy
+    names has its own bucket, and the proxy's own connections are not capped:
+    it carries every citizen's."""
+    STACK = {"workers": 1,
+             "siagad_args": ["--trusted-proxy", "127.0.0.1", "--limit-loopback",
+                             "--report-rate", "60/min", "--report-burst", str(BURST),
+                             "--conns-per-address", "2"]}
+
+    def post_from(self, client, i):
+        return self.stack.post_report(json_report(300 + i), {"X-Forwarded-For": client})
+
+    def test_1_each_client_behind_the_proxy_has_its_own_bucket(self):
+        for i in range(BURST):
+            self.assertEqual(self.post_from("203.0.113.5", i).status, 202)
+        self.assertEqual(self.post_from("203.0.113.5", BURST).status, 429)
+        # Another citizen behind the same proxy is not held back by the first.
+        self.assertEqual(self.post_from("203.0.113.6", 10).status, 202)
+
+    def test_2_the_proxys_connections_are_not_capped(self):
+        # Loopback is not exempt on this stack: only the trust keeps these.
+        socks = []
+        try:
+            for _ in range(6):  # three times --conns-per-address, all from the proxy
+                socks.append(socket.create_connection(("127.0.0.1", self.stack.http_port), timeout=5))
+            r = self.stack.http("GET", "/healthz")
+            self.assertEqual(r.status, 200, r)
+        finally:
+            for s in socks:
+                s.close()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -30,6 +30,26 @@ static void check_refused(const char *text, int status, const char *code, const 
   CHECK_STR_EQ(e.message, message);
 }
 
+/* A repeated header: every line, in order (a proxy that adds its own
+ * X-Forwarded-For line puts it last). */
+static void test_header_values(void) {
+  char buf[] = "GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\nHost: h\r\n"
+               "x-forwarded-for: 10.0.0.1, 203.0.113.7\r\n\r\n";
+  sg_http_parse_request h;
+  sg_http_parse_error e;
+  size_t head_len = 0;
+  CHECK_INT_EQ(parse(buf, &h, &head_len, &e), 0);
+  CHECK_STR_EQ(sg_http_parse_header_value(&h, "x-forwarded-for"), "6.6.6.6");
+  const char *v[SG_HTTP_HEADERS_MAX];
+  CHECK_INT_EQ(sg_http_parse_header_values(&h, "X-Forwarded-For", v, SG_HTTP_HEADERS_MAX), 2);
+  CHECK_STR_EQ(v[0], "6.6.6.6");
+  CHECK_STR_EQ(v[1], "10.0.0.1, 203.0.113.7");
+  CHECK_INT_EQ(sg_http_parse_header_values(&h, "x-forwarded-for", v, 1), 1); /* bounded */
+  CHECK_STR_EQ(v[0], "6.6.6.6");
+  CHECK_INT_EQ(sg_http_parse_header_values(&h, "host", v, SG_HTTP_HEADERS_MAX), 1);
+  CHECK_INT_EQ(sg_http_parse_header_values(&h, "x-forwarded-proto", v, SG_HTTP_HEADERS_MAX), 0);
+}
+
 static void test_good_get(void) {
   char buf[] = "GET /v1/reports?x=1&y=2 HTTP/1.1\r\nHost: a.example\r\n"
                "X-Pad: \t v w \t\r\nconnection: Keep-Alive, Upgrade\r\n\r\n";
@@ -310,6 +330,7 @@ static void test_answer_text(void) {
 
 int main(void) {
   RUN_TEST(test_good_get);
+  RUN_TEST(test_header_values);
   RUN_TEST(test_post_content_length);
   RUN_TEST(test_pipelined);
   RUN_TEST(test_cut_at_every_byte);
