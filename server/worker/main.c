@@ -18,6 +18,7 @@
 
 #include "core/hostport.h"
 #include "store/keys.h"
+#include "store/sentinel.h"
 #include "triage/triage.h"
 
 #define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
@@ -65,13 +66,18 @@ static void sleep_ms(long ms) {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: siaga-worker --redis HOST:PORT [--region REGION] [--consumer NAME]\n"
+          "usage: siaga-worker --redis HOST:PORT\n"
+          "                    | --sentinel HOST:PORT[,...] --sentinel-master NAME\n"
+          "                    [--region REGION] [--consumer NAME]\n"
           "                    [--claim-idle-ms N] [--public-url URL]\n"
           "\n"
           "Reads the region's reports stream as a member of the \"triage\" consumer group,\n"
           "scores each report and opens or updates incidents in Redis.\n"
           "\n"
-          "  --redis HOST:PORT    Redis server (required)\n"
+          "  --redis HOST:PORT    Redis server (this or --sentinel is required)\n"
+          "  --sentinel HOST:PORT[,HOST:PORT...]  ask these sentinels for the primary\n"
+          "                       before every connect, and follow its failovers\n"
+          "  --sentinel-master NAME  the name the sentinels monitor\n"
           "  --region REGION      region of the keys siaga:{REGION}:... (default %s)\n"
           "  --consumer NAME      consumer name in the group, unique per worker\n"
           "                       (default worker-HOSTNAME-PID)\n"
@@ -86,6 +92,9 @@ static void usage(FILE *out) {
 typedef struct options {
   char host[256];
   int port;
+  sg_sentinel_list sentinels; /* n == 0: --redis */
+  size_t sentinel_next;
+  const char *sentinel_master;
   const char *region;
   char consumer[128];
   long claim_idle_ms;
@@ -97,7 +106,8 @@ static int parse_options(int argc, char **argv, options *o) {
   static const struct option longopts[] = {
       {"redis", required_argument, NULL, 'r'},   {"region", required_argument, NULL, 'g'},
       {"consumer", required_argument, NULL, 'c'}, {"claim-idle-ms", required_argument, NULL, 'i'},
-      {"public-url", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
+      {"public-url", required_argument, NULL, 'u'}, {"sentinel", required_argument, NULL, 's'},
+      {"sentinel-master", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
@@ -112,6 +122,20 @@ static int parse_options(int argc, char **argv, options *o) {
         return -1;
       }
       have_redis = 1;
+      break;
+    case 's':
+      if (sg_sentinel_parse(optarg, &o->sentinels) != 0) {
+        fprintf(stderr, "siaga-worker: --sentinel wants HOST:PORT[,HOST:PORT...], got \"%s\"\n",
+                optarg);
+        return -1;
+      }
+      break;
+    case 'm':
+      if (!sg_sentinel_name_valid(optarg)) {
+        fprintf(stderr, "siaga-worker: bad --sentinel-master \"%s\"\n", optarg);
+        return -1;
+      }
+      o->sentinel_master = optarg;
       break;
     case 'g':
       o->region = optarg;
@@ -144,10 +168,14 @@ static int parse_options(int argc, char **argv, options *o) {
       return -1;
     }
   }
-  if (optind < argc || !have_redis) {
+  int have_sentinel = o->sentinels.n > 0;
+  if (optind < argc || have_redis == have_sentinel ||
+      have_sentinel != (o->sentinel_master != NULL)) {
     usage(stderr);
     return -1;
   }
+  if (have_sentinel)
+    snprintf(o->host, sizeof(o->host), "(%s)", o->sentinel_master); /* until one answers */
   if (o->consumer[0] == '\0') {
     /* Host and pid make the default unique, so two workers never share a
      * pending list by accident. */
@@ -163,7 +191,11 @@ static int parse_options(int argc, char **argv, options *o) {
   return 0;
 }
 
-static redisContext *connect_redis(const options *o, char *err, size_t err_size) {
+static redisContext *connect_redis(options *o, char *err, size_t err_size) {
+  if (o->sentinels.n > 0)
+    return sg_sentinel_connect(&o->sentinels, &o->sentinel_next, o->sentinel_master,
+                               CONNECT_TIMEOUT_MS, o->host, sizeof(o->host), &o->port, err,
+                               err_size);
   struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
   redisContext *c = redisConnectWithTimeout(o->host, o->port, tv);
   if (c == NULL) {
@@ -182,9 +214,18 @@ static redisContext *connect_redis(const options *o, char *err, size_t err_size)
   return c;
 }
 
+/* With sentinels, an error may mean the primary became a replica
+ * (READONLY): then the sentinels are asked again. */
+static int still_primary(redisContext *c) {
+  redisReply *r = redisCommand(c, "ROLE");
+  int master = sg_sentinel_role_is_master(r);
+  freeReplyObject(r);
+  return master;
+}
+
 /* Serves a started connection until it fails or we are asked to stop.
  * Returns the error that ended it (0 when stopping). */
-static int serve(sg_triage *t) {
+static int serve(sg_triage *t, redisContext *c, const options *o) {
   int64_t next_claim = mono_ms() + CLAIM_EVERY_MS;
   while (!stopping) {
     size_t n_done;
@@ -195,6 +236,10 @@ static int serve(sg_triage *t) {
     }
     if (rc == SG_EUNAVAIL)
       return rc;
+    if (rc != 0 && o->sentinels.n > 0 && !still_primary(c)) {
+      log_line("%s:%d is no longer the primary; asking the sentinels", o->host, o->port);
+      return SG_EUNAVAIL;
+    }
     if (rc != 0) {
       /* The entry stays pending and is claimed again later; pause so a
        * persistent problem does not turn into a busy loop of log lines. */
@@ -246,7 +291,7 @@ int main(int argc, char **argv) {
           log_line("redis %s:%d is back", o.host, o.port);
         in_outage = 0;
         backoff = BACKOFF_MIN_MS;
-        rc = serve(t);
+        rc = serve(t, c, &o);
       }
       if (rc != 0)
         snprintf(why, sizeof(why), "%s", c->err != 0 ? c->errstr : sg_strerror(rc));

@@ -1,0 +1,140 @@
+"""Redis high availability: siagad and the worker find the primary through
+Redis Sentinel, follow a failover, and with --min-replicas 1 acknowledge only
+what a replica has, so every 202 survives the primary's death."""
+import signal
+import time
+
+import harness
+from harness import json_report, key
+
+MAX_REPORTS = 400        # bounds the posting loop in count...
+POST_SECONDS = 40.0      # ...and in time
+ACKED_BEFORE_KILL = 20
+ACKED_AFTER_FAILOVER = 10
+
+
+class Failover(harness.StackTestCase):
+    """A primary, two replicas (one keeps confirming WAIT 1 after the other
+    is promoted) and three sentinels."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = harness.HAStack(name=cls.__name__, workers=1, replicas=2, sentinels=3,
+                                    down_after_ms=1000, failover_timeout_ms=3000,
+                                    siagad_args=["--min-replicas", "1"]).start()
+
+    def post(self, i):
+        """One report with its own key; the answer must come (no hang)."""
+        resp = self.stack.post_report(json_report(i), {"Idempotency-Key": "ha-%d" % i})
+        self.assertIn(resp.status, (202, 503), resp)
+        if resp.status == 503:
+            self.assertIsNotNone(resp.header("retry-after"), resp.headers)
+            self.assertErrorBody(resp, "503 during the failover")
+        return resp
+
+    def test_kill_primary_while_reporting(self):
+        old_primary = self.stack.redis_port
+        old_proc = self.stack.redis_proc
+        acked, refused, killed_at, i = [], 0, None, 0
+        acked_after = 0
+        deadline = time.monotonic() + POST_SECONDS
+        while i < MAX_REPORTS and time.monotonic() < deadline:
+            resp = self.post(i)
+            i += 1
+            if resp.status == 202:
+                acked.append(resp.json()["reportId"])
+                if killed_at is not None and refused > 0:
+                    acked_after += 1
+            else:
+                self.assertIsNotNone(killed_at, "503 before the primary died: %r" % resp)
+                refused += 1
+            if killed_at is None and len(acked) == ACKED_BEFORE_KILL:
+                old_proc.p.send_signal(signal.SIGKILL)
+                old_proc.p.wait(timeout=5)
+                killed_at = i
+            if acked_after >= ACKED_AFTER_FAILOVER:
+                break
+            if killed_at is not None and acked_after == 0:
+                time.sleep(0.05)  # a bounded count of 503s while the sentinels agree
+        self.assertIsNotNone(killed_at, "the primary was never killed")
+        self.assertGreater(refused, 0, "no 503 at all: was the primary really killed?")
+        self.assertGreaterEqual(acked_after, ACKED_AFTER_FAILOVER,
+                                "after %d reports (%d refused), only %d acknowledged after the "
+                                "failover" % (i, refused, acked_after))
+
+        new_primary = self.stack.follow_primary()
+        self.assertNotEqual(new_primary, old_primary, "the sentinels still name the dead primary")
+        self.assertIn(b"role:master", self.stack.info(new_primary))
+
+        # Every acknowledged report is on the new primary, triaged, in exactly
+        # one incident.
+        def triaged():
+            with self.stack.redis() as r:
+                return all(r("HGET", key("report:" + rid), "incident") for rid in acked)
+        harness.wait_until(triaged, 30, "every acknowledged report triaged on the new primary",
+                           0.2)
+        harness.assert_each_in_one_incident(self, self.stack, acked)
+        self.assertTrue(self.stack.siagad.alive(), "siagad died in the failover")
+        self.assertTrue(self.stack.workers[0].alive(), "the worker died in the failover")
+
+
+class ReadOnly(harness.StackTestCase):
+    """One sentinel that will not fail over on its own: the test moves the
+    primary by hand, so siagad meets READONLY on a connection that stays
+    open, and a sentinel that still names the old primary."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = harness.HAStack(name=cls.__name__, workers=1, replicas=1, sentinels=1,
+                                    down_after_ms=60000,
+                                    siagad_args=["--min-replicas", "1"]).start()
+
+    def siagad_log(self):
+        with open(self.stack.siagad.log_path, "rb") as f:
+            return f.read()
+
+    def test_readonly_reply_asks_the_sentinels_again(self):
+        st = self.stack
+        first = st.post_report(json_report(1), {"Idempotency-Key": "ro-1"})
+        self.assertEqual(first.status, 202, first)
+        a, b = st.redis_port, st.replica_ports[0]
+
+        # b becomes the primary and a its replica; the sentinel still names a.
+        with harness.Redis(b) as r:
+            r("REPLICAOF", "NO", "ONE")
+        with harness.Redis(a) as r:
+            r("REPLICAOF", "127.0.0.1", str(b))
+        harness.wait_until(lambda: b"master_link_status:up" in st.info(a), 10, "a replicating b")
+
+        # a refuses writes and is no primary: never a 202 from it, and siagad
+        # is not ready while the sentinel names it (a replica answers PING,
+        # so /healthz would say 200 without the ROLE check).
+        for n in range(5):
+            resp = st.post_report(json_report(10 + n), {"Idempotency-Key": "ro-stale-%d" % n})
+            self.assertEqual(resp.status, 503, resp)
+            health = st.http("GET", "/healthz")
+            self.assertEqual(health.status, 503, health)
+            time.sleep(0.3)
+        self.assertIn(b"is read-only now; asking the sentinels", self.siagad_log())
+        self.assertIn(b"is not a primary (yet)", self.siagad_log())
+
+        # The sentinel learns of b: siagad and the worker follow.
+        with harness.Redis(st.sentinel_ports[0]) as r:
+            r("SENTINEL", "REMOVE", harness.SENTINEL_MASTER)
+            r("SENTINEL", "MONITOR", harness.SENTINEL_MASTER, "127.0.0.1", str(b), "1")
+            r("SENTINEL", "SET", harness.SENTINEL_MASTER, "down-after-milliseconds", "60000")
+        self.assertEqual(st.follow_primary(), b)
+
+        def accepted():
+            resp = st.post_report(json_report(30), {"Idempotency-Key": "ro-after"})
+            self.assertIn(resp.status, (202, 503), resp)
+            return resp if resp.status == 202 else None
+        resp = harness.wait_until(accepted, 20, "a 202 from the new primary", 0.2)
+        rid = resp.json()["reportId"]
+        harness.wait_until(lambda: st.r("HGET", key("report:" + rid), "incident"), 20,
+                           "the worker triaging on the new primary", 0.2)
+        harness.assert_each_in_one_incident(self, st, [first.json()["reportId"], rid])
+
+
+if __name__ == "__main__":
+    harness.main()
