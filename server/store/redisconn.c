@@ -51,6 +51,7 @@ struct sg_redis {
   size_t sentinel_next;   /* the one that answered last: asked first */
   size_t sentinel_tries;  /* asked in this round */
   redisAsyncContext *sac; /* the sentinel being asked, or NULL */
+  redisAsyncContext *wac; /* subscribed to +switch-master there, or NULL */
 
   redisAsyncContext *ac;
   int ready; /* connected, a primary, and scripts queued */
@@ -73,6 +74,7 @@ struct sg_redis {
 
 static void connect_now(sg_redis *r);
 static void connect_primary(sg_redis *r);
+static void watch_failovers(sg_redis *r);
 
 /* ---- the libuv adapter ---- */
 
@@ -236,6 +238,8 @@ static void become_ready(sg_redis *r) {
     redisAsyncCommandArgv(r->ac, on_script_loaded, &r->scripts[i], 3, argv, lens);
   }
   r->ready = 1;
+  if (r->use_sentinel && r->wac == NULL)
+    watch_failovers(r);
   if (r->state_cb != NULL)
     r->state_cb(r->state_data, r, 1);
 }
@@ -377,6 +381,63 @@ static void ask_sentinel(sg_redis *r) {
   schedule_reconnect(r);
 }
 
+/* ---- +switch-master: a primary that hangs (or is cut off) neither closes
+ * the connection nor answers READONLY; the sentinels' word on a failover is
+ * what moves us then. ---- */
+
+static void on_switch_master(redisAsyncContext *ac, void *reply, void *privdata) {
+  sg_redis *r = privdata;
+  char host[sizeof(r->host)];
+  int port;
+  if (ac->data == NULL || reply == NULL ||
+      sg_sentinel_switch_message(reply, r->master, host, sizeof(host), &port) != 0)
+    return;
+  redisAsyncContext *old = r->ac;
+  if (old == NULL || (strcmp(host, r->host) == 0 && port == r->port))
+    return; /* already asking, or already there */
+  fprintf(stderr, "redis[%s]: sentinels switched %s from %s:%d to %s:%d\n", r->name, r->master,
+          r->host, r->port, host, port);
+  /* Commands in flight on the old primary fail now (callbacks get NULL)
+   * rather than wait for it; the next connect asks the sentinels. */
+  old->data = NULL;
+  redisAsyncFree(old);
+  r->backoff_ms = RECONNECT_MIN_MS;
+  lost(r, "failover");
+}
+
+static void on_watch_connect(const redisAsyncContext *cac, int status) {
+  sg_redis *r = cac->data;
+  if (r == NULL || status == REDIS_OK)
+    return;
+  ((redisAsyncContext *)cac)->data = NULL; /* freed by hiredis now */
+  r->wac = NULL;
+}
+
+static void on_watch_disconnect(const redisAsyncContext *cac, int status) {
+  sg_redis *r = cac->data;
+  (void)status;
+  if (r != NULL)
+    r->wac = NULL; /* watched again at the next connect */
+}
+
+/* Subscribes on the sentinel that named the primary. Best effort: without
+ * it, a lost connection or READONLY still moves us. */
+static void watch_failovers(sg_redis *r) {
+  const sg_sentinel_addr *s = &r->sentinels.addr[r->sentinel_next];
+  redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
+  if (ac == NULL)
+    return;
+  if (ac->err || attach(r->loop, ac) != 0) {
+    redisAsyncFree(ac);
+    return;
+  }
+  ac->data = r;
+  r->wac = ac;
+  redisAsyncSetConnectCallback(ac, on_watch_connect);
+  redisAsyncSetDisconnectCallback(ac, on_watch_disconnect);
+  redisAsyncCommand(ac, on_switch_master, r, "SUBSCRIBE +switch-master");
+}
+
 static void connect_now(sg_redis *r) {
   if (r->destroying || r->ac != NULL || r->sac != NULL)
     return;
@@ -460,6 +521,12 @@ void sg_redis_destroy(sg_redis *r) {
   r->destroying = 1;
   r->state_cb = NULL;
   drop_sentinel(r, 1);
+  if (r->wac != NULL) {
+    redisAsyncContext *wac = r->wac;
+    wac->data = NULL;
+    r->wac = NULL;
+    redisAsyncFree(wac);
+  }
   if (r->ac != NULL) {
     redisAsyncContext *ac = r->ac;
     ac->data = NULL;

@@ -56,6 +56,23 @@ int sg_sentinel_addr_reply(const redisReply *r, char *host, size_t host_size, in
   return 0;
 }
 
+int sg_sentinel_switch_message(const redisReply *r, const char *name, char *host, size_t host_size,
+                               int *port) {
+  /* ["message", "+switch-master", "NAME OLD-IP OLD-PORT NEW-IP NEW-PORT"] */
+  if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+      r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0 ||
+      r->element[2]->type != REDIS_REPLY_STRING)
+    return -1;
+  char got[SG_SENTINEL_NAME_MAX + 1], new_host[SG_SENTINEL_HOST_MAX];
+  int new_port;
+  if (sscanf(r->element[2]->str, "%64s %*s %*d %127s %d", got, new_host, &new_port) != 3 ||
+      strcmp(got, name) != 0 || new_port < 1 || new_port > 65535 || strlen(new_host) >= host_size)
+    return -1;
+  snprintf(host, host_size, "%s", new_host);
+  *port = new_port;
+  return 0;
+}
+
 int sg_sentinel_role_is_master(const redisReply *r) {
   return r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
          r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;

@@ -38,6 +38,11 @@ int sg_sentinel_name_valid(const char *name);
  * (no such master, an error, or a malformed answer). */
 int sg_sentinel_addr_reply(const redisReply *reply, char *host, size_t host_size, int *port);
 
+/* A message of a "SUBSCRIBE +switch-master" on a sentinel: 0 with the new
+ * primary's address if it is about master name, else -1. */
+int sg_sentinel_switch_message(const redisReply *reply, const char *name, char *host,
+                               size_t host_size, int *port);
+
 /* 1 if a ROLE reply says "master", else 0. */
 int sg_sentinel_role_is_master(const redisReply *reply);
 

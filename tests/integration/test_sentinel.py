@@ -78,6 +78,40 @@ class Failover(harness.StackTestCase):
         self.assertTrue(self.stack.workers[0].alive(), "the worker died in the failover")
 
 
+class HungPrimary(harness.StackTestCase):
+    """A primary that stops answering but keeps its connections (SIGSTOP, as
+    a machine cut off the network): only the sentinels' +switch-master can
+    move siagad before the primary comes back."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = harness.HAStack(name=cls.__name__, workers=1, replicas=1, sentinels=3,
+                                    down_after_ms=1000, failover_timeout_ms=3000).start()
+
+    def test_switch_master_moves_siagad(self):
+        st = self.stack
+        old = st.redis_proc
+        before = st.post_report(json_report(1), {"Idempotency-Key": "hung-1"})
+        self.assertEqual(before.status, 202, before)
+        old.p.send_signal(signal.SIGSTOP)
+        try:
+            def accepted():
+                resp = st.post_report(json_report(2), {"Idempotency-Key": "hung-2"})
+                self.assertIn(resp.status, (202, 503), resp)
+                return resp if resp.status == 202 else None
+            # One request may wait for the failover on the stopped primary; the
+            # client's timeout bounds it.
+            resp = harness.wait_until(accepted, 40, "a 202 after the failover", 0.2)
+            self.assertEqual(st.follow_primary(), st.replica_ports[0])
+            rid = resp.json()["reportId"]
+            self.assertTrue(st.r("HGET", key("report:" + rid), "token"), "not on the new primary")
+            with open(st.siagad.log_path, "rb") as f:
+                self.assertIn(b"sentinels switched " + harness.SENTINEL_MASTER.encode(), f.read())
+        finally:
+            old.p.send_signal(signal.SIGKILL)
+            old.p.wait(timeout=5)
+
+
 class ReadOnly(harness.StackTestCase):
     """One sentinel that will not fail over on its own: the test moves the
     primary by hand, so siagad meets READONLY on a connection that stays
