@@ -1,6 +1,7 @@
 """Redis high availability: siagad and the worker find the primary through
 Redis Sentinel, follow a failover, and with --min-replicas 1 acknowledge only
 what a replica has, so every 202 survives the primary's death."""
+import json
 import signal
 import time
 
@@ -32,7 +33,30 @@ class Failover(harness.StackTestCase):
             self.assertErrorBody(resp, "503 during the failover")
         return resp
 
+    def console_sees(self, ws, rid):
+        """Reads the console until an update names rid: True, or until it is
+        closed with 4001 (resync: the new primary holds less than it read):
+        False. Anything else fails."""
+        deadline = time.monotonic() + 20
+        for _ in range(100000):
+            left = deadline - time.monotonic()
+            self.assertGreater(left, 0, "the console never saw %s" % rid)
+            try:
+                m = ws.recv(left)
+            except TimeoutError:
+                continue
+            if m.kind == "close":
+                self.assertEqual(m.code, 4001, m)
+                return False
+            self.assertEqual(m.kind, "text", m)
+            msg = json.loads(m.data)
+            if rid in msg.get("update", {}).get("incident", {}).get("reportIds", []):
+                return True
+        self.fail("the console never saw %s" % rid)
+
     def test_kill_primary_while_reporting(self):
+        ws = self.stack.ws()
+        self.assertIn("snapshot", ws.recv_json(5))
         old_primary = self.stack.redis_port
         old_proc = self.stack.redis_proc
         acked, refused, killed_at, i = [], 0, None, 0
@@ -74,6 +98,15 @@ class Failover(harness.StackTestCase):
         harness.wait_until(triaged, 30, "every acknowledged report triaged on the new primary",
                            0.2)
         harness.assert_each_in_one_incident(self, self.stack, acked)
+
+        # The console opened before the failover stayed with siagad: it sees
+        # the last report, or was told to start again (4001); a new one
+        # starts from the new primary's snapshot.
+        if not self.console_sees(ws, acked[-1]):
+            ws = self.stack.ws()
+            snap = ws.recv_json(5)
+            self.assertIn("snapshot", snap)
+        ws.close()
         self.assertTrue(self.stack.siagad.alive(), "siagad died in the failover")
         self.assertTrue(self.stack.workers[0].alive(), "the worker died in the failover")
 
