@@ -275,7 +275,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "siaga-worker: %s\n", sg_strerror(err));
     return 2;
   }
-  log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
+  if (o.sentinels.n > 0)
+    log_line("consumer %s on the primary of %s (%zu sentinels), region %s", o.consumer,
+             o.sentinel_master, o.sentinels.n, o.region);
+  else
+    log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
 
   /* Redis going away is weather, not a reason to exit: log once per outage
    * and keep trying with a growing pause. */
