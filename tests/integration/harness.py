@@ -317,21 +317,25 @@ class HAStack(Stack):
                 "--sentinel-master", SENTINEL_MASTER]
 
     def start_redis(self):
-        servers = [("redis-0", self.redis_port, ())] + [
-            ("redis-%d" % (i + 1), port, ("--replicaof", "127.0.0.1", str(self.redis_port)))
-            for i, port in enumerate(self.replica_ports)]
-        for name, port, extra in servers:
-            d = os.path.join(self.tmp, name)
-            os.makedirs(d, exist_ok=True)
-            self.redis_procs[port] = self._spawn_redis(name, port, d, extra)
+        self.start_data_server(self.redis_port)
         self.redis_proc = self.redis_procs[self.redis_port]
         for port in self.replica_ports:
-            wait_until(lambda: b"master_link_status:up" in self.info(port), 10,
-                       "replica %d in sync" % port)
+            self.start_data_server(port, self.redis_port)
         for i, port in enumerate(self.sentinel_ports):
             self.start_sentinel(i, port, self.redis_port)
         wait_until(self._sentinels_ready, 20, "every sentinel sees the replica and the others",
                    interval=0.1)
+
+    def start_data_server(self, port, primary_port=None):
+        """A redis-server on port (again: same directory), a replica of
+        primary_port if given, in sync before this returns."""
+        d = os.path.join(self.tmp, "redis-%d" % port)
+        os.makedirs(d, exist_ok=True)
+        extra = ("--replicaof", "127.0.0.1", str(primary_port)) if primary_port else ()
+        self.redis_procs[port] = self._spawn_redis("redis-%d" % port, port, d, extra)
+        if primary_port:
+            wait_until(lambda: b"master_link_status:up" in self.info(port), 10,
+                       "replica %d in sync" % port)
 
     def start_sentinel(self, i, port, primary_port):
         conf = os.path.join(self.tmp, "sentinel-%d.conf" % i)  # sentinel rewrites it

@@ -152,24 +152,61 @@ class HungPrimary(harness.StackTestCase):
             old.p.wait(timeout=5)
 
 
-class ReadOnly(harness.StackTestCase):
-    """One sentinel that will not fail over on its own: the test moves the
-    primary by hand, so siagad meets READONLY on a connection that stays
-    open, and a sentinel that still names the old primary."""
+class OneSentinel(harness.StackTestCase):
+    """One sentinel that will not fail over on its own: the test stops the
+    replica, then moves the primary by hand, so siagad meets READONLY on a
+    connection that stays open, and a sentinel that still names the old
+    primary."""
 
     @classmethod
     def setUpClass(cls):
         cls.stack = harness.HAStack(name=cls.__name__, workers=1, replicas=1, sentinels=1,
                                     down_after_ms=60000,
-                                    siagad_args=["--min-replicas", "1"]).start()
+                                    siagad_args=["--min-replicas", "1",
+                                                 "--min-replicas-timeout-ms", "200"]).start()
 
     def siagad_log(self):
         with open(self.stack.siagad.log_path, "rb") as f:
             return f.read()
 
-    def test_readonly_reply_asks_the_sentinels_again(self):
+    def test_1_no_ack_without_a_replica(self):
+        """--min-replicas 1 with the one replica gone: no 202 and no gateway
+        2xx, though the report may be stored; the retry with the same key,
+        once the replica is back, gets the first answer."""
         st = self.stack
-        first = st.post_report(json_report(1), {"Idempotency-Key": "ro-1"})
+        ok = st.post_report(json_report(1), {"Idempotency-Key": "mr-1"})
+        self.assertEqual(ok.status, 202, ok)
+        replica = st.replica_ports[0]
+        st.redis_procs[replica].stop()
+        harness.wait_until(lambda: b"connected_slaves:0" in st.info(st.redis_port), 10,
+                           "the primary without its replica")
+
+        before = st.xlen()
+        app = st.post_report(json_report(2), {"Idempotency-Key": "mr-2"})
+        self.assertEqual(app.status, 503, app)
+        self.assertIsNotNone(app.header("retry-after"), app.headers)
+        self.assertErrorBody(app, "app report without a replica")
+        sms = {"from": "+6281234567041", "to": "112", "text": "kebakaran di pasar",
+               "messageId": "mr-sms-1"}
+        gw = st.http("POST", "/v1/sms/inbound", sms)
+        self.assertEqual(gw.status, 503, gw)
+        self.assertErrorBody(gw, "gateway report without a replica")
+        stored = st.xlen() - before  # both were appended on the primary all the same
+        self.assertEqual(stored, 2)
+
+        st.start_data_server(replica, st.redis_port)
+        again = st.post_report(json_report(2), {"Idempotency-Key": "mr-2"})
+        self.assertEqual(again.status, 202, again)
+        gw2 = st.http("POST", "/v1/sms/inbound", sms)
+        self.assertEqual(gw2.status, 202, gw2)
+        self.assertEqual(st.xlen() - before, 2, "a retry appended again")
+        rid = again.json()["reportId"]
+        self.assertEqual(st.r("HGET", key("idem:app:mr-2"), "id").decode(), rid,
+                         "the retry's answer is not the first append's")
+
+    def test_2_readonly_reply_asks_the_sentinels_again(self):
+        st = self.stack
+        first = st.post_report(json_report(3), {"Idempotency-Key": "ro-1"})
         self.assertEqual(first.status, 202, first)
         a, b = st.redis_port, st.replica_ports[0]
 
