@@ -7,7 +7,8 @@ import sys
 import time
 
 import harness
-from harness import json_report, key
+from harness import json_report, key, json_messages_until
+from test_responder import add_unit, command, connect, reply_for
 
 MAX_REPORTS = 400        # bounds the posting loop in count...
 POST_SECONDS = 40.0      # ...and in time
@@ -58,6 +59,9 @@ class Failover(harness.StackTestCase):
     def test_kill_primary_while_reporting(self):
         ws = self.stack.ws()
         self.assertIn("snapshot", ws.recv_json(5))
+        unit_token = add_unit(self.stack, "FIRE-HA", kind="fire")
+        unit = connect(self, unit_token)
+        self.assertIn("hello", unit.recv_json(5))
         old_primary = self.stack.redis_port
         old_proc = self.stack.redis_proc
         acked, refused, killed_at, i = [], 0, None, 0
@@ -113,6 +117,22 @@ class Failover(harness.StackTestCase):
             ws = self.stack.ws()
             snap = ws.recv_json(5)
             self.assertIn("snapshot", snap)
+
+        # The responder connected before the failover gets an assignment made
+        # after it (or, told to start again, gets it once reconnected).
+        incident = self.stack.r("HGET", key("report:" + acked[-1]), "incident").decode()
+        command(ws, "as-ha", assign={"incidentId": incident, "unitId": "FIRE-HA"})
+        rep, _ = reply_for(ws, "as-ha", 10)
+        self.assertTrue(rep.get("ok"), rep)
+        try:
+            offer = json_messages_until(unit, lambda m: "assignment" in m, 10, "the assignment")[-1]
+        except AssertionError as e:  # closed to start again: the hello brings it
+            if "timed out" in str(e):
+                raise
+            unit = connect(self, unit_token)
+            offer = json_messages_until(unit, lambda m: "assignment" in m, 10, "the assignment")[-1]
+        self.assertEqual(offer["assignment"]["incident"]["id"], incident)
+        unit.close()
         ws.close()
         self.assertTrue(self.stack.siagad.alive(), "siagad died in the failover")
         self.assertTrue(self.stack.workers[0].alive(), "the worker died in the failover")
