@@ -8,7 +8,7 @@
 #include "core/embedded.h"
 #include "store/keys.h"
 
-#define REPORTS_MAXLEN "1000000"   /* far above any backlog a city produces */
+#define REPORTS_MAXLEN "1000000"  /* far above any backlog a city produces */
 #define REMEMBER_SECONDS "2592000" /* 30 days for idempotency keys */
 
 typedef struct submission submission;
@@ -75,9 +75,12 @@ static void on_waited(void *data, redisReply *reply) {
   sg_ingest *in = data;
   int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
            reply->integer >= (long long)in->min_replicas;
-  if (!ok && reply != NULL)
-    fprintf(stderr, "ingest: %s of %u replicas confirmed the append; answering 503\n",
-            reply->type == REDIS_REPLY_INTEGER ? "not enough" : "WAIT failed:", in->min_replicas);
+  if (!ok && reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+    fprintf(stderr, "ingest: %lld of %u replicas confirmed the appends; answering 503\n",
+            reply->integer, in->min_replicas);
+  else if (!ok && reply != NULL)
+    fprintf(stderr, "ingest: WAIT failed (%s); answering 503\n",
+            reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
   submission *s = in->batch;
   in->batch = NULL;
   in->waiting = 0;
@@ -85,11 +88,11 @@ static void on_waited(void *data, redisReply *reply) {
     submission *next = s->next;
     if (!ok)
       s->result.status = SG_INGEST_UNAVAILABLE;
-    s->cb(s->data, &s->result);
+    s->cb(s->data, &s->result); /* may submit again, and so send the next WAIT */
     free(s);
     s = next;
   }
-  if (in->next_batch != NULL)
+  if (!in->waiting && in->next_batch != NULL)
     send_wait(in);
 }
 
@@ -204,9 +207,8 @@ void sg_ingest_submit(sg_ingest *in, Siaga__V1__Report *report, const char *key,
   sg_key(k_reports, sizeof(k_reports), in->region, SG_KEY_REPORTS);
   int rc;
   if (key == NULL) {
-    const char *argv[] = {
-        "XADD", k_reports, "MAXLEN", "~", REPORTS_MAXLEN, "*", "r", (const char *)packed,
-        "t",    token};
+    const char *argv[] = {"XADD", k_reports, "MAXLEN", "~", REPORTS_MAXLEN, "*",
+                          "r", (const char *)packed, "t", token};
     size_t lens[10];
     for (size_t i = 0; i < 10; i++)
       lens[i] = i == 7 ? packed_len : strlen(argv[i]);
@@ -214,9 +216,8 @@ void sg_ingest_submit(sg_ingest *in, Siaga__V1__Report *report, const char *key,
   } else if (sg_key2(k_idem, sizeof(k_idem), in->region, "idem", key) < 0) {
     rc = -1;
   } else {
-    const char *argv[] = {
-        "EVALSHA",      in->sha,         "2", k_reports, k_idem, (const char *)packed, id, token,
-        REPORTS_MAXLEN, REMEMBER_SECONDS};
+    const char *argv[] = {"EVALSHA", in->sha, "2", k_reports, k_idem, (const char *)packed,
+                          id, token, REPORTS_MAXLEN, REMEMBER_SECONDS};
     size_t lens[10];
     for (size_t i = 0; i < 10; i++)
       lens[i] = i == 5 ? packed_len : strlen(argv[i]);

@@ -21,7 +21,7 @@ typedef struct script {
  * which may come after the context is gone. */
 typedef struct poll_adapter {
   uv_poll_t poll;
-  uv_prepare_t flush;    /* writes what the loop turn queued, before the loop blocks */
+  uv_prepare_t flush; /* writes what the loop turn queued, before the loop blocks */
   redisAsyncContext *ac; /* NULL once hiredis cleaned up */
   int events;
   int flush_armed;
@@ -119,12 +119,8 @@ static void on_flush(uv_prepare_t *handle) {
   a->flushing = 0;
 }
 
-static void ev_add_read(void *p) {
-  poll_update(p, 1, UV_READABLE);
-}
-static void ev_del_read(void *p) {
-  poll_update(p, 0, UV_READABLE);
-}
+static void ev_add_read(void *p) { poll_update(p, 1, UV_READABLE); }
+static void ev_del_read(void *p) { poll_update(p, 0, UV_READABLE); }
 
 /* hiredis asks to write after every command. Polling for POLLOUT costs two
  * epoll_ctl calls per command (libuv's uv_poll_start is a DEL and an ADD),
@@ -144,9 +140,7 @@ static void ev_add_write(void *p) {
   poll_update(a, 1, UV_WRITABLE);
 }
 
-static void ev_del_write(void *p) {
-  poll_update(p, 0, UV_WRITABLE);
-}
+static void ev_del_write(void *p) { poll_update(p, 0, UV_WRITABLE); }
 
 static void on_handle_closed(uv_handle_t *h) {
   poll_adapter *a = h->data;

@@ -66,7 +66,7 @@ size_t sg_redis_inflight(const sg_redis *redis);
 /* Queues a command: argvlen gives the arguments' lengths (binary-safe), or
  * is NULL for NUL-terminated strings. Returns 0, or a negative
  * SG_REDIS_E* code without calling cb. */
-int sg_redis_command(sg_redis *redis, sg_redis_reply_cb cb, void *data, int argc, const char **argv,
-                     const size_t *argvlen);
+int sg_redis_command(sg_redis *redis, sg_redis_reply_cb cb, void *data, int argc,
+                     const char **argv, const size_t *argvlen);
 
 #endif
