@@ -192,12 +192,16 @@ static int parse_options(int argc, char **argv, options *o) {
 }
 
 static redisContext *connect_redis(options *o, char *err, size_t err_size) {
-  if (o->sentinels.n > 0)
-    return sg_sentinel_connect(&o->sentinels, &o->sentinel_next, o->sentinel_master,
-                               CONNECT_TIMEOUT_MS, o->host, sizeof(o->host), &o->port, err,
-                               err_size);
   struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
-  redisContext *c = redisConnectWithTimeout(o->host, o->port, tv);
+  redisContext *c;
+  if (o->sentinels.n > 0) {
+    c = sg_sentinel_connect(&o->sentinels, &o->sentinel_next, o->sentinel_master,
+                            CONNECT_TIMEOUT_MS, o->host, sizeof(o->host), &o->port, err, err_size);
+    if (c == NULL)
+      return NULL;
+  } else {
+    c = redisConnectWithTimeout(o->host, o->port, tv);
+  }
   if (c == NULL) {
     snprintf(err, err_size, "out of memory");
     return NULL;
