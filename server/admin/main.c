@@ -22,6 +22,7 @@
 #include "core/hostport.h"
 #include "store/keys.h"
 #include "siaga_version.h"
+#include "store/sentinel.h"
 
 typedef sg_admin admin;
 
@@ -52,6 +53,8 @@ static void usage(FILE *out) {
           "                     and report.svg in DIR (default: the current directory)\n"
           "\n"
           "  --redis HOST:PORT  Redis server holding the region (default 127.0.0.1:6379)\n"
+          "  --sentinel HOST:PORT[,HOST:PORT...] --sentinel-master NAME\n"
+          "                     instead of --redis: the primary these sentinels name\n"
           "  --region NAME      region key tag (default " SG_REGION_DEFAULT ")\n"
           "  --version          the version\n",
           SG_PASSWORD_MIN);
@@ -242,12 +245,16 @@ static int user_command(admin *a, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   static const struct option longopts[] = {{"redis", required_argument, NULL, 'r'},
+                                           {"sentinel", required_argument, NULL, 's'},
+                                           {"sentinel-master", required_argument, NULL, 'm'},
                                            {"region", required_argument, NULL, 'g'},
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'v'},
                                            {NULL, 0, NULL, 0}};
   char host[256] = "127.0.0.1";
   int port = 6379;
+  sg_sentinel_list sentinels = {.n = 0};
+  const char *master = NULL;
   admin a = {.region = SG_REGION_DEFAULT};
   int c;
   /* "+": options stop at the first command word, so "user add x --role r"
@@ -255,6 +262,12 @@ int main(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
     if (c == 'r' && sg_hostport_parse(optarg, host, sizeof(host), &port) == 0)
       continue;
+    if (c == 's' && sg_sentinel_parse(optarg, &sentinels) == 0)
+      continue;
+    if (c == 'm' && sg_sentinel_name_valid(optarg)) {
+      master = optarg;
+      continue;
+    }
     if (c == 'g' && sg_key_region_valid(optarg)) {
       a.region = optarg;
       continue;
@@ -267,14 +280,17 @@ int main(int argc, char **argv) {
       printf("siaga-admin %s\n", SG_VERSION);
       return 0;
     }
-    if (c == 'r' || c == 'g')
-      fprintf(stderr, "siaga-admin: bad --%s \"%s\"\n", c == 'r' ? "redis" : "region", optarg);
+    if (c == 'r' || c == 'g' || c == 's' || c == 'm')
+      fprintf(stderr, "siaga-admin: bad --%s \"%s\"\n",
+              c == 'r' ? "redis" : c == 'g' ? "region" : c == 's' ? "sentinel" : "sentinel-master",
+              optarg);
     usage(stderr);
     return 2;
   }
   const char *what = optind < argc ? argv[optind] : "";
   int is_unit = strcmp(what, "unit") == 0, is_report = strcmp(what, "report") == 0;
-  if (strcmp(what, "user") != 0 && !is_unit && !is_report) {
+  if ((strcmp(what, "user") != 0 && !is_unit && !is_report) ||
+      (sentinels.n > 0) != (master != NULL)) {
     usage(stderr);
     return 2;
   }
@@ -282,7 +298,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "siaga-admin: libsodium failed to start\n");
     return 1;
   }
-  a.c = redisConnectWithTimeout(host, port, (struct timeval){5, 0});
+  if (sentinels.n > 0) {
+    char err[256];
+    size_t next = 0;
+    a.c = sg_sentinel_connect(&sentinels, &next, master, 5000, host, sizeof(host), &port, err,
+                              sizeof(err));
+    if (a.c == NULL) {
+      fprintf(stderr, "siaga-admin: no primary \"%s\" from the sentinels: %s\n", master, err);
+      return 1;
+    }
+  } else {
+    a.c = redisConnectWithTimeout(host, port, (struct timeval){5, 0});
+  }
   if (a.c == NULL || a.c->err) {
     fprintf(stderr, "siaga-admin: cannot reach Redis at %s:%d: %s\n", host, port,
             a.c ? a.c->errstr : "out of memory");

@@ -50,6 +50,7 @@ typedef struct server {
   sg_http *http;
   sg_listener *listener;
   sg_redis *redis;
+  sg_redis *ingest_redis; /* with --min-replicas: ingest's own, for WAIT */
   sg_ingest *ingest;
   sg_hub *hub;
   sg_commands *commands;
@@ -142,6 +143,8 @@ static void on_shutdown_timer(uv_timer_t *t) {
   srv->smsout = NULL;
   sg_redis_destroy(srv->redis);
   srv->redis = NULL;
+  sg_redis_destroy(srv->ingest_redis);
+  srv->ingest_redis = NULL;
   uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
 }
 
@@ -209,11 +212,21 @@ static int make_urls(const options *o, char *public_url, size_t public_size, cha
   return 0;
 }
 
+/* A connection's options: --redis, or the sentinels. */
+static sg_redis_options redis_options(const options *o, const char *name) {
+  sg_redis_options ro = {.host = o->redis_host,
+                         .port = o->redis_port,
+                         .sentinels = o->sentinels,
+                         .sentinel_master = o->sentinel_master,
+                         .name = name};
+  return ro;
+}
+
 /* The Redis side: the commands connection and everything that uses it.
  * -1 with a message on failure; what was created is left in srv. */
 static int create_store(server *srv, const options *o) {
-  sg_redis_options ro = {.host = o->redis_host, .port = o->redis_port, .name = "commands"};
-  sg_redis_options fo = {.host = o->redis_host, .port = o->redis_port, .name = "follow"};
+  sg_redis_options ro = redis_options(o, "commands"), fo = redis_options(o, "follow"),
+                   io = redis_options(o, "ingest");
   sg_hub_options ho = {
       .region = o->region, .max_lag = o->console_max_lag, .snapshot_page = o->snapshot_page};
   sg_responder_options rso = {.region = o->region};
@@ -228,7 +241,11 @@ static int create_store(server *srv, const options *o) {
     what = "the WebSocket gate";
   else if ((srv->redis = sg_redis_create(srv->loop, &ro)) == NULL)
     what = "the Redis client";
-  else if ((srv->ingest = sg_ingest_create(srv->redis, o->region)) == NULL)
+  /* WAIT holds its connection: reports wait for replicas on their own. */
+  else if (o->min_replicas > 0 && (srv->ingest_redis = sg_redis_create(srv->loop, &io)) == NULL)
+    what = "the Redis client";
+  else if ((srv->ingest = sg_ingest_create(srv->ingest_redis ? srv->ingest_redis : srv->redis,
+                                           o->region)) == NULL)
     what = "ingest";
   else if ((srv->hub = sg_hub_create(srv->loop, srv->redis, &fo, &ho)) == NULL)
     what = "the console hub";
@@ -247,6 +264,8 @@ static int create_store(server *srv, const options *o) {
     fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
     return -1;
   }
+  if (o->min_replicas > 0)
+    sg_ingest_set_min_replicas(srv->ingest, o->min_replicas, o->min_replicas_timeout_ms);
   sg_commands_set_claim_grace(srv->commands, o->claim_grace_ms);
   sg_commands_set_dispatch(srv->commands, srv->dispatch);
   sg_hub_set_commands(srv->hub, srv->commands);
@@ -282,7 +301,7 @@ static int create_sms_api(server *srv, const options *o) {
     fprintf(stderr, "siagad: warning: no --kannel-sendsms: SMS replies wait in the outbound "
                     "stream until a siagad with it runs (GET /healthz counts them)\n");
   } else {
-    sg_redis_options sro = {.host = o->redis_host, .port = o->redis_port, .name = "smsout"};
+    sg_redis_options sro = redis_options(o, "smsout");
     sg_sms_outbound_options soo = {.region = o->region,
                                    .sendsms_url = o->kannel_sendsms,
                                    .dlr_url = dlr_url,
@@ -476,8 +495,14 @@ static int serve(const options *opts) {
   if (create_store(&srv, &o) != 0 || create_sms_api(&srv, &o) != 0 || create_http(&srv, &o) != 0 ||
       start_signals(&srv) != 0 || create_lws(&srv) != 0)
     goto cleanup;
-  fprintf(stderr, "siagad: serving on http://%s:%d/ (region %s, redis %s:%d)\n", o.listen_host,
-          o.listen_port, o.region, o.redis_host, o.redis_port);
+  if (o.sentinels != NULL)
+    fprintf(stderr,
+            "siagad: serving on http://%s:%d/ (region %s, primary %s of sentinels %s, "
+            "min replicas %u)\n",
+            o.listen_host, o.listen_port, o.region, o.sentinel_master, o.sentinels, o.min_replicas);
+  else
+    fprintf(stderr, "siagad: serving on http://%s:%d/ (region %s, redis %s:%d)\n", o.listen_host,
+            o.listen_port, o.region, o.redis_host, o.redis_port);
   status = 0;
   uv_run(&loop, UV_RUN_DEFAULT);
 

@@ -11,6 +11,10 @@
 #include "core/hostport.h"
 #include "store/keys.h"
 #include "siaga_version.h"
+#include "store/sentinel.h"
+
+/* Long options without a short letter. */
+enum { OPT_SENTINEL = 1000, OPT_SENTINEL_MASTER, OPT_MIN_REPLICAS, OPT_MIN_REPLICAS_TIMEOUT };
 
 void sg_siagad_usage(FILE *out) {
   fprintf(out,
@@ -18,6 +22,13 @@ void sg_siagad_usage(FILE *out) {
           "\n"
           "  --listen HOST:PORT  address to serve HTTP and WebSocket on (default 127.0.0.1:8080)\n"
           "  --redis HOST:PORT   Redis server holding the region (default 127.0.0.1:6379)\n"
+          "  --sentinel HOST:PORT[,HOST:PORT...]  instead of --redis: ask these Redis\n"
+          "                      sentinels for the primary, and follow its failovers\n"
+          "  --sentinel-master NAME  the name the sentinels monitor (with --sentinel)\n"
+          "  --min-replicas N    acknowledge a report (202, or a gateway's 2xx) only once\n"
+          "                      N replicas have it, else 503 (default 0: once the\n"
+          "                      primary has it)\n"
+          "  --min-replicas-timeout-ms MS  how long to wait for them (default 500)\n"
           "  --region NAME       region key tag, [a-z0-9]{1,16} (default " SG_REGION_DEFAULT ")\n"
           "  --processes N       serve from N processes sharing the port (default 1)\n"
           "  --webhook-secret S  secret SMS gateways pass as ?secret= or X-Siaga-Secret\n"
@@ -161,12 +172,24 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"limit-loopback", no_argument, NULL, 'O'},
                                            {"reuse-port", no_argument, NULL, 'Y'},
                                            {"version", no_argument, NULL, 'v'},
+                                           {"sentinel", required_argument, NULL, OPT_SENTINEL},
+                                           {"sentinel-master", required_argument, NULL,
+                                            OPT_SENTINEL_MASTER},
+                                           {"min-replicas", required_argument, NULL,
+                                            OPT_MIN_REPLICAS},
+                                           {"min-replicas-timeout-ms", required_argument, NULL,
+                                            OPT_MIN_REPLICAS_TIMEOUT},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
   o->listen_port = 8080;
   snprintf(o->redis_host, sizeof(o->redis_host), "127.0.0.1");
   o->redis_port = 6379;
+  o->sentinels = o->sentinel_master = NULL;
+  o->min_replicas = 0;
+  o->min_replicas_timeout_ms = 500;
+  int redis_given = 0;
+  sg_sentinel_list sentinels;
   o->region = SG_REGION_DEFAULT;
   o->processes = 1;
   o->webhook_secret = o->twilio_token = o->public_url = o->kannel_sendsms = o->gazetteer = NULL;
@@ -208,6 +231,33 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
         fprintf(stderr, "siagad: --redis wants HOST:PORT, got \"%s\"\n", optarg);
         return -1;
       }
+      redis_given = 1;
+      break;
+    case OPT_SENTINEL:
+      if (sg_sentinel_parse(optarg, &sentinels) != 0) {
+        fprintf(stderr, "siagad: --sentinel wants HOST:PORT[,HOST:PORT...] (at most %d), got "
+                        "\"%s\"\n", SG_SENTINEL_MAX, optarg);
+        return -1;
+      }
+      o->sentinels = optarg;
+      break;
+    case OPT_SENTINEL_MASTER:
+      if (!sg_sentinel_name_valid(optarg)) {
+        fprintf(stderr, "siagad: --sentinel-master wants [A-Za-z0-9._-]{1,64}, got \"%s\"\n",
+                optarg);
+        return -1;
+      }
+      o->sentinel_master = optarg;
+      break;
+    case OPT_MIN_REPLICAS:
+      if (parse_count("min-replicas", optarg, 0, 16, &n) != 0)
+        return -1;
+      o->min_replicas = (unsigned)n;
+      break;
+    case OPT_MIN_REPLICAS_TIMEOUT:
+      if (parse_count("min-replicas-timeout-ms", optarg, 1, 60000, &n) != 0)
+        return -1;
+      o->min_replicas_timeout_ms = (unsigned)n;
       break;
     case 'g':
       if (!sg_key_region_valid(optarg)) {
@@ -378,6 +428,11 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   }
   if (optind < argc) {
     fprintf(stderr, "siagad: unexpected argument \"%s\"\n", argv[optind]);
+    return -1;
+  }
+  if ((o->sentinels == NULL) != (o->sentinel_master == NULL) ||
+      (o->sentinels != NULL && redis_given)) {
+    fprintf(stderr, "siagad: --sentinel and --sentinel-master go together, instead of --redis\n");
     return -1;
   }
   return 0;

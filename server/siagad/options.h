@@ -16,6 +16,10 @@ typedef struct sg_siagad_options {
   int listen_port;
   char redis_host[128];
   int redis_port;
+  const char *sentinels;       /* --sentinel, instead of --redis; NULL without */
+  const char *sentinel_master; /* --sentinel-master */
+  unsigned min_replicas;       /* a report is acknowledged once on this many replicas */
+  unsigned min_replicas_timeout_ms;
   const char *region;
   int processes;
   const char *webhook_secret;

@@ -11,19 +11,29 @@
 #define REPORTS_MAXLEN "1000000"  /* far above any backlog a city produces */
 #define REMEMBER_SECONDS "2592000" /* 30 days for idempotency keys */
 
+typedef struct submission submission;
+
 struct sg_ingest {
   sg_redis *redis;
   sg_ids *ids;
   char region[32];
   char sha[SG_REDIS_SHA_LEN + 1];
+  unsigned min_replicas;  /* 0: answer at the append */
+  char wait_args[2][16];  /* WAIT's arguments */
+  submission *next_batch; /* appended, for the next WAIT */
+  submission *batch;      /* covered by the WAIT in flight */
+  int waiting;            /* a WAIT is in flight */
 };
 
-typedef struct submission {
+struct submission {
+  sg_ingest *in;
   sg_ingest_cb cb;
   void *data;
   char id[SG_REPORT_ID_LEN + 1]; /* for the plain XADD, whose reply is the entry id */
   char token[SG_TOKEN_LEN + 1];
-} submission;
+  sg_ingest_result result; /* held until WAIT confirms it */
+  submission *next;
+};
 
 sg_ingest *sg_ingest_create(sg_redis *redis, const char *region) {
   const sg_embedded_file *script = sg_embedded_find("ingest.lua");
@@ -52,16 +62,68 @@ void sg_ingest_destroy(sg_ingest *in) {
   free(in);
 }
 
+void sg_ingest_set_min_replicas(sg_ingest *in, unsigned min_replicas, unsigned timeout_ms) {
+  in->min_replicas = min_replicas;
+  snprintf(in->wait_args[0], sizeof(in->wait_args[0]), "%u", min_replicas);
+  snprintf(in->wait_args[1], sizeof(in->wait_args[1]), "%u", timeout_ms);
+}
+
+static void send_wait(sg_ingest *in);
+
+/* The WAIT's answer for its whole batch: how many replicas have it. */
+static void on_waited(void *data, redisReply *reply) {
+  sg_ingest *in = data;
+  int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
+           reply->integer >= (long long)in->min_replicas;
+  if (!ok && reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+    fprintf(stderr, "ingest: %lld of %u replicas confirmed the appends; answering 503\n",
+            reply->integer, in->min_replicas);
+  else if (!ok && reply != NULL)
+    fprintf(stderr, "ingest: WAIT failed (%s); answering 503\n",
+            reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+  submission *s = in->batch;
+  in->batch = NULL;
+  in->waiting = 0;
+  while (s != NULL) {
+    submission *next = s->next;
+    if (!ok)
+      s->result.status = SG_INGEST_UNAVAILABLE;
+    s->cb(s->data, &s->result); /* may submit again, and so send the next WAIT */
+    free(s);
+    s = next;
+  }
+  if (!in->waiting && in->next_batch != NULL)
+    send_wait(in);
+}
+
+static void send_wait(sg_ingest *in) {
+  in->batch = in->next_batch;
+  in->next_batch = NULL;
+  in->waiting = 1;
+  const char *argv[3] = {"WAIT", in->wait_args[0], in->wait_args[1]};
+  if (sg_redis_command(in->redis, on_waited, in, 3, argv, NULL) != 0)
+    on_waited(in, NULL);
+}
+
 static void finish(submission *s, sg_ingest_status status, const char *id, size_t id_len,
                    const char *token, size_t token_len) {
-  sg_ingest_result res;
-  memset(&res, 0, sizeof(res));
-  res.status = status;
+  sg_ingest_result *res = &s->result;
+  memset(res, 0, sizeof(*res));
+  res->status = status;
   if (id != NULL && id_len <= SG_REPORT_ID_LEN)
-    memcpy(res.report_id, id, id_len);
+    memcpy(res->report_id, id, id_len);
   if (token != NULL && token_len <= SG_TOKEN_LEN)
-    memcpy(res.token, token, token_len);
-  s->cb(s->data, &res);
+    memcpy(res->token, token, token_len);
+  sg_ingest *in = s->in;
+  if (in->min_replicas > 0 && (status == SG_INGEST_OK || status == SG_INGEST_DUPLICATE)) {
+    /* Newest first: the batch is answered together, order does not matter. */
+    s->next = in->next_batch;
+    in->next_batch = s;
+    if (!in->waiting)
+      send_wait(in);
+    return;
+  }
+  s->cb(s->data, res);
   free(s);
 }
 
@@ -113,6 +175,7 @@ void sg_ingest_submit(sg_ingest *in, Siaga__V1__Report *report, const char *key,
     cb(data, &res);
     return;
   }
+  s->in = in;
   s->cb = cb;
   s->data = data;
 

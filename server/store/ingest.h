@@ -29,6 +29,15 @@ typedef void (*sg_ingest_cb)(void *data, const sg_ingest_result *result);
 sg_ingest *sg_ingest_create(sg_redis *redis, const char *region);
 void sg_ingest_destroy(sg_ingest *ingest);
 
+/* With min_replicas > 0, a result is OK or DUPLICATE only once "WAIT
+ * min_replicas timeout_ms" confirmed that the append reached that many
+ * replicas; else UNAVAILABLE (the report may be stored: a retry with its
+ * idempotency key gets the same answer). WAIT counts the writes of its own
+ * connection and holds it while it waits, so give ingest a connection of its
+ * own. One WAIT is in flight at a time and covers every append answered
+ * before it was sent. */
+void sg_ingest_set_min_replicas(sg_ingest *ingest, unsigned min_replicas, unsigned timeout_ms);
+
 /* Assigns the report's id, receive time and idempotency key (key may be
  * NULL), packs it and appends it. cb is called exactly once, possibly before
  * this returns (Redis unavailable). The report stays the caller's. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sentinel.h"
+
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 2000
 #define MAX_SCRIPTS 32
@@ -41,14 +43,25 @@ struct sg_redis {
   size_t max_inflight;
   unsigned connect_timeout_ms;
 
+  /* With sentinels: the primary is asked for before every connect (host and
+   * port above are then its last known address). */
+  int use_sentinel;
+  sg_sentinel_list sentinels;
+  char master[SG_SENTINEL_NAME_MAX + 1];
+  size_t sentinel_next;   /* the one that answered last: asked first */
+  size_t sentinel_tries;  /* asked in this round */
+  redisAsyncContext *sac; /* the sentinel being asked, or NULL */
+  redisAsyncContext *wac; /* subscribed to +switch-master there, or NULL */
+
   redisAsyncContext *ac;
-  int ready; /* connected and scripts queued */
+  int ready; /* connected, a primary, and scripts queued */
   size_t inflight;
   unsigned backoff_ms;
   int destroying;
   int handles_open;
   int outage_logged;
   uint64_t connects; /* successful connects, the first included */
+  int role_logged; /* "not a primary", once until connected */
 
   uv_timer_t connect_timer;
   uv_timer_t reconnect_timer;
@@ -61,6 +74,8 @@ struct sg_redis {
 };
 
 static void connect_now(sg_redis *r);
+static void connect_primary(sg_redis *r);
+static void watch_failovers(sg_redis *r);
 
 /* ---- the libuv adapter ---- */
 
@@ -202,20 +217,15 @@ static void on_script_loaded(redisAsyncContext *ac, void *reply, void *privdata)
     fprintf(stderr, "redis: SCRIPT LOAD failed (%.*s): %s\n", 40, s->body, rep->str);
 }
 
-static void on_connect(const redisAsyncContext *cac, int status) {
-  sg_redis *r = cac->data;
-  if (r == NULL)
-    return;
-  if (status != REDIS_OK) {
-    lost(r, cac->errstr[0] ? cac->errstr : "connect failed");
-    return;
-  }
+/* Connected (and, with sentinels, a primary): scripts, then ready. */
+static void become_ready(sg_redis *r) {
   uv_timer_stop(&r->connect_timer);
   r->backoff_ms = RECONNECT_MIN_MS;
   if (r->outage_logged)
     fprintf(stderr, "redis[%s]: connected to %s:%d\n", r->name, r->host, r->port);
   r->outage_logged = 0;
   r->connects++;
+  r->role_logged = 0;
   /* Scripts go first on the connection, so any EVALSHA queued after this
    * point runs after its script is loaded. */
   for (size_t i = 0; i < r->n_scripts; i++) {
@@ -224,8 +234,42 @@ static void on_connect(const redisAsyncContext *cac, int status) {
     redisAsyncCommandArgv(r->ac, on_script_loaded, &r->scripts[i], 3, argv, lens);
   }
   r->ready = 1;
+  if (r->use_sentinel && r->wac == NULL)
+    watch_failovers(r);
   if (r->state_cb != NULL)
     r->state_cb(r->state_data, r, 1);
+}
+
+/* A sentinel's answer may be a failover behind: use the server only if it
+ * says it is the primary. */
+static void on_role(redisAsyncContext *ac, void *reply, void *privdata) {
+  sg_redis *r = privdata;
+  if (ac->data == NULL || reply == NULL || r->ac != ac)
+    return; /* lost or timed out: accounted there */
+  if (sg_sentinel_role_is_master(reply)) {
+    become_ready(r);
+    return;
+  }
+  if (!r->role_logged)
+    fprintf(stderr, "redis[%s]: %s:%d is not a primary (yet); asking the sentinels again\n",
+            r->name, r->host, r->port);
+  r->role_logged = 1;
+  redisAsyncDisconnect(ac); /* on_disconnect asks the sentinels again */
+}
+
+static void on_connect(const redisAsyncContext *cac, int status) {
+  sg_redis *r = cac->data;
+  if (r == NULL)
+    return;
+  if (status != REDIS_OK) {
+    lost(r, cac->errstr[0] ? cac->errstr : "connect failed");
+    return;
+  }
+  if (r->use_sentinel) {
+    redisAsyncCommand(r->ac, on_role, r, "ROLE");
+    return;
+  }
+  become_ready(r);
 }
 
 static void on_disconnect(const redisAsyncContext *cac, int status) {
@@ -247,9 +291,161 @@ static void on_connect_timeout(uv_timer_t *t) {
   lost(r, "connect timed out");
 }
 
-static void connect_now(sg_redis *r) {
-  if (r->destroying || r->ac != NULL)
+/* ---- asking the sentinels ---- */
+
+static void ask_sentinel(sg_redis *r);
+
+/* Leaves the sentinel being asked: its late callbacks do nothing. */
+static void drop_sentinel(sg_redis *r, int free_now) {
+  redisAsyncContext *sac = r->sac;
+  r->sac = NULL;
+  uv_timer_stop(&r->connect_timer);
+  if (sac == NULL)
     return;
+  sac->data = NULL;
+  if (free_now)
+    redisAsyncFree(sac);
+  else
+    redisAsyncDisconnect(sac);
+}
+
+static void on_sentinel_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+  sg_redis *r = privdata;
+  if (ac->data == NULL || r->sac != ac)
+    return;
+  size_t asked = (r->sentinel_next + r->sentinel_tries - 1) % r->sentinels.n;
+  char host[sizeof(r->host)];
+  int port;
+  int rc = sg_sentinel_addr_reply(reply, host, sizeof(host), &port);
+  /* With reply NULL hiredis is freeing the context already, and the
+   * disconnect below only marks it. */
+  drop_sentinel(r, 0);
+  if (rc != 0) {
+    ask_sentinel(r);
+    return;
+  }
+  r->sentinel_next = asked;
+  if (strcmp(host, r->host) != 0 || port != r->port)
+    fprintf(stderr, "redis[%s]: sentinel %s:%d says the primary of %s is %s:%d\n", r->name,
+            r->sentinels.addr[asked].host, r->sentinels.addr[asked].port, r->master, host, port);
+  snprintf(r->host, sizeof(r->host), "%s", host);
+  r->port = port;
+  connect_primary(r);
+}
+
+static void on_sentinel_connect(const redisAsyncContext *cac, int status) {
+  sg_redis *r = cac->data;
+  if (r == NULL || status == REDIS_OK)
+    return;
+  /* hiredis frees the context now, failing the question with NULL: detach
+   * first so that does nothing. */
+  ((redisAsyncContext *)cac)->data = NULL;
+  r->sac = NULL;
+  uv_timer_stop(&r->connect_timer);
+  ask_sentinel(r);
+}
+
+static void on_sentinel_timeout(uv_timer_t *t) {
+  sg_redis *r = t->data;
+  drop_sentinel(r, 1);
+  ask_sentinel(r);
+}
+
+/* Asks the next sentinel of this round; after the last, waits and starts
+ * again. */
+static void ask_sentinel(sg_redis *r) {
+  while (!r->destroying && r->sentinel_tries < r->sentinels.n) {
+    const sg_sentinel_addr *s =
+        &r->sentinels.addr[(r->sentinel_next + r->sentinel_tries) % r->sentinels.n];
+    r->sentinel_tries++;
+    redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
+    if (ac == NULL)
+      break;
+    if (ac->err || attach(r->loop, ac) != 0) {
+      redisAsyncFree(ac);
+      continue;
+    }
+    ac->data = r;
+    r->sac = ac;
+    redisAsyncSetConnectCallback(ac, on_sentinel_connect);
+    /* Queued now, sent once connected. */
+    redisAsyncCommand(ac, on_sentinel_reply, r, "SENTINEL get-master-addr-by-name %s", r->master);
+    uv_timer_start(&r->connect_timer, on_sentinel_timeout, r->connect_timeout_ms, 0);
+    return;
+  }
+  log_outage(r, "no sentinel named a primary");
+  schedule_reconnect(r);
+}
+
+/* ---- +switch-master: a primary that hangs (or is cut off) neither closes
+ * the connection nor answers READONLY; the sentinels' word on a failover is
+ * what moves us then. ---- */
+
+static void on_switch_master(redisAsyncContext *ac, void *reply, void *privdata) {
+  sg_redis *r = privdata;
+  char host[sizeof(r->host)];
+  int port;
+  if (ac->data == NULL || reply == NULL ||
+      sg_sentinel_switch_message(reply, r->master, host, sizeof(host), &port) != 0)
+    return;
+  redisAsyncContext *old = r->ac;
+  if (old == NULL || (strcmp(host, r->host) == 0 && port == r->port))
+    return; /* already asking, or already there */
+  fprintf(stderr, "redis[%s]: sentinels switched %s from %s:%d to %s:%d\n", r->name, r->master,
+          r->host, r->port, host, port);
+  /* Commands in flight on the old primary fail now (callbacks get NULL)
+   * rather than wait for it; the next connect asks the sentinels. */
+  old->data = NULL;
+  redisAsyncFree(old);
+  r->backoff_ms = RECONNECT_MIN_MS;
+  lost(r, "failover");
+}
+
+static void on_watch_connect(const redisAsyncContext *cac, int status) {
+  sg_redis *r = cac->data;
+  if (r == NULL || status == REDIS_OK)
+    return;
+  ((redisAsyncContext *)cac)->data = NULL; /* freed by hiredis now */
+  r->wac = NULL;
+}
+
+static void on_watch_disconnect(const redisAsyncContext *cac, int status) {
+  sg_redis *r = cac->data;
+  (void)status;
+  if (r != NULL)
+    r->wac = NULL; /* watched again at the next connect */
+}
+
+/* Subscribes on the sentinel that named the primary. Best effort: without
+ * it, a lost connection or READONLY still moves us. */
+static void watch_failovers(sg_redis *r) {
+  const sg_sentinel_addr *s = &r->sentinels.addr[r->sentinel_next];
+  redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
+  if (ac == NULL)
+    return;
+  if (ac->err || attach(r->loop, ac) != 0) {
+    redisAsyncFree(ac);
+    return;
+  }
+  ac->data = r;
+  r->wac = ac;
+  redisAsyncSetConnectCallback(ac, on_watch_connect);
+  redisAsyncSetDisconnectCallback(ac, on_watch_disconnect);
+  redisAsyncCommand(ac, on_switch_master, r, "SUBSCRIBE +switch-master");
+}
+
+static void connect_now(sg_redis *r) {
+  if (r->destroying || r->ac != NULL || r->sac != NULL)
+    return;
+  if (r->use_sentinel) {
+    r->sentinel_tries = 0;
+    ask_sentinel(r);
+    return;
+  }
+  connect_primary(r);
+}
+
+static void connect_primary(sg_redis *r) {
   redisAsyncContext *ac = redisAsyncConnect(r->host, r->port);
   if (ac == NULL) {
     log_outage(r, "out of memory");
@@ -275,14 +471,27 @@ static void connect_now(sg_redis *r) {
 }
 
 sg_redis *sg_redis_create(uv_loop_t *loop, const sg_redis_options *o) {
-  if (o->host == NULL || o->port <= 0 || o->port > 65535 || strlen(o->host) >= 256)
+  sg_sentinel_list sentinels;
+  if (o->sentinels != NULL) {
+    if (sg_sentinel_parse(o->sentinels, &sentinels) != 0 || o->sentinel_master == NULL ||
+        !sg_sentinel_name_valid(o->sentinel_master))
+      return NULL;
+  } else if (o->host == NULL || o->port <= 0 || o->port > 65535 || strlen(o->host) >= 256) {
     return NULL;
+  }
   sg_redis *r = calloc(1, sizeof(*r));
   if (r == NULL)
     return NULL;
   r->loop = loop;
-  snprintf(r->host, sizeof(r->host), "%s", o->host);
-  r->port = o->port;
+  if (o->sentinels != NULL) {
+    r->use_sentinel = 1;
+    r->sentinels = sentinels;
+    snprintf(r->master, sizeof(r->master), "%s", o->sentinel_master);
+    snprintf(r->host, sizeof(r->host), "(%s)", r->master); /* until a sentinel answers */
+  } else {
+    snprintf(r->host, sizeof(r->host), "%s", o->host);
+    r->port = o->port;
+  }
   snprintf(r->name, sizeof(r->name), "%s", o->name ? o->name : "redis");
   r->max_inflight = o->max_inflight ? o->max_inflight : 65536;
   r->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : 2000;
@@ -307,6 +516,13 @@ void sg_redis_destroy(sg_redis *r) {
     return;
   r->destroying = 1;
   r->state_cb = NULL;
+  drop_sentinel(r, 1);
+  if (r->wac != NULL) {
+    redisAsyncContext *wac = r->wac;
+    wac->data = NULL;
+    r->wac = NULL;
+    redisAsyncFree(wac);
+  }
   if (r->ac != NULL) {
     redisAsyncContext *ac = r->ac;
     ac->data = NULL;
@@ -355,9 +571,17 @@ size_t sg_redis_inflight(const sg_redis *r) {
 }
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-  (void)ac;
   pending *p = privdata;
-  p->redis->inflight--;
+  sg_redis *r = p->redis;
+  if (r->use_sentinel && r->ac == ac && sg_sentinel_readonly_reply(reply) &&
+      !(ac->c.flags & REDIS_DISCONNECTING)) {
+    /* The primary became a replica under us: the replies still due come,
+     * then on_disconnect asks the sentinels for the new one. */
+    fprintf(stderr, "redis[%s]: %s:%d is read-only now; asking the sentinels\n", r->name, r->host,
+            r->port);
+    redisAsyncDisconnect(ac);
+  }
+  r->inflight--;
   p->cb(p->data, reply);
   free(p);
 }

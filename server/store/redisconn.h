@@ -29,11 +29,19 @@ typedef void (*sg_redis_reply_cb)(void *data, redisReply *reply);
  * was lost; reconnection is already scheduled then. */
 typedef void (*sg_redis_state_cb)(void *data, sg_redis *redis, int connected);
 
+/* With sentinels set, host and port are ignored: before every (re)connect
+ * the sentinels are asked for the primary of sentinel_master (store/
+ * sentinel.h), the connection is ready only once ROLE there says "master",
+ * and a READONLY reply (the primary became a replica) closes the connection
+ * so the next connect asks again. The command that got READONLY gets that
+ * reply; the others in flight get theirs. */
 typedef struct sg_redis_options {
   const char *host;
   int port;
-  const char *name;          /* for log lines, e.g. "ingest" */
-  size_t max_inflight;       /* 0 = 65536 */
+  const char *sentinels;       /* "HOST:PORT[,HOST:PORT...]" or NULL */
+  const char *sentinel_master; /* the name the sentinels monitor, with sentinels */
+  const char *name;            /* for log lines, e.g. "ingest" */
+  size_t max_inflight;         /* 0 = 65536 */
   unsigned connect_timeout_ms; /* 0 = 2000 */
 } sg_redis_options;
 

@@ -21,6 +21,7 @@
 #include "store/keys.h"
 #include "triage/protocol.h"
 #include "siaga_version.h"
+#include "store/sentinel.h"
 #include "triage/triage.h"
 #include "worker/metrics.h"
 
@@ -73,7 +74,9 @@ static void sleep_ms(long ms) {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: siaga-worker --redis HOST:PORT [--region REGION] [--consumer NAME]\n"
+          "usage: siaga-worker --redis HOST:PORT\n"
+          "                    | --sentinel HOST:PORT[,...] --sentinel-master NAME\n"
+          "                    [--region REGION] [--consumer NAME]\n"
           "                    [--claim-idle-ms N] [--public-url URL]\n"
           "                    [--triage-protocol FILE]\n"
           "                    [--metrics-listen HOST:PORT [--metrics-allow ADDR,...]]\n"
@@ -81,7 +84,10 @@ static void usage(FILE *out) {
           "Reads the region's reports stream as a member of the \"triage\" consumer group,\n"
           "scores each report and opens or updates incidents in Redis.\n"
           "\n"
-          "  --redis HOST:PORT    Redis server (required)\n"
+          "  --redis HOST:PORT    Redis server (this or --sentinel is required)\n"
+          "  --sentinel HOST:PORT[,HOST:PORT...]  ask these sentinels for the primary\n"
+          "                       before every connect, and follow its failovers\n"
+          "  --sentinel-master NAME  the name the sentinels monitor\n"
           "  --region REGION      region of the keys siaga:{REGION}:... (default %s)\n"
           "  --consumer NAME      consumer name in the group, unique per worker\n"
           "                       (default worker-HOSTNAME-PID)\n"
@@ -103,6 +109,9 @@ static void usage(FILE *out) {
 typedef struct options {
   char host[256];
   int port;
+  sg_sentinel_list sentinels; /* n == 0: --redis */
+  size_t sentinel_next;
+  const char *sentinel_master;
   const char *region;
   char consumer[128];
   long claim_idle_ms;
@@ -125,6 +134,8 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"metrics-allow", required_argument, NULL, 'M'},
                                            {"triage-protocol", required_argument, NULL, 'p'},
                                            {"version", no_argument, NULL, 'v'},
+                                           {"sentinel", required_argument, NULL, 's'},
+                                           {"sentinel-master", required_argument, NULL, 'S'},
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
@@ -140,6 +151,20 @@ static int parse_options(int argc, char **argv, options *o) {
         return -1;
       }
       have_redis = 1;
+      break;
+    case 's':
+      if (sg_sentinel_parse(optarg, &o->sentinels) != 0) {
+        fprintf(stderr, "siaga-worker: --sentinel wants HOST:PORT[,HOST:PORT...], got \"%s\"\n",
+                optarg);
+        return -1;
+      }
+      break;
+    case 'S':
+      if (!sg_sentinel_name_valid(optarg)) {
+        fprintf(stderr, "siaga-worker: bad --sentinel-master \"%s\"\n", optarg);
+        return -1;
+      }
+      o->sentinel_master = optarg;
       break;
     case 'g':
       o->region = optarg;
@@ -191,10 +216,14 @@ static int parse_options(int argc, char **argv, options *o) {
       return -1;
     }
   }
-  if (optind < argc || !have_redis) {
+  int have_sentinel = o->sentinels.n > 0;
+  if (optind < argc || have_redis == have_sentinel ||
+      have_sentinel != (o->sentinel_master != NULL)) {
     usage(stderr);
     return -1;
   }
+  if (have_sentinel)
+    snprintf(o->host, sizeof(o->host), "(%s)", o->sentinel_master); /* until one answers */
   if (o->consumer[0] == '\0') {
     /* Host and pid make the default unique, so two workers never share a
      * pending list by accident. */
@@ -210,9 +239,17 @@ static int parse_options(int argc, char **argv, options *o) {
   return 0;
 }
 
-static redisContext *connect_redis(const options *o, char *err, size_t err_size) {
+static redisContext *connect_redis(options *o, char *err, size_t err_size) {
   struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
-  redisContext *c = redisConnectWithTimeout(o->host, o->port, tv);
+  redisContext *c;
+  if (o->sentinels.n > 0) {
+    c = sg_sentinel_connect(&o->sentinels, &o->sentinel_next, o->sentinel_master,
+                            CONNECT_TIMEOUT_MS, o->host, sizeof(o->host), &o->port, err, err_size);
+    if (c == NULL)
+      return NULL;
+  } else {
+    c = redisConnectWithTimeout(o->host, o->port, tv);
+  }
   if (c == NULL) {
     snprintf(err, err_size, "out of memory");
     return NULL;
@@ -232,9 +269,18 @@ static redisContext *connect_redis(const options *o, char *err, size_t err_size)
   return c;
 }
 
+/* With sentinels, an error may mean the primary became a replica
+ * (READONLY): then the sentinels are asked again. */
+static int still_primary(redisContext *c) {
+  redisReply *r = redisCommand(c, "ROLE");
+  int master = sg_sentinel_role_is_master(r);
+  freeReplyObject(r);
+  return master;
+}
+
 /* Serves a started connection until it fails or we are asked to stop.
  * Returns the error that ended it (0 when stopping). */
-static int serve(sg_triage *t, sg_worker_metrics *wm) {
+static int serve(sg_triage *t, redisContext *c, const options *o, sg_worker_metrics *wm) {
   int64_t next_claim = mono_ms() + CLAIM_EVERY_MS;
   while (!stopping) {
     size_t n_done;
@@ -247,6 +293,10 @@ static int serve(sg_triage *t, sg_worker_metrics *wm) {
     }
     if (rc == SG_EUNAVAIL)
       return rc;
+    if (rc != 0 && o->sentinels.n > 0 && !still_primary(c)) {
+      log_line("%s:%d is no longer the primary; asking the sentinels", o->host, o->port);
+      return SG_EUNAVAIL;
+    }
     if (rc != 0) {
       /* The entry stays pending and is claimed again later; pause so a
        * persistent problem does not turn into a busy loop of log lines. */
@@ -303,7 +353,11 @@ int main(int argc, char **argv) {
     sg_worker_metrics_destroy(wm);
     return 2;
   }
-  log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
+  if (o.sentinels.n > 0)
+    log_line("consumer %s on the primary of %s (%zu sentinels), region %s", o.consumer,
+             o.sentinel_master, o.sentinels.n, o.region);
+  else
+    log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
 
   /* Redis going away is weather, not a reason to exit: log once per outage
    * and keep trying with a growing pause. */
@@ -320,7 +374,7 @@ int main(int argc, char **argv) {
         in_outage = 0;
         backoff = BACKOFF_MIN_MS;
         sg_worker_metrics_redis(wm, 1);
-        rc = serve(t, wm);
+        rc = serve(t, c, &o, wm);
         sg_worker_metrics_redis(wm, 0);
       }
       if (rc != 0)

@@ -9,6 +9,7 @@ Environment: SIAGA_BUILD (directory holding siagad and siaga-worker),
 SIAGA_SOURCE (repository root, optional here). SIAGA_KEEP_TMP=1 keeps the
 temporary directories even when every test passes.
 """
+import collections
 import ctypes
 import json
 import os
@@ -162,10 +163,13 @@ class Stack:
             raise
         return self
 
+    def redis_args(self):
+        """How siagad, the workers and siaga-admin find Redis."""
+        return ["--redis", "127.0.0.1:%d" % self.redis_port]
+
     def start_siagad(self):
         self.siagad = self._spawn("siagad", [self.siagad_bin, "--listen",
-                                  "127.0.0.1:%d" % self.http_port,
-                                  "--redis", "127.0.0.1:%d" % self.redis_port] +
+                                  "127.0.0.1:%d" % self.http_port] + self.redis_args() +
                                   self.siagad_args)
         return self.siagad
 
@@ -181,7 +185,7 @@ class Stack:
         return p
 
     def start_worker(self, i):
-        argv = [self.worker_bin, "--redis", "127.0.0.1:%d" % self.redis_port, "--consumer", "w%d" % i]
+        argv = [self.worker_bin] + self.redis_args() + ["--consumer", "w%d" % i]
         if self.claim_idle_ms is not None:
             argv += ["--claim-idle-ms", str(self.claim_idle_ms)]
         argv += self.worker_args
@@ -197,17 +201,22 @@ class Stack:
         return self.http("GET", "/healthz", timeout=2).status == 200
 
     def start_redis(self):
-        self.redis_proc = self._spawn("redis", [
-            "redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-            "--dir", self.tmp, "--appendonly", "yes", "--appendfsync", "everysec",
-            "--save", ""])
+        self.redis_proc = self._spawn_redis("redis", self.redis_port, self.tmp)
+
+    def _spawn_redis(self, name, port, dirname, extra=()):
+        """A redis-server on port with its files in dirname; waits for PING."""
+        proc = self._spawn(name, [
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+            "--dir", dirname, "--appendonly", "yes", "--appendfsync", "everysec",
+            "--save", ""] + list(extra))
 
         def pong():
-            if not self.redis_proc.alive():
-                raise AssertionError("redis-server exited:\n" + self.redis_proc.tail())
-            with Redis(self.redis_port, timeout=1) as r:
+            if not proc.alive():
+                raise AssertionError("redis-server %s exited:\n%s" % (name, proc.tail()))
+            with Redis(port, timeout=1) as r:
                 return r("PING") == "PONG"
-        wait_until(pong, 10, "redis PING", interval=0.05)
+        wait_until(pong, 10, "redis %s PING" % name, interval=0.05)
+        return proc
 
     def stop_redis(self):
         """SIGTERM: Redis flushes the AOF and exits; waits until it is gone."""
@@ -233,8 +242,7 @@ class Stack:
     # -- accounts
     def admin(self, *args, stdin=None):
         """Runs siaga-admin against this stack's Redis: (exit code, stdout, stderr)."""
-        p = subprocess.run([self.admin_bin, "--redis", "127.0.0.1:%d" % self.redis_port] +
-                           list(args), input=stdin, capture_output=True, text=True, timeout=60)
+        p = subprocess.run([self.admin_bin] + self.redis_args() + list(args), input=stdin, capture_output=True, text=True, timeout=60)
         return p.returncode, p.stdout, p.stderr
 
     def add_user(self, name, role, password):
@@ -286,6 +294,115 @@ class Stack:
 
     def xlen(self, name="reports"):
         return self.r("XLEN", key(name))
+
+
+SENTINEL_MASTER = "siaga"
+
+
+class HAStack(Stack):
+    """A primary, `replicas` replicas and `sentinels` Redis sentinels (quorum:
+    a majority), with siagad, the workers and siaga-admin started with
+    --sentinel. self.redis_port follows the primary (follow_primary)."""
+
+    def __init__(self, replicas=1, sentinels=3, down_after_ms=1000, failover_timeout_ms=3000,
+                 **kw):
+        super().__init__(**kw)
+        self.n_sentinels, self.down_after_ms = sentinels, down_after_ms
+        self.failover_timeout_ms = failover_timeout_ms
+        self.replica_ports = [free_port() for _ in range(replicas)]
+        self.sentinel_ports = [free_port() for _ in range(sentinels)]
+        self.redis_procs = {}  # port -> Proc of the two data servers
+        self.sentinel_procs = []
+
+    def redis_args(self):
+        return ["--sentinel", ",".join("127.0.0.1:%d" % p for p in self.sentinel_ports),
+                "--sentinel-master", SENTINEL_MASTER]
+
+    def start_redis(self):
+        self.start_data_server(self.redis_port)
+        self.redis_proc = self.redis_procs[self.redis_port]
+        for port in self.replica_ports:
+            self.start_data_server(port, self.redis_port)
+        for i, port in enumerate(self.sentinel_ports):
+            self.start_sentinel(i, port, self.redis_port)
+        wait_until(self._sentinels_ready, 20, "every sentinel sees the replica and the others",
+                   interval=0.1)
+
+    def start_data_server(self, port, primary_port=None):
+        """A redis-server on port (again: same directory), a replica of
+        primary_port if given, in sync before this returns."""
+        d = os.path.join(self.tmp, "redis-%d" % port)
+        os.makedirs(d, exist_ok=True)
+        extra = ("--replicaof", "127.0.0.1", str(primary_port)) if primary_port else ()
+        self.redis_procs[port] = self._spawn_redis("redis-%d" % port, port, d, extra)
+        if primary_port:
+            wait_until(lambda: b"master_link_status:up" in self.info(port), 10,
+                       "replica %d in sync" % port)
+
+    def start_sentinel(self, i, port, primary_port):
+        conf = os.path.join(self.tmp, "sentinel-%d.conf" % i)  # sentinel rewrites it
+        with open(conf, "w") as f:
+            f.write("port %d\nbind 127.0.0.1\ndir %s\n"
+                    "sentinel monitor %s 127.0.0.1 %d %d\n"
+                    "sentinel down-after-milliseconds %s %d\n"
+                    "sentinel failover-timeout %s %d\n" %
+                    (port, self.tmp, SENTINEL_MASTER, primary_port, self.n_sentinels // 2 + 1,
+                     SENTINEL_MASTER, self.down_after_ms, SENTINEL_MASTER,
+                     self.failover_timeout_ms))
+        self.sentinel_procs.append(self._spawn("sentinel-%d" % i,
+                                               ["redis-server", conf, "--sentinel"]))
+
+    def _sentinels_ready(self):
+        for port in self.sentinel_ports:
+            with Redis(port, timeout=1) as r:
+                m = r("SENTINEL", "MASTER", SENTINEL_MASTER)
+            info = dict(zip(m[::2], m[1::2]))
+            if (int(info[b"num-slaves"]) < len(self.replica_ports) or
+                    int(info[b"num-other-sentinels"]) < self.n_sentinels - 1):
+                return False
+        return True
+
+    def info(self, port):
+        with Redis(port, timeout=1) as r:
+            return r("INFO", "replication")
+
+    def primary_by_sentinels(self):
+        """The primary's port as the first sentinel that answers names it."""
+        for port in self.sentinel_ports:
+            try:
+                with Redis(port, timeout=1) as r:
+                    return int(r("SENTINEL", "GET-MASTER-ADDR-BY-NAME", SENTINEL_MASTER)[1])
+            except (OSError, RedisError, TypeError):
+                continue
+        return None
+
+    def follow_primary(self):
+        """Points self.redis_port (self.r, self.redis) at the primary now."""
+        port = self.primary_by_sentinels()
+        if port is not None:
+            self.redis_port = port
+            self.redis_proc = self.redis_procs[port]
+        return port
+
+
+def assert_each_in_one_incident(test, stack, rids):
+    """Each report id in rids is in exactly one incident: the one its index
+    names (the reports must be triaged already)."""
+    with stack.redis() as r:
+        named = {rid: r("HGET", key("report:" + rid), "incident").decode() for rid in rids}
+    occurrences = collections.Counter()
+    holder = {}
+    for iid in sorted(set(named.values())):
+        resp = stack.http("GET", "/v1/incidents/" + iid)
+        test.assertEqual(resp.status, 200, "incident %s: %r" % (iid, resp))
+        report_ids = resp.json().get("reportIds", [])
+        occurrences.update(report_ids)
+        for x in report_ids:
+            holder[x] = iid
+    for rid in rids:
+        test.assertEqual(occurrences[rid], 1, "report %s appears %d times" % (rid, occurrences[rid]))
+        test.assertEqual(holder[rid], named[rid], rid)
+    return named
 
 
 def stream_entries(stack, name, start="-", end="+", count=None):

@@ -81,20 +81,7 @@ class WorkerCrash(harness.StackTestCase):
         self.assertTrue(self.stack.workers[1].alive(), "worker w2 died")
 
         # Each report in exactly one incident: the one its index names.
-        with self.stack.redis() as r:
-            named = {rid: r("HGET", key("report:" + rid), "incident").decode() for rid in rids}
-        occurrences = collections.Counter()
-        holder = {}
-        for iid in sorted(set(named.values())):
-            resp = self.stack.http("GET", "/v1/incidents/" + iid)
-            self.assertEqual(resp.status, 200, "incident %s: %r" % (iid, resp))
-            report_ids = resp.json().get("reportIds", [])
-            occurrences.update(report_ids)
-            for x in report_ids:
-                holder[x] = iid
-        for rid in rids:
-            self.assertEqual(occurrences[rid], 1, "report %s appears %d times" % (rid, occurrences[rid]))
-            self.assertEqual(holder[rid], named[rid], rid)
+        named = harness.assert_each_in_one_incident(self, self.stack, rids)
 
         # Exactly-once effect: one transition per report in the updates stream.
         per_report = collections.Counter(u["report_id"] for _, u in harness.updates(self.stack))

@@ -19,14 +19,18 @@
 -- from KEYS[1]'s prefix (the same hash tag, so the same slot).
 --
 -- Returns {status, report id, tracking token}: status "new" when appended,
--- "dup" when the key was seen before (nothing written; the first answer's id
--- and token are returned so a retry gets the same reply).
+-- "dup" when the key was seen before (only the key's time to live is renewed;
+-- the first answer's id and token are returned so a retry gets the same
+-- reply). The renewal is a write on purpose: a WAIT after a "dup" then covers
+-- the first append too, which may have come through another connection and
+-- not be on the replicas yet.
 --
 -- Why a script: the append and the key must exist together or not at all, so
 -- a retry after a lost reply can neither duplicate nor lose.
 
 local prev = redis.call('HMGET', KEYS[2], 'id', 'token')
 if prev[1] then
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
   return {'dup', prev[1], prev[2]}
 end
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1], 't', ARGV[3])
