@@ -12,7 +12,9 @@ untrusted peer (another loopback address, 127.0.0.2) are ignored, from the
 trusted one believed, for the app report counters, the SMS webhooks'
 loopback rule and the cookie."""
 import json
+import os
 import ssl
+import subprocess
 
 import harness
 from harness import JSON_PROTO, json_report, key
@@ -138,6 +140,22 @@ class ThroughNginx(harness.StackTestCase):
         self.assertEqual(hs.status, 101, hs.headers)
         self.assertEqual(hs.ws.recv_json(5)["hello"]["unit"]["id"], "AMB-TLS")
         hs.ws.close()
+
+    def test_siaga_responder_over_wss(self):
+        token = add_unit(self.stack, "AMB-TLS2")
+        binary = os.path.join(os.environ["SIAGA_BUILD"], "siaga-responder")
+        url = "wss://127.0.0.1:%d" % self.nginx.port
+        # Not trusting the certificate, it does not connect: a crew's token is
+        # not for whoever answers on that address.
+        refused = subprocess.run([binary, "--url", url, "--token", token], input="ping\n",
+                                 capture_output=True, text=True, timeout=30)
+        self.assertEqual(refused.returncode, 1, refused.stderr)
+        self.assertNotIn("hello", refused.stdout)
+        # With the authority (here the self-signed certificate itself): hello, then its ping answered.
+        ok = subprocess.run([binary, "--url", url, "--token", token, "--ca", self.nginx.cert],
+                            input="ping\n", capture_output=True, text=True, timeout=30)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertRegex(ok.stdout, r"(?m)^hello unit=AMB-TLS2")
 
     def test_follow_over_wss(self):
         resp = self.https("POST", "/v1/reports", json_report(2), {"Idempotency-Key": "tls-follow-2"})
