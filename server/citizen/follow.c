@@ -128,6 +128,14 @@ static void close_follower(follower *x, int code, const char *reason) {
   lws_callback_on_writable(x->wsi);
 }
 
+void sg_citizen_follow_close_all(sg_citizen_follow *f, int code, const char *reason) {
+  for (size_t b = 0; b < BUCKETS; b++)
+    for (follower *x = f->buckets[b], *next; x != NULL; x = next) {
+      next = x->next; /* closing takes x out of the table */
+      close_follower(x, code, reason);
+    }
+}
+
 /* The status of inc (NULL: not filed) becomes the one message due, unless
  * it is what was sent last. */
 static void offer(follower *x, const Siaga__V1__Incident *inc) {

@@ -49,4 +49,8 @@ size_t sg_citizen_follow_session_size(void);
 /* Citizens following now. */
 size_t sg_citizen_follow_count(const sg_citizen_follow *follow);
 
+/* Closes every citizen's follow socket with code and reason (a drained
+ * stop: 1001); the page follows again on whichever siagad answers. */
+void sg_citizen_follow_close_all(sg_citizen_follow *follow, int code, const char *reason);
+
 #endif

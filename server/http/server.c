@@ -21,7 +21,7 @@
 #include "http/server.h"
 
 #include "http/parse.h"
-#include "http/peer.h"
+#include "http/server_internal.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -40,69 +40,9 @@
 #define DEFAULT_BODY_TIMEOUT_MS 10000
 #define DEFAULT_IDLE_TIMEOUT_MS 30000
 
-typedef enum conn_state {
-  CONN_HEAD,    /* waiting for, or reading, a request head */
-  CONN_HANDLER, /* the handler has the request and owes an answer */
-  CONN_BODY,    /* reading the body the handler asked for */
-  CONN_DONE,    /* answered and sent, the request still to be finished */
-  CONN_WRITING, /* answered, part of the answer waits for UV_WRITABLE */
-  CONN_LINGER,  /* answered with close: write side shut, input drained until EOF */
-  CONN_CLOSING  /* uv_close called; freed in on_conn_closed */
-} conn_state;
-
-struct sg_http_request {
-  sg_http_parse_request h; /* its strings in the connection's buffer */
-  size_t head_len;
-  uint8_t *body;     /* in the buffer right after the head, or body_own */
-  uint8_t *body_own; /* malloc'd when the body does not fit behind the head */
-  size_t body_len;   /* bytes of the body read so far */
-  size_t consumed;   /* bytes of the connection's buffer this request used */
-  void *data;        /* the handler's request_data_size bytes */
-};
-
-typedef struct conn conn;
-struct conn {
-  uv_poll_t poll;
-  sg_http *http;
-  int fd;
-  conn_state state;
-  int events;        /* what the poll watches now: changed only when needed */
-  int dispatched;    /* on_request was called and no answer given: abort owes on_abort */
-  int want_body;     /* sg_http_read_body was called during on_request */
-  int close_after;   /* the answer being sent ends the connection */
-  int rd_eof;        /* the peer shut its write side */
-  int in_process;    /* inside conn_process: it will look at the state again */
-  int broken;        /* a write failed inside a handler call: close once it returns */
-  int handed_off;    /* the fd belongs to on_upgrade now */
-  int deferred;      /* in http->deferred */
-  uint64_t deadline; /* loop time in ms; 0 = none */
-  char *buf;
-  size_t cap, len;
-  sg_http_parse_scan scan; /* the search for the end of the head */
-  char *out;               /* unsent answer bytes */
-  size_t out_len, out_off;
-  size_t lingered;
-  char peer[INET6_ADDRSTRLEN + 8];
-  conn *prev, *next; /* http->conns */
-  conn *next_deferred;
-  sg_http_request req;
-};
-
-struct sg_http {
-  uv_loop_t *loop;
-  sg_http_options o;
-  uv_timer_t sweep, defer;
-  conn *conns;
-  conn *deferred;
-  size_t n_conns;
-  size_t handles; /* open libuv handles: the two timers and every connection's poll */
-  int destroying;
-};
-
 static void conn_process(conn *c);
 static void conn_close(conn *c);
 
-#define CONN_OF(req) ((conn *)((char *)(req)-offsetof(conn, req)))
 
 /* ---- create / destroy ---- */
 
@@ -147,6 +87,15 @@ void sg_http_destroy(sg_http *http) {
   }
   uv_close((uv_handle_t *)&http->sweep, on_handle_closed);
   uv_close((uv_handle_t *)&http->defer, on_handle_closed);
+}
+
+void sg_http_drain(sg_http *http) {
+  http->draining = 1;
+  for (conn *c = http->conns, *next; c != NULL; c = next) {
+    next = c->next;
+    if (c->state == CONN_HEAD && c->len == 0 && !c->in_process && !c->deferred)
+      conn_close(c); /* idle between requests: nothing owed */
+  }
 }
 
 size_t sg_http_connections(const sg_http *http) {
@@ -424,7 +373,7 @@ void sg_http_respond(sg_http_request *req, const sg_http_response *resp) {
   if (c->http->o.handler->on_respond != NULL)
     c->http->o.handler->on_respond(c->http->o.handler_data, req, resp->status);
   c->dispatched = c->want_body = 0;
-  if (resp->close || !req->h.keep_alive || c->state == CONN_BODY ||
+  if (resp->close || c->http->draining || !req->h.keep_alive || c->state == CONN_BODY ||
       (req->h.content_length > 0 && req->body == NULL))
     c->close_after = 1; /* the body was not read: its bytes are in the way */
   char small[1024], *head = small;
@@ -470,47 +419,7 @@ void sg_http_respond_error(sg_http_request *req, int status, const char *code, c
   sg_http_respond(req, &r);
 }
 
-/* ---- the request API ---- */
-
-sg_http_method sg_http_request_method(const sg_http_request *req) {
-  return req->h.method;
-}
-
-const char *sg_http_request_path(const sg_http_request *req) {
-  return req->h.path;
-}
-
-const char *sg_http_request_query(const sg_http_request *req) {
-  return req->h.query;
-}
-
-const char *sg_http_request_header(const sg_http_request *req, const char *name) {
-  return sg_http_parse_header_value(&req->h, name);
-}
-
-int64_t sg_http_request_content_length(const sg_http_request *req) {
-  return req->h.content_length;
-}
-
-const char *sg_http_request_peer(const sg_http_request *req) {
-  conn *c = CONN_OF(req);
-  if (c->peer[0] == '\0')
-    sg_peer_socket_addr(c->fd, c->peer, sizeof(c->peer));
-  return c->peer;
-}
-
-const sg_http_parse_request *sg_http_request_head(const sg_http_request *req) {
-  return &req->h;
-}
-
-void *sg_http_request_data(sg_http_request *req) {
-  return req->data;
-}
-
-const uint8_t *sg_http_request_body(const sg_http_request *req, size_t *len) {
-  *len = req->body != NULL ? req->body_len : 0;
-  return req->body;
-}
+/* ---- the request API (the accessors are in request.c) ---- */
 
 void sg_http_read_body(sg_http_request *req) {
   conn *c = CONN_OF(req);

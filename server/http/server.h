@@ -96,6 +96,12 @@ void sg_http_destroy(sg_http *http);
  * the caller's. */
 int sg_http_adopt(sg_http *http, int fd);
 
+/* For a drained stop (SIGTERM): connections idle between requests close
+ * now, and every answer from now on closes its own (Connection: close), so
+ * sg_http_connections falls to 0 as the requests in flight are answered.
+ * Stop accepting first (sg_listener_destroy). */
+void sg_http_drain(sg_http *http);
+
 /* Live connections, upgraded ones excluded. */
 size_t sg_http_connections(const sg_http *http);
 

@@ -42,6 +42,9 @@
 #include "core/metrics.h"
 #include "siagad/metrics.h"
 
+#define DRAIN_MAX_MS 5000 /* a stop waits this long at most for clients to finish */
+#define DRAIN_TICK_MS 20
+
 typedef struct sg_siagad_options options;
 
 typedef struct server {
@@ -74,8 +77,9 @@ typedef struct server {
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
   int signals; /* how many of sigint, sigterm are initialised */
-  uv_timer_t shutdown_timer;
+  uv_timer_t shutdown_timer; /* the drain's ticks, then the shutdown's second step */
   int stopping;
+  uint64_t drain_since; /* loop time the drain began */
 } server;
 
 /* lws sees only WebSocket upgrades (sg_http serves plain HTTP). protocols[0]
@@ -170,15 +174,45 @@ static void close_signals(server *srv) {
   srv->signals = 0;
 }
 
+/* A drained stop: no new connection, every WebSocket closed with 1001 so
+ * it resumes on another siagad (or this one restarted) with what it missed,
+ * and the HTTP requests in flight answered, each connection closing after
+ * its answer; then the shutdown. Bounded by DRAIN_MAX_MS, for clients that
+ * never finish their close. A second signal is not caught: it ends the
+ * process at once. */
+static void on_drain_tick(uv_timer_t *t) {
+  server *srv = t->data;
+  size_t left = sg_http_connections(srv->http) + sg_hub_sessions(srv->hub) +
+                sg_responder_sessions(srv->responder) +
+                sg_citizen_follow_count(sg_citizen_follower(srv->citizen));
+  int late = uv_now(srv->loop) - srv->drain_since >= DRAIN_MAX_MS;
+  if (left > 0 && !late)
+    return;
+  uv_timer_stop(t);
+  if (left > 0)
+    fprintf(stderr, "siagad: %zu connections still open after %d ms; closing them\n", left,
+            DRAIN_MAX_MS);
+  begin_shutdown(srv);
+}
+
 static void on_signal(uv_signal_t *sig, int signum) {
   server *srv = sig->data;
   (void)signum;
   if (srv->stopping)
     return;
   srv->stopping = 1;
-  fprintf(stderr, "siagad: stopping\n");
+  fprintf(stderr, "siagad: stopping: draining (consoles, responders and followers closed with "
+                  "1001 to resume elsewhere, requests in flight answered)\n");
   close_signals(srv);
-  begin_shutdown(srv);
+  sg_listener_destroy(srv->listener);
+  srv->listener = NULL;
+  sg_http_drain(srv->http);
+  sg_hub_close_all(srv->hub, SG_HUB_CLOSE_GOING_AWAY, "server restarting: reconnect");
+  sg_responder_close_all(srv->responder, SG_HUB_CLOSE_GOING_AWAY, "server restarting: reconnect");
+  sg_citizen_follow_close_all(sg_citizen_follower(srv->citizen), SG_HUB_CLOSE_GOING_AWAY,
+                              "server restarting: reconnect");
+  srv->drain_since = uv_now(srv->loop);
+  uv_timer_start(&srv->shutdown_timer, on_drain_tick, 0, DRAIN_TICK_MS);
 }
 
 static void raise_fd_limit(void) {
@@ -389,6 +423,10 @@ static int create_lws(server *srv) {
 static void on_upgrade(void *data, int fd, const char *bytes, size_t len) {
   server *srv = data;
   sg_http_limit_conn_closed(srv->limit, fd);
+  if (srv->stopping) {
+    close(fd); /* draining: the client tries again and reaches another siagad */
+    return;
+  }
   sg_gate_upgrade(srv->gate, fd, bytes, len);
 }
 

@@ -425,6 +425,11 @@ void sg_hub_set_auth(sg_hub *h, sg_auth *auth) {
   sg_auth_watch(auth, 0, on_sessions_due, h);
 }
 
+void sg_hub_close_all(sg_hub *h, int code, const char *reason) {
+  for (hub_session *s = h->sessions; s != NULL; s = s->next)
+    sg_hub__session_close(s, code, reason);
+}
+
 size_t sg_hub_sessions(const sg_hub *h) {
   return h->n_sessions;
 }

@@ -34,6 +34,7 @@
 #define SG_HUB_CLOSE_RESYNC 4001      /* the server lost its place: reconnect */
 #define SG_HUB_CLOSE_TRY_AGAIN 1013   /* RFC 6455 registry: the store is unavailable */
 #define SG_HUB_CLOSE_SIGNED_OUT 4003  /* the session ended (sign-out, disabled, expired) */
+#define SG_HUB_CLOSE_GOING_AWAY 1001  /* this siagad is stopping: resume on another, or it again */
 
 /* A snapshot comes in pages of this many open incidents (the last ones
  * fewer), each written before the next is read: a console connecting while
@@ -108,6 +109,10 @@ int sg_hub_add_observer(sg_hub *hub, const sg_hub_observer *observer, void *data
 
 /* Consoles connected now (for /healthz and benchmarks). */
 size_t sg_hub_sessions(const sg_hub *hub);
+/* Closes every console with code and reason (a drained stop: 1001); each
+ * resumes with ?after= on whichever siagad answers. */
+void sg_hub_close_all(sg_hub *hub, int code, const char *reason);
+
 /* Consoles closed with SG_HUB_CLOSE_LAGGING so far (for the metrics). */
 uint64_t sg_hub_lag_drops(const sg_hub *hub);
 /* The connection that follows the updates stream (for the metrics). */

@@ -452,6 +452,12 @@ int sg_responder_admit(sg_responder *r, int fd, const sg_identity *who, const ch
   return sg_admitted_put(r->admitted, fd, who, token);
 }
 
+void sg_responder_close_all(sg_responder *r, int code, const char *reason) {
+  for (size_t b = 0; b < BUCKETS; b++)
+    for (session *s = r->buckets[b]; s != NULL; s = s->next)
+      sg_responder__close(s, code, reason);
+}
+
 size_t sg_responder_sessions(const sg_responder *r) {
   return r != NULL ? r->n_sessions : 0;
 }

@@ -82,6 +82,10 @@ extern const sg_hub_observer sg_responder_observer;
 
 /* Responder connections open now. */
 size_t sg_responder_sessions(const sg_responder *responder);
+
+/* Closes every crew's connection with code and reason (a drained stop:
+ * 1001); each resumes with ?resume= on whichever siagad answers. */
+void sg_responder_close_all(sg_responder *responder, int code, const char *reason);
 /* Connections closed with SG_HUB_CLOSE_LAGGING so far (for the metrics). */
 uint64_t sg_responder_lag_drops(const sg_responder *responder);
 
