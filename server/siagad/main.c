@@ -40,6 +40,7 @@
 #include "http/url.h"
 #include "http/metrics_http.h"
 #include "core/metrics.h"
+#include "siagad/check.h"
 #include "siagad/metrics.h"
 
 #define DRAIN_MAX_MS 5000 /* a stop waits this long at most for clients to finish */
@@ -636,6 +637,8 @@ int main(int argc, char **argv) {
   options o;
   if (sg_siagad_options_parse(argc, argv, &o) != 0)
     return 2;
+  if (o.check_config)
+    return sg_siagad_check_config(&o, stderr);
   sg_log_init(); /* from now on every line of stderr starts with its time */
   char why[512];
   if (o.triage_protocol && sg_protocol_use_file(o.triage_protocol, why, sizeof(why)) != 0) {

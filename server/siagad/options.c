@@ -86,6 +86,8 @@ void sg_siagad_usage(FILE *out) {
           "  --reuse-port        share the port with a siagad already serving it\n"
           "                      (default: refuse to start on a port in use)\n"
           "  --version           the version\n"
+          "  --check-config      check the options and the files they name, say what is\n"
+          "                      wrong (exit 2) or ok (exit 0), and start nothing\n"
           "  --help              this text\n");
 }
 
@@ -172,6 +174,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                            {"limit-loopback", no_argument, NULL, 'O'},
                                            {"reuse-port", no_argument, NULL, 'Y'},
                                            {"version", no_argument, NULL, 'v'},
+                                           {"check-config", no_argument, NULL, 'Z'},
                                            {"sentinel", required_argument, NULL, OPT_SENTINEL},
                                            {"sentinel-master", required_argument, NULL,
                                             OPT_SENTINEL_MASTER},
@@ -216,6 +219,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                      .conns_per_address = SG_HTTP_LIMIT_CONNS,
                                      .exempt_loopback = 1};
   o->reuse_port = 0;
+  o->check_config = 0;
   int c;
   long n;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -278,6 +282,13 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       o->twilio_token = optarg;
       break;
     case 'u':
+      /* Twilio signs it and citizens' SMS link to it: it must be a URL they reach. */
+      if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
+          strlen(optarg) > 200 || strpbrk(optarg, " \"\\<>") != NULL) {
+        fprintf(stderr, "siagad: --public-url wants an http(s):// URL (at most 200 bytes), "
+                        "got \"%s\"\n", optarg);
+        return -1;
+      }
       o->public_url = optarg;
       break;
     case 'k':
@@ -418,6 +429,9 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
     case 'v':
       printf("siagad %s\n", SG_VERSION);
       exit(0);
+    case 'Z':
+      o->check_config = 1;
+      break;
     case 'h':
       sg_siagad_usage(stdout);
       exit(0);

@@ -46,6 +46,7 @@ typedef struct sg_siagad_options {
   sg_metrics_http_allow metrics_allow;
   sg_http_limit_options limit;  /* per-address limits on the citizens' doors */
   int reuse_port;               /* share the port with another siagad on purpose */
+  int check_config;             /* --check-config: check, say, exit */
 } sg_siagad_options;
 
 /* Prints the usage text. */
