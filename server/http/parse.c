@@ -138,7 +138,12 @@ int sg_http_parse_head(sg_http_parse_request *r, const char *buf, size_t head_le
   if (version[5] != '1' || (version[7] != '0' && version[7] != '1'))
     return fail(e, 505, "version_not_supported", "HTTP/1.0 and HTTP/1.1 only");
   r->minor_version = version[7] - '0';
-  if (target[0] != '/' && !(sp2 - target == 1 && target[0] == '*')) {
+  /* The asterisk-form is for OPTIONS only (RFC 9112 3.2.4); found by the
+   * fuzzer as "POST *". */
+  int asterisk = sp2 - target == 1 && target[0] == '*';
+  if (asterisk && !(mlen == 7 && memcmp(p, "OPTIONS", 7) == 0))
+    return fail(e, 400, "bad_request", "malformed request target");
+  if (target[0] != '/' && !asterisk) {
     /* absolute-form: the path starts after scheme://authority */
     const char *q = target;
     while (q < sp2 && *q != ':')
