@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/embedded.h"
+#include "store/cluster.h"
 #include "store/keys.h"
 
 #define REPORTS_MAXLEN "1000000"   /* far above any backlog a city produces */
@@ -128,9 +129,11 @@ static void finish(submission *s, sg_ingest_status status, const char *id, size_
 }
 
 static int passing_error(const redisReply *reply) {
-  /* LOADING and BUSY are passing states of a healthy Redis. */
+  /* LOADING and BUSY are passing states of a healthy Redis; MOVED, ASK and
+   * TRYAGAIN those of a cluster moving the region's slot (store/cluster.h). */
   return reply->type == REDIS_REPLY_ERROR &&
-         (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "BUSY", 4) == 0);
+         (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "BUSY", 4) == 0 ||
+          sg_cluster_moved_reply(reply) || sg_cluster_retry_reply(reply));
 }
 
 /* The reply of the plain XADD: the new entry's id. */
