@@ -11,6 +11,7 @@ import time
 import harness
 import test_sentinel
 from harness import Redis, RedisError, free_port, json_report, wait_until
+from test_responder import command, reply_for
 
 MAX_REPORTS = 600       # bounds the posting loop in count...
 POST_SECONDS = 60.0     # ...and in time
@@ -86,21 +87,29 @@ class ClusterStack(harness.Stack):
         self.redis_port = self.owner_of(self.slot())
         return self.redis_port
 
+    def start_migration(self, to_port):
+        """The region's slot IMPORTING on to_port, MIGRATING on its owner."""
+        slot, src = self.slot(), self.redis_port
+        cluster_cmd(to_port, "CLUSTER", "SETSLOT", slot, "IMPORTING", self.node_id(src))
+        cluster_cmd(src, "CLUSTER", "SETSLOT", slot, "MIGRATING", self.node_id(to_port))
+
+    def migrate_keys(self, to_port, keys):
+        cluster_cmd(self.redis_port, "MIGRATE", "127.0.0.1", to_port, "", 0, 5000, "KEYS", *keys)
+
     def migrate_slot(self, to_port, pause=None):
         """Moves the region's slot to to_port as redis-cli --cluster reshard
         does: IMPORTING there, MIGRATING here, the keys a few at a time, then
         NODE on every node. pause() runs between MIGRATE batches (reports keep
         flowing meanwhile). Returns the number of keys moved."""
         slot, src = self.slot(), self.redis_port
-        src_id, dst_id = self.node_id(src), self.node_id(to_port)
-        cluster_cmd(to_port, "CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
-        cluster_cmd(src, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
+        dst_id = self.node_id(to_port)
+        self.start_migration(to_port)
         moved = 0
         for _ in range(10000):  # bounded: each round moves at least one key
             keys = cluster_cmd(src, "CLUSTER", "GETKEYSINSLOT", slot, MIGRATE_BATCH)
             if not keys:
                 break
-            cluster_cmd(src, "MIGRATE", "127.0.0.1", to_port, "", 0, 5000, "KEYS", *keys)
+            self.migrate_keys(to_port, keys)
             moved += len(keys)
             if pause:
                 pause()
@@ -209,6 +218,57 @@ class SlotMigration(harness.StackTestCase):
         ws.close()
         self.assertTrue(self.stack.siagad.alive(), "siagad died in the migration")
         self.assertTrue(self.stack.workers[0].alive(), "the worker died in the migration")
+
+
+class HalfMoved(harness.StackTestCase):
+    """A console command whose script writes a key it finds in the data (the
+    closed set of transition.lua) while that key alone has been migrated:
+    refused whole, the incident as it was; done once the slot has moved."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = ClusterStack(name=cls.__name__, workers=1).start()
+
+    def test_close_with_closed_set_moved(self):
+        s = self.stack
+        ws = s.ws()
+        self.assertIn("snapshot", ws.recv_json(5))
+        a = self.incident_of(s.post_report(json_report(1)).json()["reportId"])
+        command(ws, "close-a", setStatus={"incidentId": a, "status": "INCIDENT_STATUS_CLOSED"})
+        self.assertTrue(reply_for(ws, "close-a")[0].get("ok"))  # the closed set exists now
+        # By SMS: every key transition.lua names exists (its SMS set, sms:out),
+        # so Redis lets the script start.
+        b = self.incident_of(self.post_sms("081300000777", "banjir di depan rumah, air tinggi"))
+        self.assertNotEqual(a, b)
+        # And one open with a place, so the geo set exists.
+        self.assertNotIn(self.incident_of(s.post_report(json_report(5)).json()["reportId"]), (a, b))
+        for k in ("closed", "sms:out", "incident:%s:sms" % b, "audit:" + b, "geo"):
+            self.assertEqual(s.r("EXISTS", harness.key(k)), 1, k)
+        before = s.r("HGET", harness.key("incident:" + b), "version")
+        updates = s.r("XLEN", harness.key("updates"))
+
+        dst = next(p for p in s.node_ports if p != s.redis_port)
+        s.start_migration(dst)
+        s.migrate_keys(dst, [harness.key("closed")])
+        command(ws, "close-b", setStatus={"incidentId": b, "status": "INCIDENT_STATUS_CLOSED"})
+        rep, _ = reply_for(ws, "close-b", 10)
+        self.assertFalse(rep.get("ok"), rep)
+        self.assertEqual(s.r("HGET", harness.key("incident:" + b), "version"), before)
+        self.assertIsNotNone(s.r("ZSCORE", harness.key("open"), b))
+        self.assertEqual(s.r("XLEN", harness.key("updates")), updates)
+
+        s.migrate_slot(dst)
+        for i in range(50):  # the first commands may meet the MOVED: bounded retries
+            command(ws, "close-b-%d" % i,
+                    setStatus={"incidentId": b, "status": "INCIDENT_STATUS_CLOSED"})
+            rep, _ = reply_for(ws, "close-b-%d" % i, 10)
+            if rep.get("ok"):
+                break
+            time.sleep(0.2)
+        self.assertTrue(rep.get("ok"), rep)
+        self.assertIsNone(s.r("ZSCORE", harness.key("open"), b))
+        self.assertIsNotNone(s.r("ZSCORE", harness.key("closed"), b))
+        ws.close()
 
 
 class TwoRegions(harness.StackTestCase):
