@@ -22,6 +22,7 @@
 #include "core/hostport.h"
 #include "store/keys.h"
 #include "siaga_version.h"
+#include "store/cluster.h"
 #include "store/sentinel.h"
 
 typedef sg_admin admin;
@@ -55,6 +56,9 @@ static void usage(FILE *out) {
           "  --redis HOST:PORT  Redis server holding the region (default 127.0.0.1:6379)\n"
           "  --sentinel HOST:PORT[,HOST:PORT...] --sentinel-master NAME\n"
           "                     instead of --redis: the primary these sentinels name\n"
+          "  --cluster HOST:PORT[,HOST:PORT...]\n"
+          "                     instead of --redis: seed nodes of a Redis Cluster; the\n"
+          "                     primary owning the region's slot is used\n"
           "  --region NAME      region key tag (default " SG_REGION_DEFAULT ")\n"
           "  --version          the version\n",
           SG_PASSWORD_MIN);
@@ -247,13 +251,14 @@ int main(int argc, char **argv) {
   static const struct option longopts[] = {{"redis", required_argument, NULL, 'r'},
                                            {"sentinel", required_argument, NULL, 's'},
                                            {"sentinel-master", required_argument, NULL, 'm'},
+                                           {"cluster", required_argument, NULL, 'C'},
                                            {"region", required_argument, NULL, 'g'},
                                            {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'v'},
                                            {NULL, 0, NULL, 0}};
   char host[256] = "127.0.0.1";
   int port = 6379;
-  sg_sentinel_list sentinels = {.n = 0};
+  sg_sentinel_list sentinels = {.n = 0}, seeds = {.n = 0};
   const char *master = NULL;
   admin a = {.region = SG_REGION_DEFAULT};
   int c;
@@ -263,6 +268,8 @@ int main(int argc, char **argv) {
     if (c == 'r' && sg_hostport_parse(optarg, host, sizeof(host), &port) == 0)
       continue;
     if (c == 's' && sg_sentinel_parse(optarg, &sentinels) == 0)
+      continue;
+    if (c == 'C' && sg_sentinel_parse(optarg, &seeds) == 0)
       continue;
     if (c == 'm' && sg_sentinel_name_valid(optarg)) {
       master = optarg;
@@ -280,9 +287,13 @@ int main(int argc, char **argv) {
       printf("siaga-admin %s\n", SG_VERSION);
       return 0;
     }
-    if (c == 'r' || c == 'g' || c == 's' || c == 'm')
+    if (c == 'r' || c == 'g' || c == 's' || c == 'm' || c == 'C')
       fprintf(stderr, "siaga-admin: bad --%s \"%s\"\n",
-              c == 'r' ? "redis" : c == 'g' ? "region" : c == 's' ? "sentinel" : "sentinel-master",
+              c == 'r'   ? "redis"
+              : c == 'g' ? "region"
+              : c == 's' ? "sentinel"
+              : c == 'C' ? "cluster"
+                         : "sentinel-master",
               optarg);
     usage(stderr);
     return 2;
@@ -290,7 +301,7 @@ int main(int argc, char **argv) {
   const char *what = optind < argc ? argv[optind] : "";
   int is_unit = strcmp(what, "unit") == 0, is_report = strcmp(what, "report") == 0;
   if ((strcmp(what, "user") != 0 && !is_unit && !is_report) ||
-      (sentinels.n > 0) != (master != NULL)) {
+      (sentinels.n > 0) != (master != NULL) || (seeds.n > 0 && sentinels.n > 0)) {
     usage(stderr);
     return 2;
   }
@@ -298,7 +309,17 @@ int main(int argc, char **argv) {
     fprintf(stderr, "siaga-admin: libsodium failed to start\n");
     return 1;
   }
-  if (sentinels.n > 0) {
+  if (seeds.n > 0) {
+    char err[256];
+    size_t next = 0;
+    a.c = sg_cluster_connect(&seeds, &next, sg_cluster_region_slot(a.region), 5000, host,
+                             sizeof(host), &port, err, sizeof(err));
+    if (a.c == NULL) {
+      fprintf(stderr, "siaga-admin: no primary for region %s from the cluster: %s\n", a.region,
+              err);
+      return 1;
+    }
+  } else if (sentinels.n > 0) {
     char err[256];
     size_t next = 0;
     a.c = sg_sentinel_connect(&sentinels, &next, master, 5000, host, sizeof(host), &port, err,

@@ -28,6 +28,7 @@
 #include "ws/gate.h"
 #include "ws/hub.h"
 #include "ws/responder.h"
+#include "store/cluster.h"
 #include "store/ingest.h"
 #include "store/keys.h"
 #include "http/limit.h"
@@ -77,7 +78,7 @@ typedef struct server {
   struct lws_protocols protocols[7]; /* lws keeps pointing at these */
   void *foreign_loops[1];
   uv_signal_t sigint, sigterm;
-  int signals; /* how many of sigint, sigterm are initialised */
+  int signals;               /* how many of sigint, sigterm are initialised */
   uv_timer_t shutdown_timer; /* the drain's ticks, then the shutdown's second step */
   int stopping;
   uint64_t drain_since; /* loop time the drain began */
@@ -247,12 +248,14 @@ static int make_urls(const options *o, char *public_url, size_t public_size, cha
   return 0;
 }
 
-/* A connection's options: --redis, or the sentinels. */
+/* A connection's options: --redis, the sentinels, or the cluster. */
 static sg_redis_options redis_options(const options *o, const char *name) {
   sg_redis_options ro = {.host = o->redis_host,
                          .port = o->redis_port,
                          .sentinels = o->sentinels,
                          .sentinel_master = o->sentinel_master,
+                         .cluster = o->cluster,
+                         .cluster_slot = sg_cluster_region_slot(o->region),
                          .name = name};
   return ro;
 }
@@ -453,8 +456,7 @@ static int create_http(server *srv, const options *o) {
   }
   sg_http_limit_options lo = o->limit;
   lo.trust = &o->trusted_proxies; /* behind nginx, each client counts for itself */
-  if ((srv->limit = sg_http_limit_create(&lo, &sg_http_router_handler, srv->router)) ==
-      NULL) {
+  if ((srv->limit = sg_http_limit_create(&lo, &sg_http_router_handler, srv->router)) == NULL) {
     fprintf(stderr, "siagad: cannot start the limits (out of memory; --limit-table?)\n");
     return -1;
   }
@@ -534,7 +536,10 @@ static int serve(const options *opts) {
   if (create_store(&srv, &o) != 0 || create_sms_api(&srv, &o) != 0 || create_http(&srv, &o) != 0 ||
       start_signals(&srv) != 0 || create_lws(&srv) != 0)
     goto cleanup;
-  if (o.sentinels != NULL)
+  if (o.cluster != NULL)
+    fprintf(stderr, "siagad: serving on http://%s:%d/ (region %s, slot %u of cluster %s)\n",
+            o.listen_host, o.listen_port, o.region, sg_cluster_region_slot(o.region), o.cluster);
+  else if (o.sentinels != NULL)
     fprintf(stderr,
             "siagad: serving on http://%s:%d/ (region %s, primary %s of sentinels %s, "
             "min replicas %u)\n",

@@ -14,7 +14,13 @@
 #include "store/sentinel.h"
 
 /* Long options without a short letter. */
-enum { OPT_SENTINEL = 1000, OPT_SENTINEL_MASTER, OPT_MIN_REPLICAS, OPT_MIN_REPLICAS_TIMEOUT };
+enum {
+  OPT_SENTINEL = 1000,
+  OPT_SENTINEL_MASTER,
+  OPT_MIN_REPLICAS,
+  OPT_MIN_REPLICAS_TIMEOUT,
+  OPT_CLUSTER
+};
 
 void sg_siagad_usage(FILE *out) {
   fprintf(out,
@@ -25,6 +31,8 @@ void sg_siagad_usage(FILE *out) {
           "  --sentinel HOST:PORT[,HOST:PORT...]  instead of --redis: ask these Redis\n"
           "                      sentinels for the primary, and follow its failovers\n"
           "  --sentinel-master NAME  the name the sentinels monitor (with --sentinel)\n"
+          "  --cluster HOST:PORT[,HOST:PORT...]  instead of --redis: seed nodes of a Redis\n"
+          "                      Cluster; the primary owning the region's slot is used\n"
           "  --min-replicas N    acknowledge a report (202, or a gateway's 2xx) only once\n"
           "                      N replicas have it, else 503 (default 0: once the\n"
           "                      primary has it)\n"
@@ -137,58 +145,57 @@ static int parse_rate(const char *name, const char *arg, unsigned *per_min) {
 }
 
 int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
-  static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
-                                           {"redis", required_argument, NULL, 'r'},
-                                           {"region", required_argument, NULL, 'g'},
-                                           {"processes", required_argument, NULL, 'p'},
-                                           {"webhook-secret", required_argument, NULL, 's'},
-                                           {"twilio-token", required_argument, NULL, 't'},
-                                           {"public-url", required_argument, NULL, 'u'},
-                                           {"kannel-sendsms", required_argument, NULL, 'k'},
-                                           {"sms-per-minute", required_argument, NULL, 'm'},
-                                           {"gazetteer", required_argument, NULL, 'z'},
-                                           {"console-max-lag", required_argument, NULL, 'c'},
-                                           {"session-idle", required_argument, NULL, 'i'},
-                                           {"claim-grace", required_argument, NULL, 'G'},
-                                           {"p1-escalate", required_argument, NULL, 'E'},
-                                           {"ack-target", required_argument, NULL, 'Q'},
-                                           {"allowed-origin", required_argument, NULL, 'o'},
-                                           {"trusted-proxy", required_argument, NULL, 'F'},
-                                           {"map-tiles", required_argument, NULL, 'T'},
-                                           {"leaflet-dir", required_argument, NULL, 'L'},
-                                           {"snapshot-page", required_argument, NULL, 'P'},
-                                           {"unit-kinds", required_argument, NULL, 'K'},
-                                           {"triage-protocol", required_argument, NULL, 'W'},
-                                           {"sms-number", required_argument, NULL, 'N'},
-                                           {"assign-ack-s", required_argument, NULL, 'A'},
-                                           {"assign-ack-p1-s", required_argument, NULL, '1'},
-                                           {"unit-speed-kmh", required_argument, NULL, 'V'},
-                                           {"unit-stale-s", required_argument, NULL, 'S'},
-                                           {"metrics-allow", required_argument, NULL, 'M'},
-                                           {"report-rate", required_argument, NULL, 'R'},
-                                           {"report-burst", required_argument, NULL, 'B'},
-                                           {"lookup-rate", required_argument, NULL, 'U'},
-                                           {"lookup-burst", required_argument, NULL, 'b'},
-                                           {"conns-per-address", required_argument, NULL, 'C'},
-                                           {"limit-table", required_argument, NULL, 'X'},
-                                           {"limit-loopback", no_argument, NULL, 'O'},
-                                           {"reuse-port", no_argument, NULL, 'Y'},
-                                           {"version", no_argument, NULL, 'v'},
-                                           {"check-config", no_argument, NULL, 'Z'},
-                                           {"sentinel", required_argument, NULL, OPT_SENTINEL},
-                                           {"sentinel-master", required_argument, NULL,
-                                            OPT_SENTINEL_MASTER},
-                                           {"min-replicas", required_argument, NULL,
-                                            OPT_MIN_REPLICAS},
-                                           {"min-replicas-timeout-ms", required_argument, NULL,
-                                            OPT_MIN_REPLICAS_TIMEOUT},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {
+      {"listen", required_argument, NULL, 'l'},
+      {"redis", required_argument, NULL, 'r'},
+      {"region", required_argument, NULL, 'g'},
+      {"processes", required_argument, NULL, 'p'},
+      {"webhook-secret", required_argument, NULL, 's'},
+      {"twilio-token", required_argument, NULL, 't'},
+      {"public-url", required_argument, NULL, 'u'},
+      {"kannel-sendsms", required_argument, NULL, 'k'},
+      {"sms-per-minute", required_argument, NULL, 'm'},
+      {"gazetteer", required_argument, NULL, 'z'},
+      {"console-max-lag", required_argument, NULL, 'c'},
+      {"session-idle", required_argument, NULL, 'i'},
+      {"claim-grace", required_argument, NULL, 'G'},
+      {"p1-escalate", required_argument, NULL, 'E'},
+      {"ack-target", required_argument, NULL, 'Q'},
+      {"allowed-origin", required_argument, NULL, 'o'},
+      {"trusted-proxy", required_argument, NULL, 'F'},
+      {"map-tiles", required_argument, NULL, 'T'},
+      {"leaflet-dir", required_argument, NULL, 'L'},
+      {"snapshot-page", required_argument, NULL, 'P'},
+      {"unit-kinds", required_argument, NULL, 'K'},
+      {"triage-protocol", required_argument, NULL, 'W'},
+      {"sms-number", required_argument, NULL, 'N'},
+      {"assign-ack-s", required_argument, NULL, 'A'},
+      {"assign-ack-p1-s", required_argument, NULL, '1'},
+      {"unit-speed-kmh", required_argument, NULL, 'V'},
+      {"unit-stale-s", required_argument, NULL, 'S'},
+      {"metrics-allow", required_argument, NULL, 'M'},
+      {"report-rate", required_argument, NULL, 'R'},
+      {"report-burst", required_argument, NULL, 'B'},
+      {"lookup-rate", required_argument, NULL, 'U'},
+      {"lookup-burst", required_argument, NULL, 'b'},
+      {"conns-per-address", required_argument, NULL, 'C'},
+      {"limit-table", required_argument, NULL, 'X'},
+      {"limit-loopback", no_argument, NULL, 'O'},
+      {"reuse-port", no_argument, NULL, 'Y'},
+      {"version", no_argument, NULL, 'v'},
+      {"check-config", no_argument, NULL, 'Z'},
+      {"sentinel", required_argument, NULL, OPT_SENTINEL},
+      {"cluster", required_argument, NULL, OPT_CLUSTER},
+      {"sentinel-master", required_argument, NULL, OPT_SENTINEL_MASTER},
+      {"min-replicas", required_argument, NULL, OPT_MIN_REPLICAS},
+      {"min-replicas-timeout-ms", required_argument, NULL, OPT_MIN_REPLICAS_TIMEOUT},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
   o->listen_port = 8080;
   snprintf(o->redis_host, sizeof(o->redis_host), "127.0.0.1");
   o->redis_port = 6379;
-  o->sentinels = o->sentinel_master = NULL;
+  o->sentinels = o->sentinel_master = o->cluster = NULL;
   o->min_replicas = 0;
   o->min_replicas_timeout_ms = 500;
   int redis_given = 0;
@@ -239,11 +246,22 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       break;
     case OPT_SENTINEL:
       if (sg_sentinel_parse(optarg, &sentinels) != 0) {
-        fprintf(stderr, "siagad: --sentinel wants HOST:PORT[,HOST:PORT...] (at most %d), got "
-                        "\"%s\"\n", SG_SENTINEL_MAX, optarg);
+        fprintf(stderr,
+                "siagad: --sentinel wants HOST:PORT[,HOST:PORT...] (at most %d), got "
+                "\"%s\"\n",
+                SG_SENTINEL_MAX, optarg);
         return -1;
       }
       o->sentinels = optarg;
+      break;
+    case OPT_CLUSTER:
+      if (sg_sentinel_parse(optarg, &sentinels) != 0) {
+        fprintf(stderr,
+                "siagad: --cluster wants HOST:PORT[,HOST:PORT...] (at most %d), got \"%s\"\n",
+                SG_SENTINEL_MAX, optarg);
+        return -1;
+      }
+      o->cluster = optarg;
       break;
     case OPT_SENTINEL_MASTER:
       if (!sg_sentinel_name_valid(optarg)) {
@@ -285,8 +303,10 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       /* Twilio signs it and citizens' SMS link to it: it must be a URL they reach. */
       if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
           strlen(optarg) > 200 || strpbrk(optarg, " \"\\<>") != NULL) {
-        fprintf(stderr, "siagad: --public-url wants an http(s):// URL (at most 200 bytes), "
-                        "got \"%s\"\n", optarg);
+        fprintf(stderr,
+                "siagad: --public-url wants an http(s):// URL (at most 200 bytes), "
+                "got \"%s\"\n",
+                optarg);
         return -1;
       }
       o->public_url = optarg;
@@ -447,6 +467,10 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   if ((o->sentinels == NULL) != (o->sentinel_master == NULL) ||
       (o->sentinels != NULL && redis_given)) {
     fprintf(stderr, "siagad: --sentinel and --sentinel-master go together, instead of --redis\n");
+    return -1;
+  }
+  if (o->cluster != NULL && (redis_given || o->sentinels != NULL)) {
+    fprintf(stderr, "siagad: --cluster is instead of --redis and --sentinel\n");
     return -1;
   }
   return 0;

@@ -18,6 +18,7 @@ typedef struct sg_siagad_options {
   int redis_port;
   const char *sentinels;       /* --sentinel, instead of --redis; NULL without */
   const char *sentinel_master; /* --sentinel-master */
+  const char *cluster;         /* --cluster seed nodes, instead of --redis; NULL without */
   unsigned min_replicas;       /* a report is acknowledged once on this many replicas */
   unsigned min_replicas_timeout_ms;
   const char *region;
@@ -44,9 +45,9 @@ typedef struct sg_siagad_options {
   const char *triage_protocol;  /* scores a Split and settles a Merge; NULL: built in */
   /* Peers that may GET /metrics (canonical, sg_metrics_http_address). */
   sg_metrics_http_allow metrics_allow;
-  sg_http_limit_options limit;  /* per-address limits on the citizens' doors */
-  int reuse_port;               /* share the port with another siagad on purpose */
-  int check_config;             /* --check-config: check, say, exit */
+  sg_http_limit_options limit; /* per-address limits on the citizens' doors */
+  int reuse_port;              /* share the port with another siagad on purpose */
+  int check_config;            /* --check-config: check, say, exit */
 } sg_siagad_options;
 
 /* Prints the usage text. */

@@ -6,9 +6,10 @@
 
 #include "core/clock.h"
 #include "core/embedded.h"
+#include "store/cluster.h"
 #include "store/keys.h"
 
-#define REPORTS_MAXLEN "1000000"  /* far above any backlog a city produces */
+#define REPORTS_MAXLEN "1000000"   /* far above any backlog a city produces */
 #define REMEMBER_SECONDS "2592000" /* 30 days for idempotency keys */
 
 typedef struct submission submission;
@@ -128,9 +129,11 @@ static void finish(submission *s, sg_ingest_status status, const char *id, size_
 }
 
 static int passing_error(const redisReply *reply) {
-  /* LOADING and BUSY are passing states of a healthy Redis. */
+  /* LOADING and BUSY are passing states of a healthy Redis; MOVED, ASK and
+   * TRYAGAIN those of a cluster moving the region's slot (store/cluster.h). */
   return reply->type == REDIS_REPLY_ERROR &&
-         (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "BUSY", 4) == 0);
+         (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "BUSY", 4) == 0 ||
+          sg_cluster_moved_reply(reply) || sg_cluster_retry_reply(reply));
 }
 
 /* The reply of the plain XADD: the new entry's id. */
@@ -203,25 +206,36 @@ void sg_ingest_submit(sg_ingest *in, Siaga__V1__Report *report, const char *key,
     return;
   }
 
-  char k_reports[SG_KEY_MAX], k_idem[SG_KEY_MAX];
+  char k_reports[SG_KEY_MAX], k_idem[SG_KEY_MAX], k_index[SG_KEY_MAX];
   sg_key(k_reports, sizeof(k_reports), in->region, SG_KEY_REPORTS);
   int rc;
   if (key == NULL) {
-    const char *argv[] = {"XADD", k_reports, "MAXLEN", "~", REPORTS_MAXLEN, "*",
-                          "r", (const char *)packed, "t", token};
+    const char *argv[] = {
+        "XADD", k_reports, "MAXLEN", "~", REPORTS_MAXLEN, "*", "r", (const char *)packed,
+        "t",    token};
     size_t lens[10];
     for (size_t i = 0; i < 10; i++)
       lens[i] = i == 7 ? packed_len : strlen(argv[i]);
     rc = sg_redis_command(in->redis, on_added, s, 10, argv, lens);
-  } else if (sg_key2(k_idem, sizeof(k_idem), in->region, "idem", key) < 0) {
+  } else if (sg_key2(k_idem, sizeof(k_idem), in->region, "idem", key) < 0 ||
+             sg_key2(k_index, sizeof(k_index), in->region, "report", id) < 0) {
     rc = -1;
   } else {
-    const char *argv[] = {"EVALSHA", in->sha, "2", k_reports, k_idem, (const char *)packed,
-                          id, token, REPORTS_MAXLEN, REMEMBER_SECONDS};
-    size_t lens[10];
-    for (size_t i = 0; i < 10; i++)
-      lens[i] = i == 5 ? packed_len : strlen(argv[i]);
-    rc = sg_redis_command(in->redis, on_appended, s, 10, argv, lens);
+    const char *argv[] = {"EVALSHA",
+                          in->sha,
+                          "3",
+                          k_reports,
+                          k_idem,
+                          k_index,
+                          (const char *)packed,
+                          id,
+                          token,
+                          REPORTS_MAXLEN,
+                          REMEMBER_SECONDS};
+    size_t lens[11];
+    for (size_t i = 0; i < 11; i++)
+      lens[i] = i == 6 ? packed_len : strlen(argv[i]);
+    rc = sg_redis_command(in->redis, on_appended, s, 11, argv, lens);
   }
   free(packed); /* hiredis copied the command into its output buffer */
   if (rc != 0)

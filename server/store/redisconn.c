@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/cluster.h"
 #include "store/sentinel.h"
 
 #define RECONNECT_MIN_MS 100
@@ -21,7 +22,7 @@ typedef struct script {
  * which may come after the context is gone. */
 typedef struct poll_adapter {
   uv_poll_t poll;
-  uv_prepare_t flush; /* writes what the loop turn queued, before the loop blocks */
+  uv_prepare_t flush;    /* writes what the loop turn queued, before the loop blocks */
   redisAsyncContext *ac; /* NULL once hiredis cleaned up */
   int events;
   int flush_armed;
@@ -43,9 +44,13 @@ struct sg_redis {
   size_t max_inflight;
   unsigned connect_timeout_ms;
 
-  /* With sentinels: the primary is asked for before every connect (host and
-   * port above are then its last known address). */
+  /* With sentinels (or cluster seeds): the primary is asked for before
+   * every connect (host and port above are then its last known address).
+   * The seeds of a cluster take the sentinels' place, asked CLUSTER SLOTS
+   * for the primary of slot instead. */
   int use_sentinel;
+  int use_cluster;
+  unsigned slot;
   sg_sentinel_list sentinels;
   char master[SG_SENTINEL_NAME_MAX + 1];
   size_t sentinel_next;   /* the one that answered last: asked first */
@@ -61,7 +66,7 @@ struct sg_redis {
   int handles_open;
   int outage_logged;
   uint64_t connects; /* successful connects, the first included */
-  int role_logged; /* "not a primary", once until connected */
+  int role_logged;   /* "not a primary", once until connected */
 
   uv_timer_t connect_timer;
   uv_timer_t reconnect_timer;
@@ -120,8 +125,12 @@ static void on_flush(uv_prepare_t *handle) {
   a->flushing = 0;
 }
 
-static void ev_add_read(void *p) { poll_update(p, 1, UV_READABLE); }
-static void ev_del_read(void *p) { poll_update(p, 0, UV_READABLE); }
+static void ev_add_read(void *p) {
+  poll_update(p, 1, UV_READABLE);
+}
+static void ev_del_read(void *p) {
+  poll_update(p, 0, UV_READABLE);
+}
 
 /* hiredis asks to write after every command. Polling for POLLOUT costs two
  * epoll_ctl calls per command (libuv's uv_poll_start is a DEL and an ADD),
@@ -141,7 +150,9 @@ static void ev_add_write(void *p) {
   poll_update(a, 1, UV_WRITABLE);
 }
 
-static void ev_del_write(void *p) { poll_update(p, 0, UV_WRITABLE); }
+static void ev_del_write(void *p) {
+  poll_update(p, 0, UV_WRITABLE);
+}
 
 static void on_handle_closed(uv_handle_t *h) {
   poll_adapter *a = h->data;
@@ -265,7 +276,7 @@ static void on_connect(const redisAsyncContext *cac, int status) {
     lost(r, cac->errstr[0] ? cac->errstr : "connect failed");
     return;
   }
-  if (r->use_sentinel) {
+  if (r->use_sentinel || r->use_cluster) {
     redisAsyncCommand(r->ac, on_role, r, "ROLE");
     return;
   }
@@ -316,7 +327,9 @@ static void on_sentinel_reply(redisAsyncContext *ac, void *reply, void *privdata
   size_t asked = (r->sentinel_next + r->sentinel_tries - 1) % r->sentinels.n;
   char host[sizeof(r->host)];
   int port;
-  int rc = sg_sentinel_addr_reply(reply, host, sizeof(host), &port);
+  int rc = r->use_cluster ? sg_cluster_slots_reply(reply, r->slot, r->sentinels.addr[asked].host,
+                                                   host, sizeof(host), &port)
+                          : sg_sentinel_addr_reply(reply, host, sizeof(host), &port);
   /* With reply NULL hiredis is freeing the context already, and the
    * disconnect below only marks it. */
   drop_sentinel(r, 0);
@@ -326,8 +339,9 @@ static void on_sentinel_reply(redisAsyncContext *ac, void *reply, void *privdata
   }
   r->sentinel_next = asked;
   if (strcmp(host, r->host) != 0 || port != r->port)
-    fprintf(stderr, "redis[%s]: sentinel %s:%d says the primary of %s is %s:%d\n", r->name,
-            r->sentinels.addr[asked].host, r->sentinels.addr[asked].port, r->master, host, port);
+    fprintf(stderr, "redis[%s]: %s %s:%d says the primary of %s is %s:%d\n", r->name,
+            r->use_cluster ? "cluster node" : "sentinel", r->sentinels.addr[asked].host,
+            r->sentinels.addr[asked].port, r->master, host, port);
   snprintf(r->host, sizeof(r->host), "%s", host);
   r->port = port;
   connect_primary(r);
@@ -369,11 +383,14 @@ static void ask_sentinel(sg_redis *r) {
     r->sac = ac;
     redisAsyncSetConnectCallback(ac, on_sentinel_connect);
     /* Queued now, sent once connected. */
-    redisAsyncCommand(ac, on_sentinel_reply, r, "SENTINEL get-master-addr-by-name %s", r->master);
+    if (r->use_cluster)
+      redisAsyncCommand(ac, on_sentinel_reply, r, "CLUSTER SLOTS");
+    else
+      redisAsyncCommand(ac, on_sentinel_reply, r, "SENTINEL get-master-addr-by-name %s", r->master);
     uv_timer_start(&r->connect_timer, on_sentinel_timeout, r->connect_timeout_ms, 0);
     return;
   }
-  log_outage(r, "no sentinel named a primary");
+  log_outage(r, r->use_cluster ? "no cluster node named a primary" : "no sentinel named a primary");
   schedule_reconnect(r);
 }
 
@@ -437,7 +454,7 @@ static void watch_failovers(sg_redis *r) {
 static void connect_now(sg_redis *r) {
   if (r->destroying || r->ac != NULL || r->sac != NULL)
     return;
-  if (r->use_sentinel) {
+  if (r->use_sentinel || r->use_cluster) {
     r->sentinel_tries = 0;
     ask_sentinel(r);
     return;
@@ -472,7 +489,11 @@ static void connect_primary(sg_redis *r) {
 
 sg_redis *sg_redis_create(uv_loop_t *loop, const sg_redis_options *o) {
   sg_sentinel_list sentinels;
-  if (o->sentinels != NULL) {
+  if (o->cluster != NULL) {
+    if (sg_sentinel_parse(o->cluster, &sentinels) != 0 || o->sentinels != NULL ||
+        o->cluster_slot >= SG_CLUSTER_SLOTS)
+      return NULL;
+  } else if (o->sentinels != NULL) {
     if (sg_sentinel_parse(o->sentinels, &sentinels) != 0 || o->sentinel_master == NULL ||
         !sg_sentinel_name_valid(o->sentinel_master))
       return NULL;
@@ -483,7 +504,13 @@ sg_redis *sg_redis_create(uv_loop_t *loop, const sg_redis_options *o) {
   if (r == NULL)
     return NULL;
   r->loop = loop;
-  if (o->sentinels != NULL) {
+  if (o->cluster != NULL) {
+    r->use_cluster = 1;
+    r->slot = o->cluster_slot;
+    r->sentinels = sentinels;
+    snprintf(r->master, sizeof(r->master), "slot %u", r->slot); /* for log lines */
+    snprintf(r->host, sizeof(r->host), "(%s)", r->master);
+  } else if (o->sentinels != NULL) {
     r->use_sentinel = 1;
     r->sentinels = sentinels;
     snprintf(r->master, sizeof(r->master), "%s", o->sentinel_master);
@@ -579,6 +606,16 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
      * then on_disconnect asks the sentinels for the new one. */
     fprintf(stderr, "redis[%s]: %s:%d is read-only now; asking the sentinels\n", r->name, r->host,
             r->port);
+    redisAsyncDisconnect(ac);
+  }
+  if (r->use_cluster && r->ac == ac && sg_cluster_moved_reply(reply) &&
+      !(ac->c.flags & REDIS_DISCONNECTING)) {
+    /* The slot is served elsewhere now (a resharding ended, or a failover):
+     * this command fails (503, the client retries), the replies still due
+     * come, then on_disconnect asks the seeds where the slot is. ASK and
+     * TRYAGAIN only fail their command: the slot is still here. */
+    fprintf(stderr, "redis[%s]: %s:%d answered %s; asking the cluster again\n", r->name, r->host,
+            r->port, ((redisReply *)reply)->str);
     redisAsyncDisconnect(ac);
   }
   r->inflight--;

@@ -35,11 +35,18 @@ typedef void (*sg_redis_state_cb)(void *data, sg_redis *redis, int connected);
  * and a READONLY reply (the primary became a replica) closes the connection
  * so the next connect asks again. The command that got READONLY gets that
  * reply; the others in flight get theirs. */
+/* With cluster set (seed nodes, instead of host and port or sentinels), the
+ * seeds are asked CLUSTER SLOTS for the primary of cluster_slot before
+ * every (re)connect (store/cluster.h); a MOVED reply closes the connection
+ * so the next connect asks again. The command that got MOVED, ASK or
+ * TRYAGAIN gets that reply (an error: 503 to the client, who retries). */
 typedef struct sg_redis_options {
   const char *host;
   int port;
   const char *sentinels;       /* "HOST:PORT[,HOST:PORT...]" or NULL */
   const char *sentinel_master; /* the name the sentinels monitor, with sentinels */
+  const char *cluster;         /* "HOST:PORT[,HOST:PORT...]" seed nodes, or NULL */
+  unsigned cluster_slot;       /* the region's slot (sg_cluster_region_slot), with cluster */
   const char *name;            /* for log lines, e.g. "ingest" */
   size_t max_inflight;         /* 0 = 65536 */
   unsigned connect_timeout_ms; /* 0 = 2000 */
@@ -69,7 +76,7 @@ uint64_t sg_redis_connects(const sg_redis *redis);
 /* Queues a command: argvlen gives the arguments' lengths (binary-safe), or
  * is NULL for NUL-terminated strings. Returns 0, or a negative
  * SG_REDIS_E* code without calling cb. */
-int sg_redis_command(sg_redis *redis, sg_redis_reply_cb cb, void *data, int argc,
-                     const char **argv, const size_t *argvlen);
+int sg_redis_command(sg_redis *redis, sg_redis_reply_cb cb, void *data, int argc, const char **argv,
+                     const size_t *argvlen);
 
 #endif

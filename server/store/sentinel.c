@@ -82,8 +82,8 @@ int sg_sentinel_readonly_reply(const redisReply *r) {
   return r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0;
 }
 
-static redisContext *connect_timed(const char *host, int port, unsigned timeout_ms, char *err,
-                                   size_t err_size) {
+redisContext *sg_sentinel_connect_timed(const char *host, int port, unsigned timeout_ms, char *err,
+                                        size_t err_size) {
   struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   redisContext *c = redisConnectWithTimeout(host, port, tv);
   if (c != NULL && c->err == 0)
@@ -96,10 +96,25 @@ static redisContext *connect_timed(const char *host, int port, unsigned timeout_
   return c;
 }
 
+redisContext *sg_sentinel_connect_primary(const char *host, int port, unsigned timeout_ms,
+                                          char *err, size_t err_size) {
+  redisContext *c = sg_sentinel_connect_timed(host, port, timeout_ms, err, err_size);
+  if (c == NULL)
+    return NULL; /* the primary named is down: the sentinels (or the cluster) will notice */
+  redisReply *r = redisCommand(c, "ROLE");
+  int master = sg_sentinel_role_is_master(r);
+  freeReplyObject(r);
+  if (master)
+    return c;
+  snprintf(err, err_size, "%s:%d is not a primary (yet)", host, port);
+  redisFree(c);
+  return NULL;
+}
+
 /* Asks one sentinel; 0 with the primary's address, or -1 with err. */
 static int ask(const sg_sentinel_addr *s, const char *name, unsigned timeout_ms, char *host,
                size_t host_size, int *port, char *err, size_t err_size) {
-  redisContext *c = connect_timed(s->host, s->port, timeout_ms, err, err_size);
+  redisContext *c = sg_sentinel_connect_timed(s->host, s->port, timeout_ms, err, err_size);
   if (c == NULL)
     return -1;
   redisReply *r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", name);
@@ -121,17 +136,7 @@ redisContext *sg_sentinel_connect(const sg_sentinel_list *list, size_t *next, co
     if (ask(&list->addr[k], name, timeout_ms, host, host_size, port, err, err_size) != 0)
       continue;
     *next = k;
-    redisContext *c = connect_timed(host, *port, timeout_ms, err, err_size);
-    if (c == NULL)
-      return NULL; /* the primary named is down: the sentinels will notice */
-    redisReply *r = redisCommand(c, "ROLE");
-    int master = sg_sentinel_role_is_master(r);
-    freeReplyObject(r);
-    if (master)
-      return c;
-    snprintf(err, err_size, "%s:%d is not a primary (yet)", host, *port);
-    redisFree(c);
-    return NULL;
+    return sg_sentinel_connect_primary(host, *port, timeout_ms, err, err_size);
   }
   return NULL;
 }

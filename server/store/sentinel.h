@@ -49,6 +49,17 @@ int sg_sentinel_role_is_master(const redisReply *reply);
 /* 1 if reply is the error a replica gives to a write (the primary moved). */
 int sg_sentinel_readonly_reply(const redisReply *reply);
 
+/* Blocking: connects to host:port with timeout_ms bounding the connect and
+ * every reply. Returns the connection (the caller's to redisFree), or NULL
+ * with the reason in err. */
+redisContext *sg_sentinel_connect_timed(const char *host, int port, unsigned timeout_ms, char *err,
+                                        size_t err_size);
+
+/* The same, kept only if ROLE there says "master" (a sentinel, or a
+ * cluster node, may be a failover behind). */
+redisContext *sg_sentinel_connect_primary(const char *host, int port, unsigned timeout_ms,
+                                          char *err, size_t err_size);
+
 /* Blocking: asks the sentinels in turn, starting with *next (updated to the
  * one that answered, so the next call asks it first), connects to the
  * primary and checks its ROLE. timeout_ms bounds each connect and reply.

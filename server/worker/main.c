@@ -21,11 +21,12 @@
 #include "store/keys.h"
 #include "triage/protocol.h"
 #include "siaga_version.h"
+#include "store/cluster.h"
 #include "store/sentinel.h"
 #include "triage/triage.h"
 #include "worker/metrics.h"
 
-#define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
+#define READ_BLOCK_MS 2000 /* also bounds how long SIGTERM waits */
 #define CLAIM_EVERY_MS 5000
 #define CLAIM_IDLE_DEFAULT_MS 15000
 #define CONNECT_TIMEOUT_MS 2000
@@ -76,6 +77,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: siaga-worker --redis HOST:PORT\n"
           "                    | --sentinel HOST:PORT[,...] --sentinel-master NAME\n"
+          "                    | --cluster HOST:PORT[,...]\n"
           "                    [--region REGION] [--consumer NAME]\n"
           "                    [--claim-idle-ms N] [--public-url URL]\n"
           "                    [--triage-protocol FILE]\n"
@@ -88,6 +90,8 @@ static void usage(FILE *out) {
           "  --sentinel HOST:PORT[,HOST:PORT...]  ask these sentinels for the primary\n"
           "                       before every connect, and follow its failovers\n"
           "  --sentinel-master NAME  the name the sentinels monitor\n"
+          "  --cluster HOST:PORT[,HOST:PORT...]  seed nodes of a Redis Cluster: the primary\n"
+          "                       owning the region's slot, asked before every connect\n"
           "  --region REGION      region of the keys siaga:{REGION}:... (default %s)\n"
           "  --consumer NAME      consumer name in the group, unique per worker\n"
           "                       (default worker-HOSTNAME-PID)\n"
@@ -110,6 +114,7 @@ typedef struct options {
   char host[256];
   int port;
   sg_sentinel_list sentinels; /* n == 0: --redis */
+  sg_sentinel_list seeds;     /* --cluster; n == 0 without */
   size_t sentinel_next;
   const char *sentinel_master;
   const char *region;
@@ -136,6 +141,7 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"version", no_argument, NULL, 'v'},
                                            {"sentinel", required_argument, NULL, 's'},
                                            {"sentinel-master", required_argument, NULL, 'S'},
+                                           {"cluster", required_argument, NULL, 'C'},
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
@@ -155,6 +161,13 @@ static int parse_options(int argc, char **argv, options *o) {
     case 's':
       if (sg_sentinel_parse(optarg, &o->sentinels) != 0) {
         fprintf(stderr, "siaga-worker: --sentinel wants HOST:PORT[,HOST:PORT...], got \"%s\"\n",
+                optarg);
+        return -1;
+      }
+      break;
+    case 'C':
+      if (sg_sentinel_parse(optarg, &o->seeds) != 0) {
+        fprintf(stderr, "siaga-worker: --cluster wants HOST:PORT[,HOST:PORT...], got \"%s\"\n",
                 optarg);
         return -1;
       }
@@ -184,7 +197,8 @@ static int parse_options(int argc, char **argv, options *o) {
       /* Into an SMS as it is: printable ASCII, no blank, and short. */
       if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
           strlen(optarg) > 100 || strpbrk(optarg, " \"<>") != NULL) {
-        fprintf(stderr, "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
+        fprintf(stderr,
+                "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
         return -1;
       }
       o->public_url = optarg;
@@ -216,14 +230,16 @@ static int parse_options(int argc, char **argv, options *o) {
       return -1;
     }
   }
-  int have_sentinel = o->sentinels.n > 0;
-  if (optind < argc || have_redis == have_sentinel ||
+  int have_sentinel = o->sentinels.n > 0, have_cluster = o->seeds.n > 0;
+  if (optind < argc || have_redis + have_sentinel + have_cluster != 1 ||
       have_sentinel != (o->sentinel_master != NULL)) {
     usage(stderr);
     return -1;
   }
   if (have_sentinel)
     snprintf(o->host, sizeof(o->host), "(%s)", o->sentinel_master); /* until one answers */
+  if (have_cluster)
+    snprintf(o->host, sizeof(o->host), "(slot %u)", sg_cluster_region_slot(o->region));
   if (o->consumer[0] == '\0') {
     /* Host and pid make the default unique, so two workers never share a
      * pending list by accident. */
@@ -242,7 +258,12 @@ static int parse_options(int argc, char **argv, options *o) {
 static redisContext *connect_redis(options *o, char *err, size_t err_size) {
   struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
   redisContext *c;
-  if (o->sentinels.n > 0) {
+  if (o->seeds.n > 0) {
+    c = sg_cluster_connect(&o->seeds, &o->sentinel_next, sg_cluster_region_slot(o->region),
+                           CONNECT_TIMEOUT_MS, o->host, sizeof(o->host), &o->port, err, err_size);
+    if (c == NULL)
+      return NULL;
+  } else if (o->sentinels.n > 0) {
     c = sg_sentinel_connect(&o->sentinels, &o->sentinel_next, o->sentinel_master,
                             CONNECT_TIMEOUT_MS, o->host, sizeof(o->host), &o->port, err, err_size);
     if (c == NULL)
@@ -264,8 +285,8 @@ static redisContext *connect_redis(options *o, char *err, size_t err_size) {
     return NULL;
   }
   /* For GET /healthz (store/keys.h); a Redis refusing it only loses that. */
-  freeReplyObject(redisCommand(c, "CLIENT SETNAME %s%s:%s", SG_CLIENT_NAME_WORKER, o->region,
-                               o->consumer));
+  freeReplyObject(
+      redisCommand(c, "CLIENT SETNAME %s%s:%s", SG_CLIENT_NAME_WORKER, o->region, o->consumer));
   return c;
 }
 
@@ -276,6 +297,23 @@ static int still_primary(redisContext *c) {
   int master = sg_sentinel_role_is_master(r);
   freeReplyObject(r);
   return master;
+}
+
+/* With a cluster, an error may be a MOVED (the region's slot went to
+ * another primary, or a failover): then the seeds are asked again. ASK and
+ * TRYAGAIN during a migration leave this node the owner: the report stays
+ * pending and is retried here. */
+static int still_owner(redisContext *c, const options *o) {
+  if (!still_primary(c))
+    return 0;
+  redisReply *r = redisCommand(c, "CLUSTER SLOTS");
+  char host[sizeof(o->host)];
+  int port = 0;
+  int owner = sg_cluster_slots_reply(r, sg_cluster_region_slot(o->region), o->host, host,
+                                     sizeof(host), &port) == 0 &&
+              strcmp(host, o->host) == 0 && port == o->port;
+  freeReplyObject(r);
+  return owner;
 }
 
 /* Serves a started connection until it fails or we are asked to stop.
@@ -293,6 +331,10 @@ static int serve(sg_triage *t, redisContext *c, const options *o, sg_worker_metr
     }
     if (rc == SG_EUNAVAIL)
       return rc;
+    if (rc != 0 && o->seeds.n > 0 && !still_owner(c, o)) {
+      log_line("%s:%d no longer serves the region's slot; asking the cluster", o->host, o->port);
+      return SG_EUNAVAIL;
+    }
     if (rc != 0 && o->sentinels.n > 0 && !still_primary(c)) {
       log_line("%s:%d is no longer the primary; asking the sentinels", o->host, o->port);
       return SG_EUNAVAIL;
@@ -353,7 +395,10 @@ int main(int argc, char **argv) {
     sg_worker_metrics_destroy(wm);
     return 2;
   }
-  if (o.sentinels.n > 0)
+  if (o.seeds.n > 0)
+    log_line("consumer %s on the primary of slot %u (%zu cluster seeds), region %s", o.consumer,
+             sg_cluster_region_slot(o.region), o.seeds.n, o.region);
+  else if (o.sentinels.n > 0)
     log_line("consumer %s on the primary of %s (%zu sentinels), region %s", o.consumer,
              o.sentinel_master, o.sentinels.n, o.region);
   else

@@ -22,7 +22,7 @@ BAD = {
     "--report-rate": "5/h", "--report-burst": "0", "--lookup-rate": "x", "--lookup-burst": "x",
     "--conns-per-address": "-1", "--limit-table": "1", "--trusted-proxy": "nginx.local",
     "--sentinel": "x", "--sentinel-master": "a b", "--min-replicas": "-1",
-    "--min-replicas-timeout-ms": "0", "--public-url": "ftp://x", "--kannel-sendsms": "notaurl",
+    "--min-replicas-timeout-ms": "0", "--cluster": "a:1,,b:2", "--public-url": "ftp://x", "--kannel-sendsms": "notaurl",
 }
 
 
@@ -55,6 +55,17 @@ class CheckConfig(unittest.TestCase):
                 self.assertEqual(rc, 2, out)
                 self.assertIn("siagad: " + opt, out)
                 self.assertNotIn("configuration ok", out)
+
+    def test_cluster_is_instead_of_redis_and_sentinel(self):
+        for other in (["--redis", "127.0.0.1:6379"],
+                      ["--sentinel", "127.0.0.1:26379", "--sentinel-master", "siaga"]):
+            with self.subTest(other=other):
+                rc, out = check("--cluster", "127.0.0.1:7000", *other)
+                self.assertEqual(rc, 2, out)
+                self.assertIn("siagad: --cluster is instead of --redis and --sentinel", out)
+        rc, out = check("--listen", "127.0.0.1:%d" % free_port(), "--cluster",
+                        "127.0.0.1:7000,127.0.0.1:7001")
+        self.assertEqual(rc, 0, out)
 
     def test_files_are_read_as_at_start(self):
         with tempfile.TemporaryDirectory() as d:

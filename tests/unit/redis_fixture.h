@@ -27,6 +27,9 @@
 static int redis_port;
 static pid_t redis_pid;
 static char redis_dir[64];
+/* Set before start_redis: the server runs with --cluster-enabled (for the
+ * CLUSTER commands; no slot is assigned). */
+static int redis_cluster_mode;
 
 static int free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -48,8 +51,9 @@ static void start_redis(void) {
     exit(2);
   }
   redis_port = free_port();
-  char port[16];
+  char port[16], bus_port[16];
   snprintf(port, sizeof(port), "%d", redis_port);
+  snprintf(bus_port, sizeof(bus_port), "%d", free_port()); /* port + 10000 may not exist */
   const char *bin = getenv("SIAGA_REDIS_SERVER");
   if (bin == NULL || bin[0] == '\0')
     bin = "redis-server";
@@ -62,7 +66,8 @@ static void start_redis(void) {
     /* Redis goes when this runner goes, even if it is killed. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     execlp(bin, bin, "--port", port, "--bind", "127.0.0.1", "--dir", redis_dir, "--save", "",
-           "--appendonly", "no", "--logfile", "redis.log", (char *)NULL);
+           "--appendonly", "no", "--logfile", "redis.log", "--cluster-enabled",
+           redis_cluster_mode ? "yes" : "no", "--cluster-port", bus_port, (char *)NULL);
     fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
     _exit(127);
   }

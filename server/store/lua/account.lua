@@ -12,8 +12,15 @@
 -- epoch so that open WebSockets are closed too. Errors: "exists" (add),
 -- "unknown" (other operations).
 local op = ARGV[1]
+-- The session keys come from the data, not KEYS: on a Redis Cluster
+-- migrating the slot, one not here any more fails the command touching it.
+-- Read each before the first write (end_sessions comes before the account's
+-- own change), so the call fails whole, never halfway.
 local function end_sessions()
   local ids = redis.call('SMEMBERS', KEYS[2])
+  for _, k in ipairs(ids) do
+    redis.call('EXISTS', k)
+  end
   for _, k in ipairs(ids) do
     redis.call('DEL', k)
   end
@@ -34,11 +41,13 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('unknown')
 end
 if op == 'passwd' then
+  local n = end_sessions()
   redis.call('HSET', KEYS[1], 'pwhash', ARGV[4])
-  return end_sessions()
+  return n
 elseif op == 'disable' then
+  local n = end_sessions()
   redis.call('HSET', KEYS[1], 'disabled', '1')
-  return end_sessions()
+  return n
 elseif op == 'enable' then
   redis.call('HSET', KEYS[1], 'disabled', '0')
   return 0

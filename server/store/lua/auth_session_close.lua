@@ -10,7 +10,10 @@ local user = redis.call('HGET', KEYS[1], 'user')
 if not user then
   return 0
 end
-redis.call('DEL', KEYS[1])
+-- The sessions set is named from the data, not KEYS: written first, so on a
+-- Redis Cluster migrating the slot a set not here any more fails the call
+-- before anything is written.
 redis.call('SREM', ARGV[1] .. user, KEYS[1])
+redis.call('DEL', KEYS[1])
 redis.call('INCR', KEYS[2])
 return 1

@@ -4,6 +4,7 @@
 --
 -- KEYS[1] reports stream          siaga:{R}:reports
 -- KEYS[2] idempotency key         siaga:{R}:idem:<key>
+-- KEYS[3] report index            siaga:{R}:report:<report id>
 -- ARGV[1] packed siaga.v1.Report (its id already set)
 -- ARGV[2] report id
 -- ARGV[3] tracking token
@@ -15,8 +16,9 @@
 --
 -- The report index gets the token here already (same TTL as the key), so a
 -- citizen can follow the report as "received" before a worker files it
--- (report_status.lua); the worker adds the incident. The index is named
--- from KEYS[1]'s prefix (the same hash tag, so the same slot).
+-- (report_status.lua); the worker adds the incident. Every key is in KEYS:
+-- on a Redis Cluster whose slot is being migrated, Redis then refuses the
+-- whole call (TRYAGAIN or ASK) before it runs, never halfway through.
 --
 -- Returns {status, report id, tracking token}: status "new" when appended,
 -- "dup" when the key was seen before (only the key's time to live is renewed;
@@ -36,7 +38,6 @@ end
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1], 't', ARGV[3])
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'token', ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
-local index = string.sub(KEYS[1], 1, -8) .. 'report:' .. ARGV[2]
-redis.call('HSET', index, 'token', ARGV[3])
-redis.call('EXPIRE', index, ARGV[5])
+redis.call('HSET', KEYS[3], 'token', ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
 return {'new', ARGV[2], ARGV[3]}

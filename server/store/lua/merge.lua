@@ -100,6 +100,14 @@ local function repoint(numbers, from, to)
   end
 end
 
+-- The phone map keys come from the data, not KEYS: on a Redis Cluster
+-- migrating the slot, one not here any more fails the command touching it.
+-- Each is read before the first write, so the call fails whole (503,
+-- retried), never halfway.
+for _, phone in ipairs(redis.call("SMEMBERS", merge and KEYS[11] or KEYS[13])) do
+  redis.call("EXISTS", ARGV[24] .. phone)
+end
+
 if merge then
   local added = redis.call("SDIFF", KEYS[11], KEYS[12])
   for _, phone in ipairs(added) do

@@ -223,6 +223,16 @@ end
 local version = expected + 1
 local previous = tonumber(redis.call("HGET", KEYS[1], "status") or "0") or 0
 local is_open = status ~= 4 and status ~= 5
+-- The incidents closed in the last day, for the console (closed.lua). Its
+-- name is the open set's with "closed" for "open": same hash tag, same slot.
+local k_closed = string.gsub(KEYS[2], "open$", "closed")
+local was_open = previous ~= 4 and previous ~= 5
+-- Not in KEYS: on a Redis Cluster migrating the slot, a key not here any
+-- more fails the command that touches it. Touched first by a read, so such
+-- a call fails before its first write (503, retried), never halfway.
+if is_open ~= was_open then
+  redis.call("EXISTS", k_closed)
+end
 
 redis.call("HSET", KEYS[1], "pb", ARGV[3], "version", version, "status", status,
   "priority", priority, "score", score, "updated_at", string.format("%.0f", updated_at))
@@ -240,10 +250,6 @@ else
   redis.call("ZREM", KEYS[2], incident_id)
   redis.call("ZREM", KEYS[3], incident_id)
 end
--- The incidents closed in the last day, for the console (closed.lua). Its
--- name is the open set's with "closed" for "open": same hash tag, same slot.
-local k_closed = string.gsub(KEYS[2], "open$", "closed")
-local was_open = previous ~= 4 and previous ~= 5
 -- Only a change across open/closed touches the zset: a report joining an
 -- open incident (the hot path) writes nothing here.
 if is_open and not was_open then
