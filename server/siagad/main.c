@@ -121,7 +121,9 @@ static void on_admitted(void *data, int fd, const char *bytes, size_t len, const
 static void on_lws_log(int level, const char *line) {
   if (strstr(line, "adopt_socket_readbuf: ") != NULL)
     return;
-  lwsl_emit_stderr_notimestamp(level, line); /* stderr has the time (core/log.h) */
+  int n = (int)strcspn(line, "\r\n");
+  sg_log(level & LLL_ERR ? SG_LOG_ERROR : level & LLL_WARN ? SG_LOG_WARN : SG_LOG_INFO, "lws",
+         "msg=%.*s", n, line);
 }
 
 static void on_close_signal(uv_handle_t *h) {
