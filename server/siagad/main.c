@@ -641,7 +641,8 @@ int main(int argc, char **argv) {
     return 2;
   if (o.check_config)
     return sg_siagad_check_config(&o, stderr);
-  sg_log_init(); /* from now on every line of stderr starts with its time */
+  sg_log_set_level(o.log_level);
+  sg_log_init(); /* from now on every line on stderr is logfmt (core/log.h) */
   char why[512];
   if (o.triage_protocol && sg_protocol_use_file(o.triage_protocol, why, sizeof(why)) != 0) {
     fprintf(stderr, "siagad: %s\n", why); /* before any process is forked */

@@ -14,7 +14,13 @@
 #include "store/sentinel.h"
 
 /* Long options without a short letter. */
-enum { OPT_SENTINEL = 1000, OPT_SENTINEL_MASTER, OPT_MIN_REPLICAS, OPT_MIN_REPLICAS_TIMEOUT };
+enum {
+  OPT_SENTINEL = 1000,
+  OPT_SENTINEL_MASTER,
+  OPT_MIN_REPLICAS,
+  OPT_MIN_REPLICAS_TIMEOUT,
+  OPT_LOG_LEVEL
+};
 
 void sg_siagad_usage(FILE *out) {
   fprintf(out,
@@ -85,6 +91,8 @@ void sg_siagad_usage(FILE *out) {
           "  --limit-loopback    apply the limits to loopback clients too (default: exempt)\n"
           "  --reuse-port        share the port with a siagad already serving it\n"
           "                      (default: refuse to start on a port in use)\n"
+          "  --log-level LEVEL   debug, info, warn or error: the lowest level logged\n"
+          "                      (default info; README \"Logs\")\n"
           "  --version           the version\n"
           "  --check-config      check the options and the files they name, say what is\n"
           "                      wrong (exit 2) or ok (exit 0), and start nothing\n"
@@ -182,6 +190,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
                                             OPT_MIN_REPLICAS},
                                            {"min-replicas-timeout-ms", required_argument, NULL,
                                             OPT_MIN_REPLICAS_TIMEOUT},
+                                           {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -191,6 +200,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   o->sentinels = o->sentinel_master = NULL;
   o->min_replicas = 0;
   o->min_replicas_timeout_ms = 500;
+  o->log_level = SG_LOG_INFO;
   int redis_given = 0;
   sg_sentinel_list sentinels;
   o->region = SG_REGION_DEFAULT;
@@ -431,6 +441,12 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       exit(0);
     case 'Z':
       o->check_config = 1;
+      break;
+    case OPT_LOG_LEVEL:
+      if (sg_log_level_parse(optarg, &o->log_level) != 0) {
+        fprintf(stderr, "siagad: --log-level is debug, info, warn or error, not \"%s\"\n", optarg);
+        return -1;
+      }
       break;
     case 'h':
       sg_siagad_usage(stdout);

@@ -101,6 +101,8 @@ static void usage(FILE *out) {
           "  --metrics-listen HOST:PORT  serve GET /metrics (Prometheus text) there\n"
           "  --metrics-allow ADDR[,ADDR...]  the only peers it answers, exact; repeatable\n"
           "                       (default 127.0.0.1,::1)\n"
+          "  --log-level LEVEL    debug, info, warn or error: the lowest level logged\n"
+          "                       (default info)\n"
           "  --version            the version\n"
           "  --help               show this text\n",
           SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
@@ -120,6 +122,7 @@ typedef struct options {
   char metrics_host[128];
   int metrics_port; /* 0: no --metrics-listen */
   sg_metrics_http_allow metrics_allow;
+  sg_log_level log_level;
 } options;
 
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
@@ -136,10 +139,12 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"version", no_argument, NULL, 'v'},
                                            {"sentinel", required_argument, NULL, 's'},
                                            {"sentinel-master", required_argument, NULL, 'S'},
+                                           {"log-level", required_argument, NULL, 'L'},
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
+  o->log_level = SG_LOG_INFO;
   sg_metrics_http_allow_init(&o->metrics_allow);
   int have_redis = 0, opt;
   char *end;
@@ -202,6 +207,12 @@ static int parse_options(int argc, char **argv, options *o) {
     case 'M':
       if (sg_metrics_http_allow_option(&o->metrics_allow, optarg) != 0) {
         fprintf(stderr, "siaga-worker: " SG_METRICS_HTTP_ALLOW_USAGE "; got \"%s\"\n", optarg);
+        return -1;
+      }
+      break;
+    case 'L':
+      if (sg_log_level_parse(optarg, &o->log_level) != 0) {
+        fprintf(stderr, "siaga-worker: --log-level is debug, info, warn or error\n");
         return -1;
       }
       break;
@@ -312,7 +323,8 @@ int main(int argc, char **argv) {
   int prc = parse_options(argc, argv, &o);
   if (prc != 0)
     return prc > 0 ? EXIT_SUCCESS : 2;
-  sg_log_init(); /* from now on every line of stderr starts with its time */
+  sg_log_set_level(o.log_level);
+  sg_log_init(); /* from now on every line on stderr is logfmt (core/log.h) */
 
   /* No SA_RESTART is needed: hiredis retries reads interrupted by a signal,
    * so a stop takes effect when the current blocking read returns. */

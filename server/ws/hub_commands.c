@@ -6,6 +6,7 @@
 
 #include "api/commands.h"
 #include "wire/jsonread.h"
+#include "ws/cmdlog.h"
 #include "wire/pbjson.h"
 #include "ws/hub_internal.h"
 #include "siaga/v1/siaga.pb-c.h"
@@ -60,7 +61,10 @@ static void on_command(hub_session *s, const Siaga__V1__Command *c) {
     sg_hub__session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     return;
   }
-  sg_commands_run(s->hub->commands_runner, c, &s->who, on_command_done, op);
+  sg_commands_done_cb done = on_command_done;
+  void *data = op;
+  sg_cmdlog_start(SG_LOG_INFO, &c->base, &s->who, &done, &data);
+  sg_commands_run(s->hub->commands_runner, c, &s->who, done, data);
 }
 
 /* A text frame that is JSON but no ConsoleClientMessage: answers it as a
