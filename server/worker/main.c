@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,7 @@
 #include "triage/triage.h"
 #include "worker/metrics.h"
 
-#define READ_BLOCK_MS 2000     /* also bounds how long SIGTERM waits */
+#define READ_BLOCK_MS 2000 /* also bounds how long SIGTERM waits */
 #define CLAIM_EVERY_MS 5000
 #define CLAIM_IDLE_DEFAULT_MS 15000
 #define CONNECT_TIMEOUT_MS 2000
@@ -41,18 +40,9 @@ static void on_signal(int sig) {
   stopping = 1;
 }
 
-static void log_line(const char *fmt, ...) {
-  va_list ap;
-  fputs("siaga-worker: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-}
-
 static void on_dead(void *data, const char *entry_id, const char *reason) {
   sg_worker_metrics_dead(data);
-  log_line("report entry %s moved to the dead letter stream: %s", entry_id, reason);
+  sg_log(SG_LOG_WARN, "report.dead", "entry=%s reason=%s", entry_id, reason);
 }
 
 static void on_done(void *data, const char *category, int priority, int64_t received_at_ms) {
@@ -189,7 +179,8 @@ static int parse_options(int argc, char **argv, options *o) {
       /* Into an SMS as it is: printable ASCII, no blank, and short. */
       if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) ||
           strlen(optarg) > 100 || strpbrk(optarg, " \"<>") != NULL) {
-        fprintf(stderr, "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
+        fprintf(stderr,
+                "siaga-worker: --public-url wants an http(s):// URL of at most 100 chars\n");
         return -1;
       }
       o->public_url = optarg;
@@ -275,8 +266,8 @@ static redisContext *connect_redis(options *o, char *err, size_t err_size) {
     return NULL;
   }
   /* For GET /healthz (store/keys.h); a Redis refusing it only loses that. */
-  freeReplyObject(redisCommand(c, "CLIENT SETNAME %s%s:%s", SG_CLIENT_NAME_WORKER, o->region,
-                               o->consumer));
+  freeReplyObject(
+      redisCommand(c, "CLIENT SETNAME %s%s:%s", SG_CLIENT_NAME_WORKER, o->region, o->consumer));
   return c;
 }
 
@@ -305,13 +296,15 @@ static int serve(sg_triage *t, redisContext *c, const options *o, sg_worker_metr
     if (rc == SG_EUNAVAIL)
       return rc;
     if (rc != 0 && o->sentinels.n > 0 && !still_primary(c)) {
-      log_line("%s:%d is no longer the primary; asking the sentinels", o->host, o->port);
+      sg_log(SG_LOG_WARN, "redis.not_primary", "host=%s port=%d msg=%s", o->host, o->port,
+             "asking the sentinels");
       return SG_EUNAVAIL;
     }
     if (rc != 0) {
       /* The entry stays pending and is claimed again later; pause so a
        * persistent problem does not turn into a busy loop of log lines. */
-      log_line("%s; the report stays pending and is retried", sg_strerror(rc));
+      sg_log(SG_LOG_WARN, "report.retry", "reason=%s msg=%s", sg_strerror(rc),
+             "the report stays pending and is retried");
       sleep_ms(ERROR_PAUSE_MS);
     }
   }
@@ -343,33 +336,34 @@ int main(int argc, char **argv) {
   if (o.protocol_path) {
     char why[512];
     if (sg_protocol_use_file(o.protocol_path, why, sizeof(why)) != 0) {
-      fprintf(stderr, "siaga-worker: %s\n", why);
+      sg_log(SG_LOG_ERROR, "start.failed", "what=triage-protocol reason=%s", why);
       return 2;
     }
-    log_line("triage protocol %s", o.protocol_path);
+    sg_log(SG_LOG_INFO, "triage.protocol", "file=%s", o.protocol_path);
   }
 
   int err;
   sg_worker_metrics *wm = NULL;
   if (o.metrics_port != 0 && (wm = sg_worker_metrics_create(o.metrics_host, o.metrics_port,
                                                             &o.metrics_allow, &err)) == NULL) {
-    fprintf(stderr, "siaga-worker: cannot serve metrics on %s:%d: %s\n", o.metrics_host,
-            o.metrics_port, sg_strerror(err));
+    sg_log(SG_LOG_ERROR, "start.failed", "what=metrics host=%s port=%d reason=%s", o.metrics_host,
+           o.metrics_port, sg_strerror(err));
     return 2;
   }
   sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, o.public_url,
                              on_dead,  wm,         on_done};
   sg_triage *t = sg_triage_create(&topts, &err);
   if (t == NULL) {
-    fprintf(stderr, "siaga-worker: %s\n", sg_strerror(err));
+    sg_log(SG_LOG_ERROR, "start.failed", "what=triage reason=%s", sg_strerror(err));
     sg_worker_metrics_destroy(wm);
     return 2;
   }
   if (o.sentinels.n > 0)
-    log_line("consumer %s on the primary of %s (%zu sentinels), region %s", o.consumer,
-             o.sentinel_master, o.sentinels.n, o.region);
+    sg_log(SG_LOG_INFO, "serving", "consumer=%s sentinel_master=%s sentinels=%zu region=%s",
+           o.consumer, o.sentinel_master, o.sentinels.n, o.region);
   else
-    log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
+    sg_log(SG_LOG_INFO, "serving", "consumer=%s redis_host=%s redis_port=%d region=%s", o.consumer,
+           o.host, o.port, o.region);
 
   /* Redis going away is weather, not a reason to exit: log once per outage
    * and keep trying with a growing pause. */
@@ -382,7 +376,7 @@ int main(int argc, char **argv) {
       int rc = sg_triage_start(t, c);
       if (rc == 0) {
         if (in_outage)
-          log_line("redis %s:%d is back", o.host, o.port);
+          sg_log(SG_LOG_INFO, "redis.back", "host=%s port=%d", o.host, o.port);
         in_outage = 0;
         backoff = BACKOFF_MIN_MS;
         sg_worker_metrics_redis(wm, 1);
@@ -399,7 +393,8 @@ int main(int argc, char **argv) {
     if (stopping)
       break;
     if (!in_outage) {
-      log_line("redis %s:%d: %s; retrying until it is back", o.host, o.port, why);
+      sg_log(SG_LOG_WARN, "redis.unavailable", "host=%s port=%d reason=%s msg=%s", o.host, o.port,
+             why, "retrying until it is back");
       in_outage = 1;
     }
     sg_worker_metrics_poll(wm);
@@ -407,7 +402,7 @@ int main(int argc, char **argv) {
     backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
   }
 
-  log_line("stopping");
+  sg_log(SG_LOG_INFO, "stopping", "consumer=%s", o.consumer);
   sg_triage_destroy(t);
   sg_worker_metrics_destroy(wm);
   return EXIT_SUCCESS;
