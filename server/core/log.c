@@ -139,8 +139,11 @@ static size_t escape_value(char *out, const char *s, size_t n) {
   return o;
 }
 
+#define OMIT ((size_t)-1)
+
 /* One conversion of fmt at *pf (just after '%'): its value into v
- * (VALUE_OUT_MAX bytes); returns its length. */
+ * (VALUE_OUT_MAX bytes); returns its length, or OMIT to leave the field out
+ * (a NULL %s, a 0 with %.0d as printf writes nothing for it). */
 static size_t conversion(char *v, const char **pf, va_list *ap) {
   const char *f = *pf;
   int prec = -1;
@@ -165,9 +168,10 @@ static size_t conversion(char *v, const char **pf, va_list *ap) {
   switch (conv) {
   case 's': {
     const char *s = va_arg(*ap, const char *);
-    size_t len = s == NULL ? 0 : prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s);
     *pf = f;
-    return escape_value(v, s != NULL ? s : "", len);
+    if (s == NULL)
+      return OMIT;
+    return escape_value(v, s, prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s));
   }
   case 'c': {
     char c = (char)va_arg(*ap, int);
@@ -175,22 +179,26 @@ static size_t conversion(char *v, const char **pf, va_list *ap) {
     return escape_value(v, &c, 1);
   }
   case 'd':
-  case 'i':
-    if (size_t_len)
-      n = snprintf(v, 64, "%zd", va_arg(*ap, ssize_t));
-    else if (longs >= 2)
-      n = snprintf(v, 64, "%lld", va_arg(*ap, long long));
-    else if (longs == 1)
-      n = snprintf(v, 64, "%ld", va_arg(*ap, long));
-    else
-      n = snprintf(v, 64, "%d", va_arg(*ap, int));
+  case 'i': {
+    long long d = size_t_len   ? va_arg(*ap, ssize_t)
+                  : longs >= 2 ? va_arg(*ap, long long)
+                  : longs == 1 ? va_arg(*ap, long)
+                               : va_arg(*ap, int);
+    *pf = f;
+    if (d == 0 && prec == 0)
+      return OMIT;
+    n = snprintf(v, 64, "%lld", d);
     break;
+  }
   case 'u':
   case 'x': {
     unsigned long long u = size_t_len   ? va_arg(*ap, size_t)
                            : longs >= 2 ? va_arg(*ap, unsigned long long)
                            : longs == 1 ? va_arg(*ap, unsigned long)
                                         : va_arg(*ap, unsigned);
+    *pf = f;
+    if (u == 0 && prec == 0)
+      return OMIT;
     n = snprintf(v, 64, conv == 'u' ? "%llu" : "%llx", u);
     break;
   }
@@ -236,10 +244,15 @@ static size_t format_v(char *buf, size_t size, sg_log_level level, const char *e
     size_t vn = 0;
     if (*f == '%') {
       f++;
-      vn = conversion(v, &f, &aq);
+      if ((vn = conversion(v, &f, &aq)) == OMIT)
+        continue;
     }
+    if (n > 0 && key[0] == ' ' && l.len > 0 && buf[l.len - 1] == ' ')
+      key++, n--; /* the field before was left out */
     put2(&l, key, n, v, vn);
   }
+  while (l.len > 0 && buf[l.len - 1] == ' ')
+    l.len--;
   va_end(aq);
   if (l.cut) {
     memcpy(buf + l.len, CUT_MARK, sizeof(CUT_MARK) - 1);

@@ -48,7 +48,9 @@ int sg_log_enabled(sg_log_level level);
 
 /* Writes one line (see above). fmt holds `key=` literals and conversions:
  * %s (%.*s), %c, %d %i %u %x with no, l, ll or z length, and %f %g (with a
- * precision). event is a dotted name of the program's, written bare. */
+ * precision). A conversion is a whole value. A field whose %s is NULL, or
+ * whose %.0d (%.0u ...) is 0, is left out with its key. event is a dotted
+ * name of the program's. */
 void sg_log(sg_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sg_log_v(sg_log_level level, const char *event, const char *fmt, va_list ap);

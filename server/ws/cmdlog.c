@@ -52,11 +52,16 @@ static void describe(step *st, const ProtobufCMessage *c) {
   snprintf(st->request, sizeof(st->request), "%s", request != NULL ? request : "");
 }
 
+/* Empty fields are left out of the line (log.h). */
+static const char *or_null(const char *s) {
+  return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
 static void write_line(const step *st, const char *result, const char *code) {
   sg_log(st->level, "command",
          "actor=%s role=%s command=%s incident=%s assignment=%s request=%s result=%s code=%s",
-         st->actor, sg_role_name(st->role), st->command, st->incident, st->assignment, st->request,
-         result, code);
+         st->actor, sg_role_name(st->role), st->command, or_null(st->incident),
+         or_null(st->assignment), or_null(st->request), result, or_null(code));
 }
 
 static void on_answered(void *data, const Siaga__V1__CommandReply *r) {

@@ -1,7 +1,10 @@
 /* The log line of every console and responder command, with who and why:
  *
- *   event=command actor=ana role=dispatcher command=setStatus incident=I-... \
- *     assignment="" request=r1 result=ok code=""   (or result=error code=stale_version)
+ *   event=command actor=ana role=dispatcher command=setStatus incident=PLK-000001 \
+ *     request=r1 result=ok                        (or result=error code=stale_version)
+ *
+ * incident= (assignment= for a crew's answer to one), request= and code=
+ * are left out when there is none.
  *
  * sg_cmdlog_start puts a logging step in front of a command's done callback:
  * the line is written when the command is answered, then the answer goes on

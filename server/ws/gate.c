@@ -85,7 +85,7 @@ static void refuse_with(const asker *a, int fd, int status, const char *headers,
                         const char *message) {
   sg_log(status >= 500 ? SG_LOG_WARN : SG_LOG_INFO, "upgrade.refused",
          "path=%s peer=%s actor=%s status=%d code=%s reason=%s", a->path, a->peer,
-         a->actor != NULL ? a->actor : "", status, code, message);
+         a->actor, status, code, message);
   char body[256], out[768];
   size_t body_len = sg_http_parse_error_body(body, sizeof(body), code, message);
   sg_http_response r = {.status = status,

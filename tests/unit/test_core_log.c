@@ -42,6 +42,11 @@ static void test_plain_and_numbers(void) {
   check_line("level=error event=x \"\"", buf);
   sg_log_format(buf, sizeof(buf), SG_LOG_WARN, "x", "p=%.*s", 3, "abcdef");
   check_line("level=warn event=x p=abc", buf);
+  /* a NULL string and a 0 with %.0d leave their field out */
+  const char *none = NULL;
+  sg_log_format(buf, sizeof(buf), SG_LOG_WARN, "x", "a=%s b=%.0d c=%s d=%.0d e=%.0u", none, 0, "c",
+                7, 0u);
+  check_line("level=warn event=x c=c d=7", buf);
 }
 
 static void test_escaping(void) {
