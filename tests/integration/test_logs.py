@@ -7,6 +7,7 @@ import re
 import harness
 from harness import DISPATCHER, DISPATCHER_PASSWORD, JSON_PROTO, json_messages_until, json_report
 from clients import ws_handshake
+from test_responder import add_unit, command, connect, reply_for
 
 KEY = r"[A-Za-z0-9_.]+"
 BARE = r'[^\s="\\]+'
@@ -160,6 +161,23 @@ class Logs(harness.StackTestCase):
         for secret in (DISPATCHER_PASSWORD, wrong, self.stack.token):
             self.assertNotIn(secret, text)
             self.assertNotIn(secret, wtext)
+
+    def test_crew_commands(self):
+        token = add_unit(self.stack, "AMB-71")
+        ws = connect(self, token)
+        command(ws, "p1", position={"lat": -2.21, "lon": 113.92, "accuracyM": 8})
+        command(ws, "s1", accept={"assignmentId": "A-999999"})
+        self.assertFalse(reply_for(ws, "s1")[0].get("ok"))
+        ws.close()
+        pos = self.wait_event("command", request="p1")[0]
+        self.assertEqual((pos["level"], pos["actor"], pos["role"], pos["command"]),
+                         ("debug", "AMB-71", "responder", "position"))
+        bad = self.wait_event("command", request="s1")[0]
+        self.assertEqual((bad["level"], bad["actor"], bad["command"], bad["assignment"],
+                          bad["result"]), ("info", "AMB-71", "accept", "A-999999", "error"))
+        self.assertTrue(bad["code"])
+        _, text = events(self.stack.siagad.log_path)
+        self.assertNotIn(token, text)
 
 
 if __name__ == "__main__":
