@@ -72,6 +72,11 @@ static void on_answered(void *data, const Siaga__V1__CommandReply *r) {
   free(st);
 }
 
+void sg_cmdlog_refused(const sg_identity *who, const char *code) {
+  sg_log(SG_LOG_INFO, "command", "actor=%s role=%s result=error code=%s", who->name,
+         sg_role_name(who->role), code);
+}
+
 void sg_cmdlog_start(sg_log_level level, const ProtobufCMessage *command, const sg_identity *who,
                      sg_commands_done_cb *done, void **data) {
   if (!sg_log_enabled(level))

@@ -27,4 +27,8 @@
 void sg_cmdlog_start(sg_log_level level, const ProtobufCMessage *command, const sg_identity *who,
                      sg_commands_done_cb *done, void **data);
 
+/* The line of a command refused before it could be read (a requestId too
+ * long, a message that is no command): result=error with code. */
+void sg_cmdlog_refused(const sg_identity *who, const char *code);
+
 #endif

@@ -46,6 +46,7 @@ static void on_command(hub_session *s, const Siaga__V1__Command *c) {
     r.request_id = echo;
     r.error_code = "bad_command";
     r.message = "requestId: at most 64 bytes (this reply carries its first 64)";
+    sg_cmdlog_refused(&s->who, r.error_code);
     reply_to(s, &r);
     return;
   }
@@ -90,6 +91,7 @@ static int reply_bad_command(hub_session *s, const char *why) {
   r.request_id = request_id;
   r.error_code = "bad_command";
   r.message = (char *)why;
+  sg_cmdlog_refused(&s->who, r.error_code);
   reply_to(s, &r);
   sg_jsonread_close(&doc);
   return 1;

@@ -57,6 +57,8 @@ static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
     reply.message = reply.ok       ? ""
                     : long_id      ? "requestId: at most 64 bytes (this reply carries its first 64)"
                                    : "the command names no action";
+    if (!reply.ok)
+      sg_cmdlog_refused(&s->who, reply.error_code);
     send_reply(s, &reply);
     return;
   }
@@ -99,6 +101,7 @@ static int reply_bad_command(session *s, const char *why) {
   r.request_id = (char *)request_id;
   r.error_code = "bad_command";
   r.message = (char *)why;
+  sg_cmdlog_refused(&s->who, r.error_code);
   send_reply(s, &r);
   sg_jsonread_close(&doc);
   return 1;

@@ -167,6 +167,7 @@ class Logs(harness.StackTestCase):
         ws = connect(self, token)
         command(ws, "p1", position={"lat": -2.21, "lon": 113.92, "accuracyM": 8})
         command(ws, "s1", accept={"assignmentId": "A-999999"})
+        command(ws, "s2", setUnitStatus={"status": "UNIT_STATUS_FLYING"})  # no such status
         self.assertFalse(reply_for(ws, "s1")[0].get("ok"))
         ws.close()
         pos = self.wait_event("command", request="p1")[0]
@@ -176,6 +177,8 @@ class Logs(harness.StackTestCase):
         self.assertEqual((bad["level"], bad["actor"], bad["command"], bad["assignment"],
                           bad["result"]), ("info", "AMB-71", "accept", "A-999999", "error"))
         self.assertTrue(bad["code"])
+        refused = self.wait_event("command", actor="AMB-71", code="bad_command")
+        self.assertEqual(refused[0]["result"], "error")
         _, text = events(self.stack.siagad.log_path)
         self.assertNotIn(token, text)
 
