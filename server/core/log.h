@@ -57,8 +57,8 @@ void sg_log_v(sg_log_level level, const char *event, const char *fmt, va_list ap
 
 /* The line sg_log would write, into buf (NUL-terminated, newline included);
  * returns its length. For tests, and for writing elsewhere than fd 2. */
-size_t sg_log_format(char *buf, size_t size, sg_log_level level, const char *event,
-                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+size_t sg_log_format(char *buf, size_t size, sg_log_level level, const char *event, const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
 
 /* The time now as RFC 3339 UTC with milliseconds, "2026-12-04T17:59:48.123Z",
  * into buf (at least SG_LOG_TIME_MAX bytes); returns its length. */
