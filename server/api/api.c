@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/clock.h"
 #include "core/embedded.h"
 #include "auth/password.h"
@@ -416,10 +417,26 @@ static void begin_report(api_session *s) {
 
 #define LOGIN_BODY_MAX 4096
 
+/* A sign-in's outcome, with the name asked for (s->who.name, cut to an
+ * account name's length) and the client, never the password or token. */
+static void log_login(api_session *s, const char *reason) {
+  if (reason == NULL)
+    sg_log(SG_LOG_INFO, "login", "actor=%s role=%s peer=%s", s->who.name, sg_role_name(s->who.role),
+           client_of(s).addr);
+  else
+    sg_log(SG_LOG_INFO, "login.refused", "actor=%s peer=%s reason=%s", s->who.name,
+           client_of(s).addr, reason);
+}
+
 static void on_login(void *data, const sg_auth_login_result *r) {
   api_session *s = sg_pending_finish(data);
   if (s == NULL)
     return;
+  s->who.role = r->role;
+  log_login(s, r->status == SG_AUTH_LOCKED            ? "locked"
+               : r->status == SG_AUTH_BAD_CREDENTIALS ? "bad_credentials"
+               : r->status != SG_AUTH_OK              ? "unavailable"
+                                                      : NULL);
   if (r->status == SG_AUTH_LOCKED) {
     s->retry_after = (int)((r->retry_after_ms + 999) / 1000);
     respond_error(s, 429, "too_many_failures",
@@ -452,9 +469,13 @@ static void handle_login(api_session *s) {
   const char *pw = sg_jsonread_member_string(&doc.values[0], "password", &pw_len);
   int rc = SG_EINVAL;
   sg_pending *op = NULL;
+  snprintf(s->who.name, sizeof(s->who.name), "%.*s", name != NULL ? (int)name_len : 0,
+           name != NULL ? name : "");
   if (name == NULL || pw == NULL) {
+    log_login(s, "bad_request");
     respond_error(s, 400, "bad_request", "expected {\"username\":\"...\",\"password\":\"...\"}");
   } else if (pw_len > SG_PASSWORD_MAX || name_len > 256) {
+    log_login(s, "bad_credentials");
     respond_error(s, 401, "bad_credentials", "wrong name or password");
   } else if ((op = sg_pending_start(&s->op, s)) == NULL) {
     respond_unavailable(s, "out of memory");

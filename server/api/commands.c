@@ -1,5 +1,6 @@
 #include "api/commands.h"
 
+#include "core/log.h"
 #include "api/merge.h"
 #include "api/split.h"
 
@@ -136,7 +137,7 @@ static void on_applied(void *data, redisReply *reply) {
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
       reply->element[0]->type != REDIS_REPLY_STRING) {
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-      fprintf(stderr, "commands: transition refused: %s\n", reply->str);
+      sg_log(SG_LOG_ERROR, "redis.refused", "script=transition.lua reason=%s", reply->str);
     finish(j, 0, "unavailable", "incident store unavailable; try again");
     return;
   }
@@ -455,7 +456,7 @@ static void on_prank(void *data, redisReply *reply) {
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
       reply->element[0]->type != REDIS_REPLY_STRING) {
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-      fprintf(stderr, "commands: prank.lua refused: %s\n", reply->str);
+      sg_log(SG_LOG_ERROR, "redis.refused", "script=prank.lua reason=%s", reply->str);
     finish(j, 0, "unavailable", "incident store unavailable; try again");
     return;
   }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "api/commands.h"
 #include "core/arena.h"
 #include "core/clock.h"
@@ -124,7 +125,7 @@ static void on_applied(void *data, redisReply *reply) {
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
       reply->element[0]->type != REDIS_REPLY_STRING) {
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-      fprintf(stderr, "merge: merge.lua refused: %s\n", reply->str);
+      sg_log(SG_LOG_ERROR, "redis.refused", "script=merge.lua reason=%s", reply->str);
     finish(j, 0, "unavailable", "incident store unavailable; try again");
     return;
   }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "auth/bearer.h"
 #include "core/embedded.h"
 #include "core/error.h"
@@ -54,9 +55,8 @@ sg_dispatch *sg_dispatch_create(uv_loop_t *loop, sg_redis *redis, const sg_dispa
   int line = 0;
   int rc = sg_kinds_load(o->kinds_path, &d->kinds, &line);
   if (rc != 0) {
-    fprintf(stderr, "dispatch: unit kinds %s: %s%s%.0d\n",
-            o->kinds_path != NULL ? o->kinds_path : "(built in)", sg_strerror(rc),
-            line ? " at line " : "", line);
+    sg_log(SG_LOG_ERROR, "start.failed", "what=unit-kinds file=%s reason=%s line=%.0d",
+           o->kinds_path != NULL ? o->kinds_path : "(built in)", sg_strerror(rc), line);
     free(d);
     return NULL;
   }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/error.h"
 #include "dispatch/dispatch_internal.h"
 
@@ -112,7 +113,7 @@ static void on_write(void *data, redisReply *reply) {
       result = SG_DISPATCH__CONFLICT;
     }
   } else if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
-    fprintf(stderr, "dispatch: dispatch.lua refused: %s\n", reply->str);
+    sg_log(SG_LOG_ERROR, "redis.refused", "script=dispatch.lua reason=%s", reply->str);
   }
   sg_dispatch *d = op->d;
   op->cb(op->data, result, update_id);

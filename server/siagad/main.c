@@ -18,6 +18,7 @@
 #include "citizen/citizen.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "siaga_version.h"
 #include "core/hostport.h"
 #include "dispatch/dispatch.h"
 #include "http/router.h"
@@ -122,7 +123,11 @@ static void on_admitted(void *data, int fd, const char *bytes, size_t len, const
 static void on_lws_log(int level, const char *line) {
   if (strstr(line, "adopt_socket_readbuf: ") != NULL)
     return;
-  lwsl_emit_stderr_notimestamp(level, line); /* stderr has the time (core/log.h) */
+  int n = (int)strcspn(line, "\r\n");
+  sg_log(level & LLL_ERR    ? SG_LOG_ERROR
+         : level & LLL_WARN ? SG_LOG_WARN
+                            : SG_LOG_INFO,
+         "lws", "msg=%.*s", n, line);
 }
 
 static void on_close_signal(uv_handle_t *h) {
@@ -192,8 +197,8 @@ static void on_drain_tick(uv_timer_t *t) {
     return;
   uv_timer_stop(t);
   if (left > 0)
-    fprintf(stderr, "siagad: %zu connections still open after %d ms; closing them\n", left,
-            DRAIN_MAX_MS);
+    sg_log(SG_LOG_WARN, "drain.late", "open=%zu after_ms=%d msg=%s", left, DRAIN_MAX_MS,
+           "closing them");
   begin_shutdown(srv);
 }
 
@@ -203,8 +208,9 @@ static void on_signal(uv_signal_t *sig, int signum) {
   if (srv->stopping)
     return;
   srv->stopping = 1;
-  fprintf(stderr, "siagad: stopping: draining (consoles, responders and followers closed with "
-                  "1001 to resume elsewhere, requests in flight answered)\n");
+  sg_log(SG_LOG_INFO, "stopping", "msg=%s",
+         "draining: consoles, responders and followers closed with 1001 to resume elsewhere, "
+         "requests in flight answered");
   close_signals(srv);
   sg_listener_destroy(srv->listener);
   srv->listener = NULL;
@@ -241,7 +247,7 @@ static int make_urls(const options *o, char *public_url, size_t public_size, cha
     size_t n = strlen(dlr_url);
     if (sg_url_encode(enc, sizeof(enc), o->webhook_secret, strlen(o->webhook_secret)) < 0 ||
         snprintf(dlr_url + n, dlr_size - n, "?secret=%s", enc) >= (int)(dlr_size - n)) {
-      fprintf(stderr, "siagad: --webhook-secret too long\n");
+      sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "sms", "--webhook-secret too long");
       return -1;
     }
   }
@@ -299,7 +305,7 @@ static int create_store(server *srv, const options *o) {
   else if (sg_dispatch_set_metrics(srv->dispatch, srv->metrics) != 0)
     what = "the metrics";
   if (what != NULL) {
-    fprintf(stderr, "siagad: cannot start %s (out of memory or bad options)\n", what);
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", what, "out of memory or bad options");
     return -1;
   }
   if (o->min_replicas > 0)
@@ -332,12 +338,13 @@ static int create_sms_api(server *srv, const options *o) {
                        .public_url = public_url,
                        .gazetteer_path = o->gazetteer};
   if ((srv->sms = sg_sms_create(srv->ingest, srv->redis, &so)) == NULL) {
-    fprintf(stderr, "siagad: cannot start SMS\n"); /* the reason was given above */
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s", "sms"); /* the reason was given above */
     return -1;
   }
   if (o->kannel_sendsms == NULL) {
-    fprintf(stderr, "siagad: warning: no --kannel-sendsms: SMS replies wait in the outbound "
-                    "stream until a siagad with it runs (GET /healthz counts them)\n");
+    sg_log(SG_LOG_WARN, "sms.no_sender", "msg=%s",
+           "no --kannel-sendsms: SMS replies wait in the outbound stream until a siagad with it "
+           "runs (GET /healthz counts them)");
   } else {
     sg_redis_options sro = redis_options(o, "smsout");
     sg_sms_outbound_options soo = {.region = o->region,
@@ -346,14 +353,16 @@ static int create_sms_api(server *srv, const options *o) {
                                    .consumer = consumer,
                                    .per_number_per_minute = o->sms_per_minute};
     if ((srv->smsout = sg_sms_outbound_create(srv->loop, &sro, &soo)) == NULL) {
-      fprintf(stderr, "siagad: bad --kannel-sendsms URL\n");
+      sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "sms-out",
+             "bad --kannel-sendsms URL");
       return -1;
     }
   }
   srv->api = sg_api_create(srv->redis, srv->ingest, srv->hub, o->region, &o->trusted_proxies);
   if ((srv->citizen = sg_citizen_create(srv->redis, srv->ingest, o->region, o->sms_number)) ==
       NULL) {
-    fprintf(stderr, "siagad: cannot start the citizens' routes (out of memory)\n");
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "the citizens' routes",
+           "out of memory");
     return -1;
   }
   sg_hub_add_observer(srv->hub, &sg_citizen_follow_observer, sg_citizen_follower(srv->citizen));
@@ -367,7 +376,7 @@ static int create_sms_api(server *srv, const options *o) {
   sg_citizen_routes(srv->citizen, routes + 5);
   if (srv->api == NULL || srv->health == NULL ||
       (srv->router = sg_http_router_create(routes, sizeof(routes) / sizeof(routes[0]))) == NULL) {
-    fprintf(stderr, "siagad: cannot start the api (out of memory)\n");
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "the api", "out of memory");
     return -1;
   }
   sg_http_router_observe(srv->router, sg_metrics_http_observe, srv->metrics_http);
@@ -375,14 +384,12 @@ static int create_sms_api(server *srv, const options *o) {
   sg_api_set_abuse(srv->api, sg_citizen_abuse_of(srv->citizen));
   sg_sms_set_unit_hook(srv->sms, unit_sms, srv->dispatch);
   if ((srv->assets = sg_assets_load(o->leaflet_dir)) == NULL) {
-    fprintf(stderr, "siagad: out of memory\n");
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "assets", "out of memory");
     return -1;
   }
   if (sg_assets_find(srv->assets, "leaflet.js") == NULL)
-    fprintf(stderr,
-            "siagad: no Leaflet in %s: the console has no map (apt-get install "
-            "libjs-leaflet)\n",
-            o->leaflet_dir);
+    sg_log(SG_LOG_WARN, "assets.no_leaflet", "dir=%s msg=%s", o->leaflet_dir,
+           "the console has no map (apt-get install libjs-leaflet)");
   sg_api_console console = {
       .assets = srv->assets, .map_tiles = o->map_tiles, .p1_escalate_s = o->p1_escalate_s};
   memcpy(console.ack_target_s, o->ack_target_s, sizeof(console.ack_target_s));
@@ -416,7 +423,7 @@ static int create_lws(server *srv) {
   info.timeout_secs = 10; /* a WebSocket handshake lws has not finished */
   info.pcontext = &srv->lws;
   if ((srv->lws = lws_create_context(&info)) == NULL) {
-    fprintf(stderr, "siagad: cannot start: lws context failed\n");
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "lws", "lws context failed");
     return -1;
   }
   return 0;
@@ -435,9 +442,9 @@ static void on_upgrade(void *data, int fd, const char *bytes, size_t len) {
 }
 
 static void listen_failed(const options *o, int err) {
-  fprintf(stderr, "siagad: cannot serve on %s:%d: %s%s\n", o->listen_host, o->listen_port,
-          sg_strerror(err),
-          err == -EADDRINUSE ? " (another siagad? --reuse-port shares the port on purpose)" : "");
+  sg_log(SG_LOG_ERROR, "start.failed", "what=listen host=%s port=%d reason=%s hint=%s",
+         o->listen_host, o->listen_port, sg_strerror(err),
+         err == -EADDRINUSE ? "another siagad? --reuse-port shares the port on purpose" : "");
 }
 
 /* sg_http and the listening socket. -1 with a message. */
@@ -451,13 +458,15 @@ static int create_http(server *srv, const options *o) {
                         .admit_follow = on_admitted,
                         .admit_data = srv};
   if ((srv->gate = sg_gate_create(&go)) == NULL) {
-    fprintf(stderr, "siagad: cannot start the WebSocket gate (out of memory)\n");
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "the WebSocket gate",
+           "out of memory");
     return -1;
   }
   sg_http_limit_options lo = o->limit;
   lo.trust = &o->trusted_proxies; /* behind nginx, each client counts for itself */
   if ((srv->limit = sg_http_limit_create(&lo, &sg_http_router_handler, srv->router)) == NULL) {
-    fprintf(stderr, "siagad: cannot start the limits (out of memory; --limit-table?)\n");
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "the limits",
+           "out of memory; --limit-table?");
     return -1;
   }
   sg_http_options hto = {.handler = &sg_http_limit_handler,
@@ -488,7 +497,7 @@ static int create_http(server *srv, const options *o) {
                                   .follow_redis = sg_hub_follow_redis(srv->hub),
                                   .smsout = srv->smsout};
   if ((srv->siagad_metrics = sg_siagad_metrics_create(srv->metrics, &ms)) == NULL) {
-    fprintf(stderr, "siagad: cannot start the metrics (out of memory)\n");
+    sg_log(SG_LOG_ERROR, "start.failed", "what=%s reason=%s", "the metrics", "out of memory");
     return -1;
   }
   return 0;
@@ -508,7 +517,7 @@ static int start_signals(server *srv) {
   if (err == 0)
     err = uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
   if (err != 0) {
-    fprintf(stderr, "siagad: cannot catch signals: %s\n", sg_strerror(err));
+    sg_log(SG_LOG_ERROR, "start.failed", "what=signals reason=%s", sg_strerror(err));
     return -1;
   }
   return 0;
@@ -521,7 +530,7 @@ static int serve(const options *opts) {
   uv_loop_t loop;
   int rc = uv_loop_init(&loop);
   if (rc != 0) {
-    fprintf(stderr, "siagad: cannot start the loop: %s\n", sg_strerror(rc));
+    sg_log(SG_LOG_ERROR, "start.failed", "what=loop reason=%s", sg_strerror(rc));
     return 1;
   }
   srv.loop = &loop;
@@ -537,16 +546,18 @@ static int serve(const options *opts) {
       start_signals(&srv) != 0 || create_lws(&srv) != 0)
     goto cleanup;
   if (o.cluster != NULL)
-    fprintf(stderr, "siagad: serving on http://%s:%d/ (region %s, slot %u of cluster %s)\n",
-            o.listen_host, o.listen_port, o.region, sg_cluster_region_slot(o.region), o.cluster);
+    sg_log(SG_LOG_INFO, "serving", "host=%s port=%d region=%s slot=%u cluster=%s version=%s",
+           o.listen_host, o.listen_port, o.region, sg_cluster_region_slot(o.region), o.cluster,
+           SG_VERSION);
   else if (o.sentinels != NULL)
-    fprintf(stderr,
-            "siagad: serving on http://%s:%d/ (region %s, primary %s of sentinels %s, "
-            "min replicas %u)\n",
-            o.listen_host, o.listen_port, o.region, o.sentinel_master, o.sentinels, o.min_replicas);
+    sg_log(SG_LOG_INFO, "serving",
+           "host=%s port=%d region=%s sentinel_master=%s sentinels=%s min_replicas=%u version=%s",
+           o.listen_host, o.listen_port, o.region, o.sentinel_master, o.sentinels, o.min_replicas,
+           SG_VERSION);
   else
-    fprintf(stderr, "siagad: serving on http://%s:%d/ (region %s, redis %s:%d)\n", o.listen_host,
-            o.listen_port, o.region, o.redis_host, o.redis_port);
+    sg_log(SG_LOG_INFO, "serving",
+           "host=%s port=%d region=%s redis_host=%s redis_port=%d version=%s", o.listen_host,
+           o.listen_port, o.region, o.redis_host, o.redis_port, SG_VERSION);
   status = 0;
   uv_run(&loop, UV_RUN_DEFAULT);
 
@@ -572,7 +583,7 @@ cleanup:
   sg_metrics_destroy(srv.metrics);
   rc = uv_loop_close(&loop);
   if (rc != 0)
-    fprintf(stderr, "siagad: loop closed with handles open: %s\n", sg_strerror(rc));
+    sg_log(SG_LOG_ERROR, "stop.unclean", "reason=%s", sg_strerror(rc));
   return status;
 }
 
@@ -628,7 +639,7 @@ static int supervise(const options *o) {
     alive--;
     if (!forwarded) {
       /* One edge process died: stop the rest so a supervisor restarts all. */
-      fprintf(stderr, "siagad: process %d exited; stopping\n", (int)pid);
+      sg_log(SG_LOG_ERROR, "process.exited", "pid=%d msg=%s", (int)pid, "stopping");
       rc = 1;
       for (int i = 0; i < n; i++)
         kill(children[i], SIGTERM);
@@ -644,10 +655,12 @@ int main(int argc, char **argv) {
     return 2;
   if (o.check_config)
     return sg_siagad_check_config(&o, stderr);
-  sg_log_init(); /* from now on every line of stderr starts with its time */
+  sg_log_set_level(o.log_level);
+  sg_log_init(); /* from now on every line on stderr is logfmt (core/log.h) */
   char why[512];
   if (o.triage_protocol && sg_protocol_use_file(o.triage_protocol, why, sizeof(why)) != 0) {
-    fprintf(stderr, "siagad: %s\n", why); /* before any process is forked */
+    sg_log(SG_LOG_ERROR, "start.failed", "what=triage-protocol reason=%s",
+           why); /* before any process is forked */
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);

@@ -19,7 +19,8 @@ enum {
   OPT_SENTINEL_MASTER,
   OPT_MIN_REPLICAS,
   OPT_MIN_REPLICAS_TIMEOUT,
-  OPT_CLUSTER
+  OPT_CLUSTER,
+  OPT_LOG_LEVEL
 };
 
 void sg_siagad_usage(FILE *out) {
@@ -93,6 +94,8 @@ void sg_siagad_usage(FILE *out) {
           "  --limit-loopback    apply the limits to loopback clients too (default: exempt)\n"
           "  --reuse-port        share the port with a siagad already serving it\n"
           "                      (default: refuse to start on a port in use)\n"
+          "  --log-level LEVEL   debug, info, warn or error: the lowest level logged\n"
+          "                      (default info; README \"Logs\")\n"
           "  --version           the version\n"
           "  --check-config      check the options and the files they name, say what is\n"
           "                      wrong (exit 2) or ok (exit 0), and start nothing\n"
@@ -189,6 +192,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       {"sentinel-master", required_argument, NULL, OPT_SENTINEL_MASTER},
       {"min-replicas", required_argument, NULL, OPT_MIN_REPLICAS},
       {"min-replicas-timeout-ms", required_argument, NULL, OPT_MIN_REPLICAS_TIMEOUT},
+      {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -198,6 +202,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
   o->sentinels = o->sentinel_master = o->cluster = NULL;
   o->min_replicas = 0;
   o->min_replicas_timeout_ms = 500;
+  o->log_level = SG_LOG_INFO;
   int redis_given = 0;
   sg_sentinel_list sentinels;
   o->region = SG_REGION_DEFAULT;
@@ -451,6 +456,12 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       exit(0);
     case 'Z':
       o->check_config = 1;
+      break;
+    case OPT_LOG_LEVEL:
+      if (sg_log_level_parse(optarg, &o->log_level) != 0) {
+        fprintf(stderr, "siagad: --log-level is debug, info, warn or error, not \"%s\"\n", optarg);
+        return -1;
+      }
       break;
     case 'h':
       sg_siagad_usage(stdout);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/log.h"
 #include "dispatch/dispatch.h"
 #include "http/metrics_http.h"
 #include "http/limit.h"
@@ -45,9 +46,10 @@ typedef struct sg_siagad_options {
   const char *triage_protocol;  /* scores a Split and settles a Merge; NULL: built in */
   /* Peers that may GET /metrics (canonical, sg_metrics_http_address). */
   sg_metrics_http_allow metrics_allow;
-  sg_http_limit_options limit; /* per-address limits on the citizens' doors */
-  int reuse_port;              /* share the port with another siagad on purpose */
-  int check_config;            /* --check-config: check, say, exit */
+  sg_http_limit_options limit;  /* per-address limits on the citizens' doors */
+  int reuse_port;               /* share the port with another siagad on purpose */
+  int check_config;             /* --check-config: check, say, exit */
+  sg_log_level log_level;       /* --log-level: the lowest level written */
 } sg_siagad_options;
 
 /* Prints the usage text. */

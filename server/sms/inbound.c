@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "sms/charset.h"
 #include "core/embedded.h"
 #include "core/pending.h"
@@ -165,9 +166,8 @@ sg_sms *sg_sms_create(sg_ingest *ingest, sg_redis *redis, const sg_sms_options *
              ? sg_textscan_gazetteer_load_buffer((const char *)f->data, f->size, &s->gaz, &line)
              : SG_EIO;
   if (rc != 0)
-    fprintf(stderr, "siagad: gazetteer %s: %s%.*s%.0d\n", /* " at line N" for a bad line only */
-            o->gazetteer_path ? o->gazetteer_path : "(built in)", sg_strerror(rc), line > 0 ? 9 : 0,
-            " at line ", line);
+    sg_log(SG_LOG_ERROR, "start.failed", "what=gazetteer file=%s reason=%s line=%.0d",
+           o->gazetteer_path ? o->gazetteer_path : "(built in)", sg_strerror(rc), line);
   if (bad || rc != 0) {
     sg_sms_destroy(s);
     return NULL;

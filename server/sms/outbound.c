@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/clock.h"
 #include "http/client.h"
 #include "store/keys.h"
@@ -124,7 +125,7 @@ static const char *masked(const char *to, char *buf, size_t size) {
 static void on_ignored(void *data, redisReply *reply) {
   (void)data;
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-    fprintf(stderr, "smsout: redis: %s\n", reply->str);
+    sg_log(SG_LOG_ERROR, "sms.out.redis_error", "reason=%s", reply->str);
 }
 
 /* ---- held messages ---- */
@@ -287,8 +288,8 @@ static void after_checks(msg *m) {
      * in the next minute. Logged once per message, not once per minute. */
     if (!m->limit_logged) {
       char buf[32];
-      fprintf(stderr, "smsout: %s to %s held back: over %u SMS per minute to that number\n", m->id,
-              masked(m->to, buf, sizeof(buf)), o->per_minute);
+      sg_log(SG_LOG_WARN, "sms.out.held", "sms=%s to=%s per_minute=%u", m->id,
+             masked(m->to, buf, sizeof(buf)), o->per_minute);
       m->limit_logged = 1;
     }
     uint64_t now = sg_clock_now_ms();
@@ -394,8 +395,8 @@ static void finish_dead(msg *m, const char *reason) {
   char k_try[SG_KEY_MAX], attempts[24], buf[32];
   try_key(m, k_try, sizeof(k_try));
   snprintf(attempts, sizeof(attempts), "%lld", m->attempts);
-  fprintf(stderr, "smsout: %s to %s moved to the dead stream: %s\n", m->id,
-          masked(m->to, buf, sizeof(buf)), reason);
+  sg_log(SG_LOG_ERROR, "sms.out.dead", "sms=%s to=%s reason=%s", m->id,
+         masked(m->to, buf, sizeof(buf)), reason);
   m->dead_reason = reason;
   o->stats.dead++;
   step_begin(m, STEP_FINISH);
@@ -441,13 +442,13 @@ static void http_done(msg *m, int status, const char *error) {
     /* An outage repeats the same line for every message every minute:
      * attempts 1, 2, 4, 8, ... say enough. */
     if ((m->attempts & (m->attempts - 1)) == 0)
-      fprintf(stderr, "smsout: %s to %s not sent (attempt %lld): %s; retry in %llu ms\n", m->id,
-              masked(m->to, buf, sizeof(buf)), m->attempts, why, (unsigned long long)delay);
+      sg_log(SG_LOG_WARN, "sms.out.retry", "sms=%s to=%s attempt=%lld reason=%s retry_ms=%llu",
+             m->id, masked(m->to, buf, sizeof(buf)), m->attempts, why, (unsigned long long)delay);
     retry_in(m, delay);
     return;
   }
-  fprintf(stderr, "smsout: %s to %s refused by the gateway with HTTP %d (attempt %lld)\n", m->id,
-          masked(m->to, buf, sizeof(buf)), status, m->attempts);
+  sg_log(SG_LOG_WARN, "sms.out.refused", "sms=%s to=%s status=%d attempt=%lld", m->id,
+         masked(m->to, buf, sizeof(buf)), status, m->attempts);
   char k_try[SG_KEY_MAX];
   try_key(m, k_try, sizeof(k_try));
   step_begin(m, STEP_REFUSED);

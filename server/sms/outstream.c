@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/clock.h"
 #include "core/utf8.h"
 #include "store/keys.h"
@@ -42,7 +43,7 @@ struct sg_sms_outstream {
 static void on_ignored(void *data, redisReply *reply) {
   (void)data;
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-    fprintf(stderr, "smsout: redis: %s\n", reply->str);
+    sg_log(SG_LOG_ERROR, "sms.out.redis_error", "reason=%s", reply->str);
 }
 
 static const redisReply *field(const redisReply *fields, const char *name) {
@@ -128,7 +129,7 @@ static void on_read(void *data, redisReply *reply) {
   if (s->destroying || reply == NULL)
     return; /* connection lost: the state callback starts again */
   if (reply->type == REDIS_REPLY_ERROR) {
-    fprintf(stderr, "smsout: XREADGROUP failed: %s\n", reply->str);
+    sg_log(SG_LOG_ERROR, "sms.out.redis_error", "command=XREADGROUP reason=%s", reply->str);
     if (strncmp(reply->str, "NOGROUP", 7) == 0) {
       /* Redis came back without the group (data lost): make it again. */
       s->group_ready = 0;
@@ -169,7 +170,7 @@ static void on_group(void *data, redisReply *reply) {
   if (s->destroying || reply == NULL)
     return;
   if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0) {
-    fprintf(stderr, "smsout: cannot create the consumer group: %s\n", reply->str);
+    sg_log(SG_LOG_ERROR, "sms.out.redis_error", "command=XGROUP reason=%s", reply->str);
     return; /* the state callback tries again on the next connect */
   }
   s->group_ready = 1;
@@ -200,7 +201,8 @@ static void on_autoclaim(void *data, redisReply *reply) {
   for (size_t i = 0; i < reply->element[1]->elements; i++)
     taken += (size_t)take(s, reply->element[1]->element[i]);
   if (taken > 0)
-    fprintf(stderr, "smsout: took over %zu message(s) left by another process\n", taken);
+    sg_log(SG_LOG_INFO, "sms.out.claimed", "messages=%zu msg=%s", taken,
+           "took over what another process left");
   s->held->pump(s->held_data);
 }
 

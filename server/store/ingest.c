@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/clock.h"
 #include "core/embedded.h"
 #include "store/cluster.h"
@@ -77,11 +78,11 @@ static void on_waited(void *data, redisReply *reply) {
   int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
            reply->integer >= (long long)in->min_replicas;
   if (!ok && reply != NULL && reply->type == REDIS_REPLY_INTEGER)
-    fprintf(stderr, "ingest: %lld of %u replicas confirmed the appends; answering 503\n",
-            reply->integer, in->min_replicas);
+    sg_log(SG_LOG_WARN, "ingest.replicas_short", "confirmed=%lld wanted=%u status=503",
+           reply->integer, in->min_replicas);
   else if (!ok && reply != NULL)
-    fprintf(stderr, "ingest: WAIT failed (%s); answering 503\n",
-            reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+    sg_log(SG_LOG_WARN, "ingest.wait_failed", "reason=%s status=503",
+           reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
   submission *s = in->batch;
   in->batch = NULL;
   in->waiting = 0;
@@ -141,7 +142,7 @@ static void on_added(void *data, redisReply *reply) {
   submission *s = data;
   if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-      fprintf(stderr, "ingest: redis refused: %s\n", reply->str);
+      sg_log(SG_LOG_ERROR, "redis.refused", "what=ingest reason=%s", reply->str);
     finish(s, reply == NULL || passing_error(reply) ? SG_INGEST_UNAVAILABLE : SG_INGEST_FAILED,
            NULL, 0, NULL, 0);
     return;
@@ -161,7 +162,7 @@ static void on_appended(void *data, redisReply *reply) {
       reply->element[1]->type != REDIS_REPLY_STRING ||
       reply->element[2]->type != REDIS_REPLY_STRING) {
     if (reply->type == REDIS_REPLY_ERROR)
-      fprintf(stderr, "ingest: redis refused: %s\n", reply->str);
+      sg_log(SG_LOG_ERROR, "redis.refused", "what=ingest reason=%s", reply->str);
     finish(s, passing_error(reply) ? SG_INGEST_UNAVAILABLE : SG_INGEST_FAILED, NULL, 0, NULL, 0);
     return;
   }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "store/cluster.h"
 #include "store/sentinel.h"
 
@@ -193,8 +194,8 @@ static int attach(uv_loop_t *loop, redisAsyncContext *ac) {
 
 static void log_outage(sg_redis *r, const char *why) {
   if (!r->outage_logged)
-    fprintf(stderr, "redis[%s]: %s:%d unavailable (%s); retrying\n", r->name, r->host, r->port,
-            why);
+    sg_log(SG_LOG_WARN, "redis.unavailable", "conn=%s host=%s port=%d reason=%s", r->name, r->host,
+           r->port, why);
   r->outage_logged = 1;
 }
 
@@ -225,7 +226,7 @@ static void on_script_loaded(redisAsyncContext *ac, void *reply, void *privdata)
   redisReply *rep = reply;
   script *s = privdata;
   if (rep != NULL && rep->type == REDIS_REPLY_ERROR)
-    fprintf(stderr, "redis: SCRIPT LOAD failed (%.*s): %s\n", 40, s->body, rep->str);
+    sg_log(SG_LOG_ERROR, "redis.script_failed", "script=%.*s reason=%s", 40, s->body, rep->str);
 }
 
 /* Connected (and, with sentinels, a primary): scripts, then ready. */
@@ -233,7 +234,7 @@ static void become_ready(sg_redis *r) {
   uv_timer_stop(&r->connect_timer);
   r->backoff_ms = RECONNECT_MIN_MS;
   if (r->outage_logged)
-    fprintf(stderr, "redis[%s]: connected to %s:%d\n", r->name, r->host, r->port);
+    sg_log(SG_LOG_INFO, "redis.connected", "conn=%s host=%s port=%d", r->name, r->host, r->port);
   r->outage_logged = 0;
   r->connects++;
   r->role_logged = 0;
@@ -262,8 +263,7 @@ static void on_role(redisAsyncContext *ac, void *reply, void *privdata) {
     return;
   }
   if (!r->role_logged)
-    fprintf(stderr, "redis[%s]: %s:%d is not a primary (yet); asking the sentinels again\n",
-            r->name, r->host, r->port);
+    sg_log(SG_LOG_WARN, "redis.not_primary", "conn=%s host=%s port=%d", r->name, r->host, r->port);
   r->role_logged = 1;
   redisAsyncDisconnect(ac); /* on_disconnect asks the sentinels again */
 }
@@ -339,9 +339,9 @@ static void on_sentinel_reply(redisAsyncContext *ac, void *reply, void *privdata
   }
   r->sentinel_next = asked;
   if (strcmp(host, r->host) != 0 || port != r->port)
-    fprintf(stderr, "redis[%s]: %s %s:%d says the primary of %s is %s:%d\n", r->name,
-            r->use_cluster ? "cluster node" : "sentinel", r->sentinels.addr[asked].host,
-            r->sentinels.addr[asked].port, r->master, host, port);
+    sg_log(SG_LOG_INFO, "redis.primary", "conn=%s via=%s asked_host=%s asked_port=%d master=%s host=%s port=%d",
+           r->name, r->use_cluster ? "cluster" : "sentinel", r->sentinels.addr[asked].host,
+           r->sentinels.addr[asked].port, r->master, host, port);
   snprintf(r->host, sizeof(r->host), "%s", host);
   r->port = port;
   connect_primary(r);
@@ -408,8 +408,9 @@ static void on_switch_master(redisAsyncContext *ac, void *reply, void *privdata)
   redisAsyncContext *old = r->ac;
   if (old == NULL || (strcmp(host, r->host) == 0 && port == r->port))
     return; /* already asking, or already there */
-  fprintf(stderr, "redis[%s]: sentinels switched %s from %s:%d to %s:%d\n", r->name, r->master,
-          r->host, r->port, host, port);
+  sg_log(SG_LOG_WARN, "redis.failover",
+         "conn=%s master=%s from_host=%s from_port=%d host=%s port=%d", r->name, r->master, r->host,
+         r->port, host, port);
   /* Commands in flight on the old primary fail now (callbacks get NULL)
    * rather than wait for it; the next connect asks the sentinels. */
   old->data = NULL;
@@ -604,8 +605,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
       !(ac->c.flags & REDIS_DISCONNECTING)) {
     /* The primary became a replica under us: the replies still due come,
      * then on_disconnect asks the sentinels for the new one. */
-    fprintf(stderr, "redis[%s]: %s:%d is read-only now; asking the sentinels\n", r->name, r->host,
-            r->port);
+    sg_log(SG_LOG_WARN, "redis.read_only", "conn=%s host=%s port=%d", r->name, r->host, r->port);
     redisAsyncDisconnect(ac);
   }
   if (r->use_cluster && r->ac == ac && sg_cluster_moved_reply(reply) &&
@@ -614,8 +614,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
      * this command fails (503, the client retries), the replies still due
      * come, then on_disconnect asks the seeds where the slot is. ASK and
      * TRYAGAIN only fail their command: the slot is still here. */
-    fprintf(stderr, "redis[%s]: %s:%d answered %s; asking the cluster again\n", r->name, r->host,
-            r->port, ((redisReply *)reply)->str);
+    sg_log(SG_LOG_WARN, "redis.moved", "conn=%s host=%s port=%d reply=%s", r->name, r->host, r->port,
+           ((redisReply *)reply)->str);
     redisAsyncDisconnect(ac);
   }
   r->inflight--;

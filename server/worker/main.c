@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,18 +41,9 @@ static void on_signal(int sig) {
   stopping = 1;
 }
 
-static void log_line(const char *fmt, ...) {
-  va_list ap;
-  fputs("siaga-worker: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-}
-
 static void on_dead(void *data, const char *entry_id, const char *reason) {
   sg_worker_metrics_dead(data);
-  log_line("report entry %s moved to the dead letter stream: %s", entry_id, reason);
+  sg_log(SG_LOG_WARN, "report.dead", "entry=%s reason=%s", entry_id, reason);
 }
 
 static void on_done(void *data, const char *category, int priority, int64_t received_at_ms) {
@@ -105,6 +95,8 @@ static void usage(FILE *out) {
           "  --metrics-listen HOST:PORT  serve GET /metrics (Prometheus text) there\n"
           "  --metrics-allow ADDR[,ADDR...]  the only peers it answers, exact; repeatable\n"
           "                       (default 127.0.0.1,::1)\n"
+          "  --log-level LEVEL    debug, info, warn or error: the lowest level logged\n"
+          "                       (default info)\n"
           "  --version            the version\n"
           "  --help               show this text\n",
           SG_REGION_DEFAULT, CLAIM_IDLE_DEFAULT_MS);
@@ -125,6 +117,7 @@ typedef struct options {
   char metrics_host[128];
   int metrics_port; /* 0: no --metrics-listen */
   sg_metrics_http_allow metrics_allow;
+  sg_log_level log_level;
 } options;
 
 /* Returns 0 to run, 1 to exit successfully (--help), -1 on a usage error. */
@@ -142,10 +135,12 @@ static int parse_options(int argc, char **argv, options *o) {
                                            {"sentinel", required_argument, NULL, 's'},
                                            {"sentinel-master", required_argument, NULL, 'S'},
                                            {"cluster", required_argument, NULL, 'C'},
+                                           {"log-level", required_argument, NULL, 'L'},
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->region = SG_REGION_DEFAULT;
   o->claim_idle_ms = CLAIM_IDLE_DEFAULT_MS;
+  o->log_level = SG_LOG_INFO;
   sg_metrics_http_allow_init(&o->metrics_allow);
   int have_redis = 0, opt;
   char *end;
@@ -216,6 +211,12 @@ static int parse_options(int argc, char **argv, options *o) {
     case 'M':
       if (sg_metrics_http_allow_option(&o->metrics_allow, optarg) != 0) {
         fprintf(stderr, "siaga-worker: " SG_METRICS_HTTP_ALLOW_USAGE "; got \"%s\"\n", optarg);
+        return -1;
+      }
+      break;
+    case 'L':
+      if (sg_log_level_parse(optarg, &o->log_level) != 0) {
+        fprintf(stderr, "siaga-worker: --log-level is debug, info, warn or error\n");
         return -1;
       }
       break;
@@ -332,17 +333,20 @@ static int serve(sg_triage *t, redisContext *c, const options *o, sg_worker_metr
     if (rc == SG_EUNAVAIL)
       return rc;
     if (rc != 0 && o->seeds.n > 0 && !still_owner(c, o)) {
-      log_line("%s:%d no longer serves the region's slot; asking the cluster", o->host, o->port);
+      sg_log(SG_LOG_WARN, "redis.not_owner", "host=%s port=%d msg=%s", o->host, o->port,
+             "no longer serves the region's slot; asking the cluster");
       return SG_EUNAVAIL;
     }
     if (rc != 0 && o->sentinels.n > 0 && !still_primary(c)) {
-      log_line("%s:%d is no longer the primary; asking the sentinels", o->host, o->port);
+      sg_log(SG_LOG_WARN, "redis.not_primary", "host=%s port=%d msg=%s", o->host, o->port,
+             "asking the sentinels");
       return SG_EUNAVAIL;
     }
     if (rc != 0) {
       /* The entry stays pending and is claimed again later; pause so a
        * persistent problem does not turn into a busy loop of log lines. */
-      log_line("%s; the report stays pending and is retried", sg_strerror(rc));
+      sg_log(SG_LOG_WARN, "report.retry", "reason=%s msg=%s", sg_strerror(rc),
+             "the report stays pending and is retried");
       sleep_ms(ERROR_PAUSE_MS);
     }
   }
@@ -354,7 +358,8 @@ int main(int argc, char **argv) {
   int prc = parse_options(argc, argv, &o);
   if (prc != 0)
     return prc > 0 ? EXIT_SUCCESS : 2;
-  sg_log_init(); /* from now on every line of stderr starts with its time */
+  sg_log_set_level(o.log_level);
+  sg_log_init(); /* from now on every line on stderr is logfmt (core/log.h) */
 
   /* No SA_RESTART is needed: hiredis retries reads interrupted by a signal,
    * so a stop takes effect when the current blocking read returns. */
@@ -373,36 +378,37 @@ int main(int argc, char **argv) {
   if (o.protocol_path) {
     char why[512];
     if (sg_protocol_use_file(o.protocol_path, why, sizeof(why)) != 0) {
-      fprintf(stderr, "siaga-worker: %s\n", why);
+      sg_log(SG_LOG_ERROR, "start.failed", "what=triage-protocol reason=%s", why);
       return 2;
     }
-    log_line("triage protocol %s", o.protocol_path);
+    sg_log(SG_LOG_INFO, "triage.protocol", "file=%s", o.protocol_path);
   }
 
   int err;
   sg_worker_metrics *wm = NULL;
   if (o.metrics_port != 0 && (wm = sg_worker_metrics_create(o.metrics_host, o.metrics_port,
                                                             &o.metrics_allow, &err)) == NULL) {
-    fprintf(stderr, "siaga-worker: cannot serve metrics on %s:%d: %s\n", o.metrics_host,
-            o.metrics_port, sg_strerror(err));
+    sg_log(SG_LOG_ERROR, "start.failed", "what=metrics host=%s port=%d reason=%s", o.metrics_host,
+           o.metrics_port, sg_strerror(err));
     return 2;
   }
   sg_triage_options topts = {o.region, o.consumer, o.claim_idle_ms, o.public_url,
                              on_dead,  wm,         on_done};
   sg_triage *t = sg_triage_create(&topts, &err);
   if (t == NULL) {
-    fprintf(stderr, "siaga-worker: %s\n", sg_strerror(err));
+    sg_log(SG_LOG_ERROR, "start.failed", "what=triage reason=%s", sg_strerror(err));
     sg_worker_metrics_destroy(wm);
     return 2;
   }
   if (o.seeds.n > 0)
-    log_line("consumer %s on the primary of slot %u (%zu cluster seeds), region %s", o.consumer,
-             sg_cluster_region_slot(o.region), o.seeds.n, o.region);
+    sg_log(SG_LOG_INFO, "serving", "consumer=%s slot=%u cluster_seeds=%zu region=%s", o.consumer,
+           sg_cluster_region_slot(o.region), o.seeds.n, o.region);
   else if (o.sentinels.n > 0)
-    log_line("consumer %s on the primary of %s (%zu sentinels), region %s", o.consumer,
-             o.sentinel_master, o.sentinels.n, o.region);
+    sg_log(SG_LOG_INFO, "serving", "consumer=%s sentinel_master=%s sentinels=%zu region=%s",
+           o.consumer, o.sentinel_master, o.sentinels.n, o.region);
   else
-    log_line("consumer %s on %s:%d, region %s", o.consumer, o.host, o.port, o.region);
+    sg_log(SG_LOG_INFO, "serving", "consumer=%s redis_host=%s redis_port=%d region=%s", o.consumer,
+           o.host, o.port, o.region);
 
   /* Redis going away is weather, not a reason to exit: log once per outage
    * and keep trying with a growing pause. */
@@ -415,7 +421,7 @@ int main(int argc, char **argv) {
       int rc = sg_triage_start(t, c);
       if (rc == 0) {
         if (in_outage)
-          log_line("redis %s:%d is back", o.host, o.port);
+          sg_log(SG_LOG_INFO, "redis.back", "host=%s port=%d", o.host, o.port);
         in_outage = 0;
         backoff = BACKOFF_MIN_MS;
         sg_worker_metrics_redis(wm, 1);
@@ -432,7 +438,8 @@ int main(int argc, char **argv) {
     if (stopping)
       break;
     if (!in_outage) {
-      log_line("redis %s:%d: %s; retrying until it is back", o.host, o.port, why);
+      sg_log(SG_LOG_WARN, "redis.unavailable", "host=%s port=%d reason=%s msg=%s", o.host, o.port,
+             why, "retrying until it is back");
       in_outage = 1;
     }
     sg_worker_metrics_poll(wm);
@@ -440,7 +447,7 @@ int main(int argc, char **argv) {
     backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
   }
 
-  log_line("stopping");
+  sg_log(SG_LOG_INFO, "stopping", "consumer=%s", o.consumer);
   sg_triage_destroy(t);
   sg_worker_metrics_destroy(wm);
   return EXIT_SUCCESS;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/embedded.h"
 #include "store/keys.h"
 
@@ -56,7 +57,7 @@ static void on_follow_read(void *data, redisReply *reply) {
     }
     f->events->read_done(f->data);
   } else if (reply->type == REDIS_REPLY_ERROR) {
-    fprintf(stderr, "hub: XREAD failed: %s\n", reply->str);
+    sg_log(SG_LOG_ERROR, "redis.refused", "command=XREAD reason=%s", reply->str);
   }
   if (behind)
     follow_check(f);
@@ -90,10 +91,8 @@ static void on_follow_check(void *data, redisReply *reply) {
   sg_ring_id last;
   long long added, retained;
   if (follow_position(reply, &last, &added, &retained) == 0 && added - f->read_count > retained) {
-    fprintf(stderr,
-            "hub: %lld updates were trimmed before this process read them; resyncing "
-            "consoles\n",
-            added - f->read_count - retained);
+    sg_log(SG_LOG_WARN, "updates.trimmed", "lost=%lld msg=%s", added - f->read_count - retained,
+           "trimmed before this process read them; resyncing consoles");
     f->read_count = added - retained; /* XREAD goes on with what is retained */
     /* the ring cannot replay across the hole */
     f->events->lost(f->data, last, "server fell behind; reconnect");
@@ -130,7 +129,7 @@ static void on_follow_start(void *data, redisReply *reply) {
   sg_ring_id last = {0, 0};
   long long added = 0, retained = 0;
   if (follow_position(reply, &last, &added, &retained) != 0) {
-    fprintf(stderr, "hub: cannot read the updates stream's position; retrying\n");
+    sg_log(SG_LOG_WARN, "updates.position_unknown", "msg=%s", "retrying");
     follow_check(f); /* asks again, then reads on */
     return;
   }
@@ -142,7 +141,7 @@ static void on_follow_start(void *data, redisReply *reply) {
   } else if (sg_ring_id_cmp(last, f->last) < 0) {
     /* Redis came back with less than we had read: it lost data. Every
      * console's position is now meaningless; make them start again. */
-    fprintf(stderr, "hub: updates stream went back in time; resyncing consoles\n");
+    sg_log(SG_LOG_WARN, "updates.went_back", "msg=%s", "resyncing consoles");
     f->last = last;
     f->read_count = added;
     f->events->lost(f->data, last, "server lost its place; reconnect");

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/pending.h"
 #include "http/parse.h"
 #include "ws/hub.h"
@@ -26,7 +27,8 @@ typedef struct upgrade {
   sg_gate *gate;
   int fd;
   door door;
-  int asked_other; /* the first authority did not know the token */
+  int asked_other;                       /* the first authority did not know the token */
+  char path[64], peer[SG_PEER_ADDR_MAX]; /* for the log */
   char token[SG_BEARER_LEN + 1];
   char *bytes; /* as read, for lws */
   size_t len;
@@ -70,11 +72,20 @@ void sg_gate_destroy(sg_gate *g) {
   free(g);
 }
 
+/* Where an upgrade came from and what it asked for, for the log line of a
+ * refusal (never its token). */
+typedef struct asker {
+  const char *path, *peer, *actor;
+} asker;
+
 /* A refusal, written at once: it is small, and the socket has just been
  * read from, so the kernel takes it whole; a client that does not read it
- * loses only its own answer. */
-static void refuse_with(int fd, int status, const char *headers, const char *code,
+ * loses only its own answer. Logged with who asked and why. */
+static void refuse_with(const asker *a, int fd, int status, const char *headers, const char *code,
                         const char *message) {
+  sg_log(status >= 500 ? SG_LOG_WARN : SG_LOG_INFO, "upgrade.refused",
+         "path=%s peer=%s actor=%s status=%d code=%s reason=%s", a->path, a->peer,
+         a->actor, status, code, message);
   char body[256], out[768];
   size_t body_len = sg_http_parse_error_body(body, sizeof(body), code, message);
   sg_http_response r = {.status = status,
@@ -89,8 +100,8 @@ static void refuse_with(int fd, int status, const char *headers, const char *cod
   close(fd);
 }
 
-static void refuse(int fd, int status, const char *code, const char *message) {
-  refuse_with(fd, status, status == 503 ? "retry-after: 2\r\n" : NULL, code, message);
+static void refuse(const asker *a, int fd, int status, const char *code, const char *message) {
+  refuse_with(a, fd, status, status == 503 ? "retry-after: 2\r\n" : NULL, code, message);
 }
 
 /* 1 if the comma-separated list names one of the two subprotocols. */
@@ -130,28 +141,31 @@ static void on_checked(void *data, sg_auth_status status, const sg_identity *who
     return; /* the gate has gone, and closed the socket */
   sg_gate *g = u->gate;
   int fd = u->fd;
+  asker a = {u->path, u->peer, who != NULL ? who->name : NULL};
   door other = u->door == DOOR_CONSOLE ? DOOR_RESPONDER : DOOR_CONSOLE;
   if (status == SG_AUTH_UNAVAILABLE) {
-    refuse(fd, 503, "unavailable", "the session store is unavailable, try again");
+    refuse(&a, fd, 503, "unavailable", "the session store is unavailable, try again");
   } else if (status != SG_AUTH_OK && !u->asked_other &&
              (other == DOOR_CONSOLE || g->o.dispatch != NULL)) {
     u->asked_other = 1;
     if (check(u, other) == 0)
       return; /* on_checked again, with the other's answer */
-    refuse(fd, 503, "unavailable", "out of memory");
+    refuse(&a, fd, 503, "unavailable", "out of memory");
   } else if (status != SG_AUTH_OK) {
-    refuse(fd, 401, "unauthenticated",
+    refuse(&a, fd, 401, "unauthenticated",
            u->door == DOOR_CONSOLE ? "the session is unknown or has ended: sign in again"
                                    : "the unit's token is unknown, replaced or disabled");
   } else if (u->asked_other) {
-    refuse(fd, 403, "forbidden",
+    refuse(&a, fd, 403, "forbidden",
            u->door == DOOR_CONSOLE ? "a unit's token may not open the console"
                                    : "a dispatcher's session may not open the responder channel");
   } else if (u->door == DOOR_CONSOLE && who->role < SG_ROLE_DISPATCHER) {
-    refuse(fd, 403, "forbidden", "this account may not use the console");
+    refuse(&a, fd, 403, "forbidden", "this account may not use the console");
   } else if (u->door == DOOR_RESPONDER && who->role != SG_ROLE_RESPONDER) {
-    refuse(fd, 403, "forbidden", "only a unit may open the responder channel");
+    refuse(&a, fd, 403, "forbidden", "only a unit may open the responder channel");
   } else {
+    sg_log(SG_LOG_INFO, "upgrade.accepted", "path=%s peer=%s actor=%s role=%s", u->path, u->peer,
+           who->name, sg_role_name(who->role));
     g->o.admit(g->o.admit_data, fd, u->bytes, u->len, who, u->token);
   }
   upgrade_free(u);
@@ -195,6 +209,7 @@ static int token_from_query(const char *query, const char *name, char out[SG_BEA
 /* Reads what the checks need from a copy of the head (parsing cuts it). */
 typedef struct head_fields {
   char path[64];
+  char peer[SG_PEER_ADDR_MAX]; /* the client's, past a trusted proxy */
   char token[SG_BEARER_LEN + 1];
   int has_token, has_protocol, follow_protocol, origin_ok;
   int version; /* Sec-WebSocket-Version: 13, 0 when absent, -1 for any other */
@@ -232,6 +247,7 @@ static int read_head(const sg_gate *g, int fd, const char *bytes, size_t len, he
   sg_peer client;
   sg_peer_socket_addr(fd, socket_peer, sizeof(socket_peer));
   sg_peer_of_head(g->o.trust, socket_peer, h, &client);
+  snprintf(f->peer, sizeof(f->peer), "%s", client.addr);
   f->origin_ok = origin_allowed(g, sg_http_parse_header_value(h, "origin"),
                                 sg_http_parse_header_value(h, "host"), client.tls);
   const char *authorization = sg_http_parse_header_value(h, "authorization");
@@ -253,50 +269,54 @@ void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
   sg_gate *g = data;
   head_fields f;
   memset(&f, 0, sizeof(f));
+  asker a = {f.path, f.peer, NULL};
   if (read_head(g, fd, bytes, len, &f) != 0) {
-    refuse(fd, 400, "bad_request", "the upgrade request cannot be read");
+    sg_peer_socket_addr(fd, f.peer, sizeof(f.peer));
+    refuse(&a, fd, 400, "bad_request", "the upgrade request cannot be read");
     return;
   }
   int console = f.door == DOOR_CONSOLE;
   /* RFC 6455 4.2.2 and 4.4: only version 13 is spoken, and a client asking
    * for another hears which one (426); lws would upgrade it anyway. */
   if (f.version == 0) {
-    refuse(fd, 400, "bad_upgrade", "Sec-WebSocket-Version is required (13)");
+    refuse(&a, fd, 400, "bad_upgrade", "Sec-WebSocket-Version is required (13)");
   } else if (f.version != 13) {
-    refuse_with(fd, 426, "sec-websocket-version: 13\r\n", "unsupported_version",
+    refuse_with(&a, fd, 426, "sec-websocket-version: 13\r\n", "unsupported_version",
                 "only Sec-WebSocket-Version 13 is supported");
   } else if (strcmp(f.path, SG_FOLLOW_PATH) == 0 && g->o.admit_follow != NULL) {
     if (f.follow_protocol)
       g->o.admit_follow(g->o.admit_data, fd, bytes, len, NULL, NULL);
     else
-      refuse(fd, 400, "no_subprotocol", "name the subprotocol " SG_FOLLOW_PROTOCOL);
+      refuse(&a, fd, 400, "no_subprotocol", "name the subprotocol " SG_FOLLOW_PROTOCOL);
   } else if (strcmp(f.path, SG_HUB_PATH) != 0 && strcmp(f.path, SG_RESPONDER_PATH) != 0) {
-    refuse(fd, 404, "not_found", "no WebSocket at this path");
+    refuse(&a, fd, 404, "not_found", "no WebSocket at this path");
   } else if (!f.has_protocol) {
-    refuse(fd, 400, "no_subprotocol",
+    refuse(&a, fd, 400, "no_subprotocol",
            console ? "name the subprotocol " SG_HUB_PROTOCOL_PB " or " SG_HUB_PROTOCOL_JSON
                    : "name the subprotocol " SG_RESPONDER_PROTOCOL_PB
                      " or " SG_RESPONDER_PROTOCOL_JSON);
   } else if (!f.origin_ok) {
-    refuse(fd, 403, "bad_origin", "this page's origin may not open this WebSocket");
+    refuse(&a, fd, 403, "bad_origin", "this page's origin may not open this WebSocket");
   } else if (!f.has_token) {
-    refuse(fd, 401, "unauthenticated",
+    refuse(&a, fd, 401, "unauthenticated",
            console ? "sign in first (Authorization: Bearer, or the cookie)"
                    : "the unit's token: Authorization: Bearer, the siaga_unit cookie, or ?token=");
   } else if (!console && g->o.dispatch == NULL) {
-    refuse(fd, 503, "unavailable", "this server does not serve units");
+    refuse(&a, fd, 503, "unavailable", "this server does not serve units");
   } else {
     upgrade *u = calloc(1, sizeof(*u));
     char *copy = u != NULL ? malloc(len) : NULL;
     if (copy == NULL) {
       free(u);
-      refuse(fd, 503, "unavailable", "out of memory");
+      refuse(&a, fd, 503, "unavailable", "out of memory");
       return;
     }
     memcpy(copy, bytes, len);
     u->gate = g;
     u->fd = fd;
     u->door = f.door;
+    memcpy(u->path, f.path, sizeof(u->path));
+    memcpy(u->peer, f.peer, sizeof(u->peer));
     memcpy(u->token, f.token, sizeof(u->token));
     u->bytes = copy;
     u->len = len;
@@ -306,7 +326,7 @@ void sg_gate_upgrade(void *data, int fd, const char *bytes, size_t len) {
     g->waiting = u;
     if (check(u, f.door) != 0) {
       upgrade_free(u);
-      refuse(fd, 503, "unavailable", "out of memory");
+      refuse(&a, fd, 503, "unavailable", "out of memory");
     }
   }
   memset(f.token, 0, sizeof(f.token));

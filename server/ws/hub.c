@@ -1,4 +1,5 @@
 #include "ws/hub.h"
+#include "core/log.h"
 #include "ws/hub_internal.h"
 
 #include <stdio.h>
@@ -279,7 +280,7 @@ static void on_follow_update(void *data, const char *id, size_t id_len, const ui
     return;
   Siaga__V1__IncidentUpdate *u = siaga__v1__incident_update__unpack(NULL, pb_len, pb);
   if (u == NULL) {
-    fprintf(stderr, "hub: update %.*s does not decode; skipped\n", (int)id_len, id);
+    sg_log(SG_LOG_ERROR, "update.undecodable", "update=%.*s msg=skipped", (int)id_len, id);
     return;
   }
   char idbuf[48];

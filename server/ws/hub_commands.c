@@ -6,6 +6,7 @@
 
 #include "api/commands.h"
 #include "wire/jsonread.h"
+#include "ws/cmdlog.h"
 #include "wire/pbjson.h"
 #include "ws/hub_internal.h"
 #include "siaga/v1/siaga.pb-c.h"
@@ -45,6 +46,7 @@ static void on_command(hub_session *s, const Siaga__V1__Command *c) {
     r.request_id = echo;
     r.error_code = "bad_command";
     r.message = "requestId: at most 64 bytes (this reply carries its first 64)";
+    sg_cmdlog_refused(&s->who, r.error_code);
     reply_to(s, &r);
     return;
   }
@@ -60,7 +62,10 @@ static void on_command(hub_session *s, const Siaga__V1__Command *c) {
     sg_hub__session_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     return;
   }
-  sg_commands_run(s->hub->commands_runner, c, &s->who, on_command_done, op);
+  sg_commands_done_cb done = on_command_done;
+  void *data = op;
+  sg_cmdlog_start(SG_LOG_INFO, &c->base, &s->who, &done, &data);
+  sg_commands_run(s->hub->commands_runner, c, &s->who, done, data);
 }
 
 /* A text frame that is JSON but no ConsoleClientMessage: answers it as a
@@ -86,6 +91,7 @@ static int reply_bad_command(hub_session *s, const char *why) {
   r.request_id = request_id;
   r.error_code = "bad_command";
   r.message = (char *)why;
+  sg_cmdlog_refused(&s->who, r.error_code);
   reply_to(s, &r);
   sg_jsonread_close(&doc);
   return 1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/utf8.h"
 #include "wire/pbjson.h"
 
@@ -114,7 +115,7 @@ sg_msg *sg_msg_from_update(const char *id_str, size_t id_len, const uint8_t *pb,
     return NULL;
   Siaga__V1__IncidentUpdate *u = siaga__v1__incident_update__unpack(NULL, pb_len, pb);
   if (u == NULL) {
-    fprintf(stderr, "hub: update %.*s does not decode; skipped\n", (int)id_len, id_str);
+    sg_log(SG_LOG_ERROR, "update.undecodable", "update=%.*s msg=skipped", (int)id_len, id_str);
     return NULL;
   }
   char idbuf[48];

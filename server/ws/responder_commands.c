@@ -7,6 +7,7 @@
 
 #include "api/commands.h"
 #include "wire/jsonread.h"
+#include "ws/cmdlog.h"
 #include "wire/pbjson.h"
 #include "ws/responder_internal.h"
 #include "siaga/v1/siaga.pb-c.h"
@@ -56,6 +57,8 @@ static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
     reply.message = reply.ok       ? ""
                     : long_id      ? "requestId: at most 64 bytes (this reply carries its first 64)"
                                    : "the command names no action";
+    if (!reply.ok)
+      sg_cmdlog_refused(&s->who, reply.error_code);
     send_reply(s, &reply);
     return;
   }
@@ -65,7 +68,15 @@ static void on_command(session *s, const Siaga__V1__ResponderCommand *c) {
     return;
   }
   s->replies_due++;
-  sg_dispatch_responder_command(s->r->dispatch, c, &s->who, on_command_done, op);
+  sg_commands_done_cb done = on_command_done;
+  void *data = op;
+  /* a crew's position and seen marks come often: debug, not info */
+  sg_cmdlog_start(c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_POSITION ||
+                          c->action_case == SIAGA__V1__RESPONDER_COMMAND__ACTION_SEEN
+                      ? SG_LOG_DEBUG
+                      : SG_LOG_INFO,
+                  &c->base, &s->who, &done, &data);
+  sg_dispatch_responder_command(s->r->dispatch, c, &s->who, done, data);
 }
 
 /* A text frame that is JSON but no ResponderClientMessage (a misspelt
@@ -90,6 +101,7 @@ static int reply_bad_command(session *s, const char *why) {
   r.request_id = (char *)request_id;
   r.error_code = "bad_command";
   r.message = (char *)why;
+  sg_cmdlog_refused(&s->who, r.error_code);
   send_reply(s, &r);
   sg_jsonread_close(&doc);
   return 1;

@@ -273,7 +273,7 @@ class SmsOutbound(harness.StackTestCase):
         # In the order they were written, and the rest still pending.
         self.assertEqual([r[3]["text"] for r in this_minute], ["Pesan uji %d" % i for i in range(PER_MINUTE)])
         self.assertEqual(self.pending(), 10 - PER_MINUTE)
-        self.assertIn(b"held back", self.log())
+        self.assertIn(b"event=sms.out.held", self.log())
 
         # The siagad holding the rest dies; the next one takes its entries
         # over once they are idle (30 s), and the next minute takes the next
@@ -281,7 +281,7 @@ class SmsOutbound(harness.StackTestCase):
         self.stack.siagad.kill()
         self.stack.start_siagad()
         wait_until(lambda: len(self.gw.to(phone)) >= 2 * PER_MINUTE, 110, "the next minute's messages")
-        self.assertIn(b"took over", self.log())
+        self.assertIn(b"event=sms.out.claimed", self.log())
         time.sleep(2)
         reqs = self.gw.to(phone)
         per_minute = {}
