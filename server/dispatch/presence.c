@@ -7,8 +7,9 @@
  * held by several siagad and any of them may be killed: a dead one's
  * holders expire on their own, and the sweep every siagad runs once a
  * second (the ladder's tick) tells the consoles. Readers (dispatch_read.lua,
- * units.lua) compute the flag from the holders at the moment they read, so
- * the stored protobuf's copy of it never matters. */
+ * units.lua) take the flag from what presence.lua last told, so the stored
+ * protobuf's copy of it never matters, and dispatch.lua refuses a change
+ * read before the flag moved. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ static uint8_t *pack_update(const presence_op *o, int connected, uint64_t now, s
   Siaga__V1__Unit unit = *o->st.unit;
   unit.connected = connected;
   Siaga__V1__IncidentUpdate up = SIAGA__V1__INCIDENT_UPDATE__INIT;
-  up.kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_UNIT_CHANGED;
+  up.kind = SIAGA__V1__UPDATE_KIND__UPDATE_KIND_UNIT_CONNECTED;
   up.actor = (char *)(strcmp(o->op, "sweep") == 0 ? "siagad" : o->unit_id);
   up.at_ms = (int64_t)now;
   up.unit = &unit;

@@ -62,17 +62,14 @@ int sg_dispatch__read(sg_dispatch *d, const char *unit_id, const char *asg_id, c
   memset(st, 0, sizeof(*st));
   if (d->closing)
     return SG_EUNAVAIL;
-  char k[5][SG_KEY_MAX];
+  char k[4][SG_KEY_MAX];
   if (sg_key(k[3], SG_KEY_MAX, d->region, SG_KEY_UPDATES) < 0 ||
       (unit_id != NULL && sg_dispatch__key(d, k[0], "unit", unit_id) < 0) ||
-      (unit_id != NULL && sg_dispatch__key(d, k[4], "unitconn", unit_id) < 0) ||
       (asg_id != NULL && sg_dispatch__key(d, k[1], "assignment", asg_id) < 0) ||
       (inc_id != NULL && sg_dispatch__key(d, k[2], "incident", inc_id) < 0))
     return SG_EINVAL;
-  if (unit_id == NULL) {
+  if (unit_id == NULL)
     memcpy(k[0], k[3], SG_KEY_MAX);
-    memcpy(k[4], k[3], SG_KEY_MAX);
-  }
   if (asg_id == NULL)
     memcpy(k[1], k[3], SG_KEY_MAX);
   if (inc_id == NULL)
@@ -81,9 +78,10 @@ int sg_dispatch__read(sg_dispatch *d, const char *unit_id, const char *asg_id, c
   if (op == NULL)
     return SG_ENOMEM;
   *op = (read_op){d, st, cb, data};
-  const char *argv[] = {"EVALSHA",          d->sha_read,        "5", k[0], k[1], k[2], k[3], k[4],
-                        unit_id ? "1" : "0", asg_id ? "1" : "0", inc_id ? "1" : "0"};
-  int rc = sg_redis_command(d->redis, on_read, op, 11, argv, NULL);
+  const char *argv[] = {
+      "EVALSHA",          d->sha_read,       "4", k[0], k[1], k[2], k[3], unit_id ? "1" : "0",
+      asg_id ? "1" : "0", inc_id ? "1" : "0"};
+  int rc = sg_redis_command(d->redis, on_read, op, 10, argv, NULL);
   if (rc != 0) {
     free(op);
     return rc;
@@ -261,7 +259,8 @@ int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w, sg_dis
                         inc_id,
                         slon,
                         slat,
-                        SG_DISPATCH_POSITION_UPDATE_MS_TEXT};
+                        SG_DISPATCH_POSITION_UPDATE_MS_TEXT,
+                        w->unit != NULL && w->unit->connected ? "1" : "0"};
   enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
   size_t lens[ARGC];
   /* The protobufs by length (binary, not terminated); absent ones as "". */

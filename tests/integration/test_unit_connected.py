@@ -40,10 +40,10 @@ def healthy(port):
 
 
 def unit_update(ws, uid, connected, timeout):
-    """The console's next UNIT_CHANGED update of uid with connected as given."""
+    """The console's next UNIT_CONNECTED update of uid with connected as given."""
     def match(m):
         up = m.get("update", {})
-        return (up.get("kind") == "UPDATE_KIND_UNIT_CHANGED" and
+        return (up.get("kind") == "UPDATE_KIND_UNIT_CONNECTED" and
                 up.get("unit", {}).get("id") == uid and
                 bool(up["unit"].get("connected")) == connected)
     return until(ws, match, timeout, "%s connected=%s" % (uid, connected))["update"]["unit"]
@@ -168,6 +168,11 @@ class Connected(kannel.KannelStackCase):
         self.assertEqual(sms_out_to(self.stack, phone), [])
         offer = json_messages_until(app, lambda m: "assignment" in m, 10, "the offer on the app")
         self.assertEqual(offer[-1]["assignment"]["assignment"]["id"], asg["id"])
+        # the crew is not told of its own app's presence, and the
+        # assignment's change keeps the unit connected for the consoles
+        self.assertEqual([m for m in offer if "update" in m], [], offer)
+        up = assignment_update(ws, asg["id"], "OFFERED")
+        self.assertTrue(up["unit"].get("connected"), up)
         due = float(self.stack.r("ZSCORE", key("assign:due"), asg["id"]))
         self.assertEqual(due, int(asg["offeredAtMs"]) + ACK_S * 1000)
         self.assertEqual(sms_out_to(self.stack, phone), [])

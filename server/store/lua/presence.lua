@@ -4,19 +4,22 @@
 
 Each open socket is a holder, a member of the unit's zset scored by when it
 expires; the siagad holding the socket refreshes it (ttl/3) and removes it
-on close. A unit is connected while one holder has not expired. The region's
-index zset names each unit told to the consoles as connected, scored by its
+on close. A unit is connected while one holder has not expired. What the
+consoles were last told is the unit hash's field "connected", the one
+every reader takes (dispatch_read.lua, units.lua) and dispatch.lua checks
+against the change it writes, so a change read before a connect cannot
+undo it. The region's index zset names each connected unit, scored by its
 last holder's expiry: a siagad's sweep finds there the units whose holders
 all expired (their siagad died) and tells the consoles. A change of the
-state appends the caller's IncidentUpdate (UNIT_CHANGED, the unit with
+state appends the caller's IncidentUpdate (UNIT_CONNECTED, the unit with
 `connected` as it now is); the unit's version is checked, not bumped, as
 for a position.
 
 KEYS:
-  1  siaga:{r}:unit:<id>        the unit's hash (its version)
+  1  siaga:{r}:unit:<id>        the unit's hash (version; connected: "1" or "0")
   2  siaga:{r}:unitconn:<id>    zset: holder by expiry ms
-  3  siaga:{r}:unitconns        zset: unit id by its last holder's expiry,
-                                the units told connected
+  3  siaga:{r}:unitconns        zset: connected unit id by its last holder's
+                                expiry
   4  siaga:{r}:updates          stream, field "u"
 ARGV:
   1  op: "open" or "refresh" (the holder is there until now + ttl),
@@ -54,7 +57,7 @@ if op == "open" or op == "refresh" then
 elseif op == "close" then
   redis.call("ZREM", KEYS[2], holder)
 end
-local told = redis.call("ZSCORE", KEYS[3], unit_id) ~= false
+local told = redis.call("HGET", KEYS[1], "connected") == "1"
 local last = redis.call("ZRANGE", KEYS[2], -1, -1, "WITHSCORES")
 local connected = last[1] ~= nil
 if connected then
@@ -68,6 +71,7 @@ end
 if connected == told then
   return {"ok", ""}
 end
+redis.call("HSET", KEYS[1], "connected", connected and "1" or "0")
 local id = redis.call("XADD", KEYS[4], "MAXLEN", "~", maxlen, "*", "u",
   connected and ARGV[6] or ARGV[7])
 return {"ok", id}
