@@ -447,8 +447,12 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     a->state = closed ? A(CANCELLED) : A(TIMED_OUT);
     if (closed && set_str(&a->reason, "insiden sudah selesai") != 0)
       return oom(r);
-    if (!closed && u->phone[0] != '\0') { /* it had the offer by SMS: the end too */
-      snprintf(c->sms_text, sizeof(c->sms_text), "SIAGA: tugas %s tidak dijawab, dibatalkan.",
+    /* It had the offer by SMS: the end too (an offer sent at once to a unit
+     * with no app may meet a resolved incident). */
+    if (u->phone[0] != '\0' && (!closed || a->sms_sent_at_ms != 0)) {
+      snprintf(c->sms_text, sizeof(c->sms_text),
+               closed ? "SIAGA: tugas %s dibatalkan, insiden sudah selesai."
+                      : "SIAGA: tugas %s tidak dijawab, dibatalkan.",
                inc->id);
       c->w.sms_to = u->phone;
       c->w.sms_text = c->sms_text;

@@ -525,14 +525,29 @@ static void wait_state(redisContext *c, const char *id, int state) {
   CHECK_INT_EQ(asg_state(c, id), state);
 }
 
+/* What presence.lua last told the consoles. */
+static int unit_connected(redisContext *c, const char *id) {
+  redisReply *r = redisCommand(c, "HGET siaga:{plk}:unit:%s connected", id);
+  int on = r != NULL && r->type == REDIS_REPLY_STRING && strcmp(r->str, "1") == 0;
+  freeReplyObject(r);
+  return on;
+}
+
 static void test_ladder(void) {
   setup_ack(1);
   sg_dispatch_start(dispatch);
   redisContext *c = fresh();
   put_unit(c, "AMB-01", "ambulance", "+6281300000001", TOKEN);
   put_incident(c, "PLK-000001", "medical");
+  /* The crew's app connected: the offer waits for it. */
+  sg_dispatch_presence *app = sg_dispatch_presence_open(dispatch, "AMB-01");
+  CHECK(app != NULL);
+  for (int i = 0; i < 400 && !unit_connected(c, "AMB-01"); i++)
+    uv_run(&loop, UV_RUN_ONCE);
+  CHECK(unit_connected(c, "AMB-01"));
   got g = assign("PLK-000001", "AMB-01");
   CHECK(g.ok);
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 0);
   /* Silent for a second: the offer goes to the crew's phone, once. */
   for (int i = 0; i < 400 && int_of(c, "XLEN %s", "siaga:{plk}:sms:out") == 0; i++)
     uv_run(&loop, UV_RUN_ONCE);
@@ -561,6 +576,21 @@ static void test_ladder(void) {
                   SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED);
   wait_state(c, "A-000002", A(CANCELLED));
   CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 2);
+
+  /* The app gone: the next offer goes by SMS with the assignment, and a
+   * resolved incident's end follows it by SMS too. */
+  sg_dispatch_presence_close(dispatch, app);
+  for (int i = 0; i < 400 && unit_connected(c, "AMB-01"); i++)
+    uv_run(&loop, UV_RUN_ONCE);
+  CHECK(!unit_connected(c, "AMB-01"));
+  put_incident(c, "PLK-000003", "medical");
+  g = assign("PLK-000003", "AMB-01");
+  CHECK(g.ok);
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 3);
+  put_incident_as(c, "PLK-000003", "medical", 5,
+                  SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED);
+  wait_state(c, "A-000003", A(CANCELLED));
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 4);
   redisFree(c);
   teardown();
 }
