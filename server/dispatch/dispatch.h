@@ -50,7 +50,8 @@
 #define SG_DISPATCH_POSITION_UPDATE_MS_TEXT "15000"
 #define SG_DISPATCH_TEXT_MAX 64       /* bytes of a unit's name or station */
 #define SG_DISPATCH_NOTE_MAX 1000     /* bytes of a crew's note */
-#define SG_DISPATCH_CONNECTED_DEFAULT_S 45 /* --unit-connected-s */
+/* --unit-connected-s: see sg_dispatch_options.connected_s. */
+#define SG_DISPATCH_CONNECTED_DEFAULT_S 45
 
 typedef struct sg_dispatch sg_dispatch;
 

@@ -39,18 +39,19 @@ struct sg_dispatch {
   char sha_read[SG_REDIS_SHA_LEN + 1];  /* dispatch_read.lua */
   char sha_write[SG_REDIS_SHA_LEN + 1]; /* dispatch.lua */
   char sha_units[SG_REDIS_SHA_LEN + 1]; /* units.lua */
-  char sha_presence[SG_REDIS_SHA_LEN + 1]; /* presence.lua */
   uv_timer_t timer;
   int timer_open; /* initialised: closed on destroy */
   int closing;
   int ladder_busy; /* a ladder round is in flight */
   size_t refs;
   sg_metrics_histogram *answered[2]; /* offer to answer: accepted, declined; NULL = none */
-  /* presence.c */
-  uint64_t connected_ms;          /* a holder's life in Redis unless refreshed */
-  char instance[17];              /* this process's holders' prefix, random hex */
+  /* presence.c: presence.lua, a holder's life in Redis unless refreshed,
+   * this process's holders' prefix (random hex) and its holders, linked. */
+  char sha_presence[SG_REDIS_SHA_LEN + 1];
+  uint64_t connected_ms;
+  char instance[17];
   uint64_t holders_made;
-  sg_dispatch_presence *holders; /* this process's, linked */
+  sg_dispatch_presence *holders;
   int sweep_busy;
 };
 

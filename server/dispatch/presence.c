@@ -19,7 +19,7 @@
 #include "core/error.h"
 #include "dispatch/dispatch_internal.h"
 
-#define PRESENCE_REFRESH_MAX 256 /* holders refreshed per tick, at most */
+#define PRESENCE_REFRESH_MAX 256  /* holders refreshed per tick, at most */
 #define PRESENCE_SWEEP_BATCH "32" /* expired units looked at per tick */
 
 struct sg_dispatch_presence {
