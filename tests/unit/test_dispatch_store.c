@@ -1,8 +1,9 @@
 /* The dispatch module against a real Redis: unit tokens, the responder's
  * hello, a whole assignment from the console's Assign through the crew's
  * commands to CLEARED, refusals, two answers racing, positions, and the
- * first snapshot page's units. A redis-server of its own is started on a
- * free loopback port in a temporary directory (SIAGA_REDIS_SERVER or PATH).
+ * first snapshot page's units, and a change read before a connect. A
+ * redis-server of its own is started on a free loopback port in a temporary
+ * directory (SIAGA_REDIS_SERVER or PATH).
  * Each test flushes the database first. */
 #include <time.h>
 
@@ -13,6 +14,7 @@
 #include "check.h"
 #include "redis_fixture.h"
 #include "core/clock.h"
+#include "core/embedded.h"
 #include "dispatch/dispatch.h"
 #include "store/incidents.h"
 
@@ -595,6 +597,34 @@ static void test_ladder(void) {
   teardown();
 }
 
+/* dispatch.lua refuses a change whose unit carries another Unit.connected
+ * than presence.lua last told (a change read before a connect), so the
+ * consoles are not told the old state with a newer version. */
+static void test_change_read_before_a_connect(void) {
+  const sg_embedded_file *f = sg_embedded_find("dispatch.lua");
+  CHECK(f != NULL);
+  redisContext *c = fresh();
+  put_unit(c, "AMB-01", "ambulance", "+6281300000001", TOKEN);
+  freeReplyObject(redisCommand(c, "HSET siaga:{plk}:unit:AMB-01 connected 1"));
+  const char *k = "siaga:{plk}:updates"; /* the keys the call leaves alone */
+  for (int told = 0; told < 2; told++) {
+    /* dispatch.lua's ARGV, numbered as its header: a unit-only change. */
+    /* clang-format off */
+    const char *argv[] = {"EVAL", "", "10", "siaga:{plk}:unit:AMB-01", k, k, k, k,
+                          "siaga:{plk}:unitaudit:AMB-01", k, k, k, k,
+                          /* 1 */ "cas", "1", "pb", "1", "", "-1", "", "0", "-1", "",
+                          /* 11 */ "0", "update", "100", "", "", "1", "", "", "", "",
+                          /* 21 */ "AMB-01", "", "0", "0", "15000", told ? "1" : "0"};
+    /* clang-format on */
+    argv[1] = (const char *)f->data;
+    redisReply *r = redisCommandArgv(c, sizeof(argv) / sizeof(argv[0]), argv, NULL);
+    CHECK(r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 2);
+    CHECK_STR_EQ(r->element[0]->str, told ? "ok" : "conflict");
+    freeReplyObject(r);
+  }
+  redisFree(c);
+}
+
 int main(void) {
   CHECK(sg_password_init() == 0);
   start_redis();
@@ -604,6 +634,7 @@ int main(void) {
   RUN_TEST(test_two_answers_race);
   RUN_TEST(test_first_page_has_every_unit);
   RUN_TEST(test_ladder);
+  RUN_TEST(test_change_read_before_a_connect);
   stop_redis();
   CHECK_DONE();
 }
