@@ -22,16 +22,25 @@
 #define PRESENCE_REFRESH_MAX 256  /* holders refreshed per tick, at most */
 #define PRESENCE_SWEEP_BATCH "32" /* expired units looked at per tick */
 
+/* A holder's open and refreshes are in flight at most one at a time, and
+ * its close waits for them (closed): an open retried after a conflict must
+ * not add back a holder its close already took away. */
 struct sg_dispatch_presence {
   sg_dispatch_presence *prev, *next;
   char unit_id[SG_DISPATCH_UNIT_ID_MAX + 1];
   char holder[SG_DISPATCH__HOLDER_MAX];
   uint64_t refresh_at_ms;
+  int busy;   /* its open or refresh is in flight */
+  int closed; /* closed while busy: the close goes when that is over */
 };
+
+static void presence_run(sg_dispatch *d, const char *op, const char *unit_id, const char *holder,
+                         sg_dispatch_presence *p);
 
 typedef struct presence_op {
   sg_dispatch *d;
-  const char *op; /* "open", "refresh", "close", "sweep" */
+  sg_dispatch_presence *p; /* the holder's own open or refresh; NULL for a close or a sweep */
+  const char *op;          /* "open", "refresh", "close", "sweep" */
   char unit_id[SG_DISPATCH_UNIT_ID_MAX + 1];
   char holder[SG_DISPATCH__HOLDER_MAX];
   int attempts;
@@ -58,7 +67,15 @@ void sg_dispatch__presence_free(sg_dispatch *d) {
 static void op_free(presence_op *o) {
   sg_dispatch__state_clear(&o->st);
   sg_dispatch *d = o->d;
+  sg_dispatch_presence *p = o->p;
   free(o);
+  if (p != NULL) {
+    p->busy = 0;
+    if (p->closed) {
+      presence_run(d, "close", p->unit_id, p->holder, NULL);
+      free(p);
+    }
+  }
   sg_dispatch__unref(d);
 }
 
@@ -161,13 +178,17 @@ static void op_read(presence_op *o) {
 }
 
 /* Fire and forget: what fails is mended by the next refresh or the TTL. */
-static void presence_run(sg_dispatch *d, const char *op, const char *unit_id, const char *holder) {
+static void presence_run(sg_dispatch *d, const char *op, const char *unit_id, const char *holder,
+                         sg_dispatch_presence *p) {
   if (d->closing || !sg_dispatch_unit_id_valid(unit_id))
     return;
   presence_op *o = calloc(1, sizeof(*o));
   if (o == NULL)
     return;
   o->d = d;
+  o->p = p;
+  if (p != NULL)
+    p->busy = 1;
   o->op = op;
   snprintf(o->unit_id, sizeof(o->unit_id), "%s", unit_id);
   snprintf(o->holder, sizeof(o->holder), "%s", holder);
@@ -189,7 +210,7 @@ sg_dispatch_presence *sg_dispatch_presence_open(sg_dispatch *d, const char *unit
   if (d->holders != NULL)
     d->holders->prev = p;
   d->holders = p;
-  presence_run(d, "open", p->unit_id, p->holder);
+  presence_run(d, "open", p->unit_id, p->holder, p);
   return p;
 }
 
@@ -202,7 +223,12 @@ void sg_dispatch_presence_close(sg_dispatch *d, sg_dispatch_presence *p) {
     d->holders = p->next;
   if (p->next != NULL)
     p->next->prev = p->prev;
-  presence_run(d, "close", p->unit_id, p->holder);
+  p->prev = p->next = NULL;
+  if (p->busy) {
+    p->closed = 1; /* op_free sends the close and frees it */
+    return;
+  }
+  presence_run(d, "close", p->unit_id, p->holder, NULL);
   free(p);
 }
 
@@ -214,7 +240,7 @@ static void on_expired(void *data, redisReply *reply) {
   if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && !d->closing)
     for (size_t i = 0; i < reply->elements; i++)
       if (reply->element[i]->type == REDIS_REPLY_STRING)
-        presence_run(d, "sweep", reply->element[i]->str, "");
+        presence_run(d, "sweep", reply->element[i]->str, "", NULL);
   sg_dispatch__unref(d);
 }
 
@@ -222,9 +248,9 @@ void sg_dispatch__presence_tick(sg_dispatch *d) {
   uint64_t now = sg_clock_now_ms();
   size_t n = 0;
   for (sg_dispatch_presence *p = d->holders; p != NULL && n < PRESENCE_REFRESH_MAX; p = p->next)
-    if (p->refresh_at_ms <= now) {
+    if (p->refresh_at_ms <= now && !p->busy) {
       p->refresh_at_ms = now + d->connected_ms / 3;
-      presence_run(d, "refresh", p->unit_id, p->holder);
+      presence_run(d, "refresh", p->unit_id, p->holder, p);
       n++;
     }
   if (d->sweep_busy)
