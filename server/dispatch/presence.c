@@ -19,7 +19,12 @@
 #include "core/error.h"
 #include "dispatch/dispatch_internal.h"
 
-#define PRESENCE_REFRESH_MAX 256  /* holders refreshed per tick, at most */
+/* Holders refreshed per tick (second), at most, so thousands of sockets
+ * opened together (a siagad's restart) are not all refreshed in one tick:
+ * at the default 45 s,
+ * refreshed at 15 s, 1024 a second keep 30 000 sockets of one siagad within
+ * their life. */
+#define PRESENCE_REFRESH_MAX 1024
 #define PRESENCE_SWEEP_BATCH "32" /* expired units looked at per tick */
 
 /* A holder's open and refreshes are in flight at most one at a time, and
