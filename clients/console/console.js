@@ -74,6 +74,7 @@
       UPDATE_KIND_PRIORITY_CHANGED: T('prioritas diubah', 'priority changed'),
       UPDATE_KIND_CATEGORY_CHANGED: T('kategori diubah', 'category changed'),
       UPDATE_KIND_UNIT_CHANGED: T('unit berubah', 'unit changed'),
+      UPDATE_KIND_UNIT_CONNECTED: T('aplikasi unit', 'unit app'),
       UPDATE_KIND_ASSIGNMENT_CHANGED: T('penugasan berubah', 'assignment changed'),
       UPDATE_KIND_MERGED: T('digabung', 'merged'),
       UPDATE_KIND_UNMERGED: T('dipisahkan kembali', 'unmerged')

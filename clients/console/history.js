@@ -24,6 +24,7 @@
     UPDATE_KIND_PRIORITY_CHANGED: ['prioritas diubah', 'priority changed'],
     UPDATE_KIND_CATEGORY_CHANGED: ['kategori diubah', 'category changed'],
     UPDATE_KIND_UNIT_CHANGED: ['unit', 'unit'],
+    UPDATE_KIND_UNIT_CONNECTED: ['aplikasi unit', 'unit app'],
     UPDATE_KIND_ASSIGNMENT_CHANGED: ['penugasan', 'assignment'],
     UPDATE_KIND_MERGED: ['digabung', 'merged'],
     UPDATE_KIND_UNMERGED: ['dipisahkan kembali', 'unmerged']

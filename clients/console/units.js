@@ -119,6 +119,15 @@
       return s < 60 ? s + T(' dtk', ' s') : s < 3600 ? Math.round(s / 60) + T(' mnt', ' min') : Math.round(s / 3600) + T(' jam', ' h');
     }
 
+    // Whether the crew's app holds its socket now (Unit.connected): if not,
+    // an offer goes to the unit's phone by SMS at once.
+    function appTag(u) {
+      var tag = el('span', 'app ' + (u.connected ? 'on' : 'off'),
+                   u.connected ? T('aplikasi tersambung', 'app connected') : T('tidak tersambung (SMS)', 'not connected (SMS)'));
+      tag.dataset.connected = u.connected ? '1' : '0';
+      return tag;
+    }
+
     function renderStrip() {
       if (!strip) return;
       strip.textContent = '';
@@ -134,8 +143,8 @@
         chip.appendChild(el('b', null, u.id));
         chip.appendChild(el('span', null, ' ' + word(s)));
         if (u.incidentId) chip.appendChild(el('span', 'meta', ' → ' + u.incidentId));
+        chip.appendChild(appTag(u));
         chip.title = (u.name || u.id) + ' · ' + (u.kind || '?') + ' · ' + (u.station || '') +
-          (u.connected ? T(' · aplikasi tersambung', ' · app connected') : T(' · aplikasi tidak tersambung (SMS)', ' · app not connected (SMS)')) +
           (Number(u.positionAtMs) ? T(' · posisi ', ' · position ') + ageText(h.int64(u.positionAtMs)) + T(' lalu', ' ago') : '');
         if (u.incidentId) chip.addEventListener('click', function () { h.openDetail(u.incidentId); });
         strip.appendChild(chip);
@@ -189,7 +198,10 @@
           li.appendChild(el('b', null, a.unitId));
           li.appendChild(el('span', 'astate ' + s[2], word(s)));
           var u = units.get(a.unitId);
-          if (u && OPEN_STATES[a.state]) li.appendChild(el('span', 'meta', ' · unit ' + word(statusOf(u))));
+          if (u && OPEN_STATES[a.state]) {
+            li.appendChild(el('span', 'meta', ' · unit ' + word(statusOf(u))));
+            li.appendChild(appTag(u));
+          }
           var meta = [];
           if (a.by) meta.push(T('oleh ', 'by ') + a.by);
           if (a.answeredVia === 'sms') meta.push(T('dijawab via SMS', 'answered by SMS'));

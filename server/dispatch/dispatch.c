@@ -37,8 +37,9 @@ sg_dispatch *sg_dispatch_create(uv_loop_t *loop, sg_redis *redis, const sg_dispa
   const sg_embedded_file *read = sg_embedded_find("dispatch_read.lua");
   const sg_embedded_file *write = sg_embedded_find("dispatch.lua");
   const sg_embedded_file *units = sg_embedded_find("units.lua");
+  const sg_embedded_file *presence = sg_embedded_find("presence.lua");
   if (o == NULL || o->region == NULL || !sg_key_region_valid(o->region) || read == NULL ||
-      write == NULL || units == NULL)
+      write == NULL || units == NULL || presence == NULL)
     return NULL;
   sg_dispatch *d = calloc(1, sizeof(*d));
   if (d == NULL)
@@ -52,6 +53,8 @@ sg_dispatch *sg_dispatch_create(uv_loop_t *loop, sg_redis *redis, const sg_dispa
     d->ack_s[0] = SG_DISPATCH_ACK_DEFAULT_S;
   d->speed_kmh = o->speed_kmh > 0 ? o->speed_kmh : 40;
   d->stale_s = o->stale_s ? o->stale_s : 300;
+  d->connected_ms =
+      (uint64_t)(o->connected_s ? o->connected_s : SG_DISPATCH_CONNECTED_DEFAULT_S) * 1000;
   int line = 0;
   int rc = sg_kinds_load(o->kinds_path, &d->kinds, &line);
   if (rc != 0) {
@@ -63,7 +66,9 @@ sg_dispatch *sg_dispatch_create(uv_loop_t *loop, sg_redis *redis, const sg_dispa
   if (sg_redis_add_script(redis, (const char *)read->data, read->size, d->sha_read) != 0 ||
       sg_redis_add_script(redis, (const char *)write->data, write->size, d->sha_write) != 0 ||
       sg_redis_add_script(redis, (const char *)units->data, units->size, d->sha_units) != 0 ||
-      uv_timer_init(loop, &d->timer) != 0) {
+      sg_redis_add_script(redis, (const char *)presence->data, presence->size, d->sha_presence) !=
+          0 ||
+      sg_dispatch__presence_init(d) != 0 || uv_timer_init(loop, &d->timer) != 0) {
     sg_kinds_destroy(d->kinds);
     free(d);
     return NULL;
@@ -86,6 +91,7 @@ void sg_dispatch__ref(sg_dispatch *d) {
 void sg_dispatch__unref(sg_dispatch *d) {
   if (--d->refs > 0)
     return;
+  sg_dispatch__presence_free(d);
   sg_kinds_destroy(d->kinds);
   free(d);
 }

@@ -22,6 +22,9 @@
  *   siaga:{r}:seq:assignment       counter for assignment ids
  *   siaga:{r}:assign:due           zset: assignment id by when its next
  *                                  acknowledgement-ladder step is due
+ *   siaga:{r}:unitconn:<id>        zset: the unit's responder sockets
+ *                                  (holders) by when each expires
+ *   siaga:{r}:unitconns            zset: units told connected, by expiry
  *
  * Every callback is called exactly once, possibly before the call returns;
  * what it is handed lives only during the call. */
@@ -47,6 +50,8 @@
 #define SG_DISPATCH_POSITION_UPDATE_MS_TEXT "15000"
 #define SG_DISPATCH_TEXT_MAX 64       /* bytes of a unit's name or station */
 #define SG_DISPATCH_NOTE_MAX 1000     /* bytes of a crew's note */
+/* --unit-connected-s: see sg_dispatch_options.connected_s. */
+#define SG_DISPATCH_CONNECTED_DEFAULT_S 45
 
 typedef struct sg_dispatch sg_dispatch;
 
@@ -65,6 +70,10 @@ typedef struct sg_dispatch_options {
   unsigned ack_s[5];
   double speed_kmh;      /* for the estimated time of arrival; 0 = 40 */
   unsigned stale_s;      /* a position older than this ranks lower; 0 = 300 */
+  /* A unit's socket counts as its app connected this long in Redis unless
+   * its siagad refreshes it (every third of it): the bound on a killed
+   * siagad's units showing connected. 0 = SG_DISPATCH_CONNECTED_DEFAULT_S. */
+  unsigned connected_s;
 } sg_dispatch_options;
 
 /* 1 if id may name a unit: 2..SG_DISPATCH_UNIT_ID_MAX of [A-Z0-9-], starting
@@ -108,6 +117,17 @@ void sg_dispatch_check_token(sg_dispatch *dispatch, const char *token, sg_auth_c
 typedef void (*sg_dispatch_hello_cb)(void *data, const Siaga__V1__ResponderHello *hello,
                                      const char *error_code);
 void sg_dispatch_hello(sg_dispatch *dispatch, const char *unit_id, sg_dispatch_hello_cb cb, void *data);
+
+/* Unit.connected. A unit's responder socket that said hello opens a
+ * presence: the unit is connected (an update to every console when that
+ * changes, its version untouched, as a position's) until its last presence
+ * closes or, if this process dies, connected_s after the last refresh. An
+ * assignment offered to a unit not connected goes by SMS at once. Returns
+ * NULL on out of memory (the unit then shows as not connected); the
+ * presence is the dispatch object's until closed, and close frees it. */
+typedef struct sg_dispatch_presence sg_dispatch_presence;
+sg_dispatch_presence *sg_dispatch_presence_open(sg_dispatch *dispatch, const char *unit_id);
+void sg_dispatch_presence_close(sg_dispatch *dispatch, sg_dispatch_presence *presence);
 
 /* The incident as a crew sees it, for an assignment (phones only when it
  * shares the caller). Writes into out, whose strings point into incident:

@@ -6,6 +6,7 @@
  *   responder.c  the crew's commands (app and SMS alike)
  *   ladder.c     the acknowledgement ladder's timer
  *   smsin.c      a unit's SMS
+ *   presence.c   Unit.connected: the responder sockets' holders in Redis
  *
  * Lifetime: every operation in flight holds a reference (sg_dispatch__ref);
  * sg_dispatch_destroy marks the object closing and drops its own, and the
@@ -25,6 +26,7 @@
 #define SG_DISPATCH__UPDATES_MAXLEN 10000 /* as transition.lua's callers pass */
 #define SG_DISPATCH__ATTEMPTS 5           /* re-reads when another change wins */
 #define SG_DISPATCH__ASSIGNMENTS_MAX 20   /* Incident.assignments kept */
+#define SG_DISPATCH__HOLDER_MAX 48        /* "<instance hex>-<n>": a socket's holder id */
 
 struct sg_dispatch {
   uv_loop_t *loop;
@@ -43,6 +45,14 @@ struct sg_dispatch {
   int ladder_busy; /* a ladder round is in flight */
   size_t refs;
   sg_metrics_histogram *answered[2]; /* offer to answer: accepted, declined; NULL = none */
+  /* presence.c: presence.lua, a holder's life in Redis unless refreshed,
+   * this process's holders' prefix (random hex) and its holders, linked. */
+  char sha_presence[SG_REDIS_SHA_LEN + 1];
+  uint64_t connected_ms;
+  char instance[17];
+  uint64_t holders_made;
+  sg_dispatch_presence *holders;
+  int sweep_busy;
 };
 
 void sg_dispatch__ref(sg_dispatch *d);
@@ -202,6 +212,12 @@ const char *sg_dispatch__category_label(const char *category);
 /* Takes a due step of the ladder for one assignment; done(data) when over. */
 void sg_dispatch__ladder_step(sg_dispatch *d, const char *asg_id, void (*done)(void *data),
                               void *data);
+
+/* presence.c: the instance id (0, or SG_EUNAVAIL without randomness); the
+ * holders freed at the end; the refreshes due and the sweep, once a tick. */
+int sg_dispatch__presence_init(sg_dispatch *d);
+void sg_dispatch__presence_free(sg_dispatch *d);
+void sg_dispatch__presence_tick(sg_dispatch *d);
 
 /* Recommend (recommend.c). */
 void sg_dispatch__recommend(sg_dispatch *d, const Siaga__V1__Command *command,

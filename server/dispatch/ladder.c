@@ -142,7 +142,10 @@ static void on_due(void *data, redisReply *reply) {
 
 static void on_tick(uv_timer_t *t) {
   sg_dispatch *d = t->data;
-  if (d->closing || d->ladder_busy || !sg_redis_connected(d->redis))
+  if (d->closing || !sg_redis_connected(d->redis))
+    return;
+  sg_dispatch__presence_tick(d); /* the same clock: Unit.connected's refreshes and sweep */
+  if (d->ladder_busy)
     return;
   round *rd = calloc(1, sizeof(*rd));
   if (rd == NULL)

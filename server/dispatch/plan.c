@@ -188,6 +188,16 @@ static int plan_assign(sg_dispatch__change *c, int64_t now, refusal *r) {
   a.by = c->actor;
   a.offered_at_ms = a.updated_at_ms = now;
   a.share_caller = c->share_caller;
+  /* No app holds the unit's socket (Unit.connected, presence.c): nobody
+   * would see the offer, so the ladder's SMS goes with it, and the
+   * assignment times out one ack period later, as after a ladder's SMS. */
+  if (!u->connected && u->phone[0] != '\0' &&
+      sg_dispatch__offer_text(c->sms_text, sizeof(c->sms_text), inc) >= 0) {
+    a.sms_sent_at_ms = now;
+    c->w.sms_to = u->phone;
+    c->w.sms_text = c->sms_text;
+    c->w.sms_kind = "assignment";
+  }
   if ((c->st.asg = asg_copy(&a)) == NULL)
     return oom(r);
   c->w.asg = c->st.asg;
@@ -437,8 +447,12 @@ static int plan_ladder(sg_dispatch__change *c, int64_t now, int *skip, refusal *
     a->state = closed ? A(CANCELLED) : A(TIMED_OUT);
     if (closed && set_str(&a->reason, "insiden sudah selesai") != 0)
       return oom(r);
-    if (!closed && u->phone[0] != '\0') { /* it had the offer by SMS: the end too */
-      snprintf(c->sms_text, sizeof(c->sms_text), "SIAGA: tugas %s tidak dijawab, dibatalkan.",
+    /* It had the offer by SMS: the end too (an offer sent at once to a unit
+     * with no app may meet a resolved incident). */
+    if (u->phone[0] != '\0' && (!closed || a->sms_sent_at_ms != 0)) {
+      snprintf(c->sms_text, sizeof(c->sms_text),
+               closed ? "SIAGA: tugas %s dibatalkan, insiden sudah selesai."
+                      : "SIAGA: tugas %s tidak dijawab, dibatalkan.",
                inc->id);
       c->w.sms_to = u->phone;
       c->w.sms_text = c->sms_text;

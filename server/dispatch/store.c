@@ -260,7 +260,8 @@ int sg_dispatch__write_start(sg_dispatch *d, const sg_dispatch__write *w, sg_dis
                         inc_id,
                         slon,
                         slat,
-                        SG_DISPATCH_POSITION_UPDATE_MS_TEXT};
+                        SG_DISPATCH_POSITION_UPDATE_MS_TEXT,
+                        w->unit != NULL && w->unit->connected ? "1" : "0"};
   enum { ARGC = sizeof(argv) / sizeof(argv[0]) };
   size_t lens[ARGC];
   /* The protobufs by length (binary, not terminated); absent ones as "". */

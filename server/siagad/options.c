@@ -80,6 +80,8 @@ void sg_siagad_usage(FILE *out) {
           "  --assign-ack-p1-s S the same for P1 incidents (default 30)\n"
           "  --unit-speed-kmh N  speed of the arrival estimate (default 40)\n"
           "  --unit-stale-s S    a unit position older than this ranks lower (default 300)\n"
+          "  --unit-connected-s S  a unit's app stays connected this long after its siagad\n"
+          "                      was last heard (a killed one's; refreshed every S/3; 45)\n"
           "  --metrics-allow ADDR[,ADDR...]  the only peer addresses GET /metrics answers,\n"
           "                      exact; repeatable, at most 16 (default 127.0.0.1,::1)\n"
           "  --report-rate N[/min|/s]  POST /v1/reports per client address (default 600/min;\n"
@@ -176,6 +178,7 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
       {"assign-ack-p1-s", required_argument, NULL, '1'},
       {"unit-speed-kmh", required_argument, NULL, 'V'},
       {"unit-stale-s", required_argument, NULL, 'S'},
+      {"unit-connected-s", required_argument, NULL, 'H'},
       {"metrics-allow", required_argument, NULL, 'M'},
       {"report-rate", required_argument, NULL, 'R'},
       {"report-burst", required_argument, NULL, 'B'},
@@ -416,6 +419,11 @@ int sg_siagad_options_parse(int argc, char **argv, sg_siagad_options *o) {
         o->dispatch.speed_kmh = (double)n;
       else
         o->dispatch.stale_s = (unsigned)n;
+      break;
+    case 'H':
+      if (parse_count("unit-connected-s", optarg, 3, 3600, &n) != 0)
+        return -1;
+      o->dispatch.connected_s = (unsigned)n;
       break;
     case 'M':
       if (sg_metrics_http_allow_option(&o->metrics_allow, optarg) != 0) {

@@ -294,12 +294,17 @@ static void on_hello(void *data, const Siaga__V1__ResponderHello *hello, const c
     store_unavailable(s);
     return;
   }
+  /* From this hello the unit's app counts as connected, for the consoles
+   * and the ladder, until the socket closes. */
+  if (s->presence == NULL)
+    s->presence = sg_dispatch_presence_open(s->r->dispatch, s->who.name);
   /* The crew's own phone number is the consoles' business (siaga.proto). */
   Siaga__V1__ResponderHello copy = *hello;
   Siaga__V1__Unit unit;
   if (hello->unit != NULL) {
     unit = *hello->unit;
     unit.phone = "";
+    unit.connected = 1; /* this very socket */
     copy.unit = &unit;
   }
   Siaga__V1__ResponderServerMessage sm = SIAGA__V1__RESPONDER_SERVER_MESSAGE__INIT;
@@ -519,8 +524,11 @@ static void on_closed(session *s) {
   free(s->rx);
   s->rx = NULL;
   memset(s->token, 0, sizeof(s->token));
-  if (s->r != NULL)
+  if (s->r != NULL) {
+    sg_dispatch_presence_close(s->r->dispatch, s->presence);
     session_unlink(s);
+  }
+  s->presence = NULL;
 }
 
 static int write_close(session *s) {

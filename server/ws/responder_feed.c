@@ -47,6 +47,10 @@ static const Siaga__V1__Assignment *open_assignment_of(const Siaga__V1__Incident
 size_t sg_responder__units_of(const Siaga__V1__IncidentUpdate *u,
                               const char *ids[SG_RESPONDER__UNITS_MAX]) {
   size_t n = 0;
+  /* Whether the app is connected is the consoles' business: the crew's
+   * app knows. */
+  if (u->kind == SIAGA__V1__UPDATE_KIND__UPDATE_KIND_UNIT_CONNECTED)
+    return 0;
   if (u->unit != NULL && u->unit->id != NULL && u->unit->id[0] != '\0')
     ids[n++] = u->unit->id;
   if (u->assignment != NULL && u->assignment->unit_id != NULL &&
@@ -82,6 +86,8 @@ static int encode(const Siaga__V1__ResponderServerMessage *sm, sg_ring_id id, in
 int sg_responder__message_for(const Siaga__V1__IncidentUpdate *u, sg_ring_id id,
                               const char *unit_id, int formats, sg_msg **out) {
   *out = NULL;
+  if (u->kind == SIAGA__V1__UPDATE_KIND__UPDATE_KIND_UNIT_CONNECTED)
+    return 0; /* as sg_responder__units_of */
   Siaga__V1__ResponderServerMessage sm = SIAGA__V1__RESPONDER_SERVER_MESSAGE__INIT;
   Siaga__V1__CrewIncident crew = SIAGA__V1__CREW_INCIDENT__INIT;
   Siaga__V1__AssignmentOffer offer = SIAGA__V1__ASSIGNMENT_OFFER__INIT;

@@ -50,6 +50,7 @@ struct session {
   int attempts;
   int close_code;
   char close_reason[64];
+  sg_dispatch_presence *presence; /* since the hello: the unit's app is connected */
 };
 
 struct sg_responder {

@@ -509,6 +509,8 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     }
     // New units reach the open console live.
     await page.waitForFunction(() => document.querySelectorAll('#units .ustrip').length === 3);
+    // No app holds these units' sockets: the strip says an offer goes by SMS.
+    assert.equal(await page.textContent('#units [data-unit-id="SAR-01"] .app'), 'tidak tersambung (SMS)');
     const flood = await waitForRow(page, 'Yos Sudarso', 5000, [siagad]);
     await page.click(`#incidents [data-incident-id="${flood.id}"] .summary`);
     await page.waitForFunction((id) => new RegExp(id).test(document.querySelector('#detail-title').textContent), flood.id);
@@ -519,6 +521,10 @@ describe('dispatcher console', { timeout: 180000 }, () => {
     assert.match(await page.textContent('#detail-body .passed-list'), /DMK-01[\s\S]*jenis tidak sesuai/);
     await page.click('#detail-body .cands li[data-unit-id="SAR-01"] button.assign');
     await page.waitForSelector('#detail-body .alist li[data-state="ASSIGNMENT_STATE_OFFERED"]');
+    // ... and so it went, with the offer.
+    const offered = '#detail-body .alist li[data-state="ASSIGNMENT_STATE_OFFERED"]';
+    assert.equal(await page.textContent(`${offered} .app`), 'tidak tersambung (SMS)');
+    assert.match(await page.textContent(offered), /SMS terkirim/);
     await page.waitForFunction(() => /Ditugaskan/.test(document.querySelector('#units [data-unit-id="SAR-01"]')?.textContent || ''));
     assert.match(await page.textContent(`#incidents [data-incident-id="${flood.id}"] .unit-tag`), /SAR-01/);
     await page.screenshot({ path: path.join(OUT, 'console-assigned.png'), fullPage: false });

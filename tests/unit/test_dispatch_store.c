@@ -1,8 +1,9 @@
 /* The dispatch module against a real Redis: unit tokens, the responder's
  * hello, a whole assignment from the console's Assign through the crew's
  * commands to CLEARED, refusals, two answers racing, positions, and the
- * first snapshot page's units. A redis-server of its own is started on a
- * free loopback port in a temporary directory (SIAGA_REDIS_SERVER or PATH).
+ * first snapshot page's units, and a change read before a connect. A
+ * redis-server of its own is started on a free loopback port in a temporary
+ * directory (SIAGA_REDIS_SERVER or PATH).
  * Each test flushes the database first. */
 #include <time.h>
 
@@ -13,6 +14,7 @@
 #include "check.h"
 #include "redis_fixture.h"
 #include "core/clock.h"
+#include "core/embedded.h"
 #include "dispatch/dispatch.h"
 #include "store/incidents.h"
 
@@ -525,14 +527,29 @@ static void wait_state(redisContext *c, const char *id, int state) {
   CHECK_INT_EQ(asg_state(c, id), state);
 }
 
+/* What presence.lua last told the consoles. */
+static int unit_connected(redisContext *c, const char *id) {
+  redisReply *r = redisCommand(c, "HGET siaga:{plk}:unit:%s connected", id);
+  int on = r != NULL && r->type == REDIS_REPLY_STRING && strcmp(r->str, "1") == 0;
+  freeReplyObject(r);
+  return on;
+}
+
 static void test_ladder(void) {
   setup_ack(1);
   sg_dispatch_start(dispatch);
   redisContext *c = fresh();
   put_unit(c, "AMB-01", "ambulance", "+6281300000001", TOKEN);
   put_incident(c, "PLK-000001", "medical");
+  /* The crew's app connected: the offer waits for it. */
+  sg_dispatch_presence *app = sg_dispatch_presence_open(dispatch, "AMB-01");
+  CHECK(app != NULL);
+  for (int i = 0; i < 400 && !unit_connected(c, "AMB-01"); i++)
+    uv_run(&loop, UV_RUN_ONCE);
+  CHECK(unit_connected(c, "AMB-01"));
   got g = assign("PLK-000001", "AMB-01");
   CHECK(g.ok);
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 0);
   /* Silent for a second: the offer goes to the crew's phone, once. */
   for (int i = 0; i < 400 && int_of(c, "XLEN %s", "siaga:{plk}:sms:out") == 0; i++)
     uv_run(&loop, UV_RUN_ONCE);
@@ -561,8 +578,51 @@ static void test_ladder(void) {
                   SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED);
   wait_state(c, "A-000002", A(CANCELLED));
   CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 2);
+
+  /* The app gone: the next offer goes by SMS with the assignment, and a
+   * resolved incident's end follows it by SMS too. */
+  sg_dispatch_presence_close(dispatch, app);
+  for (int i = 0; i < 400 && unit_connected(c, "AMB-01"); i++)
+    uv_run(&loop, UV_RUN_ONCE);
+  CHECK(!unit_connected(c, "AMB-01"));
+  put_incident(c, "PLK-000003", "medical");
+  g = assign("PLK-000003", "AMB-01");
+  CHECK(g.ok);
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 3);
+  put_incident_as(c, "PLK-000003", "medical", 5,
+                  SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_RESOLVED);
+  wait_state(c, "A-000003", A(CANCELLED));
+  CHECK_INT_EQ(int_of(c, "XLEN %s", "siaga:{plk}:sms:out"), 4);
   redisFree(c);
   teardown();
+}
+
+/* dispatch.lua refuses a change whose unit carries another Unit.connected
+ * than presence.lua last told (a change read before a connect), so the
+ * consoles are not told the old state with a newer version. */
+static void test_change_read_before_a_connect(void) {
+  const sg_embedded_file *f = sg_embedded_find("dispatch.lua");
+  CHECK(f != NULL);
+  redisContext *c = fresh();
+  put_unit(c, "AMB-01", "ambulance", "+6281300000001", TOKEN);
+  freeReplyObject(redisCommand(c, "HSET siaga:{plk}:unit:AMB-01 connected 1"));
+  const char *k = "siaga:{plk}:updates"; /* the keys the call leaves alone */
+  for (int told = 0; told < 2; told++) {
+    /* dispatch.lua's ARGV, numbered as its header: a unit-only change. */
+    /* clang-format off */
+    const char *argv[] = {"EVAL", "", "10", "siaga:{plk}:unit:AMB-01", k, k, k, k,
+                          "siaga:{plk}:unitaudit:AMB-01", k, k, k, k,
+                          /* 1 */ "cas", "1", "pb", "1", "", "-1", "", "0", "-1", "",
+                          /* 11 */ "0", "update", "100", "", "", "1", "", "", "", "",
+                          /* 21 */ "AMB-01", "", "0", "0", "15000", told ? "1" : "0"};
+    /* clang-format on */
+    argv[1] = (const char *)f->data;
+    redisReply *r = redisCommandArgv(c, sizeof(argv) / sizeof(argv[0]), argv, NULL);
+    CHECK(r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 2);
+    CHECK_STR_EQ(r->element[0]->str, told ? "ok" : "conflict");
+    freeReplyObject(r);
+  }
+  redisFree(c);
 }
 
 int main(void) {
@@ -574,6 +634,7 @@ int main(void) {
   RUN_TEST(test_two_answers_race);
   RUN_TEST(test_first_page_has_every_unit);
   RUN_TEST(test_ladder);
+  RUN_TEST(test_change_read_before_a_connect);
   stop_redis();
   CHECK_DONE();
 }

@@ -81,6 +81,21 @@ static void test_another_units_own_change_stays_its_own(void) {
   CHECK(m == NULL);
 }
 
+/* The unit's own app connecting is the consoles' news, not its crew's. */
+static void test_the_units_own_connected_stays_with_the_consoles(void) {
+  fixture f;
+  setup(&f, SIAGA__V1__UPDATE_KIND__UPDATE_KIND_UNIT_CONNECTED);
+  f.u.incident = NULL;
+  f.unit.id = "AMB-01";
+  f.unit.connected = 1;
+  f.u.unit = &f.unit;
+  const char *ids[SG_RESPONDER__UNITS_MAX];
+  CHECK_INT_EQ(sg_responder__units_of(&f.u, ids), 0);
+  sg_msg *m = (sg_msg *)1;
+  CHECK_INT_EQ(sg_responder__message_for(&f.u, ID, "AMB-01", 1 << SG_MSG_PB, &m), 0);
+  CHECK(m == NULL);
+}
+
 static void test_an_offer(void) {
   fixture f;
   setup(&f, SIAGA__V1__UPDATE_KIND__UPDATE_KIND_ASSIGNMENT_CHANGED);
@@ -180,6 +195,7 @@ static void test_an_assignment_change_without_the_unit(void) {
 int main(void) {
   RUN_TEST(test_units_of_an_incident_change);
   RUN_TEST(test_another_units_own_change_stays_its_own);
+  RUN_TEST(test_the_units_own_connected_stays_with_the_consoles);
   RUN_TEST(test_an_offer);
   RUN_TEST(test_cancel_and_own_status);
   RUN_TEST(test_an_assignment_change_without_the_unit);

@@ -59,6 +59,9 @@ ARGV:
   25 op "position": the update goes to the stream only if the unit's last
      position update is at least this many ms old (hash field pos_update_at);
      the hash and the geo set always take the position
+  26 the Unit.connected the caller's unit carries, "1" or "0" (as read): a
+     conflict if presence.lua changed the hash's "connected" since, so a
+     change read before a connect does not tell the consoles the old state
 
 Results:
   {"ok", update_id, sms_queued}  (update_id "" for a position not told, ARGV[25])
@@ -102,7 +105,8 @@ local function version_of(key)
 end
 if unit_expected >= 0 then
   local v = version_of(KEYS[1])
-  if v ~= unit_expected then
+  local connected = redis.call("HGET", KEYS[1], "connected") == "1"
+  if v ~= unit_expected or connected ~= (ARGV[26] == "1") then
     return {"conflict", "unit", v}
   end
 end
