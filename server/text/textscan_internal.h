@@ -80,7 +80,16 @@ struct sg_textscan_lexicon {
   spelling *sp; /* sorted by from */
   size_t n_sp;
   uint32_t *by_key; /* indices into e, sorted by key (then file order) */
+  /* Hash indexes (open addressing, 1 + the index, 0 for an empty slot), so
+   * a token costs one probe instead of a binary search of strcmp: the first
+   * by_key position of each key, and each spelling row. */
+  uint32_t *key_slot, *sp_slot;
+  size_t key_mask, sp_mask;
 };
+
+/* The first position in lex->by_key of the entries whose key is key, or
+ * lex->n when there is none. */
+size_t sg_textscan__key_first(const sg_textscan_lexicon *lex, const char *key);
 
 /* Writes s[0..len) with runs of one letter squeezed into out (size
  * SG_TEXTSCAN__TOK_LEN), cut to fit; returns the length. Two words compare
