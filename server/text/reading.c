@@ -42,7 +42,7 @@
  * deletion or swap of two neighbours: optimal string alignment distance 1),
  * in one pass: this runs for every unknown long word against every long
  * keyword of its letter. */
-static int one_edit(const char *a, size_t n, const char *b, size_t m) {
+int sg_textscan__one_edit(const char *a, size_t n, const char *b, size_t m) {
   if (n > m + 1 || m > n + 1)
     return 0;
   size_t i = 0;
@@ -168,7 +168,8 @@ static const lexentry *best_at(const sg_textscan_lexicon *lex, const tokens *tk,
     for (size_t k = lex->bucket[b]; k < lex->bucket[b + 1]; k++) {
       const lexentry *e = &lex->e[k];
       size_t pl = e->plen;
-      if (e->kind == LEX_WORD && pl >= 7 && !e->multi && one_edit(t->norm, t->len, e->phrase, pl)) {
+      if (e->kind == LEX_WORD && pl >= 7 && !e->multi &&
+          sg_textscan__one_edit(t->norm, t->len, e->phrase, pl)) {
         best = e, best_n = 1, *fuzzy = 1;
         break;
       }

@@ -104,6 +104,9 @@ void sg_textscan__normalise(const sg_textscan_lexicon *lex, tokens *tk);
 void sg_textscan__read(const sg_textscan_lexicon *lex, const char *text, size_t len, tokens *tk,
                        sg_textscan_result *r);
 int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *blen_out);
+/* Whether a[0..n) and b[0..m) are exactly one edit apart (a substitution,
+ * insertion, deletion or swap of neighbours), in one pass (reading.c). */
+int sg_textscan__one_edit(const char *a, size_t n, const char *b, size_t m);
 int sg_textscan__word_in(const tok *t, const char *const *list);
 size_t sg_textscan__phrase_at(const tokens *tk, size_t i, const char *phrase, size_t strip);
 void sg_textscan__copy_span(char *dst, size_t size, const char *text, size_t start, size_t end);
