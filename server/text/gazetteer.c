@@ -37,11 +37,20 @@ typedef struct gaz_entry {
   int approx;
   size_t n_alts;
   char alts[GAZ_MAX_ALTS][48]; /* folded words, space-separated, for matching */
+  /* worked out at load for the typed variants: length, several words,
+   * the words joined, the consonants */
+  uint8_t alen[GAZ_MAX_ALTS], multi[GAZ_MAX_ALTS], skel_len[GAZ_MAX_ALTS];
+  char second[GAZ_MAX_ALTS]; /* the first word's second letter once runs are squeezed */
+  char joined[GAZ_MAX_ALTS][48], skel[GAZ_MAX_ALTS][48];
 } gaz_entry;
 
 struct sg_textscan_gazetteer {
   size_t n;
   gaz_entry *rows;
+  /* Every spelling by its first letter, in file order (row * GAZ_MAX_ALTS
+   * + alt): a token is compared with its own letter's only. */
+  uint32_t *by_letter;
+  size_t letter[SG_TEXTSCAN__BUCKETS + 1];
 };
 
 size_t sg_textscan_gazetteer_size(const sg_textscan_gazetteer *gaz) {
@@ -52,7 +61,37 @@ void sg_textscan_gazetteer_destroy(sg_textscan_gazetteer *gaz) {
   if (!gaz)
     return;
   free(gaz->rows);
+  free(gaz->by_letter);
   free(gaz);
+}
+
+static int index_letters(sg_textscan_gazetteer *gaz) {
+  size_t count[SG_TEXTSCAN__BUCKETS] = {0}, total = 0;
+  for (size_t k = 0; k < gaz->n; k++)
+    for (size_t a = 0; a < gaz->rows[k].n_alts; a++, total++)
+      count[sg_textscan__bucket(gaz->rows[k].alts[a][0])]++;
+  gaz->by_letter = malloc((total ? total : 1) * sizeof *gaz->by_letter);
+  if (!gaz->by_letter)
+    return SG_ENOMEM;
+  size_t at = 0, fill[SG_TEXTSCAN__BUCKETS];
+  for (int b = 0; b < SG_TEXTSCAN__BUCKETS; b++)
+    gaz->letter[b] = fill[b] = at, at += count[b];
+  gaz->letter[SG_TEXTSCAN__BUCKETS] = at;
+  for (size_t k = 0; k < gaz->n; k++)
+    for (size_t a = 0; a < gaz->rows[k].n_alts; a++)
+      gaz->by_letter[fill[sg_textscan__bucket(gaz->rows[k].alts[a][0])]++] =
+          (uint32_t)(k * GAZ_MAX_ALTS + a);
+  return 0;
+}
+
+/* The first letter of s[0..n) (up to a space) that differs from s[0], '\0'
+ * for none: two words compare equal (squeezed or exactly) only if theirs
+ * do, so most names are ruled out with one comparison. */
+static char second_letter(const char *s, size_t n) {
+  for (size_t k = 1; k < n && s[k] && s[k] != ' '; k++)
+    if (s[k] != s[0])
+      return s[k];
+  return '\0';
 }
 
 /* Folds a place name into matching form, the way scanned text is folded. */
@@ -140,6 +179,17 @@ static int parse_row(const char *line, size_t len, gaz_entry *e) {
     int rc = fold_name(p, (size_t)(stop - p), e->alts[e->n_alts], sizeof e->alts[0]);
     if (rc < 0)
       return rc;
+    const char *alt = e->alts[e->n_alts];
+    size_t o = 0;
+    for (const char *c = alt; *c; c++)
+      if (*c != ' ')
+        e->joined[e->n_alts][o++] = *c;
+    e->joined[e->n_alts][o] = '\0';
+    e->alen[e->n_alts] = (uint8_t)strlen(alt);
+    e->second[e->n_alts] = second_letter(alt, e->alen[e->n_alts]);
+    e->multi[e->n_alts] = strchr(alt, ' ') != NULL;
+    e->skel_len[e->n_alts] =
+        (uint8_t)sg_textscan__skeleton(alt, e->alen[e->n_alts], e->skel[e->n_alts]);
     e->n_alts++;
     if (!bar)
       break;
@@ -207,6 +257,8 @@ int sg_textscan_gazetteer_load_buffer(const char *buf, size_t len, sg_textscan_g
     }
     e->stands_for = j;
   }
+  if ((rc = index_letters(gaz)) < 0)
+    goto fail;
   *out = gaz;
   return 0;
 fail:
@@ -262,65 +314,52 @@ static const gaz_entry *kelurahan_of(const sg_textscan_gazetteer *gaz, const gaz
 static const char *const never_places[] = {"langkah", "mentang", NULL};
 #define FUZZY_MIN 7 /* letters of a name a typo may be found in, as for keywords */
 
-/* s[0..n) without its vowels into out (SG_TEXTSCAN__TOK_LEN); returns
- * the length. */
-static size_t skeleton(const char *s, size_t n, char *out) {
-  size_t o = 0;
-  for (size_t k = 0; k < n && s[k] && s[k] != ' ' && o + 1 < SG_TEXTSCAN__TOK_LEN; k++)
-    if (!strchr("aeiou", s[k]))
-      out[o++] = s[k];
-  out[o] = '\0';
-  return o;
+/* How token i may be a typed variant of a name, worked out once a token
+ * (the fuzzy pass runs for every token no name matched exactly). */
+typedef struct variant {
+  int edit;        /* long enough for one typo of a long name */
+  int dropped;     /* written without (all but one of) its vowels */
+  size_t skel_len; /* its consonants, for dropped */
+  char skel[SG_TEXTSCAN__TOK_LEN];
+} variant;
+
+static int variant_of(const tok *t, variant *v) {
+  memset(v, 0, sizeof *v);
+  if (t->digit || t->used || sg_textscan__word_in(t, never_places))
+    return 0; /* a number or a lexicon keyword is no typo of a place */
+  v->skel_len = sg_textscan__skeleton(t->norm, t->len, v->skel);
+  v->edit = t->len + 1 >= FUZZY_MIN;
+  v->dropped = v->skel_len >= 4 && v->skel_len + 1 >= t->len;
+  return v->edit || v->dropped;
 }
 
-/* A word typed without its vowels ("mntng", "phndt") whose consonants are
- * a long name's, in order. */
-static int vowels_dropped(const tok *t, const char *alt, size_t al) {
-  char a[SG_TEXTSCAN__TOK_LEN], b[SG_TEXTSCAN__TOK_LEN];
-  if (al < 6 || al >= SG_TEXTSCAN__TOK_LEN)
-    return 0;
-  size_t n = skeleton(t->norm, t->len, a);
-  return n >= 4 && n + 1 >= t->len && skeleton(alt, al, b) == n && memcmp(a, b, n) == 0;
-}
-
-/* A name of several words typed as one ("bukittunggal"). */
-static int glued_words(const tok *t, const char *alt) {
-  char joined[SG_TEXTSCAN__TOK_LEN + 1];
-  size_t o = 0, used;
-  for (const char *p = alt; *p; p++) {
-    if (*p == ' ')
-      continue;
-    if (o + 1 >= sizeof joined)
-      return 0;
-    joined[o++] = *p;
-  }
-  joined[o] = '\0';
-  return sg_textscan__squeeze_eq(t->norm, t->len, joined, &used) && joined[used] == '\0';
-}
-
-/* How alt matches at token i: its word count, 0 for none. skip > 0 reads
- * token i from that byte ("dimenteng" as "di menteng"); fuzzy finds a
- * single long name one edit away ("kalampngan", "pnarung") in a word that
- * is no lexicon keyword. */
-static size_t alt_at(const tokens *tk, size_t i, const char *alt, size_t skip, int fuzzy) {
+/* How alt a of row e matches at token i: its word count, 0 for none. skip
+ * > 0 reads token i from that byte ("dimenteng" as "di menteng"); v (the
+ * fuzzy pass) finds a single long name one edit away ("kalampngan") or
+ * typed without its vowels ("mntng"). */
+static size_t alt_at(const tokens *tk, size_t i, const gaz_entry *e, size_t a, size_t skip,
+                     const variant *v, char second) {
   const tok *t = &tk->t[i];
-  if (t->len <= skip || alt[0] != t->norm[skip])
+  const char *alt = e->alts[a];
+  if (t->len <= skip || alt[0] != t->norm[skip] || (!v && second != e->second[a]))
     return 0; /* most rows, decided without a call */
-  if (fuzzy) {
-    size_t al = strlen(alt);
-    if (t->digit || t->used || strchr(alt, ' ') || sg_textscan__word_in(t, never_places))
+  if (v) {
+    size_t al = e->alen[a];
+    if (e->multi[a])
       return 0;
-    return (al >= FUZZY_MIN && t->len + 1 >= FUZZY_MIN &&
-            sg_textscan__one_edit(t->norm, t->len, alt, al)) ||
-           vowels_dropped(t, alt, al);
+    return (v->edit && al >= FUZZY_MIN && sg_textscan__one_edit(t->norm, t->len, alt, al)) ||
+           (v->dropped && al >= 6 && e->skel_len[a] == v->skel_len &&
+            memcmp(e->skel[a], v->skel, v->skel_len) == 0);
   }
   if (!skip) {
-    size_t n = sg_textscan__phrase_at(tk, i, alt, 0);
+    size_t n = sg_textscan__phrase_at(tk, i, alt, 0), used;
     /* "Palangka Raya" is the city, not kelurahan Palangka (also without
      * the file's city row) */
     if (n == 1 && i + 1 < tk->n && t->sep < SEP_BREAK && strcmp(tk->t[i + 1].norm, "raya") == 0)
       n = 0;
-    if (n == 0 && strchr(alt, ' ') && glued_words(t, alt))
+    /* a name of several words typed as one ("bukittunggal") */
+    if (n == 0 && e->multi[a] && sg_textscan__squeeze_eq(t->norm, t->len, e->joined[a], &used) &&
+        e->joined[a][used] == '\0')
       n = 1;
     return n;
   }
@@ -343,25 +382,29 @@ typedef struct place_hit {
 } place_hit;
 
 static void place_at(const sg_textscan_gazetteer *gaz, const tokens *tk, size_t i, size_t skip,
-                     int fuzzy, place_hit *h) {
+                     const variant *v, place_hit *h) {
   memset(h, 0, sizeof *h);
-  for (size_t k = 0; k < gaz->n; k++) {
-    const gaz_entry *e = &gaz->rows[k];
-    for (size_t a = 0; a < e->n_alts; a++) {
-      size_t n = alt_at(tk, i, e->alts[a], skip, fuzzy);
-      if (n == 0 || n < h->n)
-        continue;
-      if (n > h->n)
-        h->kel = h->kec = NULL, h->n = n, h->city = 0;
-      if (e->kind == KIND_CITY)
-        h->city = 1;
-      /* a kelurahan before a landmark of the same length */
-      if ((e->kind == KIND_KELURAHAN && (!h->kel || h->kel->kind == KIND_LANDMARK)) ||
-          (e->kind == KIND_LANDMARK && !h->kel))
-        h->kel = e;
-      if (e->kind == KIND_KECAMATAN && !h->kec)
-        h->kec = e;
-    }
+  const tok *t = &tk->t[i];
+  if (t->len <= skip)
+    return;
+  int b = sg_textscan__bucket(t->norm[skip]);
+  char second = second_letter(t->norm + skip, t->len - skip);
+  for (size_t x = gaz->letter[b]; x < gaz->letter[b + 1]; x++) {
+    const gaz_entry *e = &gaz->rows[gaz->by_letter[x] / GAZ_MAX_ALTS];
+    size_t a = gaz->by_letter[x] % GAZ_MAX_ALTS;
+    size_t n = alt_at(tk, i, e, a, skip, v, second);
+    if (n == 0 || n < h->n)
+      continue;
+    if (n > h->n)
+      h->kel = h->kec = NULL, h->n = n, h->city = 0;
+    if (e->kind == KIND_CITY)
+      h->city = 1;
+    /* a kelurahan before a landmark of the same length */
+    if ((e->kind == KIND_KELURAHAN && (!h->kel || h->kel->kind == KIND_LANDMARK)) ||
+        (e->kind == KIND_LANDMARK && !h->kel))
+      h->kel = e;
+    if (e->kind == KIND_KECAMATAN && !h->kec)
+      h->kec = e;
   }
 }
 
@@ -384,15 +427,16 @@ void sg_textscan__match_gazetteer(const sg_textscan_gazetteer *gaz, const char *
   for (size_t i = 0; i < tk->n; i++) {
     place_hit h;
     int to = 0;
-    place_at(gaz, tk, i, 0, 0, &h);
+    variant v;
+    place_at(gaz, tk, i, 0, NULL, &h);
     if (!h.n) {
       size_t skip = glued_preposition(&tk->t[i], &to);
       if (skip)
-        place_at(gaz, tk, i, skip, 0, &h);
+        place_at(gaz, tk, i, skip, NULL, &h);
     }
-    if (!h.n) {
+    if (!h.n && variant_of(&tk->t[i], &v)) {
       to = 0;
-      place_at(gaz, tk, i, 0, 1, &h);
+      place_at(gaz, tk, i, 0, &v, &h);
     }
     const gaz_entry *best_kel = h.kel, *best_kec = h.kec;
     size_t best_n = h.n;

@@ -62,7 +62,15 @@ int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *b
   return 1;
 }
 
-/* Optimal string alignment distance, capped: returns 0, 1 or 2 (= more). */
+size_t sg_textscan__skeleton(const char *s, size_t n, char *out) {
+  size_t o = 0;
+  for (size_t k = 0; k < n && s[k] && o + 1 < SG_TEXTSCAN__TOK_LEN; k++)
+    if (s[k] != 'a' && s[k] != 'e' && s[k] != 'i' && s[k] != 'o' && s[k] != 'u')
+      out[o++] = s[k];
+  out[o] = '\0';
+  return o;
+}
+
 int sg_textscan__word_in(const tok *t, const char *const *list) {
   size_t dummy;
   for (; *list; list++)

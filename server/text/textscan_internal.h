@@ -107,6 +107,9 @@ int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *b
 /* Whether a[0..n) and b[0..m) are exactly one edit apart (a substitution,
  * insertion, deletion or swap of neighbours), in one pass (reading.c). */
 int sg_textscan__one_edit(const char *a, size_t n, const char *b, size_t m);
+/* s[0..n) without its vowels into out (SG_TEXTSCAN__TOK_LEN bytes, cut to
+ * fit): "menteng" -> "mntng"; returns the length (textscan.c). */
+size_t sg_textscan__skeleton(const char *s, size_t n, char *out);
 int sg_textscan__word_in(const tok *t, const char *const *list);
 size_t sg_textscan__phrase_at(const tokens *tk, size_t i, const char *phrase, size_t strip);
 void sg_textscan__copy_span(char *dst, size_t size, const char *text, size_t start, size_t end);
