@@ -37,6 +37,17 @@ int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *b
    * measuring b (this is the reader's innermost loop). */
   if (alen == 0 || a[0] != b[0])
     return 0;
+  /* Then on the second letter once runs are squeezed, which equal words
+   * share whether compared exactly or squeezed: most of the rest fail here,
+   * still before b is measured. */
+  size_t ia = 1, ib = 1;
+  while (ia < alen && a[ia] == a[0])
+    ia++;
+  while (b[ib] == b[0])
+    ib++;
+  char ca = ia < alen ? a[ia] : '\0', cb = b[ib] == ' ' ? '\0' : b[ib];
+  if (ca != cb)
+    return 0;
   size_t i = 0, j = 0, blen = 1;
   while (b[blen] && b[blen] != ' ')
     blen++;
@@ -356,8 +367,8 @@ static void extract_places(const char *text, tokens *tk, sg_textscan_result *r) 
 
 /* ---- entry point ---- */
 
-void sg_textscan_scan_with(const sg_textscan_lexicon *lex, const sg_textscan_gazetteer *gaz,
-                           const char *text, size_t len, sg_textscan_result *out) {
+static void scan(const sg_textscan_lexicon *lex, const sg_textscan_gazetteer *gaz, int places,
+                 const char *text, size_t len, sg_textscan_result *out) {
   static tokens empty;
   memset(out, 0, sizeof *out);
   if (!text)
@@ -374,11 +385,22 @@ void sg_textscan_scan_with(const sg_textscan_lexicon *lex, const sg_textscan_gaz
   }
   if (lex)
     sg_textscan__read(lex, text, len, tk, out);
-  extract_places(text, tk, out);
-  if (gaz)
-    sg_textscan__match_gazetteer(gaz, text, tk, out);
+  if (places) {
+    extract_places(text, tk, out);
+    if (gaz)
+      sg_textscan__match_gazetteer(gaz, text, tk, out);
+  }
   if (tk != &empty)
     free(tk);
+}
+
+void sg_textscan_scan_with(const sg_textscan_lexicon *lex, const sg_textscan_gazetteer *gaz,
+                           const char *text, size_t len, sg_textscan_result *out) {
+  scan(lex, gaz, 1, text, len, out);
+}
+
+void sg_textscan_read(const char *text, size_t len, sg_textscan_result *out) {
+  scan(NULL, NULL, 0, text, len, out);
 }
 
 void sg_textscan_scan(const sg_textscan_gazetteer *gaz, const char *text, size_t len,

@@ -154,7 +154,7 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
 
   const sg_protocol *p = sg_protocol_active();
   memset(out, 0, sizeof *out);
-  sg_textscan_scan(NULL, text, strlen(text), &ts);
+  sg_textscan_read(text, strlen(text), &ts); /* the report carries its place */
 
   sg_textscan_category app_cat = sg_textscan_category_from_name(app);
   int app_specific = app_cat != SG_TEXTSCAN_UNKNOWN && app_cat != SG_TEXTSCAN_OTHER;
