@@ -318,7 +318,7 @@ static const char *const never_places[] = {"langkah", "mentang", NULL};
  * (the fuzzy pass runs for every token no name matched exactly). */
 typedef struct variant {
   int edit;        /* long enough for one typo of a long name */
-  int dropped;     /* written without (all but one of) its vowels */
+  int dropped;     /* written without any vowel */
   size_t skel_len; /* its consonants, for dropped */
   char skel[SG_TEXTSCAN__TOK_LEN];
 } variant;
@@ -329,7 +329,7 @@ static int variant_of(const tok *t, variant *v) {
     return 0; /* a number or a lexicon keyword is no typo of a place */
   v->skel_len = sg_textscan__skeleton(t->norm, t->len, v->skel);
   v->edit = t->len + 1 >= FUZZY_MIN;
-  v->dropped = v->skel_len >= 4 && v->skel_len + 1 >= t->len;
+  v->dropped = v->skel_len >= 4 && v->skel_len == t->len; /* "lingk." keeps its vowel */
   return v->edit || v->dropped;
 }
 

@@ -224,6 +224,8 @@ static void test_landmarks(void) {
   CHECK_STR_EQ(r.kelurahan, "Bukit Tunggal");
   scan("nenek ga bisa melangkah, jatuh", &r); /* an ordinary word, not Langkai */
   CHECK_STR_EQ(r.kelurahan, "");
+  scan("kebakaran di lingk. 3", &r); /* an abbreviation with its vowel */
+  CHECK_STR_EQ(r.kelurahan, "");
   /* where the smoke comes from is the scene; where people run to is not */
   scan("asap tebal datang dari arah kalampangan", &r);
   CHECK_STR_EQ(r.kelurahan, "Kalampangan");
