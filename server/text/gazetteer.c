@@ -299,6 +299,11 @@ static const char *const kel_markers[] = {"kel", "kelurahan", "desa", "kampung",
 static const char *const kec_markers[] = {"kec", "kecamatan", NULL};
 
 static const char *const not_the_scene[] = {"ke", "arah", "menuju", "to", "towards", NULL};
+/* "bukan di Pahandut": not there */
+static const char *const not_there[] = {"bukan", "bkn", "tidak", "not", NULL};
+/* "sy warga Menteng", "sy dari Kalampangan", "tinggal di Langkai": where the
+ * caller lives or comes from, the scene only when nothing else is named */
+static const char *const home_words[] = {"warga", "asal", "dari", "dr", "from", NULL};
 
 typedef struct candidate {
   const gaz_entry *e; /* the row named: a kelurahan, a landmark or a kecamatan */
@@ -461,10 +466,18 @@ void sg_textscan__match_gazetteer(const sg_textscan_gazetteer *gaz, const char *
     else if (between && before &&
              sg_textscan__word_in(before, (const char *const[]){"dan", "and", NULL}))
       away = 1, between = 0;
+    const tok *before2 = before && i > 1 && tk->t[i - 2].sep < SEP_BREAK ? &tk->t[i - 2] : NULL;
+    int at = before && sg_textscan__word_in(before, (const char *const[]){"di", "at", NULL});
+    if ((before && sg_textscan__word_in(before, not_there)) ||
+        (at && before2 && sg_textscan__word_in(before2, not_there)))
+      away = 1;
     if (away) {
       i += best_n - 1;
       continue;
     }
+    int home =
+        (before && sg_textscan__word_in(before, home_words)) ||
+        (at && before2 && sg_textscan__word_in(before2, (const char *const[]){"tinggal", NULL}));
     int kel_marked = i > 0 && sg_textscan__word_in(&tk->t[i - 1], kel_markers);
     int kec_marked = i > 0 && sg_textscan__word_in(&tk->t[i - 1], kec_markers);
     if (best_kel && !(kec_marked && best_kec)) {
@@ -475,6 +488,8 @@ void sg_textscan__match_gazetteer(const sg_textscan_gazetteer *gaz, const char *
       double c = best_kel->kind == KIND_LANDMARK
                      ? 0.45 + (best_n > 1 ? 0.1 : 0.0)
                      : 0.6 + (best_n > 1 ? 0.1 : 0.0) + (kel_marked ? 0.2 : 0.0);
+      if (home)
+        c -= 0.2; /* below any kelurahan named otherwise, a landmark's too */
       if (c > kel.conf)
         kel.e = best_kel, kel.conf = c;
     } else if (best_kec) {

@@ -231,6 +231,13 @@ static void test_landmarks(void) {
   CHECK_STR_EQ(r.kelurahan, "Kalampangan");
   scan("kami lari ke arah kalampangan", &r);
   CHECK_STR_EQ(r.kelurahan, "");
+  /* where the caller lives gives way to the scene; "bukan di" is not there */
+  scan("sy warga menteng, lapor kebakaran rumah di panarung", &r);
+  CHECK_STR_EQ(r.kelurahan, "Panarung");
+  scan("tabrakan bukan di pahandut tapi di langkai", &r);
+  CHECK_STR_EQ(r.kelurahan, "Langkai");
+  scan("sy tinggal di menteng", &r); /* alone, still the best guess */
+  CHECK_STR_EQ(r.kelurahan, "Menteng");
 }
 
 static void test_hostile_input(void) {
