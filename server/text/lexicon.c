@@ -27,6 +27,8 @@ void sg_textscan_lexicon_destroy(sg_textscan_lexicon *lex) {
   if (!lex)
     return;
   free(lex->by_key);
+  free(lex->key_slot);
+  free(lex->sp_slot);
   free(lex->e);
   free(lex->sp);
   free(lex);
@@ -144,6 +146,68 @@ size_t sg_textscan__squeeze(const char *s, size_t len, char *out) {
       out[o++] = s[i];
   out[o] = '\0';
   return o;
+}
+
+/* ---- hash indexes ---- */
+
+static uint32_t str_hash(const char *s) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+/* A table of at least twice n slots, a power of two; NULL out of memory. */
+static uint32_t *table_new(size_t n, size_t *mask) {
+  size_t m = 16;
+  while (m < 2 * n)
+    m <<= 1;
+  *mask = m - 1;
+  return calloc(m, sizeof(uint32_t));
+}
+
+/* Slot of name in the table: where it is, or the empty slot it would take.
+ * name_of(i) is the name stored as 1 + i. */
+#define TABLE_FIND(table, mask, name, name_of)                                                     \
+  do {                                                                                             \
+    slot = str_hash(name) & (mask);                                                                \
+    while ((table)[slot] != 0 && strcmp(name_of((table)[slot] - 1), (name)) != 0)                  \
+      slot = (slot + 1) & (mask);                                                                  \
+  } while (0)
+
+#define KEY_AT(i) (lex->e[lex->by_key[i]].key)
+#define SP_AT(i) (lex->sp[i].from)
+
+size_t sg_textscan__key_first(const sg_textscan_lexicon *lex, const char *key) {
+  size_t slot;
+  if (!lex->key_slot)
+    return lex->n;
+  TABLE_FIND(lex->key_slot, lex->key_mask, key, KEY_AT);
+  return lex->key_slot[slot] ? lex->key_slot[slot] - 1 : lex->n;
+}
+
+static int index_keys(sg_textscan_lexicon *lex) {
+  if (!(lex->key_slot = table_new(lex->n, &lex->key_mask)))
+    return -1;
+  for (size_t k = 0; k < lex->n; k++) {
+    size_t slot;
+    TABLE_FIND(lex->key_slot, lex->key_mask, KEY_AT(k), KEY_AT);
+    if (!lex->key_slot[slot])
+      lex->key_slot[slot] = (uint32_t)k + 1; /* by_key is sorted: the first of its key */
+  }
+  return 0;
+}
+
+static int index_spellings(sg_textscan_lexicon *lex) {
+  if (!(lex->sp_slot = table_new(lex->n_sp, &lex->sp_mask)))
+    return -1;
+  for (size_t k = 0; k < lex->n_sp; k++) {
+    size_t slot;
+    TABLE_FIND(lex->sp_slot, lex->sp_mask, SP_AT(k), SP_AT);
+    if (!lex->sp_slot[slot])
+      lex->sp_slot[slot] = (uint32_t)k + 1;
+  }
+  return 0;
 }
 
 static int spelling_cmp(const void *a, const void *b) {
@@ -283,6 +347,8 @@ int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lex
     lex->n_sp++;
   }
   qsort(lex->sp, lex->n_sp, sizeof *lex->sp, spelling_cmp);
+  if (index_spellings(lex) < 0)
+    goto fail;
   size_t nf = 0;
   for (size_t k = 0; k < n_rows; k++) {
     if (rows[k].kind == KIND_SPELLING)
@@ -324,6 +390,8 @@ int sg_textscan_lexicon_load_buffer(const char *buf, size_t len, sg_textscan_lex
   sort_lex = lex;
   qsort(lex->by_key, nf, sizeof *lex->by_key, key_cmp);
   sort_lex = NULL;
+  if (index_keys(lex) < 0)
+    goto fail;
   /* Two rows of one phrase (once spelling is applied, "ga sadar" is "tidak
    * sadar") would leave the reader's choice to file order: refused. */
   for (size_t a = 0; a < nf; a++) {
@@ -406,18 +474,9 @@ const sg_textscan_lexicon *sg_textscan_lexicon_builtin(void) {
 /* ---- what the spelling table does to scanned text ---- */
 
 static const char *lookup(const sg_textscan_lexicon *lex, const char *w) {
-  size_t lo = 0, hi = lex->n_sp;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    int c = strcmp(w, lex->sp[mid].from);
-    if (c == 0)
-      return lex->sp[mid].to;
-    if (c < 0)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return NULL;
+  size_t slot;
+  TABLE_FIND(lex->sp_slot, lex->sp_mask, w, SP_AT);
+  return lex->sp_slot[slot] ? lex->sp[lex->sp_slot[slot] - 1].to : NULL;
 }
 
 static const char *spelled(const sg_textscan_lexicon *lex, const char *w, size_t len) {

@@ -42,7 +42,7 @@
  * deletion or swap of two neighbours: optimal string alignment distance 1),
  * in one pass: this runs for every unknown long word against every long
  * keyword of its letter. */
-static int one_edit(const char *a, size_t n, const char *b, size_t m) {
+int sg_textscan__one_edit(const char *a, size_t n, const char *b, size_t m) {
   if (n > m + 1 || m > n + 1)
     return 0;
   size_t i = 0;
@@ -129,19 +129,6 @@ static const char *const never_fuzzy[] = {"terbaik", "terbaru", "sekolah",  "kem
                                           "pencari", "tempat",  "rumahnya", NULL};
 static const char *const clitics[] = {"nya", "lah", "kah", "ku", "mu", NULL};
 
-/* The first index in by_key whose entry's key is not below key. */
-static size_t lower_bound(const sg_textscan_lexicon *lex, const char *key) {
-  size_t lo = 0, hi = lex->n;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (strcmp(lex->e[lex->by_key[mid]].key, key) < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
 /* Entries whose first word may be token i (less `strip` clitic bytes): the
  * index narrows them to one key, phrase_at decides. */
 static void try_key(const sg_textscan_lexicon *lex, const tokens *tk, size_t i, size_t strip,
@@ -149,7 +136,7 @@ static void try_key(const sg_textscan_lexicon *lex, const tokens *tk, size_t i, 
   const tok *t = &tk->t[i];
   char key[SG_TEXTSCAN__TOK_LEN];
   sg_textscan__squeeze(t->norm, t->len - strip, key);
-  for (size_t k = lower_bound(lex, key); k < lex->n; k++) {
+  for (size_t k = sg_textscan__key_first(lex, key); k < lex->n; k++) {
     const lexentry *e = &lex->e[lex->by_key[k]];
     if (strcmp(e->key, key) != 0)
       break;
@@ -181,7 +168,8 @@ static const lexentry *best_at(const sg_textscan_lexicon *lex, const tokens *tk,
     for (size_t k = lex->bucket[b]; k < lex->bucket[b + 1]; k++) {
       const lexentry *e = &lex->e[k];
       size_t pl = e->plen;
-      if (e->kind == LEX_WORD && pl >= 7 && !e->multi && one_edit(t->norm, t->len, e->phrase, pl)) {
+      if (e->kind == LEX_WORD && pl >= 7 && !e->multi &&
+          sg_textscan__one_edit(t->norm, t->len, e->phrase, pl)) {
         best = e, best_n = 1, *fuzzy = 1;
         break;
       }
@@ -257,7 +245,8 @@ static long token_count(const tok *t) {
     return t->len > 6 ? 0 : strtol(t->norm, NULL, 10);
   for (size_t k = 0; number_words[k]; k++) {
     size_t dummy;
-    if (sg_textscan__squeeze_eq(t->norm, t->len, number_words[k], &dummy) &&
+    if (number_words[k][0] == t->norm[0] &&
+        sg_textscan__squeeze_eq(t->norm, t->len, number_words[k], &dummy) &&
         number_words[k][dummy] == 0)
       return k == 0 ? 2 : 3 + (long)(k >= 12 ? k - 12 : k - 1);
   }

@@ -37,6 +37,17 @@ int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *b
    * measuring b (this is the reader's innermost loop). */
   if (alen == 0 || a[0] != b[0])
     return 0;
+  /* Then on the second letter once runs are squeezed, which equal words
+   * share whether compared exactly or squeezed: most of the rest fail here,
+   * still before b is measured. */
+  size_t ia = 1, ib = 1;
+  while (ia < alen && a[ia] == a[0])
+    ia++;
+  while (b[ib] == b[0])
+    ib++;
+  char ca = ia < alen ? a[ia] : '\0', cb = b[ib] == ' ' ? '\0' : b[ib];
+  if (ca != cb)
+    return 0;
   size_t i = 0, j = 0, blen = 1;
   while (b[blen] && b[blen] != ' ')
     blen++;
@@ -62,11 +73,20 @@ int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *b
   return 1;
 }
 
-/* Optimal string alignment distance, capped: returns 0, 1 or 2 (= more). */
+size_t sg_textscan__skeleton(const char *s, size_t n, char *out) {
+  size_t o = 0;
+  for (size_t k = 0; k < n && s[k] && o + 1 < SG_TEXTSCAN__TOK_LEN; k++)
+    if (s[k] != 'a' && s[k] != 'e' && s[k] != 'i' && s[k] != 'o' && s[k] != 'u')
+      out[o++] = s[k];
+  out[o] = '\0';
+  return o;
+}
+
 int sg_textscan__word_in(const tok *t, const char *const *list) {
   size_t dummy;
   for (; *list; list++)
-    if (sg_textscan__squeeze_eq(t->norm, t->len, *list, &dummy) && (*list)[dummy] == '\0')
+    if ((*list)[0] == t->norm[0] && /* most fail here: no call */
+        sg_textscan__squeeze_eq(t->norm, t->len, *list, &dummy) && (*list)[dummy] == '\0')
       return 1;
   return 0;
 }
@@ -201,7 +221,9 @@ void sg_textscan__copy_span(char *dst, size_t size, const char *text, size_t sta
   dst[o] = '\0';
 }
 
-static int name_stop(const tok *t) { return t->used || sg_textscan__word_in(t, stop_words); }
+static int name_stop(const tok *t) {
+  return t->used || sg_textscan__word_in(t, stop_words);
+}
 
 /* Collects a name after a marker at tokens[i]: up to max_words words, plus a
  * number after km/no (street) or any number (allow_numbers). Returns the
@@ -345,8 +367,8 @@ static void extract_places(const char *text, tokens *tk, sg_textscan_result *r) 
 
 /* ---- entry point ---- */
 
-void sg_textscan_scan_with(const sg_textscan_lexicon *lex, const sg_textscan_gazetteer *gaz,
-                           const char *text, size_t len, sg_textscan_result *out) {
+static void scan(const sg_textscan_lexicon *lex, const sg_textscan_gazetteer *gaz, int places,
+                 const char *text, size_t len, sg_textscan_result *out) {
   static tokens empty;
   memset(out, 0, sizeof *out);
   if (!text)
@@ -363,11 +385,22 @@ void sg_textscan_scan_with(const sg_textscan_lexicon *lex, const sg_textscan_gaz
   }
   if (lex)
     sg_textscan__read(lex, text, len, tk, out);
-  extract_places(text, tk, out);
-  if (gaz)
-    sg_textscan__match_gazetteer(gaz, text, tk, out);
+  if (places) {
+    extract_places(text, tk, out);
+    if (gaz)
+      sg_textscan__match_gazetteer(gaz, text, tk, out);
+  }
   if (tk != &empty)
     free(tk);
+}
+
+void sg_textscan_scan_with(const sg_textscan_lexicon *lex, const sg_textscan_gazetteer *gaz,
+                           const char *text, size_t len, sg_textscan_result *out) {
+  scan(lex, gaz, 1, text, len, out);
+}
+
+void sg_textscan_read(const char *text, size_t len, sg_textscan_result *out) {
+  scan(NULL, NULL, 0, text, len, out);
 }
 
 void sg_textscan_scan(const sg_textscan_gazetteer *gaz, const char *text, size_t len,
@@ -418,8 +451,8 @@ size_t sg_textscan_format_address(const sg_textscan_result *r, char *buf, size_t
 
 const char *sg_textscan_category_name(sg_textscan_category c) {
   static const char *const names[SG_TEXTSCAN_CATEGORY_COUNT] = {
-      "unknown", "fire",     "flood", "accident", "medical", "crime",       "rescue",
-      "other",   "land_fire", "haze", "animal",   "hazard",  "nonemergency"};
+      "unknown", "fire",      "flood", "accident", "medical", "crime",       "rescue",
+      "other",   "land_fire", "haze",  "animal",   "hazard",  "nonemergency"};
   return (unsigned)c < SG_TEXTSCAN_CATEGORY_COUNT ? names[c] : "unknown";
 }
 

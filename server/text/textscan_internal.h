@@ -80,7 +80,16 @@ struct sg_textscan_lexicon {
   spelling *sp; /* sorted by from */
   size_t n_sp;
   uint32_t *by_key; /* indices into e, sorted by key (then file order) */
+  /* Hash indexes (open addressing, 1 + the index, 0 for an empty slot), so
+   * a token costs one probe instead of a binary search of strcmp: the first
+   * by_key position of each key, and each spelling row. */
+  uint32_t *key_slot, *sp_slot;
+  size_t key_mask, sp_mask;
 };
+
+/* The first position in lex->by_key of the entries whose key is key, or
+ * lex->n when there is none. */
+size_t sg_textscan__key_first(const sg_textscan_lexicon *lex, const char *key);
 
 /* Writes s[0..len) with runs of one letter squeezed into out (size
  * SG_TEXTSCAN__TOK_LEN), cut to fit; returns the length. Two words compare
@@ -95,6 +104,12 @@ void sg_textscan__normalise(const sg_textscan_lexicon *lex, tokens *tk);
 void sg_textscan__read(const sg_textscan_lexicon *lex, const char *text, size_t len, tokens *tk,
                        sg_textscan_result *r);
 int sg_textscan__squeeze_eq(const char *a, size_t alen, const char *b, size_t *blen_out);
+/* Whether a[0..n) and b[0..m) are exactly one edit apart (a substitution,
+ * insertion, deletion or swap of neighbours), in one pass (reading.c). */
+int sg_textscan__one_edit(const char *a, size_t n, const char *b, size_t m);
+/* s[0..n) without its vowels into out (SG_TEXTSCAN__TOK_LEN bytes, cut to
+ * fit): "menteng" -> "mntng"; returns the length (textscan.c). */
+size_t sg_textscan__skeleton(const char *s, size_t n, char *out);
 int sg_textscan__word_in(const tok *t, const char *const *list);
 size_t sg_textscan__phrase_at(const tokens *tk, size_t i, const char *phrase, size_t strip);
 void sg_textscan__copy_span(char *dst, size_t size, const char *text, size_t start, size_t end);

@@ -78,8 +78,7 @@ static const char ellipsis[] = "\xE2\x80\xA6"; /* U+2026, one code point */
 /* head + sep + tail cut to SG_TRIAGE_SUMMARY_MAX code points, ending in an
  * ellipsis when something was cut, so a dispatcher sees that there is more
  * in the reports. */
-static char *summary_join(sg_arena *a, const char *head, const char *sep,
-                          const char *tail) {
+static char *summary_join(sg_arena *a, const char *head, const char *sep, const char *tail) {
   size_t hl = strlen(head), sl = strlen(sep), tl = strlen(tail);
   char *joined = sg_arena_alloc(a, hl + sl + tl + sizeof(ellipsis));
   if (joined == NULL)
@@ -225,6 +224,64 @@ static void result_merge_reason(sg_rules_result *acc, const char *rule, int poin
   rr->points = points;
 }
 
+/* ---- a danger that passed ---- */
+
+#define CUE_RULE_PREFIX "cue."
+#define RESOLVED_RULE_PREFIX "resolved."
+
+/* The cue bit a rule "<prefix><cue name>" is about, 0 for any other rule. */
+static uint32_t rule_cue(const char *rule, const char *prefix) {
+  size_t n = strlen(prefix);
+  if (strncmp(rule, prefix, n) != 0)
+    return 0;
+  for (int k = 0; k < SG_CUE_COUNT; k++)
+    if (strcmp(rule + n, sg_rules_cue_name(1u << k)) == 0)
+      return 1u << k;
+  return 0;
+}
+
+/* Whether an earlier report's reason gives way to the new report: its cue
+ * the new report says has passed ("sudah sadar" after "pingsan"), or its
+ * "this has passed" the new report says again ("pingsan lagi"). The newest
+ * word on a danger is the one that holds. */
+static int reason_superseded(const char *rule, const sg_rules_result *res) {
+  uint32_t cue = rule_cue(rule, CUE_RULE_PREFIX);
+  if (cue != 0)
+    return (res->resolved & cue) != 0;
+  cue = rule_cue(rule, RESOLVED_RULE_PREFIX);
+  return cue != 0 && (res->cues & cue) != 0;
+}
+
+/* Says on the new report's resolution reason which earlier cues it took
+ * back (the one named after the first of them, else the first resolution),
+ * so the dispatcher sees why the score went down. */
+static void note_withdrawn(sg_rules_result *merged, uint32_t withdrawn) {
+  if (withdrawn == 0)
+    return;
+  sg_rules_reason *target = NULL;
+  for (size_t i = 0; i < merged->n_reasons; i++) {
+    sg_rules_reason *rr = &merged->reasons[i];
+    uint32_t cue = rule_cue(rr->rule, RESOLVED_RULE_PREFIX);
+    if (cue & withdrawn) {
+      target = rr;
+      break;
+    }
+    if (target == NULL &&
+        strncmp(rr->rule, RESOLVED_RULE_PREFIX, strlen(RESOLVED_RULE_PREFIX)) == 0)
+      target = rr;
+  }
+  if (target == NULL)
+    return;
+  size_t len = strlen(target->detail);
+  int n = snprintf(target->detail + len, sizeof(target->detail) - len, "; dicabut (withdrawn):");
+  for (int k = 0; k < SG_CUE_COUNT && n > 0; k++) {
+    len = strlen(target->detail);
+    if (withdrawn & (1u << k))
+      n = snprintf(target->detail + len, sizeof(target->detail) - len, " %s",
+                   sg_rules_cue_name(1u << k));
+  }
+}
+
 /* ---- notices: 0-point reasons about the incident, not scored ---- */
 
 /* Flags and the location's origin are facts for the dispatcher, worth no
@@ -345,9 +402,8 @@ static int phones_add(sg_arena *a, const Siaga__V1__Incident *cur, const Siaga__
   return 0;
 }
 
-int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
-                            const sg_rules_result *res, const char *id, int64_t now_ms,
-                            Siaga__V1__Incident *out) {
+int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r, const sg_rules_result *res,
+                            const char *id, int64_t now_ms, Siaga__V1__Incident *out) {
   sg_rules_result scored = *res;
   sg_rules_corroborate(&scored, 1); /* one report: keeps the score, settles the priority */
 
@@ -364,9 +420,8 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
   out->summary = summary_join(a, text, "", "");
   out->report_ids = sg_arena_alloc(a, sizeof(*out->report_ids));
   notices ns;
-  if (out->id == NULL || out->category == NULL || out->summary == NULL ||
-      out->report_ids == NULL || notices_init(a, &ns, r->n_flags + 1) != 0 ||
-      notices_add_flags(a, &ns, r) != 0 ||
+  if (out->id == NULL || out->category == NULL || out->summary == NULL || out->report_ids == NULL ||
+      notices_init(a, &ns, r->n_flags + 1) != 0 || notices_add_flags(a, &ns, r) != 0 ||
       (is_aml_fix(r->location) && notices_add_aml(a, &ns, r->location) != 0) ||
       reasons_build(a, &scored, &ns, out) != 0 || phones_add(a, NULL, r, out) != 0)
     return -1;
@@ -462,10 +517,15 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
   memset(&merged, 0, sizeof(merged));
   snprintf(merged.category, sizeof(merged.category), "%s", out->category);
   merged.cues = res->cues;
+  uint32_t withdrawn = 0;
   for (size_t i = 0; i < cur->n_reasons; i++) {
     Siaga__V1__ScoreReason *sr = cur->reasons[i];
     if (is_notice(sr->rule)) {
       notices_put(&ns, sr);
+      continue;
+    }
+    if (reason_superseded(sr->rule, res)) {
+      withdrawn |= rule_cue(sr->rule, CUE_RULE_PREFIX);
       continue;
     }
     if (link == SG_TRIAGE_LINK_NEARBY && bonus_rule[0] != '\0' && strcmp(sr->rule, bonus_rule) == 0)
@@ -483,6 +543,7 @@ int sg_triage_incident_attach(sg_arena *a, const Siaga__V1__Incident *cur,
       continue; /* a second base score would count one emergency twice */
     result_merge_reason(&merged, rr->rule, rr->points, rr->detail);
   }
+  note_withdrawn(&merged, withdrawn);
   if (link == SG_TRIAGE_LINK_NEARBY)
     sg_rules_corroborate(&merged, (size_t)out->report_count);
   else

@@ -17,11 +17,11 @@
 #include "triage/rules.h"
 #include "siaga/v1/siaga.pb-c.h"
 
-#define SG_TRIAGE_SUMMARY_MAX 280         /* code points of an incident summary */
-#define SG_TRIAGE_DEDUP_RADIUS_M 300      /* a report this close may join an incident */
+#define SG_TRIAGE_SUMMARY_MAX 280                  /* code points of an incident summary */
+#define SG_TRIAGE_DEDUP_RADIUS_M 300               /* a report this close may join an incident */
 #define SG_TRIAGE_DEDUP_WINDOW_MS (60 * 60 * 1000) /* ... if it changed this recently */
-#define SG_TRIAGE_REPORT_IDS_MAX 20       /* ids an incident carries: the first, then the latest */
-#define SG_TRIAGE_ID_MAX 32               /* "PLK-000042" and NUL, with room to spare */
+#define SG_TRIAGE_REPORT_IDS_MAX 20 /* ids an incident carries: the first, then the latest */
+#define SG_TRIAGE_ID_MAX 32         /* "PLK-000042" and NUL, with room to spare */
 /* A number's next report (app, SMS or AML) joins the incident it last
  * reported into for as long as that incident is open: a citizen answering
  * the acknowledgement an hour later is still talking about the same
@@ -69,9 +69,8 @@ int sg_triage_incident_matches_caller(const Siaga__V1__Incident *inc, int64_t re
  * rules' reasons it carries 0-point notices: one per known report flag
  * ("flag.prank_history", "flag.rate_limited") and "location.aml" when the
  * location is an AML fix. Returns 0, or -1 when the arena is exhausted. */
-int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
-                            const sg_rules_result *res, const char *id, int64_t now_ms,
-                            Siaga__V1__Incident *out);
+int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r, const sg_rules_result *res,
+                            const char *id, int64_t now_ms, Siaga__V1__Incident *out);
 
 /* Fills out with incident cur after report r (rules result res), found by
  * link, joined it:
@@ -82,6 +81,12 @@ int sg_triage_incident_open(sg_arena *a, const Siaga__V1__Report *r,
  *    category rule only when it names the incident's category (a caller's
  *    second message about something else adds its cues, not a second base
  *    score); score and priority as the rules make them from those reasons;
+ *  - a danger that passed: an earlier cue the report says is over (its
+ *    rules result's `resolved`, "sudah sadar" after "pingsan") is dropped,
+ *    and the report's resolution reason says which it withdrew, so the
+ *    score can go down; an earlier "resolved.*" the report says again
+ *    ("pingsan lagi") is dropped likewise. The priority follows the score
+ *    unless a dispatcher set it;
  *  - corroboration: a NEARBY report recounts the bonus for all reports; a
  *    CALLER report leaves it as it was, since the same number confirms
  *    nothing;

@@ -154,7 +154,7 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
 
   const sg_protocol *p = sg_protocol_active();
   memset(out, 0, sizeof *out);
-  sg_textscan_scan(NULL, text, strlen(text), &ts);
+  sg_textscan_read(text, strlen(text), &ts); /* the report carries its place */
 
   sg_textscan_category app_cat = sg_textscan_category_from_name(app);
   int app_specific = app_cat != SG_TEXTSCAN_UNKNOWN && app_cat != SG_TEXTSCAN_OTHER;
@@ -202,6 +202,10 @@ void sg_rules_evaluate(const Siaga__V1__Report *report, sg_rules_result *out) {
   explain_scope(p, &ts, cat, out);
 
   out->cues = ts.cues;
+  for (size_t k = 0; k < ts.n_matches; k++)
+    if (ts.matches[k].kind == SG_TEXTSCAN_MATCH_RESOLVED)
+      out->resolved |= ts.matches[k].cue;
+  out->resolved &= ~ts.cues; /* "sudah sadar, pingsan lagi": the danger is back */
   for (size_t k = 0; k < SG_CUE_COUNT; k++) {
     const sg_protocol_determinant *c = sg_protocol_determinant_at(p, k);
     if (!(ts.cues & c->cue))

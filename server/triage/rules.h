@@ -36,6 +36,8 @@ typedef struct sg_rules_result {
   int score;                            /* 0..100 */
   Siaga__V1__Priority priority;         /* from the score, see sg_rules_priority */
   uint32_t cues;                        /* bit set of SG_CUE_* found in the text */
+  uint32_t resolved; /* SG_CUE_* the text says have passed ("sudah sadar") and does not
+                        say again: an incident this report joins drops them */
   size_t n_reasons;
   sg_rules_reason reasons[SG_RULES_MAX_REASONS];
 } sg_rules_result;

@@ -157,15 +157,16 @@ static void test_gazetteer_errors(void) {
   CHECK_INT_EQ(sg_textscan_gazetteer_size(g), 2);
   sg_textscan_gazetteer_destroy(g);
   static const char *const bad[] = {
-      "kelurahan\tA\tX\t-2.1\t113.9\t1\n",              /* six fields */
-      "kelurahan\tA\tX\t-2.1\t113.9\t1\tsrc\textra\n",  /* eight */
-      "desa\tA\tX\t-2.1\t113.9\t1\tsrc\n",              /* kind */
-      "kelurahan\tA\tX\t-92\t113.9\t1\tsrc\n",          /* latitude */
-      "kelurahan\tA\tX\t-2.1x\t113.9\t1\tsrc\n",        /* number */
-      "kelurahan\tA\tX\t-2.1\t113.9\tyes\tsrc\n",       /* approx flag */
-      "kelurahan\t\tX\t-2.1\t113.9\t1\tsrc\n",          /* empty name */
-      "kelurahan\t!!!\tX\t-2.1\t113.9\t1\tsrc\n",       /* no word in the name */
-      "kelurahan\tA|B|C|D|E\tX\t-2.1\t113.9\t1\tsrc\n", /* too many spellings */
+      "kelurahan\tA\tX\t-2.1\t113.9\t1\n",                  /* six fields */
+      "kelurahan\tA\tX\t-2.1\t113.9\t1\tsrc\textra\n",      /* eight */
+      "desa\tA\tX\t-2.1\t113.9\t1\tsrc\n",                  /* kind */
+      "kelurahan\tA\tX\t-92\t113.9\t1\tsrc\n",              /* latitude */
+      "kelurahan\tA\tX\t-2.1x\t113.9\t1\tsrc\n",            /* number */
+      "kelurahan\tA\tX\t-2.1\t113.9\tyes\tsrc\n",           /* approx flag */
+      "kelurahan\t\tX\t-2.1\t113.9\t1\tsrc\n",              /* empty name */
+      "kelurahan\t!!!\tX\t-2.1\t113.9\t1\tsrc\n",           /* no word in the name */
+      "kelurahan\tA|B|C|D|E|F|G\tX\t-2.1\t113.9\t1\tsrc\n", /* too many spellings */
+      "landmark\tPasar\tNowhere\t-2.1\t113.9\t1\tsrc\n",    /* not a kelurahan */
   };
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     char buf[256];
@@ -178,7 +179,65 @@ static void test_gazetteer_errors(void) {
   CHECK_INT_EQ(sg_textscan_gazetteer_load("data/no-such-file.tsv", &g, &line), -ENOENT);
   CHECK(g == NULL);
   CHECK(strlen(sg_strerror(SG_EFORMAT)) > 0);
-  CHECK_INT_EQ(sg_textscan_gazetteer_size(gaz), 35); /* 5 kecamatan, 30 kelurahan */
+  /* 5 kecamatan, 30 kelurahan, 8 landmarks, the city */
+  CHECK_INT_EQ(sg_textscan_gazetteer_size(gaz), 44);
+}
+
+/* Landmarks stand for their kelurahan, at their own point; the city's own
+ * name and a destination are not the scene (issue 13, places). */
+static void test_landmarks(void) {
+  sg_textscan_result r;
+  scan("kebakaran rumah dekat bandara tjilik riwut", &r);
+  CHECK_STR_EQ(r.kelurahan, "Panarung");
+  CHECK_STR_EQ(r.kecamatan, "Pahandut");
+  CHECK(r.lat < -2.22 && r.lat > -2.23); /* the airport's point, not the kelurahan's */
+  scan("ular masuk pos jaga di nyaru menteng", &r);
+  CHECK_STR_EQ(r.kelurahan, "Tumbang Tahai"); /* not kelurahan Menteng */
+  /* a kelurahan named outright wins over a landmark */
+  scan("kebakaran di langkai, dekat pasar besar", &r);
+  CHECK_STR_EQ(r.kelurahan, "Langkai");
+  scan("korban mau dibawa ke rsud doris, jl. murjani", &r);
+  CHECK_STR_EQ(r.kelurahan, "");
+  scan("kami lari ke arah pasar besar", &r);
+  CHECK_STR_EQ(r.kelurahan, "");
+  scan("asap tebal di kota palangka hari ini", &r);
+  CHECK_STR_EQ(r.kelurahan, "");
+  scan("kebakaran toko di Palangkaraya", &r);
+  CHECK_STR_EQ(r.kelurahan, "");
+  scan("kebakaran di kel. palangka", &r);
+  CHECK_STR_EQ(r.kelurahan, "Palangka");
+  scan("rumah terbakar di pahandut sebrang", &r);
+  CHECK_STR_EQ(r.kelurahan, "Pahandut Seberang");
+  scan("kecelakaan truk di tbg tahai", &r);
+  CHECK_STR_EQ(r.kelurahan, "Tumbang Tahai");
+  /* as people type them: glued to "di" (and "ke", a destination), one
+   * typo in a long name, vowels dropped, several words as one */
+  scan("kebakaran rumah dimenteng", &r);
+  CHECK_STR_EQ(r.kelurahan, "Menteng");
+  scan("korban dibawa kepanarung", &r);
+  CHECK_STR_EQ(r.kelurahan, "");
+  scan("laka motor di kalampngan", &r);
+  CHECK_STR_EQ(r.kelurahan, "Kalampangan");
+  scan("kebakaran di mntng gg. mawar", &r);
+  CHECK_STR_EQ(r.kelurahan, "Menteng");
+  scan("kebakaran rumah di bukittunggal", &r);
+  CHECK_STR_EQ(r.kelurahan, "Bukit Tunggal");
+  scan("nenek ga bisa melangkah, jatuh", &r); /* an ordinary word, not Langkai */
+  CHECK_STR_EQ(r.kelurahan, "");
+  scan("kebakaran di lingk. 3", &r); /* an abbreviation with its vowel */
+  CHECK_STR_EQ(r.kelurahan, "");
+  /* where the smoke comes from is the scene; where people run to is not */
+  scan("asap tebal datang dari arah kalampangan", &r);
+  CHECK_STR_EQ(r.kelurahan, "Kalampangan");
+  scan("kami lari ke arah kalampangan", &r);
+  CHECK_STR_EQ(r.kelurahan, "");
+  /* where the caller lives gives way to the scene; "bukan di" is not there */
+  scan("sy warga menteng, lapor kebakaran rumah di panarung", &r);
+  CHECK_STR_EQ(r.kelurahan, "Panarung");
+  scan("tabrakan bukan di pahandut tapi di langkai", &r);
+  CHECK_STR_EQ(r.kelurahan, "Langkai");
+  scan("sy tinggal di menteng", &r); /* alone, still the best guess */
+  CHECK_STR_EQ(r.kelurahan, "Menteng");
 }
 
 static void test_hostile_input(void) {
@@ -384,6 +443,7 @@ int main(void) {
   RUN_TEST(test_cues_and_negation);
   RUN_TEST(test_places);
   RUN_TEST(test_gazetteer_errors);
+  RUN_TEST(test_landmarks);
   RUN_TEST(test_hostile_input);
   RUN_TEST(test_corpus);
   sg_textscan_gazetteer_destroy(gaz);
