@@ -76,8 +76,9 @@ class BadProtocolFile(unittest.TestCase):
         path, at = write_edited("siagad.tsv", {"level\tECHO\t": "level\tECHO\t35"})
         p = self.worker(path, "siagad")
         self.assertEqual(p.returncode, 2, p)
-        self.assertIn("siagad: %s:%d: a level row has 4 fields" % (path, at["level\tECHO\t"]),
-                      p.stderr)
+        # siagad logs it as an event (README "Logs"): the file, the line, the reason.
+        self.assertIn("event=start.failed", p.stderr)
+        self.assertIn("%s:%d: a level row has 4 fields" % (path, at["level\tECHO\t"]), p.stderr)
         self.assertNotIn("serving", p.stderr)
 
     def test_missing_file(self):
