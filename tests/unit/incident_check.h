@@ -4,7 +4,10 @@
 
 #include <string.h>
 
+#include "check.h"
+#include "core/arena.h"
 #include "siaga/v1/siaga.pb-c.h"
+#include "triage/incident.h"
 
 /* The reason of that rule, or NULL. */
 static inline const Siaga__V1__ScoreReason *reason(const Siaga__V1__Incident *inc,
@@ -21,6 +24,17 @@ static inline int reasons_sum(const Siaga__V1__Incident *inc) {
   for (size_t i = 0; i < inc->n_reasons; i++)
     sum += inc->reasons[i]->points;
   return sum < 0 ? 0 : sum > 100 ? 100 : sum;
+}
+
+/* An incident through the wire format, as the worker reads a candidate back
+ * from Redis, so attach works on what unpack produces; in arena a. */
+static inline Siaga__V1__Incident *incident_roundtrip(sg_arena *a, const Siaga__V1__Incident *inc) {
+  size_t len;
+  uint8_t *pb = sg_triage_pack(a, &inc->base, &len);
+  CHECK(pb != NULL);
+  Siaga__V1__Incident *back = siaga__v1__incident__unpack(&a->allocator, len, pb);
+  CHECK(back != NULL);
+  return back;
 }
 
 #endif

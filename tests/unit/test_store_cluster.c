@@ -3,6 +3,7 @@
  * one-node cluster (the live path with three primaries and a resharding is
  * tests/integration/test_cluster.py). */
 #include "redis_fixture.h"
+#include "reply_fixture.h"
 #include "store/cluster.h"
 
 static long long keyslot(redisContext *c, const char *key, size_t len) {
@@ -57,33 +58,18 @@ static void test_key_slot_as_redis(void) {
   redisFree(c);
 }
 
-static redisReply integer(long long v) {
-  redisReply r = {.type = REDIS_REPLY_INTEGER, .integer = v};
-  return r;
-}
-
-static redisReply str(const char *s) {
-  redisReply r = {.type = REDIS_REPLY_STRING, .str = (char *)s, .len = strlen(s)};
-  return r;
-}
-
-static redisReply array(redisReply **items, size_t n) {
-  redisReply r = {.type = REDIS_REPLY_ARRAY, .element = items, .elements = n};
-  return r;
-}
-
 static void test_slots_reply(void) {
   /* Two ranges: 0-5460 on :7001 (a replica :7004), 5461-16383 on :7002. */
-  redisReply ip1 = str("10.0.0.1"), p1 = integer(7001), id1 = str("aaaa"),
+  redisReply ip1 = reply_str("10.0.0.1"), p1 = reply_integer(7001), id1 = reply_str("aaaa"),
              *n1i[3] = {&ip1, &p1, &id1};
-  redisReply ip4 = str("10.0.0.4"), p4 = integer(7004), *n4i[2] = {&ip4, &p4};
-  redisReply n1 = array(n1i, 3), n4 = array(n4i, 2);
-  redisReply s1 = integer(0), e1 = integer(5460), *r1i[4] = {&s1, &e1, &n1, &n4};
-  redisReply ip2 = str(""), p2 = integer(7002), *n2i[2] = {&ip2, &p2};
-  redisReply n2 = array(n2i, 2);
-  redisReply s2 = integer(5461), e2 = integer(16383), *r2i[3] = {&s2, &e2, &n2};
-  redisReply r1 = array(r1i, 4), r2 = array(r2i, 3), *all[2] = {&r1, &r2};
-  redisReply slots = array(all, 2);
+  redisReply ip4 = reply_str("10.0.0.4"), p4 = reply_integer(7004), *n4i[2] = {&ip4, &p4};
+  redisReply n1 = reply_array(n1i, 3), n4 = reply_array(n4i, 2);
+  redisReply s1 = reply_integer(0), e1 = reply_integer(5460), *r1i[4] = {&s1, &e1, &n1, &n4};
+  redisReply ip2 = reply_str(""), p2 = reply_integer(7002), *n2i[2] = {&ip2, &p2};
+  redisReply n2 = reply_array(n2i, 2);
+  redisReply s2 = reply_integer(5461), e2 = reply_integer(16383), *r2i[3] = {&s2, &e2, &n2};
+  redisReply r1 = reply_array(r1i, 4), r2 = reply_array(r2i, 3), *all[2] = {&r1, &r2};
+  redisReply slots = reply_array(all, 2);
   char h[64];
   int port = 0;
   CHECK_INT_EQ(sg_cluster_slots_reply(&slots, 0, "seed", h, sizeof(h), &port), 0);
@@ -98,9 +84,9 @@ static void test_slots_reply(void) {
   CHECK_INT_EQ(sg_cluster_slots_reply(&slots, 5000, "seed", h, 8, &port), -1); /* too long */
   slots.elements = 1; /* nobody serves 5461.. */
   CHECK_INT_EQ(sg_cluster_slots_reply(&slots, 9000, "seed", h, sizeof(h), &port), -1);
-  p1 = integer(0);
+  p1 = reply_integer(0);
   CHECK_INT_EQ(sg_cluster_slots_reply(&slots, 1, "seed", h, sizeof(h), &port), -1);
-  p1 = str("7001"); /* a malformed answer */
+  p1 = reply_str("7001"); /* a malformed answer */
   CHECK_INT_EQ(sg_cluster_slots_reply(&slots, 1, "seed", h, sizeof(h), &port), -1);
   redisReply err = {.type = REDIS_REPLY_ERROR,
                     .str = "ERR This instance has cluster support disabled"};

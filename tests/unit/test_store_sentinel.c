@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "reply_fixture.h"
 #include "store/sentinel.h"
 
 static void test_parse_list(void) {
@@ -49,29 +50,18 @@ static void test_name_valid(void) {
   CHECK(!sg_sentinel_name_valid(name));
 }
 
-/* Replies built by hand, shaped as hiredis builds them. */
-static redisReply str(const char *s) {
-  redisReply r = {.type = REDIS_REPLY_STRING, .str = (char *)s, .len = strlen(s)};
-  return r;
-}
-
-static redisReply array(redisReply **items, size_t n) {
-  redisReply r = {.type = REDIS_REPLY_ARRAY, .element = items, .elements = n};
-  return r;
-}
-
 static void test_addr_reply(void) {
-  redisReply host = str("10.0.0.2"), port = str("6380"), *items[2] = {&host, &port};
-  redisReply a = array(items, 2);
+  redisReply host = reply_str("10.0.0.2"), port = reply_str("6380"), *items[2] = {&host, &port};
+  redisReply a = reply_array(items, 2);
   char h[64];
   int p = 0;
   CHECK_INT_EQ(sg_sentinel_addr_reply(&a, h, sizeof(h), &p), 0);
   CHECK_STR_EQ(h, "10.0.0.2");
   CHECK_INT_EQ(p, 6380);
   CHECK_INT_EQ(sg_sentinel_addr_reply(&a, h, 8, &p), -1); /* host does not fit */
-  port = str("0");
+  port = reply_str("0");
   CHECK_INT_EQ(sg_sentinel_addr_reply(&a, h, sizeof(h), &p), -1);
-  port = str("80x");
+  port = reply_str("80x");
   CHECK_INT_EQ(sg_sentinel_addr_reply(&a, h, sizeof(h), &p), -1);
   redisReply nil = {.type = REDIS_REPLY_NIL}; /* a master name it does not monitor */
   CHECK_INT_EQ(sg_sentinel_addr_reply(&nil, h, sizeof(h), &p), -1);
@@ -81,9 +71,9 @@ static void test_addr_reply(void) {
 }
 
 static void test_switch_message(void) {
-  redisReply kind = str("message"), chan = str("+switch-master"),
-             body = str("siaga 127.0.0.1 6380 127.0.0.1 6381"), *items[3] = {&kind, &chan, &body};
-  redisReply m = array(items, 3);
+  redisReply kind = reply_str("message"), chan = reply_str("+switch-master"),
+             body = reply_str("siaga 127.0.0.1 6380 127.0.0.1 6381"), *items[3] = {&kind, &chan, &body};
+  redisReply m = reply_array(items, 3);
   char h[64];
   int p = 0;
   CHECK_INT_EQ(sg_sentinel_switch_message(&m, "siaga", h, sizeof(h), &p), 0);
@@ -91,18 +81,18 @@ static void test_switch_message(void) {
   CHECK_INT_EQ(p, 6381);
   CHECK_INT_EQ(sg_sentinel_switch_message(&m, "other", h, sizeof(h), &p), -1);
   CHECK_INT_EQ(sg_sentinel_switch_message(&m, "siag", h, sizeof(h), &p), -1);
-  body = str("siaga 127.0.0.1 6380 127.0.0.1");
+  body = reply_str("siaga 127.0.0.1 6380 127.0.0.1");
   CHECK_INT_EQ(sg_sentinel_switch_message(&m, "siaga", h, sizeof(h), &p), -1);
-  kind = str("subscribe"); /* the confirmation, not a switch */
-  body = str("siaga 127.0.0.1 6380 127.0.0.1 6381");
+  kind = reply_str("subscribe"); /* the confirmation, not a switch */
+  body = reply_str("siaga 127.0.0.1 6380 127.0.0.1 6381");
   CHECK_INT_EQ(sg_sentinel_switch_message(&m, "siaga", h, sizeof(h), &p), -1);
 }
 
 static void test_role_and_readonly(void) {
-  redisReply role = str("master"), *items[1] = {&role};
-  redisReply r = array(items, 1);
+  redisReply role = reply_str("master"), *items[1] = {&role};
+  redisReply r = reply_array(items, 1);
   CHECK(sg_sentinel_role_is_master(&r));
-  role = str("slave");
+  role = reply_str("slave");
   CHECK(!sg_sentinel_role_is_master(&r));
   CHECK(!sg_sentinel_role_is_master(NULL));
   redisReply ro = {.type = REDIS_REPLY_ERROR,

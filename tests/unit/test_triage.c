@@ -34,17 +34,6 @@ static Siaga__V1__Report make_report(const char *id, const char *category, const
   return r;
 }
 
-/* Round-trips through the wire format, as the worker reads a candidate back
- * from Redis, so attach works on what unpack produces. */
-static Siaga__V1__Incident *roundtrip(const Siaga__V1__Incident *inc) {
-  size_t len;
-  uint8_t *pb = sg_triage_pack(&arena, &inc->base, &len);
-  CHECK(pb != NULL);
-  Siaga__V1__Incident *back = siaga__v1__incident__unpack(&arena.allocator, len, pb);
-  CHECK(back != NULL);
-  return back;
-}
-
 static void check_reasons_unique(const Siaga__V1__Incident *inc) {
   for (size_t i = 0; i < inc->n_reasons; i++)
     for (size_t j = i + 1; j < inc->n_reasons; j++)
@@ -86,7 +75,7 @@ static void test_open(void) {
   sg_rules_evaluate(&r, &res);
   Siaga__V1__Incident inc;
   CHECK_INT_EQ(sg_triage_incident_open(&arena, &r, &res, "PLK-000001", NOW, &inc), 0);
-  Siaga__V1__Incident *back = roundtrip(&inc);
+  Siaga__V1__Incident *back = incident_roundtrip(&arena, &inc);
   CHECK_STR_EQ(back->id, "PLK-000001");
   CHECK_INT_EQ(back->status, SIAGA__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN);
   CHECK_INT_EQ(back->version, 1);
@@ -153,13 +142,13 @@ static void test_attach(void) {
 
   Siaga__V1__Incident opened;
   CHECK_INT_EQ(sg_triage_incident_open(&arena, &r1, &res1, "PLK-000010", NOW, &opened), 0);
-  Siaga__V1__Incident *cur = roundtrip(&opened);
+  Siaga__V1__Incident *cur = incident_roundtrip(&arena, &opened);
 
   Siaga__V1__Incident two;
   CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &r2, &res2, SG_TRIAGE_LINK_NEARBY,
                                          NOW + 1000, &two),
                0);
-  Siaga__V1__Incident *after2 = roundtrip(&two);
+  Siaga__V1__Incident *after2 = incident_roundtrip(&arena, &two);
   CHECK_INT_EQ(after2->version, 2);
   CHECK_INT_EQ(after2->n_report_ids, 2);
   CHECK_STR_EQ(after2->report_ids[1], "r-11");
@@ -180,7 +169,7 @@ static void test_attach(void) {
   CHECK_INT_EQ(sg_triage_incident_attach(&arena, after2, &r3, &res3, SG_TRIAGE_LINK_NEARBY,
                                          NOW + 2000, &three),
                0);
-  Siaga__V1__Incident *after3 = roundtrip(&three);
+  Siaga__V1__Incident *after3 = incident_roundtrip(&arena, &three);
   CHECK_INT_EQ(after3->version, 3);
   CHECK_INT_EQ(after3->n_report_ids, 3);
   CHECK_STR_EQ(after3->summary, after2->summary);
@@ -219,7 +208,7 @@ static void test_report_ids_bounded(void) {
   Siaga__V1__Incident opened;
   CHECK_INT_EQ(sg_triage_incident_open(&arena, &r, &res, "PLK-000020", NOW, &opened), 0);
   CHECK_INT_EQ(opened.report_count, 1);
-  Siaga__V1__Incident *cur = roundtrip(&opened);
+  Siaga__V1__Incident *cur = incident_roundtrip(&arena, &opened);
   size_t largest = 0;
   for (int i = 1; i < 120; i++) {
     snprintf(ids[i], sizeof(ids[i]), "r-%d", i);
@@ -228,7 +217,7 @@ static void test_report_ids_bounded(void) {
     CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &ri, &res, SG_TRIAGE_LINK_NEARBY,
                                            NOW + i, &next),
                  0);
-    cur = roundtrip(&next);
+    cur = incident_roundtrip(&arena, &next);
     CHECK_INT_EQ(cur->report_count, i + 1);
     CHECK_INT_EQ(cur->n_report_ids, (size_t)(i + 1 < SG_TRIAGE_REPORT_IDS_MAX
                                                  ? i + 1
@@ -420,7 +409,7 @@ static void test_aml_opens(void) {
   sg_rules_evaluate(&r, &res);
   Siaga__V1__Incident inc;
   CHECK_INT_EQ(sg_triage_incident_open(&arena, &r, &res, "PLK-000030", NOW, &inc), 0);
-  Siaga__V1__Incident *back = roundtrip(&inc);
+  Siaga__V1__Incident *back = incident_roundtrip(&arena, &inc);
   CHECK_STR_EQ(back->category, "unknown");
   CHECK_INT_EQ(back->score, res.score); /* someone in distress: the base score stays */
   CHECK(back->score > 0);
@@ -449,7 +438,7 @@ static void test_aml_sharpens_text_incident(void) {
   CHECK_STR_EQ(res_text.category, "fire");
   Siaga__V1__Incident opened;
   CHECK_INT_EQ(sg_triage_incident_open(&arena, &text, &res_text, "PLK-000040", NOW, &opened), 0);
-  Siaga__V1__Incident *cur = roundtrip(&opened);
+  Siaga__V1__Incident *cur = incident_roundtrip(&arena, &opened);
   CHECK(reason(cur, "location.aml") == NULL);
 
   Siaga__V1__Report aml = make_aml("r-41", 30);
@@ -458,7 +447,7 @@ static void test_aml_sharpens_text_incident(void) {
   Siaga__V1__Incident next;
   CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &aml, &res_aml, SG_TRIAGE_LINK_CALLER,
                                          NOW + 1000, &next), 0);
-  Siaga__V1__Incident *after = roundtrip(&next);
+  Siaga__V1__Incident *after = incident_roundtrip(&arena, &next);
   CHECK_INT_EQ(after->n_report_ids, 2);
   CHECK_STR_EQ(after->category, "fire");
   CHECK_INT_EQ(after->location->source, SIAGA__V1__LOCATION_SOURCE__LOCATION_SOURCE_AML);
@@ -491,7 +480,7 @@ static void test_aml_sharpens_text_incident(void) {
   /* A sharper one moves it, and says so once. */
   Siaga__V1__Report sharp = make_aml("r-43", 8);
   Siaga__V1__Incident fourth;
-  CHECK_INT_EQ(sg_triage_incident_attach(&arena, roundtrip(&third), &sharp, &res_aml,
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, incident_roundtrip(&arena, &third), &sharp, &res_aml,
                                          SG_TRIAGE_LINK_CALLER, NOW + 3000, &fourth), 0);
   CHECK_DBL_NEAR(fourth.location->accuracy_m, 8, 1e-9);
   CHECK(strstr(reason(&fourth, "location.aml")->detail, "8 m") != NULL);
@@ -504,7 +493,7 @@ static void test_text_takes_over_aml_incident(void) {
   sg_rules_evaluate(&aml, &res_aml);
   Siaga__V1__Incident opened;
   CHECK_INT_EQ(sg_triage_incident_open(&arena, &aml, &res_aml, "PLK-000050", NOW, &opened), 0);
-  Siaga__V1__Incident *cur = roundtrip(&opened);
+  Siaga__V1__Incident *cur = incident_roundtrip(&arena, &opened);
 
   Siaga__V1__Report text = make_sms("r-51", "kebakaran rumah di kelurahan langkai, tolong");
   sg_rules_result res_text;
@@ -519,7 +508,7 @@ static void test_text_takes_over_aml_incident(void) {
   Siaga__V1__Incident next;
   CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &text, &res_text, SG_TRIAGE_LINK_CALLER,
                                          NOW + 1000, &next), 0);
-  Siaga__V1__Incident *after = roundtrip(&next);
+  Siaga__V1__Incident *after = incident_roundtrip(&arena, &next);
   CHECK_STR_EQ(after->category, "fire");
   CHECK_INT_EQ(after->score, res_text.score); /* the text's score, not the AML's */
   CHECK_INT_EQ(after->priority, res_text.priority);
@@ -605,7 +594,7 @@ static void test_flag_reasons(void) {
   CHECK_INT_EQ(flagged.priority, plain.priority);
 
   /* More flagged reports: each flag still once; a clean one keeps them. */
-  Siaga__V1__Incident *cur = roundtrip(&flagged);
+  Siaga__V1__Incident *cur = incident_roundtrip(&arena, &flagged);
   Siaga__V1__Report r2 = r;
   r2.id = "r-61";
   Siaga__V1__Incident two;
@@ -616,7 +605,7 @@ static void test_flag_reasons(void) {
   Siaga__V1__Report r3 = clean;
   r3.id = "r-62";
   Siaga__V1__Incident three;
-  CHECK_INT_EQ(sg_triage_incident_attach(&arena, roundtrip(&two), &r3, &res,
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, incident_roundtrip(&arena, &two), &r3, &res,
                                          SG_TRIAGE_LINK_NEARBY, NOW + 2, &three), 0);
   check_reasons_unique(&three);
   CHECK(reason(&three, "flag.rate_limited") != NULL);
@@ -627,7 +616,7 @@ static void test_flag_reasons(void) {
   Siaga__V1__Incident joined;
   Siaga__V1__Report r4 = r;
   r4.id = "r-63";
-  CHECK_INT_EQ(sg_triage_incident_attach(&arena, roundtrip(&plain), &r4, &res,
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, incident_roundtrip(&arena, &plain), &r4, &res,
                                          SG_TRIAGE_LINK_NEARBY, NOW + 3, &joined), 0);
   CHECK(reason(&joined, "flag.prank_history") != NULL);
   CHECK(joined.score >= plain.score);
@@ -655,7 +644,7 @@ static void test_notices_survive_full_reasons(void) {
   sg_rules_result res_aml;
   sg_rules_evaluate(&aml, &res_aml);
   Siaga__V1__Incident next;
-  CHECK_INT_EQ(sg_triage_incident_attach(&arena, roundtrip(&inc), &aml, &res_aml,
+  CHECK_INT_EQ(sg_triage_incident_attach(&arena, incident_roundtrip(&arena, &inc), &aml, &res_aml,
                                          SG_TRIAGE_LINK_CALLER, NOW + 1, &next), 0);
   CHECK(reason(&next, "flag.prank_history") != NULL);
   CHECK(reason(&next, "location.aml") != NULL);

@@ -30,23 +30,13 @@ static Siaga__V1__Report sms(const char *id, const char *text) {
   return r;
 }
 
-/* Through the wire format, as the worker reads an incident back. */
-static Siaga__V1__Incident *roundtrip(const Siaga__V1__Incident *inc) {
-  size_t len;
-  uint8_t *pb = sg_triage_pack(&arena, &inc->base, &len);
-  CHECK(pb != NULL);
-  Siaga__V1__Incident *back = siaga__v1__incident__unpack(&arena.allocator, len, pb);
-  CHECK(back != NULL);
-  return back;
-}
-
 static Siaga__V1__Incident *open_with(const char *text) {
   Siaga__V1__Report r = sms("r-1", text);
   sg_rules_result res;
   sg_rules_evaluate(&r, &res);
   Siaga__V1__Incident inc;
   CHECK_INT_EQ(sg_triage_incident_open(&arena, &r, &res, "PLK-000201", NOW, &inc), 0);
-  return roundtrip(&inc);
+  return incident_roundtrip(&arena, &inc);
 }
 
 static Siaga__V1__Incident *join(const Siaga__V1__Incident *cur, const char *id, const char *text,
@@ -57,7 +47,7 @@ static Siaga__V1__Incident *join(const Siaga__V1__Incident *cur, const char *id,
   Siaga__V1__Incident next;
   CHECK_INT_EQ(sg_triage_incident_attach(&arena, cur, &r, &res, link, NOW + 60000, &next), 0);
   CHECK_INT_EQ(next.score, reasons_sum(&next));
-  return roundtrip(&next);
+  return incident_roundtrip(&arena, &next);
 }
 
 static void test_rules_say_what_passed(void) {
